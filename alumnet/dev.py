@@ -1,0 +1,101 @@
+"""``alumnet dev``: the whole platform in one process, no Docker, RabbitMQ or MongoDB needed.
+
+A local SecantusDB server keeps the data under ``.dev/``, kombu's in-process memory broker
+carries the events (or the RabbitMQ at ``AMQP_URL`` if one is set), every service's api is
+mounted under its gateway prefix on one port, every worker runs in threads, and email and
+SMS are written to ``.dev/outbox``. Demo members are signed up through the public API, so
+they follow the same path as real ones.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from alumnet import service_module
+from alumnet.gateway import Gateway, index_page
+from alumnet.localstore import LocalStore
+from shared import logs
+from shared.auth import generate_keypair
+from shared.config import SERVICES, load
+
+log = logging.getLogger("alumnet.dev")
+DEMO_MEMBERS = [
+    {"given_name": "Мария", "family_name": "Иванова", "email": "maria.ivanova@example.bg",
+     "phone": "+359888123456", "preferred_language": "bg", "graduation_year": 2012,
+     "faculty": "medicine", "programme": "Медицина", "consent": {"email": True, "sms": True}},
+    {"given_name": "Georgi", "family_name": "Petrov", "email": "georgi.petrov@example.com",
+     "phone": None, "preferred_language": "en", "graduation_year": 2019,
+     "faculty": "dental_medicine", "programme": "Dental Medicine (English-taught)",
+     "consent": {"email": True, "sms": False}},
+    {"given_name": "Елена", "family_name": "Димитрова", "email": "elena.dimitrova@example.bg",
+     "phone": "+359878555111", "preferred_language": "bg", "graduation_year": 2024,
+     "faculty": "pharmacy", "programme": "Фармация", "consent": {"email": True, "sms": False}},
+]
+
+
+def _dev_environment(data_dir: Path, store: LocalStore) -> dict[str, str]:
+    keys = data_dir / "keys"
+    if not (keys / "jwt-public.pem").exists():
+        generate_keypair(keys)
+    env = {
+        "MONGO_URL": store.url,
+        "AMQP_URL": os.environ.get("AMQP_URL", "memory://"),
+        "JWT_PUBLIC_KEY_FILE": str(keys / "jwt-public.pem"),
+        "JWT_PRIVATE_KEY_FILE": str(keys / "jwt-private.pem"),
+        "EMAIL_BACKEND": "file",
+        "SMS_BACKEND": "file",
+        "DEV_OUTBOX_DIR": str(data_dir / "outbox"),
+    }
+    return {**os.environ, **env}
+
+
+def _load_demo(apps: dict) -> int:
+    client = apps["members"].test_client()
+    created = 0
+    for member in DEMO_MEMBERS:
+        response = client.post("/api/v1/members", json=member,
+                               headers={"Idempotency-Key": f"demo-{member['email']}"})
+        created += response.status_code == 201
+        if response.status_code not in (201, 409):
+            log.warning("demo member not loaded: %s", response.get_data(as_text=True))
+    return created
+
+
+def run(port: int, data_dir: Path, demo: bool) -> None:
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    logs.configure("dev", os.environ.get("LOG_LEVEL", "INFO"))
+    store = LocalStore(str(data_dir / "store"), log_path=str(data_dir / "store.log")).start()
+    try:
+        config = load(_dev_environment(data_dir, store))
+        apps = {name: service_module(name, "app").create_app(config) for name in SERVICES}
+        workers = [service_module(name, "worker").create_worker(config) for name in SERVICES]
+        for worker in workers:
+            worker.start()
+        base = f"http://127.0.0.1:{port}"
+        server = make_server("127.0.0.1", port, Gateway(apps, index_page(base, list(SERVICES), config.dev_outbox_dir)),
+                             threaded=True)
+        threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
+        created = _load_demo(apps) if demo else 0
+        print(json.dumps({"alumnet": "dev mode is running", "gateway": base,
+                          "api_docs": {s: f"{base}/api/v1/{s}/docs" for s in SERVICES},
+                          "dev_outbox": config.dev_outbox_dir, "store": store.url,
+                          "broker": config.amqp_url, "demo_members_created": created,
+                          "jwt_private_key": config.jwt_private_key_file,
+                          "stop": "Ctrl-C"}, indent=2, ensure_ascii=False), flush=True)
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        stop.wait()
+        print("stopping...", flush=True)
+        server.shutdown()
+        for worker in workers:
+            worker.stop()
+    finally:
+        store.stop()

@@ -1,0 +1,76 @@
+"""Runs a local SecantusDB server (the embedded MongoDB-compatible store) as a child process,
+for ``make dev`` and the tests. Services only ever see its ``mongodb://`` URL."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pymongo import MongoClient
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalStore:
+    def __init__(self, storage_path: str = ":memory:", port: int | None = None, log_path: str | None = None):
+        self.storage_path = storage_path
+        self.port = port or free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 30.0) -> "LocalStore":
+        if self.storage_path != ":memory:":
+            Path(self.storage_path).mkdir(parents=True, exist_ok=True)
+        command = shutil.which("secantusd-py") or str(Path(sys.executable).parent / "secantusd-py")
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            [command, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", self.storage_path],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout_s
+        client = MongoClient(self.url, serverSelectionTimeoutMS=500)
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"SecantusDB exited with {self.process.returncode}"
+                                       f" (is {self.storage_path} locked by another server?)")
+                try:
+                    client.admin.command("ping")
+                    return self
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"SecantusDB did not start on port {self.port}")
+                    time.sleep(0.1)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def environment_for(store: LocalStore) -> dict[str, str]:
+    return {**os.environ, "MONGO_URL": store.url}

@@ -1,0 +1,1 @@
+"""Alumnet's services; each folder is one service and imports no other."""

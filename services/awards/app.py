@@ -1,0 +1,20 @@
+"""The awards api process: ``create_app()`` is what gunicorn runs."""
+from __future__ import annotations
+
+from flask import Flask
+
+from services.awards.api import blp
+from services.awards.store import AwardsStore
+from shared.config import Config, load
+from shared.service import build_api
+
+NAME = "awards"
+
+
+def create_store(config: Config) -> AwardsStore:
+    return AwardsStore(config.mongo_url, config.database_name(NAME))
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or load()
+    return build_api(NAME, config, create_store(config), [blp], description="Annual Alumni awards: cycles, nominations, scores and the engagement ledger.")

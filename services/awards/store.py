@@ -1,0 +1,6 @@
+"""All MongoDB access of the awards service."""
+from shared.store import ServiceStore
+
+
+class AwardsStore(ServiceStore):
+    indexes = []

@@ -1,0 +1,1 @@
+"""The events service: Events, registrations, waitlists, check-ins and reminders."""

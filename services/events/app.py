@@ -1,0 +1,20 @@
+"""The events api process: ``create_app()`` is what gunicorn runs."""
+from __future__ import annotations
+
+from flask import Flask
+
+from services.events.api import blp
+from services.events.store import EventsStore
+from shared.config import Config, load
+from shared.service import build_api
+
+NAME = "events"
+
+
+def create_store(config: Config) -> EventsStore:
+    return EventsStore(config.mongo_url, config.database_name(NAME))
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or load()
+    return build_api(NAME, config, create_store(config), [blp], description="Events, registrations, waitlists, check-ins and reminders.")

@@ -1,0 +1,12 @@
+"""The events worker process: publishes the outbox (consumers and timers come with features)."""
+from __future__ import annotations
+
+from services.events.app import NAME, create_store
+from shared.config import Config, load
+from shared.service import build_worker
+from shared.worker import Worker
+
+
+def create_worker(config: Config | None = None) -> Worker:
+    config = config or load()
+    return build_worker(NAME, config, create_store(config))

@@ -1,0 +1,58 @@
+"""Sends queued deliveries: claim, send, record.
+
+A delivery is claimed atomically (``queued`` -> ``sending``) before the send and recorded
+after it, so two workers never send the same one, and a redelivered source event finds its
+delivery already there. A transient failure puts it back in the queue a few times; a
+permanent one is recorded as failed.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from services.notifications.mailer import PermanentFailure, TransientFailure, build_message
+from services.notifications.rendering import render_email
+from services.notifications.store import FAILED, SENT, NotificationsStore
+from shared.leases import holder_id
+from shared.logs import correlation
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+class DeliveryDispatcher:
+    def __init__(self, store: NotificationsStore, mailer, mail_from: str):
+        self.store, self.mailer, self.mail_from = store, mailer, mail_from
+        self.worker_id = holder_id()
+        self.sent = 0
+
+    def dispatch_all(self) -> int:
+        """Send everything queued now; return how many were sent."""
+        self.store.expire_stale_claims(timedelta(minutes=10))
+        sent = 0
+        while (delivery := self.store.claim_next(self.worker_id)) is not None:
+            with correlation(delivery.get("correlation_id")):
+                sent += self._send(delivery)
+        return sent
+
+    def _send(self, delivery: dict) -> int:
+        rendered = render_email(delivery["template"], delivery["language"], delivery["context"])
+        message = build_message(sender=self.mail_from, to=delivery["address"], subject=rendered.subject,
+                                text=rendered.text, html=rendered.html, delivery_id=delivery["_id"],
+                                language=delivery["language"])
+        try:
+            self.mailer.send(message)
+        except PermanentFailure as exc:
+            self.store.mark(delivery["_id"], FAILED, last_error=str(exc))
+            log.warning("delivery %s failed permanently: %s", delivery["_id"], exc)
+            return 0
+        except TransientFailure as exc:
+            if delivery["attempts"] >= MAX_ATTEMPTS:
+                self.store.mark(delivery["_id"], FAILED, last_error=str(exc))
+            else:
+                self.store.requeue(delivery["_id"], str(exc))
+            log.warning("delivery %s failed, attempt %d: %s", delivery["_id"], delivery["attempts"], exc)
+            return 0
+        self.store.mark(delivery["_id"], SENT, message_id=message["Message-ID"])
+        self.sent += 1
+        return 1

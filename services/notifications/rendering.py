@@ -1,0 +1,42 @@
+"""Jinja2 rendering of notification templates, one set per language.
+
+Layout: ``templates/email/<name>/<lang>.subject.txt``, ``<lang>.txt`` and ``<lang>.html``.
+HTML is autoescaped; text parts are not (they are never interpreted as markup).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+LANGUAGES = ("bg", "en")
+FALLBACK_LANGUAGE = "bg"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("services.notifications", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,  # a missing variable is a bug, not an empty string
+        keep_trailing_newline=False,
+    )
+
+
+def render_email(template: str, language: str, context: dict) -> RenderedEmail:
+    language = language if language in LANGUAGES else FALLBACK_LANGUAGE
+    env = environment()
+    base = f"email/{template}/{language}"
+    return RenderedEmail(
+        subject=env.get_template(f"{base}.subject.txt").render(context).strip(),
+        text=env.get_template(f"{base}.txt").render(context),
+        html=env.get_template(f"{base}.html").render(context),
+    )

@@ -1,0 +1,131 @@
+"""JWT access tokens: Ed25519 keys, issuing (members service only), verification (every
+service, with the public key only) and a route decorator that checks roles.
+
+No service trusts identity headers: the principal of a request is what a valid bearer token
+says, nothing else.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+ROLES = ("admin", "alumnus", "student", "judge")
+ALGORITHM = "EdDSA"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str]
+    claims: dict
+
+    def has_any(self, roles: Iterable[str]) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def generate_keypair(directory: str | os.PathLike) -> tuple[Path, Path]:
+    """Write ``jwt-private.pem`` (mode 600) and ``jwt-public.pem`` into ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    private_path, public_path = directory / "jwt-private.pem", directory / "jwt-public.pem"
+    private_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    private_path.chmod(0o600)
+    public_path.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return private_path, public_path
+
+
+class TokenIssuer:
+    def __init__(self, private_key_pem: bytes, issuer: str, audience: str, ttl_s: int):
+        self.key = serialization.load_pem_private_key(private_key_pem, password=None)
+        self.issuer, self.audience, self.ttl_s = issuer, audience, ttl_s
+
+    @classmethod
+    def from_file(cls, path: str, issuer: str, audience: str, ttl_s: int) -> "TokenIssuer":
+        return cls(Path(path).read_bytes(), issuer, audience, ttl_s)
+
+    def issue(self, subject: str, roles: Iterable[str], **claims) -> str:
+        now = int(time.time())
+        payload = {"iss": self.issuer, "aud": self.audience, "sub": subject, "iat": now,
+                   "exp": now + self.ttl_s, "jti": uuid.uuid4().hex, "roles": sorted(roles), **claims}
+        return jwt.encode(payload, self.key, algorithm=ALGORITHM)
+
+
+class TokenVerifier:
+    def __init__(self, public_key_pem: bytes, issuer: str, audience: str):
+        self.key = serialization.load_pem_public_key(public_key_pem)
+        self.issuer, self.audience = issuer, audience
+
+    @classmethod
+    def from_file(cls, path: str, issuer: str, audience: str) -> "TokenVerifier":
+        return cls(Path(path).read_bytes(), issuer, audience)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(token, self.key, algorithms=[ALGORITHM], issuer=self.issuer,
+                                audience=self.audience, options={"require": ["exp", "sub", "iss", "aud"]},
+                                leeway=5)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+        roles = claims.get("roles") or []
+        if not isinstance(roles, list) or not all(r in ROLES for r in roles):
+            raise InvalidToken("unknown role in token")
+        return Principal(claims["sub"], frozenset(roles), claims)
+
+
+def require_auth(*roles: str):
+    """Route decorator: a valid bearer token, and one of ``roles`` if any are given.
+
+    The principal is then ``flask.g.principal``. Answers 401 or 403 problems otherwise.
+    """
+    from flask import g, request
+
+    from shared.web.app import current_service
+    from shared.web.problems import Problem
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            challenge = {"WWW-Authenticate": 'Bearer realm="alumnet"'}
+            if scheme.lower() != "bearer" or not token:
+                raise Problem(401, "A bearer access token is required.", kind="unauthenticated",
+                              headers=challenge)
+            verifier = current_service().verifier
+            try:
+                principal = verifier.verify(token.strip())
+            except InvalidToken as exc:
+                raise Problem(401, f"The access token is not valid: {exc}.", kind="unauthenticated",
+                              headers=challenge) from None
+            if roles and not principal.has_any(roles):
+                raise Problem(403, f"This needs one of the roles: {', '.join(roles)}.", kind="forbidden")
+            g.principal = principal
+            return view(*args, **kwargs)
+
+        # Document the requirement in OpenAPI (flask-smorest reads _apidoc).
+        doc = getattr(wrapper, "_apidoc", {})
+        wrapper._apidoc = {**doc, "manual_doc": {**doc.get("manual_doc", {}),
+                                                  "security": [{"bearerAuth": []}]}}
+        return wrapper
+
+    return decorator

@@ -1,0 +1,272 @@
+"""A service's consumer: reads its inbox, runs idempotent handlers, retries, then parks.
+
+Messages are taken in batches (up to ``batch_size`` already delivered under the prefetch
+window). A batch is handled in one MongoDB transaction that also records every event id in the
+inbox collection, and only then acked, so effects are stored exactly once. If the batch fails,
+each message is handled alone, so one bad message cannot hold back the others: it is
+republished to a delay queue (1 s, 10 s, 60 s by default) and, once those are used up, parked
+in ``<service>.dead`` with its error. Messages that cannot be decoded or validated, or whose
+type nobody handles, are parked at once. Handlers run in a helper thread while the connection
+thread keeps sending heartbeats.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+
+from kombu import Connection, Consumer as KombuConsumer, Exchange, Producer
+from kombu.message import Message
+from marshmallow import Schema
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from shared.bus import inbox
+from shared.bus.envelope import Envelope, InvalidEvent, decode, validate_data
+from shared.bus.topology import RETRY_DELAYS_S, ServiceQueues, is_embedded
+from shared.logs import correlation
+
+log = logging.getLogger(__name__)
+DEFAULT_EXCHANGE = Exchange("", type="direct")
+
+
+@dataclass
+class HandlerContext:
+    """What a handler gets beside the event: its database, the transaction's session, and a
+    place for work that must wait until the transaction has committed (sending, waking)."""
+
+    db: Database
+    session: ClientSession
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+Handler = Callable[[Envelope, HandlerContext], None]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumed event type, the consumer's expectation of its data, and its handler."""
+
+    event_type: str
+    schema: Schema
+    handler: Handler
+
+
+@dataclass
+class _Delivery:
+    message: Message
+    event: Envelope | None = None
+    subscription: Subscription | None = None
+
+    @property
+    def attempts(self) -> int:
+        return int((self.message.headers or {}).get("x-attempts", 0))
+
+
+def _body_bytes(message: Message) -> bytes:
+    body = message.body
+    return body.encode() if isinstance(body, str) else bytes(body)
+
+
+class Consumer:
+    def __init__(self, service: str, amqp_url: str, db: Database, transaction,
+                 subscriptions: Iterable[Subscription], *, batch_size: int = 100,
+                 prefetch: int = 200, retry_delays: tuple[float, ...] = RETRY_DELAYS_S,
+                 heartbeat: int = 30):
+        self.service = service
+        self.amqp_url = amqp_url
+        self.db = db
+        self.transaction = transaction
+        self.subscriptions = {s.event_type: s for s in subscriptions}
+        self.queues = ServiceQueues(service, tuple(self.subscriptions), tuple(retry_delays))
+        self.batch_size = batch_size
+        self.prefetch = prefetch
+        self.heartbeat = heartbeat
+        self.handled = 0
+        self.parked = 0
+        self.retried = 0
+        self._stop = threading.Event()
+        self._buffer: list[Message] = []
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"{service}-handler")
+        self._side: Connection | None = None  # used only from the handler thread
+        self.ready = threading.Event()
+
+    # ---------------------------------------------------------------- connection loop
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        """Consume until ``stop``; reconnect with backoff when the broker goes away."""
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                self._consume()
+                failures = 0
+            except Exception:
+                failures += 1
+                self.ready.clear()
+                log.exception("%s consumer lost its connection (attempt %d)", self.service, failures)
+                self._buffer.clear()  # unacked; the broker redelivers them
+                self._stop.wait(min(0.2 * 2 ** failures, 5.0))
+        self._executor.submit(self._close_side).result()
+        self._executor.shutdown()
+
+    def _consume(self) -> None:
+        with Connection(self.amqp_url, heartbeat=self.heartbeat, connect_timeout=5) as conn:
+            conn.ensure_connection(max_retries=1)
+            self.queues.declare(conn)
+            channel = conn.channel()
+            consumer = KombuConsumer(channel, [self.queues.inbox()], on_message=self._buffer.append,
+                                     prefetch_count=self.prefetch, no_ack=False)
+            consumer.consume()
+            self.ready.set()
+            while not self._stop.is_set():
+                self._fill_buffer(conn)
+                if self._buffer:
+                    batch, self._buffer[:] = list(self._buffer), []
+                    self._handle_with_heartbeats(conn, batch)
+            consumer.cancel()
+            # Messages delivered after the last batch go back to the queue on close.
+
+    def _fill_buffer(self, conn: Connection) -> None:
+        try:
+            conn.drain_events(timeout=0.5)
+        except TimeoutError:
+            conn.heartbeat_check()
+            return
+        deadline = time.monotonic() + 0.002
+        while len(self._buffer) < self.batch_size and time.monotonic() < deadline:
+            try:
+                conn.drain_events(timeout=0.001)
+            except TimeoutError:
+                break
+
+    def _handle_with_heartbeats(self, conn: Connection, batch: list[Message]) -> None:
+        future = self._executor.submit(self._handle_batch, batch)
+        while True:
+            try:
+                acks = future.result(timeout=1.0)
+                break
+            except FutureTimeout:
+                conn.heartbeat_check()
+        for message in acks:
+            message.ack()
+
+    # ---------------------------------------------------------------- handling (helper thread)
+    def _handle_batch(self, batch: list[Message]) -> list[Message]:
+        """Handle a batch; return the messages to ack (all of them: each is either stored,
+        already handled, requeued for retry or parked)."""
+        good: list[_Delivery] = []
+        for message in batch:
+            delivery = _Delivery(message)
+            try:
+                delivery.event = decode(_body_bytes(message))
+                delivery.subscription = self.subscriptions.get(delivery.event.type)
+                if delivery.subscription is None:
+                    raise InvalidEvent(f"{self.service} has no handler for {delivery.event.type}")
+                validate_data(delivery.subscription.schema, delivery.event.data, delivery.event.type)
+            except InvalidEvent as exc:
+                self._park(delivery, f"invalid message: {exc}")
+                continue
+            good.append(delivery)
+        if good:
+            try:
+                self._store_effects(good)
+            except Exception:
+                log.warning("%s batch of %d failed; handling one by one", self.service, len(good),
+                            exc_info=True)
+                for delivery in good:
+                    self._handle_alone(delivery)
+        return batch
+
+    def _store_effects(self, deliveries: list[_Delivery]) -> None:
+        after_commit: list[Callable[[], None]] = []
+
+        def work(session: ClientSession) -> None:
+            after_commit.clear()
+            seen = inbox.already_handled(self.db, [d.event.id for d in deliveries], session)
+            fresh: dict[str, _Delivery] = {}
+            for d in deliveries:
+                if d.event.id not in seen:
+                    fresh.setdefault(d.event.id, d)  # the same event twice in one batch
+            if not fresh:
+                return
+            inbox.record(self.db, session, [d.event for d in fresh.values()])
+            for d in fresh.values():
+                context = HandlerContext(self.db, session, after_commit)
+                with correlation(d.event.correlationid):
+                    d.subscription.handler(d.event, context)
+
+        self.transaction(work)
+        self.handled += len(deliveries)
+        for hook in after_commit:
+            try:
+                hook()
+            except Exception:  # the effect is stored; a hook only speeds up follow-up work
+                log.exception("after-commit hook failed")
+
+    def _handle_alone(self, delivery: _Delivery) -> None:
+        try:
+            self._store_effects([delivery])
+        except DuplicateKeyError:
+            pass  # another worker stored this event's effect meanwhile
+        except Exception as exc:
+            self._retry_or_park(delivery, f"{type(exc).__name__}: {exc}")
+
+    def _retry_or_park(self, delivery: _Delivery, error: str) -> None:
+        attempt = delivery.attempts
+        delays = self.queues.retry_delays
+        if attempt >= len(delays):
+            self._park(delivery, error)
+            return
+        delay = delays[attempt]
+        headers = {**(delivery.message.headers or {}), "x-attempts": attempt + 1, "x-last-error": error[:1000]}
+        log.warning("%s retrying %s in %gs (attempt %d): %s", self.service,
+                    delivery.event.type if delivery.event else "?", delay, attempt + 1, error)
+        self.retried += 1
+        if is_embedded(self._side_connection()):
+            # The memory transport has no TTL or dead-lettering: wait in a timer instead.
+            timer = threading.Timer(delay, self._republish, (delivery.message, self.queues.inbox_name, headers))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._republish(delivery.message, self.queues.retry_name(delay), headers)
+
+    def _park(self, delivery: _Delivery, error: str) -> None:
+        headers = {
+            **(delivery.message.headers or {}),
+            "x-error": error[:4000],
+            "x-attempts": delivery.attempts,
+            "x-parked-at": datetime.now(timezone.utc).isoformat(),
+            "x-original-routing-key": delivery.message.delivery_info.get("routing_key", ""),
+        }
+        log.error("%s parked a message in %s: %s", self.service, self.queues.dead_name, error)
+        self.parked += 1
+        self._republish(delivery.message, self.queues.dead_name, headers)
+
+    def _side_connection(self) -> Connection:
+        if self._side is None:
+            self._side = Connection(self.amqp_url, transport_options={"confirm_publish": True})
+        return self._side
+
+    def _republish(self, message: Message, queue_name: str, headers: dict) -> None:
+        """Publish a copy to one of our queues through the default exchange, with confirms;
+        the original is acked only after this returns."""
+        producer = Producer(self._side_connection().default_channel, exchange=DEFAULT_EXCHANGE)
+        producer.publish(
+            _body_bytes(message), routing_key=queue_name, headers=headers,
+            content_type=message.content_type or "application/octet-stream",
+            content_encoding=message.content_encoding or "binary",
+            message_id=message.properties.get("message_id"), delivery_mode=2,
+            retry=True, retry_policy={"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5},
+        )
+
+    def _close_side(self) -> None:
+        if self._side is not None:
+            self._side.release()
+            self._side = None

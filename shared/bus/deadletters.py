@@ -1,0 +1,89 @@
+"""Operator tools for a service's parked messages (``<service>.dead``): list them with their
+errors, replay one or all into the inbox, or purge them.
+
+Listing takes messages with ``basic_get`` and puts them back (the dead queue is a classic
+queue, so this does not count as a failed delivery); replay republishes with confirms to the
+inbox with a fresh attempt count, then acks the parked copy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kombu import Connection, Producer
+
+from shared.bus.consumer import DEFAULT_EXCHANGE
+from shared.bus.envelope import InvalidEvent, decode
+from shared.bus.topology import ServiceQueues
+
+
+@dataclass
+class ParkedMessage:
+    message_id: str | None
+    event_type: str | None
+    error: str
+    attempts: int
+    parked_at: str
+    body: bytes
+
+
+def _drain(connection: Connection, queue: str):
+    """Yield every message now in ``queue`` without acking (held until the channel closes)."""
+    channel = connection.channel()
+    while True:
+        message = channel.basic_get(queue, no_ack=False)
+        if message is None:
+            break
+        yield channel, message
+    channel.close()  # unacked messages go back to the queue
+
+
+def _describe(message) -> ParkedMessage:
+    headers = message.headers or {}
+    body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+    try:
+        event_type = decode(body).type
+    except InvalidEvent:
+        event_type = None
+    return ParkedMessage(message.properties.get("message_id"), event_type, str(headers.get("x-error", "")),
+                         int(headers.get("x-attempts", 0)), str(headers.get("x-parked-at", "")), body)
+
+
+class DeadLetters:
+    def __init__(self, amqp_url: str, service: str):
+        self.url = amqp_url
+        self.queues = ServiceQueues(service, ())
+
+    def _connection(self) -> Connection:
+        connection = Connection(self.url, transport_options={"confirm_publish": True})
+        connection.ensure_connection(max_retries=3)
+        return connection
+
+    def list(self) -> list[ParkedMessage]:
+        with self._connection() as connection:
+            return [_describe(m) for _, m in _drain(connection, self.queues.dead_name)]
+
+    def replay(self, message_id: str | None = None) -> int:
+        """Move parked messages (all, or those with ``message_id``) back to the inbox."""
+        replayed = 0
+        with self._connection() as connection:
+            producer = Producer(connection.default_channel, exchange=DEFAULT_EXCHANGE)
+            for _, message in _drain(connection, self.queues.dead_name):
+                if message_id is not None and message.properties.get("message_id") != message_id:
+                    continue
+                headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
+                headers["x-replayed-from"] = self.queues.dead_name
+                producer.publish(message.body, routing_key=self.queues.inbox_name, headers=headers,
+                                 content_type=message.content_type, content_encoding=message.content_encoding,
+                                 message_id=message.properties.get("message_id"), delivery_mode=2)
+                message.ack()
+                replayed += 1
+        return replayed
+
+    def purge(self, message_id: str | None = None) -> int:
+        purged = 0
+        with self._connection() as connection:
+            for _, message in _drain(connection, self.queues.dead_name):
+                if message_id is None or message.properties.get("message_id") == message_id:
+                    message.ack()
+                    purged += 1
+        return purged

@@ -1,0 +1,184 @@
+"""Process configuration read from environment variables.
+
+Every setting has a documented default (see ``SETTINGS``) so that a process started without
+configuration runs against local services. A missing required value or a malformed one stops
+the process at start-up with one message naming every offending variable, instead of failing
+later at the first request that needs it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping
+from urllib.parse import urlparse
+
+SERVICES = ("members", "events", "awards", "notifications")
+
+
+class ConfigError(RuntimeError):
+    """Raised with every bad setting at once; ``problems`` maps variable name to reason."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        lines = [f"  {name}: {reason}" for name, reason in sorted(problems.items())]
+        super().__init__("invalid configuration:\n" + "\n".join(lines))
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("expected a positive integer")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError("expected a TCP port 1-65535")
+    return value
+
+
+def _url(*schemes: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        parsed = urlparse(raw)
+        if parsed.scheme not in schemes:
+            raise ValueError(f"expected a URL with scheme {' or '.join(schemes)}")
+        if parsed.scheme not in ("memory", "file") and not parsed.hostname:
+            raise ValueError("URL has no host")
+        return raw
+    return parse
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return raw
+    return parse
+
+
+def _log_level(raw: str) -> str:
+    return _choice("DEBUG", "INFO", "WARNING", "ERROR")(raw.upper())
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str | None
+    parse: Callable[[str], Any]
+    help: str
+
+
+# name -> Setting. The README's configuration table is generated from this list.
+SETTINGS: dict[str, Setting] = {s.env: s for s in [
+    Setting("AMQP_URL", "amqp://guest:guest@localhost:5672//", _url("amqp", "amqps", "memory"),
+            "RabbitMQ URL; memory:// selects the embedded in-process broker (dev mode only)"),
+    Setting("MONGO_URL", "mongodb://localhost:27017", _url("mongodb", "mongodb+srv"),
+            "MongoDB URL (a replica set in production; a local SecantusDB in tests and dev)"),
+    Setting("MONGO_DB_PREFIX", "alumnet_", _text, "database name prefix; a service's database is prefix + service"),
+    Setting("JWT_PUBLIC_KEY_FILE", None, _text, "PEM public key that verifies access tokens (required by apis)"),
+    Setting("JWT_PRIVATE_KEY_FILE", "", _text, "PEM private key that signs access tokens (members only)"),
+    Setting("JWT_ISSUER", "alumnet", _text, "expected `iss` of access tokens"),
+    Setting("JWT_AUDIENCE", "alumnet", _text, "expected `aud` of access tokens"),
+    Setting("JWT_ACCESS_TTL", "900", _positive_int, "access token lifetime in seconds"),
+    Setting("EMAIL_BACKEND", "smtp", _choice("smtp", "file"), "smtp sends mail; file writes .eml files to DEV_OUTBOX_DIR"),
+    Setting("SMTP_HOST", "localhost", _text, "SMTP server host"),
+    Setting("SMTP_PORT", "25", _port, "SMTP server port"),
+    Setting("SMTP_STARTTLS", "false", _bool, "upgrade the SMTP connection with STARTTLS"),
+    Setting("SMTP_USERNAME", "", _text, "SMTP auth user (empty: no auth)"),
+    Setting("SMTP_PASSWORD", "", _text, "SMTP auth password"),
+    Setting("SMTP_TIMEOUT", "10", _positive_int, "SMTP socket timeout in seconds"),
+    Setting("MAIL_FROM", "Alumnet <no-reply@alumnet.local>", _text, "From header of outgoing mail"),
+    Setting("SMS_BACKEND", "http", _choice("http", "file"), "http calls the provider API; file writes to DEV_OUTBOX_DIR"),
+    Setting("SMS_API_URL", "", _text, "Twilio-compatible messages endpoint"),
+    Setting("SMS_ACCOUNT_SID", "", _text, "SMS provider account id"),
+    Setting("SMS_AUTH_TOKEN", "", _text, "SMS provider token"),
+    Setting("SMS_FROM", "Alumnet", _text, "SMS sender id or number"),
+    Setting("DEV_OUTBOX_DIR", ".dev/outbox", _text, "where the file backends write email and SMS"),
+    Setting("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+    Setting("PORT", "8000", _port, "api listen port"),
+    Setting("WORKER_HTTP_PORT", "9000", _port, "worker health and metrics port"),
+    Setting("MAX_CONTENT_LENGTH", "1048576", _positive_int, "largest accepted request body in bytes"),
+    Setting("PUBLIC_BASE_URL", "http://localhost:8080", _url("http", "https"), "the gateway URL people see in links"),
+]}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Typed, validated settings of one process."""
+
+    amqp_url: str
+    mongo_url: str
+    mongo_db_prefix: str
+    jwt_public_key_file: str
+    jwt_private_key_file: str
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_access_ttl: int
+    email_backend: str
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_username: str
+    smtp_password: str
+    smtp_timeout: int
+    mail_from: str
+    sms_backend: str
+    sms_api_url: str
+    sms_account_sid: str
+    sms_auth_token: str
+    sms_from: str
+    dev_outbox_dir: str
+    log_level: str
+    port: int
+    worker_http_port: int
+    max_content_length: int
+    public_base_url: str
+    extra: dict = field(default_factory=dict)
+
+    def database_name(self, service: str) -> str:
+        return f"{self.mongo_db_prefix}{service}"
+
+    def replace(self, **changes: Any) -> "Config":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Config(**values)
+
+
+def load(environ: Mapping[str, str] | None = None, *, require_keys: bool = True) -> Config:
+    """Read and validate every setting; raise ``ConfigError`` listing all problems."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name, setting in SETTINGS.items():
+        raw = environ.get(name)
+        if raw is None or (raw == "" and setting.default is None):
+            if setting.default is None:
+                if require_keys:
+                    problems[name] = "is required"
+                values[name.lower()] = ""
+                continue
+            raw = setting.default
+        try:
+            values[name.lower()] = setting.parse(raw)
+        except ValueError as exc:
+            problems[name] = f"{exc} (got {raw!r})"
+    key_file = values.get("jwt_public_key_file")
+    if require_keys and key_file and not os.path.isfile(key_file):
+        problems["JWT_PUBLIC_KEY_FILE"] = f"no such file: {key_file}"
+    if problems:
+        raise ConfigError(problems)
+    return Config(**values)

@@ -1,0 +1,128 @@
+"""The worker process of a service: its consumer, its outbox relay and its timers, each in a
+thread, plus a small HTTP server for ``/healthz``, ``/readyz`` and ``/metrics``.
+
+SIGTERM and SIGINT stop it gracefully: the consumer stops taking messages, finishes and acks
+the batch in hand, the relay finishes its window, and the process exits.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Protocol
+
+from shared.web import metrics
+
+log = logging.getLogger(__name__)
+
+
+class Loop(Protocol):
+    def run(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class PeriodicTask:
+    """Runs ``tick()`` every ``interval_s`` until stopped; errors are logged, not fatal."""
+
+    def __init__(self, name: str, tick: Callable[[], object], interval_s: float):
+        self.name, self.tick, self.interval_s = name, tick, interval_s
+        self._stop = threading.Event()
+        self.wakeup = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("periodic task %s failed", self.name)
+            self.wakeup.wait(self.interval_s)
+            self.wakeup.clear()
+
+    def wake(self) -> None:
+        self.wakeup.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wakeup.set()
+
+
+@dataclass
+class Worker:
+    service: str
+    loops: dict[str, Loop]
+    ready_checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    threads: dict[str, threading.Thread] = field(default_factory=dict)
+    _stopped: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        for name, loop in self.loops.items():
+            thread = threading.Thread(target=loop.run, name=f"{self.service}-{name}", daemon=True)
+            thread.start()
+            self.threads[name] = thread
+        log.info("%s worker started: %s", self.service, ", ".join(self.loops))
+
+    def alive(self) -> bool:
+        return all(t.is_alive() for t in self.threads.values())
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        for loop in self.loops.values():
+            loop.stop()
+        for name, thread in self.threads.items():
+            thread.join(timeout_s)
+            if thread.is_alive():
+                log.warning("%s %s did not stop within %ss", self.service, name, timeout_s)
+        log.info("%s worker stopped", self.service)
+
+    def run_forever(self, http_port: int | None = None) -> None:
+        """Start, serve health on ``http_port``, and block until SIGTERM or SIGINT."""
+        stop_requested = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop_requested.set())
+        server = serve_health(self, http_port) if http_port else None
+        self.start()
+        stop_requested.wait()
+        log.info("%s worker stopping on signal", self.service)
+        self.stop()
+        if server:
+            server.shutdown()
+
+
+def serve_health(worker: Worker, port: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            if self.path == "/healthz":
+                ok = worker.alive()
+                self._send(200 if ok else 503, {"status": "ok" if ok else "a loop died"})
+            elif self.path == "/readyz":
+                checks = {name: bool(check()) for name, check in worker.ready_checks.items()}
+                ok = all(checks.values()) and worker.alive()
+                self._send(200 if ok else 503, {"status": "ready" if ok else "not ready", "checks": checks})
+            elif self.path == "/metrics":
+                body, content_type = metrics.render()
+                self._send_raw(200, body, content_type)
+            else:
+                self._send(404, {"type": "about:blank", "title": "Not Found", "status": 404},
+                           "application/problem+json")
+
+        def _send(self, status, body, content_type="application/json"):
+            self._send_raw(status, json.dumps(body).encode(), content_type)
+
+        def _send_raw(self, status, body, content_type):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # health probes would flood the logs
+            pass
+
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    threading.Thread(target=server.serve_forever, name="worker-health", daemon=True).start()
+    return server
