@@ -5,12 +5,11 @@
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-# Only what the distribution contains, so edits to tests or docs do not bust the cache.
-# README/LICENSE only if present: pyproject may name them as readme or license files.
-COPY pyproject.toml README* LICENSE* ./
-COPY shared ./shared
-COPY services ./services
-RUN pip wheel --wheel-dir /wheels .
+# The packages of the distribution (alumnet, shared, services) and pyproject.toml;
+# .dockerignore keeps tests, docs, secrets and deployment files out of the context.
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/pip \
+    PIP_NO_CACHE_DIR=0 pip wheel --wheel-dir /wheels .
 
 # --- runtime ---------------------------------------------------------------------------
 FROM python:3.11-slim
@@ -35,8 +34,10 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-index --find-links /wheels alumnet && rm -rf /wheels
 
 WORKDIR /app
-# `alumnet api` runs gunicorn with deploy/gunicorn.conf.py relative to this directory.
 COPY deploy/gunicorn.conf.py deploy/healthcheck.py /app/deploy/
+# Where `alumnet api` finds its gunicorn settings: the default, next to the source tree,
+# does not exist once the project is installed as a package.
+ENV GUNICORN_CONF=/app/deploy/gunicorn.conf.py
 # Writable places for the non-root user: the file backends' outbox (a named volume mounted
 # here starts with this ownership) and the Prometheus multiprocess directory.
 RUN mkdir -p /var/lib/alumnet/outbox /tmp/prometheus \

@@ -60,12 +60,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(service: str, level: str = "INFO") -> None:
-    """Send every log record of this process to stderr as one JSON object per line."""
+def configure(service: str, level: str = "INFO", *, keep_existing: bool = False) -> None:
+    """Send every log record of this process to stderr as one JSON object per line.
+
+    ``keep_existing`` leaves a JSON set-up made earlier in place (dev mode runs every service
+    in one process and configures logging once for all of them)."""
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if getattr(h, "alumnet_json", False)]
+    if keep_existing and ours:
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
+    handler.alumnet_json = True
+    # Replace only our own handler: test runners and embedders keep theirs.
+    for old in ours:
+        root.removeHandler(old)
+    root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("pymongo", "amqp", "kombu", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 from flask import Blueprint, Flask
 from kombu import Connection
 
+from shared import logs
 from shared.auth import TokenVerifier
 from shared.bus.consumer import Consumer, Subscription
 from shared.bus.outbox import OutboxRelay
@@ -47,6 +48,7 @@ class BrokerCheck:
 
 def build_api(name: str, config: Config, store: ServiceStore, blueprints: Iterable[Blueprint],
               *, description: str = "") -> Flask:
+    logs.configure(f"{name}-api", config.log_level, keep_existing=True)
     store.create_indexes()
     verifier = TokenVerifier.from_file(config.jwt_public_key_file, config.jwt_issuer, config.jwt_audience) \
         if config.jwt_public_key_file else None

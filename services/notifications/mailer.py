@@ -27,10 +27,11 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str,
     message["Date"] = formatdate(localtime=False, usegmt=True)
     domain = sender.rsplit("@", 1)[-1].rstrip(">") if "@" in sender else "alumnet.local"
     message["Message-ID"] = make_msgid(idstring=delivery_id.replace(":", "."), domain=domain)
-    message["Content-Language"] = language
     message["X-Alumnet-Delivery"] = delivery_id
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    # After the body: set_content replaces every Content-* header set before it.
+    message["Content-Language"] = language
     return message
 
 

@@ -174,7 +174,9 @@ class Consumer:
                 self._park(delivery, f"invalid message: {exc}")
                 continue
             good.append(delivery)
-        if good:
+        if len(good) == 1:
+            self._handle_alone(good[0])
+        elif good:
             try:
                 self._store_effects(good)
             except Exception:

@@ -30,10 +30,10 @@ def _drain(connection: Connection, queue: str):
     """Yield every message now in ``queue`` without acking (held until the channel closes)."""
     channel = connection.channel()
     while True:
-        message = channel.basic_get(queue, no_ack=False)
-        if message is None:
+        raw = channel.basic_get(queue, no_ack=False)
+        if raw is None:
             break
-        yield channel, message
+        yield channel, channel.message_to_python(raw)  # a kombu Message, with ack()
     channel.close()  # unacked messages go back to the queue
 
 

@@ -133,9 +133,8 @@ def _install_request_hooks(app: Flask, service: str) -> None:
         if started is not None:
             elapsed = time.perf_counter() - started
             metrics.LATENCY.labels(service, request.method, route).observe(elapsed)
-            if response.status_code >= 500 or app.logger.isEnabledFor(logging.DEBUG):
-                log.info("%s %s %s", request.method, request.path, response.status_code,
-                         extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
+            log.info("%s %s %s", request.method, request.path, response.status_code,
+                     extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
         return response
 
 

@@ -1,0 +1,265 @@
+"""docker-compose.yml and the RabbitMQ and MongoDB files it mounts, checked without Docker."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shlex
+import sys
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from .helpers import DEPLOY, DOCUMENTED_ENV, GATEWAY_VARIABLES, ROOT, SERVICES, load_yaml
+
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DEFINITIONS = DEPLOY / "rabbitmq" / "definitions.json"
+PROCESS_KINDS = ("api", "worker")
+CONSUMERS = ("notifications",)  # services with an inbox today; all four later
+RETRY_TTLS_MS = {"1s": 1000, "10s": 10000, "60s": 60000}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return load_yaml(COMPOSE_FILE)
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def definitions() -> dict:
+    return json.loads(DEFINITIONS.read_text())
+
+
+def alumnet_processes(services):
+    for service in SERVICES:
+        for kind in PROCESS_KINDS:
+            name = f"{service}-{kind}"
+            yield name, kind, service, services[name]
+
+
+def command_of(entry) -> list[str]:
+    command = entry["command"]
+    return shlex.split(command) if isinstance(command, str) else list(command)
+
+
+def env_of(entry) -> dict:
+    env = entry.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+    return env
+
+
+def test_every_service_has_an_api_and_a_worker_from_one_image(services):
+    images = {(repr(entry.get("image")), repr(entry.get("build")))
+              for _, _, _, entry in alumnet_processes(services)}
+    assert len(images) == 1, images
+    image, build = next(iter(images))
+    assert image != "None" and build != "None"
+
+
+def test_commands_run_the_right_process(services):
+    for name, kind, service, entry in alumnet_processes(services):
+        assert command_of(entry) == ["alumnet", kind, service], name
+
+
+def test_every_container_has_a_healthcheck(services):
+    for name, entry in services.items():
+        if name == "mailpit":
+            continue  # the mailpit image declares its own HEALTHCHECK
+        test = entry.get("healthcheck", {}).get("test")
+        assert test and not entry["healthcheck"].get("disable"), name
+
+
+def test_process_healthchecks_probe_their_own_port(services):
+    for name, kind, _, entry in alumnet_processes(services):
+        assert entry["healthcheck"]["test"][:4] == ["CMD", "python", "/app/deploy/healthcheck.py", kind], name
+
+
+def test_scalable_services_have_no_fixed_name_or_host_port(services):
+    for name, _, _, entry in alumnet_processes(services):
+        assert "container_name" not in entry, name
+        assert "ports" not in entry, name
+    assert not any("container_name" in entry for entry in services.values())
+
+
+def test_every_container_has_resource_limits(services):
+    for name, entry in services.items():
+        limits = entry.get("deploy", {}).get("resources", {}).get("limits", {})
+        assert limits.get("memory") and limits.get("cpus"), name
+
+
+def test_processes_set_only_documented_variables(compose, services):
+    assert set(compose["x-common-env"]) <= DOCUMENTED_ENV
+    for name, _, _, entry in alumnet_processes(services):
+        unknown = set(env_of(entry)) - DOCUMENTED_ENV
+        assert not unknown, f"{name} sets undocumented {sorted(unknown)}"
+
+
+def test_processes_get_the_common_env(compose, services):
+    common = compose["x-common-env"]
+    for name, _, _, entry in alumnet_processes(services):
+        env = env_of(entry)
+        assert {key: env.get(key) for key in common} == common, name
+
+
+def test_only_the_members_api_holds_the_signing_key(services):
+    for name, _, _, entry in alumnet_processes(services):
+        env = env_of(entry)
+        secrets = {s["source"] if isinstance(s, dict) else s for s in entry.get("secrets", [])}
+        assert "jwt_public" in secrets and env["JWT_PUBLIC_KEY_FILE"], name
+        holds_private = "JWT_PRIVATE_KEY_FILE" in env or "jwt_private" in secrets
+        assert holds_private == (name == "members-api"), name
+
+
+def test_secrets_come_from_deploy_secrets(compose):
+    for name, secret in compose["secrets"].items():
+        assert secret["file"].startswith("./deploy/secrets/"), name
+
+
+def test_processes_wait_for_a_healthy_broker_and_store(services):
+    for name, _, _, entry in alumnet_processes(services):
+        depends = entry["depends_on"]
+        for infra in ("rabbitmq", "mongo"):
+            assert depends[infra]["condition"] == "service_healthy", name
+
+
+def test_interpolations_have_defaults():
+    # `docker compose up` must work without a .env file.
+    text = COMPOSE_FILE.read_text()
+    for match in re.finditer(r"\$\{([^}]*)\}", text):
+        assert ":-" in match.group(1), match.group(0)
+
+
+def test_mounted_host_files_exist(services):
+    for name, entry in services.items():
+        for volume in entry.get("volumes", []):
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume["source"]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+
+
+def test_gateway_routes_to_each_api(services):
+    gateway = services["gateway"]
+    assert gateway["image"].startswith("nginx:1.27")
+    env = env_of(gateway)
+    assert set(env) >= GATEWAY_VARIABLES
+    for service in SERVICES:
+        assert env[f"{service.upper()}_API"] == f"{service}-api:8000"
+    mounts = [v for v in gateway["volumes"] if "/etc/nginx/templates/" in v]
+    assert mounts and mounts[0].startswith("./deploy/nginx/alumnet.conf.template:")
+    assert mounts[0].split(":")[1].endswith(".template")
+    for service in SERVICES:
+        assert gateway["depends_on"][f"{service}-api"]["condition"] == "service_healthy"
+
+
+def test_mongo_is_a_replica_set(compose, services):
+    mongo = services["mongo"]
+    assert mongo["image"].startswith("mongo:7")
+    assert "--replSet" in mongo["command"]
+    replica_set = mongo["command"][mongo["command"].index("--replSet") + 1]
+    assert f"replicaSet={replica_set}" in compose["x-common-env"]["MONGO_URL"]
+    script = (DEPLOY / "mongo" / "init-replica-set.js").read_text()
+    assert f'_id: "{replica_set}"' in script
+    assert "init-replica-set.js" in " ".join(mongo["healthcheck"]["test"])
+
+
+def test_rabbitmq_loads_the_definitions(services):
+    rabbitmq = services["rabbitmq"]
+    assert rabbitmq["image"].startswith("rabbitmq:3.13-management")
+    conf = (DEPLOY / "rabbitmq" / "rabbitmq.conf").read_text()
+    path = re.search(r"^definitions\.local\.path\s*=\s*(\S+)", conf, re.M).group(1)
+    assert any(v.startswith("./deploy/rabbitmq/definitions.json:" + path)
+               for v in rabbitmq["volumes"])
+
+
+def test_definitions_declare_the_exchange(definitions):
+    vhosts = {v["name"] for v in definitions["vhosts"]}
+    [exchange] = [e for e in definitions["exchanges"] if e["name"] == "alumnet.events"]
+    assert exchange["type"] == "topic" and exchange["durable"] and not exchange["auto_delete"]
+    for item in definitions["exchanges"] + definitions["queues"] + definitions["bindings"]:
+        assert item["vhost"] in vhosts
+
+
+@pytest.mark.parametrize("service", CONSUMERS)
+def test_definitions_declare_the_consumer_queues(definitions, service):
+    queues = {q["name"]: q for q in definitions["queues"]}
+    inbox = queues[f"{service}.inbox"]
+    assert inbox["durable"] and inbox["arguments"]["x-queue-type"] == "quorum"
+    for suffix, ttl in RETRY_TTLS_MS.items():
+        retry = queues[f"{service}.retry.{suffix}"]
+        assert retry["durable"]
+        assert retry["arguments"].get("x-queue-type", "classic") == "classic"
+        assert retry["arguments"]["x-message-ttl"] == ttl
+        assert retry["arguments"]["x-dead-letter-exchange"] == ""
+        assert retry["arguments"]["x-dead-letter-routing-key"] == f"{service}.inbox"
+    assert queues[f"{service}.dead"]["durable"]
+
+
+def test_notifications_inbox_gets_registrations(definitions):
+    assert {
+        (b["source"], b["destination"], b["routing_key"]) for b in definitions["bindings"]
+    } >= {("alumnet.events", "notifications.inbox", "members.member.registered")}
+
+
+def test_policies_match_existing_queues(definitions):
+    names = [q["name"] for q in definitions["queues"]]
+    for policy in definitions["policies"]:
+        assert any(re.search(policy["pattern"], name) for name in names), policy["name"]
+        target = policy["definition"].get("dead-letter-routing-key")
+        assert target is None or target in names
+
+
+def test_definitions_match_the_code_topology(definitions):
+    """Queue arguments must equal what workers declare, or RabbitMQ refuses the declare."""
+    if not (ROOT / "shared" / "bus" / "topology.py").exists():
+        pytest.skip("shared/bus/topology.py is not written yet")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    topology = importlib.import_module("shared.bus.topology")
+    queues = {q["name"]: q for q in definitions["queues"]}
+    for service in CONSUMERS:
+        for queue in topology.ServiceQueues(service, ()).all_queues():
+            assert queue.name in queues
+            assert queues[queue.name]["arguments"] == (queue.queue_arguments or {}), queue.name
+            assert queues[queue.name]["durable"] == queue.durable, queue.name
+    assert topology.EXCHANGE_NAME == "alumnet.events"
+
+
+def _hash_module():
+    path = DEPLOY / "rabbitmq" / "hash_password.py"
+    spec = importlib.util.spec_from_file_location("alumnet_rabbitmq_hash", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_compose_broker_credentials_are_defined(compose, definitions):
+    url = urlsplit(compose["x-common-env"]["AMQP_URL"])
+    vhost = unquote(url.path[1:]) or "/"
+    users = {u["name"]: u for u in definitions["users"]}
+    assert _hash_module().check_password(url.password, users[url.username]["password_hash"])
+    assert any(p["user"] == url.username and p["vhost"] == vhost
+               and p["configure"] == p["write"] == p["read"] == ".*"
+               for p in definitions["permissions"])
+
+
+def test_password_hash_round_trip():
+    module = _hash_module()
+    encoded = module.password_hash("s3cret")
+    assert module.check_password("s3cret", encoded)
+    assert not module.check_password("other", encoded)
+
+
+def test_secret_files_are_what_the_key_generator_writes(compose, tmp_path):
+    if not (ROOT / "shared" / "auth.py").exists():
+        pytest.skip("shared/auth.py is not written yet")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    auth = importlib.import_module("shared.auth")
+    written = {path.name for path in auth.generate_keypair(tmp_path)}
+    mounted = {secret["file"].rsplit("/", 1)[1] for secret in compose["secrets"].values()}
+    assert mounted == written

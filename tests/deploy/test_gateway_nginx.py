@@ -1,0 +1,215 @@
+"""The nginx gateway config, exercised by a real nginx in front of stub service apis.
+
+Needs an nginx binary (Debian: nginx-light). Without one the nginx tests are skipped,
+except under CI=true, where a missing nginx is a failure.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+
+import pytest
+
+from .helpers import GATEWAY_VARIABLES, SERVICES
+from .nginx_harness import PLACEHOLDER, TEMPLATE, Gateway, Stub, find_nginx, http_session, render
+
+PROBLEM_TYPE = "application/problem+json"
+GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")  # nginx's $request_id
+
+
+@pytest.fixture(scope="module")
+def nginx() -> str:
+    binary = find_nginx()
+    if binary is None:
+        message = "nginx is not installed (Debian: apt-get install nginx-light)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
+
+
+@pytest.fixture(scope="module")
+def stubs():
+    started = {service: Stub(service) for service in SERVICES}
+    yield started
+    for stub in started.values():
+        stub.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(nginx, stubs, tmp_path_factory):
+    upstreams = {service: stub.address for service, stub in stubs.items()}
+    with Gateway(nginx, tmp_path_factory.mktemp("gateway"), upstreams) as running:
+        yield running
+
+
+@pytest.fixture
+def http():
+    with http_session() as session:
+        yield session
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status
+    assert response.headers["Content-Type"].split(";")[0] == PROBLEM_TYPE
+    body = response.json()
+    assert body["status"] == status
+    for member in ("type", "title", "detail"):
+        assert isinstance(body[member], str) and body[member]
+    return body
+
+
+def test_template_uses_exactly_the_documented_variables():
+    assert set(PLACEHOLDER.findall(TEMPLATE.read_text())) == GATEWAY_VARIABLES
+
+
+def test_render_refuses_a_missing_variable():
+    with pytest.raises(KeyError):
+        render("listen ${GATEWAY_LISTEN};", {})
+
+
+def test_nginx_accepts_the_config(nginx, stubs, tmp_path):
+    upstreams = {service: stub.address for service, stub in stubs.items()}
+    result = Gateway(nginx, tmp_path, upstreams).test_config()
+    assert result.returncode == 0, result.stderr
+
+
+def test_gateway_health(gateway, http):
+    response = http.get(f"{gateway.url}/healthz", timeout=5)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_prefix_reaches_its_service_with_the_path_unchanged(gateway, http, service):
+    path = f"/api/v1/{service}/items/42?page=2&q=a%20b"
+    response = http.get(f"{gateway.url}{path}", timeout=5)
+    assert response.status_code == 200
+    echoed = response.json()
+    assert echoed["service"] == service
+    assert echoed["path"] == path
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_openapi_and_docs_paths_are_routed(gateway, http, service):
+    for path in (f"/api/v1/{service}/openapi.json", f"/api/v1/{service}/docs"):
+        echoed = http.get(f"{gateway.url}{path}", timeout=5).json()
+        assert (echoed["service"], echoed["path"]) == (service, path)
+
+
+def test_post_body_is_forwarded(gateway, http):
+    response = http.post(f"{gateway.url}/api/v1/events/events", json={"title": "Gala"}, timeout=5)
+    echoed = response.json()
+    assert echoed["method"] == "POST"
+    assert echoed["body_length"] == len(json.dumps({"title": "Gala"}))
+
+
+def test_request_id_is_generated_when_absent(gateway, http):
+    response = http.get(f"{gateway.url}/api/v1/members/me", timeout=5)
+    sent = response.json()["headers"]["x-request-id"]
+    assert GENERATED_ID.match(sent)
+    assert response.headers["X-Request-ID"] == sent
+
+
+def test_request_id_is_passed_through_when_present(gateway, http):
+    response = http.get(f"{gateway.url}/api/v1/awards/cycles",
+                        headers={"X-Request-ID": "client-req-0001"}, timeout=5)
+    assert response.json()["headers"]["x-request-id"] == "client-req-0001"
+    assert response.headers["X-Request-ID"] == "client-req-0001"
+
+
+def test_an_unsafe_request_id_is_replaced(gateway, http):
+    response = http.get(f"{gateway.url}/api/v1/awards/cycles",
+                        headers={"X-Request-ID": 'bad" id'}, timeout=5)
+    sent = response.json()["headers"]["x-request-id"]
+    assert GENERATED_ID.match(sent)
+    assert response.headers["X-Request-ID"] == sent
+
+
+def test_forwarded_headers_are_set(gateway, http):
+    headers = http.get(f"{gateway.url}/api/v1/notifications/templates", timeout=5).json()["headers"]
+    assert headers["x-forwarded-for"].split(",")[-1].strip() == "127.0.0.1"
+    assert headers["x-forwarded-proto"] == "http"
+    assert headers["x-forwarded-host"] == "127.0.0.1"
+    assert headers["x-forwarded-port"] == str(gateway.port)
+    assert headers["x-real-ip"] == "127.0.0.1"
+
+
+def test_forwarded_proto_from_a_front_load_balancer_is_kept(gateway, http):
+    headers = http.get(f"{gateway.url}/api/v1/members/me",
+                       headers={"X-Forwarded-Proto": "https"}, timeout=5).json()["headers"]
+    assert headers["x-forwarded-proto"] == "https"
+
+
+@pytest.mark.parametrize("path", ["/", "/nope", "/api/v1/unknown/x", "/api/v2/members/x",
+                                  "/api/v1/membersx/y", "/metrics"])
+def test_unknown_paths_get_a_404_problem(gateway, http, path):
+    response = http.get(f"{gateway.url}{path}", timeout=5)
+    body = assert_problem(response, 404)
+    assert body["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_api_errors_pass_through_untouched(gateway, http):
+    response = http.get(f"{gateway.url}/api/v1/members/missing", timeout=5)
+    assert response.status_code == 404
+    assert response.json()["title"] == "from-upstream"
+
+
+def test_a_body_at_the_limit_is_accepted(gateway, http):
+    body = b"x" * 1_000_000
+    response = http.post(f"{gateway.url}/api/v1/members/imports", data=body, timeout=10)
+    assert response.status_code == 200
+    assert response.json()["body_length"] == len(body)
+
+
+def test_an_oversized_body_gets_a_413_problem(gateway, http):
+    body = b"x" * (1024 * 1024 + 1)
+    response = http.post(f"{gateway.url}/api/v1/members/imports", data=body, timeout=10)
+    assert_problem(response, 413)
+
+
+def test_json_is_gzipped_when_asked(gateway, http):
+    response = http.get(f"{gateway.url}/api/v1/events/events?big=1",
+                        headers={"Accept-Encoding": "gzip"}, timeout=5)
+    assert response.status_code == 200
+    assert response.headers.get("Content-Encoding") == "gzip"
+    assert response.json()["service"] == "events"
+
+
+def test_upstream_connections_are_kept_alive(gateway, http):
+    ports = {http.get(f"{gateway.url}/api/v1/awards/ping", timeout=5).json()["client_port"]
+             for _ in range(3)}
+    assert len(ports) == 1
+
+
+def test_access_log_is_json_with_the_request_id(gateway, http):
+    http.get(f"{gateway.url}/api/v1/events/events", headers={"X-Request-ID": "log-check-7"},
+             timeout=5)
+    deadline = time.monotonic() + 5
+    entry = None
+    while entry is None and time.monotonic() < deadline:
+        for line in gateway.access_log.read_text().splitlines():
+            record = json.loads(line)
+            if record["request_id"] == "log-check-7":
+                entry = record
+        if entry is None:
+            time.sleep(0.05)
+    assert entry is not None, "no access log line for the request"
+    assert entry["status"] == 200
+    assert entry["uri"] == "/api/v1/events/events"
+
+
+def test_a_stopped_upstream_gives_a_problem(nginx, stubs, tmp_path, http):
+    down = Stub("awards")
+    upstreams = {service: stub.address for service, stub in stubs.items()}
+    upstreams["awards"] = down.address
+    with Gateway(nginx, tmp_path, upstreams) as gateway:
+        assert http.get(f"{gateway.url}/api/v1/awards/cycles", timeout=5).status_code == 200
+        down.stop()
+        response = http.get(f"{gateway.url}/api/v1/awards/cycles", timeout=10)
+        assert response.status_code in (502, 503)
+        assert_problem(response, response.status_code)
+        # The other services are unaffected.
+        assert http.get(f"{gateway.url}/api/v1/members/me", timeout=5).status_code == 200

@@ -1,0 +1,201 @@
+"""The Kubernetes manifests under deploy/k8s: valid, complete, consistent, and locked down."""
+from __future__ import annotations
+
+import posixpath
+
+import pytest
+
+from .helpers import DEPLOY, DOCUMENTED_ENV, GATEWAY_VARIABLES, SERVICES, load_yaml, load_yaml_documents
+
+K8S = DEPLOY / "k8s"
+NOT_APPLIED = {"secret.example.yaml"}  # applying placeholders would overwrite real secrets
+
+
+@pytest.fixture(scope="module")
+def kustomization() -> dict:
+    return load_yaml(K8S / "kustomization.yaml")
+
+
+@pytest.fixture(scope="module")
+def objects(kustomization) -> list[dict]:
+    found = []
+    for name in kustomization["resources"]:
+        found += load_yaml_documents(K8S / name)
+    return found
+
+
+@pytest.fixture(scope="module")
+def deployments(objects) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
+
+
+@pytest.fixture(scope="module")
+def k8s_services(objects) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
+
+
+@pytest.fixture(scope="module")
+def generated(kustomization) -> dict[str, dict]:
+    return {g["name"]: g for g in kustomization["configMapGenerator"]}
+
+
+def read_env_file(path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, sep, value = line.partition("=")
+            assert sep, f"{path.name}: not KEY=VALUE: {line!r}"
+            values[key.strip()] = value
+    return values
+
+
+def pod_containers(deployment):
+    return deployment["spec"]["template"]["spec"]["containers"]
+
+
+def test_every_listed_file_exists_and_parses(kustomization, generated):
+    for name in kustomization["resources"]:
+        documents = load_yaml_documents(K8S / name)
+        assert documents, name
+        for doc in documents:
+            assert doc["apiVersion"] and doc["kind"] and doc["metadata"]["name"], name
+    for generator in generated.values():
+        for name in generator.get("files", []) + generator.get("envs", []):
+            assert (K8S / name).is_file(), name
+
+
+def test_no_manifest_is_forgotten(kustomization):
+    listed = set(kustomization["resources"])
+    on_disk = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    assert on_disk - listed == NOT_APPLIED
+    for doc in load_yaml_documents(K8S / "secret.example.yaml"):
+        assert doc["kind"] == "Secret"
+
+
+def test_namespace_is_declared(kustomization, objects):
+    namespaces = [o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"]
+    assert namespaces == [kustomization["namespace"]]
+
+
+def test_each_service_has_api_and_worker_deployments(deployments):
+    for service in SERVICES:
+        for kind in ("api", "worker"):
+            [container] = pod_containers(deployments[f"{service}-{kind}"])
+            # args, not command, so the image's tini entrypoint stays PID 1.
+            assert "command" not in container
+            assert container["args"] == ["alumnet", kind, service]
+            assert container["image"] == "alumnet"
+        assert deployments[f"{service}-api"]["spec"]["replicas"] >= 2
+
+
+def test_every_deployment_has_probes_and_resources(deployments):
+    for name, deployment in deployments.items():
+        for container in pod_containers(deployment):
+            for probe in ("readinessProbe", "livenessProbe"):
+                assert container.get(probe, {}).get("httpGet"), f"{name}: {probe}"
+            for bound in ("requests", "limits"):
+                amounts = container.get("resources", {}).get(bound, {})
+                assert amounts.get("cpu") and amounts.get("memory"), f"{name}: {bound}"
+
+
+def test_alumnet_probes_use_the_health_endpoints(deployments):
+    for name, deployment in deployments.items():
+        if name == "gateway":
+            continue
+        [container] = pod_containers(deployment)
+        port_names = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            if probe in container:
+                assert container[probe]["httpGet"]["port"] in port_names, name
+        expected = 8000 if name.endswith("-api") else 9000
+        assert list(port_names.values()) == [expected], name
+
+
+def test_every_deployment_runs_non_root(deployments):
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        pod_context = pod.get("securityContext", {})
+        for container in pod_containers(deployment):
+            context = {**pod_context, **container.get("securityContext", {})}
+            assert context.get("runAsNonRoot") is True, name
+            assert context.get("runAsUser", 0) != 0, name
+            assert context.get("allowPrivilegeEscalation") is False, name
+            assert "ALL" in context.get("capabilities", {}).get("drop", []), name
+
+
+def test_selectors_match_pod_labels(deployments, k8s_services, objects):
+    for name, deployment in deployments.items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items(), name
+    pod_labels = [d["spec"]["template"]["metadata"]["labels"] for d in deployments.values()]
+    for name, service in k8s_services.items():
+        assert any(service["spec"]["selector"].items() <= labels.items() for labels in pod_labels), name
+    for budget in (o for o in objects if o["kind"] == "PodDisruptionBudget"):
+        selector = budget["spec"]["selector"]["matchLabels"]
+        assert any(selector.items() <= labels.items() for labels in pod_labels), budget["metadata"]["name"]
+
+
+def test_each_api_has_a_service(k8s_services):
+    for service in SERVICES:
+        ports = k8s_services[f"{service}-api"]["spec"]["ports"]
+        assert [p["port"] for p in ports] == [8000]
+
+
+def test_config_names_only_documented_variables(generated):
+    config = read_env_file(K8S / generated["alumnet-config"]["envs"][0])
+    assert set(config) <= DOCUMENTED_ENV
+    for doc in load_yaml_documents(K8S / "secret.example.yaml"):
+        if doc["metadata"]["name"] == "alumnet-secrets":
+            assert set(doc["stringData"]) <= DOCUMENTED_ENV
+            assert not set(doc["stringData"]) & set(config)
+
+
+def test_processes_use_the_config_and_only_documented_variables(deployments, generated):
+    for name, deployment in deployments.items():
+        if name == "gateway":
+            continue
+        [container] = pod_containers(deployment)
+        refs = {(k, v["name"]) for ref in container["envFrom"] for k, v in ref.items()}
+        assert refs == {("configMapRef", "alumnet-config"), ("secretRef", "alumnet-secrets")}
+        assert {e["name"] for e in container.get("env", [])} <= DOCUMENTED_ENV, name
+
+
+def test_key_files_are_mounted_where_the_config_says(deployments, generated):
+    config = read_env_file(K8S / generated["alumnet-config"]["envs"][0])
+    for name, deployment in deployments.items():
+        if name == "gateway":
+            continue
+        [container] = pod_containers(deployment)
+        volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+        files = set()
+        for mount in container["volumeMounts"]:
+            secret = volumes[mount["name"]].get("secret")
+            if secret:
+                assert secret["secretName"] == "alumnet-jwt"
+                files |= {posixpath.join(mount["mountPath"], i["path"]) for i in secret["items"]}
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        assert config["JWT_PUBLIC_KEY_FILE"] in files, name
+        private = env.get("JWT_PRIVATE_KEY_FILE")
+        assert (private is not None) == (name == "members-api"), name
+        assert private is None or private in files
+        assert len(files) == (2 if name == "members-api" else 1), name
+
+
+def test_gateway_renders_the_same_template(deployments, generated):
+    copy = K8S / generated["gateway-templates"]["files"][0]
+    assert copy.read_text() == (DEPLOY / "nginx" / "alumnet.conf.template").read_text(), (
+        "deploy/k8s/gateway.conf.template must be a copy of deploy/nginx/alumnet.conf.template")
+    gateway = deployments["gateway"]
+    [container] = pod_containers(gateway)
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert set(env) == GATEWAY_VARIABLES
+    for service in SERVICES:
+        assert env[f"{service.upper()}_API"] == f"{service}-api:8000"
+    volumes = {v["name"]: v for v in gateway["spec"]["template"]["spec"]["volumes"]}
+    [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == "/etc/nginx/templates"]
+    config_map = volumes[mount["name"]]["configMap"]
+    assert config_map["name"] == "gateway-templates"
+    assert all(item["path"].endswith(".template") for item in config_map["items"])
+    assert container["ports"][0]["containerPort"] == int(env["GATEWAY_LISTEN"])

@@ -1,0 +1,131 @@
+"""Real processes for end-to-end tests: the apis under gunicorn (``alumnet api``), the
+workers (``alumnet worker``), the real RabbitMQ, the local store server and an aiosmtpd
+SMTP sink. Tests drive them only through HTTP and read what the sink received."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+import requests
+from aiosmtpd.controller import Controller
+from kombu import Connection
+
+from alumnet.localstore import free_port
+from tests.support import wait_until
+
+ALUMNET = str(Path(sys.executable).parent / "alumnet")
+
+
+class SmtpSink:
+    """Collects every message an SMTP client hands over."""
+
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield sink, controller.port
+    controller.stop()
+
+
+class Platform:
+    def __init__(self, env: dict[str, str], log_dir: Path):
+        self.env = env
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.urls: dict[str, str] = {}
+
+    def start_api(self, service: str) -> str:
+        port = free_port()
+        self._spawn(f"{service}-api", ["api", service], PORT=str(port), WEB_CONCURRENCY="2")
+        url = f"http://127.0.0.1:{port}"
+        self.urls[service] = url
+        return url
+
+    def start_worker(self, service: str) -> str:
+        port = free_port()
+        self._spawn(f"{service}-worker", ["worker", service], WORKER_HTTP_PORT=str(port))
+        return f"http://127.0.0.1:{port}"
+
+    def _spawn(self, name: str, args: list[str], **env: str) -> None:
+        log = open(self.log_dir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen([ALUMNET, *args], env={**self.env, **env},
+                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, url: str, name: str) -> None:
+        def ready():
+            process = self.processes[name]
+            if process.poll() is not None:
+                raise AssertionError(f"{name} exited with {process.returncode}: "
+                                     + (self.log_dir / f"{name}.log").read_text()[-3000:])
+            try:
+                return requests.get(f"{url}/readyz", timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+        wait_until(ready, timeout_s=60, interval_s=0.1, message=f"{name} ready")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for name, process in self.processes.items():
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def platform(amqp_url, local_store, smtp_sink, jwt_keys, tmp_path_factory):
+    with Connection(amqp_url) as conn:  # a previous run's leftovers must not reach this sink
+        try:
+            conn.default_channel.queue_purge("notifications.inbox")
+        except Exception:
+            pass
+    log_dir = tmp_path_factory.mktemp("logs")
+    env = {
+        **os.environ,
+        "MONGO_URL": local_store.url,
+        "MONGO_DB_PREFIX": f"e2e{uuid.uuid4().hex[:8]}_",
+        "AMQP_URL": amqp_url,
+        "JWT_PUBLIC_KEY_FILE": str(jwt_keys[1]),
+        "JWT_PRIVATE_KEY_FILE": str(jwt_keys[0]),
+        "EMAIL_BACKEND": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_sink[1]),
+        "MAIL_FROM": "Alumni Club MU-Plovdiv <alumni@mu-plovdiv.bg>",
+        "LOG_LEVEL": "INFO",
+    }
+    running = Platform(env, log_dir)
+    try:
+        for service in ("members", "notifications"):
+            api = running.start_api(service)
+            worker = running.start_worker(service)
+            running.wait_ready(api, f"{service}-api")
+            running.wait_ready(worker, f"{service}-worker")
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,138 @@
+"""The consumer against the real broker: exactly-once effects, retries, parking, replay."""
+from __future__ import annotations
+
+import json
+import time
+
+from kombu import Connection, Producer
+
+from shared.bus.consumer import DEFAULT_EXCHANGE
+from shared.bus.deadletters import DeadLetters
+from tests.support import wait_until
+
+
+def _publish_raw(amqp_url: str, queue: str, body: bytes, message_id: str = "raw-1") -> None:
+    with Connection(amqp_url, transport_options={"confirm_publish": True}) as conn:
+        Producer(conn.default_channel, exchange=DEFAULT_EXCHANGE).publish(
+            body, routing_key=queue, content_type="application/cloudevents+json",
+            content_encoding="binary", message_id=message_id, delivery_mode=2)
+
+
+def test_a_redelivered_event_has_no_second_effect(bus):
+    consumer = bus.start(bus.consumer())
+    wait_until(consumer.ready.is_set, message="consumer ready")
+    event = bus.event(7)
+    relay = bus.relay()
+    bus.commit_events([event])
+    relay.relay_once()
+    wait_until(lambda: bus.effects() == 1, message="first effect")
+    # The broker delivers the same event again (as after a lost ack): same id, same body.
+    _publish_raw(bus.amqp_url, consumer.queues.inbox_name, event.to_json(), event.id)
+    bus.commit_events([bus.event(8)])  # a marker that is handled after the duplicate
+    relay.relay_once()
+    wait_until(lambda: bus.db.effects.count_documents({"n": 8}) == 1, message="marker effect")
+    assert bus.db.effects.count_documents({"event_id": event.id}) == 1
+    assert bus.effects() == 2
+    relay.publisher.close()
+
+
+def test_a_crash_after_commit_before_ack_is_redelivered_without_second_effect(bus):
+    """The first consumer stores the effect and dies before acking; the broker redelivers
+    to the second, which finds the event in its inbox and only acks."""
+    class CrashBeforeAck(type(bus.consumer())):
+        def _handle_with_heartbeats(self, conn, batch):
+            self._handle_batch(batch)  # effects stored, no ack
+            raise ConnectionError("simulated crash before ack")
+
+    crashing = CrashBeforeAck(bus.service, bus.amqp_url, bus.db, bus.store.transaction,
+                              bus.consumer().subscriptions.values(), retry_delays=bus.retry_delays)
+    crashing.run_once = True
+    bus.start(crashing)
+    wait_until(crashing.ready.is_set, message="crashing consumer ready")
+    relay = bus.relay()
+    events = [bus.event(n) for n in range(20)]
+    bus.commit_events(events)
+    relay.relay_once()
+    wait_until(lambda: bus.effects() == 20, message="effects stored by the crashing consumer")
+    crashing.stop()
+    healthy = bus.start(bus.consumer())
+    wait_until(lambda: bus.queue_depth(f"{bus.service}.inbox") == 0 and healthy.handled >= 20,
+               timeout_s=30, message="redelivered messages acked by the healthy consumer")
+    assert bus.effects() == 20
+    assert {d["event_id"] for d in bus.db.effects.find()} == {e.id for e in events}
+    relay.publisher.close()
+
+
+def test_a_handler_failing_twice_is_retried_with_growing_delays_then_succeeds(bus):
+    attempts: list[float] = []
+
+    def flaky(event, ctx):
+        attempts.append(time.monotonic())
+        if len(attempts) <= 2:
+            raise RuntimeError(f"temporary failure #{len(attempts)}")
+        bus.store_effect(event, ctx)
+
+    bus.handler = flaky
+    consumer = bus.start(bus.consumer())
+    wait_until(consumer.ready.is_set)
+    bus.commit_events([bus.event(1)])
+    bus.relay().relay_once()
+    wait_until(lambda: bus.effects() == 1, timeout_s=20, message="effect after retries")
+    assert len(attempts) == 3
+    first_gap, second_gap = attempts[1] - attempts[0], attempts[2] - attempts[1]
+    assert first_gap >= bus.retry_delays[0] * 0.9
+    assert second_gap >= bus.retry_delays[1] * 0.9
+    assert second_gap > first_gap
+    assert consumer.retried == 2
+    assert bus.queue_depth(f"{bus.service}.dead") == 0
+
+
+def test_a_handler_that_always_fails_is_parked_with_its_error_then_replayed(bus):
+    broken = {"on": True}
+
+    def sometimes_broken(event, ctx):
+        if broken["on"]:
+            raise ValueError("member record is inconsistent")
+        bus.store_effect(event, ctx)
+
+    bus.handler = sometimes_broken
+    consumer = bus.start(bus.consumer())
+    wait_until(consumer.ready.is_set)
+    event = bus.event(3)
+    bus.commit_events([event])
+    bus.relay().relay_once()
+    dead = DeadLetters(bus.amqp_url, bus.service)
+    parked = wait_until(lambda: dead.list(), timeout_s=20, message="message parked")
+    assert len(parked) == 1
+    assert parked[0].message_id == event.id
+    assert parked[0].event_type == bus.event_type
+    assert parked[0].attempts == len(bus.retry_delays)
+    assert "ValueError: member record is inconsistent" in parked[0].error
+    assert bus.effects() == 0
+    assert len(dead.list()) == 1, "listing must not consume parked messages"
+
+    broken["on"] = False  # the operator fixed the cause
+    assert dead.replay(event.id) == 1
+    wait_until(lambda: bus.effects() == 1, message="effect after replay")
+    assert dead.list() == []
+
+
+def test_undecodable_and_invalid_messages_are_parked_at_once(bus):
+    attempts = []
+    bus.handler = lambda e, c: attempts.append(e)
+    consumer = bus.start(bus.consumer())
+    wait_until(consumer.ready.is_set)
+    inbox = consumer.queues.inbox_name
+    _publish_raw(bus.amqp_url, inbox, b"\xff not json", "garbage")
+    bad_data = json.loads(bus.event(1).to_json())
+    bad_data["data"] = {"n": "not a number"}
+    _publish_raw(bus.amqp_url, inbox, json.dumps(bad_data).encode(), "bad-data")
+    dead = DeadLetters(bus.amqp_url, bus.service)
+    parked = wait_until(lambda: (lambda p: p if len(p) == 2 else None)(dead.list()), message="both parked")
+    by_id = {p.message_id: p for p in parked}
+    assert "not JSON" in by_id["garbage"].error
+    assert by_id["garbage"].attempts == 0
+    assert "'n'" in by_id["bad-data"].error
+    assert attempts == []
+    assert dead.purge() == 2
+    assert dead.list() == []

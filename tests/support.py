@@ -1,0 +1,20 @@
+"""Test helpers: waiting on a condition with a deadline (never a bare sleep)."""
+from __future__ import annotations
+
+import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], timeout_s: float = 10.0, interval_s: float = 0.02,
+               message: str = "condition") -> T:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {message} (last: {value!r})")
+        time.sleep(interval_s)
