@@ -136,3 +136,34 @@ def test_undecodable_and_invalid_messages_are_parked_at_once(bus):
     assert attempts == []
     assert dead.purge() == 2
     assert dead.list() == []
+
+
+def test_stop_finishes_and_acks_the_batch_in_hand(bus):
+    """Graceful shutdown: a stop requested while handlers run lets the batch commit and ack;
+    nothing is left unacked or handled twice when a new consumer starts."""
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(event, ctx):
+        entered.set()
+        release.wait(10)
+        bus.store_effect(event, ctx)
+
+    bus.handler = slow
+    consumer = bus.start(bus.consumer())
+    wait_until(consumer.ready.is_set)
+    bus.commit_events([bus.event(n) for n in range(5)])
+    bus.relay().relay_once()
+    wait_until(entered.is_set, message="handler running")
+    consumer.stop()
+    release.set()
+    bus.threads[-1].join(30)
+    assert not bus.threads[-1].is_alive()
+    handled_before_stop = bus.effects()
+    assert handled_before_stop >= 1
+    bus.handler = bus.store_effect
+    bus.start(bus.consumer())
+    wait_until(lambda: bus.effects() == 5, message="the rest handled by the next consumer")
+    assert bus.queue_depth(f"{bus.service}.inbox") == 0
+    assert len({d["event_id"] for d in bus.db.effects.find()}) == 5

@@ -1,0 +1,59 @@
+"""`alumnet dev` (what `make dev` runs): one process, demo data, docs, a readable outbox,
+and a clean stop on Ctrl-C. It needs no RabbitMQ: the embedded broker carries the events."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import requests
+
+from alumnet.localstore import free_port
+from tests.support import wait_until
+
+
+def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "AMQP_URL"}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "alumnet"), "dev", "--port", str(port), "--data-dir", str(tmp_path)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        banner = ""
+        while True:  # the banner is an indented JSON object, closed by "}" alone on a line
+            line = process.stdout.readline()
+            assert line, f"dev mode exited early with {process.poll()}"
+            if line.startswith("{") or banner:
+                banner += line
+            if line.rstrip() == "}":
+                break
+        info = json.loads(banner)
+        base = f"http://127.0.0.1:{port}"
+        assert info["gateway"] == base
+        assert info["broker"] == "memory://"
+        assert info["demo_members_created"] == 3
+
+        outbox = Path(info["dev_outbox"]) / "email"
+        emails = wait_until(lambda: sorted(outbox.glob("*.eml")) if len(list(outbox.glob("*.eml"))) == 3 else None,
+                            timeout_s=30, message="three welcome emails in the dev outbox")
+        subjects = {message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"] for p in emails}
+        assert "Добре дошли в Алумни клуба, Мария!" in subjects
+        assert "Welcome to the Alumni Club, Georgi!" in subjects
+
+        for service in ("members", "events", "awards", "notifications"):
+            spec = requests.get(f"{base}/api/v1/{service}/openapi.json", timeout=5)
+            assert spec.status_code == 200 and spec.json()["info"]["title"] == f"Alumnet {service} API"
+            docs = requests.get(f"{base}/api/v1/{service}/docs", timeout=5)
+            assert docs.status_code == 200 and "swagger" in docs.text.lower()
+        assert requests.get(f"{base}/nowhere", timeout=5).headers["Content-Type"] == "application/problem+json"
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -1,0 +1,25 @@
+"""A worker stops on SIGTERM: it finishes what it holds, acks, and exits 0."""
+from __future__ import annotations
+
+import os
+import signal
+
+import requests
+
+from tests.support import wait_until
+
+
+def test_a_worker_exits_cleanly_on_sigterm(platform):
+    url = platform.start_worker("notifications")
+    name = "notifications-worker"
+    extra = platform.processes[name]  # the newest copy: the session's first one keeps running
+    wait_until(lambda: _ready(url), timeout_s=60, message="second worker ready")
+    os.killpg(extra.pid, signal.SIGTERM)
+    assert extra.wait(30) == 0
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/readyz", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
