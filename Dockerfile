@@ -3,13 +3,13 @@
 
 # --- build: turn the project and its dependencies into wheels --------------------------
 FROM python:3.11-slim AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 # The packages of the distribution (alumnet, shared, services) and pyproject.toml;
 # .dockerignore keeps tests, docs, secrets and deployment files out of the context.
 COPY . .
-RUN --mount=type=cache,target=/root/.cache/pip \
-    PIP_NO_CACHE_DIR=0 pip wheel --wheel-dir /wheels .
+# A cache mount, so a rebuild after a code change does not download every dependency again.
+RUN --mount=type=cache,target=/root/.cache/pip pip wheel --wheel-dir /wheels .
 
 # --- runtime ---------------------------------------------------------------------------
 FROM python:3.11-slim
