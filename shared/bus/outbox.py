@@ -69,13 +69,14 @@ class PendingEvent:
 class OutboxRelay:
     """Publishes a service's pending outbox events; one active relay per service (a lease)."""
 
-    def __init__(self, db: Database, publisher, *, window: int = 1000, idle_poll_s: float = 0.01,
-                 retry_backoff_s: float = 2.0, lease_ttl_s: float = 10.0):
+    def __init__(self, db: Database, publisher, *, window: int = 1000, idle_poll_s: float = 0.005,
+                 max_idle_poll_s: float = 0.2, retry_backoff_s: float = 2.0, lease_ttl_s: float = 10.0):
         self.db = db
         self.collection = db[COLLECTION]
         self.publisher = publisher
         self.window = window
         self.idle_poll_s = idle_poll_s
+        self.max_idle_poll_s = max_idle_poll_s
         self.retry_backoff_s = retry_backoff_s
         self.lease = Lease(db, "outbox-relay", ttl_s=lease_ttl_s)
         self._stop = threading.Event()
@@ -140,6 +141,7 @@ class OutboxRelay:
     def run(self) -> None:
         """Loop until ``stop``: hold the lease, publish, back off on broker failures."""
         failures = 0
+        idle_wait = self.idle_poll_s
         while not self._stop.is_set():
             try:
                 if not self.lease.acquire():
@@ -147,9 +149,14 @@ class OutboxRelay:
                     continue
                 sent = self.relay_once()
                 failures = 0
-                if sent == 0:
-                    self._wake.wait(self.idle_poll_s)
+                if sent:
+                    idle_wait = self.idle_poll_s
+                else:
+                    # Poll fast while events flow, slower the longer the outbox stays empty,
+                    # so an idle service does not query its store hundreds of times a second.
+                    self._wake.wait(idle_wait)
                     self._wake.clear()
+                    idle_wait = min(idle_wait * 2, self.max_idle_poll_s)
             except Exception:  # broker or store down: keep the events, try again later
                 failures += 1
                 log.exception("outbox relay failed (attempt %d)", failures)
