@@ -33,6 +33,10 @@ def set_correlation_id(correlation_id: str | None) -> contextvars.Token:
     return _correlation_id.set(correlation_id)
 
 
+def reset_correlation_id(token: contextvars.Token) -> None:
+    _correlation_id.reset(token)
+
+
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 

@@ -10,7 +10,9 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 LANGUAGES = ("bg", "en")
 # The faculties and college of the Medical University - Plovdiv.
 FACULTIES = ("medicine", "dental_medicine", "pharmacy", "public_health", "medical_college")
-NAME = validate.Length(min=1, max=100)
+NAME = [validate.Length(min=1, max=100),
+        # No control characters: names end up in email headers and SMS bodies.
+        validate.Regexp(r"^[^\x00-\x1f\x7f]*\Z", error="Must not contain control characters or line breaks.")]
 
 
 class ConsentSchema(Schema):

@@ -36,10 +36,15 @@ class DeliveryDispatcher:
         return sent
 
     def _send(self, delivery: dict) -> int:
-        rendered = render_email(delivery["template"], delivery["language"], delivery["context"])
-        message = build_message(sender=self.mail_from, to=delivery["address"], subject=rendered.subject,
-                                text=rendered.text, html=rendered.html, delivery_id=delivery["_id"],
-                                language=delivery["language"])
+        try:
+            rendered = render_email(delivery["template"], delivery["language"], delivery["context"])
+            message = build_message(sender=self.mail_from, to=delivery["address"], subject=rendered.subject,
+                                    text=rendered.text, html=rendered.html, delivery_id=delivery["_id"],
+                                    language=delivery["language"])
+        except Exception as exc:  # a template or data bug: retrying cannot help
+            self.store.mark(delivery["_id"], FAILED, last_error=f"cannot build the message: {exc}")
+            log.exception("delivery %s cannot be built", delivery["_id"])
+            return 0
         try:
             self.mailer.send(message)
         except PermanentFailure as exc:

@@ -36,7 +36,8 @@ def render_email(template: str, language: str, context: dict) -> RenderedEmail:
     env = environment()
     base = f"email/{template}/{language}"
     return RenderedEmail(
-        subject=env.get_template(f"{base}.subject.txt").render(context).strip(),
+        # A subject is one header line whatever the data holds.
+        subject=" ".join(env.get_template(f"{base}.subject.txt").render(context).split()),
         text=env.get_template(f"{base}.txt").render(context),
         html=env.get_template(f"{base}.html").render(context),
     )

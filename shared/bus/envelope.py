@@ -7,6 +7,7 @@ consumer validates what it receives against its own expectation of the same type
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -16,7 +17,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json"
-TYPE_PATTERN = r"^[a-z]+\.[a-z_]+\.[a-z_]+(\.v[0-9]+)?$"
+TYPE_PATTERN = r"^[a-z]+\.[a-z_]+\.[a-z_]+(\.v[0-9]+)?\Z"  # \Z: "$" would allow a final newline
 
 
 class InvalidEvent(ValueError):
@@ -108,6 +109,8 @@ class EventCatalog:
 
     def register(self, event_type: str, schema: Schema, example: dict) -> str:
         """Declare a type; ``example`` is realistic data used by contract tests and docs."""
+        if not re.match(TYPE_PATTERN, event_type):
+            raise ValueError(f"{event_type!r} is not <service>.<entity>.<past-tense verb>")
         if not event_type.startswith(self.source + "."):
             raise ValueError(f"{event_type} is not a {self.source} event")
         validate_data(schema, example, event_type)
@@ -119,6 +122,8 @@ class EventCatalog:
         schema = self.schemas.get(event_type)
         if schema is None:
             raise InvalidEvent(f"{self.source} does not publish {event_type}")
+        if not str(subject):
+            raise InvalidEvent(f"{event_type} needs a subject (the entity id)", {"subject": ["Empty."]})
         return Envelope(
             id=str(uuid.uuid4()), source=self.source, type=event_type, time=utc_now_rfc3339(),
             subject=str(subject), data=validate_data(schema, data, event_type),

@@ -8,6 +8,7 @@ metrics, and the ``/healthz``, ``/readyz`` and ``/metrics`` endpoints.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -19,13 +20,14 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.auth import TokenVerifier
 from shared.config import Config
-from shared.logs import set_correlation_id
+from shared.logs import reset_correlation_id, set_correlation_id
 from shared.web import metrics
 from shared.web.problems import from_http_exception, problem_response
 
 log = logging.getLogger(__name__)
 SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 
 class ProblemApi(Api):
@@ -55,7 +57,7 @@ def current_service() -> ServiceContext:
 def _request_id() -> str:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     # Accept a caller's id only if it is a sane token, so logs cannot be forged with it.
-    if 0 < len(incoming) <= 128 and incoming.replace("-", "").replace("_", "").isalnum():
+    if REQUEST_ID_PATTERN.fullmatch(incoming):
         return incoming
     return str(uuid.uuid4())
 
@@ -92,6 +94,7 @@ def create_service_app(name: str, config: Config, store, *, blueprints: Iterable
         api.register_blueprint(blueprint)
     app.register_blueprint(_operations_blueprint(context))
     _install_request_hooks(app, name)
+    _install_teardown(app)
     _install_error_handlers(app)
     return app
 
@@ -136,6 +139,14 @@ def _install_request_hooks(app: Flask, service: str) -> None:
             log.info("%s %s %s", request.method, request.path, response.status_code,
                      extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
         return response
+
+
+def _install_teardown(app: Flask) -> None:
+    @app.teardown_request
+    def forget_request_id(_error):
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            reset_correlation_id(token)  # the thread's next work must not inherit this id
 
 
 def _install_error_handlers(app: Flask) -> None:
