@@ -127,6 +127,7 @@ class Consumer:
             self.ready.set()
             while not self._stop.is_set():
                 self._fill_buffer(conn)
+                conn.heartbeat_check()  # cheap; sends a heartbeat only when one is due
                 if self._buffer:
                     batch, self._buffer[:] = list(self._buffer), []
                     self._handle_with_heartbeats(conn, batch)
@@ -137,7 +138,6 @@ class Consumer:
         try:
             conn.drain_events(timeout=0.5)
         except TimeoutError:
-            conn.heartbeat_check()
             return
         deadline = time.monotonic() + 0.002
         while len(self._buffer) < self.batch_size and time.monotonic() < deadline:

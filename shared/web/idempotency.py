@@ -61,6 +61,14 @@ def idempotent(view):
                 "content_type": response.content_type, "location": response.headers.get("Location")}})
         return response
 
+    # Document the header in OpenAPI (flask-smorest merges ``manual_doc`` into the operation).
+    doc = getattr(wrapper, "_apidoc", {})
+    manual = doc.get("manual_doc", {})
+    wrapper._apidoc = {**doc, "manual_doc": {**manual, "parameters": [*manual.get("parameters", []), {
+        "in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": 255},
+        "description": "Makes a retry safe: the same key and body return the first response "
+                       "and create nothing twice (kept 24 hours).",
+    }]}}
     return wrapper
 
 

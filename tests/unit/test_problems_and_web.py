@@ -432,3 +432,17 @@ def test_expired_token_is_a_401_problem(client, member_id, jwt_keys):
     expired = TokenIssuer.from_file(str(jwt_keys[0]), "alumnet", "alumnet", -60).issue(member_id, ["alumnus"])
     body = assert_problem(client.get(f"{MEMBERS}/{member_id}", headers=bearer(expired)), 401)
     assert "expired" in body["detail"].lower()
+
+
+@pytest.mark.parametrize("name", ["Ann\r\nBcc: all@example.com", "Tab\there", "Nul\x00"])
+def test_names_with_control_characters_are_refused(client, db, name):
+    body = assert_problem(client.post(MEMBERS, json=signup(given_name=name)), 422)
+    assert set(body["errors"]) == {"given_name"}
+    assert db.members.count_documents({}) == 0
+
+
+def test_openapi_documents_the_idempotency_key_header_on_sign_up(client):
+    spec = client.get(f"{MEMBERS}/openapi.json").get_json()
+    parameters = spec["paths"][MEMBERS]["post"].get("parameters", [])
+    assert {"in": "header", "name": "Idempotency-Key"}.items() <= next(
+        p for p in parameters if p["name"] == "Idempotency-Key").items()
