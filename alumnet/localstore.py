@@ -13,6 +13,18 @@ from pathlib import Path
 from pymongo import MongoClient
 
 
+def die_with_parent() -> None:
+    """For ``preexec_fn``: the child gets SIGTERM when the process that started it dies, so
+    a killed test run or dev session leaves no orphan servers behind (Linux only)."""
+    try:
+        import ctypes
+        import signal
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -37,7 +49,7 @@ class LocalStore:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [command, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", self.storage_path],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout_s
         client = MongoClient(self.url, serverSelectionTimeoutMS=500)
         try:

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, TypeVar
 
+import pymongo
 from pymongo import ASCENDING, MongoClient
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _clients: dict[str, MongoClient] = {}
+TRANSACTION_TIMEOUT_S = 20.0
 
 
 def client_for(url: str) -> MongoClient:
@@ -96,13 +98,15 @@ class ServiceStore:
         except PyMongoError:
             return False
 
-    def transaction(self, work: Callable[[ClientSession], T]) -> T:
+    def transaction(self, work: Callable[[ClientSession], T], *, timeout_s: float = TRANSACTION_TIMEOUT_S) -> T:
         """Run ``work(session)`` in one multi-document transaction, retried on transient errors.
 
         Every write inside must pass ``session=session``; that is what makes a state change and
-        the events it causes (the outbox) one atomic step.
+        the events it causes (the outbox) one atomic step. The whole attempt, retries included,
+        is bounded by ``timeout_s`` (pymongo would otherwise retry for two minutes while the
+        store is unreachable).
         """
-        with self.client.start_session() as session:
+        with pymongo.timeout(timeout_s), self.client.start_session() as session:
             return session.with_transaction(
                 work,
                 read_concern=ReadConcern("snapshot"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
@@ -24,7 +24,7 @@ from kombu.message import Message
 from marshmallow import Schema
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from shared.bus import inbox
 from shared.bus.envelope import Envelope, InvalidEvent, decode, validate_data
@@ -46,6 +46,40 @@ class HandlerContext:
 
 
 Handler = Callable[[Envelope, HandlerContext], None]
+
+
+def store_is_down(exc: BaseException) -> bool:
+    """The store, not the message, is at fault: retrying or parking the message would be
+    wrong. Unreachable servers and operations cut short by the transaction deadline."""
+    return isinstance(exc, ConnectionFailure) or (isinstance(exc, PyMongoError) and exc.timeout)
+
+
+class StoreUnavailable(Exception):
+    """The consumer's database cannot be reached: stop consuming, keep messages unacked."""
+
+
+class _HandlerThread:
+    """One daemon thread that runs handler work, so the connection thread stays free for
+    heartbeats, and a handler stuck on a dead store cannot keep the process from exiting."""
+
+    def __init__(self, name: str):
+        import queue
+        self._jobs: "queue.SimpleQueue[tuple[Future, Callable]]" = queue.SimpleQueue()
+        threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            future, job = self._jobs.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(job())
+                except BaseException as exc:  # handed to the waiting thread
+                    future.set_exception(exc)
+
+    def submit(self, job: Callable, *args) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, lambda: job(*args)))
+        return future
 
 
 @dataclass(frozen=True)
@@ -92,7 +126,7 @@ class Consumer:
         self.retried = 0
         self._stop = threading.Event()
         self._buffer: list[Message] = []
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"{service}-handler")
+        self._executor = _HandlerThread(f"{service}-handler")
         self._side: Connection | None = None  # used only from the handler thread
         self.ready = threading.Event()
 
@@ -107,14 +141,32 @@ class Consumer:
             try:
                 self._consume()
                 failures = 0
+            except StoreUnavailable as exc:
+                # Closing the connection returned the unacked messages to the queue, for a
+                # copy of this worker that can reach its store, or for us once it is back.
+                failures += 1
+                self.ready.clear()
+                log.error("%s consumer paused: its store is unreachable (%s)", self.service, exc)
+                # Reconnecting before the store is back would only bounce the same messages
+                # (and count towards a quorum queue's delivery limit).
+                self._wait_for_store()
+                continue
             except Exception:
                 failures += 1
                 self.ready.clear()
                 log.exception("%s consumer lost its connection (attempt %d)", self.service, failures)
                 self._buffer.clear()  # unacked; the broker redelivers them
                 self._stop.wait(min(0.2 * 2 ** failures, 5.0))
-        self._executor.submit(self._close_side).result()
-        self._executor.shutdown()
+        self._executor.submit(self._close_side).result(timeout=10)
+
+    def _wait_for_store(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.db.client.admin.command("ping")
+                log.info("%s consumer resumes: its store is reachable again", self.service)
+                return
+            except PyMongoError:
+                self._stop.wait(1.0)
 
     def _consume(self) -> None:
         with Connection(self.amqp_url, heartbeat=self.heartbeat, connect_timeout=5) as conn:
@@ -179,7 +231,9 @@ class Consumer:
         elif good:
             try:
                 self._store_effects(good)
-            except Exception:
+            except Exception as exc:
+                if store_is_down(exc):
+                    raise StoreUnavailable(str(exc)) from exc
                 log.warning("%s batch of %d failed; handling one by one", self.service, len(good),
                             exc_info=True)
                 for delivery in good:
@@ -218,6 +272,8 @@ class Consumer:
         except DuplicateKeyError:
             pass  # another worker stored this event's effect meanwhile
         except Exception as exc:
+            if store_is_down(exc):
+                raise StoreUnavailable(str(exc)) from exc
             self._retry_or_park(delivery, f"{type(exc).__name__}: {exc}")
 
     def _retry_or_park(self, delivery: _Delivery, error: str) -> None:

@@ -18,7 +18,7 @@ import requests
 from aiosmtpd.controller import Controller
 from kombu import Connection
 
-from alumnet.localstore import free_port
+from alumnet.localstore import die_with_parent, free_port
 from tests.support import wait_until
 
 ALUMNET = str(Path(sys.executable).parent / "alumnet")
@@ -65,15 +65,17 @@ class Platform:
         self.urls[service] = url
         return url
 
-    def start_worker(self, service: str) -> str:
+    def start_worker(self, service: str, name: str | None = None) -> str:
         port = free_port()
-        self._spawn(f"{service}-worker", ["worker", service], WORKER_HTTP_PORT=str(port))
+        self._spawn(name or f"{service}-worker", ["worker", service], WORKER_HTTP_PORT=str(port))
         return f"http://127.0.0.1:{port}"
 
     def _spawn(self, name: str, args: list[str], **env: str) -> None:
+        assert name not in self.processes, f"{name} is already running"
         log = open(self.log_dir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen([ALUMNET, *args], env={**self.env, **env},
-                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                                preexec_fn=die_with_parent)
 
     def wait_ready(self, url: str, name: str) -> None:
         def ready():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from alumnet.localstore import free_port
+from alumnet.localstore import die_with_parent, free_port
 from tests.support import wait_until
 
 
@@ -21,7 +21,7 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "AMQP_URL"}
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "alumnet"), "dev", "--port", str(port), "--data-dir", str(tmp_path)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=die_with_parent)
     try:
         banner = ""
         while True:  # the banner is an indented JSON object, closed by "}" alone on a line
@@ -54,6 +54,10 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 0
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        if process.poll() is None:  # Ctrl-C first, so dev mode stops its store server too
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

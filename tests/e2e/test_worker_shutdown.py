@@ -10,9 +10,9 @@ from tests.support import wait_until
 
 
 def test_a_worker_exits_cleanly_on_sigterm(platform):
-    url = platform.start_worker("notifications")
-    name = "notifications-worker"
-    extra = platform.processes[name]  # the newest copy: the session's first one keeps running
+    name = "notifications-worker-2"
+    url = platform.start_worker("notifications", name)
+    extra = platform.processes[name]  # a second copy: the session's first one keeps running
     wait_until(lambda: _ready(url), timeout_s=60, message="second worker ready")
     os.killpg(extra.pid, signal.SIGTERM)
     assert extra.wait(30) == 0

@@ -167,3 +167,33 @@ def test_stop_finishes_and_acks_the_batch_in_hand(bus):
     wait_until(lambda: bus.effects() == 5, message="the rest handled by the next consumer")
     assert bus.queue_depth(f"{bus.service}.inbox") == 0
     assert len({d["event_id"] for d in bus.db.effects.find()}) == 5
+
+
+def test_a_store_outage_pauses_consumption_without_burning_retries(amqp_url, tmp_path):
+    """With its database down the consumer must not retry or park messages (they are fine):
+    it returns them to the queue, waits for the store, and then handles each exactly once."""
+    from alumnet.localstore import LocalStore
+    from tests.integration.conftest import BusHarness
+
+    store = LocalStore(str(tmp_path / "store"), log_path=str(tmp_path / "store.log")).start()
+    restarted = LocalStore(str(tmp_path / "store"), port=store.port, log_path=str(tmp_path / "store.log"))
+    bus = BusHarness(amqp_url, store.url)
+    try:
+        consumer = bus.start(bus.consumer())
+        wait_until(consumer.ready.is_set)
+        events = [bus.event(n) for n in range(10)]
+        store.stop()
+        for event in events:  # published straight to the inbox: the outbox is down with the store
+            _publish_raw(amqp_url, consumer.queues.inbox_name, event.to_json(), event.id)
+        wait_until(lambda: not consumer.ready.is_set(), timeout_s=60, message="consumer paused")
+        wait_until(lambda: bus.queue_depth(consumer.queues.inbox_name) == 10, timeout_s=30,
+                   message="messages back in the queue")
+        assert consumer.retried == 0 and consumer.parked == 0
+        restarted.start()
+        wait_until(lambda: bus.effects() == 10, timeout_s=60, message="handled after the store is back")
+        assert bus.queue_depth(f"{bus.service}.dead") == 0
+        assert {d["event_id"] for d in bus.db.effects.find()} == {e.id for e in events}
+    finally:
+        bus.close()
+        restarted.stop()
+        store.stop()

@@ -1,0 +1,52 @@
+"""The real nginx gateway in front of the real apis: a sign-up through `/api/v1/...` on the
+gateway port reaches the members api unchanged, with the caller's request id carried through,
+and the welcome email follows."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from alumnet.localstore import free_port
+from tests.conftest import IN_CI
+from tests.deploy.nginx_harness import Gateway, find_nginx
+from tests.support import wait_until
+
+
+@pytest.fixture(scope="module")
+def gateway(platform, tmp_path_factory):
+    nginx = find_nginx()
+    if nginx is None:
+        if IN_CI:
+            pytest.fail("nginx is needed for the gateway end-to-end test")
+        pytest.skip("nginx not installed")
+    closed = f"127.0.0.1:{free_port()}"  # events and awards apis are not started here
+    upstreams = {
+        "members": platform.urls["members"].removeprefix("http://"),
+        "notifications": platform.urls["notifications"].removeprefix("http://"),
+        "events": closed,
+        "awards": closed,
+    }
+    with Gateway(nginx, tmp_path_factory.mktemp("gateway"), upstreams) as running:
+        yield running
+
+
+def test_signup_through_the_gateway(gateway, smtp_sink):
+    sink, _ = smtp_sink
+    request_id = f"gw-{uuid.uuid4().hex}"
+    email = f"ivan.{uuid.uuid4().hex[:8]}@example.bg"
+    response = requests.post(f"{gateway.url}/api/v1/members", headers={"X-Request-ID": request_id}, json={
+        "given_name": "Иван", "family_name": "Георгиев", "email": email, "preferred_language": "bg",
+        "consent": {"email": True, "sms": False}}, timeout=10)
+    assert response.status_code == 201, response.text
+    assert response.headers["X-Request-ID"] == request_id
+    assert response.json()["email"] == email
+    mail = wait_until(lambda: sink.to(email), timeout_s=30, message="welcome email via the gateway")
+    assert mail[0]["Subject"] == "Добре дошли в Алумни клуба, Иван!"
+
+    spec = requests.get(f"{gateway.url}/api/v1/notifications/openapi.json", timeout=10)
+    assert spec.status_code == 200 and "/api/v1/notifications/deliveries" in spec.json()["paths"]
+    down = requests.get(f"{gateway.url}/api/v1/events/openapi.json", timeout=10)
+    assert down.status_code in (502, 503, 504)
+    assert down.headers["Content-Type"].startswith("application/problem+json")
