@@ -63,7 +63,7 @@ def build_worker(name: str, config: Config, store: ServiceStore, *,
                  loops: dict[str, Loop] | None = None,
                  consumer_options: dict | None = None) -> Worker:
     store.create_indexes()
-    relay = OutboxRelay(store.db, publisher_for(config.amqp_url))
+    relay = OutboxRelay(store.db, publisher_for(config.amqp_url), service=name)
     all_loops: dict[str, Loop] = {"outbox-relay": relay}
     subscriptions = list(subscriptions)
     if subscriptions:

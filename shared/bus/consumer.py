@@ -26,7 +26,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
-from shared.bus import inbox
+from shared.bus import inbox, metrics
 from shared.bus.envelope import Envelope, InvalidEvent, decode, validate_data
 from shared.bus.topology import RETRY_DELAYS_S, ServiceQueues, is_embedded
 from shared.logs import correlation
@@ -199,6 +199,7 @@ class Consumer:
                 break
 
     def _handle_with_heartbeats(self, conn: Connection, batch: list[Message]) -> None:
+        started = time.perf_counter()
         future = self._executor.submit(self._handle_batch, batch)
         while True:
             try:
@@ -208,6 +209,7 @@ class Consumer:
                 conn.heartbeat_check()
         for message in acks:
             message.ack()
+        metrics.BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
 
     # ---------------------------------------------------------------- handling (helper thread)
     def _handle_batch(self, batch: list[Message]) -> list[Message]:
@@ -260,6 +262,7 @@ class Consumer:
 
         self.transaction(work)
         self.handled += len(deliveries)
+        metrics.EVENTS_HANDLED.labels(self.service).inc(len(deliveries))
         for hook in after_commit:
             try:
                 hook()
@@ -287,6 +290,7 @@ class Consumer:
         log.warning("%s retrying %s in %gs (attempt %d): %s", self.service,
                     delivery.event.type if delivery.event else "?", delay, attempt + 1, error)
         self.retried += 1
+        metrics.EVENTS_RETRIED.labels(self.service).inc()
         if is_embedded(self._side_connection()):
             # The memory transport has no TTL or dead-lettering: wait in a timer instead.
             timer = threading.Timer(delay, self._republish, (delivery.message, self.queues.inbox_name, headers))
@@ -305,6 +309,7 @@ class Consumer:
         }
         log.error("%s parked a message in %s: %s", self.service, self.queues.dead_name, error)
         self.parked += 1
+        metrics.EVENTS_PARKED.labels(self.service).inc()
         self._republish(delivery.message, self.queues.dead_name, headers)
 
     def _side_connection(self) -> Connection:

@@ -19,6 +19,7 @@ from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from shared.bus import metrics
 from shared.bus.envelope import Envelope
 from shared.leases import Lease
 from shared.store import Index
@@ -69,7 +70,7 @@ class PendingEvent:
 class OutboxRelay:
     """Publishes a service's pending outbox events; one active relay per service (a lease)."""
 
-    def __init__(self, db: Database, publisher, *, window: int = 1000, idle_poll_s: float = 0.005,
+    def __init__(self, db: Database, publisher, *, service: str = "", window: int = 1000, idle_poll_s: float = 0.005,
                  max_idle_poll_s: float = 0.2, retry_backoff_s: float = 2.0, lease_ttl_s: float = 10.0):
         self.db = db
         self.collection = db[COLLECTION]
@@ -82,6 +83,7 @@ class OutboxRelay:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.published = 0
+        self.service = service or db.name
 
     def pending(self) -> list[PendingEvent]:
         """The next window of pending events, skipping any entity whose earliest pending event
@@ -127,6 +129,8 @@ class OutboxRelay:
             log.warning("outbox event not published, retrying in %.0fs: %s", delay, error,
                         extra={"event_key": str(key)})
         self.published += len(result.confirmed)
+        metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(result.confirmed))
+        metrics.OUTBOX_DEFERRED.labels(self.service).inc(len(result.failed))
         if result.error:
             raise ConnectionError(result.error)
         return len(result.confirmed)

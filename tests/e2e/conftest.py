@@ -57,6 +57,7 @@ class Platform:
         self.log_dir = log_dir
         self.processes: dict[str, subprocess.Popen] = {}
         self.urls: dict[str, str] = {}
+        self.worker_urls: dict[str, str] = {}
 
     def start_api(self, service: str) -> str:
         port = free_port()
@@ -68,7 +69,9 @@ class Platform:
     def start_worker(self, service: str, name: str | None = None) -> str:
         port = free_port()
         self._spawn(name or f"{service}-worker", ["worker", service], WORKER_HTTP_PORT=str(port))
-        return f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        self.worker_urls.setdefault(service, url)
+        return url
 
     def _spawn(self, name: str, args: list[str], **env: str) -> None:
         assert name not in self.processes, f"{name} is already running"

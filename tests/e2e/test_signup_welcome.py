@@ -77,3 +77,18 @@ def test_bad_signup_is_a_problem_naming_the_fields_and_stores_nothing(platform, 
     assert database.members.count_documents({"email": duplicate.json()["email"]}) == 1
     assert len(sink.to(duplicate.json()["email"])) == 1
     assert not any(bad_email in (m["To"] or "") for m in sink.messages)
+
+
+def test_worker_metrics_count_what_the_bus_did(platform):
+    import re
+
+    def handled() -> float:
+        text = requests.get(f"{platform.worker_urls['notifications']}/metrics", timeout=10).text
+        match = re.search(r'^alumnet_events_handled_total\{service="notifications"\} (\S+)$', text, re.M)
+        return float(match.group(1)) if match else 0.0
+
+    before = handled()
+    assert signup(platform.urls["members"]).status_code == 201
+    wait_until(lambda: handled() >= before + 1, timeout_s=30, message="handled counter moved")
+    published = requests.get(f"{platform.worker_urls['members']}/metrics", timeout=10).text
+    assert re.search(r'^alumnet_outbox_published_total\{service="members"\} [1-9]', published, re.M)
