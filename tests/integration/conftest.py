@@ -54,9 +54,6 @@ class BusHarness:
     def commit_events(self, events: list[Envelope]) -> None:
         self.store.transaction(lambda session: outbox.add(self.db, session, *events))
 
-    def pending(self) -> int:
-        return self.db.outbox.count_documents({"status": "pending"})
-
     def consumer(self, **options) -> Consumer:
         return Consumer(self.service, self.amqp_url, self.db, self.store.transaction,
                         [Subscription(self.event_type, ThingHappened(), lambda e, c: self.handler(e, c))],

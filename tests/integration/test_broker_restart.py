@@ -53,10 +53,10 @@ def test_broker_restart_during_a_stream_of_1000_events_loses_and_doubles_nothing
     # The services keep committing while the broker is away: the outbox holds the events.
     wait_until(producer_done.is_set, timeout_s=60, message="commits during the outage")
     handled_during_outage = bus.effects()
-    assert bus.pending() > 0, "events committed during the outage wait in the outbox"
+    assert relay.published < TOTAL, "events committed during the outage wait in the outbox"
     broker_control("start_app")
     broker_control("await_startup")
-    wait_until(lambda: bus.effects() >= TOTAL and bus.pending() == 0, timeout_s=120, interval_s=0.2,
+    wait_until(lambda: bus.effects() >= TOTAL, timeout_s=120, interval_s=0.2,
                message="every event handled after the restart")
     assert handled_during_outage < TOTAL
     assert bus.effects() == TOTAL
