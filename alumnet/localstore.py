@@ -2,7 +2,6 @@
 for ``make dev`` and the tests. Services only ever see its ``mongodb://`` URL."""
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -82,7 +81,3 @@ class LocalStore:
 
     def __exit__(self, *exc):
         self.stop()
-
-
-def environment_for(store: LocalStore) -> dict[str, str]:
-    return {**os.environ, "MONGO_URL": store.url}

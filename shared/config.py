@@ -8,7 +8,7 @@ later at the first request that needs it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from urllib.parse import urlparse
 
@@ -151,12 +151,6 @@ class Config:
 
     def database_name(self, service: str) -> str:
         return f"{self.mongo_db_prefix}{service}"
-
-    def replace(self, **changes: Any) -> "Config":
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return Config(**values)
-
 
 def load(environ: Mapping[str, str] | None = None, *, require_keys: bool = True) -> Config:
     """Read and validate every setting; raise ``ConfigError`` listing all problems."""

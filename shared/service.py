@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Iterable
+from typing import Iterable
 
 from flask import Blueprint, Flask
 from kombu import Connection

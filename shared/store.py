@@ -43,13 +43,6 @@ def client_for(url: str) -> MongoClient:
     return client
 
 
-def close_clients() -> None:
-    """Close every pooled client; used by forking servers and tests."""
-    for client in _clients.values():
-        client.close()
-    _clients.clear()
-
-
 @dataclass(frozen=True)
 class Index:
     """An index a service needs, declared next to the queries that use it."""

@@ -7,7 +7,6 @@ Declaring is idempotent, so every worker declares at start-up and a restart chan
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
 
 from kombu import Connection, Exchange, Queue, binding
 
@@ -68,13 +67,3 @@ class ServiceQueues:
         exchange()(channel).declare()
         for queue in self.all_queues():
             queue(channel).declare()
-
-
-def declare_exchange(connection: Connection) -> None:
-    exchange()(connection.default_channel).declare()
-
-
-def declare_all(connection: Connection, services: Iterable[ServiceQueues]) -> None:
-    declare_exchange(connection)
-    for queues in services:
-        queues.declare(connection)

@@ -156,12 +156,3 @@ def test_database_name_is_prefix_plus_service():
     assert [config.database_name(s) for s in SERVICES] == [
         "t1_members", "t1_events", "t1_awards", "t1_notifications"]
     assert load({}, require_keys=False).database_name("members") == "alumnet_members"
-
-
-def test_replace_returns_a_changed_copy():
-    config = load({}, require_keys=False)
-    changed = config.replace(port=8123)
-    assert changed.port == 8123 and config.port == 8000
-    assert changed.mongo_url == config.mongo_url
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        config.port = 1  # type: ignore[misc]
