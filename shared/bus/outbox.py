@@ -20,6 +20,7 @@ published within milliseconds of its commit, without polling.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ NEW, DEFERRED = "new", "deferred"
 RETENTION_S = 30 * 24 * 3600
 HISTORY_LOST_CODES = {280, 286}  # ChangeStreamFatalError, ChangeStreamHistoryLost
 RECOVERY_MARGIN = timedelta(minutes=5)
+SAVE_INTERVAL_S = 0.1
 OUTBOX_INDEXES = [
     Index(COLLECTION, [("status", ASCENDING), ("order", ASCENDING)], name="status_in_order"),
     Index(COLLECTION, [("created_at", ASCENDING)], name="published_ttl",
@@ -205,21 +207,18 @@ class OutboxRelay:
         ``run`` keeps one stream open instead."""
         stream, swept = self._open_stream()
         with stream:
-            sent = self._drain(stream)
+            batch: list[dict] = []
+            while len(batch) < self.window and (change := stream.try_next()) is not None:
+                batch.append(change)
+            sent = self._publish_changes(batch)
+            if batch:
+                self._save(batch[-1]["_id"])
         return swept + sent + self._retry_deferred()
 
-    def _drain(self, stream) -> int:
-        batch: list[PendingEvent] = []
-        while len(batch) < self.window:
-            change = stream.try_next()
-            if change is None:
-                break
-            batch.append(PendingEvent.from_document(change["fullDocument"]))
-        if not batch:
+    def _publish_changes(self, changes: list[dict]) -> int:
+        if not changes:
             return 0
-        sent = self._publish_or_raise(batch)
-        self._save(stream.resume_token)
-        return sent
+        return self._publish_or_raise([PendingEvent.from_document(c["fullDocument"]) for c in changes])
 
     # ------------------------------------------------------------------ loop
     def stop(self) -> None:
@@ -234,12 +233,9 @@ class OutboxRelay:
                     self._stop.wait(self.lease.ttl.total_seconds() / 3)
                     continue
                 stream, _ = self._open_stream()
-                with stream:
+                with _StreamReader(stream, self.window * 4) as reader:
                     failures = 0
-                    while not self._stop.is_set() and self.lease.acquire():
-                        if self._drain(stream) == 0 and time.monotonic() - self._last_sweep > self.deferred_sweep_s:
-                            self._last_sweep = time.monotonic()
-                            self._retry_deferred()
+                    self._follow(reader)
             except Exception:  # broker or store down: the position has not moved; retry
                 failures += 1
                 log.exception("%s outbox relay failed (attempt %d)", self.service, failures)
@@ -247,3 +243,72 @@ class OutboxRelay:
                 self._stop.wait(min(0.2 * 2 ** failures, 5.0))
         self.publisher.close()
         self.lease.release()
+
+    def _follow(self, reader: "_StreamReader") -> None:
+        """Publish changes as they arrive: wait for the first, then take only what has
+        already arrived (never wait to fill a window: that would add latency, not speed)."""
+        unsaved, saved_at = None, time.monotonic()
+        while not self._stop.is_set() and self.lease.acquire():
+            batch = reader.take(self.window, wait_s=0.05)
+            if batch:
+                self._publish_changes(batch)
+                unsaved = batch[-1]["_id"]
+            # The position is saved at most every SAVE_INTERVAL_S while events flow, and as
+            # soon as the flow pauses: a crash republishes at most that much (deduplicated).
+            if unsaved is not None and (not batch or time.monotonic() - saved_at > SAVE_INTERVAL_S):
+                self._save(unsaved)
+                unsaved, saved_at = None, time.monotonic()
+            if not batch and time.monotonic() - self._last_sweep > self.deferred_sweep_s:
+                self._last_sweep = time.monotonic()
+                self._retry_deferred()
+        if unsaved is not None:
+            self._save(unsaved)
+
+
+class _StreamReader:
+    """Reads a change stream on its own thread into a bounded queue, so the relay can take
+    exactly what has arrived without blocking on the stream's await time."""
+
+    def __init__(self, stream, capacity: int):
+        self.stream = stream
+        self.changes: queue.Queue = queue.Queue(maxsize=capacity)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="outbox-stream", daemon=True)
+
+    def __enter__(self) -> "_StreamReader":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.stream.close()
+
+    def _read(self) -> None:
+        try:
+            while not self._stop.is_set():
+                change = self.stream.try_next()  # returns None after the stream's await time
+                while change is not None and not self._stop.is_set():
+                    try:
+                        self.changes.put(change, timeout=0.1)  # the relay is behind: wait
+                        change = None
+                    except queue.Full:
+                        pass
+        except Exception as exc:  # the store went away: hand the error to the relay
+            self.changes.put(exc)
+
+    def take(self, limit: int, wait_s: float) -> list[dict]:
+        try:
+            first = self.changes.get(timeout=wait_s)
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < limit:
+            try:
+                batch.append(self.changes.get_nowait())
+            except queue.Empty:
+                break
+        for item in batch:
+            if isinstance(item, Exception):
+                raise item
+        return batch

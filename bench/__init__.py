@@ -1,0 +1,1 @@
+"""Benchmarks; each module is a script a person reruns (see bench/README.md)."""
