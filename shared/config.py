@@ -94,6 +94,8 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("JWT_ISSUER", "alumnet", _text, "expected `iss` of access tokens"),
     Setting("JWT_AUDIENCE", "alumnet", _text, "expected `aud` of access tokens"),
     Setting("JWT_ACCESS_TTL", "900", _positive_int, "access token lifetime in seconds"),
+    Setting("TOKEN_ENCRYPTION_KEY", "", _text,
+            "Fernet key shared by members and notifications only: encrypts one-time tokens in events"),
     Setting("EMAIL_BACKEND", "smtp", _choice("smtp", "file"), "smtp sends mail; file writes .eml files to DEV_OUTBOX_DIR"),
     Setting("SMTP_HOST", "localhost", _text, "SMTP server host"),
     Setting("SMTP_PORT", "25", _port, "SMTP server port"),
@@ -128,6 +130,7 @@ class Config:
     jwt_issuer: str
     jwt_audience: str
     jwt_access_ttl: int
+    token_encryption_key: str
     email_backend: str
     smtp_host: str
     smtp_port: int

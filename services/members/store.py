@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pymongo.errors import DuplicateKeyError
 
+from services.members import accounts_store, consent_store, privacy_store
 from shared.bus import outbox
 from shared.bus.envelope import Envelope
 from shared.store import Index, ServiceStore, asc
@@ -15,6 +16,9 @@ class EmailTaken(Exception):
 class MembersStore(ServiceStore):
     indexes = [
         Index("members", asc("email"), unique=True, name="email_unique"),
+        *accounts_store.INDEXES,
+        *consent_store.INDEXES,
+        *privacy_store.INDEXES,
     ]
 
     def register(self, member: dict, event: Envelope) -> None:
