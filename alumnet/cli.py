@@ -122,6 +122,13 @@ def keys_generate(directory: str) -> None:
     click.echo(f"wrote {private} and {public}")
 
 
+@keys.command("token")
+def keys_token() -> None:
+    """Print a new TOKEN_ENCRYPTION_KEY (Fernet) for members and notifications."""
+    from cryptography.fernet import Fernet
+    click.echo(Fernet.generate_key().decode())
+
+
 @main.command("settings")
 def settings() -> None:
     """List every environment setting with its default."""

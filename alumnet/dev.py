@@ -15,6 +15,7 @@ import signal
 import threading
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from werkzeug.serving import make_server
 
 from alumnet import service_module
@@ -43,6 +44,10 @@ def _dev_environment(data_dir: Path, store: LocalStore) -> dict[str, str]:
     keys = data_dir / "keys"
     if not (keys / "jwt-public.pem").exists():
         generate_keypair(keys)
+    token_key = keys / "token-encryption.key"
+    if not token_key.exists():
+        token_key.write_bytes(Fernet.generate_key())
+        token_key.chmod(0o600)
     env = {
         "MONGO_URL": store.url,
         "AMQP_URL": os.environ.get("AMQP_URL", "memory://"),
@@ -51,6 +56,7 @@ def _dev_environment(data_dir: Path, store: LocalStore) -> dict[str, str]:
         "EMAIL_BACKEND": "file",
         "SMS_BACKEND": "file",
         "DEV_OUTBOX_DIR": str(data_dir / "outbox"),
+        "TOKEN_ENCRYPTION_KEY": token_key.read_text().strip(),
     }
     return {**os.environ, **env}
 

@@ -9,6 +9,7 @@ import os
 import uuid
 
 import pytest
+from cryptography.fernet import Fernet
 from kombu import Connection
 
 from alumnet.localstore import LocalStore
@@ -17,6 +18,7 @@ from shared.config import load
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+TOKEN_KEY = Fernet.generate_key().decode()
 
 
 def broker_reachable(url: str = AMQP_URL) -> str | None:
@@ -72,6 +74,7 @@ def make_config(local_store, jwt_keys, db_prefix, tmp_path):
             "EMAIL_BACKEND": "file",
             "SMS_BACKEND": "file",
             "DEV_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "TOKEN_ENCRYPTION_KEY": TOKEN_KEY,
             **overrides,
         }
         return load(env)

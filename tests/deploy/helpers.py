@@ -5,6 +5,8 @@ from pathlib import Path
 
 import yaml
 
+from shared.config import SETTINGS
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
@@ -12,14 +14,9 @@ SERVICES = ("members", "events", "awards", "notifications")
 
 # The environment variables of the configuration contract. A deployment file that sets any
 # other variable on an Alumnet process is setting something no code reads.
-DOCUMENTED_ENV = frozenset({
-    "AMQP_URL", "MONGO_URL", "MONGO_DB_PREFIX",
-    "JWT_PUBLIC_KEY_FILE", "JWT_PRIVATE_KEY_FILE", "JWT_ISSUER", "JWT_AUDIENCE",
-    "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM",
-    "EMAIL_BACKEND", "SMS_BACKEND", "SMS_API_URL", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN",
-    "SMS_FROM", "DEV_OUTBOX_DIR", "LOG_LEVEL", "PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS",
-    "WORKER_HTTP_PORT", "PROMETHEUS_MULTIPROC_DIR", "MAX_CONTENT_LENGTH", "PUBLIC_BASE_URL",
-})
+# Every setting the code reads (shared.config.SETTINGS) plus the process-level ones that
+# gunicorn and prometheus-client read themselves.
+DOCUMENTED_ENV = frozenset(SETTINGS) | {"WEB_CONCURRENCY", "GUNICORN_THREADS", "PROMETHEUS_MULTIPROC_DIR"}
 
 # The placeholders of deploy/nginx/alumnet.conf.template, set by compose and Kubernetes.
 GATEWAY_VARIABLES = frozenset({

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from aiosmtpd.controller import Controller
+from cryptography.fernet import Fernet
 from kombu import Connection
 
 from alumnet.localstore import die_with_parent, free_port
@@ -123,6 +124,7 @@ def platform(amqp_url, local_store, smtp_sink, jwt_keys, tmp_path_factory):
         "SMTP_PORT": str(smtp_sink[1]),
         "MAIL_FROM": "Alumni Club MU-Plovdiv <alumni@mu-plovdiv.bg>",
         "LOG_LEVEL": "INFO",
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     }
     running = Platform(env, log_dir)
     try:
