@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from alumnet import service_module
+from alumnet.members_cli import members as members_group
 from shared.config import SERVICES, SETTINGS, ConfigError, load
 from shared import logs
 
@@ -120,6 +121,9 @@ def keys_generate(directory: str) -> None:
     from shared.auth import generate_keypair
     private, public = generate_keypair(directory)
     click.echo(f"wrote {private} and {public}")
+
+
+main.add_command(members_group)
 
 
 @keys.command("token")

@@ -1,4 +1,253 @@
-"""MongoDB access for accounts (collections: see model.py)."""
-from shared.store import Index
+"""MongoDB access for accounts (collections: see model.py): ``credentials``,
+``refresh_tokens``, ``login_failures`` and ``password_resets``.
 
-INDEXES: list[Index] = []
+Functions take the database (and, inside a transaction, its session); the few operations
+that must be one atomic step take the service's store and run their own transaction.
+Tokens are never stored, only their SHA-256 digests (``accounts.digest``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from services.members import accounts
+from shared.bus import outbox
+from shared.bus.envelope import Envelope
+from shared.store import Index, asc
+
+CREDENTIALS = "credentials"
+REFRESH_TOKENS = "refresh_tokens"
+LOGIN_FAILURES = "login_failures"
+PASSWORD_RESETS = "password_resets"
+
+INDEXES: list[Index] = [
+    Index(CREDENTIALS, asc("email"), name="credentials_email"),
+    Index(REFRESH_TOKENS, asc("family"), name="refresh_family"),
+    Index(REFRESH_TOKENS, asc("member_id"), name="refresh_member"),
+    Index(REFRESH_TOKENS, [("expires_at", ASCENDING)], name="refresh_ttl", options={"expireAfterSeconds": 0}),
+    Index(LOGIN_FAILURES, [("expires_at", ASCENDING)], name="login_failures_ttl",
+          options={"expireAfterSeconds": 0}),
+    Index(PASSWORD_RESETS, asc("member_id"), name="reset_member"),
+    Index(PASSWORD_RESETS, [("expires_at", ASCENDING)], name="reset_ttl", options={"expireAfterSeconds": 0}),
+]
+
+
+# --------------------------------------------------------------------------- members and credentials
+
+def register_member(store, member: dict, event: Envelope, credential: dict | None = None) -> None:
+    """Store a new member, its credential (if it chose a password) and its ``registered``
+    event in one transaction; raise ``EmailTaken`` if the email is registered."""
+    from services.members.store import EmailTaken  # store.py imports this module
+
+    def work(session: ClientSession) -> None:
+        store.db.members.insert_one(member, session=session)
+        if credential is not None:
+            store.db[CREDENTIALS].insert_one(credential, session=session)
+        outbox.add(store.db, session, event)
+
+    try:
+        store.transaction(work)
+    except DuplicateKeyError:
+        raise EmailTaken(member["email"]) from None
+
+
+def new_credential(member_id: str, email: str, password_hash: str, at: datetime) -> dict:
+    return {"_id": member_id, "email": email, "password_hash": password_hash, "created_at": at, "changed_at": at}
+
+
+def member_by_email(db: Database, email: str, session: ClientSession | None = None) -> dict | None:
+    return db.members.find_one({"email": email.strip().lower()}, session=session)
+
+
+def credential_of(db: Database, member_id: str, session: ClientSession | None = None) -> dict | None:
+    return db[CREDENTIALS].find_one({"_id": member_id}, session=session)
+
+
+def set_password(db: Database, session: ClientSession | None, member_id: str, email: str,
+                 password_hash: str, at: datetime) -> None:
+    db[CREDENTIALS].update_one({"_id": member_id}, {
+        "$set": {"email": email, "password_hash": password_hash, "changed_at": at},
+        "$setOnInsert": {"created_at": at},
+    }, upsert=True, session=session)
+
+
+# --------------------------------------------------------------------------- throttling
+
+def throttle(db: Database, key: str) -> accounts.Throttle:
+    return accounts.Throttle.from_document(db[LOGIN_FAILURES].find_one({"_id": key}))
+
+
+def record_failure(db: Database, key: str, limit: int, at: datetime, *, slowdown: bool) -> accounts.Throttle:
+    """Count one failed login for ``key`` atomically, in the current window (a new one if
+    the last has passed), and block the key when it reaches its slow-down or lock-out."""
+    failures = db[LOGIN_FAILURES]
+    cutoff = at - accounts.FAILURE_WINDOW
+    expires_at = at + accounts.FAILURE_WINDOW + accounts.LOCKOUT
+    doc = None
+    for _ in range(5):  # only a race with another first failure makes this go round
+        doc = failures.find_one_and_update(
+            {"_id": key, "window_started": {"$gt": cutoff}},
+            {"$inc": {"count": 1}, "$set": {"expires_at": expires_at}},
+            return_document=ReturnDocument.AFTER)
+        if doc is not None:
+            break
+        fresh = {"count": 1, "window_started": at, "blocked_until": None, "expires_at": expires_at}
+        doc = failures.find_one_and_update(  # the last window has passed: start a new one
+            {"_id": key, "window_started": {"$lte": cutoff}}, {"$set": fresh},
+            return_document=ReturnDocument.AFTER)
+        if doc is not None:
+            break
+        try:
+            failures.insert_one({"_id": key, **fresh})
+            doc = {"_id": key, **fresh}
+            break
+        except DuplicateKeyError:
+            continue
+    if doc is None:  # pragma: no cover - five lost races in a row
+        return accounts.Throttle(limit, at, at + accounts.LOCKOUT)
+    blocked_until = accounts.block_after(doc["count"], limit, at, slowdown=slowdown)
+    if blocked_until is not None:
+        # $max: concurrent failures may only extend a block, never shorten it.
+        doc = failures.find_one_and_update({"_id": key}, {"$max": {"blocked_until": blocked_until}},
+                                           return_document=ReturnDocument.AFTER) or doc
+    return accounts.Throttle.from_document(doc)
+
+
+def clear_failures(db: Database, key: str, session: ClientSession | None = None) -> None:
+    db[LOGIN_FAILURES].delete_one({"_id": key}, session=session)
+
+
+# --------------------------------------------------------------------------- refresh tokens
+
+def issue_refresh_token(db: Database, session: ClientSession | None, member_id: str, family: str,
+                        at: datetime) -> str:
+    """Store a new refresh token (its digest) in ``family``; return the token itself."""
+    token = accounts.new_token()
+    db[REFRESH_TOKENS].insert_one({
+        "_id": accounts.digest(token), "member_id": member_id, "family": family, "created_at": at,
+        "expires_at": at + accounts.REFRESH_TOKEN_TTL, "revoked_at": None,
+    }, session=session)
+    return token
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """The outcome of presenting a refresh token: ``member`` and ``token`` when it was valid."""
+
+    outcome: str  # "rotated", "invalid" (unknown, expired, member may not log in), "reused"
+    member: dict | None = None
+    token: str | None = None
+
+
+def rotate_refresh_token(store, token: str, at: datetime) -> Rotation:
+    """Exchange a refresh token for a new one of the same family, in one transaction.
+
+    A token that was already revoked is a sign of theft (one of two holders used it first):
+    its whole family is revoked, so neither holder can go on.
+    """
+    db, presented = store.db, accounts.digest(token)
+    tokens = db[REFRESH_TOKENS]
+
+    def work(session: ClientSession) -> Rotation:
+        doc = tokens.find_one_and_update({"_id": presented, "revoked_at": None},
+                                         {"$set": {"revoked_at": at, "revoked_reason": "rotated"}},
+                                         session=session)
+        if doc is None:
+            old = tokens.find_one({"_id": presented}, session=session)
+            if old is None:
+                return Rotation("invalid")
+            revoke_family(db, session, old["family"], at, reason="reused")
+            return Rotation("reused")
+        if accounts.aware(doc["expires_at"]) <= at:
+            return Rotation("invalid")
+        member = db.members.find_one({"_id": doc["member_id"]}, session=session)
+        if member is None or not accounts.can_log_in(member):
+            revoke_family(db, session, doc["family"], at, reason="member_cannot_log_in")
+            return Rotation("invalid")
+        return Rotation("rotated", member, issue_refresh_token(db, session, member["_id"], doc["family"], at))
+
+    return store.transaction(work)
+
+
+def revoke_family(db: Database, session: ClientSession | None, family: str, at: datetime, *,
+                  reason: str) -> int:
+    return db[REFRESH_TOKENS].update_many({"family": family, "revoked_at": None},
+                                          {"$set": {"revoked_at": at, "revoked_reason": reason}},
+                                          session=session).modified_count
+
+
+def revoke_token_family(db: Database, token: str, at: datetime) -> bool:
+    """Log out: revoke the session (family) a refresh token belongs to. False if unknown."""
+    doc = db[REFRESH_TOKENS].find_one({"_id": accounts.digest(token)})
+    if doc is None:
+        return False
+    revoke_family(db, None, doc["family"], at, reason="logout")
+    return True
+
+
+def revoke_member_tokens(db: Database, session: ClientSession | None, member_id: str, at: datetime,
+                         *, reason: str) -> int:
+    return db[REFRESH_TOKENS].update_many({"member_id": member_id, "revoked_at": None},
+                                          {"$set": {"revoked_at": at, "revoked_reason": reason}},
+                                          session=session).modified_count
+
+
+# --------------------------------------------------------------------------- password resets
+
+def request_password_reset(store, member_id: str, token: str, at: datetime, event: Envelope) -> None:
+    """Store a reset token (its digest) and its event in one transaction; earlier unused
+    tokens of the member stop working (only the newest email's link does)."""
+    db = store.db
+
+    def work(session: ClientSession) -> None:
+        db[PASSWORD_RESETS].update_many({"member_id": member_id, "used_at": None},
+                                        {"$set": {"used_at": at, "superseded": True}}, session=session)
+        db[PASSWORD_RESETS].insert_one({
+            "_id": accounts.digest(token), "member_id": member_id, "created_at": at,
+            "expires_at": at + accounts.PASSWORD_RESET_TTL, "used_at": None,
+        }, session=session)
+        outbox.add(db, session, event)
+
+    store.transaction(work)
+
+
+def recent_reset(db: Database, member_id: str, at: datetime) -> bool:
+    """Was a reset asked for this member within ``PASSWORD_RESET_INTERVAL``?"""
+    since = at - accounts.PASSWORD_RESET_INTERVAL
+    return db[PASSWORD_RESETS].find_one({"member_id": member_id, "created_at": {"$gt": since}}) is not None
+
+
+def usable_reset(db: Database, token: str, at: datetime) -> dict | None:
+    """The unused, unexpired reset record of ``token``, or None."""
+    doc = db[PASSWORD_RESETS].find_one({"_id": accounts.digest(token), "used_at": None})
+    if doc is None or accounts.aware(doc["expires_at"]) <= at:
+        return None
+    return doc
+
+
+def complete_password_reset(store, token: str, at: datetime, password_hash: str) -> dict | None:
+    """Use a reset token once: set the new password, revoke every refresh token of the
+    member and clear its login failures, in one transaction. Returns the member, or None
+    when the token is unknown, used or expired."""
+    db = store.db
+
+    def work(session: ClientSession) -> dict | None:
+        doc = db[PASSWORD_RESETS].find_one_and_update(
+            {"_id": accounts.digest(token), "used_at": None, "expires_at": {"$gt": at}},
+            {"$set": {"used_at": at}}, session=session)
+        if doc is None:
+            return None
+        member = db.members.find_one({"_id": doc["member_id"]}, session=session)
+        if member is None or not accounts.can_log_in(member):
+            return None
+        set_password(db, session, member["_id"], member["email"], password_hash, at)
+        revoke_member_tokens(db, session, member["_id"], at, reason="password_reset")
+        clear_failures(db, accounts.account_key(member["email"]), session=session)
+        return member
+
+    return store.transaction(work)

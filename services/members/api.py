@@ -8,6 +8,7 @@ from flask import g, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from services.members import accounts, accounts_store
 from services.members.messages import CATALOG, MEMBER_REGISTERED
 from services.members.schemas import MemberSchema, SignUpSchema
 from services.members.store import EmailTaken
@@ -35,15 +36,23 @@ class Members(MethodView):
         """Sign up as a member.
 
         Publishes `members.member.registered`; a welcome email follows in the member's language.
-        Send an `Idempotency-Key` header to make retries safe.
+        With a `password`, the member can log in at once (`/auth/login`); without one, they set
+        it through the password reset (`/auth/password-reset`). New members have the role
+        `alumnus`, or `student` with `is_student: true`. Send an `Idempotency-Key` header to
+        make retries safe.
         """
         store = current_service().store
+        password = signup.pop("password", None)
+        is_student = signup.pop("is_student", False)
         member = {
             "_id": uuid.uuid4().hex,
             **signup,
             "status": "pending_verification",
+            "roles": accounts.roles_for_signup(is_student),
             "registered_at": datetime.now(timezone.utc),
         }
+        credential = None if password is None else accounts_store.new_credential(
+            member["_id"], member["email"], accounts.hash_password(password), member["registered_at"])
         event = CATALOG.create(MEMBER_REGISTERED, member["_id"], {
             "member_id": member["_id"],
             **{k: signup[k] for k in ("given_name", "family_name", "email", "phone", "preferred_language",
@@ -51,7 +60,7 @@ class Members(MethodView):
             "registered_at": member["registered_at"].isoformat(),
         }, current_correlation_id())
         try:
-            store.register(member, event)
+            accounts_store.register_member(store, member, event, credential)
         except EmailTaken:
             raise Problem(409, "This email is already registered.", kind="conflict",
                           errors={"email": ["Already registered."]}) from None

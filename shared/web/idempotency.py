@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from datetime import datetime, timezone
 
 from flask import Response, g, request
@@ -42,7 +43,7 @@ def idempotent(view):
         collection = current_service().store.db[COLLECTION]
         principal = g.get("principal")
         scope = f"{request.method} {request.path} {principal.subject if principal else '-'} {key}"
-        fingerprint = hashlib.sha256(request.get_data()).hexdigest()
+        fingerprint = _fingerprint(request.get_data())
         try:
             collection.insert_one({"_id": scope, "fingerprint": fingerprint, "state": "running",
                                    "created_at": datetime.now(timezone.utc)})
@@ -70,6 +71,21 @@ def idempotent(view):
                        "and create nothing twice (kept 24 hours).",
     }]}}
     return wrapper
+
+
+SECRET_FIELDS = ("password", "new_password", "token", "refresh_token")
+
+
+def _fingerprint(body: bytes) -> str:
+    """A hash of the request body that is kept 24 h: secret fields are left out, so that the
+    record is no fast hash of a password (a retry with another password replays anyway)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return hashlib.sha256(body).hexdigest()
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _replay(record: dict | None, fingerprint: str) -> Response:

@@ -446,3 +446,20 @@ def test_openapi_documents_the_idempotency_key_header_on_sign_up(client):
     parameters = spec["paths"][MEMBERS]["post"].get("parameters", [])
     assert {"in": "header", "name": "Idempotency-Key"}.items() <= next(
         p for p in parameters if p["name"] == "Idempotency-Key").items()
+
+
+def test_the_idempotency_record_keeps_no_hash_of_a_password(client, db):
+    import hashlib
+
+    body = signup(password="correct horse battery staple")
+    raw = json.dumps(body).encode()
+    response = client.post(MEMBERS, data=raw, content_type="application/json",
+                           headers={"Idempotency-Key": "signup-with-password"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    record = db.idempotency.find_one()
+    assert record["fingerprint"] != hashlib.sha256(raw).hexdigest()
+    assert b"correct horse" not in record["body"]
+    # The same key and body still replay.
+    again = client.post(MEMBERS, data=raw, content_type="application/json",
+                        headers={"Idempotency-Key": "signup-with-password"})
+    assert again.headers["Idempotent-Replayed"] == "true"

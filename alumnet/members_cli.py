@@ -1,0 +1,92 @@
+"""``alumnet members``: operator commands of the members service.
+
+    alumnet members create-admin --email E --given-name G --family-name F
+
+The first admin (alumni office staff) is created here, by someone with access to the
+service's configuration and store: no HTTP endpoint creates admins.
+"""
+from __future__ import annotations
+
+import uuid
+
+import click
+import email_validator
+
+from services.members import accounts, accounts_store
+from services.members.messages import CATALOG, MEMBER_REGISTERED
+from shared.config import ConfigError, load
+
+
+@click.group()
+def members() -> None:
+    """Members service: accounts and operator tasks."""
+
+
+def _email(_ctx, _param, value: str) -> str:
+    try:
+        return email_validator.validate_email(value, check_deliverability=False).normalized.lower()
+    except email_validator.EmailNotValidError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _name(_ctx, _param, value: str) -> str:
+    value = value.strip()
+    if not 1 <= len(value) <= 100 or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise click.BadParameter("1 to 100 characters, no control characters.")
+    return value
+
+
+@members.command("create-admin")
+@click.option("--email", required=True, callback=_email, help="the admin's email (their login)")
+@click.option("--given-name", required=True, callback=_name)
+@click.option("--family-name", required=True, callback=_name)
+@click.option("--language", type=click.Choice(["bg", "en"]), default="bg", show_default=True,
+              help="language of the messages they receive")
+def create_admin(email: str, given_name: str, family_name: str, language: str) -> None:
+    """Create a verified member with the role admin; print its member id.
+
+    The password is prompted for (hidden, twice), never taken from the command line, where
+    shell history and process lists would keep it.
+    """
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    problems = accounts.password_problems(password, email)
+    if problems:
+        raise click.BadParameter(" ".join(problems), param_hint="password")
+    try:
+        config = load(require_keys=False)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    from services.members.app import create_store
+    from services.members.store import EmailTaken
+
+    store = create_store(config)
+    store.create_indexes()
+    at = accounts.now()
+    member = {
+        "_id": uuid.uuid4().hex,
+        "given_name": given_name,
+        "family_name": family_name,
+        "email": email,
+        "phone": None,
+        "preferred_language": language,
+        "graduation_year": None,
+        "faculty": None,
+        "programme": None,
+        "consent": {"email": False, "sms": False},  # staff: only transactional messages
+        "status": "verified",
+        "roles": ["admin"],
+        "registered_at": at,
+    }
+    event = CATALOG.create(MEMBER_REGISTERED, member["_id"], {
+        **{k: member[k] for k in ("given_name", "family_name", "email", "phone", "preferred_language",
+                                  "graduation_year", "faculty", "programme", "consent")},
+        "member_id": member["_id"],
+        "registered_at": at.isoformat(),
+    }, f"cli-create-admin-{uuid.uuid4().hex[:12]}")
+    credential = accounts_store.new_credential(member["_id"], email, accounts.hash_password(password), at)
+    try:
+        accounts_store.register_member(store, member, event, credential)
+    except EmailTaken:
+        raise click.ClickException(f"{email} is already registered.") from None
+    click.echo(member["_id"])

@@ -1,0 +1,205 @@
+"""Rules of member accounts, without I/O: password policy and hashing, login throttling,
+opaque tokens (refresh and password-reset) and their digests, role assignment.
+
+The clock is ``now()``; tests replace it (``monkeypatch.setattr(accounts, "now", ...)``) to
+move through throttling windows and token expiries without waiting.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import ipaddress
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from cryptography.fernet import Fernet, InvalidToken
+from werkzeug.security import check_password_hash, generate_password_hash
+
+# --------------------------------------------------------------------------- passwords
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+HASH_METHOD = "scrypt"  # the strongest hasher werkzeug offers (argon2 would be a new dependency)
+
+# --------------------------------------------------------------------------- throttling
+FAILURE_WINDOW = timedelta(minutes=15)  # failures older than this are forgotten
+LOCKOUT = timedelta(minutes=15)  # how long an account or address stays locked
+ACCOUNT_FAILURE_LIMIT = 5  # failures per account (email) in a window before it locks
+ADDRESS_FAILURE_LIMIT = 20  # failures per client address in a window before it locks
+# Before the lock, an account slows down: after SLOWDOWN_AFTER failures, the next attempt
+# must wait SLOWDOWN_BASE * 2**(failures - SLOWDOWN_AFTER) (answered 429 with Retry-After).
+SLOWDOWN_AFTER = 3
+SLOWDOWN_BASE = timedelta(seconds=1)
+
+# --------------------------------------------------------------------------- tokens
+ACCESS_TOKEN_TYPE = "Bearer"
+REFRESH_TOKEN_TTL = timedelta(days=30)
+PASSWORD_RESET_TTL = timedelta(hours=1)
+# A member gets at most one reset email per this interval, however often it is asked for.
+PASSWORD_RESET_INTERVAL = timedelta(seconds=60)
+TOKEN_BYTES = 32
+
+# --------------------------------------------------------------------------- members
+CANNOT_LOG_IN = frozenset({"rejected", "erased"})
+DEFAULT_ROLES = ("alumnus",)
+
+
+def now() -> datetime:
+    """The accounts clock (UTC, aware). Tests monkeypatch this function."""
+    return datetime.now(timezone.utc)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """Stored datetimes come back aware from the service's client; be safe with naive ones."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+# --------------------------------------------------------------------------- passwords
+
+def password_problems(password: str, email: str | None) -> list[str]:
+    """What is wrong with a new password (empty when it is acceptable)."""
+    problems = []
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(f"Must be at least {PASSWORD_MIN_LENGTH} characters.")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        problems.append(f"Must be at most {PASSWORD_MAX_LENGTH} characters.")
+    if email and password.strip().lower() == email.strip().lower():
+        problems.append("Must not be your email address.")
+    return problems
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=HASH_METHOD)
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password; with no hash (unknown email, no credential) do the same work
+    against a decoy so the answer takes as long, then say no."""
+    if not password_hash:
+        check_password_hash(_decoy_hash(), password)
+        return False
+    return check_password_hash(password_hash, password)
+
+
+# --------------------------------------------------------------------------- tokens
+
+def new_token() -> str:
+    """An opaque, unguessable token (refresh or password reset)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def digest(token: str) -> str:
+    """What is stored instead of a token: its SHA-256 (hex). Tokens are random, so no salt."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_family() -> str:
+    return secrets.token_hex(16)
+
+
+class EncryptionNotConfigured(Exception):
+    pass
+
+
+def fernet(key: str) -> Fernet:
+    if not key:
+        raise EncryptionNotConfigured("TOKEN_ENCRYPTION_KEY is empty")
+    try:
+        return Fernet(key.encode() if isinstance(key, str) else key)
+    except (ValueError, TypeError):
+        raise EncryptionNotConfigured("TOKEN_ENCRYPTION_KEY is not a Fernet key") from None
+
+
+def encrypt_token(key: str, token: str) -> str:
+    return fernet(key).encrypt(token.encode()).decode()
+
+
+def decrypt_token(key: str, encrypted: str) -> str | None:
+    try:
+        return fernet(key).decrypt(encrypted.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+# --------------------------------------------------------------------------- throttling
+
+def account_key(email: str) -> str:
+    """Throttling key of an account. Hashed: the counters hold no email address, and known
+    and unknown emails are counted alike."""
+    return "account:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def address_key(address: str | None) -> str:
+    """Throttling key of a client address. IPv6 clients are counted per /64 network: one
+    host usually holds a whole /64 and could otherwise change address at every attempt."""
+    try:
+        parsed = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return "address:unknown"
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return f"address:{parsed.ipv4_mapped}"
+        return f"address:{ipaddress.ip_network(f'{parsed}/64', strict=False)}"
+    return f"address:{parsed}"
+
+
+def slowdown_after(failures: int) -> timedelta | None:
+    """How long an account must wait after its ``failures``-th failure (None: no wait)."""
+    if failures < SLOWDOWN_AFTER or failures >= ACCOUNT_FAILURE_LIMIT:
+        return None
+    return SLOWDOWN_BASE * 2 ** (failures - SLOWDOWN_AFTER)
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """The state of one throttling counter as read from the store."""
+
+    failures: int
+    window_started: datetime | None
+    blocked_until: datetime | None
+
+    @classmethod
+    def from_document(cls, doc: dict | None) -> "Throttle":
+        if not doc:
+            return cls(0, None, None)
+        return cls(doc.get("count", 0), aware(doc.get("window_started")), aware(doc.get("blocked_until")))
+
+    def retry_after(self, at: datetime) -> int | None:
+        """Seconds to wait before another attempt, or None when one may be made now."""
+        if self.blocked_until is not None and self.blocked_until > at:
+            return max(1, math.ceil((self.blocked_until - at).total_seconds()))
+        return None
+
+
+def block_after(failures: int, limit: int, at: datetime, *, slowdown: bool) -> datetime | None:
+    """Until when a counter blocks attempts after its ``failures``-th failure."""
+    if failures >= limit:
+        return at + LOCKOUT
+    if slowdown:
+        wait = slowdown_after(failures)
+        if wait is not None:
+            return at + wait
+    return None
+
+
+# --------------------------------------------------------------------------- roles
+
+def roles_for_signup(is_student: bool) -> list[str]:
+    return ["student"] if is_student else list(DEFAULT_ROLES)
+
+
+def roles_of(member: dict) -> list[str]:
+    """A member's roles; members stored before roles existed are alumni."""
+    return list(member.get("roles") or DEFAULT_ROLES)
+
+
+def can_log_in(member: dict) -> bool:
+    return member.get("status") not in CANNOT_LOG_IN
