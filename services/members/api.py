@@ -76,6 +76,6 @@ class Member(MethodView):
         if g.principal.subject != member_id and not g.principal.is_admin:
             raise Problem(403, "You may only see your own record.", kind="forbidden")
         member = current_service().store.get(member_id)
-        if member is None:
+        if member is None or member.get("status") == "erased":
             raise Problem(404, "No such member.", kind="not-found")
         return _public(member)

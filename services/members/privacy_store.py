@@ -1,4 +1,113 @@
-"""MongoDB access for privacy (collections: see model.py)."""
-from shared.store import Index
+"""MongoDB access for privacy: a member's data export and erasure (collections: model.py).
 
+Erasure, in one transaction:
+
+- the ``members`` document is replaced by an anonymous tombstone
+  ``{_id, status: "erased", email: "erased:<id>", erased_at}``. The email placeholder exists only
+  because the ``email_unique`` index is not partial (two tombstones without an email would
+  collide); it is no address and can never match a login (emails are validated);
+- the member's ``consents``, ``credentials``, ``refresh_tokens`` and ``password_resets`` are
+  deleted, and the login-failure counter of their account (keyed by a hash of the email);
+- stored replies to the member's own POSTs under ``/api/v1/members/<id>/`` (``Idempotency-Key``
+  replays, which repeat what was sent) are deleted;
+- ``erasures`` gets ``{_id: member_id, erased_at, requested_by: "self"|"admin", admin_id, reason}``
+  (the admin's id and reason are the office's accountability record, not the member's data);
+- ``members.member.erased`` goes to the outbox, so every other service forgets the member.
+
+Erasing again changes nothing and publishes nothing: the first erasure's record is returned.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from pymongo.database import Database
+
+from services.members import accounts, consent_store
+from services.members.consent_store import COLLECTION as CONSENTS
+from services.members.consent_store import live_member
+from services.members.messages import CATALOG, MEMBER_ERASED
+from shared.bus import outbox
+from shared.logs import current_correlation_id
+from shared.store import Index
+from shared.web.idempotency import COLLECTION as IDEMPOTENCY
+
+ERASURES = "erasures"
+# Erasure and export find refresh tokens and password resets by member_id: the accounts
+# module, which owns those collections, declares their indexes.
 INDEXES: list[Index] = []
+# Fields that are secrets, never exported (hashes of passwords and tokens).
+SECRET_FIELDS = {"password_hash"}
+
+
+class MemberNotFound(Exception):
+    pass
+
+
+def _without(doc: dict | None, *names: str) -> dict | None:
+    if doc is None:
+        return None
+    return {k: v for k, v in doc.items() if k not in names}
+
+
+def export(db: Database, member_id: str) -> dict | None:
+    """Everything the members service holds about a live member, or ``None``.
+
+    Hashes are left out: the password hash, and the ids of refresh tokens and password resets
+    (which are hashes of the tokens).
+    """
+    member = live_member(db, member_id)
+    if member is None:
+        return None
+    credentials = _without(db.credentials.find_one({"_id": member_id}), *SECRET_FIELDS)
+    return {
+        "member": member,
+        "consents": {
+            "current": consent_store.current(db, member),
+            "ledger": consent_store.ledger(db, member),
+        },
+        "credentials": credentials,
+        "refresh_tokens": [_without(t, "_id", "token_hash") for t in
+                           db.refresh_tokens.find({"member_id": member_id}).sort("expires_at", 1)],
+        "password_resets": [_without(r, "_id", "token_hash") for r in
+                            db.password_resets.find({"member_id": member_id}).sort("expires_at", 1)],
+        "login_failures": _without(db.login_failures.find_one({"_id": accounts.account_key(member["email"])}),
+                                   "_id"),
+    }
+
+
+def erase(store, member_id: str, *, requested_by: str, admin_id: str | None = None,
+          reason: str | None = None) -> tuple[dict, bool]:
+    """Erase a member; return the erasure record and whether this call erased (``False`` when
+    the member was already erased). Raises ``MemberNotFound`` for an unknown id."""
+    db = store.db
+
+    def work(session):
+        done = db[ERASURES].find_one({"_id": member_id}, session=session)
+        if done is not None:
+            return done, False
+        member = db.members.find_one({"_id": member_id}, session=session)
+        if member is None:
+            raise MemberNotFound(member_id)
+        now = datetime.now(timezone.utc)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        record = {"_id": member_id, "erased_at": now, "requested_by": requested_by,
+                  "admin_id": admin_id, "reason": reason}
+        db.members.replace_one({"_id": member_id}, {
+            "_id": member_id, "status": "erased", "email": f"erased:{member_id}", "erased_at": now,
+        }, session=session)
+        db[CONSENTS].delete_many({"member_id": member_id}, session=session)
+        db.credentials.delete_many({"_id": member_id}, session=session)
+        db.refresh_tokens.delete_many({"member_id": member_id}, session=session)
+        db.password_resets.delete_many({"member_id": member_id}, session=session)
+        if member.get("email"):
+            db.login_failures.delete_one({"_id": accounts.account_key(member["email"])}, session=session)
+        # Stored responses of the member's own POSTs (Idempotency-Key replays) hold their data.
+        db[IDEMPOTENCY].delete_many({"_id": {"$regex": f"^POST /api/v1/members/{re.escape(member_id)}/"}},
+                                    session=session)
+        db[ERASURES].insert_one(record, session=session)
+        outbox.add(db, session, CATALOG.create(MEMBER_ERASED, member_id, {
+            "member_id": member_id, "erased_at": now.isoformat()}, current_correlation_id()))
+        return record, True
+
+    return store.transaction(work)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Callable
 
 from services.notifications.mailer import PermanentFailure, TransientFailure, build_message
 from services.notifications.rendering import render_email
@@ -21,8 +22,12 @@ MAX_ATTEMPTS = 5
 
 
 class DeliveryDispatcher:
-    def __init__(self, store: NotificationsStore, mailer, mail_from: str):
+    def __init__(self, store: NotificationsStore, mailer, mail_from: str,
+                 prepare: Callable[[dict], dict] | None = None):
         self.store, self.mailer, self.mail_from = store, mailer, mail_from
+        # Turns a stored delivery's context into the template context at send time (decrypts
+        # one-time tokens into links: see handlers.context_for_sending).
+        self.prepare = prepare or (lambda delivery: delivery["context"])
         self.worker_id = holder_id()
         self.sent = 0
 
@@ -37,7 +42,7 @@ class DeliveryDispatcher:
 
     def _send(self, delivery: dict) -> int:
         try:
-            rendered = render_email(delivery["template"], delivery["language"], delivery["context"])
+            rendered = render_email(delivery["template"], delivery["language"], self.prepare(delivery))
             message = build_message(sender=self.mail_from, to=delivery["address"], subject=rendered.subject,
                                     text=rendered.text, html=rendered.html, delivery_id=delivery["_id"],
                                     language=delivery["language"])

@@ -2,14 +2,34 @@
 
 Each handler only stores: the contact read model and the deliveries to make. Sending happens
 after commit, in the delivery dispatcher, so a redelivered event can never send twice.
+
+Every handler is safe to run twice on the same event (the consumer's inbox already
+deduplicates by event id; the effects are idempotent besides): contacts are set, not added
+to; a delivery's id is (event, recipient, channel); consent decisions only replace older ones.
+
+An erased member is remembered by id only (``store.ERASED``): a late event about them (a
+retry, a replay from the dead-letter queue) never brings their contact or a delivery back.
+
+Password reset: the event carries the reset token encrypted (Fernet, key shared by members
+and notifications only). The delivery stores it still encrypted; ``context_for_sending``
+turns it into the reset link when the message is built, so the clear token exists only in
+the worker's memory and the email itself.
 """
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from datetime import datetime
+from urllib.parse import quote
+
+from cryptography.fernet import Fernet
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.notifications import store as notification_store
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
+
+CHANNELS = ("email", "sms")
+CATEGORIES = ("news", "events", "mentoring", "awards", "surveys")
+RESET_PATH = "/reset-password"
 
 
 class _Expectation(Schema):
@@ -27,11 +47,50 @@ class MemberRegistered(_Expectation):
     phone = fields.String(allow_none=True, load_default=None)
     preferred_language = fields.String(required=True)
     consent = fields.Dict(required=True)
+    registered_at = fields.AwareDateTime(required=True)
+
+
+class MemberErased(_Expectation):
+    member_id = fields.String(required=True)
+    erased_at = fields.AwareDateTime(required=True)
+
+
+class ConsentChanged(_Expectation):
+    member_id = fields.String(required=True)
+    # Names, not a fixed list: a channel or category added later is stored, not a parked
+    # message; the pattern keeps them safe as field names of the contact document.
+    channel = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z_]{0,31}\Z"))
+    category = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z_]{0,31}\Z"))
+    granted = fields.Boolean(required=True)
+    source = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
+class PasswordResetRequested(_Expectation):
+    member_id = fields.String(required=True)
+    email = fields.Email(required=True)
+    preferred_language = fields.String(required=True)
+    given_name = fields.String(required=True)
+    encrypted_token = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _wake(ctx: HandlerContext, wake_dispatcher) -> None:
+    if wake_dispatcher is not None:
+        ctx.after_commit.append(wake_dispatcher)
 
 
 def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=None) -> None:
     data = event.data
-    notification_store.upsert_contact(ctx.db, ctx.session, data["member_id"], {
+    member_id = data["member_id"]
+    if notification_store.is_erased(ctx.db, ctx.session, member_id):
+        return  # a late copy of the sign-up of someone who has since been erased
+    notification_store.upsert_contact(ctx.db, ctx.session, member_id, {
         "given_name": data["given_name"],
         "family_name": data["family_name"],
         "email": data["email"],
@@ -39,19 +98,76 @@ def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=N
         "language": data["preferred_language"],
         "consent": data["consent"],
     })
+    # The sign-up flags are the first consent decision for every category of their channel
+    # (as in the members service's ledger); a later decision that arrived first is kept.
+    for channel in CHANNELS:
+        for category in CATEGORIES:
+            notification_store.apply_consent(ctx.db, ctx.session, member_id, channel, category, {
+                "granted": bool(data["consent"].get(channel, False)), "source": "signup",
+                "at": _time(data["registered_at"]), "expires_at": None,
+            }, only_if_absent=True)
     # The welcome email is transactional (it confirms the sign-up): no marketing consent needed.
     notification_store.queue_delivery(
-        ctx.db, ctx.session, event_id=event.id, recipient=data["member_id"], channel="email",
+        ctx.db, ctx.session, event_id=event.id, recipient=member_id, channel="email",
         template="welcome", language=data["preferred_language"], address=data["email"],
         context={"given_name": data["given_name"], "family_name": data["family_name"]},
         correlation_id=event.correlationid,
     )
-    if wake_dispatcher is not None:
-        ctx.after_commit.append(wake_dispatcher)
+    _wake(ctx, wake_dispatcher)
+
+
+def on_member_erased(event: Envelope, ctx: HandlerContext) -> None:
+    """Forget the member: contact gone, deliveries anonymised, queued ones never sent."""
+    data = event.data
+    notification_store.forget_member(ctx.db, ctx.session, data["member_id"], _time(data["erased_at"]))
+
+
+def on_consent_changed(event: Envelope, ctx: HandlerContext) -> None:
+    data = event.data
+    if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+        return
+    notification_store.apply_consent(ctx.db, ctx.session, data["member_id"], data["channel"], data["category"], {
+        "granted": data["granted"], "source": data["source"], "at": _time(data["at"]),
+        "expires_at": _time(data.get("expires_at")),
+    })
+
+
+def on_password_reset_requested(event: Envelope, ctx: HandlerContext, wake_dispatcher=None) -> None:
+    """Queue the reset email: transactional, so no marketing consent is needed. The token
+    stays encrypted in the delivery (see ``context_for_sending``)."""
+    data = event.data
+    if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+        return
+    expires_at = _time(data["expires_at"])
+    notification_store.queue_delivery(
+        ctx.db, ctx.session, event_id=event.id, recipient=data["member_id"], channel="email",
+        template="password_reset", language=data["preferred_language"], address=data["email"],
+        context={"given_name": data["given_name"], "encrypted_token": data["encrypted_token"],
+                 "expires_at": expires_at.strftime("%Y-%m-%d %H:%M UTC")},
+        correlation_id=event.correlationid,
+    )
+    _wake(ctx, wake_dispatcher)
+
+
+def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str) -> dict:
+    """The template context of a delivery at send time: an ``encrypted_token`` becomes the
+    ``reset_link`` (decrypted now, never stored in clear). Raises
+    ``cryptography.fernet.InvalidToken`` if the token cannot be decrypted (a wrong key: the
+    delivery cannot be built, and retrying will not help)."""
+    context = dict(delivery.get("context") or {})
+    encrypted = context.pop("encrypted_token", None)
+    if encrypted is not None:
+        token = Fernet(token_key.encode()).decrypt(encrypted.encode()).decode()
+        context["reset_link"] = f"{public_base_url.rstrip('/')}{RESET_PATH}?token={quote(token, safe='')}"
+    return context
 
 
 def subscriptions(wake_dispatcher=None) -> list[Subscription]:
     return [
         Subscription("members.member.registered", MemberRegistered(),
                      lambda event, ctx: on_member_registered(event, ctx, wake_dispatcher)),
+        Subscription("members.member.erased", MemberErased(), on_member_erased),
+        Subscription("members.consent.changed", ConsentChanged(), on_consent_changed),
+        Subscription("members.password_reset.requested", PasswordResetRequested(),
+                     lambda event, ctx: on_password_reset_requested(event, ctx, wake_dispatcher)),
     ]

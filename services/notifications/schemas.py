@@ -1,7 +1,7 @@
 """HTTP schemas of the notifications API."""
 from marshmallow import Schema, fields, validate
 
-STATUSES = ("queued", "sending", "sent", "failed", "unknown")
+STATUSES = ("queued", "sending", "sent", "failed", "unknown", "skipped")
 MAX_PAGE_SIZE = 100
 
 
@@ -24,6 +24,7 @@ class DeliverySchema(Schema):
     last_error = fields.String(allow_none=True)
     queued_at = fields.AwareDateTime()
     sent_at = fields.AwareDateTime(allow_none=True)
+    anonymised_at = fields.AwareDateTime(allow_none=True, metadata={"description": "the recipient was erased"})
 
 
 class DeliveryPageSchema(Schema):

@@ -11,6 +11,12 @@ from pymongo.database import Database
 from shared.store import Index, ServiceStore, asc
 
 QUEUED, SENDING, SENT, FAILED, UNKNOWN = "queued", "sending", "sent", "failed", "unknown"
+SKIPPED = "skipped"  # never sent on purpose (the recipient was erased before sending)
+RECIPIENT_ERASED = "recipient erased"
+REDACTED_ERROR = "(error text removed: the recipient was erased)"
+# Member ids the members service has erased: the read model must never hold them again, even
+# when an older event about them arrives late (a retry, a replay from the dead-letter queue).
+ERASED = "erased_members"
 
 
 def delivery_id(event_id: str, recipient: str, channel: str) -> str:
@@ -22,6 +28,56 @@ def upsert_contact(db: Database, session: ClientSession, member_id: str, fields:
     db.contacts.update_one({"_id": member_id},
                            {"$set": {**fields, "updated_at": datetime.now(timezone.utc)}},
                            upsert=True, session=session)
+
+
+def is_erased(db: Database, session: ClientSession, member_id: str) -> bool:
+    return db[ERASED].find_one({"_id": member_id}, {"_id": 1}, session=session) is not None
+
+
+def apply_consent(db: Database, session: ClientSession, member_id: str, channel: str, category: str,
+                  state: dict, *, only_if_absent: bool = False) -> bool:
+    """Set ``contacts.consents.<channel>.<category>`` to ``state`` (granted, source, at,
+    expires_at) unless the contact already holds a newer decision (events may arrive out of
+    order). Applying the same decision twice changes nothing. Returns whether it was set."""
+    contact = db.contacts.find_one({"_id": member_id}, {f"consents.{channel}.{category}": 1},
+                                   session=session) or {}
+    held = (contact.get("consents") or {}).get(channel, {}).get(category)
+    if held is not None and (only_if_absent or _ms(held.get("at")) > _ms(state["at"])):
+        return False
+    db.contacts.update_one({"_id": member_id}, {"$set": {
+        f"consents.{channel}.{category}": state, "updated_at": datetime.now(timezone.utc)}},
+        upsert=True, session=session)
+    return True
+
+
+def _ms(moment: datetime | None) -> datetime:
+    """Stored times keep milliseconds; compare event times at the same precision."""
+    if moment is None:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def forget_member(db: Database, session: ClientSession, member_id: str, erased_at: datetime) -> None:
+    """Erasure: remember the id as erased, delete the contact, never send what is still queued
+    for the member (``skipped``), and anonymise every delivery of the member: the address, the
+    template data and any error text (SMTP errors quote the address) go; ids, template,
+    channel, status and times stay for the log. Safe to run twice."""
+    now = datetime.now(timezone.utc)
+    db[ERASED].update_one({"_id": member_id}, {"$setOnInsert": {"erased_at": erased_at, "recorded_at": now}},
+                          upsert=True, session=session)
+    db.contacts.delete_one({"_id": member_id}, session=session)
+    db.deliveries.update_many(
+        {"recipient": member_id, "status": QUEUED},
+        {"$set": {"status": SKIPPED, f"{SKIPPED}_at": now, "last_error": RECIPIENT_ERASED}},
+        session=session)
+    db.deliveries.update_many(
+        {"recipient": member_id, "last_error": {"$nin": [None, RECIPIENT_ERASED, REDACTED_ERROR]}},
+        {"$set": {"last_error": REDACTED_ERROR}}, session=session)
+    db.deliveries.update_many(
+        {"recipient": member_id, "anonymised_at": {"$exists": False}},
+        {"$unset": {"address": "", "context": ""}, "$set": {"anonymised_at": now}}, session=session)
 
 
 def queue_delivery(db: Database, session: ClientSession, *, event_id: str, recipient: str,
@@ -59,8 +115,14 @@ class NotificationsStore(ServiceStore):
                                       {"$set": {"status": status, f"{status}_at": datetime.now(timezone.utc), **fields}})
 
     def requeue(self, delivery_id_: str, error: str) -> None:
-        self.db.deliveries.update_one({"_id": delivery_id_},
-                                      {"$set": {"status": QUEUED, "last_error": error}})
+        """Queue again after a temporary failure, unless the recipient was erased meanwhile
+        (the delivery has lost its address): then it is skipped for good."""
+        requeued = self.db.deliveries.update_one(
+            {"_id": delivery_id_, "anonymised_at": {"$exists": False}},
+            {"$set": {"status": QUEUED, "last_error": error}})
+        if requeued.matched_count == 0:
+            self.db.deliveries.update_one({"_id": delivery_id_}, {"$set": {
+                "status": SKIPPED, f"{SKIPPED}_at": datetime.now(timezone.utc), "last_error": RECIPIENT_ERASED}})
 
     def expire_stale_claims(self, older_than: timedelta) -> int:
         """A claim never recorded means the worker died mid-send: we cannot know whether the
@@ -78,6 +140,9 @@ class NotificationsStore(ServiceStore):
         cursor = self.db.deliveries.find(query).sort("queued_at", DESCENDING) \
             .skip((page - 1) * page_size).limit(page_size)
         return list(cursor), total
+
+    def delivery(self, delivery_id_: str) -> dict | None:
+        return self.db.deliveries.find_one({"_id": delivery_id_})
 
     def contact(self, member_id: str) -> dict | None:
         return self.db.contacts.find_one({"_id": member_id})

@@ -1,0 +1,86 @@
+"""GDPR erasure end to end: a member signs up with a password, logs in, gets the welcome
+email, changes a consent, downloads their data and erases their account over HTTP; they can no
+longer log in, and the notifications read model forgets them.
+
+Driven through the public HTTP API. The delivery log's public schema has no address or
+template data (so anonymisation cannot show there), and the notifications service has no
+route for contacts: those two checks read the notifications store directly, as a last resort.
+"""
+from __future__ import annotations
+
+import uuid
+
+import requests
+from pymongo import MongoClient
+
+from tests.support import wait_until
+
+
+def test_erased_member_is_forgotten_by_the_notifications_read_model(platform, smtp_sink, issue_token):
+    sink, _ = smtp_sink
+    members, notifications = platform.urls["members"], platform.urls["notifications"]
+    email = f"erase.me.{uuid.uuid4().hex[:8]}@example.bg"
+    password = "correct horse battery staple"
+    response = requests.post(f"{members}/api/v1/members", timeout=10, json={
+        "given_name": "Мария", "family_name": "Иванова", "email": email, "phone": "+359888123456",
+        "preferred_language": "bg", "consent": {"email": True, "sms": False}, "password": password})
+    assert response.status_code == 201, response.text
+    member_id = response.json()["id"]
+    login = requests.post(f"{members}/api/v1/members/auth/login", json={"email": email, "password": password},
+                          timeout=10)
+    assert login.status_code == 200, login.text
+    member = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    admin = {"Authorization": f"Bearer {issue_token('office-1', 'admin')}"}
+    wait_until(lambda: sink.to(email), timeout_s=30, message="welcome email")
+
+    env = platform.env
+    read_model = MongoClient(env["MONGO_URL"])[env["MONGO_DB_PREFIX"] + "notifications"]
+
+    # A consent change reaches the notifications read model through the bus.
+    changed = requests.post(f"{members}/api/v1/members/{member_id}/consents", headers=member, timeout=10, json={
+        "channel": "email", "category": "events", "granted": False, "source": "unsubscribe_link"})
+    assert changed.status_code == 201, changed.text
+    wait_until(lambda: ((read_model.contacts.find_one({"_id": member_id}) or {}).get("consents", {})
+                        .get("email", {}).get("events", {}).get("source") == "unsubscribe_link"),
+               timeout_s=30, message="consent in the read model")
+
+    export = requests.get(f"{members}/api/v1/members/{member_id}/export", headers=member, timeout=10)
+    assert export.status_code == 200 and export.json()["member"]["email"] == email
+
+    def sent_log():
+        log = requests.get(f"{notifications}/api/v1/notifications/deliveries",
+                           params={"recipient": member_id}, headers=admin, timeout=10).json()
+        return log if log["items"] and log["items"][0]["status"] == "sent" else None
+    wait_until(sent_log, timeout_s=30, message="welcome delivery logged as sent")
+
+    erased = requests.delete(f"{members}/api/v1/members/{member_id}", headers=member, timeout=10)
+    assert erased.status_code == 202, erased.text
+    assert erased.json()["status"] == "erased" and erased.json()["requested_by"] == "self"
+    again = requests.delete(f"{members}/api/v1/members/{member_id}", headers=member, timeout=10)
+    assert again.status_code == 202 and again.json() == erased.json()
+    assert requests.get(f"{members}/api/v1/members/{member_id}/export", headers=member,
+                        timeout=10).status_code == 404
+    # The account is gone: neither the password nor the refresh token opens it again.
+    assert requests.post(f"{members}/api/v1/members/auth/login", json={"email": email, "password": password},
+                         timeout=10).status_code == 401
+    assert requests.post(f"{members}/api/v1/members/auth/refresh", timeout=10, json={
+        "refresh_token": login.json()["refresh_token"]}).status_code == 401
+
+    # Notifications forgets the member: no contact, the delivery kept for the log without the
+    # address or the template data (the store is read directly: see the module docstring).
+    def forgotten():
+        delivery = read_model.deliveries.find_one({"recipient": member_id})
+        return (read_model.contacts.find_one({"_id": member_id}) is None
+                and "address" not in delivery and "context" not in delivery)
+    wait_until(forgotten, timeout_s=30, message="notifications forgets the erased member")
+    assert read_model.erased_members.find_one({"_id": member_id}) is not None
+    assert read_model.contacts.count_documents({"email": email}) == 0
+    assert read_model.deliveries.count_documents({"address": email}) == 0
+
+    # The public delivery log still shows the email was sent, by ids only.
+    log = requests.get(f"{notifications}/api/v1/notifications/deliveries", params={"recipient": member_id},
+                       headers=admin, timeout=10)
+    assert log.status_code == 200
+    assert [(d["template"], d["status"]) for d in log.json()["items"]] == [("welcome", "sent")]
+    assert email not in log.text and "Мария" not in log.text
+    assert len(sink.to(email)) == 1
