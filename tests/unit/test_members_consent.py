@@ -16,7 +16,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.members import consent
-from services.members.app import create_app
 from services.members.messages import CATEGORIES, CHANNELS
 
 PROBLEM = "application/problem+json"
@@ -92,21 +91,6 @@ def test_signup_flags_are_the_first_decision_of_every_category():
 
 
 # --------------------------------------------------------------------------- the API
-
-@pytest.fixture
-def app(make_config):
-    return create_app(make_config(AMQP_URL="memory://"))
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def db(app):
-    return app.extensions["alumnet"].store.db
-
 
 def sign_up(client, email="maria.ivanova@example.bg", **consent_flags) -> str:
     response = client.post(MEMBERS, json={

@@ -16,27 +16,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.members import accounts
-from services.members.app import create_app
 
 PROBLEM = "application/problem+json"
 MEMBERS = "/api/v1/members"
 PERSONAL = ("given_name", "family_name", "phone", "preferred_language", "graduation_year", "faculty",
             "programme", "consent", "registered_at", "roles")
-
-
-@pytest.fixture
-def app(make_config):
-    return create_app(make_config(AMQP_URL="memory://"))
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def db(app):
-    return app.extensions["alumnet"].store.db
 
 
 def bearer(token: str) -> dict:

@@ -33,21 +33,6 @@ PROBLEM = "application/problem+json"
 MEMBERS = "/api/v1/members"
 
 
-@pytest.fixture
-def app(make_config):
-    return create_app(make_config(AMQP_URL="memory://"))
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def db(app):
-    return app.extensions["alumnet"].store.db
-
-
 def signup(**changes) -> dict:
     body = {
         "given_name": "Мария",
