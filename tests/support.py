@@ -1,4 +1,5 @@
-"""Test helpers: waiting on a condition with a deadline (never a bare sleep)."""
+"""Test helpers: waiting on a condition with a deadline (never a bare sleep), and the
+bearer header and problem checks the API tests share."""
 from __future__ import annotations
 
 import time
@@ -18,3 +19,17 @@ def wait_until(condition: Callable[[], T], timeout_s: float = 10.0, interval_s: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s}s waiting for {message} (last: {value!r})")
         time.sleep(interval_s)
+
+
+PROBLEM = "application/problem+json"
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_problem(response, status: int) -> dict:
+    """A Flask test response is an RFC 9457 problem with ``status``; return its body."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    return response.get_json(force=True)

@@ -71,17 +71,8 @@ def config(make_config, token_key):
 
 @pytest.fixture
 def app(config):
+    """The members app with a token key these tests know (client and db: tests/unit/conftest)."""
     return create_app(config)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def db(app):
-    return app.extensions["alumnet"].store.db
 
 
 @pytest.fixture

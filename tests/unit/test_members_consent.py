@@ -17,6 +17,7 @@ import pytest
 
 from services.members import consent
 from services.members.messages import CATEGORIES, CHANNELS
+from tests.support import assert_problem, bearer
 
 PROBLEM = "application/problem+json"
 MEMBERS = "/api/v1/members"
@@ -103,16 +104,6 @@ def sign_up(client, email="maria.ivanova@example.bg", **consent_flags) -> str:
 @pytest.fixture
 def member(client):
     return sign_up(client)
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    return response.get_json(force=True)
 
 
 def states(response) -> dict:

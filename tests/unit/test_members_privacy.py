@@ -16,21 +16,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.members import accounts
+from tests.support import assert_problem, bearer
 
 PROBLEM = "application/problem+json"
 MEMBERS = "/api/v1/members"
 PERSONAL = ("given_name", "family_name", "phone", "preferred_language", "graduation_year", "faculty",
             "programme", "consent", "registered_at", "roles")
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    return response.get_json(force=True)
 
 
 def sign_up(client, email: str) -> str:
