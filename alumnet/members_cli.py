@@ -12,8 +12,7 @@ import uuid
 import click
 import email_validator
 
-from services.members import accounts, accounts_store
-from services.members.messages import CATALOG, MEMBER_REGISTERED
+from services.members import accounts, signup
 from shared.config import ConfigError, load
 
 
@@ -62,9 +61,7 @@ def create_admin(email: str, given_name: str, family_name: str, language: str) -
 
     store = create_store(config)
     store.create_indexes()
-    at = accounts.now()
-    member = {
-        "_id": uuid.uuid4().hex,
+    profile = {
         "given_name": given_name,
         "family_name": family_name,
         "email": email,
@@ -74,19 +71,10 @@ def create_admin(email: str, given_name: str, family_name: str, language: str) -
         "faculty": None,
         "programme": None,
         "consent": {"email": False, "sms": False},  # staff: only transactional messages
-        "status": "verified",
-        "roles": ["admin"],
-        "registered_at": at,
     }
-    event = CATALOG.create(MEMBER_REGISTERED, member["_id"], {
-        **{k: member[k] for k in ("given_name", "family_name", "email", "phone", "preferred_language",
-                                  "graduation_year", "faculty", "programme", "consent")},
-        "member_id": member["_id"],
-        "registered_at": at.isoformat(),
-    }, f"cli-create-admin-{uuid.uuid4().hex[:12]}")
-    credential = accounts_store.new_credential(member["_id"], email, accounts.hash_password(password), at)
     try:
-        accounts_store.register_member(store, member, event, credential)
+        member = signup.register(store, profile, roles=["admin"], password=password, operator=True,
+                                 correlation_id=f"cli-create-admin-{uuid.uuid4().hex[:12]}")
     except EmailTaken:
         raise click.ClickException(f"{email} is already registered.") from None
     click.echo(member["_id"])

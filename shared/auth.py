@@ -92,31 +92,45 @@ class TokenVerifier:
         return Principal(claims["sub"], frozenset(roles), claims)
 
 
+def optional_principal() -> Principal | None:
+    """The request's principal, or ``None`` without an ``Authorization`` header (for routes
+    anyone may call that show more to signed-in callers). A header with a bad token is a 401:
+    a caller who meant to sign in must learn that it did not work."""
+    from flask import request
+
+    from shared.web.app import current_service
+    from shared.web.problems import Problem
+
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="alumnet"'}
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(401, "A bearer access token is required.", kind="unauthenticated", headers=challenge)
+    try:
+        return current_service().verifier.verify(token.strip())
+    except InvalidToken as exc:
+        raise Problem(401, f"The access token is not valid: {exc}.", kind="unauthenticated",
+                      headers=challenge) from None
+
+
 def require_auth(*roles: str):
     """Route decorator: a valid bearer token, and one of ``roles`` if any are given.
 
     The principal is then ``flask.g.principal``. Answers 401 or 403 problems otherwise.
     """
-    from flask import g, request
+    from flask import g
 
-    from shared.web.app import current_service
     from shared.web.problems import Problem
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            challenge = {"WWW-Authenticate": 'Bearer realm="alumnet"'}
-            if scheme.lower() != "bearer" or not token:
+            principal = optional_principal()
+            if principal is None:
                 raise Problem(401, "A bearer access token is required.", kind="unauthenticated",
-                              headers=challenge)
-            verifier = current_service().verifier
-            try:
-                principal = verifier.verify(token.strip())
-            except InvalidToken as exc:
-                raise Problem(401, f"The access token is not valid: {exc}.", kind="unauthenticated",
-                              headers=challenge) from None
+                              headers={"WWW-Authenticate": 'Bearer realm="alumnet"'})
             if roles and not principal.has_any(roles):
                 raise Problem(403, f"This needs one of the roles: {', '.join(roles)}.", kind="forbidden")
             g.principal = principal

@@ -33,3 +33,9 @@ def assert_problem(response, status: int) -> dict:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == PROBLEM
     return response.get_json(force=True)
+
+
+def outbox_events(db, event_type: str) -> list[dict]:
+    """The envelopes of ``event_type`` a service put in its outbox, in commit order."""
+    import json
+    return [json.loads(doc["body"]) for doc in db.outbox.find({"type": event_type}).sort("order", 1)]

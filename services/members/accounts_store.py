@@ -39,23 +39,6 @@ INDEXES: list[Index] = [
 
 # --------------------------------------------------------------------------- members and credentials
 
-def register_member(store, member: dict, event: Envelope, credential: dict | None = None) -> None:
-    """Store a new member, its credential (if it chose a password) and its ``registered``
-    event in one transaction; raise ``EmailTaken`` if the email is registered."""
-    from services.members.store import EmailTaken  # store.py imports this module
-
-    def work(session: ClientSession) -> None:
-        store.db.members.insert_one(member, session=session)
-        if credential is not None:
-            store.db[CREDENTIALS].insert_one(credential, session=session)
-        outbox.add(store.db, session, event)
-
-    try:
-        store.transaction(work)
-    except DuplicateKeyError:
-        raise EmailTaken(member["email"]) from None
-
-
 def new_credential(member_id: str, email: str, password_hash: str, at: datetime) -> dict:
     return {"_id": member_id, "email": email, "password_hash": password_hash, "created_at": at, "changed_at": at}
 

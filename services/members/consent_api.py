@@ -17,13 +17,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.members import consent, consent_store
 from services.members.messages import CATEGORIES, CHANNELS
 from shared.auth import require_auth
+from shared.web import pagination
 from shared.web.app import current_service
 from shared.web.idempotency import idempotent
 from shared.web.problems import Problem
 
 blp = Blueprint("members_consent", __name__, url_prefix="/api/v1/members",
                 description="The consent ledger: consent per channel and category, with its history.")
-MAX_PAGE_SIZE = 100
 
 
 class ConsentChangeSchema(Schema):
@@ -83,16 +83,8 @@ class ConsentsSchema(Schema):
     consents = fields.List(fields.Nested(ConsentStateSchema))
 
 
-class HistoryQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-
-
-class HistoryPageSchema(Schema):
-    items = fields.List(fields.Nested(ConsentEntrySchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
+HistoryQuerySchema = pagination.page_query_schema(default=50, name="HistoryQuery")
+HistoryPageSchema = pagination.page_schema(ConsentEntrySchema, "HistoryPage")
 
 
 def self_or_admin(what: str):
@@ -171,5 +163,5 @@ class Consents(MethodView):
 def consent_history(query: dict, member_id: str):
     """The consent ledger, newest first, paginated; the implicit sign-up entries come last."""
     member = _member(member_id)
-    items, total = consent_store.history(current_service().store.db, member, query["page"], query["page_size"])
-    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
+    items, total = consent_store.history(current_service().store.db, member, query["page"], query["per_page"])
+    return pagination.page(items, query, total)

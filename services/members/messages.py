@@ -26,6 +26,9 @@ class MemberRegisteredData(Schema):
     programme = fields.String(allow_none=True, load_default=None)
     consent = fields.Nested(ConsentData, required=True)
     registered_at = fields.AwareDateTime(required=True)
+    status = fields.String(load_default="pending_verification",
+                           validate=validate.OneOf(["pending_verification", "verified"]),
+                           metadata={"description": "verified at once when the roster matched"})
 
 
 MEMBER_REGISTERED = CATALOG.register("members.member.registered", MemberRegisteredData(), example={
@@ -40,6 +43,7 @@ MEMBER_REGISTERED = CATALOG.register("members.member.registered", MemberRegister
     "programme": "Medicine (Bulgarian-taught)",
     "consent": {"email": True, "sms": False},
     "registered_at": "2026-11-28T10:15:00+00:00",
+    "status": "verified",
 })
 
 
@@ -98,3 +102,108 @@ PASSWORD_RESET_REQUESTED = CATALOG.register(
         "encrypted_token": "gAAAAABn...",
         "expires_at": "2026-11-28T13:00:00+00:00",
     })
+
+
+class ProfileFieldsData(Schema):
+    """The profile fields other services keep copies of (``profiles.SHARED_FIELDS``): contact
+    details, and what the member filter language reads (segments, audiences)."""
+
+    given_name = fields.String()
+    family_name = fields.String()
+    given_name_latin = fields.String(allow_none=True)
+    family_name_latin = fields.String(allow_none=True)
+    email = fields.Email()
+    phone = fields.String(allow_none=True)
+    preferred_language = fields.String(validate=LANGUAGE)
+    graduation_year = fields.Integer(allow_none=True)
+    faculty = fields.String(allow_none=True)
+    programme = fields.String(allow_none=True)
+    specialty = fields.String(allow_none=True)
+    employer = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    languages = fields.List(fields.String(), allow_none=True)
+    interests = fields.List(fields.String(), allow_none=True)
+    open_to_mentoring = fields.Boolean(allow_none=True)
+    open_to_ambassador = fields.Boolean(allow_none=True)
+    international_graduate = fields.Boolean(allow_none=True)
+
+
+class MemberUpdatedData(Schema):
+    """Only the fields that changed, with their new values (``None``: cleared)."""
+
+    member_id = fields.String(required=True)
+    changed = fields.Nested(ProfileFieldsData, required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+MEMBER_UPDATED = CATALOG.register("members.member.updated", MemberUpdatedData(), example={
+    "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d",
+    "changed": {"city": "Пловдив", "country": "BG", "open_to_mentoring": True},
+    "updated_at": "2026-11-28T12:30:00+00:00",
+})
+
+
+class MemberVerifiedData(Schema):
+    """A member's identity was confirmed after sign-up (by an admin, or a later roster
+    import): they now see the directory. Sign-ups verified at once say so in ``registered``."""
+
+    member_id = fields.String(required=True)
+    method = fields.String(required=True, validate=validate.OneOf(["admin", "roster_email", "roster_student_number"]))
+    verified_at = fields.AwareDateTime(required=True)
+    graduation_year = fields.Integer(allow_none=True, load_default=None)
+    faculty = fields.String(allow_none=True, load_default=None)
+
+
+MEMBER_VERIFIED = CATALOG.register("members.member.verified", MemberVerifiedData(), example={
+    "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d",
+    "method": "admin",
+    "verified_at": "2026-11-28T12:30:00+00:00",
+    "graduation_year": 2015,
+    "faculty": "medicine",
+})
+
+
+class MemberRejectedData(Schema):
+    member_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    rejected_at = fields.AwareDateTime(required=True)
+
+
+MEMBER_REJECTED = CATALOG.register("members.member.rejected", MemberRejectedData(), example={
+    "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d",
+    "reason": "Not found in the graduate records of 2010-2020; please send your diploma number.",
+    "rejected_at": "2026-11-28T12:30:00+00:00",
+})
+
+
+class SegmentSavedData(Schema):
+    """A segment's whole definition, so services can evaluate it on their own read model
+    (``shared.memberfilter.matches``) or ask for its members by id."""
+
+    segment_id = fields.String(required=True)
+    name = fields.String(required=True)
+    filter = fields.Dict(required=True, metadata={"description": "shared.memberfilter language"})
+    version = fields.Integer(required=True)
+    saved_at = fields.AwareDateTime(required=True)
+
+
+SEGMENT_SAVED = CATALOG.register("members.segment.saved", SegmentSavedData(), example={
+    "segment_id": "3d6f0a8e2b7c4d19a5e1f0b2c3d4e5f6",
+    "name": "Plovdiv mentors, classes of 2000-2010",
+    "filter": {"city": "Пловдив", "graduation_year_from": 2000, "graduation_year_to": 2010,
+               "open_to_mentoring": True},
+    "version": 1,
+    "saved_at": "2026-11-28T12:30:00+00:00",
+})
+
+
+class SegmentDeletedData(Schema):
+    segment_id = fields.String(required=True)
+    deleted_at = fields.AwareDateTime(required=True)
+
+
+SEGMENT_DELETED = CATALOG.register("members.segment.deleted", SegmentDeletedData(), example={
+    "segment_id": "3d6f0a8e2b7c4d19a5e1f0b2c3d4e5f6",
+    "deleted_at": "2026-11-28T13:00:00+00:00",
+})

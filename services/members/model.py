@@ -4,12 +4,26 @@ Collections of the ``alumnet_members`` database:
 
 - ``members``: one document per person, ``_id`` a hex uuid (the member id everywhere)::
 
-      {_id, given_name, family_name, email (lower-case, unique), phone (E.164 or None),
-       preferred_language ("bg"|"en"), graduation_year, faculty, programme,
+      {_id, given_name, family_name, given_name_latin, family_name_latin,
+       email (lower-case, unique), phone (E.164 or None), preferred_language ("bg"|"en"),
+       graduation_year, faculty, programme, specialty, position, employer, city,
+       country (ISO 3166), languages [ISO 639-1], interests [str],
+       open_to_mentoring, open_to_ambassador, international_graduate,
+       visibility: {field group: "private"|"members"|"public"},   # see profiles.py
+       in_directory: bool,
        consent: {email: bool, sms: bool},      # current sign-up consents (ledger: consents)
        status: "pending_verification" | "verified" | "rejected" | "erased",
+       verification: {status, method: "roster_email"|"roster_student_number"|"admin"|"operator",
+                      at, by, reason, roster_entry} | None,
        roles: ["alumnus"|"student"|"admin"|"judge", ...],
-       registered_at}
+       registered_at, updated_at,
+       tokens, city_key, sort_name}            # search fields derived from all the fields
+
+- ``directory``: the directory's projection, one document per listed verified member with
+  only the fields it shows to members and search fields derived from those (profiles_store.py)
+- ``roster``: the university's alumni roster, ``_id`` the normalised student number;
+  ``roster_imports``: the per-row report of each import (roster_store.py)
+- ``segments``: ``{_id, name, filter, version, created_by, created_at, saved_at}``
 
 - ``credentials``: ``{_id: member_id, email, password_hash, created_at, changed_at}``
 - ``refresh_tokens``: ``{_id: sha256(token), member_id, family, expires_at, revoked_at}``

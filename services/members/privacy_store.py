@@ -6,6 +6,8 @@ Erasure, in one transaction:
   ``{_id, status: "erased", email: "erased:<id>", erased_at}``. The email placeholder exists only
   because the ``email_unique`` index is not partial (two tombstones without an email would
   collide); it is no address and can never match a login (emails are validated);
+- their ``directory`` entry is deleted, and a roster entry they claimed is released (the
+  roster is the university's own record of graduates, which erasure does not touch);
 - the member's ``consents``, ``credentials``, ``refresh_tokens`` and ``password_resets`` are
   deleted, and the login-failure counter of their account (keyed by a hash of the email);
 - stored replies to the member's own POSTs under ``/api/v1/members/<id>/`` (``Idempotency-Key``
@@ -23,7 +25,7 @@ from datetime import datetime, timezone
 
 from pymongo.database import Database
 
-from services.members import accounts, consent_store
+from services.members import accounts, consent_store, profiles_store, roster_store
 from services.members.consent_store import COLLECTION as CONSENTS
 from services.members.consent_store import live_member
 from services.members.messages import CATALOG, MEMBER_ERASED
@@ -38,6 +40,8 @@ ERASURES = "erasures"
 INDEXES: list[Index] = []
 # Fields that are secrets, never exported (hashes of passwords and tokens).
 SECRET_FIELDS = {"password_hash"}
+# Search keys computed from the profile: not data about the member, only an index of it.
+DERIVED_FIELDS = ("tokens", "city_key", "sort_name")
 
 
 class MemberNotFound(Exception):
@@ -59,6 +63,7 @@ def export(db: Database, member_id: str) -> dict | None:
     member = live_member(db, member_id)
     if member is None:
         return None
+    member = _without(member, *DERIVED_FIELDS)
     credentials = _without(db.credentials.find_one({"_id": member_id}), *SECRET_FIELDS)
     return {
         "member": member,
@@ -96,6 +101,9 @@ def erase(store, member_id: str, *, requested_by: str, admin_id: str | None = No
         db.members.replace_one({"_id": member_id}, {
             "_id": member_id, "status": "erased", "email": f"erased:{member_id}", "erased_at": now,
         }, session=session)
+        db[profiles_store.DIRECTORY].delete_one({"_id": member_id}, session=session)
+        # The roster is the university's record, not the member's: it stays, unclaimed.
+        roster_store.release(db, session, member_id)
         db[CONSENTS].delete_many({"member_id": member_id}, session=session)
         db.credentials.delete_many({"_id": member_id}, session=session)
         db.refresh_tokens.delete_many({"member_id": member_id}, session=session)

@@ -5,16 +5,27 @@ from datetime import date
 
 import email_validator
 import phonenumbers
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
-from services.members import accounts
+from services.members import accounts, profiles
+from shared import memberfilter
+from shared.web.pagination import page_query_schema, page_schema
 
 LANGUAGES = ("bg", "en")
-# The faculties and college of the Medical University - Plovdiv.
-FACULTIES = ("medicine", "dental_medicine", "pharmacy", "public_health", "medical_college")
+FACULTIES = memberfilter.FACULTIES
 NAME = [validate.Length(min=1, max=100),
         # No control characters: names end up in email headers and SMS bodies.
         validate.Regexp(r"^[^\x00-\x1f\x7f]*\Z", error="Must not contain control characters or line breaks.")]
+SHORT_TEXT = [validate.Length(min=1, max=200), NAME[1]]
+STUDENT_NUMBER = validate.Regexp(r"^[0-9A-Za-zА-Яа-яЁё/ -]{3,24}\Z", error="3 to 20 letters, digits, / or -.")
 
 PASSWORD_LENGTH = validate.Length(min=accounts.PASSWORD_MIN_LENGTH, max=accounts.PASSWORD_MAX_LENGTH,
                                   error="Must be {min} to {max} characters.")
@@ -25,40 +36,36 @@ class ConsentSchema(Schema):
     sms = fields.Boolean(required=True, metadata={"description": "may we text you"})
 
 
-class SignUpSchema(Schema):
-    given_name = fields.String(required=True, validate=NAME)
-    family_name = fields.String(required=True, validate=NAME)
-    email = fields.String(required=True, validate=validate.Length(max=254))
-    phone = fields.String(load_default=None, allow_none=True,
-                          metadata={"description": "international format, e.g. +359888123456"})
-    preferred_language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
-    graduation_year = fields.Integer(load_default=None, allow_none=True)
-    faculty = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(FACULTIES))
-    programme = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    consent = fields.Nested(ConsentSchema, required=True)
-    password = fields.String(
-        load_only=True, load_default=None, allow_none=True,
-        validate=PASSWORD_LENGTH,
-        metadata={"description": f"{accounts.PASSWORD_MIN_LENGTH} to {accounts.PASSWORD_MAX_LENGTH} "
-                                 "characters, not the email address. Optional: without it, the member "
-                                 "sets a password through the password-reset flow before logging in.",
-                  "format": "password"})
-    is_student = fields.Boolean(load_only=True, load_default=False,
-                                metadata={"description": "a current student (role `student`) rather "
-                                                         "than a graduate (role `alumnus`)"})
+def _text(**kwargs) -> fields.String:
+    return fields.String(allow_none=True, validate=SHORT_TEXT, **kwargs)
 
-    @validates_schema
-    def _password_is_not_the_email(self, data: dict, **_) -> None:
-        password, email = data.get("password"), data.get("email")
-        if password and email and password.strip().lower() == email.strip().lower():
-            raise ValidationError("Must not be your email address.", "password")
 
-    @validates("email")
-    def _email(self, value: str, **_) -> None:
-        try:
-            email_validator.validate_email(value, check_deliverability=False)
-        except email_validator.EmailNotValidError as exc:
-            raise ValidationError(str(exc)) from None
+class ProfileFieldsSchema(Schema):
+    """The profile fields, as a member writes them (sign-up and profile edits)."""
+
+    given_name = fields.String(validate=NAME, metadata={"description": "as in Bulgarian documents (Cyrillic)"})
+    family_name = fields.String(validate=NAME)
+    given_name_latin = fields.String(allow_none=True, validate=NAME, metadata={"description": "as in the passport"})
+    family_name_latin = fields.String(allow_none=True, validate=NAME)
+    phone = fields.String(allow_none=True, metadata={"description": "international format, e.g. +359888123456"})
+    preferred_language = fields.String(validate=validate.OneOf(LANGUAGES),
+                                       metadata={"description": "language of our messages to you"})
+    graduation_year = fields.Integer(allow_none=True)
+    faculty = fields.String(allow_none=True, validate=validate.OneOf(FACULTIES))
+    programme = _text(metadata={"description": "degree programme, e.g. Medicine (English-taught)"})
+    specialty = _text(metadata={"description": "medical specialty, e.g. кардиология"})
+    position = _text(metadata={"description": "current position"})
+    employer = _text()
+    city = fields.String(allow_none=True, validate=NAME)
+    country = memberfilter.CountryCode(allow_none=True, metadata={"description": "ISO 3166 code, e.g. BG"})
+    languages = fields.List(fields.String(validate=validate.Regexp(
+        r"^[a-z]{2}\Z", error="Must be an ISO 639-1 code, e.g. de.")), allow_none=True,
+        validate=validate.Length(max=15), metadata={"description": "languages spoken, ISO 639-1 codes"})
+    interests = fields.List(fields.String(validate=[validate.Length(min=1, max=60), NAME[1]]), allow_none=True,
+                            validate=validate.Length(max=20))
+    open_to_mentoring = fields.Boolean(metadata={"description": "would mentor students and new graduates"})
+    open_to_ambassador = fields.Boolean(metadata={"description": "would represent the university"})
+    international_graduate = fields.Boolean(metadata={"description": "graduated from an English-taught programme"})
 
     @validates("phone")
     def _phone(self, value: str | None, **_) -> None:
@@ -74,34 +81,139 @@ class SignUpSchema(Schema):
     @validates("graduation_year")
     def _graduation_year(self, value: int | None, **_) -> None:
         # The university was founded in 1945; students may sign up up to six years ahead.
-        if value is not None and not 1945 <= value <= date.today().year + 6:
-            raise ValidationError(f"Must be between 1945 and {date.today().year + 6}.")
+        first, last = memberfilter.FIRST_GRADUATION_YEAR, date.today().year + 6
+        if value is not None and not first <= value <= last:
+            raise ValidationError(f"Must be between {first} and {last}.")
 
     @post_load
-    def _normalise(self, data: dict, **_) -> dict:
-        data["email"] = email_validator.validate_email(data["email"], check_deliverability=False).normalized.lower()
+    def _normalise_profile(self, data: dict, **_) -> dict:
         if data.get("phone"):
             data["phone"] = phonenumbers.format_number(
                 phonenumbers.parse(data["phone"], "BG"), phonenumbers.PhoneNumberFormat.E164)
-        data["given_name"] = data["given_name"].strip()
-        data["family_name"] = data["family_name"].strip()
+        for name, value in data.items():
+            if isinstance(value, str) and name != "phone":
+                data[name] = " ".join(value.split())
+        if data.get("languages"):
+            data["languages"] = list(dict.fromkeys(data["languages"]))
+        if data.get("interests"):
+            data["interests"] = list(dict.fromkeys(" ".join(i.split()) for i in data["interests"]))
         return data
 
 
-class MemberSchema(Schema):
+def _valid_email(value: str) -> None:
+    try:
+        email_validator.validate_email(value, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class SignUpSchema(ProfileFieldsSchema):
+    given_name = fields.String(required=True, validate=NAME)
+    family_name = fields.String(required=True, validate=NAME)
+    email = fields.String(required=True, validate=[validate.Length(max=254), _valid_email])
+    preferred_language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    consent = fields.Nested(ConsentSchema, required=True)
+    password = fields.String(
+        load_only=True, load_default=None, allow_none=True,
+        validate=PASSWORD_LENGTH,
+        metadata={"description": f"{accounts.PASSWORD_MIN_LENGTH} to {accounts.PASSWORD_MAX_LENGTH} "
+                                 "characters, not the email address. Optional: without it, the member "
+                                 "sets a password through the password-reset flow before logging in.",
+                  "format": "password"})
+    is_student = fields.Boolean(load_only=True, load_default=False,
+                                metadata={"description": "a current student (role `student`) rather "
+                                                         "than a graduate (role `alumnus`)"})
+    student_number = fields.String(load_only=True, load_default=None, allow_none=True, validate=STUDENT_NUMBER,
+                                   metadata={"description": "your faculty number: with your family name "
+                                                            "it verifies you against the alumni roster"})
+
+    @validates_schema
+    def _password_is_not_the_email(self, data: dict, **_) -> None:
+        password, email = data.get("password"), data.get("email")
+        if password and email and password.strip().lower() == email.strip().lower():
+            raise ValidationError("Must not be your email address.", "password")
+
+    @post_load
+    def _normalise(self, data: dict, **_) -> dict:
+        data["email"] = normalise_email(data["email"])
+        for name in ("phone", "graduation_year", "faculty", "programme"):
+            data.setdefault(name, None)
+        return data
+
+
+# Who sees each field: `private` (the member and the alumni office), `members` (verified
+# members), `public` (anyone). Names are at least `members`.
+VisibilitySchema = Schema.from_dict({
+    field: fields.String(validate=validate.OneOf(profiles.LEVELS[1:] if field == "names" else profiles.LEVELS))
+    for field in profiles.VISIBILITY_FIELDS
+}, name="Visibility")
+
+
+class ProfileUpdateSchema(ProfileFieldsSchema):
+    """A partial update: only the fields sent change; `null` clears an optional field."""
+
+    email = fields.String(validate=[validate.Length(max=254), _valid_email])
+    visibility = fields.Nested(VisibilitySchema, metadata={"description": "only the fields sent change"})
+    in_directory = fields.Boolean(metadata={"description": "listed in the members' directory"})
+
+    @validates_schema
+    def _something(self, data: dict, **_) -> None:
+        if not data:
+            raise ValidationError("Send at least one field to change.", "_schema")
+
+    @post_load
+    def _normalise(self, data: dict, **_) -> dict:
+        if "email" in data:
+            data["email"] = normalise_email(data["email"])
+        return data
+
+
+class VerificationSchema(Schema):
+    status = fields.String(metadata={"description": "verified or rejected"})
+    method = fields.String(metadata={"description": "roster_email, roster_student_number or admin"})
+    at = fields.AwareDateTime()
+    by = fields.String(allow_none=True, metadata={"description": "the admin who decided"})
+    reason = fields.String(allow_none=True)
+    roster_entry = fields.String(allow_none=True, metadata={"description": "student number matched"})
+
+
+class MemberSchema(ProfileFieldsSchema):
+    """A member as the viewer may see them: the member themselves and admins see everything;
+    other verified members see the fields marked `members` or `public`; anyone else only
+    `public` ones. Fields the viewer may not see are absent."""
+
     id = fields.String(required=True)
-    given_name = fields.String()
-    family_name = fields.String()
     email = fields.String()
-    phone = fields.String(allow_none=True)
-    preferred_language = fields.String()
-    graduation_year = fields.Integer(allow_none=True)
-    faculty = fields.String(allow_none=True)
-    programme = fields.String(allow_none=True)
     consent = fields.Nested(ConsentSchema)
+    visibility = fields.Nested(VisibilitySchema)
+    in_directory = fields.Boolean()
     status = fields.String(metadata={"description": "pending_verification, verified, rejected, erased"})
+    verification = fields.Nested(VerificationSchema, allow_none=True)
     roles = fields.List(fields.String(), metadata={"description": "admin, alumnus, student, judge"})
     registered_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class DecisionSchema(Schema):
+    reason = fields.String(validate=[validate.Length(min=1, max=1000)],
+                           metadata={"description": "told to the member; required to reject"})
+
+
+class RejectionSchema(DecisionSchema):
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=1000)],
+                           metadata={"description": "told to the member"})
+
+
+class RolesSchema(Schema):
+    roles = fields.List(fields.String(validate=validate.OneOf(["admin", "alumnus", "student", "judge"])),
+                        required=True, validate=validate.Length(min=1, max=4))
+
+
+class MemberListQuerySchema(page_query_schema()):
+    status = fields.String(validate=validate.OneOf(["pending_verification", "verified", "rejected"]))
+
+
+MemberPageSchema = page_schema(MemberSchema, "MemberPage")
 
 
 def normalise_email(value: str) -> str:

@@ -1,16 +1,12 @@
-"""All MongoDB access of the members service."""
+"""The members service's store: its collections' indexes, gathered from the modules that own
+them (the documents are described in ``model.py``)."""
 from __future__ import annotations
 
-from pymongo.errors import DuplicateKeyError
-
-from services.members import accounts_store, consent_store, privacy_store
-from shared.bus import outbox
-from shared.bus.envelope import Envelope
+from services.members import accounts_store, consent_store, privacy_store, profiles_store, roster_store, segments_store
+from services.members.profiles_store import EmailTaken
 from shared.store import Index, ServiceStore, asc
 
-
-class EmailTaken(Exception):
-    pass
+__all__ = ["EmailTaken", "MembersStore"]
 
 
 class MembersStore(ServiceStore):
@@ -19,17 +15,10 @@ class MembersStore(ServiceStore):
         *accounts_store.INDEXES,
         *consent_store.INDEXES,
         *privacy_store.INDEXES,
+        *roster_store.INDEXES,
+        *profiles_store.INDEXES,
+        *segments_store.INDEXES,
     ]
-
-    def register(self, member: dict, event: Envelope) -> None:
-        """Store a new member and its ``registered`` event in one transaction."""
-        def work(session):
-            self.db.members.insert_one(member, session=session)
-            outbox.add(self.db, session, event)
-        try:
-            self.transaction(work)
-        except DuplicateKeyError:
-            raise EmailTaken(member["email"]) from None
 
     def get(self, member_id: str) -> dict | None:
         return self.db.members.find_one({"_id": member_id})

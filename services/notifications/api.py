@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from services.notifications.schemas import DeliveryPageSchema, DeliveryQuerySchema
 from shared.auth import require_auth
+from shared.web import pagination
 from shared.web.app import current_service
 from shared.web.problems import Problem
 
@@ -25,5 +26,5 @@ def list_deliveries(query: dict):
         query["recipient"] = g.principal.subject
     items, total = current_service().store.deliveries(
         recipient=query.get("recipient"), status=query.get("status"),
-        page=query["page"], page_size=query["page_size"])
-    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
+        page=query["page"], page_size=query["per_page"])
+    return pagination.page(items, query, total)

@@ -1,15 +1,14 @@
 """HTTP schemas of the notifications API."""
 from marshmallow import Schema, fields, validate
 
+from shared.web.pagination import page_query_schema, page_schema
+
 STATUSES = ("queued", "sending", "sent", "failed", "unknown", "skipped")
-MAX_PAGE_SIZE = 100
 
 
-class DeliveryQuerySchema(Schema):
+class DeliveryQuerySchema(page_query_schema(default=50)):
     recipient = fields.String(metadata={"description": "member id; members may only ask for their own"})
     status = fields.String(validate=validate.OneOf(STATUSES))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
 class DeliverySchema(Schema):
@@ -27,8 +26,4 @@ class DeliverySchema(Schema):
     anonymised_at = fields.AwareDateTime(allow_none=True, metadata={"description": "the recipient was erased"})
 
 
-class DeliveryPageSchema(Schema):
-    items = fields.List(fields.Nested(DeliverySchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
+DeliveryPageSchema = page_schema(DeliverySchema, "DeliveryPage")

@@ -20,3 +20,41 @@ def client(app):
 @pytest.fixture
 def db(app):
     return app.extensions["alumnet"].store.db
+
+
+ADMIN_ID = "a" * 32
+
+
+@pytest.fixture
+def admin_headers(issue_token):
+    """An admin of the alumni office (a token only: admins need no member record to act)."""
+    return {"Authorization": f"Bearer {issue_token(ADMIN_ID, 'admin')}"}
+
+
+@pytest.fixture
+def people(client, issue_token, admin_headers):
+    """Members made through the API: ``people.sign_up(**fields)`` (pending unless the roster
+    knows them), ``people.verified(**fields)`` (approved by an admin); both return the member
+    record with a ``headers`` entry holding the member's bearer header."""
+    class People:
+        count = 0
+
+        def sign_up(self, roles=("alumnus",), **fields):
+            People.count += 1
+            body = {"given_name": "Мария", "family_name": "Иванова", "email": f"person{People.count}@example.bg",
+                    "preferred_language": "bg", "consent": {"email": True, "sms": False}, **fields}
+            response = client.post("/api/v1/members", json=body)
+            assert response.status_code == 201, response.get_json()
+            member = response.get_json()
+            member["headers"] = {"Authorization": f"Bearer {issue_token(member['id'], *roles)}"}
+            return member
+
+        def verified(self, **fields):
+            member = self.sign_up(**fields)
+            if member["status"] != "verified":
+                response = client.post(f"/api/v1/members/{member['id']}/approve", json={}, headers=admin_headers)
+                assert response.status_code == 200, response.get_json()
+                member["status"] = "verified"
+            return member
+
+    return People()

@@ -151,17 +151,17 @@ def test_history_keeps_every_decision_newest_first_and_pages(client, db, member,
             "channel": "sms", "category": "mentoring", "granted": granted,
             "source": "profile_page"}).status_code == 201
     assert db.consents.count_documents({"member_id": member}) == 3  # nothing overwritten
-    first = client.get(f"{MEMBERS}/{member}/consents/history?page_size=2", headers=headers).get_json()
+    first = client.get(f"{MEMBERS}/{member}/consents/history?per_page=2", headers=headers).get_json()
     assert first["total"] == 3 + len(CHANNELS) * len(CATEGORIES)
     assert [(e["granted"], e["source"]) for e in first["items"]] == [(True, "profile_page"), (False, "profile_page")]
-    second = client.get(f"{MEMBERS}/{member}/consents/history?page=2&page_size=2", headers=headers).get_json()
+    second = client.get(f"{MEMBERS}/{member}/consents/history?page=2&per_page=2", headers=headers).get_json()
     assert [e["source"] for e in second["items"]] == ["profile_page", "signup"]
     assert second["items"][1]["implicit"] is True
-    everything = client.get(f"{MEMBERS}/{member}/consents/history?page_size=100", headers=headers).get_json()
+    everything = client.get(f"{MEMBERS}/{member}/consents/history?per_page=100", headers=headers).get_json()
     times = [e["at"] for e in everything["items"]]
     assert times == sorted(times, reverse=True)
     assert len(everything["items"]) == everything["total"]
-    past_the_end = client.get(f"{MEMBERS}/{member}/consents/history?page=9&page_size=10", headers=headers)
+    past_the_end = client.get(f"{MEMBERS}/{member}/consents/history?page=9&per_page=10", headers=headers)
     assert past_the_end.get_json()["items"] == []
     assert states(client.get(f"{MEMBERS}/{member}/consents", headers=headers))[("sms", "mentoring")]["granted"]
 
@@ -241,8 +241,8 @@ def test_invalid_changes_are_problems_naming_the_fields_and_store_nothing(client
     assert set(refusal_expiring["errors"]) == {"expires_at"}
     missing = assert_problem(client.post(f"{MEMBERS}/{member}/consents", headers=headers, json={}), 422)
     assert set(missing["errors"]) == {"channel", "category", "granted", "source"}
-    bad_page = assert_problem(client.get(f"{MEMBERS}/{member}/consents/history?page_size=1000", headers=headers), 422)
-    assert set(bad_page["errors"]) == {"page_size"}
+    bad_page = assert_problem(client.get(f"{MEMBERS}/{member}/consents/history?per_page=1000", headers=headers), 422)
+    assert set(bad_page["errors"]) == {"per_page"}
     assert db.consents.count_documents({}) == 0 and consent_events(db) == []
 
 

@@ -1,0 +1,187 @@
+"""MongoDB access for profiles, verification decisions and the directory.
+
+The ``directory`` collection is a projection of ``members`` kept in the same transaction as
+every write to a member: one document per listed, verified member holding only the fields
+verified members may see (``profiles.directory_entry``) with their search fields. Searching
+it can therefore never match on, or show, a field its owner hid. ``members`` documents carry
+the same search fields computed from all their fields, for the office's segments.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from services.members import accounts_store, profiles
+from services.members.messages import CATALOG, MEMBER_REJECTED, MEMBER_UPDATED, MEMBER_VERIFIED
+from shared import memberfilter
+from shared.bus import outbox
+from shared.logs import current_correlation_id
+from shared.store import Index, asc
+
+DIRECTORY = "directory"
+INDEXES: list[Index] = [
+    Index("members", asc("status"), name="members_status"),
+    Index("members", asc("tokens"), name="members_tokens"),
+    Index("members", asc("graduation_year"), name="members_graduation_year"),
+    Index(DIRECTORY, asc("tokens"), name="directory_tokens"),
+    Index(DIRECTORY, asc("sort_name"), name="directory_sort_name"),
+    Index(DIRECTORY, asc("city_key"), name="directory_city"),
+    Index(DIRECTORY, asc("graduation_year"), name="directory_graduation_year"),
+    Index(DIRECTORY, asc("faculty"), name="directory_faculty"),
+    Index(DIRECTORY, asc("country"), name="directory_country"),
+]
+SORTS = {
+    "name": [("sort_name", ASCENDING), ("_id", ASCENDING)],
+    "-name": [("sort_name", DESCENDING), ("_id", ASCENDING)],
+    "graduation_year": [("graduation_year", ASCENDING), ("sort_name", ASCENDING), ("_id", ASCENDING)],
+    "-graduation_year": [("graduation_year", DESCENDING), ("sort_name", ASCENDING), ("_id", ASCENDING)],
+}
+
+
+class NotFound(Exception):
+    pass
+
+
+class EmailTaken(Exception):
+    pass
+
+
+def _now() -> datetime:
+    # Millisecond precision: what MongoDB stores, so what we return equals what we read back.
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def with_search_fields(member: dict) -> dict:
+    """The member document with its derived search fields brought up to date."""
+    return {**member, **profiles.search_fields(member)}
+
+
+def save_member(db: Database, session: ClientSession | None, member: dict, *, insert: bool = False) -> dict:
+    """Write a member document and its directory entry (one transaction: the caller's)."""
+    member = with_search_fields(member)
+    if insert:
+        db.members.insert_one(member, session=session)
+    else:
+        db.members.replace_one({"_id": member["_id"]}, member, session=session)
+    entry = profiles.directory_entry(member)
+    if entry is None:
+        db[DIRECTORY].delete_one({"_id": member["_id"]}, session=session)
+    else:
+        db[DIRECTORY].replace_one({"_id": member["_id"]}, entry, upsert=True, session=session)
+    return member
+
+
+def live(db: Database, member_id: str, session: ClientSession | None = None) -> dict:
+    member = db.members.find_one({"_id": member_id}, session=session)
+    if member is None or member.get("status") == "erased":
+        raise NotFound(member_id)
+    return member
+
+
+def update_profile(store, member_id: str, patch: dict[str, Any]) -> tuple[dict, dict]:
+    """Apply a validated partial profile; return the member and the changed fields.
+
+    Publishes ``members.member.updated`` with the changed fields other services hold."""
+    db = store.db
+
+    def work(session: ClientSession) -> tuple[dict, dict]:
+        before = live(db, member_id, session)
+        after = {**before, **{k: v for k, v in patch.items() if k != "visibility"}}
+        if "visibility" in patch:
+            after["visibility"] = {**profiles.visibility_of(before), **patch["visibility"]}
+        changed = profiles.changes(before, after)
+        if not changed:
+            return before, {}
+        now = _now()
+        after["updated_at"] = now
+        if "email" in changed:
+            # The login follows the address (its uniqueness is the members index's).
+            db[accounts_store.CREDENTIALS].update_one({"_id": member_id}, {"$set": {"email": after["email"]}},
+                                                      session=session)
+        member = save_member(db, session, after)
+        shared = profiles.shared_changes(changed)
+        if shared:
+            outbox.add(db, session, CATALOG.create(MEMBER_UPDATED, member_id, {
+                "member_id": member_id, "changed": shared, "updated_at": now.isoformat()},
+                current_correlation_id()))
+        return member, changed
+
+    try:
+        return store.transaction(work)
+    except DuplicateKeyError:
+        raise EmailTaken(patch.get("email")) from None
+
+
+def decide(store, member_id: str, *, approve: bool, admin_id: str, reason: str | None) -> tuple[dict, bool]:
+    """An admin verifies or rejects a member; return the member and whether it changed.
+
+    Deciding what is already decided changes nothing and publishes nothing."""
+    db = store.db
+    status = "verified" if approve else "rejected"
+
+    def work(session: ClientSession) -> tuple[dict, bool]:
+        member = live(db, member_id, session)
+        if member["status"] == status:
+            return member, False
+        now = _now()
+        member = save_member(db, session, {
+            **member, "status": status, "updated_at": now,
+            "verification": {"status": status, "method": "admin", "at": now, "by": admin_id, "reason": reason}})
+        if approve:
+            event = CATALOG.create(MEMBER_VERIFIED, member_id, {
+                "member_id": member_id, "method": "admin", "verified_at": now.isoformat(),
+                "graduation_year": member.get("graduation_year"), "faculty": member.get("faculty")},
+                current_correlation_id())
+        else:
+            event = CATALOG.create(MEMBER_REJECTED, member_id, {
+                "member_id": member_id, "reason": reason, "rejected_at": now.isoformat()},
+                current_correlation_id())
+        outbox.add(db, session, event)
+        return member, True
+
+    return store.transaction(work)
+
+
+def set_roles(store, member_id: str, roles: list[str]) -> dict:
+    db = store.db
+
+    def work(session: ClientSession) -> dict:
+        member = live(db, member_id, session)
+        if sorted(member.get("roles", [])) == sorted(roles):
+            return member
+        return save_member(db, session, {**member, "roles": sorted(set(roles)), "updated_at": _now()})
+
+    return store.transaction(work)
+
+
+def status_of(db: Database, member_id: str) -> str | None:
+    found = db.members.find_one({"_id": member_id}, {"status": 1})
+    return None if found is None else found.get("status")
+
+
+def page_of(collection, query: dict, sort: list, page: int, per_page: int,
+            projection: dict | None = None) -> tuple[list[dict], int]:
+    items = list(collection.find(query, projection).sort(sort).skip((page - 1) * per_page).limit(per_page))
+    return items, collection.count_documents(query)
+
+
+def search_directory(db: Database, spec: dict, sort: str, page: int, per_page: int) -> tuple[list[dict], int]:
+    hidden = {"tokens": 0, "city_key": 0, "sort_name": 0}
+    return page_of(db[DIRECTORY], memberfilter.to_mongo(spec), SORTS[sort], page, per_page, hidden)
+
+
+def list_members(db: Database, status: str | None, page: int, per_page: int) -> tuple[list[dict], int]:
+    query = {"status": status} if status else {"status": {"$ne": "erased"}}
+    return page_of(db.members, query, [("registered_at", DESCENDING), ("_id", ASCENDING)], page, per_page)
+
+
+def segment_query(spec: dict) -> dict:
+    """The office's view of a filter: every verified member, on all their fields."""
+    # Status last: the embedded store drives the query by its first indexed field.
+    return {**memberfilter.to_mongo(spec), "status": "verified"}

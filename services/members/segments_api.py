@@ -1,0 +1,114 @@
+"""HTTP routes of segments: the alumni office's saved member filters, which other services
+(announcements, event audiences) refer to by id."""
+from __future__ import annotations
+
+from flask import g, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from services.members import segments_store
+from services.members.api import full_view
+from services.members.schemas import NAME, MemberPageSchema
+from shared.auth import require_auth
+from shared.memberfilter import MemberFilterSchema
+from shared.web import pagination
+from shared.web.app import current_service
+from shared.web.idempotency import idempotent
+from shared.web.problems import Problem
+
+blp = Blueprint("segments", __name__, url_prefix="/api/v1/members/segments",
+                description="Named member filters of the alumni office (admins only).")
+
+
+class SegmentInSchema(Schema):
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NAME[1]])
+    filter = fields.Nested(MemberFilterSchema, required=True, metadata={
+        "description": "the directory's filter language; `{}` is every verified member"})
+
+
+class SegmentSchema(SegmentInSchema):
+    id = fields.String(required=True)
+    filter = fields.Dict(required=True)
+    version = fields.Integer(required=True, metadata={"description": "grows with every change"})
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+    saved_at = fields.AwareDateTime()
+    count = fields.Integer(metadata={"description": "verified members matching now"})
+
+
+SegmentPageSchema = pagination.page_schema(SegmentSchema, "SegmentPage")
+
+
+def _out(segment: dict, **extra) -> dict:
+    return {"id": segment["_id"], **{k: v for k, v in segment.items() if k != "_id"}, **extra}
+
+
+def _segment(segment_id: str) -> dict:
+    try:
+        return segments_store.get(current_service().store.db, segment_id)
+    except segments_store.NotFound:
+        raise Problem(404, "No such segment.", kind="not-found") from None
+
+
+@blp.route("")
+class Segments(MethodView):
+    @require_auth("admin")
+    @idempotent
+    @blp.arguments(SegmentInSchema)
+    @blp.response(201, SegmentSchema)
+    def post(self, body: dict):
+        """Save a named filter. Publishes `members.segment.saved`."""
+        segment = segments_store.create(current_service().store, body["name"], body["filter"], g.principal.subject)
+        return _out(segment), 201, {"Location": url_for("segments.Segment", segment_id=segment["_id"])}
+
+    @require_auth("admin")
+    @blp.arguments(pagination.PageQuerySchema, location="query")
+    @blp.response(200, SegmentPageSchema)
+    def get(self, query: dict):
+        """Saved segments, by name."""
+        items, total = segments_store.page(current_service().store.db, query["page"], query["per_page"])
+        return pagination.page([_out(s) for s in items], query, total)
+
+
+@blp.route("/<segment_id>")
+class Segment(MethodView):
+    @require_auth("admin")
+    @blp.response(200, SegmentSchema)
+    def get(self, segment_id: str):
+        """A segment with the number of verified members it matches now."""
+        segment = _segment(segment_id)
+        return _out(segment, count=segments_store.count(current_service().store.db, segment))
+
+    @require_auth("admin")
+    @blp.arguments(SegmentInSchema)
+    @blp.response(200, SegmentSchema)
+    def put(self, body: dict, segment_id: str):
+        """Change a segment's name or filter. Publishes `members.segment.saved` (a new version)."""
+        try:
+            segment = segments_store.replace(current_service().store, segment_id, body["name"], body["filter"])
+        except segments_store.NotFound:
+            raise Problem(404, "No such segment.", kind="not-found") from None
+        return _out(segment)
+
+    @require_auth("admin")
+    @blp.response(204)
+    def delete(self, segment_id: str):
+        """Delete a segment. Publishes `members.segment.deleted`."""
+        try:
+            segments_store.delete(current_service().store, segment_id)
+        except segments_store.NotFound:
+            raise Problem(404, "No such segment.", kind="not-found") from None
+
+
+@blp.route("/<segment_id>/members")
+class SegmentMembers(MethodView):
+    @require_auth("admin")
+    @blp.arguments(pagination.PageQuerySchema, location="query")
+    @blp.response(200, MemberPageSchema)
+    def get(self, query: dict, segment_id: str):
+        """The verified members a segment matches now, by name, with all their fields."""
+        segment = _segment(segment_id)
+        items, total = segments_store.members_page(current_service().store.db, segment, query["page"],
+                                                   query["per_page"])
+        return pagination.page([full_view(m) for m in items], query, total)

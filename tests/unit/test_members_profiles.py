@@ -1,0 +1,215 @@
+"""Profiles, verification decisions and per-field visibility through the members HTTP API
+(the real app on the session's local store; events are read from the outbox).
+
+Checked: pending sign-ups wait for an admin (approve/reject with reason, events once);
+a member edits only their own profile (admins any), with validation problems naming fields
+and nothing changed; ``members.member.updated`` carries only the shared fields that changed;
+each viewer (self, admin, verified member, unverified member, anonymous) sees exactly the
+fields the member's visibility allows.
+"""
+from __future__ import annotations
+
+from services.members import profiles
+from tests.support import assert_problem, outbox_events
+
+MEMBERS = "/api/v1/members"
+
+
+def member_url(member: dict, suffix: str = "") -> str:
+    return f"{MEMBERS}/{member['id']}{suffix}"
+
+
+# --------------------------------------------------------------------------- verification
+
+ROSTER_CSV = ("Факултетен номер;Име;Фамилия;Фамилия (латиница);Имейл;Випуск;Факултет;Специалност\n"
+              "MF1001;Елена;Стоянова;Stoyanova;elena@example.bg;2009;Фармацевтичен факултет;Фармация\n"
+              "MF1002;Петър;Колев;;;2012;Медицински факултет;Медицина\n")
+
+
+def import_roster(client, admin_headers) -> None:
+    response = client.post(f"{MEMBERS}/roster/imports", data=ROSTER_CSV.encode(),
+                           headers={**admin_headers, "Content-Type": "text/csv"})
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_sign_up_with_a_roster_email_is_verified_and_takes_the_roster_record(client, db, people, admin_headers):
+    import_roster(client, admin_headers)
+    member = people.sign_up(given_name="Елена", family_name="Стоянова", email="Elena@Example.bg",
+                            graduation_year=2020, faculty="medicine")
+    assert member["status"] == "verified"
+    assert member["verification"]["method"] == "roster_email"
+    assert (member["graduation_year"], member["faculty"], member["programme"]) == (2009, "pharmacy", "Фармация")
+    assert member["family_name_latin"] == "Stoyanova"
+    [event] = outbox_events(db, "members.member.registered")
+    assert event["data"]["status"] == "verified" and event["data"]["graduation_year"] == 2009
+    assert db.roster.find_one({"_id": "MF1001"})["claimed_by"] == member["id"]
+    # The entry verified one member: a second sign-up naming it waits for the office.
+    again = people.sign_up(family_name="Stoyanova", student_number="MF1001")
+    assert again["status"] == "pending_verification"
+
+
+def test_a_student_number_verifies_only_with_the_family_name_in_either_alphabet(client, people, admin_headers):
+    import_roster(client, admin_headers)
+    wrong_name = people.sign_up(family_name="Иванов", student_number="mf 1002")
+    assert wrong_name["status"] == "pending_verification"
+    latin = people.sign_up(given_name="Petar", family_name="Kolev", student_number="mf1002")
+    assert latin["status"] == "verified" and latin["verification"]["method"] == "roster_student_number"
+    assert latin["verification"]["roster_entry"] == "MF1002"
+
+
+def test_erasure_releases_the_roster_entry(client, db, people, admin_headers):
+    import_roster(client, admin_headers)
+    member = people.sign_up(family_name="Колев", student_number="MF1002")
+    assert client.delete(member_url(member), headers=member["headers"]).status_code == 202
+    assert db.roster.find_one({"_id": "MF1002"})["claimed_by"] is None
+    assert db.directory.find_one({"_id": member["id"]}) is None
+
+
+def test_a_sign_up_unknown_to_the_roster_waits_and_the_office_sees_it_in_the_queue(client, people, admin_headers):
+    member = people.sign_up()
+    assert member["status"] == "pending_verification"
+    queue = client.get(f"{MEMBERS}?status=pending_verification", headers=admin_headers).get_json()
+    assert member["id"] in [m["id"] for m in queue["items"]]
+    assert queue["total"] >= 1
+
+
+def test_approval_verifies_once_and_publishes_verified_once(client, db, people, admin_headers):
+    member = people.sign_up(graduation_year=2012, faculty="pharmacy")
+    for _ in range(2):
+        response = client.post(member_url(member, "/approve"), json={"reason": "diploma seen"}, headers=admin_headers)
+        assert response.status_code == 200
+        assert response.get_json()["status"] == "verified"
+    body = response.get_json()
+    assert body["verification"]["method"] == "admin" and body["verification"]["reason"] == "diploma seen"
+    events = outbox_events(db, "members.member.verified")
+    assert [e["data"]["member_id"] for e in events] == [member["id"]]
+    assert events[0]["data"]["faculty"] == "pharmacy"
+
+
+def test_rejection_needs_a_reason_and_is_published(client, db, people, admin_headers):
+    member = people.sign_up()
+    problem = assert_problem(client.post(member_url(member, "/reject"), json={}, headers=admin_headers), 422)
+    assert "reason" in problem["errors"]
+    assert db.members.find_one({"_id": member["id"]})["status"] == "pending_verification"
+    response = client.post(member_url(member, "/reject"), json={"reason": "Not a graduate."}, headers=admin_headers)
+    assert response.get_json()["status"] == "rejected"
+    [event] = outbox_events(db, "members.member.rejected")
+    assert event["data"]["reason"] == "Not a graduate."
+
+
+def test_only_admins_decide(client, people, issue_token):
+    member = people.sign_up()
+    assert_problem(client.post(member_url(member, "/approve"), json={}), 401)
+    for role in ("alumnus", "student", "judge"):
+        headers = {"Authorization": f"Bearer {issue_token(member['id'], role)}"}
+        assert_problem(client.post(member_url(member, "/approve"), json={}, headers=headers), 403)
+        assert_problem(client.get(f"{MEMBERS}?status=pending_verification", headers=headers), 403)
+
+
+def test_deciding_about_an_unknown_member_is_404(client, admin_headers):
+    assert_problem(client.post(f"{MEMBERS}/{'0' * 32}/approve", json={}, headers=admin_headers), 404)
+
+
+def test_admins_set_roles_but_cannot_drop_their_own_admin_role(client, people, admin_headers, issue_token):
+    member = people.verified()
+    response = client.put(member_url(member, "/roles"), json={"roles": ["alumnus", "judge"]}, headers=admin_headers)
+    assert response.get_json()["roles"] == ["alumnus", "judge"]
+    problem = assert_problem(client.put(member_url(member, "/roles"), json={"roles": ["pope"]},
+                                        headers=admin_headers), 422)
+    assert "roles" in problem["errors"]
+    officer = people.verified()
+    client.put(member_url(officer, "/roles"), json={"roles": ["admin"]}, headers=admin_headers)
+    own = {"Authorization": f"Bearer {issue_token(officer['id'], 'admin')}"}
+    problem = assert_problem(client.put(member_url(officer, "/roles"), json={"roles": ["alumnus"]}, headers=own), 409)
+    assert "roles" in problem["errors"]
+
+
+# --------------------------------------------------------------------------- editing
+
+def test_a_member_edits_their_profile_and_other_services_hear_only_shared_changes(client, db, people):
+    member = people.verified()
+    response = client.patch(member_url(member), headers=member["headers"], json={
+        "given_name_latin": "Maria", "family_name_latin": "Ivanova", "city": "  Пловдив ", "country": "bg",
+        "position": "кардиолог", "employer": "УМБАЛ „Свети Георги“", "languages": ["bg", "en", "de"],
+        "interests": ["кардиология", "спорт"], "open_to_mentoring": True, "phone": "0888 123 456"})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["city"], body["country"], body["phone"]) == ("Пловдив", "BG", "+359888123456")
+    [event] = outbox_events(db, "members.member.updated")
+    changed = event["data"]["changed"]
+    assert changed["city"] == "Пловдив" and changed["open_to_mentoring"] is True
+    assert "position" not in changed  # nobody else keeps a copy of it
+
+    client.patch(member_url(member), headers=member["headers"], json={"position": "началник клиника"})
+    assert len(outbox_events(db, "members.member.updated")) == 1  # a local-only change publishes nothing
+    client.patch(member_url(member), headers=member["headers"], json={"city": "Пловдив"})
+    assert len(outbox_events(db, "members.member.updated")) == 1  # no change, no event
+
+
+def test_bad_profile_input_names_the_fields_and_changes_nothing(client, db, people):
+    member = people.verified(city="Варна")
+    before = db.members.find_one({"_id": member["id"]})
+    problem = assert_problem(client.patch(member_url(member), headers=member["headers"], json={
+        "phone": "12", "country": "XX", "graduation_year": 1800, "languages": ["english"],
+        "visibility": {"names": "private", "email": "everyone"}, "open_to_mentoring": "maybe"}), 422)
+    errors = problem["errors"]
+    assert {"phone", "country", "graduation_year", "languages", "visibility", "open_to_mentoring"} <= set(errors)
+    assert set(errors["visibility"]) == {"names", "email"}
+    assert db.members.find_one({"_id": member["id"]}) == before
+    assert_problem(client.patch(member_url(member), headers=member["headers"], json={}), 422)
+
+
+def test_only_the_member_or_an_admin_edits(client, people, admin_headers):
+    owner, other = people.verified(), people.verified()
+    assert_problem(client.patch(member_url(owner), headers=other["headers"], json={"city": "Sofia"}), 403)
+    assert_problem(client.patch(member_url(owner), json={"city": "Sofia"}), 401)
+    assert client.patch(member_url(owner), headers=admin_headers, json={"city": "Sofia"}).get_json()["city"] == "Sofia"
+
+
+def test_changing_email_to_a_registered_one_is_409_and_a_new_one_moves_the_login(client, people):
+    owner, other = people.verified(password="correct horse battery"), people.verified()
+    problem = assert_problem(client.patch(member_url(owner), headers=owner["headers"],
+                                          json={"email": other["email"]}), 409)
+    assert "email" in problem["errors"]
+    client.patch(member_url(owner), headers=owner["headers"], json={"email": "New.Address@Example.bg"})
+    login = client.post(f"{MEMBERS}/auth/login", json={"email": "new.address@example.bg",
+                                                       "password": "correct horse battery"})
+    assert login.status_code == 200, login.get_json()
+
+
+# --------------------------------------------------------------------------- visibility
+
+def test_each_viewer_sees_what_the_member_chose(client, people, admin_headers):
+    owner = people.verified(phone="+359888123456", graduation_year=2010)
+    client.patch(member_url(owner), headers=owner["headers"], json={
+        "employer": "МУ Пловдив", "city": "Пловдив", "visibility": {
+            "names": "public", "email": "public", "phone": "members", "employer": "private"}})
+    peer, pending = people.verified(), people.sign_up()
+
+    as_peer = client.get(member_url(owner), headers=peer["headers"]).get_json()
+    assert {"email", "phone", "city", "graduation_year", "given_name"} <= set(as_peer)
+    assert not {"employer", "status", "roles", "consent", "visibility", "preferred_language"} & set(as_peer)
+
+    public = {"id", "given_name", "family_name", "email"}
+    assert set(client.get(member_url(owner)).get_json()) == public
+    assert set(client.get(member_url(owner), headers=pending["headers"]).get_json()) == public
+
+    for viewer in (owner["headers"], admin_headers):
+        full = client.get(member_url(owner), headers=viewer).get_json()
+        assert full["employer"] == "МУ Пловдив" and full["visibility"]["employer"] == "private"
+
+
+def test_members_with_nothing_public_or_not_verified_are_404_to_outsiders(client, people):
+    hidden, pending, peer = people.verified(), people.sign_up(), people.verified()
+    assert_problem(client.get(member_url(hidden)), 404)
+    assert client.get(member_url(hidden), headers=peer["headers"]).status_code == 200
+    assert_problem(client.get(member_url(pending), headers=peer["headers"]), 404)
+    assert client.get(member_url(pending), headers=pending["headers"]).status_code == 200
+
+
+def test_the_default_visibility_keeps_contact_details_private():
+    assert profiles.DEFAULT_VISIBILITY["email"] == profiles.PRIVATE
+    assert profiles.DEFAULT_VISIBILITY["phone"] == profiles.PRIVATE
+    member = {"_id": "m", "given_name": "Иван", "family_name": "Петров", "email": "i@example.bg", "phone": "+3598"}
+    assert profiles.view(member, profiles.MEMBERS) == {"id": "m", "given_name": "Иван", "family_name": "Петров"}
+    assert profiles.view(member, profiles.PUBLIC) == {"id": "m"}
