@@ -18,6 +18,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from werkzeug.serving import make_server
 
+from alumnet import demo as demo_data
 from alumnet import service_module
 from alumnet.gateway import Gateway, index_page
 from alumnet.localstore import LocalStore
@@ -26,20 +27,6 @@ from shared.auth import generate_keypair
 from shared.config import SERVICES, load
 
 log = logging.getLogger("alumnet.dev")
-DEMO_MEMBERS = [
-    {"given_name": "Мария", "family_name": "Иванова", "email": "maria.ivanova@example.bg",
-     "phone": "+359888123456", "preferred_language": "bg", "graduation_year": 2012,
-     "faculty": "medicine", "programme": "Медицина", "consent": {"email": True, "sms": True}},
-    {"given_name": "Georgi", "family_name": "Petrov", "email": "georgi.petrov@example.com",
-     "phone": None, "preferred_language": "en", "graduation_year": 2019,
-     "faculty": "dental_medicine", "programme": "Dental Medicine (English-taught)",
-     "consent": {"email": True, "sms": False}},
-    {"given_name": "Елена", "family_name": "Димитрова", "email": "elena.dimitrova@example.bg",
-     "phone": "+359878555111", "preferred_language": "bg", "graduation_year": 2024,
-     "faculty": "pharmacy", "programme": "Фармация", "consent": {"email": True, "sms": False}},
-]
-
-
 def _dev_environment(data_dir: Path, store: LocalStore) -> dict[str, str]:
     keys = data_dir / "keys"
     if not (keys / "jwt-public.pem").exists():
@@ -61,18 +48,6 @@ def _dev_environment(data_dir: Path, store: LocalStore) -> dict[str, str]:
     return {**os.environ, **env}
 
 
-def _load_demo(apps: dict) -> int:
-    client = apps["members"].test_client()
-    created = 0
-    for member in DEMO_MEMBERS:
-        response = client.post("/api/v1/members", json=member,
-                               headers={"Idempotency-Key": f"demo-{member['email']}"})
-        created += response.status_code == 201
-        if response.status_code not in (201, 409):
-            log.warning("demo member not loaded: %s", response.get_data(as_text=True))
-    return created
-
-
 def run(port: int, data_dir: Path, demo: bool) -> None:
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -88,11 +63,11 @@ def run(port: int, data_dir: Path, demo: bool) -> None:
         server = make_server("127.0.0.1", port, Gateway(apps, index_page(base, list(SERVICES), config.dev_outbox_dir)),
                              threaded=True)
         threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
-        created = _load_demo(apps) if demo else 0
+        loaded = demo_data.load(apps["members"], config.jwt_private_key_file) if demo else {}
         print(json.dumps({"alumnet": "dev mode is running", "gateway": base,
                           "api_docs": {s: f"{base}/api/v1/{s}/docs" for s in SERVICES},
                           "dev_outbox": config.dev_outbox_dir, "store": store.url,
-                          "broker": config.amqp_url, "demo_members_created": created,
+                          "broker": config.amqp_url, "demo_members_created": 0, **loaded,
                           "jwt_private_key": config.jwt_private_key_file,
                           "stop": "Ctrl-C"}, indent=2, ensure_ascii=False), flush=True)
         stop = threading.Event()

@@ -35,11 +35,11 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
         base = f"http://127.0.0.1:{port}"
         assert info["gateway"] == base
         assert info["broker"] == "memory://"
-        assert info["demo_members_created"] == 3
+        assert info["demo_members_created"] == 6
 
         outbox = Path(info["dev_outbox"]) / "email"
-        emails = wait_until(lambda: sorted(outbox.glob("*.eml")) if len(list(outbox.glob("*.eml"))) == 3 else None,
-                            timeout_s=30, message="three welcome emails in the dev outbox")
+        emails = wait_until(lambda: sorted(outbox.glob("*.eml")) if len(list(outbox.glob("*.eml"))) == 6 else None,
+                            timeout_s=30, message="six welcome emails in the dev outbox")
         subjects = {message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"] for p in emails}
         assert "Добре дошли в Алумни клуба, Мария!" in subjects
         assert "Welcome to the Alumni Club, Georgi!" in subjects
@@ -50,6 +50,19 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
             docs = requests.get(f"{base}/api/v1/{service}/docs", timeout=5)
             assert docs.status_code == 200 and "swagger" in docs.text.lower()
         assert requests.get(f"{base}/nowhere", timeout=5).headers["Content-Type"] == "application/problem+json"
+
+        # The demo is usable as printed: a member on the roster logs in and searches the
+        # directory; members off the roster wait in the office's approval queue.
+        login = requests.post(f"{base}/api/v1/members/auth/login", timeout=5, json={
+            "email": "maria.ivanova@example.bg", "password": info["demo_logins"]["password"]})
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        found = requests.get(f"{base}/api/v1/members/directory", params={"q": "stoyanov"}, headers=headers,
+                             timeout=5).json()
+        assert [m["family_name"] for m in found["items"]] == ["Стоянов"]
+        queue = requests.get(f"{base}/api/v1/members", params={"status": "pending_verification"}, timeout=5,
+                             headers={"Authorization": info["demo_admin_token"]}).json()
+        assert sorted(m["family_name"] for m in queue["items"]) == ["Petrov", "Sharma"]
 
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 0
