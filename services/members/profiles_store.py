@@ -8,7 +8,6 @@ the same search fields computed from all their fields, for the office's segments
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -17,8 +16,13 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.members import accounts_store, profiles
-from services.members.messages import CATALOG, MEMBER_REJECTED, MEMBER_UPDATED, MEMBER_VERIFIED
-from shared import memberfilter
+from services.members.messages import (
+    CATALOG,
+    MEMBER_REJECTED,
+    MEMBER_UPDATED,
+    MEMBER_VERIFIED,
+)
+from shared import clock, memberfilter
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 from shared.store import Index, asc
@@ -50,11 +54,6 @@ class NotFound(Exception):
 class EmailTaken(Exception):
     pass
 
-
-def _now() -> datetime:
-    # Millisecond precision: what MongoDB stores, so what we return equals what we read back.
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def with_search_fields(member: dict) -> dict:
@@ -98,7 +97,7 @@ def update_profile(store, member_id: str, patch: dict[str, Any]) -> tuple[dict, 
         changed = profiles.changes(before, after)
         if not changed:
             return before, {}
-        now = _now()
+        now = clock.now()
         after["updated_at"] = now
         if "email" in changed:
             # The login follows the address (its uniqueness is the members index's).
@@ -129,7 +128,7 @@ def decide(store, member_id: str, *, approve: bool, admin_id: str, reason: str |
         member = live(db, member_id, session)
         if member["status"] == status:
             return member, False
-        now = _now()
+        now = clock.now()
         member = save_member(db, session, {
             **member, "status": status, "updated_at": now,
             "verification": {"status": status, "method": "admin", "at": now, "by": admin_id, "reason": reason}})
@@ -155,7 +154,7 @@ def set_roles(store, member_id: str, roles: list[str]) -> dict:
         member = live(db, member_id, session)
         if sorted(member.get("roles", [])) == sorted(roles):
             return member
-        return save_member(db, session, {**member, "roles": sorted(set(roles)), "updated_at": _now()})
+        return save_member(db, session, {**member, "roles": sorted(set(roles)), "updated_at": clock.now()})
 
     return store.transaction(work)
 

@@ -23,14 +23,13 @@ same file again completes it, as re-importing is idempotent.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import bson
 from pymongo import DESCENDING, InsertOne, UpdateOne
 from pymongo.database import Database
 
 from services.members import roster
-from shared import translit
+from shared import clock, translit
 from shared.leases import Lease
 from shared.store import Index, asc
 
@@ -57,10 +56,6 @@ SUMMARY = {"rows": 0}
 class ImportInProgress(Exception):
     """Another roster import is running."""
 
-
-def _now() -> datetime:
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)  # what the store keeps
 
 
 def _chunks(items: list, size: int):
@@ -96,7 +91,7 @@ def run_import(db: Database, parsed: roster.RosterFile, *, filename: str | None,
         if not lease.acquire():
             raise ImportInProgress()
     try:
-        report = {"_id": uuid.uuid4().hex, "filename": filename, "by": by, "at": _now(), "dry_run": dry_run}
+        report = {"_id": uuid.uuid4().hex, "filename": filename, "by": by, "at": clock.now(), "dry_run": dry_run}
         valid = [row for row in parsed.rows if not row.errors]
         outcomes = roster.plan(
             parsed,

@@ -7,7 +7,6 @@ with the whole definition; deleting publishes ``members.segment.deleted``.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
@@ -15,6 +14,7 @@ from pymongo.database import Database
 
 from services.members import profiles_store
 from services.members.messages import CATALOG, SEGMENT_DELETED, SEGMENT_SAVED
+from shared import clock
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 from shared.store import Index, asc
@@ -27,10 +27,6 @@ class NotFound(Exception):
     pass
 
 
-def _now() -> datetime:
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
 
 def _publish_saved(db: Database, session: ClientSession, segment: dict) -> None:
     outbox.add(db, session, CATALOG.create(SEGMENT_SAVED, segment["_id"], {
@@ -39,7 +35,7 @@ def _publish_saved(db: Database, session: ClientSession, segment: dict) -> None:
 
 
 def create(store, name: str, spec: dict, admin_id: str) -> dict:
-    now = _now()
+    now = clock.now()
     segment = {"_id": uuid.uuid4().hex, "name": name, "filter": spec, "version": 1, "created_by": admin_id,
                "created_at": now, "saved_at": now}
 
@@ -60,7 +56,7 @@ def replace(store, segment_id: str, name: str, spec: dict) -> dict:
         if segment["name"] == name and segment["filter"] == spec:
             return segment
         segment = {**segment, "name": name, "filter": spec, "version": segment["version"] + 1,
-                   "saved_at": _now()}
+                   "saved_at": clock.now()}
         store.db[SEGMENTS].replace_one({"_id": segment_id}, segment, session=session)
         _publish_saved(store.db, session, segment)
         return segment
@@ -73,7 +69,7 @@ def delete(store, segment_id: str) -> None:
         if store.db[SEGMENTS].delete_one({"_id": segment_id}, session=session).deleted_count == 0:
             raise NotFound(segment_id)
         outbox.add(store.db, session, CATALOG.create(SEGMENT_DELETED, segment_id, {
-            "segment_id": segment_id, "deleted_at": _now().isoformat()}, current_correlation_id()))
+            "segment_id": segment_id, "deleted_at": clock.now().isoformat()}, current_correlation_id()))
 
     store.transaction(work)
 

@@ -12,12 +12,14 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable, Iterable
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from shared import clock
 from shared.auth import TokenVerifier
 from shared.config import Config
 from shared.logs import reset_correlation_id, set_correlation_id
@@ -47,6 +49,8 @@ class ServiceContext:
     verifier: TokenVerifier | None
     ready_checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
     extras: dict = field(default_factory=dict)
+    # What "now" is for the service's rules; tests replace it with a clock.FixedClock.
+    clock: Callable[[], datetime] = clock.now
 
 
 def current_service() -> ServiceContext:
