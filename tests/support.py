@@ -39,3 +39,27 @@ def outbox_events(db, event_type: str) -> list[dict]:
     """The envelopes of ``event_type`` a service put in its outbox, in commit order."""
     import json
     return [json.loads(doc["body"]) for doc in db.outbox.find({"type": event_type}).sort("order", 1)]
+
+
+def consumer_like(store, subscriptions):
+    """A function handling one event as the consumer does: through the wire format, validated
+    with the subscription's expectation, one store transaction, then the after-commit hooks."""
+    from shared.bus.consumer import HandlerContext
+    from shared.bus.envelope import decode, validate_data
+
+    by_type = {s.event_type: s for s in subscriptions}
+
+    def handle(event):
+        event = decode(event.to_json())
+        subscription = by_type[event.type]
+        validate_data(subscription.schema, event.data, event.type)
+        after_commit = []
+
+        def work(session):
+            after_commit.clear()
+            subscription.handler(event, HandlerContext(store.db, session, after_commit))
+        store.transaction(work)
+        for hook in after_commit:
+            hook()
+        return event
+    return handle

@@ -1,4 +1,209 @@
-"""HTTP routes of the events service (a skeleton: features arrive with their issues)."""
+"""HTTP routes of events: the alumni office creates, edits, publishes and cancels them;
+members and visitors list and read them, with seats left and the waitlist's length."""
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import g, url_for
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Events, registrations, waitlists, check-ins and reminders.")
+from services.events import audience, events_store, readmodel_store
+from services.events.schemas import (
+    DEFAULT_REMINDERS,
+    DEFAULT_TIMEZONE,
+    CancelSchema,
+    EventCreateSchema,
+    EventListQuerySchema,
+    EventPageSchema,
+    EventSchema,
+    EventUpdateSchema,
+    localise,
+)
+from shared.auth import optional_principal, require_auth
+from shared.web import pagination
+from shared.web.app import current_service
+from shared.web.idempotency import idempotent
+from shared.web.problems import Problem
+
+blp = Blueprint("events", __name__, url_prefix="/api/v1/events",
+                description="Events: reunions, lectures, webinars, club meetings, conferences, volunteering.")
+TIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+# A "fits me" list is filtered after the query: it looks at this many events at most.
+MAX_FILTERED = 1000
+
+
+def now() -> datetime:
+    return current_service().clock()
+
+
+def registration_open(event: dict, at: datetime) -> bool:
+    if event["status"] != "published":
+        return False
+    opens, closes = event.get("registration_opens_at"), event.get("registration_closes_at") or event["starts_at"]
+    return (opens is None or at >= opens) and at < closes
+
+
+def public_view(event: dict, *, fits_me: bool | None = None) -> dict:
+    capacity = event.get("capacity")
+    local = event["starts_at"].astimezone(ZoneInfo(event["timezone"]))
+    return {"id": event["_id"], **{k: v for k, v in event.items() if k not in (
+        "_id", "seats_taken", "waitlist_seq", "created_by")},
+        "local_starts_at": local.isoformat(), "registration_open": registration_open(event, now()),
+        "seats_left": None if capacity is None else capacity - event["seats_taken"], "fits_me": fits_me}
+
+
+def _not_found() -> Problem:
+    return Problem(404, "No such event.", kind="not-found")
+
+
+def _conflict(error: events_store.Conflict) -> Problem:
+    return Problem(409, str(error), kind="conflict", errors=error.errors or None)
+
+
+def caller_fits(event: dict, principal) -> bool | None:
+    """Whether the caller is in the event's audience (``None``: anonymous)."""
+    if principal is None:
+        return None
+    if principal.is_admin:
+        return True
+    db = current_service().store.db
+    return audience.fits(event["audience"], readmodel_store.member(db, principal.subject),
+                         readmodel_store.segment(db, event["audience"].get("segment_id")))
+
+
+def visible_to(event: dict, principal) -> bool:
+    if principal is not None and principal.is_admin:
+        return True
+    if event["status"] == "draft":
+        return False
+    return principal is not None or event["audience"].get("kind") == "all"
+
+
+def _localised(data: dict, zone: str) -> dict:
+    return {k: (localise(v, zone) if k in TIMES else v) for k, v in data.items()}
+
+
+@blp.route("")
+class Events(MethodView):
+    @require_auth("admin")
+    @idempotent
+    @blp.arguments(EventCreateSchema)
+    @blp.response(201, EventSchema)
+    def post(self, data: dict):
+        """Create an event as a draft (admins). Times without an offset are read in its
+        `timezone` (default Europe/Sofia). Nothing is announced until it is published."""
+        zone = data.setdefault("timezone", DEFAULT_TIMEZONE)
+        data.setdefault("reminders", list(DEFAULT_REMINDERS))
+        try:
+            event = events_store.create(current_service().store, _localised(data, zone), g.principal.subject, now())
+        except events_store.Conflict as error:
+            raise Problem(422, str(error), kind="validation", errors=error.errors) from None
+        return public_view(event, fits_me=True), 201, {"Location": url_for("events.Event", event_id=event["_id"])}
+
+    @blp.doc(security=[{}, {"bearerAuth": []}])
+    @blp.arguments(EventListQuerySchema, location="query")
+    @blp.response(200, EventPageSchema)
+    def get(self, query: dict):
+        """Events: `upcoming` (default, soonest first), `past` (latest first) or `all`.
+
+        Anyone sees published and cancelled events open to all members; signed-in members
+        see every published and cancelled event with `fits_me` (whether they are in its
+        audience; `fits_me=true` keeps only those); admins also see drafts."""
+        principal = optional_principal()
+        is_admin = principal is not None and principal.is_admin
+        if query.get("status") and not is_admin:
+            raise Problem(403, "Only admins filter by status.", kind="forbidden")
+        statuses = [query["status"]] if query.get("status") else (
+            ["draft", "published", "cancelled"] if is_admin else ["published", "cancelled"])
+        sofia = ZoneInfo(DEFAULT_TIMEZONE)
+        day = (lambda d, end=False: None if d is None else datetime.combine(d, time.min, sofia)
+               if not end else datetime.combine(d, time.max, sofia))
+        mongo_query, sort = events_store.listing(
+            current_service().store.db, statuses=statuses, now=now(), when=query["when"], kinds=query.get("kind"),
+            starts_from=day(query.get("starts_from")), starts_to=day(query.get("starts_to"), True))
+        if principal is None:
+            mongo_query["audience.kind"] = "all"
+        collection = current_service().store.db[events_store.EVENTS]
+        if query.get("fits_me"):
+            if principal is None:
+                raise Problem(401, "Sign in to see the events for you.", kind="unauthenticated")
+            candidates = collection.find(mongo_query).sort(sort).limit(MAX_FILTERED)
+            fitting = [e for e in candidates if caller_fits(e, principal)]
+            start = (query["page"] - 1) * query["per_page"]
+            items = [public_view(e, fits_me=True) for e in fitting[start:start + query["per_page"]]]
+            return pagination.page(items, query, len(fitting))
+        items, total = _page(collection, mongo_query, sort, query)
+        return pagination.page([public_view(e, fits_me=caller_fits(e, principal)) for e in items], query, total)
+
+
+def _page(collection, query: dict, sort: list, page: dict) -> tuple[list, int]:
+    skip = (page["page"] - 1) * page["per_page"]
+    return list(collection.find(query).sort(sort).skip(skip).limit(page["per_page"])), \
+        collection.count_documents(query)
+
+
+@blp.route("/<event_id>")
+class Event(MethodView):
+    @blp.doc(security=[{}, {"bearerAuth": []}])
+    @blp.response(200, EventSchema)
+    def get(self, event_id: str):
+        """One event (drafts: admins only; without a token only events open to all)."""
+        principal = optional_principal()
+        try:
+            event = events_store.get(current_service().store.db, event_id)
+        except events_store.NotFound:
+            raise _not_found() from None
+        if not visible_to(event, principal):
+            raise _not_found()
+        return public_view(event, fits_me=caller_fits(event, principal))
+
+    @require_auth("admin")
+    @blp.arguments(EventUpdateSchema)
+    @blp.response(200, EventSchema)
+    def patch(self, changes: dict, event_id: str):
+        """Edit an event (admins). Changing the time or place of a published event publishes
+        `events.event.rescheduled` to everyone registered and re-arms its reminders; a larger
+        capacity promotes from the waitlist; a capacity below the confirmed people is 409."""
+        store = current_service().store
+        try:
+            zone = changes.get("timezone") or events_store.get(store.db, event_id)["timezone"]
+            event = events_store.update(store, event_id, _localised(changes, zone), now())
+        except events_store.NotFound:
+            raise _not_found() from None
+        except events_store.Conflict as error:
+            raise _conflict(error) from None
+        return public_view(event, fits_me=True)
+
+
+@blp.route("/<event_id>/publish")
+class Publication(MethodView):
+    @require_auth("admin")
+    @blp.response(200, EventSchema)
+    def post(self, event_id: str):
+        """Publish a draft (admins): it becomes visible and open for registration, and
+        `events.event.published` lets notifications announce it to its audience. Publishing
+        again changes nothing."""
+        try:
+            event, _ = events_store.publish(current_service().store, event_id, now())
+        except events_store.NotFound:
+            raise _not_found() from None
+        except events_store.Conflict as error:
+            raise _conflict(error) from None
+        return public_view(event, fits_me=True)
+
+
+@blp.route("/<event_id>/cancel")
+class Cancellation(MethodView):
+    @require_auth("admin")
+    @blp.arguments(CancelSchema)
+    @blp.response(200, EventSchema)
+    def post(self, body: dict, event_id: str):
+        """Cancel an event (admins), with a reason: every registration ends, no reminder is
+        sent, and `events.event.cancelled` tells everyone who was registered."""
+        try:
+            event, _ = events_store.cancel(current_service().store, event_id, body["reason"], now())
+        except events_store.NotFound:
+            raise _not_found() from None
+        return public_view(event, fits_me=True)

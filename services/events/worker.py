@@ -1,6 +1,11 @@
-"""The events worker process: publishes the outbox (consumers and timers come with features)."""
+"""The events worker process: the outbox relay, the members events it consumes (read model,
+erasure) and the reminder job."""
 from __future__ import annotations
 
+import os
+import socket
+
+from services.events import handlers, reminders
 from services.events.app import NAME, create_store
 from shared.config import Config, load
 from shared.service import build_worker
@@ -9,4 +14,7 @@ from shared.worker import Worker
 
 def create_worker(config: Config | None = None) -> Worker:
     config = config or load()
-    return build_worker(NAME, config, create_store(config))
+    store = create_store(config)
+    reminder_task = reminders.loop(store, worker_id=f"{socket.gethostname()}:{os.getpid()}")
+    return build_worker(NAME, config, store, subscriptions=handlers.subscriptions(),
+                        loops={"reminders": reminder_task})

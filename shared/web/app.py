@@ -124,6 +124,19 @@ def _operations_blueprint(context: ServiceContext) -> Blueprint:
     return ops
 
 
+# Path parts that are credentials (a calendar feed's secret, a one-time token) never reach logs.
+SECRET_VIEW_ARGS = ("secret", "token")
+
+
+def loggable_path() -> str:
+    path = request.path
+    for name in SECRET_VIEW_ARGS:
+        value = (request.view_args or {}).get(name)
+        if isinstance(value, str) and value:
+            path = path.replace(value, "[secret]")
+    return path
+
+
 def _install_request_hooks(app: Flask, service: str) -> None:
     @app.before_request
     def start():
@@ -140,7 +153,7 @@ def _install_request_hooks(app: Flask, service: str) -> None:
         if started is not None:
             elapsed = time.perf_counter() - started
             metrics.LATENCY.labels(service, request.method, route).observe(elapsed)
-            log.info("%s %s %s", request.method, request.path, response.status_code,
+            log.info("%s %s %s", request.method, loggable_path(), response.status_code,
                      extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
         return response
 

@@ -106,11 +106,12 @@ class Platform:
 
 @pytest.fixture(scope="session")
 def platform(amqp_url, local_store, smtp_sink, jwt_keys, tmp_path_factory):
-    with Connection(amqp_url) as conn:  # a previous run's leftovers must not reach this sink
-        try:
-            conn.default_channel.queue_purge("notifications.inbox")
-        except Exception:
-            pass
+    for queue in ("notifications.inbox", "events.inbox"):  # a previous run's leftovers must not arrive
+        with Connection(amqp_url) as conn:  # one connection each: a missing queue closes the channel
+            try:
+                conn.default_channel.queue_purge(queue)
+            except Exception:
+                pass
     log_dir = tmp_path_factory.mktemp("logs")
     env = {
         **os.environ,
@@ -128,7 +129,7 @@ def platform(amqp_url, local_store, smtp_sink, jwt_keys, tmp_path_factory):
     }
     running = Platform(env, log_dir)
     try:
-        for service in ("members", "notifications"):
+        for service in ("members", "events", "notifications"):
             api = running.start_api(service)
             worker = running.start_worker(service)
             running.wait_ready(api, f"{service}-api")

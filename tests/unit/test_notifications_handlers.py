@@ -26,8 +26,7 @@ from services.members.messages import (
 from services.notifications import handlers
 from services.notifications.rendering import render_email
 from services.notifications.store import QUEUED, SENT, SKIPPED, NotificationsStore
-from shared.bus.consumer import HandlerContext
-from shared.bus.envelope import decode, validate_data
+from tests.support import consumer_like
 
 MEMBER = "6f1c2b9e4d8a4e5f9a0b1c2d"
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
@@ -54,22 +53,7 @@ def woken():
 def deliver(store, woken):
     """Handle one event as the consumer does: decode, validate, one transaction, then the
     after-commit hooks."""
-    subscriptions = {s.event_type: s for s in handlers.subscriptions(lambda: woken.append(1))}
-
-    def run(event):
-        event = decode(event.to_json())
-        subscription = subscriptions[event.type]
-        validate_data(subscription.schema, event.data, event.type)
-        after_commit = []
-
-        def work(session):
-            after_commit.clear()
-            subscription.handler(event, HandlerContext(store.db, session, after_commit))
-        store.transaction(work)
-        for hook in after_commit:
-            hook()
-        return event
-    return run
+    return consumer_like(store, handlers.subscriptions(lambda: woken.append(1)))
 
 
 def registered(member_id=MEMBER, email="maria.ivanova@example.bg", sms=False, at=T0):

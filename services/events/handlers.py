@@ -1,0 +1,128 @@
+"""What the events service does with the members events it consumes: a read model of
+members (for audiences) and segments, and anonymising the registrations of erased members.
+
+Every handler is idempotent (the consumer's inbox deduplicates by event id besides) and
+tolerates order: a sign-up arriving after a later change only fills what is unknown; an
+erased member is remembered by id so that no late event brings them back.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from marshmallow import EXCLUDE, Schema, fields
+
+from services.events import readmodel_store, registrations_store
+from shared.bus.consumer import HandlerContext, Subscription
+from shared.bus.envelope import Envelope
+
+# The member fields the read model keeps: what audiences and the member filter language read.
+KEPT = ("given_name", "family_name", "given_name_latin", "family_name_latin", "graduation_year", "faculty",
+        "programme", "specialty", "employer", "city", "country", "languages", "interests",
+        "open_to_mentoring", "open_to_ambassador", "international_graduate")
+
+
+class _Expectation(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class MemberRegistered(_Expectation):
+    member_id = fields.String(required=True)
+    given_name = fields.String(required=True)
+    family_name = fields.String(required=True)
+    graduation_year = fields.Integer(allow_none=True, load_default=None)
+    faculty = fields.String(allow_none=True, load_default=None)
+    status = fields.String(load_default="pending_verification")
+
+
+class MemberUpdated(_Expectation):
+    member_id = fields.String(required=True)
+    changed = fields.Dict(required=True)
+
+
+class MemberVerified(_Expectation):
+    member_id = fields.String(required=True)
+    graduation_year = fields.Integer(allow_none=True, load_default=None)
+    faculty = fields.String(allow_none=True, load_default=None)
+
+
+class MemberRejected(_Expectation):
+    member_id = fields.String(required=True)
+
+
+class MemberErased(_Expectation):
+    member_id = fields.String(required=True)
+    erased_at = fields.AwareDateTime(required=True)
+
+
+class SegmentSaved(_Expectation):
+    segment_id = fields.String(required=True)
+    filter = fields.Dict(required=True)
+    version = fields.Integer(required=True)
+
+
+class SegmentDeleted(_Expectation):
+    segment_id = fields.String(required=True)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _live(ctx: HandlerContext, member_id: str) -> bool:
+    return not readmodel_store.is_erased(ctx.db, ctx.session, member_id)
+
+
+def on_member_registered(event: Envelope, ctx: HandlerContext) -> None:
+    data = event.data
+    if _live(ctx, data["member_id"]):
+        readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {
+            **{k: data[k] for k in KEPT if k in data}, "status": data.get("status", "pending_verification")},
+            only_missing=True)
+
+
+def on_member_updated(event: Envelope, ctx: HandlerContext) -> None:
+    data = event.data
+    if _live(ctx, data["member_id"]):
+        readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"],
+                                     {k: v for k, v in data["changed"].items() if k in KEPT})
+
+
+def on_member_verified(event: Envelope, ctx: HandlerContext) -> None:
+    data = event.data
+    if _live(ctx, data["member_id"]):
+        known = {k: data[k] for k in ("graduation_year", "faculty") if data.get(k) is not None}
+        readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {"status": "verified", **known})
+
+
+def on_member_rejected(event: Envelope, ctx: HandlerContext) -> None:
+    if _live(ctx, event.data["member_id"]):
+        readmodel_store.merge_member(ctx.db, ctx.session, event.data["member_id"], {"status": "rejected"})
+
+
+def on_member_erased(event: Envelope, ctx: HandlerContext) -> None:
+    """Forget the member and anonymise their registrations, freeing their seats."""
+    erased_at = _time(event.data["erased_at"])
+    readmodel_store.forget_member(ctx.db, ctx.session, event.data["member_id"], erased_at)
+    registrations_store.anonymise_member(ctx.db, ctx.session, event.data["member_id"], erased_at)
+
+
+def on_segment_saved(event: Envelope, ctx: HandlerContext) -> None:
+    data = event.data
+    readmodel_store.save_segment(ctx.db, ctx.session, data["segment_id"], data["filter"], data["version"])
+
+
+def on_segment_deleted(event: Envelope, ctx: HandlerContext) -> None:
+    readmodel_store.delete_segment(ctx.db, ctx.session, event.data["segment_id"])
+
+
+def subscriptions() -> list[Subscription]:
+    return [
+        Subscription("members.member.registered", MemberRegistered(), on_member_registered),
+        Subscription("members.member.updated", MemberUpdated(), on_member_updated),
+        Subscription("members.member.verified", MemberVerified(), on_member_verified),
+        Subscription("members.member.rejected", MemberRejected(), on_member_rejected),
+        Subscription("members.member.erased", MemberErased(), on_member_erased),
+        Subscription("members.segment.saved", SegmentSaved(), on_segment_saved),
+        Subscription("members.segment.deleted", SegmentDeleted(), on_segment_deleted),
+    ]

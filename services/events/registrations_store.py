@@ -1,0 +1,299 @@
+"""MongoDB access for registrations: register, cancel, promote from the waitlist, end them
+all, anonymise an erased member's, and list them (documents: ``model.py``; rules:
+``registrations.py``).
+
+Capacity is never exceeded, however many members register at once: every change of seats
+or of the waitlist is a conditional update of the event document (its counters as they were
+read) inside the transaction that writes the registration and its message. Two transactions
+that both touch one event conflict; the store aborts one with a transient error and
+``ServiceStore.transaction`` runs it again on fresh data, so each decision "confirm or
+waitlist" is taken on the seats as they are. If a conditional update ever finds the counters
+changed without such a conflict, it raises the same transient error itself.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import OperationFailure
+
+from services.events import events_store
+from services.events import registrations as rules
+from services.events.messages import (
+    CATALOG,
+    REGISTRATION_CANCELLED,
+    REGISTRATION_CONFIRMED,
+    REGISTRATION_PROMOTED,
+    REGISTRATION_WAITLISTED,
+)
+from shared.bus import outbox
+from shared.bus.envelope import Envelope
+from shared.logs import current_correlation_id
+from shared.store import Index, asc
+
+REGISTRATIONS = "registrations"
+EVENTS = "events"
+INDEXES: list[Index] = [
+    Index(REGISTRATIONS, asc("event_id", "status", "position"), name="registrations_event_status_position"),
+    Index(REGISTRATIONS, asc("member_id"), name="registrations_member_id"),
+    # Check-in looks a registration up by its code (not unique: cancelled ones have none).
+    Index(REGISTRATIONS, asc("ticket_code"), name="registrations_ticket_code"),
+]
+# How the admins' list orders a status: confirmed by confirmation, the waitlist in FIFO order.
+ORDER = {
+    rules.CONFIRMED: [("confirmed_at", ASCENDING), ("_id", ASCENDING)],
+    rules.WAITLISTED: [("position", ASCENDING)],
+    rules.CANCELLED: [("cancelled_at", ASCENDING), ("_id", ASCENDING)],
+}
+
+
+class NotFound(Exception):
+    """No such event (``what == "event"``) or registration (``"registration"``)."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+def _changed_meanwhile() -> OperationFailure:
+    """What a conditional update that found the event changed raises: a write conflict, which
+    ``with_transaction`` retries like the store's own."""
+    return OperationFailure("The event's seats changed during the transaction.", 112,
+                            {"errorLabels": ["TransientTransactionError"], "codeName": "WriteConflict"})
+
+
+def _event(db: Database, event_id: str, session: ClientSession | None) -> dict:
+    event = db[EVENTS].find_one({"_id": event_id}, session=session)
+    if event is None:
+        raise NotFound("event")
+    return event
+
+
+def _move(db: Database, session: ClientSession, event: dict, *, seats: int = 0, waitlist: int = 0,
+          seq: int = 0) -> dict:
+    """Change the event's counters, if they are still what ``event`` says; the event after."""
+    changes = {name: by for name, by in (("seats_taken", seats), ("waitlist_length", waitlist),
+                                         ("waitlist_seq", seq)) if by}
+    if not changes:
+        return event
+    updated = db[EVENTS].find_one_and_update(
+        {"_id": event["_id"], "seats_taken": event["seats_taken"], "waitlist_length": event["waitlist_length"],
+         "waitlist_seq": event["waitlist_seq"]},
+        {"$inc": changes}, session=session, return_document=ReturnDocument.AFTER)
+    if updated is None:
+        raise _changed_meanwhile()
+    return updated
+
+
+def _message(event_type: str, event: dict, registration: dict, at: datetime, **extra: Any) -> Envelope:
+    return CATALOG.create(event_type, registration["_id"], {
+        **events_store.summary(event), "registration_id": registration["_id"],
+        "member_id": registration["member_id"], "guests": registration["guests"],
+        "status": registration["status"], "at": at.isoformat(), **extra}, current_correlation_id())
+
+
+# --------------------------------------------------------------------------- reading
+
+def get(db: Database, event_id: str, member_id: str, session: ClientSession | None = None) -> dict | None:
+    return db[REGISTRATIONS].find_one({"_id": rules.registration_id(event_id, member_id)}, session=session)
+
+
+def queue_place(db: Database, registration: dict, session: ClientSession | None = None) -> int | None:
+    """A waitlisted registration's place in the queue (1 is next), else ``None``."""
+    if registration.get("status") != rules.WAITLISTED:
+        return None
+    return db[REGISTRATIONS].count_documents({"event_id": registration["event_id"], "status": rules.WAITLISTED,
+                                              "position": {"$lte": registration["position"]}}, session=session)
+
+
+def for_event(db: Database, event_id: str, status: str | None, page: int, per_page: int
+              ) -> tuple[list[tuple[dict, int | None]], int]:
+    """One page of an event's registrations with their queue places: confirmed ones first,
+    then the waitlist in FIFO order, then cancelled ones (or only ``status``); and the total."""
+    statuses = [status] if status else [rules.CONFIRMED, rules.WAITLISTED, rules.CANCELLED]
+    collection = db[REGISTRATIONS]
+    skip, room, total, items = (page - 1) * per_page, per_page, 0, []
+    for each in statuses:
+        query = {"event_id": event_id, "status": each}
+        count = collection.count_documents(query)
+        total += count
+        if room <= 0 or skip >= count:
+            skip = max(skip - count, 0)
+            continue
+        found = list(collection.find(query).sort(ORDER[each]).skip(skip).limit(room))
+        items += [(r, skip + i + 1 if each == rules.WAITLISTED else None) for i, r in enumerate(found)]
+        room -= len(found)
+        skip = 0
+    return items, total
+
+
+def for_member(db: Database, member_id: str, status: str | None, page: int, per_page: int
+               ) -> tuple[list[tuple[dict, dict, int | None]], int]:
+    """One page of a member's registrations, newest event first, each with its event and
+    queue place; and the total. (A member has few registrations: they are sorted here.)"""
+    query: dict[str, Any] = {"member_id": member_id}
+    if status:
+        query["status"] = status
+    found = list(db[REGISTRATIONS].find(query))
+    events = {e["_id"]: e for e in db[EVENTS].find({"_id": {"$in": list({r["event_id"] for r in found})}})}
+    found = [r for r in found if r["event_id"] in events]
+    found.sort(key=lambda r: (events[r["event_id"]]["starts_at"], r["event_id"]), reverse=True)
+    start = (page - 1) * per_page
+    return [(r, events[r["event_id"]], queue_place(db, r)) for r in found[start:start + per_page]], len(found)
+
+
+def member_ids(db, session, event_id: str, statuses=("confirmed", "waitlisted")) -> list[str]:
+    """Ids of members (not erased) with a registration of ``event_id`` in ``statuses``."""
+    return [r["member_id"] for r in db[REGISTRATIONS].find(
+        {"event_id": event_id, "status": {"$in": list(statuses)}, "member_id": {"$ne": None}},
+        {"member_id": 1}, session=session).sort("_id", ASCENDING)]
+
+
+# --------------------------------------------------------------------------- changing
+
+def register(store, event_id: str, member_id: str, guests: int, now: datetime) -> tuple[dict, bool]:
+    """Register a member with ``guests``: confirmed if the party fits the seats left, else
+    waitlisted at the next FIFO position; one ``events.registration.confirmed`` or
+    ``.waitlisted``. A member already registered (confirmed or waitlisted) gets that
+    registration back and ``False``; a cancelled registration is made anew.
+
+    Raises ``NotFound`` and ``registrations.Refusal``. The caller checks the audience."""
+    db = store.db
+    rid = rules.registration_id(event_id, member_id)
+
+    def work(session: ClientSession) -> tuple[dict, bool]:
+        event = _event(db, event_id, session)
+        existing = db[REGISTRATIONS].find_one({"_id": rid}, session=session)
+        if existing is not None and existing["status"] in rules.ACTIVE:
+            return existing, False
+        rules.check_register(event, guests, now)
+        registration = rules.new_registration(event_id, member_id, guests, now)
+        if rules.fits(event, registration["party"]):
+            event = _move(db, session, event, seats=registration["party"])
+            registration = rules.confirmed(registration, now)
+            message = _message(REGISTRATION_CONFIRMED, event, registration, now)
+        else:
+            event = _move(db, session, event, waitlist=1, seq=1)
+            registration = rules.waitlisted(registration, event["waitlist_seq"])
+            # Every other waitlisted registration came earlier: the new one is last.
+            message = _message(REGISTRATION_WAITLISTED, event, registration, now, position=event["waitlist_length"])
+        db[REGISTRATIONS].replace_one({"_id": rid}, registration, upsert=True, session=session)
+        outbox.add(db, session, message)
+        return registration, True
+
+    return store.transaction(work)
+
+
+def cancel(store, event_id: str, member_id: str, reason: str, now: datetime) -> tuple[dict, bool]:
+    """Cancel a member's registration (reason ``member`` or ``admin``), publish
+    ``events.registration.cancelled`` and give freed seats to the waitlist. Cancelling a
+    cancelled registration changes nothing (``False``). Raises ``NotFound`` and
+    ``registrations.Refusal`` (the event is over)."""
+    db = store.db
+    rid = rules.registration_id(event_id, member_id)
+
+    def work(session: ClientSession) -> tuple[dict, bool]:
+        event = _event(db, event_id, session)
+        registration = db[REGISTRATIONS].find_one({"_id": rid}, session=session)
+        if registration is None:
+            raise NotFound("registration")
+        if registration["status"] == rules.CANCELLED:
+            return registration, False
+        rules.check_cancel(event, now)
+        was = registration["status"]
+        registration = rules.cancelled(registration, reason, now)
+        db[REGISTRATIONS].replace_one({"_id": rid}, registration, session=session)
+        event = _free(db, session, event, was, registration["party"])
+        outbox.add(db, session, _message(REGISTRATION_CANCELLED, event, registration, now, reason=reason))
+        if was == rules.CONFIRMED:
+            promote_waiting(db, session, event, now)
+        return registration, True
+
+    return store.transaction(work)
+
+
+def _free(db: Database, session: ClientSession, event: dict, status: str, party: int) -> dict:
+    """Take an active registration that ended off the event's counters."""
+    if status == rules.CONFIRMED:
+        return _move(db, session, event, seats=-party)
+    if status == rules.WAITLISTED:
+        return _move(db, session, event, waitlist=-1)
+    return event
+
+
+def promote_waiting(db, session, event: dict, now: datetime) -> dict:
+    """Seats were freed (or capacity raised): promote waitlisted registrations in FIFO order
+    while their party fits; return the event document as updated.
+
+    A party that does not fit the seats left keeps its place; one ``events.registration.
+    promoted`` per promotion, in queue order. Nothing happens once the event has started or
+    if it is not published."""
+    if not rules.promotable(event, now) or not event.get("waitlist_length"):
+        return event
+    left = rules.seats_left(event)
+    if left is not None and left <= 0:
+        return event
+    waiting = db[REGISTRATIONS].find({"event_id": event["_id"], "status": rules.WAITLISTED},
+                                     session=session).sort("position", ASCENDING)
+    chosen = rules.pick_promotions(waiting, left)
+    if not chosen:
+        return event
+    event = _move(db, session, event, seats=sum(r["party"] for r in chosen), waitlist=-len(chosen))
+    messages = []
+    for registration in chosen:
+        registration = rules.confirmed(registration, now, promoted=True)
+        db[REGISTRATIONS].replace_one({"_id": registration["_id"]}, registration, session=session)
+        if registration["member_id"] is not None:
+            messages.append(_message(REGISTRATION_PROMOTED, event, registration, now))
+    outbox.add(db, session, *messages)
+    return event
+
+
+def end_all(db, session, event: dict, now: datetime) -> list[str]:
+    """The event was cancelled: cancel every confirmed or waitlisted registration (reason
+    ``event_cancelled``, one ``events.registration.cancelled`` each); return their member ids."""
+    active = list(db[REGISTRATIONS].find({"event_id": event["_id"], "status": {"$in": list(rules.ACTIVE)}},
+                                         session=session).sort("_id", ASCENDING))
+    if not active:
+        return []
+    db[REGISTRATIONS].update_many(
+        {"event_id": event["_id"], "status": {"$in": list(rules.ACTIVE)}},
+        {"$set": {"status": rules.CANCELLED, "cancelled_at": now, "cancel_reason": "event_cancelled",
+                  "ticket_code": None}}, session=session)
+    db[EVENTS].update_one({"_id": event["_id"]}, {"$set": {"seats_taken": 0, "waitlist_length": 0}},
+                          session=session)
+    ended = [rules.cancelled(r, "event_cancelled", now) for r in active if r["member_id"] is not None]
+    outbox.add(db, session, *[_message(REGISTRATION_CANCELLED, event, r, now, reason="event_cancelled")
+                              for r in ended])
+    return [r["member_id"] for r in ended]
+
+
+def anonymise_member(db, session, member_id: str, now: datetime) -> None:
+    """The member was erased: their registrations lose the member id, active ones are
+    cancelled (reason ``erased``), freeing seats for the waitlist.
+
+    A registration's ``_id`` names its member, so each is stored anew under
+    ``"<event_id>:erased:<random>"``. Nothing is published about the erased member (their
+    id must not travel further); the promotions their seats allow are published. The
+    registrations of events already over keep their status (attendance stays counted, as
+    anonymous) and free nothing."""
+    for registration in list(db[REGISTRATIONS].find({"member_id": member_id}, session=session)):
+        event_id, was = registration["event_id"], registration["status"]
+        event = db[EVENTS].find_one({"_id": event_id}, session=session)
+        ends = event is not None and was in rules.ACTIVE and now < event["ends_at"]
+        anonymous = {**registration, "_id": f"{event_id}:erased:{uuid.uuid4().hex}", "member_id": None,
+                     "anonymised_at": now, "ticket_code": None}
+        if ends:
+            anonymous = rules.cancelled(anonymous, "erased", now)
+        db[REGISTRATIONS].delete_one({"_id": registration["_id"]}, session=session)
+        db[REGISTRATIONS].insert_one(anonymous, session=session)
+        if not ends:
+            continue
+        event = _free(db, session, event, was, registration["party"])
+        if was == rules.CONFIRMED:
+            promote_waiting(db, session, event, now)
+

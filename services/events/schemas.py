@@ -1,0 +1,174 @@
+"""HTTP schemas of the events API."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from services.events.messages import KINDS
+from shared.memberfilter import FACULTIES, FIRST_GRADUATION_YEAR, LAST_GRADUATION_YEAR
+from shared.web.pagination import page_query_schema, page_schema
+
+DEFAULT_TIMEZONE = "Europe/Sofia"
+DEFAULT_REMINDERS = [24 * 60, 60]
+MAX_GUESTS = 10
+TEXT = [validate.Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z", error="Must not contain control characters.")]
+LINE = [validate.Length(min=1, max=200),
+        validate.Regexp(r"^[^\x00-\x1f\x7f]*\Z", error="Must not contain control characters or line breaks.")]
+
+
+class BilingualLine(Schema):
+    bg = fields.String(required=True, validate=LINE)
+    en = fields.String(required=True, validate=LINE)
+
+
+class BilingualText(Schema):
+    bg = fields.String(required=True, validate=[validate.Length(max=10_000), *TEXT])
+    en = fields.String(required=True, validate=[validate.Length(max=10_000), *TEXT])
+
+
+class PlaceSchema(Schema):
+    name = fields.String(required=True, validate=LINE)
+    address = fields.String(allow_none=True, load_default=None, validate=LINE)
+    city = fields.String(allow_none=True, load_default=None, validate=LINE)
+
+
+class AudienceSchema(Schema):
+    """Who the event is for: everyone, graduates of some years, a faculty, or a members segment."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(["all", "graduation_years", "faculty", "segment"]))
+    year_from = fields.Integer(allow_none=True, load_default=None,
+                               validate=validate.Range(FIRST_GRADUATION_YEAR, LAST_GRADUATION_YEAR))
+    year_to = fields.Integer(allow_none=True, load_default=None,
+                             validate=validate.Range(FIRST_GRADUATION_YEAR, LAST_GRADUATION_YEAR))
+    faculty = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(FACULTIES))
+    segment_id = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^[0-9a-f]{32}\Z"))
+
+    @validates_schema
+    def _complete(self, data: dict, **_) -> None:
+        kind = data.get("kind")
+        if kind == "graduation_years":
+            if data.get("year_from") is None and data.get("year_to") is None:
+                raise ValidationError("Give year_from, year_to or both.", "year_from")
+            if None not in (data.get("year_from"), data.get("year_to")) and data["year_from"] > data["year_to"]:
+                raise ValidationError("Must not be before year_from.", "year_to")
+        if kind == "faculty" and not data.get("faculty"):
+            raise ValidationError("Required for a faculty audience.", "faculty")
+        if kind == "segment" and not data.get("segment_id"):
+            raise ValidationError("Required for a segment audience.", "segment_id")
+
+
+def _timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError("Not an IANA time zone, e.g. Europe/Sofia.") from None
+    if value not in available_timezones():
+        raise ValidationError("Not an IANA time zone, e.g. Europe/Sofia.")
+
+
+class EventFieldsSchema(Schema):
+    """Times are ISO 8601; without an offset they are read in the event's `timezone`."""
+
+    title = fields.Nested(BilingualLine)
+    description = fields.Nested(BilingualText)
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    timezone = fields.String(validate=_timezone, metadata={"description": f"default {DEFAULT_TIMEZONE}"})
+    starts_at = fields.DateTime(format="iso")
+    ends_at = fields.DateTime(format="iso")
+    place = fields.Nested(PlaceSchema, allow_none=True)
+    online_url = fields.Url(allow_none=True, schemes={"https", "http"}, validate=validate.Length(max=500))
+    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100_000),
+                              metadata={"description": "people, guests included; null: unlimited"})
+    guests_allowed = fields.Integer(validate=validate.Range(min=0, max=MAX_GUESTS),
+                                    metadata={"description": "guests each member may bring"})
+    registration_opens_at = fields.DateTime(format="iso", allow_none=True)
+    registration_closes_at = fields.DateTime(format="iso", allow_none=True,
+                                             metadata={"description": "default: the start"})
+    audience = fields.Nested(AudienceSchema)
+    cover_image_url = fields.Url(allow_none=True, schemes={"https"}, validate=validate.Length(max=500))
+    reminders = fields.List(fields.Integer(validate=validate.Range(min=5, max=60 * 24 * 14)),
+                            validate=validate.Length(max=5),
+                            metadata={"description": "minutes before the start; default [1440, 60]"})
+
+    @post_load
+    def _sorted_reminders(self, data: dict, **_) -> dict:
+        if "reminders" in data:
+            data["reminders"] = sorted(set(data["reminders"]), reverse=True)
+        return data
+
+
+def localise(moment: datetime | None, zone: str) -> datetime | None:
+    """An aware UTC datetime (millisecond precision) from one given with or without offset."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    moment = moment.astimezone(timezone.utc)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+class EventCreateSchema(EventFieldsSchema):
+    title = fields.Nested(BilingualLine, required=True)
+    description = fields.Nested(BilingualText, load_default=lambda: {"bg": "", "en": ""})
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    starts_at = fields.DateTime(format="iso", required=True, metadata={"example": "2026-12-12T18:00"})
+    ends_at = fields.DateTime(format="iso", required=True, metadata={"example": "2026-12-12T22:00"})
+
+
+class EventUpdateSchema(EventFieldsSchema):
+    """Only the fields sent change."""
+
+
+class CancelSchema(Schema):
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=1000), *TEXT],
+                           metadata={"description": "told to everyone registered"})
+
+
+class EventSchema(Schema):
+    id = fields.String(required=True)
+    title = fields.Nested(BilingualLine)
+    description = fields.Nested(BilingualText)
+    kind = fields.String()
+    status = fields.String(metadata={"description": "draft, published or cancelled"})
+    timezone = fields.String()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    local_starts_at = fields.String(metadata={"description": "the start in the event's time zone"})
+    place = fields.Nested(PlaceSchema, allow_none=True)
+    online_url = fields.String(allow_none=True)
+    capacity = fields.Integer(allow_none=True)
+    guests_allowed = fields.Integer()
+    registration_opens_at = fields.AwareDateTime(allow_none=True)
+    registration_closes_at = fields.AwareDateTime(allow_none=True)
+    registration_open = fields.Boolean(metadata={"description": "registering is possible now"})
+    audience = fields.Nested(AudienceSchema)
+    fits_me = fields.Boolean(allow_none=True, metadata={"description": "the caller is in the audience"})
+    cover_image_url = fields.String(allow_none=True)
+    reminders = fields.List(fields.Integer())
+    seats_left = fields.Integer(allow_none=True, metadata={"description": "null: unlimited"})
+    waitlist_length = fields.Integer()
+    published_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class EventListQuerySchema(page_query_schema(name="EventListQueryBase")):
+    when = fields.String(load_default="upcoming", validate=validate.OneOf(["upcoming", "past", "all"]))
+    kind = fields.List(fields.String(validate=validate.OneOf(KINDS)), validate=validate.Length(max=len(KINDS)))
+    starts_from = fields.Date(metadata={"description": "events starting on or after this day (Sofia time)"})
+    starts_to = fields.Date(metadata={"description": "events starting on or before this day (Sofia time)"})
+    fits_me = fields.Boolean(metadata={"description": "only events whose audience includes the caller"})
+    status = fields.String(validate=validate.OneOf(["draft", "published", "cancelled"]),
+                           metadata={"description": "admins only; others see published and cancelled events"})
+
+    @validates_schema
+    def _range(self, data: dict, **_) -> None:
+        if data.get("starts_from") and data.get("starts_to") and data["starts_from"] > data["starts_to"]:
+            raise ValidationError("Must not be before starts_from.", "starts_to")
+
+
+EventPageSchema = page_schema(EventSchema, "EventPage")

@@ -1,0 +1,97 @@
+"""The events service's read model of members and segments, from the members events the
+producer really sends (members catalogue), handled as the consumer does.
+
+Checked: sign-up, changes, verification and rejection build the member's audience data;
+a sign-up arriving after a later change fills only what is unknown; erasure forgets the
+member and no late event brings them back; segments keep their newest version and stay
+deleted; every handler can run twice.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from services.events import handlers, readmodel_store
+from services.events.store import EventsStore
+from services.members.messages import (
+    CATALOG,
+    MEMBER_ERASED,
+    MEMBER_REGISTERED,
+    MEMBER_UPDATED,
+    MEMBER_VERIFIED,
+    SEGMENT_DELETED,
+    SEGMENT_SAVED,
+)
+from tests.support import consumer_like
+
+MEMBER = "6f1c2b9e4d8a4e5f9a0b1c2d"
+T0 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def store(make_config):
+    config = make_config(AMQP_URL="memory://")
+    store = EventsStore(config.mongo_url, config.database_name("events"))
+    store.create_indexes()
+    return store
+
+
+@pytest.fixture
+def handle(store):
+    return consumer_like(store, handlers.subscriptions())
+
+
+def registered(status="pending_verification", year=2006):
+    return CATALOG.create(MEMBER_REGISTERED, MEMBER, {
+        "member_id": MEMBER, "given_name": "Мария", "family_name": "Иванова", "email": "maria@example.bg",
+        "phone": None, "preferred_language": "bg", "graduation_year": year, "faculty": "medicine",
+        "programme": "Медицина", "consent": {"email": True, "sms": False}, "registered_at": T0.isoformat(),
+        "status": status}, "corr")
+
+
+def updated(**changed):
+    return CATALOG.create(MEMBER_UPDATED, MEMBER, {"member_id": MEMBER, "changed": changed,
+                                                   "updated_at": T0.isoformat()}, "corr")
+
+
+def test_sign_up_verification_and_changes_build_the_audience_data(store, handle):
+    event = handle(registered())
+    handle(event)  # twice: same result
+    member = readmodel_store.member(store.db, MEMBER)
+    assert (member["status"], member["graduation_year"], member["faculty"]) == ("pending_verification", 2006, "medicine")
+    handle(CATALOG.create(MEMBER_VERIFIED, MEMBER, {"member_id": MEMBER, "method": "admin",
+                                                     "verified_at": T0.isoformat()}, "corr"))
+    handle(updated(city="Пловдив", open_to_mentoring=True, email="new@example.bg"))
+    member = readmodel_store.member(store.db, MEMBER)
+    assert member["status"] == "verified" and member["city"] == "Пловдив" and member["city_key"] == "plovdiv"
+    assert "email" not in member  # contact details are not the events service's business
+    assert "mariya" not in member["tokens"] and "maria" in member["tokens"]
+
+
+def test_a_late_sign_up_fills_only_what_is_unknown(store, handle):
+    handle(updated(graduation_year=2007))
+    handle(registered(status="verified", year=2006))
+    member = readmodel_store.member(store.db, MEMBER)
+    assert member["graduation_year"] == 2007 and member["status"] == "verified" and member["given_name"] == "Мария"
+
+
+def test_erasure_forgets_and_no_late_event_brings_the_member_back(store, handle):
+    handle(registered(status="verified"))
+    handle(CATALOG.create(MEMBER_ERASED, MEMBER, {"member_id": MEMBER, "erased_at": T0.isoformat()}, "corr"))
+    assert readmodel_store.member(store.db, MEMBER) is None
+    handle(updated(city="Sofia"))
+    handle(registered(status="verified"))
+    assert readmodel_store.member(store.db, MEMBER) is None
+
+
+def test_segments_keep_the_newest_version_and_stay_deleted(store, handle):
+    def saved(version, city):
+        return CATALOG.create(SEGMENT_SAVED, "s" * 32, {"segment_id": "s" * 32, "name": "n", "version": version,
+                                                        "filter": {"city": city}, "saved_at": T0.isoformat()}, "c")
+    handle(saved(2, "Plovdiv"))
+    handle(saved(1, "Sofia"))
+    assert readmodel_store.segment(store.db, "s" * 32)["filter"] == {"city": "Plovdiv"}
+    handle(CATALOG.create(SEGMENT_DELETED, "s" * 32, {"segment_id": "s" * 32, "deleted_at": T0.isoformat()}, "c"))
+    handle(saved(3, "Varna"))
+    assert readmodel_store.segment(store.db, "s" * 32) is None
