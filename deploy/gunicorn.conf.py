@@ -39,9 +39,11 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 keepalive = _int("GUNICORN_KEEPALIVE", 65)
 
 # Recycle workers now and then so that a slow leak cannot grow without bound; the jitter
-# keeps all workers from restarting at the same moment.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# keeps all workers from restarting at the same moment. Not too often: a restart costs a
+# worker about 0.7 s of CPU (imports, app factory), which bench/members.py saw as p99 spikes
+# of 0.75-1.1 s when it was every 1,000 requests.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 1000)
 
 # The app writes its own JSON access lines with the request id; gunicorn's plain-text line
 # would only duplicate them. Set GUNICORN_ACCESSLOG=- to get them anyway.

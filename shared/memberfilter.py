@@ -8,9 +8,11 @@ documents carrying the fields of :func:`searchable_fields`, and :func:`matches` 
 on such a document in Python (for services that hold a read model of members and decide
 segment membership themselves, and as the tests' oracle).
 
-Only plain equality, ``$in``, ranges and ``$and`` of array equality are used: these are what
-both MongoDB and the embedded test store index. The most selective condition comes first
-because the embedded store drives a query by the index of its first indexed field.
+Only equality, ``$in``, ranges and ``$and`` of array equalities are used, and the most
+selective condition comes first: the embedded test store drives a query by the index of its
+first indexed field, and answers any query with a top-level ``$and`` by scanning (MongoDB
+intersects), so the directory matches several words one at a time instead (see
+``services/members/profiles_store.py``).
 """
 from __future__ import annotations
 

@@ -47,8 +47,9 @@ def _email_taken() -> Problem:
 
 
 def viewer_is_verified(principal) -> bool:
-    return principal.is_admin or profiles_store.status_of(current_service().store.db,
-                                                          principal.subject) == "verified"
+    service = current_service()
+    viewers = service.extras.setdefault("verified_viewers", profiles_store.VerifiedViewers())
+    return principal.is_admin or viewers.is_verified(service.store.db, principal.subject)
 
 
 def _owner_or_admin(member_id: str) -> None:

@@ -8,6 +8,7 @@ the same search fields computed from all their fields, for the office's segments
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -22,7 +23,7 @@ from services.members.messages import (
     MEMBER_UPDATED,
     MEMBER_VERIFIED,
 )
-from shared import clock, memberfilter
+from shared import clock, memberfilter, translit
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 from shared.store import Index, asc
@@ -33,9 +34,10 @@ INDEXES: list[Index] = [
     Index("members", asc("tokens"), name="members_tokens"),
     Index("members", asc("graduation_year"), name="members_graduation_year"),
     Index(DIRECTORY, asc("tokens"), name="directory_tokens"),
-    Index(DIRECTORY, asc("sort_name"), name="directory_sort_name"),
+    # The sorts of SORTS, whole: an index walk serves a page without sorting (on MongoDB).
+    Index(DIRECTORY, asc("sort_name", "_id"), name="directory_sort"),
+    Index(DIRECTORY, asc("graduation_year", "sort_name", "_id"), name="directory_year_sort"),
     Index(DIRECTORY, asc("city_key"), name="directory_city"),
-    Index(DIRECTORY, asc("graduation_year"), name="directory_graduation_year"),
     Index(DIRECTORY, asc("faculty"), name="directory_faculty"),
     Index(DIRECTORY, asc("country"), name="directory_country"),
 ]
@@ -164,15 +166,59 @@ def status_of(db: Database, member_id: str) -> str | None:
     return None if found is None else found.get("status")
 
 
+class VerifiedViewers:
+    """Who was verified a moment ago, per process: a directory or profile request then needs
+    no store read to know its caller may see members. Only "verified" is remembered, so an
+    approval counts at once; a rejection or erasure counts within ``ttl_s``."""
+
+    def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000):
+        self.ttl_s, self.max_entries = ttl_s, max_entries
+        self._until: dict[str, float] = {}
+
+    def is_verified(self, db: Database, member_id: str) -> bool:
+        now = time.monotonic()
+        if self._until.get(member_id, 0.0) > now:
+            return True
+        if status_of(db, member_id) != "verified":
+            self._until.pop(member_id, None)
+            return False
+        if len(self._until) >= self.max_entries:
+            self._until.clear()
+        self._until[member_id] = now + self.ttl_s
+        return True
+
+
 def page_of(collection, query: dict, sort: list, page: int, per_page: int,
             projection: dict | None = None) -> tuple[list[dict], int]:
-    items = list(collection.find(query, projection).sort(sort).skip((page - 1) * per_page).limit(per_page))
+    skip = (page - 1) * per_page
+    items = list(collection.find(query, projection).sort(sort).skip(skip).limit(per_page))
+    if items and len(items) < per_page or not items and page == 1:
+        return items, skip + len(items)  # a short page is the last one: no second pass to count
     return items, collection.count_documents(query)
+
+
+def _narrowed_by_words(collection, spec: dict) -> dict:
+    """The directory query of a filter. Several words are matched one at a time through the
+    ``tokens`` index, each on the ids the previous (longer, more selective) word left, and the
+    page is then read by id: a single query needs a top-level ``$and`` of array equalities,
+    which the embedded test store can only answer by scanning every document (MongoDB would
+    intersect; both give the same set, which the property test pins)."""
+    words = translit.query_tokens(spec.get("q"))
+    if len(words) < 2:
+        return memberfilter.to_mongo(spec)
+    ids = None
+    for word in words:
+        condition = {"tokens": word} if ids is None else {"_id": {"$in": ids}, "tokens": word}
+        ids = [doc["_id"] for doc in collection.find(condition, {"_id": 1})]
+        if not ids:
+            break
+    return {"_id": {"$in": ids}, **memberfilter.to_mongo({k: v for k, v in spec.items() if k != "q"})}
 
 
 def search_directory(db: Database, spec: dict, sort: str, page: int, per_page: int) -> tuple[list[dict], int]:
     hidden = {"tokens": 0, "city_key": 0, "sort_name": 0}
-    return page_of(db[DIRECTORY], memberfilter.to_mongo(spec), SORTS[sort], page, per_page, hidden)
+    directory = db[DIRECTORY]
+    return page_of(directory, _narrowed_by_words(directory, spec), SORTS[sort], page, per_page, hidden)
 
 
 def list_members(db: Database, status: str | None, page: int, per_page: int) -> tuple[list[dict], int]:

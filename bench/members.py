@@ -1,0 +1,1152 @@
+#!/usr/bin/env python
+"""Benchmark of the members api under gunicorn: GET a member and directory search, beside a
+bare Flask ``/ping`` on the same gunicorn config and the store's raw indexed-find rate, all
+measured in the same run.
+
+    .venv/bin/python bench/members.py [--members N] [--connections C] [--seconds S] [--quick]
+    .venv/bin/python bench/members.py --mongo-url mongodb://host:27017/?replicaSet=rs0
+
+It starts its own throwaway SecantusDB (``LocalStore(":memory:")``) unless ``--mongo-url`` is
+given (then it uses, and at the end drops, a database ``bench<random>_members`` there), seeds N
+members (default 50,000), runs the members api (``services.members.app:create_app()``) and
+``bench/bare_ping.py`` under gunicorn with ``deploy/gunicorn.conf.py`` and the deployment's
+environment (WEB_CONCURRENCY=2, GUNICORN_THREADS=4, LOG_LEVEL=INFO, PROMETHEUS_MULTIPROC_DIR),
+drives them with C keep-alive connections for S seconds per row after a warm-up, and prints
+one table. What each row means: bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import importlib.metadata
+import json
+import multiprocessing as mp
+import os
+import platform
+import queue
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cryptography.fernet import Fernet  # noqa: E402
+from pymongo import MongoClient  # noqa: E402
+
+from alumnet.localstore import LocalStore, die_with_parent, free_port  # noqa: E402
+from services.members import profiles, profiles_store  # noqa: E402
+from services.members.store import MembersStore  # noqa: E402
+from shared import translit  # noqa: E402
+from shared.auth import TokenIssuer, generate_keypair  # noqa: E402
+
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+MEMBERS_APP = "services.members.app:create_app()"
+PING_APP = "bench.bare_ping:app"
+DIRECTORY = "/api/v1/members/directory"
+# What the deployment sets for every api (docker-compose.yml x-api-env, deploy/k8s).
+HTTP_TIMEOUT_S = 900.0
+DEPLOY_ENV = {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4", "LOG_LEVEL": "INFO"}
+
+# ------------------------------------------------------------------------------------------
+# Realistic members
+# ------------------------------------------------------------------------------------------
+
+MALE = ["Иван", "Георги", "Димитър", "Николай", "Петър", "Христо", "Тодор", "Стефан", "Васил",
+        "Александър", "Атанас", "Красимир", "Любомир", "Пламен", "Стоян", "Борислав", "Владимир",
+        "Йордан", "Мартин", "Калоян", "Емил", "Цветан", "Радослав", "Веселин", "Валентин", "Янко",
+        "Асен", "Ангел", "Кирил", "Здравко", "Огнян", "Божидар", "Светослав", "Румен", "Щерю",
+        "Жельо", "Милен", "Добромир", "Теодор", "Васко"]
+FEMALE = ["Мария", "Елена", "Иванка", "Йорданка", "Пенка", "Даниела", "Десислава", "Снежана",
+          "Виолета", "Гергана", "Радостина", "Цветелина", "Надежда", "Теодора", "Николина", "Милена",
+          "Ралица", "Зорница", "Анелия", "Силвия", "Катерина", "Боряна", "Весела", "Петя", "Галина",
+          "Мирослава", "Юлия", "Яна", "Жана", "Христина", "Антоанета", "Вяра", "Елица", "Бистра"]
+# Family names in their masculine form, most common first (a Zipf-like share each).
+FAMILY = ["Иванов", "Георгиев", "Димитров", "Петров", "Николов", "Христов", "Стоянов", "Тодоров",
+          "Илиев", "Василев", "Атанасов", "Петков", "Ангелов", "Маринов", "Колев", "Йорданов",
+          "Попов", "Стефанов", "Костов", "Русев", "Михайлов", "Кръстев", "Павлов", "Димов",
+          "Симеонов", "Цветков", "Янков", "Лазаров", "Жечев", "Щерев", "Чакъров", "Шопов", "Цонев",
+          "Гочев", "Бояджиев", "Хаджиев", "Панайотов", "Кирилов", "Славов", "Добрев", "Митев",
+          "Ненов", "Пеев", "Генов", "Радев", "Спасов", "Вълчев", "Бонев", "Каменов", "Ганчев",
+          "Тончев", "Златев", "Милушев", "Караиванов", "Узунов", "Кехайов", "Чолаков", "Дечев",
+          "Шишков", "Бакърджиев", "Пашов", "Мавродиев", "Гърков", "Делчев", "Филипов", "Андонов",
+          "Стамболийски", "Ковачев", "Манолов", "Дюлгеров", "Терзиев", "Керанов", "Пенчев",
+          "Алексиев", "Начев", "Въжаров", "Чернев", "Бъчваров", "Йотов", "Кацаров"]
+FAMILY_WEIGHTS = [1 / (i + 3) for i in range(len(FAMILY))]
+INTL_GIVEN = ["Rahul", "Priya", "David", "Sarah", "Yosef", "Noa", "Georgios", "Eleni", "Mohammed",
+              "Fatima", "Lukas", "Anna", "James", "Emily", "Omar", "Leila", "Kofi", "Amara", "Arjun",
+              "Maya", "Daniel", "Sophie", "Nikos", "Ioanna", "Ahmed", "Yasmin", "Erik", "Ingrid"]
+INTL_FAMILY = ["Sharma", "Patel", "Cohen", "Levi", "Papadopoulos", "Nikolaidis", "Müller", "Schmidt",
+               "Smith", "Brown", "Al-Hassan", "Mensah", "O'Connor", "Rossi", "Friedman", "Kaur",
+               "Georgiou", "Andersson", "Johansson", "Weber", "Haddad", "Okafor", "Murphy", "Singh"]
+INTL_PLACES = [("GB", "London"), ("GB", "Manchester"), ("DE", "Berlin"), ("DE", "München"),
+               ("IL", "Tel Aviv"), ("GR", "Athens"), ("GR", "Thessaloniki"), ("IN", "Mumbai"),
+               ("IE", "Dublin"), ("SE", "Stockholm"), ("CY", "Limassol"), ("NG", "Lagos")]
+# Bulgarian cities: (Cyrillic, Latin), Plovdiv and its region first.
+CITIES = [("Пловдив", "Plovdiv"), ("София", "Sofia"), ("Пазарджик", "Pazardzhik"),
+          ("Хасково", "Haskovo"), ("Стара Загора", "Stara Zagora"), ("Асеновград", "Asenovgrad"),
+          ("Кърджали", "Kardzhali"), ("Смолян", "Smolyan"), ("Варна", "Varna"), ("Бургас", "Burgas"),
+          ("Карлово", "Karlovo"), ("Велико Търново", "Veliko Tarnovo"), ("Русе", "Ruse"),
+          ("Плевен", "Pleven"), ("Благоевград", "Blagoevgrad"), ("Ямбол", "Yambol"), ("Сливен", "Sliven")]
+CITY_WEIGHTS = [30, 18, 6, 5, 5, 4, 3, 3, 4, 4, 2, 2, 2, 2, 2, 2, 2]
+ABROAD = [("DE", "Берлин"), ("DE", "Hamburg"), ("GB", "Лондон"), ("FR", "Paris"), ("AT", "Виена"),
+          ("US", "Chicago"), ("NL", "Amsterdam"), ("BE", "Брюксел")]
+FACULTY_WEIGHTS = {"medicine": 50, "dental_medicine": 15, "pharmacy": 12, "public_health": 8,
+                   "medical_college": 15}
+PROGRAMMES = {"medicine": "Медицина", "dental_medicine": "Дентална медицина", "pharmacy": "Фармация",
+              "public_health": "Управление на здравните грижи", "medical_college": "Медицинска сестра"}
+SPECIALTIES = {
+    "medicine": ["кардиология", "неврология", "обща хирургия", "педиатрия", "анестезиология и интензивно лечение",
+                 "вътрешни болести", "акушерство и гинекология", "ортопедия и травматология",
+                 "образна диагностика", "обща медицина", "медицинска онкология", "гастроентерология",
+                 "нефрология", "психиатрия", "очни болести", "ушно-носно-гърлени болести"],
+    "dental_medicine": ["ортодонтия", "орална хирургия", "пародонтология", "детска дентална медицина",
+                        "протетична дентална медицина"],
+    "pharmacy": ["клинична фармация", "фармацевтична технология", "организация и икономика на фармацията",
+                 "фармакогнозия"],
+    "public_health": ["здравен мениджмънт", "обществено здраве", "епидемиология"],
+    "medical_college": ["медицинска сестра", "акушерка", "медицински лаборант", "рентгенов лаборант",
+                        "помощник-фармацевт"],
+}
+INTL_SPECIALTIES = ["cardiology", "general practice", "internal medicine", "paediatrics", "orthodontics",
+                    "emergency medicine", "radiology", "family medicine"]
+POSITIONS = ["лекар", "лекар-специалист", "началник отделение", "асистент", "доцент", "професор",
+             "управител", "магистър-фармацевт", "медицинска сестра", "специализант", "главен лекар",
+             "Consultant", "Registrar", "Resident"]
+EMPLOYERS = ["УМБАЛ „Свети Георги“", "УМБАЛ „Пълмед“", "МБАЛ Пазарджик", "Медицински университет – Пловдив",
+             "ДКЦ I Пловдив", "УМБАЛ „Александровска“", "Аптеки „Марешки“", "Софарма", "Актавис",
+             "СБАЛОЗ Пловдив", "МБАЛ Хасково", "Лаборатория Цибалаб", "собствена практика",
+             "NHS", "Charité", "Sana Kliniken", "Medicover"]
+INTERESTS = ["менторство", "научни изследвания", "спорт", "туризъм", "музика", "фотография",
+             "доброволчество", "медицинско образование", "дигитално здраве", "история на медицината",
+             "global health", "research", "running", "teaching"]
+LANGS = ["de", "fr", "ru", "es", "it", "el", "tr"]
+VIS_FIELDS = [f for f in profiles.VISIBILITY_FIELDS if f not in ("email", "phone")]
+
+
+def latin(name: str) -> str:
+    """The passport spelling of a Cyrillic name (the Streamlined System, capitalised)."""
+    return " ".join(w.capitalize() for w in translit.fold(name).split())
+
+
+def feminine(family: str) -> str:
+    if family.endswith("ски"):
+        return family[:-1] + "а"
+    return family + "а"
+
+
+def make_member(i: int, rng: random.Random, epoch: datetime) -> dict:
+    """One realistic member: mostly Bulgarian graduates with Cyrillic names (and usually
+    their Latin passport form), some English-programme graduates with Latin names only."""
+    intl = rng.random() < 0.08
+    faculty = rng.choices(list(FACULTY_WEIGHTS), list(FACULTY_WEIGHTS.values()))[0]
+    year = min(2026, 1970 + int(rng.triangular(0, 57, 45)))
+    member: dict = {"_id": f"{rng.getrandbits(128):032x}"}
+    if intl:
+        faculty = rng.choice(["medicine", "medicine", "medicine", "dental_medicine"])
+        given, family = rng.choice(INTL_GIVEN), rng.choice(INTL_FAMILY)
+        country, city = rng.choice(INTL_PLACES)
+        member.update(given_name=given, family_name=family, given_name_latin=None, family_name_latin=None,
+                      preferred_language="en", country=country, city=city,
+                      programme=("Medicine" if faculty == "medicine" else "Dental Medicine") + " (English-taught)",
+                      specialty=rng.choice(INTL_SPECIALTIES) if rng.random() < 0.8 else None,
+                      languages=["en", *rng.sample(["de", "el", "he", "hi", "ar", "sv"], rng.randint(0, 1))],
+                      international_graduate=True)
+        year = max(year, 1995)
+        ascii_name = f"{translit.fold(given)}.{translit.fold(family)}"
+    else:
+        female = rng.random() < 0.6
+        given = rng.choice(FEMALE if female else MALE)
+        family = rng.choices(FAMILY, FAMILY_WEIGHTS)[0]
+        family = feminine(family) if female else family
+        with_latin = rng.random() < 0.85
+        if rng.random() < 0.9:
+            country, city = "BG", rng.choices(CITIES, CITY_WEIGHTS)[0]
+            city = city[0] if rng.random() < 0.75 else city[1]
+        else:
+            country, city = rng.choice(ABROAD)
+        member.update(given_name=given, family_name=family,
+                      given_name_latin=latin(given) if with_latin else None,
+                      family_name_latin=latin(family) if with_latin else None,
+                      preferred_language="bg" if rng.random() < 0.93 else "en", country=country, city=city,
+                      programme=PROGRAMMES[faculty],
+                      specialty=rng.choice(SPECIALTIES[faculty]) if rng.random() < 0.75 else None,
+                      languages=["bg", *(["en"] if rng.random() < 0.75 else []),
+                                 *rng.sample(LANGS, rng.choices([0, 1, 2], [5, 4, 1])[0])],
+                      international_graduate=False)
+        ascii_name = f"{translit.fold(given)}.{translit.fold(family)}".replace(" ", "")
+    ascii_name = "".join(ch for ch in ascii_name if ch.isalnum() or ch == ".")
+    registered = epoch - timedelta(seconds=rng.randint(0, 400 * 86400))
+    registered = registered.replace(microsecond=registered.microsecond // 1000 * 1000)
+    verified = rng.random() >= 0.03
+    visibility = {}
+    if rng.random() < 0.15:
+        visibility["names"] = profiles.PUBLIC
+    for name in VIS_FIELDS:
+        if name != "names" and rng.random() < 0.2:
+            visibility[name] = rng.choices(profiles.LEVELS, [2, 1, 2])[0]
+    for name in ("email", "phone"):
+        if rng.random() < 0.1:
+            visibility[name] = profiles.MEMBERS
+    member.update(
+        email=f"{ascii_name}.{i}@example.org".lower(),
+        phone=f"+3598{rng.choice('789')}{rng.randrange(10**7):07d}" if rng.random() < 0.7 else None,
+        graduation_year=year, faculty=faculty,
+        position=rng.choice(POSITIONS) if rng.random() < 0.7 else None,
+        employer=rng.choice(EMPLOYERS) if rng.random() < 0.7 else None,
+        interests=rng.sample(INTERESTS, rng.choices([0, 1, 2, 3], [3, 3, 2, 1])[0]) or None,
+        open_to_mentoring=rng.random() < 0.25, open_to_ambassador=rng.random() < 0.1,
+        consent={"email": rng.random() < 0.8, "sms": rng.random() < 0.3},
+        status="verified" if verified else "pending_verification",
+        verification=({"status": "verified", "method": rng.choice(["roster_email", "roster_student_number", "admin"]),
+                       "at": registered, "by": None, "reason": None} if verified else None),
+        roles=["alumnus"], in_directory=rng.random() >= 0.05, visibility=visibility,
+        registered_at=registered, updated_at=registered,
+    )
+    return member
+
+
+@dataclass
+class Population:
+    """What the load generator needs to know about the seeded members."""
+
+    verified_ids: list[str] = field(default_factory=list)
+    public_ids: list[str] = field(default_factory=list)       # verified and with a public field
+    listed: list[dict] = field(default_factory=list)          # a sample of directory entries' sources
+    members: int = 0
+    directory: int = 0
+    pending: int = 0
+
+
+def seed(db, n: int, rng: random.Random) -> tuple[Population, dict]:
+    """Insert ``n`` members and their directory entries, generating the next chunk while the
+    store inserts the current one. Returns the population and timings (seconds)."""
+    pop = Population()
+    epoch = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
+    chunks: queue.Queue = queue.Queue(maxsize=4)
+    timing = {"generate": 0.0, "insert": 0.0}
+    failure: list[BaseException] = []
+    sampler, seen = random.Random(rng.random()), 0
+
+    def inserter() -> None:
+        while True:
+            item = chunks.get()
+            if item is None:
+                return
+            members, entries = item
+            t = time.perf_counter()
+            try:
+                db.members.insert_many(members, ordered=False)
+                if entries:
+                    db[profiles_store.DIRECTORY].insert_many(entries, ordered=False)
+            except BaseException as exc:  # reported by the main thread
+                failure.append(exc)
+                return
+            timing["insert"] += time.perf_counter() - t
+
+    thread = threading.Thread(target=inserter, name="seed-insert", daemon=True)
+    thread.start()
+    t0 = time.perf_counter()
+    try:
+        for start in range(0, n, 1000):
+            t = time.perf_counter()
+            members, entries = [], []
+            for i in range(start, min(n, start + 1000)):
+                member = make_member(i, rng, epoch)
+                members.append(profiles_store.with_search_fields(member))
+                entry = profiles.directory_entry(member)
+                if member["status"] == "verified":
+                    pop.verified_ids.append(member["_id"])
+                    if len(profiles.view(member, profiles.PUBLIC)) > 1:
+                        pop.public_ids.append(member["_id"])
+                else:
+                    pop.pending += 1
+                if entry is not None:
+                    entries.append(entry)
+                    seen += 1  # a uniform sample of listed members (reservoir), for the queries
+                    if len(pop.listed) < 5000:
+                        pop.listed.append(member)
+                    elif (slot := sampler.randrange(seen)) < 5000:
+                        pop.listed[slot] = member
+            pop.members += len(members)
+            pop.directory += len(entries)
+            timing["generate"] += time.perf_counter() - t
+            while True:
+                if failure:
+                    raise failure[0]
+                try:
+                    chunks.put((members, entries), timeout=1)
+                    break
+                except queue.Full:
+                    continue
+            if (start // 1000) % 10 == 9:
+                say(f"   {start + 1000:,} members generated ...")
+    finally:
+        chunks.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
+    timing["total"] = time.perf_counter() - t0
+    return pop, timing
+
+
+# ------------------------------------------------------------------------------------------
+# Processes: the store and the gunicorn apps
+# ------------------------------------------------------------------------------------------
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Gunicorn:
+    """One app under gunicorn with deploy/gunicorn.conf.py, as ``alumnet api`` runs it."""
+
+    def __init__(self, name: str, target: str, env: dict[str, str], log_dir: Path):
+        self.name, self.target = name, target
+        self.port = free_port()
+        self.env = {**env, "PORT": str(self.port)}
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Gunicorn":
+        argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), self.target]
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True, preexec_fn=die_with_parent)
+        log.close()
+        return self
+
+    def wait_ready(self, path: str, timeout_s: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n"
+                                   + self.log_path.read_text(errors="replace")[-3000:])
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", path)
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+                conn.close()
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} not ready after {timeout_s:.0f}s; log: {self.log_path}")
+            time.sleep(0.1)
+
+    def worker_boots(self) -> int:
+        try:
+            return self.log_path.read_text(errors="replace").count("Booting worker")
+        except OSError:
+            return 0
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+
+
+def group_cpu_s(pgid: int | None) -> float | None:
+    """CPU seconds (user + system) used by a process group's live members plus the children
+    its members have reaped (gunicorn's recycled workers end up in the master's cutime)."""
+    if pgid is None:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2:].split()
+        if int(fields[2]) != pgid:  # field 5 (pgrp); fields[] starts at field 3 (state)
+            continue
+        total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+    return total / tick
+
+
+def pids_cpu_s(pids: list[int]) -> float:
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores, from /proc/stat."""
+    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = parts[3] + parts[4]
+    return sum(parts) - idle, sum(parts)
+
+
+# ------------------------------------------------------------------------------------------
+# Load generation: P processes x T threads, one keep-alive connection per thread
+# ------------------------------------------------------------------------------------------
+
+RETRYABLE = (http.client.RemoteDisconnected, http.client.CannotSendRequest, http.client.BadStatusLine,
+             ConnectionResetError, BrokenPipeError, ConnectionRefusedError)
+
+
+def _http_child(port: int, requests: list[tuple[str, str]], headers: list[dict], first_thread: int,
+                threads: int, t_measure: float, t_end: float, seed_: int, out: mp.Queue) -> None:
+    lock = threading.Lock()
+    result = {"latencies": {}, "errors": Counter(), "error_samples": [], "reconnects": 0, "done": 0,
+              "totals": {}}
+
+    def run(tid: int) -> None:
+        rng = random.Random(seed_ * 1000 + tid)
+        head = headers[tid % len(headers)] if headers else {}
+        conn: http.client.HTTPConnection | None = None
+        lat: dict[str, list[float]] = {}
+        totals: dict[str, list[int]] = {}
+        errors: Counter = Counter()
+        samples: list[str] = []
+        reconnects = done = 0
+        while True:
+            t0 = time.monotonic()
+            if t0 >= t_end:
+                break
+            kind, path = requests[rng.randrange(len(requests))]
+            status, body = None, b""
+            for attempt in (0, 1):
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S)
+                    conn.request("GET", path, headers=head)
+                    response = conn.getresponse()
+                    body = response.read()
+                    status = response.status
+                    if response.will_close:
+                        conn.close()
+                        conn = None
+                    break
+                except RETRYABLE as exc:
+                    # A recycled worker closes its keep-alive connections: send again on a new
+                    # one, as nginx does for an idempotent request (the time counts).
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    reconnects += 1
+                    if attempt:
+                        status = type(exc).__name__
+                except OSError as exc:
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    status = type(exc).__name__
+                    break
+            t1 = time.monotonic()
+            if t0 < t_measure:
+                continue
+            # Latency: every request started in the window, however long it took to answer
+            # (the run waits for it). Rate: the answers that came within the window.
+            if isinstance(status, int) and 200 <= status < 300:
+                lat.setdefault(kind, []).append(t1 - t0)
+                done += t1 <= t_end
+                if path.startswith(DIRECTORY):
+                    totals.setdefault(kind, []).append(json.loads(body)["total"])
+            else:
+                errors[f"{kind}: {status}"] += 1
+                if len(samples) < 3:
+                    samples.append(f"{status} GET {path}: {body[:300]!r}")
+        if conn is not None:
+            conn.close()
+        with lock:
+            for kind, values in lat.items():
+                result["latencies"].setdefault(kind, []).extend(values)
+            for kind, values in totals.items():
+                result["totals"].setdefault(kind, []).extend(values)
+            result["done"] += done
+            result["errors"].update(errors)
+            result["error_samples"].extend(samples)
+            result["reconnects"] += reconnects
+
+    workers = [threading.Thread(target=run, args=(first_thread + k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    out.put(result)
+
+
+def _store_child(url: str, db_name: str, ids: list[str], first_thread: int, threads: int,
+                 t_measure: float, t_end: float, seed_: int, out: mp.Queue) -> None:
+    client = MongoClient(url, tz_aware=True, maxPoolSize=threads + 2)
+    members = client[db_name].members
+    lock = threading.Lock()
+    result = {"latencies": {"find_one": []}, "errors": Counter(), "error_samples": [], "reconnects": 0,
+              "done": 0, "totals": {}}
+
+    def run(tid: int) -> None:
+        rng = random.Random(seed_ * 1000 + tid)
+        lat: list[float] = []
+        errors: Counter = Counter()
+        done = 0
+        while True:
+            t0 = time.monotonic()
+            if t0 >= t_end:
+                break
+            try:
+                found = members.find_one({"_id": ids[rng.randrange(len(ids))]})
+                ok = found is not None
+            except Exception as exc:  # counted, not raised
+                ok = False
+                errors[type(exc).__name__] += 1
+            t1 = time.monotonic()
+            if t0 >= t_measure:
+                if ok:
+                    lat.append(t1 - t0)
+                    done += t1 <= t_end
+                else:
+                    errors["not found"] += 1
+        with lock:
+            result["latencies"]["find_one"].extend(lat)
+            result["done"] += done
+            result["errors"].update(errors)
+
+    workers = [threading.Thread(target=run, args=(first_thread + k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    client.close()
+    out.put(result)
+
+
+def pctl(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    latencies: dict[str, list[float]]
+    errors: Counter
+    error_samples: list[str]
+    reconnects: int
+    cpu: dict[str, float | None]
+    done: int = 0
+    totals: dict[str, list[int]] = field(default_factory=dict)
+    connections: int = 0
+    drain_s: float = 0.0
+    boots: int = 0
+
+    @property
+    def all_latencies(self) -> list[float]:
+        return [v for values in self.latencies.values() for v in values]
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds
+
+    @property
+    def n_errors(self) -> int:
+        return sum(self.errors.values())
+
+
+# ------------------------------------------------------------------------------------------
+# The run
+# ------------------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    measurement: str
+    rate: str = ""
+    p50: str = ""
+    p99: str = ""
+    errors: str = ""
+    cpu: str = ""
+    target: str = ""
+    verdict: str = ""
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.run_id = uuid.uuid4().hex[:8]
+        self.prefix = f"bench{self.run_id}_"
+        self.db_name = f"{self.prefix}members"
+        self.tmp = Path(tempfile.mkdtemp(prefix="alumnet-bench-members-"))
+        self.store: LocalStore | None = None
+        self.apps: list[Gunicorn] = []
+        self.client: MongoClient | None = None
+        self.rows: list[Row] = []
+        self.notes: list[str] = []
+        self.verdicts: list[str] = []
+        self.results: dict[str, Result] = {}
+        self.children: list[mp.Process] = []
+        self.load_start = os.getloadavg()[0]
+        self.store_label = "?"
+
+    # ---------------------------------------------------------------- set-up and tear-down
+    def start_store(self) -> None:
+        if self.args.mongo_url:
+            self.url = self.args.mongo_url
+            where = "external"
+        else:
+            say("starting SecantusDB (in memory) ...")
+            self.store = LocalStore(":memory:", log_path=str(self.tmp / "store.log")).start()
+            self.url = self.store.url
+            where = "in memory"
+        self.client = MongoClient(self.url, tz_aware=True)
+        info = self.client.admin.command("buildInfo")
+        if info.get("secantusVersion"):
+            self.store_label = f"SecantusDB {info['secantusVersion']} ({where}; wire-compatible with MongoDB {info.get('version')})"
+            self.store_short = f"SecantusDB {info['secantusVersion']}"
+        else:
+            self.store_label = f"MongoDB {info.get('version', '?')} ({where})"
+            self.store_short = f"MongoDB {info.get('version', '?')}"
+        say(f"store: {self.store_label}")
+
+    def seed(self) -> None:
+        n = self.args.members
+        db = self.client[self.db_name]
+        store = MembersStore(self.url, self.db_name)
+        say(f"seeding {n:,} members into {self.db_name} (indexes first) ...")
+        t = time.perf_counter()
+        store.create_indexes()
+        self.index_s = time.perf_counter() - t
+        self.population, self.seed_timing = seed(db, n, random.Random(self.args.seed))
+        self.settle_s = self.wait_store_quiet()
+        pop = self.population
+        say(f"   {pop.members:,} members, {pop.directory:,} directory entries, {pop.pending:,} pending, "
+            f"in {self.seed_timing['total']:.1f}s (generating {self.seed_timing['generate']:.1f}s, "
+            f"store inserts {self.seed_timing['insert']:.1f}s, overlapped); indexes {self.index_s:.1f}s; "
+            f"then the store was busy on its own for {self.settle_s:.0f}s")
+
+    def start_apps(self) -> None:
+        keys = self.tmp / "keys"
+        private, public = generate_keypair(keys)
+        metrics_dir = self.tmp / "prometheus"
+        env = {
+            **os.environ,
+            **{k: os.environ.get(k, v) for k, v in DEPLOY_ENV.items()},
+            "MONGO_URL": self.url,
+            "MONGO_DB_PREFIX": self.prefix,
+            "AMQP_URL": "memory://",
+            "JWT_PUBLIC_KEY_FILE": str(public),
+            "JWT_PRIVATE_KEY_FILE": str(private),
+            "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "EMAIL_BACKEND": "file",
+            "SMS_BACKEND": "file",
+            "DEV_OUTBOX_DIR": str(self.tmp / "outbox"),
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "PYTHONPATH": str(ROOT),
+        }
+        self.env = env
+        self.issuer = TokenIssuer.from_file(str(private), "alumnet", "alumnet", 3600)
+        say("starting gunicorn: members api and bare Flask /ping ...")
+        self.members_app = Gunicorn("members-api", MEMBERS_APP, {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir / "members")},
+                                    self.tmp)
+        self.ping_app = Gunicorn("bare-ping", PING_APP, {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir / "ping")},
+                                 self.tmp)
+        self.apps = [self.members_app, self.ping_app]
+        for app in self.apps:
+            app.start()
+        self.members_app.wait_ready("/readyz")
+        self.ping_app.wait_ready("/ping")
+        say(f"   members api on :{self.members_app.port}, /ping on :{self.ping_app.port}; logs in {self.tmp}")
+
+    def cleanup(self) -> None:
+        for child in self.children:
+            if child.is_alive():
+                child.kill()
+                child.join(5)
+        for app in self.apps:
+            try:
+                app.stop()
+            except Exception as exc:
+                say(f"warning: stopping {app.name}: {exc}")
+        if self.client is not None:
+            if self.args.mongo_url:
+                try:
+                    self.client.drop_database(self.db_name)
+                except Exception as exc:
+                    say(f"warning: could not drop {self.db_name}: {exc}")
+            self.client.close()
+            self.client = None
+        if self.store is not None:
+            self.store.stop()
+            self.store = None
+
+    def wait_store_quiet(self, timeout_s: float = 900.0) -> float:
+        """Wait (polling) until the local store uses under 5% of a core: after bulk inserts
+        SecantusDB keeps its native threads busy for a while, which would load every row."""
+        if self.store is None:
+            return 0.0
+        t0 = time.monotonic()
+        last = group_cpu_s(self.store.process.pid)
+        while time.monotonic() - t0 < timeout_s:
+            time.sleep(1.0)
+            now = group_cpu_s(self.store.process.pid)
+            if now - last < 0.05:
+                return time.monotonic() - t0
+            last = now
+        raise RuntimeError(f"the store stayed busy for {timeout_s:.0f}s with no load")
+
+    # ---------------------------------------------------------------- load
+    def drive(self, name: str, child, child_args: tuple, app: Gunicorn | None,
+              connections: int | None = None) -> Result:
+        conns = connections or self.args.connections
+        procs = max(1, min(self.args.client_processes, conns))
+        waited = self.wait_store_quiet()
+        if waited > 1.5:
+            say(f"   (waited {waited:.0f}s for the store to become idle)")
+            self.notes.append(f"{name}: waited {waited:.0f}s before the row for the store to become idle")
+        ctx = mp.get_context("fork")
+        out = ctx.Queue()
+        start = time.monotonic() + 0.3
+        t_measure = start + self.args.warmup
+        t_end = t_measure + self.args.seconds
+        per = [conns // procs + (1 if k < conns % procs else 0) for k in range(procs)]
+        first = 0
+        self.children = []
+        for k in range(procs):
+            p = ctx.Process(target=child, args=(*child_args, first, per[k], t_measure, t_end,
+                                                self.args.seed + k, out), daemon=True)
+            first += per[k]
+            p.start()
+            self.children.append(p)
+        app_pgid = app.process.pid if app else None
+        store_pgid = self.store.process.pid if self.store else None
+        client_pids = [p.pid for p in self.children]
+        wait_until_time(t_measure)
+        boots0 = app.worker_boots() if app else 0
+        c0 = (group_cpu_s(app_pgid), group_cpu_s(store_pgid), pids_cpu_s(client_pids), machine_busy())
+        wait_until_time(t_end)
+        c1 = (group_cpu_s(app_pgid), group_cpu_s(store_pgid), pids_cpu_s(client_pids), machine_busy())
+        results = []
+        for _ in range(procs):
+            results.append(out.get(timeout=self.args.drain + 60))
+        drain_s = time.monotonic() - t_end
+        for p in self.children:
+            p.join(30)
+        self.children = []
+        seconds = self.args.seconds
+        lat: dict[str, list[float]] = {}
+        totals: dict[str, list[int]] = {}
+        errors: Counter = Counter()
+        samples: list[str] = []
+        for r in results:
+            for kind, values in r["latencies"].items():
+                lat.setdefault(kind, []).extend(values)
+            for kind, values in r["totals"].items():
+                totals.setdefault(kind, []).extend(values)
+            errors.update(r["errors"])
+            samples.extend(r["error_samples"])
+        cores = os.cpu_count() or 1
+
+        def share(a, b):
+            return None if a is None or b is None else (b - a) / seconds
+
+        busy = (c1[3][0] - c0[3][0]) / max(1, c1[3][1] - c0[3][1]) * cores
+        result = Result(name, seconds, lat, errors, samples, sum(r["reconnects"] for r in results),
+                        {"app": share(c0[0], c1[0]), "store": share(c0[1], c1[1]),
+                         "client": share(c0[2], c1[2]), "machine": busy},
+                        done=sum(r["done"] for r in results), totals=totals, connections=conns,
+                        drain_s=drain_s, boots=(app.worker_boots() - boots0) if app else 0)
+        self.results[name] = result
+        say(f"   {name}: {fmt_rate(result.rate)}, p50 {ms(pctl(result.all_latencies, 50)) if result.all_latencies else '-'}, "
+            f"p99 {ms(pctl(result.all_latencies, 99)) if result.all_latencies else '-'}, errors {result.n_errors}, "
+            f"cpu {fmt_cpu(result.cpu)}; in flight at the end answered {drain_s:.1f}s later")
+        for s in samples[:3]:
+            say(f"     error: {s}")
+        return result
+
+    def http_row(self, name: str, app: Gunicorn, requests: list[tuple[str, str]],
+                 headers: list[dict] | None = None, connections: int | None = None) -> Result:
+        say(f"row: {name} ({connections or self.args.connections} connections, {self.args.warmup:g}s warm-up + "
+            f"{self.args.seconds:g}s) ...")
+        return self.drive(name, _http_child, (app.port, requests, headers or []), app, connections)
+
+    # ---------------------------------------------------------------- requests
+    def tokens(self, count: int) -> list[dict]:
+        rng = random.Random(self.args.seed + 7)
+        viewers = rng.sample(self.population.verified_ids, min(count, len(self.population.verified_ids)))
+        return [{"Authorization": f"Bearer {self.issuer.issue(v, ['alumnus'])}"} for v in viewers]
+
+    def directory_mix(self, count: int = 3000) -> list[tuple[str, str]]:
+        """Directory searches as members type them: a name or part of one in either
+        alphabet, sometimes with a filter; 20 per page, sorted by name (the default)."""
+        rng = random.Random(self.args.seed + 11)
+        kinds = [("q family prefix", 30), ("q given + family", 15), ("q given name", 10),
+                 ("q + faculty", 12), ("q + graduation years", 12), ("q + city", 12), ("q specialty prefix", 9)]
+        out = []
+        listed = self.population.listed
+        for _ in range(count):
+            kind = rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
+            m = rng.choice(listed)
+            use_latin = m.get("family_name_latin") and rng.random() < 0.5
+            given = m["given_name_latin"] if use_latin else m["given_name"]
+            family = m["family_name_latin"] if use_latin else m["family_name"]
+            fam_word = max(re.findall(r"[^\W\d_]+", family), key=len)  # O'Connor: Connor
+            prefix = fam_word[:rng.randint(3, 6)] if len(fam_word) > 3 else fam_word
+            params: dict = {}
+            if kind == "q family prefix":
+                params["q"] = prefix.lower() if rng.random() < 0.7 else prefix
+            elif kind == "q given + family":
+                params["q"] = f"{given} {family}"
+            elif kind == "q given name":
+                params["q"] = given
+            elif kind == "q + faculty":
+                params.update(q=prefix, faculty=m["faculty"])
+            elif kind == "q + graduation years":
+                y = m["graduation_year"]
+                params.update(q=prefix, graduation_year_from=y - 2, graduation_year_to=y + 2)
+            elif kind == "q + city":
+                city = m["city"]
+                pair = next((c for c in CITIES if city in c), None)
+                if pair and rng.random() < 0.5:
+                    city = pair[1] if city == pair[0] else pair[0]
+                params.update(q=prefix, city=city)
+            else:
+                spec = m.get("specialty") or rng.choice(SPECIALTIES["medicine"])
+                word = max(spec.split(), key=len)
+                params["q"] = word[:rng.randint(5, min(8, len(word)))] if len(word) > 5 else word
+            params["per_page"] = 20
+            out.append((kind, f"{DIRECTORY}?{urlencode(params)}"))
+        return out
+
+    def check(self, app: Gunicorn, requests: list[tuple[str, str]], headers: list[dict],
+              per_kind: int = 1) -> dict[str, list[tuple[float, int | None]]]:
+        """Before a row: every directory query must pass the api's own query schema (no 422 in
+        the mix), and ``per_kind`` requests of each kind are sent one at a time on an idle
+        server: each must answer 2xx; their time (the request's own cost, no queueing) and
+        ``total`` (members matched) are returned per kind."""
+        from urllib.parse import parse_qsl, urlsplit
+
+        from marshmallow import fields
+
+        from services.members.directory_api import DirectoryQuerySchema
+        schema = DirectoryQuerySchema()
+        for _kind, path in requests:
+            if path.startswith(DIRECTORY):
+                query: dict = {}
+                for key, value in parse_qsl(urlsplit(path).query):
+                    if isinstance(schema.fields.get(key), fields.List):  # repeated in a query string
+                        query.setdefault(key, []).append(value)
+                    else:
+                        query[key] = value
+                errors = schema.validate(query)
+                if errors:
+                    raise RuntimeError(f"bench bug: {path} is not a valid directory query: {errors}")
+        seen: dict[str, list[tuple[float, int | None]]] = {}
+        conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            for i, (kind, path) in enumerate(requests):
+                if len(seen.get(kind, ())) >= per_kind:
+                    continue
+                t = time.monotonic()
+                conn.request("GET", path, headers=headers[i % len(headers)] if headers else {})
+                response = conn.getresponse()
+                body = response.read()
+                elapsed = time.monotonic() - t
+                if not 200 <= response.status < 300:
+                    raise RuntimeError(f"check: GET {path} answered {response.status}: {body[:500]!r}")
+                total = json.loads(body)["total"] if path.startswith(DIRECTORY) else None
+                seen.setdefault(kind, []).append((elapsed, total))
+                if len(seen) == len({k for k, _ in requests}) and all(len(v) >= per_kind for v in seen.values()):
+                    break
+        finally:
+            conn.close()
+        return seen
+
+    # ---------------------------------------------------------------- rows
+    def run_rows(self) -> None:
+        pop = self.population
+        a = self.args
+        rng = random.Random(a.seed + 3)
+        viewers = self.tokens(64)
+
+        ping = self.http_row("bare Flask /ping", self.ping_app, [("ping", "/ping")])
+        self.add_row("bare Flask GET /ping (same gunicorn config)", ping)
+
+        say(f"row: store raw find_one by _id ({a.connections} threads) ...")
+        raw = self.drive("store find_one", _store_child, (self.url, self.db_name, pop.verified_ids), None)
+        self.add_row(f"{self.store_short} find_one({{_id}}) on members, raw pymongo", raw)
+
+        member_paths = [("member", f"/api/v1/members/{i}")
+                        for i in rng.sample(pop.verified_ids, min(5000, len(pop.verified_ids)))]
+        self.check(self.members_app, member_paths, viewers)
+        member = self.http_row("GET member (verified viewer)", self.members_app, member_paths, viewers)
+        bound = min(ping.rate, raw.rate) if ping.rate and raw.rate else None
+        ratio = member.rate / bound if bound else None
+        ok = ratio is not None and ratio >= 0.6 and not member.n_errors
+        self.add_row("GET /api/v1/members/{id} as a verified member", member,
+                     target=">= 0.6 x min(ping, find)", verdict="PASS" if ok else "MISS",
+                     note=f"{ratio:.2f} x" if ratio is not None else "")
+        lower = "/ping" if ping.rate <= raw.rate else "store find_one"
+        self.verdicts.append(
+            f"GET member: {member.rate:,.0f}/s / min(/ping {ping.rate:,.0f}/s, find_one {raw.rate:,.0f}/s) "
+            f"= {member.rate:,.0f} / {bound:,.0f} ({lower}) = {ratio:.2f}   target >= 0.60   "
+            f"{'PASS' if ok else 'MISS'}" + (f"  ({member.n_errors} errors)" if member.n_errors else ""))
+
+        if pop.public_ids:
+            anon_paths = [("member anon", f"/api/v1/members/{i}")
+                          for i in rng.sample(pop.public_ids, min(5000, len(pop.public_ids)))]
+            self.check(self.members_app, anon_paths, [])
+            anon = self.http_row("GET member (anonymous)", self.members_app, anon_paths)
+            self.add_row("  info: GET member anonymous (public fields; no viewer lookup)", anon,
+                         note=f"{anon.rate / bound:.2f} x (not judged)" if bound else "(not judged)")
+        if a.recycling_row:
+            say("starting the members api again with GUNICORN_MAX_REQUESTS=0 (no worker recycling) ...")
+            steady = Gunicorn("members-api-no-recycling", MEMBERS_APP,
+                              {**self.members_app.env, "GUNICORN_MAX_REQUESTS": "0",
+                               "PROMETHEUS_MULTIPROC_DIR": str(self.tmp / "prometheus" / "steady")}, self.tmp)
+            self.apps.append(steady)
+            steady.start()
+            steady.wait_ready("/readyz")
+            result = self.http_row("GET member, max_requests=0", steady, member_paths, viewers)
+            steady.stop()
+            self.add_row("  info: the same GET member row, GUNICORN_MAX_REQUESTS=0 (no recycling)", result,
+                         note=f"{result.rate / bound:.2f} x (not judged)" if bound else "(not judged)")
+
+        mix = self.directory_mix()
+        alone = self.check(self.members_app, mix, viewers, per_kind=a.check_per_kind)
+        search = self.http_row("directory search mix", self.members_app, mix, viewers)
+        values = search.all_latencies
+        p99 = pctl(values, 99) if values else None
+        ok = p99 is not None and p99 < a.p99_target_ms / 1000 and not search.n_errors
+        self.add_row(f"directory search: mix of q (+ filter), 20 per page, {pop.directory:,} listed", search,
+                     target=f"p99 < {a.p99_target_ms:g} ms", verdict="PASS" if ok else "MISS")
+        for kind in sorted(search.latencies, key=lambda k: -len(search.latencies[k])):
+            lat = search.latencies[kind]
+            totals = search.totals.get(kind) or [t for _, t in alone.get(kind, []) if t is not None] or [0]
+            own = sorted(e for e, _ in alone.get(kind, []))
+            self.rows.append(Row(
+                f"  {kind}: {len(lat) / len(values):.0%} of requests, matches median {pctl(totals, 50):,} "
+                f"max {max(totals):,}", "", ms(pctl(lat, 50)), ms(pctl(lat, 99)),
+                target=f"alone: {ms(own[len(own) // 2])}" if own else ""))
+        self.verdicts.append(
+            f"directory search (mix): p99 {ms(p99) if p99 is not None else 'n/a'}   target < "
+            f"{a.p99_target_ms:g} ms   {'PASS' if ok else 'MISS'}"
+            + (f"  ({search.n_errors} errors)" if search.n_errors else ""))
+
+        conns = a.info_connections
+        browse = [("browse years", f"{DIRECTORY}?" + urlencode(
+            {"graduation_year_from": 2000, "graduation_year_to": 2001, "per_page": 20}))]
+        first = [("first page", f"{DIRECTORY}?per_page=20")]
+        for label, requests in (("browse ?graduation_year_from=2000&graduation_year_to=2001", browse),
+                                ("unfiltered first page", first)):
+            seen = self.check(self.members_app, requests, viewers)
+            result = self.http_row(f"{label} (no q)", self.members_app, requests, viewers, connections=conns)
+            total = next(iter(seen.values()))[0][1]
+            self.add_row(f"  info: {label}, no q ({total:,} match; {conns} connection{'s' if conns > 1 else ''})",
+                         result, note="(not judged)")
+
+    def add_row(self, name: str, r: Result, *, target: str = "", verdict: str = "", note: str = "") -> None:
+        values = r.all_latencies
+        errors = str(r.n_errors) if r.n_errors else "0"
+        if r.reconnects:
+            errors += f" ({r.reconnects} reconn.)"
+        if r.n_errors and verdict == "PASS":
+            verdict = "MISS"
+        self.rows.append(Row(name, fmt_rate(r.rate), ms(pctl(values, 50)) if values else "-",
+                             ms(pctl(values, 99)) if values else "-", errors, fmt_cpu(r.cpu),
+                             "; ".join(x for x in (note, target) if x), verdict))
+        if r.boots:
+            self.notes.append(f"{r.name}: {r.boots} gunicorn worker(s) recycled during the row "
+                              "(max_requests); their keep-alive connections were re-opened")
+        for s in r.error_samples[:3]:
+            self.notes.append(f"{r.name}: error {s}")
+
+    # ---------------------------------------------------------------- table
+    def table(self) -> str:
+        header = Row("measurement", "req/s", "p50", "p99", "errors", "cpu app/store/client/all", "ratio; target", "verdict")
+        rows = [header, *self.rows]
+        cols = list(Row.__dataclass_fields__)
+        widths = {c: max(len(getattr(r, c)) for r in rows) for c in cols}
+
+        def line(r: Row) -> str:
+            return " | ".join(getattr(r, c).ljust(widths[c]) for c in cols).rstrip()
+
+        a = self.args
+        pop = getattr(self, "population", None)
+        lines = [
+            f"Alumnet members api benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
+            f"store:    {self.store_label}",
+            f"host:     {machine()}",
+            f"load:     1-min load average {self.load_start:.2f} before the run",
+            f"gunicorn: {gunicorn_settings(self.env) if hasattr(self, 'env') else '?'}",
+            f"load gen: {a.connections} keep-alive connections from {min(a.client_processes, a.connections)} "
+            f"processes (http.client), {a.warmup:g}s warm-up + {a.seconds:g}s per row, on the same machine",
+        ]
+        if pop:
+            lines.append(f"data:     N={pop.members:,} members ({pop.directory:,} in the directory, "
+                         f"{pop.pending:,} pending); seeded in {self.seed_timing['total']:.1f}s "
+                         f"({pop.members / self.seed_timing['total']:,.0f} members/s incl. directory entries; "
+                         f"indexes created first in {self.index_s:.1f}s; the store then stayed busy on its own "
+                         f"for {self.settle_s:.0f}s and every row starts on an idle store)")
+        lines += [
+            "cpu:      cores used during the row: gunicorn (master + workers) / store server / load generator / whole machine",
+            "",
+            line(header), "-+-".join("-" * widths[c] for c in cols), *(line(r) for r in self.rows),
+        ]
+        if self.verdicts:
+            lines += ["", *self.verdicts]
+        if self.notes:
+            lines += ["", "notes:", *(f"- {n}" for n in self.notes)]
+        return "\n".join(lines)
+
+
+def wait_until_time(t: float) -> None:
+    while True:
+        left = t - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.5))
+
+
+def fmt_rate(rate: float) -> str:
+    return f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def fmt_cpu(cpu: dict) -> str:
+    def f(v):
+        return "-" if v is None else f"{v:.2f}"
+    return f"{f(cpu['app'])}/{f(cpu['store'])}/{f(cpu['client'])}/{f(cpu['machine'])}"
+
+
+def gunicorn_settings(env: dict) -> str:
+    import runpy
+    saved = dict(os.environ)
+    try:
+        os.environ.update({k: v for k, v in env.items() if isinstance(v, str)})
+        conf = runpy.run_path(str(GUNICORN_CONF))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return (f"deploy/gunicorn.conf.py: workers={conf['workers']} worker_class={conf['worker_class']} "
+            f"threads={conf['threads']} keepalive={conf['keepalive']} max_requests={conf['max_requests']}"
+            f"+{conf['max_requests_jitter']} loglevel={conf['loglevel']}; gunicorn "
+            f"{importlib.metadata.version('gunicorn')}; same for both apps")
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--members", type=int, default=None, help="members to seed (50000; 5000 with --quick)")
+    p.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections (16)")
+    p.add_argument("--client-processes", type=int, default=2,
+                   help="load generator processes sharing the connections (2)")
+    p.add_argument("--seconds", type=float, default=None, help="measured seconds per row (10; 3 with --quick)")
+    p.add_argument("--warmup", type=float, default=None, help="warm-up seconds per row (2; 1 with --quick)")
+    p.add_argument("--mongo-url", default=None,
+                   help="use this MongoDB (a database bench<random>_members, dropped at the end) "
+                        "instead of a throwaway in-memory SecantusDB")
+    p.add_argument("--info-connections", type=int, default=1,
+                   help="connections of the two information rows (browse without q), whose requests "
+                        "take seconds on SecantusDB (1: each request's own time)")
+    p.add_argument("--drain", type=float, default=300.0,
+                   help="seconds to wait after a row for the answers still in flight (300)")
+    p.add_argument("--check-per-kind", type=int, default=3,
+                   help="directory queries of each kind timed one at a time before the mix row (3)")
+    p.add_argument("--no-recycling-row", dest="recycling_row", action="store_false",
+                   help="skip the information row of GET member with GUNICORN_MAX_REQUESTS=0")
+    p.add_argument("--p99-target-ms", type=float, default=100.0, help="directory search p99 target (100)")
+    p.add_argument("--seed", type=int, default=20261128, help="random seed of the data and requests")
+    p.add_argument("--quick", action="store_true", help="a smoke run: 5,000 members, 1 s warm-up + 3 s rows")
+    args = p.parse_args(argv)
+    args.members = args.members or (5000 if args.quick else 50000)
+    args.seconds = args.seconds or (3.0 if args.quick else 10.0)
+    args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    bench = Bench(args)
+    budget = 3600 + args.members / 50
+
+    def watchdog() -> None:
+        say(f"watchdog: the run exceeded {budget:.0f}s; cleaning up and exiting")
+        try:
+            bench.cleanup()
+        finally:
+            os._exit(3)
+
+    timer = threading.Timer(budget, watchdog)
+    timer.daemon = True
+    timer.start()
+
+    def on_sigterm(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    status = 0
+    try:
+        bench.start_store()
+        bench.seed()
+        bench.start_apps()
+        bench.run_rows()
+    except KeyboardInterrupt:
+        say("interrupted")
+        bench.notes.append("run interrupted")
+        status = 130
+    except Exception as exc:
+        import traceback
+        traceback.print_exc()
+        bench.notes.append(f"run aborted: {type(exc).__name__}: {exc}")
+        status = 1
+    finally:
+        say("cleaning up (gunicorn, store) ...")
+        bench.cleanup()
+        timer.cancel()
+        if status == 0:
+            shutil.rmtree(bench.tmp, ignore_errors=True)
+        else:
+            say(f"logs kept in {bench.tmp}")
+    print(bench.table())
+    return status  # a missed target is a finding, not a failure of the script
+
+
+if __name__ == "__main__":
+    sys.exit(main())
