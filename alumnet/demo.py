@@ -43,8 +43,33 @@ MEMBERS = [
 ]
 
 
-def load(members_app, private_key_file: str) -> dict:
-    """Load the demo through the members API; return what the banner shows."""
+EVENTS = [
+    {"title": {"bg": "Среща на випуск 2012", "en": "Class of 2012 reunion"}, "kind": "reunion",
+     "description": {"bg": "Десет години по-късно, в Аулата.", "en": "Ten years on, in the Aula."},
+     "starts_at": "2027-05-15T18:00", "ends_at": "2027-05-15T23:00", "capacity": 80, "guests_allowed": 1,
+     "place": {"name": "Аула на МУ-Пловдив", "address": "бул. „Васил Априлов“ 15А", "city": "Пловдив"},
+     "audience": {"kind": "graduation_years", "year_from": 2012, "year_to": 2012}},
+    {"title": {"bg": "Уебинар: новото в кардиологията", "en": "Webinar: what is new in cardiology"},
+     "kind": "webinar", "description": {"bg": "С д-р Мария Иванова.", "en": "With Dr Maria Ivanova."},
+     "starts_at": "2027-02-10T19:00", "ends_at": "2027-02-10T20:30", "capacity": None,
+     "online_url": "https://meet.example.org/alumni-cardiology", "audience": {"kind": "all"}},
+]
+
+
+def load_events(events_app, office: dict) -> int:
+    client = events_app.test_client()
+    published = 0
+    for event in EVENTS:
+        created = client.post("/api/v1/events", json=event,
+                              headers={**office, "Idempotency-Key": f"demo-{event['title']['en']}"})
+        if created.status_code == 201:
+            published += client.post(f"/api/v1/events/{created.get_json()['id']}/publish",
+                                     headers=office).status_code == 200
+    return published
+
+
+def load(members_app, private_key_file: str, events_app=None) -> dict:
+    """Load the demo through the APIs; return what the banner shows."""
     client = members_app.test_client()
     issuer = TokenIssuer.from_file(private_key_file, "alumnet", "alumnet", 12 * 3600)
     office = {"Authorization": f"Bearer {issuer.issue('demo-office', ['admin'])}"}
@@ -62,6 +87,7 @@ def load(members_app, private_key_file: str) -> dict:
         member = response.get_json()
         own = {"Authorization": f"Bearer {issuer.issue(member['id'], member['roles'])}"}
         client.patch(f"/api/v1/members/{member['id']}", json=profile, headers=own)
-    return {"demo_members_created": created,
+    events = load_events(events_app, office) if events_app is not None else 0
+    return {"demo_members_created": created, "demo_events_published": events,
             "demo_logins": {"emails": [s["email"] for s, _ in MEMBERS], "password": PASSWORD},
             "demo_admin_token": office["Authorization"]}

@@ -63,7 +63,7 @@ def run(port: int, data_dir: Path, demo: bool) -> None:
         server = make_server("127.0.0.1", port, Gateway(apps, index_page(base, list(SERVICES), config.dev_outbox_dir)),
                              threaded=True)
         threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
-        loaded = demo_data.load(apps["members"], config.jwt_private_key_file) if demo else {}
+        loaded = demo_data.load(apps["members"], config.jwt_private_key_file, apps["events"]) if demo else {}
         print(json.dumps({"alumnet": "dev mode is running", "gateway": base,
                           "api_docs": {s: f"{base}/api/v1/{s}/docs" for s in SERVICES},
                           "dev_outbox": config.dev_outbox_dir, "store": store.url,

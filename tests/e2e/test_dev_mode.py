@@ -63,6 +63,11 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
         queue = requests.get(f"{base}/api/v1/members", params={"status": "pending_verification"}, timeout=5,
                              headers={"Authorization": info["demo_admin_token"]}).json()
         assert sorted(m["family_name"] for m in queue["items"]) == ["Petrov", "Sharma"]
+        assert info["demo_events_published"] == 2
+        # The events service learns of Maria (class of 2012) from the bus: the reunion is hers.
+        wait_until(lambda: {e["kind"]: e["fits_me"] for e in requests.get(
+            f"{base}/api/v1/events", headers=headers, timeout=5).json()["items"]} == {"webinar": True, "reunion": True},
+            timeout_s=30, message="the demo reunion fits its class")
 
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 0
