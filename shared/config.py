@@ -40,6 +40,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _seconds(raw: str) -> float:
+    value = float(raw)
+    if not 0.05 <= value <= 3600:
+        raise ValueError("expected seconds between 0.05 and 3600")
+    return value
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 < value < 65536:
@@ -115,6 +122,8 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("WORKER_HTTP_PORT", "9000", _port, "worker health and metrics port"),
     Setting("MAX_CONTENT_LENGTH", "1048576", _positive_int, "largest accepted request body in bytes"),
     Setting("PUBLIC_BASE_URL", "http://localhost:8080", _url("http", "https"), "the gateway URL people see in links"),
+    Setting("EVENTS_REMINDER_INTERVAL_S", "5", _seconds,
+            "how often an events worker claims due reminders (they are due minutes to days ahead)"),
 ]}
 
 
@@ -150,6 +159,7 @@ class Config:
     worker_http_port: int
     max_content_length: int
     public_base_url: str
+    events_reminder_interval_s: float
     extra: dict = field(default_factory=dict)
 
     def database_name(self, service: str) -> str:

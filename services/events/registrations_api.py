@@ -184,13 +184,7 @@ class EventRegistrations(MethodView):
         (default: the start)."""
         principal = g.principal
         event = _visible_event(event_id, principal)
-        existing = registrations_store.get(_db(), event_id, principal.subject)
-        if existing is not None and existing["status"] in rules.ACTIVE:
-            return _shown(existing), 200
-        try:
-            rules.check_open(event, now())  # the clearest answer first; checked again in the transaction
-        except rules.Refusal as refusal:
-            raise _refused(refusal) from None
+        # Registered already, open or closed, full or not: the transaction decides (one read less).
         _check_audience(event, principal)
         try:
             registration, created = registrations_store.register(

@@ -15,6 +15,7 @@ from shared.worker import Worker
 def create_worker(config: Config | None = None) -> Worker:
     config = config or load()
     store = create_store(config)
-    reminder_task = reminders.loop(store, worker_id=f"{socket.gethostname()}:{os.getpid()}")
+    reminder_task = reminders.loop(store, worker_id=f"{socket.gethostname()}:{os.getpid()}",
+                                   interval_s=config.events_reminder_interval_s)
     return build_worker(NAME, config, store, subscriptions=handlers.subscriptions(),
                         loops={"reminders": reminder_task})

@@ -67,9 +67,9 @@ class Platform:
         self.urls[service] = url
         return url
 
-    def start_worker(self, service: str, name: str | None = None) -> str:
+    def start_worker(self, service: str, name: str | None = None, **env: str) -> str:
         port = free_port()
-        self._spawn(name or f"{service}-worker", ["worker", service], WORKER_HTTP_PORT=str(port))
+        self._spawn(name or f"{service}-worker", ["worker", service], WORKER_HTTP_PORT=str(port), **env)
         url = f"http://127.0.0.1:{port}"
         self.worker_urls.setdefault(service, url)
         return url
