@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 import pytest
 
 from services.events import handlers, readmodel_store
-from services.events.store import EventsStore
 from services.members.messages import (
     CATALOG,
     MEMBER_ERASED,
@@ -27,14 +26,6 @@ from tests.support import consumer_like
 
 MEMBER = "6f1c2b9e4d8a4e5f9a0b1c2d"
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def store(make_config):
-    config = make_config(AMQP_URL="memory://")
-    store = EventsStore(config.mongo_url, config.database_name("events"))
-    store.create_indexes()
-    return store
 
 
 @pytest.fixture

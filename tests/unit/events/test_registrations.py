@@ -20,42 +20,14 @@ import pytest
 
 from services.events import handlers, readmodel_store
 from services.events import registrations as rules
-from services.events.app import create_app
 from services.members.messages import CATALOG as MEMBERS_CATALOG
 from services.members.messages import MEMBER_ERASED
-from shared.clock import FixedClock
 from tests.support import assert_problem, bearer, consumer_like, outbox_events
+from tests.unit.conftest import ADMIN_ID
 
 EVENTS = "/api/v1/events"
 NOW = datetime(2030, 3, 1, 10, 0, tzinfo=timezone.utc)
 STARTS = NOW + timedelta(days=30)
-
-
-@pytest.fixture
-def app(make_config):
-    app = create_app(make_config(AMQP_URL="memory://"))
-    app.extensions["alumnet"].clock = FixedClock(NOW)
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def db(app):
-    return app.extensions["alumnet"].store.db
-
-
-@pytest.fixture
-def clock(app) -> FixedClock:
-    return app.extensions["alumnet"].clock
-
-
-@pytest.fixture
-def admin(issue_token):
-    return bearer(issue_token("office-1", "admin"))
 
 
 @pytest.fixture
@@ -323,8 +295,8 @@ def test_only_members_in_the_audience_register_and_admins_always_fit(client, db,
                                          headers=pending["headers"]), 403)
     assert "verified" in problem["detail"]
     assert register(client, event, insider)["status"] == "confirmed"
-    assert register(client, event, {"headers": admin})["member_id"] == "office-1"
-    assert set(member_ids(db, "events.registration.confirmed")) == {insider["id"], "office-1"}
+    assert register(client, event, {"headers": admin})["member_id"] == ADMIN_ID
+    assert set(member_ids(db, "events.registration.confirmed")) == {insider["id"], ADMIN_ID}
 
 
 # --------------------------------------------------------------------------- erasure

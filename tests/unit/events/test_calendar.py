@@ -17,8 +17,6 @@ import pytest
 from icalendar import Calendar
 
 from services.events import calendar
-from services.events.app import create_app
-from shared.clock import FixedClock
 from tests.support import assert_problem, bearer
 
 EVENTS = "/api/v1/events"
@@ -27,28 +25,6 @@ STARTS = datetime(2030, 6, 10, 15, 0, tzinfo=timezone.utc)  # 18:00 in Sofia (EE
 ENDS = STARTS + timedelta(hours=4)
 MEMBER, OTHER = "1" * 32, "2" * 32
 SOFIA = ZoneInfo("Europe/Sofia")
-
-
-@pytest.fixture
-def app(make_config):
-    app = create_app(make_config(AMQP_URL="memory://"))
-    app.extensions["alumnet"].clock = FixedClock(NOW)
-    return app
-
-
-@pytest.fixture
-def clock(app) -> FixedClock:
-    return app.extensions["alumnet"].clock
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def db(app):
-    return app.extensions["alumnet"].store.db
 
 
 @pytest.fixture

@@ -9,48 +9,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.config import ConfigError
-
 from services.events import reminders, reminders_store
-from services.events.app import create_app
-from shared.clock import FixedClock
-from tests.support import bearer, outbox_events
+from shared.config import ConfigError
+from tests.support import outbox_events
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
-ADMIN_ID = "a" * 32
 DUE = "events.reminder.due"
-
-
-@pytest.fixture
-def clock():
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def app(make_config, clock):
-    app = create_app(make_config(AMQP_URL="memory://"))
-    app.extensions["alumnet"].clock = clock
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def store(app):
-    return app.extensions["alumnet"].store
-
-
-@pytest.fixture
-def db(store):
-    return store.db
-
-
-@pytest.fixture
-def admin(issue_token):
-    return bearer(issue_token(ADMIN_ID, "admin"))
 
 
 @pytest.fixture

@@ -6,37 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
-
 from services.events import readmodel_store
-from services.events.app import create_app
-from shared.clock import FixedClock
 from tests.support import assert_problem, bearer, outbox_events
 
 EVENTS = "/api/v1/events"
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def app(make_config):
-    app = create_app(make_config(AMQP_URL="memory://"))
-    app.extensions["alumnet"].clock = FixedClock(NOW)
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def db(app):
-    return app.extensions["alumnet"].store.db
-
-
-@pytest.fixture
-def admin(issue_token):
-    return bearer(issue_token("office-1", "admin"))
 
 
 def reunion(**overrides) -> dict:
