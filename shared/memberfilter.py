@@ -85,6 +85,11 @@ class MemberFilterSchema(Schema):
         if value.strip() and not translit.query_tokens(value):
             raise ValidationError(f"Give at least one word of {translit.MIN_TOKEN} or more letters.")
 
+    @validates("city")
+    def _city_has_words(self, value: str, **_) -> None:
+        if not translit.words(value):
+            raise ValidationError("Give the city's name.")
+
     @validates_schema
     def _year_range(self, data: dict, **_) -> None:
         low, high = data.get("graduation_year_from"), data.get("graduation_year_to")

@@ -45,7 +45,14 @@ def registration_open(event: dict, at: datetime) -> bool:
     return (opens is None or at >= opens) and at < closes
 
 
+def for_caller(event: dict, fits_me: bool | None) -> dict:
+    """The event as the caller may see it: an online event's link only for those in its
+    audience (and admins), so a members-only webinar's room is not public."""
+    return event if fits_me or not event.get("online_url") else {**event, "online_url": None}
+
+
 def public_view(event: dict, *, fits_me: bool | None = None) -> dict:
+    event = for_caller(event, fits_me)
     capacity = event.get("capacity")
     local = event["starts_at"].astimezone(ZoneInfo(event["timezone"]))
     return {"id": event["_id"], **{k: v for k, v in event.items() if k not in (

@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.events import calendar, calendar_store, events_store
-from services.events.api import now, visible_to
+from services.events.api import caller_fits, for_caller, now, visible_to
 from shared.auth import optional_principal, require_auth
 from shared.web.app import current_service
 from shared.web.problems import Problem
@@ -56,7 +56,8 @@ class EventCalendar(MethodView):
             raise Problem(404, "No such event.", kind="not-found") from None
         if not visible_to(event, principal):
             raise Problem(404, "No such event.", kind="not-found")
-        cal = calendar.calendar([(event, False)], lang=query["lang"], stamp=now())
+        cal = calendar.calendar([(for_caller(event, caller_fits(event, principal)), False)], lang=query["lang"],
+                                stamp=now())
         return _ics(cal, {"Content-Disposition": f'attachment; filename="{event["_id"]}.ics"',
                           "Cache-Control": "no-cache" if principal is None else "private, no-cache"})
 

@@ -2,8 +2,9 @@
 members (for audiences) and segments, and anonymising the registrations of erased members.
 
 Every handler is idempotent (the consumer's inbox deduplicates by event id besides) and
-tolerates order: a sign-up arriving after a later change only fills what is unknown; an
-erased member is remembered by id so that no late event brings them back.
+tolerates order: each field keeps the value of the newest change that set it (by the
+producer's time), so a retried sign-up or approval never undoes a later change; an erased
+member is remembered by id so that no late event brings them back.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from services.events import readmodel_store, registrations_store
+from services.events import calendar_store, readmodel_store, registrations_store
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
 
@@ -33,21 +34,25 @@ class MemberRegistered(_Expectation):
     graduation_year = fields.Integer(allow_none=True, load_default=None)
     faculty = fields.String(allow_none=True, load_default=None)
     status = fields.String(load_default="pending_verification")
+    registered_at = fields.AwareDateTime(required=True)
 
 
 class MemberUpdated(_Expectation):
     member_id = fields.String(required=True)
     changed = fields.Dict(required=True)
+    updated_at = fields.AwareDateTime(required=True)
 
 
 class MemberVerified(_Expectation):
     member_id = fields.String(required=True)
+    verified_at = fields.AwareDateTime(required=True)
     graduation_year = fields.Integer(allow_none=True, load_default=None)
     faculty = fields.String(allow_none=True, load_default=None)
 
 
 class MemberRejected(_Expectation):
     member_id = fields.String(required=True)
+    rejected_at = fields.AwareDateTime(required=True)
 
 
 class MemberErased(_Expectation):
@@ -78,33 +83,40 @@ def on_member_registered(event: Envelope, ctx: HandlerContext) -> None:
     if _live(ctx, data["member_id"]):
         readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {
             **{k: data[k] for k in KEPT if k in data}, "status": data.get("status", "pending_verification")},
-            only_missing=True)
+            _time(data["registered_at"]))
 
 
 def on_member_updated(event: Envelope, ctx: HandlerContext) -> None:
     data = event.data
     if _live(ctx, data["member_id"]):
         readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"],
-                                     {k: v for k, v in data["changed"].items() if k in KEPT})
+                                     {k: v for k, v in data["changed"].items() if k in KEPT},
+                                     _time(data["updated_at"]))
 
 
 def on_member_verified(event: Envelope, ctx: HandlerContext) -> None:
     data = event.data
     if _live(ctx, data["member_id"]):
         known = {k: data[k] for k in ("graduation_year", "faculty") if data.get(k) is not None}
-        readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {"status": "verified", **known})
+        readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {"status": "verified", **known},
+                                     _time(data["verified_at"]))
 
 
 def on_member_rejected(event: Envelope, ctx: HandlerContext) -> None:
-    if _live(ctx, event.data["member_id"]):
-        readmodel_store.merge_member(ctx.db, ctx.session, event.data["member_id"], {"status": "rejected"})
+    data = event.data
+    if _live(ctx, data["member_id"]):
+        readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {"status": "rejected"},
+                                     _time(data["rejected_at"]))
 
 
 def on_member_erased(event: Envelope, ctx: HandlerContext) -> None:
-    """Forget the member and anonymise their registrations, freeing their seats."""
+    """Forget the member, anonymise their registrations (freeing their seats) and delete their
+    calendar feed."""
     erased_at = _time(event.data["erased_at"])
-    readmodel_store.forget_member(ctx.db, ctx.session, event.data["member_id"], erased_at)
-    registrations_store.anonymise_member(ctx.db, ctx.session, event.data["member_id"], erased_at)
+    member_id = event.data["member_id"]
+    readmodel_store.forget_member(ctx.db, ctx.session, member_id, erased_at)
+    registrations_store.anonymise_member(ctx.db, ctx.session, member_id, erased_at)
+    ctx.db[calendar_store.FEEDS].delete_many({"member_id": member_id}, session=ctx.session)
 
 
 def on_segment_saved(event: Envelope, ctx: HandlerContext) -> None:

@@ -2,12 +2,13 @@
 ``segments``, ``erased_members``), kept from members events by ``handlers.py``."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from shared import memberfilter
+from shared import clock, memberfilter
 from shared.store import Index, asc
 
 MEMBERS, SEGMENTS, ERASED = "members", "segments", "erased_members"
@@ -27,13 +28,23 @@ def is_erased(db: Database, session: ClientSession, member_id: str) -> bool:
     return db[ERASED].find_one({"_id": member_id}, {"_id": 1}, session=session) is not None
 
 
-def merge_member(db: Database, session: ClientSession, member_id: str, fields: dict[str, Any], *,
-                 only_missing: bool = False) -> None:
-    """Set fields of a member (``only_missing``: only those not yet known, for a sign-up that
-    arrives after later changes) and recompute the filter's search fields."""
+def merge_member(db: Database, session: ClientSession, member_id: str, fields: dict[str, Any],
+                 at: datetime | None = None) -> None:
+    """Set fields of a member as they were at ``at`` (the producer's time of the change): a
+    field keeps a newer value it already has, so messages retried out of order (a sign-up
+    after a change, an approval after a rejection) never undo a later change. Recompute the
+    filter's search fields."""
+    at = at or clock.now()
     current = db[MEMBERS].find_one({"_id": member_id}, session=session) or {"_id": member_id}
-    changes = {k: v for k, v in fields.items() if not (only_missing and k in current)}
-    merged = {**current, **changes}
+    times = dict(current.get("field_times") or {})
+    changes = {}
+    for name, value in fields.items():
+        if name not in times or times[name] <= at:
+            changes[name] = value
+            times[name] = at
+    if not changes:
+        return
+    merged = {**current, **changes, "field_times": times}
     merged.update(memberfilter.searchable_fields(merged))
     db[MEMBERS].replace_one({"_id": member_id}, merged, upsert=True, session=session)
 

@@ -105,8 +105,8 @@ class Member(MethodView):
 
         The member and admins see the whole record. Verified members see the fields the
         member made visible to `members` or `public`; anyone else (no token, or a member not
-        yet verified) only `public` ones. Members not verified are visible only to themselves
-        and admins (404 for everyone else).
+        yet verified) only `public` ones. Members not verified, or out of the directory by
+        choice, are visible only to themselves and admins (404 for everyone else).
         """
         principal = optional_principal()
         member = current_service().store.get(member_id)
@@ -114,8 +114,8 @@ class Member(MethodView):
             raise _not_found()
         if principal is not None and (principal.subject == member_id or principal.is_admin):
             return full_view(member)
-        if member.get("status") != "verified":
-            raise _not_found()
+        if member.get("status") != "verified" or not member.get("in_directory", True):
+            raise _not_found()  # out of the directory by choice: not found by id either
         audience = profiles.MEMBERS if principal is not None and viewer_is_verified(principal) else profiles.PUBLIC
         shown = profiles.view(member, audience)
         if audience == profiles.PUBLIC and set(shown) == {"id"}:
@@ -131,13 +131,19 @@ class Member(MethodView):
 
         Only the fields sent change (`null` clears an optional one); `visibility` sets who
         sees each field. Changes of fields other services keep copies of publish
-        `members.member.updated` with those fields only.
+        `members.member.updated` with those fields only. A verified member's graduation
+        year and faculty are corrected by admins only (409 for the member).
         """
         _owner_or_admin(member_id)
         try:
-            member, _changed = profiles_store.update_profile(current_service().store, member_id, patch)
+            member, _changed = profiles_store.update_profile(current_service().store, member_id, patch,
+                                                             by_admin=g.principal.is_admin)
         except profiles_store.NotFound:
             raise _not_found() from None
+        except profiles_store.Locked as locked:
+            raise Problem(409, "Verified against the university's records: the alumni office corrects these.",
+                          kind="conflict", errors={f: ["Ask the alumni office to correct it."]
+                                                   for f in locked.fields}) from None
         except EmailTaken:
             raise _email_taken() from None
         return full_view(member)

@@ -14,7 +14,34 @@ class ConsentData(Schema):
     sms = fields.Boolean(required=True)
 
 
-class MemberRegisteredData(Schema):
+class ProfileFieldsData(Schema):
+    """The profile fields other services keep copies of (``profiles.SHARED_FIELDS``): contact
+    details, and what the member filter language reads (segments, audiences)."""
+
+    given_name = fields.String()
+    family_name = fields.String()
+    given_name_latin = fields.String(allow_none=True)
+    family_name_latin = fields.String(allow_none=True)
+    email = fields.Email()
+    phone = fields.String(allow_none=True)
+    preferred_language = fields.String(validate=LANGUAGE)
+    graduation_year = fields.Integer(allow_none=True)
+    faculty = fields.String(allow_none=True)
+    programme = fields.String(allow_none=True)
+    specialty = fields.String(allow_none=True)
+    employer = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    languages = fields.List(fields.String(), allow_none=True)
+    interests = fields.List(fields.String(), allow_none=True)
+    open_to_mentoring = fields.Boolean(allow_none=True)
+    open_to_ambassador = fields.Boolean(allow_none=True)
+    international_graduate = fields.Boolean(allow_none=True)
+
+
+class MemberRegisteredData(ProfileFieldsData):
+    """The new member with every profile field other services keep (``ProfileFieldsData``)."""
+
     member_id = fields.String(required=True)
     given_name = fields.String(required=True)
     family_name = fields.String(required=True)
@@ -44,6 +71,17 @@ MEMBER_REGISTERED = CATALOG.register("members.member.registered", MemberRegister
     "consent": {"email": True, "sms": False},
     "registered_at": "2026-11-28T10:15:00+00:00",
     "status": "verified",
+    "given_name_latin": "Maria",
+    "family_name_latin": "Ivanova",
+    "specialty": "кардиология",
+    "employer": None,
+    "city": "Пловдив",
+    "country": "BG",
+    "languages": ["bg", "en"],
+    "interests": [],
+    "open_to_mentoring": True,
+    "open_to_ambassador": False,
+    "international_graduate": False,
 })
 
 
@@ -102,31 +140,6 @@ PASSWORD_RESET_REQUESTED = CATALOG.register(
         "encrypted_token": "gAAAAABn...",
         "expires_at": "2026-11-28T13:00:00+00:00",
     })
-
-
-class ProfileFieldsData(Schema):
-    """The profile fields other services keep copies of (``profiles.SHARED_FIELDS``): contact
-    details, and what the member filter language reads (segments, audiences)."""
-
-    given_name = fields.String()
-    family_name = fields.String()
-    given_name_latin = fields.String(allow_none=True)
-    family_name_latin = fields.String(allow_none=True)
-    email = fields.Email()
-    phone = fields.String(allow_none=True)
-    preferred_language = fields.String(validate=LANGUAGE)
-    graduation_year = fields.Integer(allow_none=True)
-    faculty = fields.String(allow_none=True)
-    programme = fields.String(allow_none=True)
-    specialty = fields.String(allow_none=True)
-    employer = fields.String(allow_none=True)
-    city = fields.String(allow_none=True)
-    country = fields.String(allow_none=True)
-    languages = fields.List(fields.String(), allow_none=True)
-    interests = fields.List(fields.String(), allow_none=True)
-    open_to_mentoring = fields.Boolean(allow_none=True)
-    open_to_ambassador = fields.Boolean(allow_none=True)
-    international_graduate = fields.Boolean(allow_none=True)
 
 
 class MemberUpdatedData(Schema):

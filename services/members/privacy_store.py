@@ -76,6 +76,7 @@ def export(db: Database, member_id: str) -> dict | None:
                            db.refresh_tokens.find({"member_id": member_id}).sort("expires_at", 1)],
         "password_resets": [_without(r, "_id", "token_hash") for r in
                             db.password_resets.find({"member_id": member_id}).sort("expires_at", 1)],
+        "roster_entry": db[roster_store.ROSTER].find_one({"claimed_by": member_id}),
         "login_failures": _without(db.login_failures.find_one({"_id": accounts.account_key(member["email"])}),
                                    "_id"),
     }

@@ -42,6 +42,9 @@ VISIBILITY_FIELDS = tuple(DEFAULT_VISIBILITY)
 # Fields a member may edit on their profile (``names`` is the visibility group of NAME_FIELDS).
 EDITABLE = (*NAME_FIELDS, *(f for f in VISIBILITY_FIELDS if f != "names"), "preferred_language",
             "visibility", "in_directory")
+# What verification vouches for: once verified, only the alumni office changes these (they
+# decide event audiences such as "class of 2006").
+VERIFIED_FIELDS = ("graduation_year", "faculty")
 # Fields other services keep copies of (contact details for notifications, and everything the
 # member filter language reads, so that they can evaluate segments and audiences themselves).
 SHARED_FIELDS = frozenset({*NAME_FIELDS, "email", "phone", "preferred_language", "programme", "city",

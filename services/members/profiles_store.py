@@ -57,6 +57,14 @@ class EmailTaken(Exception):
     pass
 
 
+class Locked(Exception):
+    """Fields a verified member may not change themselves (``profiles.VERIFIED_FIELDS``)."""
+
+    def __init__(self, fields: list[str]):
+        super().__init__(", ".join(fields))
+        self.fields = fields
+
+
 
 def with_search_fields(member: dict) -> dict:
     """The member document with its derived search fields brought up to date."""
@@ -85,14 +93,19 @@ def live(db: Database, member_id: str, session: ClientSession | None = None) -> 
     return member
 
 
-def update_profile(store, member_id: str, patch: dict[str, Any]) -> tuple[dict, dict]:
+def update_profile(store, member_id: str, patch: dict[str, Any], *, by_admin: bool = False) -> tuple[dict, dict]:
     """Apply a validated partial profile; return the member and the changed fields.
 
-    Publishes ``members.member.updated`` with the changed fields other services hold."""
+    Publishes ``members.member.updated`` with the changed fields other services hold. A
+    verified member cannot change what verification vouched for (``Locked``); admins can."""
     db = store.db
 
     def work(session: ClientSession) -> tuple[dict, dict]:
         before = live(db, member_id, session)
+        if not by_admin and before.get("status") == "verified":
+            locked = [f for f in profiles.VERIFIED_FIELDS if f in patch and patch[f] != before.get(f)]
+            if locked:
+                raise Locked(locked)
         after = {**before, **{k: v for k, v in patch.items() if k != "visibility"}}
         if "visibility" in patch:
             after["visibility"] = {**profiles.visibility_of(before), **patch["visibility"]}

@@ -13,7 +13,7 @@ from datetime import datetime
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from services.members import accounts, accounts_store, profiles_store, roster_store
+from services.members import accounts, accounts_store, profiles, profiles_store, roster_store
 from services.members.messages import CATALOG, MEMBER_REGISTERED
 from services.members.profiles_store import EmailTaken
 from shared.bus import outbox
@@ -22,8 +22,7 @@ from shared.bus import outbox
 # graduation year and faculty, and fills programme, specialty and Latin names if not given.
 ROSTER_WINS = ("graduation_year", "faculty")
 ROSTER_FILLS = ("programme", "specialty", "given_name_latin", "family_name_latin")
-EVENT_FIELDS = ("given_name", "family_name", "email", "phone", "preferred_language", "graduation_year",
-                "faculty", "programme", "consent")
+EVENT_FIELDS = (*sorted(profiles.SHARED_FIELDS), "consent")
 
 
 def _verify_by_roster(db, session: ClientSession, member: dict, student_number: str | None,

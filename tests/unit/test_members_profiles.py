@@ -159,6 +159,19 @@ def test_bad_profile_input_names_the_fields_and_changes_nothing(client, db, peop
     assert_problem(client.patch(member_url(member), headers=member["headers"], json={}), 422)
 
 
+def test_a_verified_member_cannot_change_what_verification_vouched_for(client, db, people, admin_headers):
+    member = people.verified(graduation_year=2010, faculty="medicine")
+    problem = assert_problem(client.patch(member_url(member), headers=member["headers"],
+                                          json={"graduation_year": 2006, "faculty": "pharmacy", "city": "Varna"}), 409)
+    assert set(problem["errors"]) == {"graduation_year", "faculty"}
+    assert db.members.find_one({"_id": member["id"]}).get("city") is None  # nothing of the request applied
+    assert client.patch(member_url(member), headers=member["headers"], json={"graduation_year": 2010}).status_code == 200
+    fixed = client.patch(member_url(member), headers=admin_headers, json={"graduation_year": 2006})
+    assert fixed.get_json()["graduation_year"] == 2006
+    pending = people.sign_up(graduation_year=2010)
+    assert client.patch(member_url(pending), headers=pending["headers"], json={"graduation_year": 2011}).status_code == 200
+
+
 def test_only_the_member_or_an_admin_edits(client, people, admin_headers):
     owner, other = people.verified(), people.verified()
     assert_problem(client.patch(member_url(owner), headers=other["headers"], json={"city": "Sofia"}), 403)
@@ -213,3 +226,12 @@ def test_the_default_visibility_keeps_contact_details_private():
     member = {"_id": "m", "given_name": "Иван", "family_name": "Петров", "email": "i@example.bg", "phone": "+3598"}
     assert profiles.view(member, profiles.MEMBERS) == {"id": "m", "given_name": "Иван", "family_name": "Петров"}
     assert profiles.view(member, profiles.PUBLIC) == {"id": "m"}
+
+
+def test_a_member_out_of_the_directory_is_not_found_by_id_either(client, people, admin_headers):
+    hidden, peer = people.verified(), people.verified()
+    client.patch(member_url(hidden), headers=hidden["headers"], json={"in_directory": False,
+                                                                       "visibility": {"names": "public"}})
+    assert_problem(client.get(member_url(hidden), headers=peer["headers"]), 404)
+    assert_problem(client.get(member_url(hidden)), 404)
+    assert client.get(member_url(hidden), headers=admin_headers).status_code == 200

@@ -103,9 +103,12 @@ def test_an_events_ics_has_its_time_zone_place_and_bulgarian_title(client, admin
 def test_an_online_event_gives_its_link(client, admin_headers):
     event = make_event(client, admin_headers, kind="webinar", place=None, online_url="https://meet.example.bg/x",
                        timezone="America/New_York")
-    [vevent] = parse(client.get(f"{EVENTS}/{event['id']}.ics")).walk("VEVENT")
+    [vevent] = parse(client.get(f"{EVENTS}/{event['id']}.ics", headers=admin_headers)).walk("VEVENT")
     assert str(vevent["URL"]) == "https://meet.example.bg/x"
     assert str(vevent["LOCATION"]) == "https://meet.example.bg/x"
+    # The room's link is for the audience: an anonymous caller's file has no link.
+    [anonymous] = parse(client.get(f"{EVENTS}/{event['id']}.ics")).walk("VEVENT")
+    assert "URL" not in anonymous and "meet.example.bg" not in anonymous.to_ical().decode()
     assert vevent["DTSTART"].params["TZID"] == "America/New_York"
     assert vevent.decoded("DTSTART") == STARTS
 

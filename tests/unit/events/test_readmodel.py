@@ -42,8 +42,9 @@ def registered(status="pending_verification", year=2006):
 
 
 def updated(**changed):
+    """A change a second after the sign-up."""
     return CATALOG.create(MEMBER_UPDATED, MEMBER, {"member_id": MEMBER, "changed": changed,
-                                                   "updated_at": T0.isoformat()}, "corr")
+                                                   "updated_at": T0.replace(second=1).isoformat()}, "corr")
 
 
 def test_sign_up_verification_and_changes_build_the_audience_data(store, handle):
@@ -86,3 +87,19 @@ def test_segments_keep_the_newest_version_and_stay_deleted(store, handle):
     handle(CATALOG.create(SEGMENT_DELETED, "s" * 32, {"segment_id": "s" * 32, "deleted_at": T0.isoformat()}, "c"))
     handle(saved(3, "Varna"))
     assert readmodel_store.segment(store.db, "s" * 32) is None
+
+
+def test_changes_retried_out_of_order_never_undo_a_later_change(store, handle):
+    from services.members.messages import MEMBER_REJECTED
+    later = T0.replace(hour=11)
+    handle(registered(status="pending_verification"))
+    handle(CATALOG.create(MEMBER_REJECTED, MEMBER, {"member_id": MEMBER, "reason": "no record",
+                                                     "rejected_at": later.isoformat()}, "corr"))
+    handle(CATALOG.create(MEMBER_VERIFIED, MEMBER, {"member_id": MEMBER, "method": "admin",
+                                                     "verified_at": T0.replace(hour=10, minute=30).isoformat()}, "c"))
+    assert readmodel_store.member(store.db, MEMBER)["status"] == "rejected"
+    handle(CATALOG.create(MEMBER_UPDATED, MEMBER, {"member_id": MEMBER, "changed": {"city": "Varna"},
+                                                    "updated_at": later.isoformat()}, "corr"))
+    handle(CATALOG.create(MEMBER_UPDATED, MEMBER, {"member_id": MEMBER, "changed": {"city": "Sofia"},
+                                                    "updated_at": T0.replace(hour=10, minute=45).isoformat()}, "c"))
+    assert readmodel_store.member(store.db, MEMBER)["city"] == "Varna"
