@@ -36,6 +36,8 @@ SLOWDOWN_BASE = timedelta(seconds=1)
 ACCESS_TOKEN_TYPE = "Bearer"
 REFRESH_TOKEN_TTL = timedelta(days=30)
 PASSWORD_RESET_TTL = timedelta(hours=1)
+# The welcome email's link that confirms the address (and verifies a roster match).
+EMAIL_CONFIRMATION_TTL = timedelta(days=7)
 # A member gets at most one reset email per this interval, however often it is asked for.
 PASSWORD_RESET_INTERVAL = timedelta(seconds=60)
 TOKEN_BYTES = 32

@@ -23,9 +23,9 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.members import accounts, accounts_store
+from services.members import accounts, accounts_store, signup
 from services.members.messages import CATALOG, PASSWORD_RESET_REQUESTED
-from services.members.schemas import (AcceptedSchema, LoginSchema, PasswordResetConfirmSchema,
+from services.members.schemas import (AcceptedSchema, EmailConfirmationSchema, LoginSchema, PasswordResetConfirmSchema,
                                       PasswordResetRequestSchema, ProblemSchema, RefreshSchema,
                                       TokenPairSchema)
 from shared.auth import TokenIssuer
@@ -253,3 +253,24 @@ class PasswordResetConfirm(MethodView):
                                                   accounts.hash_password(body["new_password"])) is None:
             raise invalid
         log.info("password reset completed", extra={"member_id": member["_id"]})
+
+
+@blp.route("/confirm-email")
+class EmailConfirmation(MethodView):
+    @blp.arguments(EmailConfirmationSchema)
+    @blp.response(200, AcceptedSchema)
+    @_problem_doc(400, "The token is unknown, used or expired.")
+    def post(self, body: dict):
+        """Confirm the email address with the one-time token from the welcome email's link.
+
+        A sign-up the alumni roster matched becomes verified (`members.member.verified`): the
+        member now sees the directory. Confirming works once; the link is valid 7 days.
+        """
+        member = signup.confirm_email(current_service().store, body["token"], accounts.now())
+        if member is None:
+            raise Problem(400, "The confirmation link is not valid: unknown, used or expired.",
+                          kind="invalid-token", errors={"token": ["Unknown, used or expired."]})
+        verified = member["status"] == "verified"
+        return {"status": "confirmed", "detail": "Your email is confirmed." + (
+            " Your membership is verified." if verified else
+            " The alumni office will verify your membership.")}

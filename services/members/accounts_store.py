@@ -24,6 +24,7 @@ CREDENTIALS = "credentials"
 REFRESH_TOKENS = "refresh_tokens"
 LOGIN_FAILURES = "login_failures"
 PASSWORD_RESETS = "password_resets"
+EMAIL_CONFIRMATIONS = "email_confirmations"
 
 INDEXES: list[Index] = [
     Index(CREDENTIALS, asc("email"), name="credentials_email"),
@@ -34,6 +35,9 @@ INDEXES: list[Index] = [
           options={"expireAfterSeconds": 0}),
     Index(PASSWORD_RESETS, asc("member_id"), name="reset_member"),
     Index(PASSWORD_RESETS, [("expires_at", ASCENDING)], name="reset_ttl", options={"expireAfterSeconds": 0}),
+    Index(EMAIL_CONFIRMATIONS, asc("member_id"), name="confirmation_member"),
+    Index(EMAIL_CONFIRMATIONS, [("expires_at", ASCENDING)], name="confirmation_ttl",
+          options={"expireAfterSeconds": 0}),
 ]
 
 

@@ -67,7 +67,9 @@ class Members(MethodView):
         """Sign up as a member.
 
         A sign-up whose email, or whose student number and family name, are in the alumni
-        roster is `verified` at once; others are `pending_verification` until the alumni
+        roster is verified as soon as the member confirms their email (the link in the welcome
+        email: `/auth/confirm-email`), which proves the address is theirs; `verification.status`
+        is `awaiting_email` until then. Others are `pending_verification` until the alumni
         office approves them (only verified members see the directory). Publishes
         `members.member.registered`; a welcome email follows in the member's language.
         With a `password`, the member can log in at once (`/auth/login`); without one, they set
@@ -80,7 +82,8 @@ class Members(MethodView):
         student_number = data.pop("student_number", None)
         try:
             member = signup.register(current_service().store, data, roles=roles, password=password,
-                                     student_number=student_number, correlation_id=current_correlation_id())
+                                     student_number=student_number, correlation_id=current_correlation_id(),
+                                     token_key=current_service().config.token_encryption_key or None)
         except EmailTaken:
             raise _email_taken() from None
         return full_view(member), 201, {"Location": url_for("members.Member", member_id=member["_id"])}

@@ -55,7 +55,12 @@ class MemberRegisteredData(ProfileFieldsData):
     registered_at = fields.AwareDateTime(required=True)
     status = fields.String(load_default="pending_verification",
                            validate=validate.OneOf(["pending_verification", "verified"]),
-                           metadata={"description": "verified at once when the roster matched"})
+                           metadata={"description": "verified by an operator; a roster match is verified "
+                                                    "when the member confirms the email"})
+    encrypted_confirmation_token = fields.String(
+        allow_none=True, load_default=None,
+        metadata={"description": "Fernet-encrypted one-time email confirmation token (members and "
+                                 "notifications share the key): the welcome email's confirmation link"})
 
 
 MEMBER_REGISTERED = CATALOG.register("members.member.registered", MemberRegisteredData(), example={
@@ -70,7 +75,8 @@ MEMBER_REGISTERED = CATALOG.register("members.member.registered", MemberRegister
     "programme": "Medicine (Bulgarian-taught)",
     "consent": {"email": True, "sms": False},
     "registered_at": "2026-11-28T10:15:00+00:00",
-    "status": "verified",
+    "status": "pending_verification",
+    "encrypted_confirmation_token": "gAAAAABn...",
     "given_name_latin": "Maria",
     "family_name_latin": "Ivanova",
     "specialty": "кардиология",
@@ -158,11 +164,13 @@ MEMBER_UPDATED = CATALOG.register("members.member.updated", MemberUpdatedData(),
 
 
 class MemberVerifiedData(Schema):
-    """A member's identity was confirmed after sign-up (by an admin, or a later roster
-    import): they now see the directory. Sign-ups verified at once say so in ``registered``."""
+    """A member's identity was confirmed after sign-up: by an admin, or by confirming the
+    email of a sign-up the roster matched. They now see the directory."""
 
     member_id = fields.String(required=True)
-    method = fields.String(required=True, validate=validate.OneOf(["admin", "roster_email", "roster_student_number"]))
+    method = fields.String(required=True, validate=validate.OneOf(["admin", "roster_email", "roster_student_number"]),
+                           metadata={"description": "roster_*: the roster matched and the member confirmed "
+                                                    "their email"})
     verified_at = fields.AwareDateTime(required=True)
     graduation_year = fields.Integer(allow_none=True, load_default=None)
     faculty = fields.String(allow_none=True, load_default=None)

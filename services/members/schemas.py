@@ -267,6 +267,11 @@ class PasswordResetConfirmSchema(Schema):
                   f"{accounts.PASSWORD_MAX_LENGTH} characters, not the email address"})
 
 
+class EmailConfirmationSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=512),
+                          metadata={"description": "the one-time token from the welcome email's link"})
+
+
 class AcceptedSchema(Schema):
     status = fields.String(required=True, metadata={"example": "accepted"})
     detail = fields.String(required=True)

@@ -30,6 +30,7 @@ from shared.bus.envelope import Envelope
 CHANNELS = ("email", "sms")
 CATEGORIES = ("news", "events", "mentoring", "awards", "surveys")
 RESET_PATH = "/reset-password"
+CONFIRM_PATH = "/confirm-email"
 
 
 class _Expectation(Schema):
@@ -48,6 +49,7 @@ class MemberRegistered(_Expectation):
     preferred_language = fields.String(required=True)
     consent = fields.Dict(required=True)
     registered_at = fields.AwareDateTime(required=True)
+    encrypted_confirmation_token = fields.String(allow_none=True, load_default=None)
 
 
 class MemberErased(_Expectation):
@@ -110,7 +112,9 @@ def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=N
     notification_store.queue_delivery(
         ctx.db, ctx.session, event_id=event.id, recipient=member_id, channel="email",
         template="welcome", language=data["preferred_language"], address=data["email"],
-        context={"given_name": data["given_name"], "family_name": data["family_name"]},
+        context={"given_name": data["given_name"], "family_name": data["family_name"],
+                 **({"encrypted_confirmation_token": data["encrypted_confirmation_token"]}
+                    if data.get("encrypted_confirmation_token") else {})},
         correlation_id=event.correlationid,
     )
     _wake(ctx, wake_dispatcher)
@@ -151,14 +155,17 @@ def on_password_reset_requested(event: Envelope, ctx: HandlerContext, wake_dispa
 
 def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str) -> dict:
     """The template context of a delivery at send time: an ``encrypted_token`` becomes the
-    ``reset_link`` (decrypted now, never stored in clear). Raises
+    ``reset_link``, an ``encrypted_confirmation_token`` the welcome email's ``confirm_link``
+    (decrypted now, never stored in clear). Raises
     ``cryptography.fernet.InvalidToken`` if the token cannot be decrypted (a wrong key: the
     delivery cannot be built, and retrying will not help)."""
     context = dict(delivery.get("context") or {})
-    encrypted = context.pop("encrypted_token", None)
-    if encrypted is not None:
-        token = Fernet(token_key.encode()).decrypt(encrypted.encode()).decode()
-        context["reset_link"] = f"{public_base_url.rstrip('/')}{RESET_PATH}?token={quote(token, safe='')}"
+    for field, link, path in (("encrypted_token", "reset_link", RESET_PATH),
+                              ("encrypted_confirmation_token", "confirm_link", CONFIRM_PATH)):
+        encrypted = context.pop(field, None)
+        if encrypted is not None:
+            token = Fernet(token_key.encode()).decrypt(encrypted.encode()).decode()
+            context[link] = f"{public_base_url.rstrip('/')}{path}?token={quote(token, safe='')}"
     return context
 
 

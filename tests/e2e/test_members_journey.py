@@ -6,6 +6,7 @@ vanishes from the directory, and the notifications read model forgets them.
 """
 from __future__ import annotations
 
+import re
 import uuid
 
 import requests
@@ -42,14 +43,20 @@ def test_roster_verified_sign_up_approval_directory_and_erasure(platform, smtp_s
                           headers={**admin, "Content-Type": "text/csv"})
     assert again.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 1, "rejected": 0}
 
-    # On the roster: verified at once, taking the roster's graduation year and faculty.
+    # On the roster: takes the roster's graduation year and faculty, and is verified as soon
+    # as she follows the confirmation link in her welcome email (proving the address is hers).
     first = requests.post(api, timeout=10, json={
         "given_name": "Йорданка", "family_name": "Стефанова", "email": on_roster, "preferred_language": "bg",
         "consent": {"email": True, "sms": False}, "password": PASSWORD})
     assert first.status_code == 201, first.text
-    assert first.json()["status"] == "verified"
+    assert first.json()["verification"]["status"] == "awaiting_email"
     assert (first.json()["graduation_year"], first.json()["faculty"]) == (2011, "medicine")
     first_id = first.json()["id"]
+    [welcome] = wait_until(lambda: sink.to(on_roster), timeout_s=30, message="welcome email with the link")
+    token = re.search(r"confirm-email\?token=([A-Za-z0-9_\-]+)", welcome.get_body(("plain",)).get_content()).group(1)
+    confirmed = requests.post(f"{api}/auth/confirm-email", json={"token": token}, timeout=10)
+    assert confirmed.status_code == 200, confirmed.text
+    assert requests.get(f"{api}/{first_id}", headers=admin, timeout=10).json()["status"] == "verified"
 
     # Not on the roster: pending until the office approves.
     off_roster = f"john.smith.{run}@example.com"

@@ -9,7 +9,10 @@ fields the member's visibility allows.
 """
 from __future__ import annotations
 
-from services.members import profiles
+import json
+
+from services.members import accounts, profiles
+from tests.conftest import TOKEN_KEY
 from tests.support import assert_problem, outbox_events
 
 MEMBERS = "/api/v1/members"
@@ -32,29 +35,61 @@ def import_roster(client, admin_headers) -> None:
     assert response.status_code == 201, response.get_json()
 
 
-def test_a_sign_up_with_a_roster_email_is_verified_and_takes_the_roster_record(client, db, people, admin_headers):
+def confirmation_token(db, member_id: str) -> str:
+    """The token of the member's welcome-email link, as notifications will decrypt it."""
+    [event] = [e for e in outbox_events(db, "members.member.registered") if e["data"]["member_id"] == member_id]
+    return accounts.decrypt_token(TOKEN_KEY, event["data"]["encrypted_confirmation_token"])
+
+
+def confirm(client, db, member: dict):
+    return client.post(f"{MEMBERS}/auth/confirm-email", json={"token": confirmation_token(db, member["id"])})
+
+
+def test_a_roster_email_sign_up_is_verified_when_the_email_is_confirmed(client, db, people, admin_headers):
     import_roster(client, admin_headers)
     member = people.sign_up(given_name="Елена", family_name="Стоянова", email="Elena@Example.bg",
                             graduation_year=2020, faculty="medicine")
-    assert member["status"] == "verified"
-    assert member["verification"]["method"] == "roster_email"
+    assert member["status"] == "pending_verification"
+    assert member["verification"]["status"] == "awaiting_email" and member["verification"]["method"] == "roster_email"
     assert (member["graduation_year"], member["faculty"], member["programme"]) == (2009, "pharmacy", "Фармация")
     assert member["family_name_latin"] == "Stoyanova"
     [event] = outbox_events(db, "members.member.registered")
-    assert event["data"]["status"] == "verified" and event["data"]["graduation_year"] == 2009
+    assert event["data"]["graduation_year"] == 2009
+    assert confirmation_token(db, member["id"]) not in json.dumps(event)  # published only encrypted
     assert db.roster.find_one({"_id": "MF1001"})["claimed_by"] == member["id"]
+    assert_problem(client.get(f"{MEMBERS}/directory", headers=member["headers"]), 403)
+
+    confirmed = confirm(client, db, member)
+    assert confirmed.status_code == 200, confirmed.get_json()
+    assert client.get(f"{MEMBERS}/{member['id']}", headers=member["headers"]).get_json()["status"] == "verified"
+    [verified] = outbox_events(db, "members.member.verified")
+    assert verified["data"]["method"] == "roster_email"
+    assert client.get(f"{MEMBERS}/directory", headers=member["headers"]).status_code == 200
+    problem = assert_problem(confirm(client, db, member), 400)  # the link works once
+    assert "token" in problem["errors"]
     # The entry verified one member: a second sign-up naming it waits for the office.
     again = people.sign_up(family_name="Stoyanova", student_number="MF1001")
     assert again["status"] == "pending_verification"
 
 
-def test_a_student_number_verifies_only_with_the_family_name_in_either_alphabet(client, people, admin_headers):
+def test_a_student_number_verifies_only_with_the_family_name_in_either_alphabet(client, db, people, admin_headers):
     import_roster(client, admin_headers)
     wrong_name = people.sign_up(family_name="Иванов", student_number="mf 1002")
     assert wrong_name["status"] == "pending_verification"
     latin = people.sign_up(given_name="Petar", family_name="Kolev", student_number="mf1002")
-    assert latin["status"] == "verified" and latin["verification"]["method"] == "roster_student_number"
+    assert latin["verification"]["method"] == "roster_student_number"
     assert latin["verification"]["roster_entry"] == "MF1002"
+    assert confirm(client, db, latin).status_code == 200
+    assert db.members.find_one({"_id": latin["id"]})["status"] == "verified"
+
+
+def test_confirming_an_unmatched_sign_up_confirms_the_email_only(client, db, people):
+    member = people.sign_up()
+    assert confirm(client, db, member).status_code == 200
+    stored = db.members.find_one({"_id": member["id"]})
+    assert stored["status"] == "pending_verification" and stored["email_confirmed_at"] is not None
+    assert outbox_events(db, "members.member.verified") == []
+    assert_problem(client.post(f"{MEMBERS}/auth/confirm-email", json={"token": "forged"}), 400)
 
 
 def test_erasure_releases_the_roster_entry(client, db, people, admin_headers):

@@ -218,3 +218,17 @@ def test_deliveries_without_a_token_keep_their_context():
     delivery = {"context": {"given_name": "Мария", "family_name": "Иванова"}}
     assert handlers.context_for_sending(delivery, token_key="unused", public_base_url="http://x") == \
         delivery["context"]
+
+
+def test_the_welcome_email_links_to_the_email_confirmation_built_at_send_time(store, deliver, config):
+    token = "confirm-me-3f9a"
+    event = registered()
+    event.data["encrypted_confirmation_token"] = Fernet(config.token_encryption_key.encode()).encrypt(
+        token.encode()).decode()
+    deliver(event)
+    delivery = store.db.deliveries.find_one({"recipient": MEMBER})
+    assert token not in str(delivery)  # stored encrypted only
+    context = handlers.context_for_sending(delivery, token_key=config.token_encryption_key,
+                                           public_base_url="https://alumni.example.bg/")
+    assert context["confirm_link"] == f"https://alumni.example.bg/confirm-email?token={token}"
+    assert "encrypted_confirmation_token" not in context

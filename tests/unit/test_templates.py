@@ -46,9 +46,13 @@ def _variables(template: str, language: str) -> set[str]:
     return names
 
 
+# Variables a template shows only when given (`{% if name is defined %}`).
+OPTIONAL = {"confirm_link"}
+
+
 def _context(template: str, language: str) -> dict:
     known = SAMPLE_CONTEXT[language]
-    return {name: known.get(name, GENERIC_VALUE[language]) for name in _variables(template, language)}
+    return {name: known.get(name, GENERIC_VALUE[language]) for name in _variables(template, language) - OPTIONAL}
 
 
 def test_templates_are_found():
@@ -185,3 +189,12 @@ def test_build_message_with_a_bare_sender_address():
                             html="<p>t</p>", delivery_id="e:m:email", language="en")
     assert message["Message-ID"].endswith("@alumnet.local>")
     assert message["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+def test_welcome_carries_the_confirmation_link_when_there_is_one(language):
+    link = "https://alumni.mu-plovdiv.bg/confirm-email?token=abc%2Fdef"
+    with_link = render_email("welcome", language, {**SAMPLE_CONTEXT[language], "confirm_link": link})
+    without = render_email("welcome", language, SAMPLE_CONTEXT[language])
+    assert link in with_link.text and f'href="{link}"' in with_link.html
+    assert "confirm-email" not in without.text and "confirm-email" not in without.html
