@@ -133,16 +133,19 @@ def _visible_event(event_id: str, principal) -> dict:
     return event
 
 
-def _check_audience(event: dict, principal) -> None:
-    if principal.is_admin:
-        return
-    db = _db()
-    member = readmodel_store.member(db, principal.subject)
-    if member is None or member.get("status") != "verified":
-        raise Problem(403, "Only verified members can register; your membership is not verified yet.",
-                      kind="forbidden")
-    if not audience.fits(event["audience"], member, readmodel_store.segment(db, event["audience"].get("segment_id"))):
-        raise Problem(403, "This event is for another audience than you.", kind="forbidden")
+def _audience_check(principal):
+    """The check ``registrations_store.register`` runs inside its transaction."""
+    def admit(db, session, event: dict) -> None:
+        if principal.is_admin:
+            return
+        member = readmodel_store.member(db, principal.subject, session)
+        if member is None or member.get("status") != "verified":
+            raise Problem(403, "Only verified members can register; your membership is not verified yet.",
+                          kind="forbidden")
+        segment = readmodel_store.segment(db, event["audience"].get("segment_id"), session)
+        if not audience.fits(event["audience"], member, segment):
+            raise Problem(403, "This event is for another audience than you.", kind="forbidden")
+    return admit
 
 
 def _cancel(event_id: str, member_id: str, reason: str) -> dict:
@@ -183,12 +186,12 @@ class EventRegistrations(MethodView):
         Registration is open from `registration_opens_at` until `registration_closes_at`
         (default: the start)."""
         principal = g.principal
-        event = _visible_event(event_id, principal)
-        # Registered already, open or closed, full or not: the transaction decides (one read less).
-        _check_audience(event, principal)
+        _visible_event(event_id, principal)  # 404 for unknown events and, to members, drafts
+        # Registered already, in the audience, open or closed, full or not: the transaction decides.
         try:
             registration, created = registrations_store.register(
-                current_service().store, event_id, principal.subject, body["guests"], now())
+                current_service().store, event_id, principal.subject, body["guests"], now(),
+                admit=_audience_check(principal))
         except registrations_store.NotFound:
             raise _no_event() from None
         except rules.Refusal as refusal:

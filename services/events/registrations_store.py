@@ -13,6 +13,7 @@ changed without such a conflict, it raises the same transient error itself.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -155,13 +156,17 @@ def member_ids(db, session, event_id: str, statuses=("confirmed", "waitlisted"))
 
 # --------------------------------------------------------------------------- changing
 
-def register(store, event_id: str, member_id: str, guests: int, now: datetime) -> tuple[dict, bool]:
+def register(store, event_id: str, member_id: str, guests: int, now: datetime,
+             admit: Callable[[Database, ClientSession, dict], None] | None = None) -> tuple[dict, bool]:
     """Register a member with ``guests``: confirmed if the party fits the seats left, else
     waitlisted at the next FIFO position; one ``events.registration.confirmed`` or
     ``.waitlisted``. A member already registered (confirmed or waitlisted) gets that
     registration back and ``False``; a cancelled registration is made anew.
 
-    Raises ``NotFound`` and ``registrations.Refusal``. The caller checks the audience."""
+    ``admit(db, session, event)`` runs inside the transaction before anything is written and
+    raises to refuse (the caller's audience check: reading the read model in the same
+    transaction means an erasure cannot slip between the check and the seat).
+    Raises ``NotFound`` and ``registrations.Refusal``."""
     db = store.db
     rid = rules.registration_id(event_id, member_id)
 
@@ -170,6 +175,8 @@ def register(store, event_id: str, member_id: str, guests: int, now: datetime) -
         existing = db[REGISTRATIONS].find_one({"_id": rid}, session=session)
         if existing is not None and existing["status"] in rules.ACTIVE:
             return existing, False
+        if admit is not None:
+            admit(db, session, event)
         rules.check_register(event, guests, now)
         registration = rules.new_registration(event_id, member_id, guests, now)
         if rules.fits(event, registration["party"]):
