@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.members import accounts_api, consent_api, directory_api, privacy_api, roster_api, segments_api
+from services.members import (
+    accounts_api,
+    consent_api,
+    directory_api,
+    privacy_api,
+    roster_api,
+    segments_api,
+    unsubscribe_api,
+)
 from services.members.api import blp
 from services.members.store import MembersStore
 from shared.config import Config, load
@@ -20,5 +28,5 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or load()
     return build_api(NAME, config, create_store(config),
                      [blp, accounts_api.blp, consent_api.blp, privacy_api.blp, roster_api.blp,
-                      directory_api.blp, segments_api.blp],
+                      directory_api.blp, segments_api.blp, unsubscribe_api.blp],
                      description="Members, profiles and consents of the alumni community.")
