@@ -52,6 +52,12 @@ class MemberRegistered(_Expectation):
     encrypted_confirmation_token = fields.String(allow_none=True, load_default=None)
 
 
+class MemberUpdated(_Expectation):
+    member_id = fields.String(required=True)
+    changed = fields.Dict(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
 class MemberErased(_Expectation):
     member_id = fields.String(required=True)
     erased_at = fields.AwareDateTime(required=True)
@@ -99,7 +105,7 @@ def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=N
         "phone": data.get("phone"),
         "language": data["preferred_language"],
         "consent": data["consent"],
-    })
+    }, _time(data["registered_at"]))
     # The sign-up flags are the first consent decision for every category of their channel
     # (as in the members service's ledger); a later decision that arrived first is kept.
     for channel in CHANNELS:
@@ -118,6 +124,21 @@ def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=N
         correlation_id=event.correlationid,
     )
     _wake(ctx, wake_dispatcher)
+
+
+# members.member.updated fields -> contact fields.
+CONTACT_FIELDS = {"given_name": "given_name", "family_name": "family_name", "email": "email", "phone": "phone",
+                  "preferred_language": "language"}
+
+
+def on_member_updated(event: Envelope, ctx: HandlerContext) -> None:
+    """A new address, number, language or name is used from the next message on."""
+    data = event.data
+    if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+        return
+    fields = {CONTACT_FIELDS[k]: v for k, v in data["changed"].items() if k in CONTACT_FIELDS}
+    if fields:
+        notification_store.upsert_contact(ctx.db, ctx.session, data["member_id"], fields, _time(data["updated_at"]))
 
 
 def on_member_erased(event: Envelope, ctx: HandlerContext) -> None:
@@ -173,6 +194,7 @@ def subscriptions(wake_dispatcher=None) -> list[Subscription]:
     return [
         Subscription("members.member.registered", MemberRegistered(),
                      lambda event, ctx: on_member_registered(event, ctx, wake_dispatcher)),
+        Subscription("members.member.updated", MemberUpdated(), on_member_updated),
         Subscription("members.member.erased", MemberErased(), on_member_erased),
         Subscription("members.consent.changed", ConsentChanged(), on_consent_changed),
         Subscription("members.password_reset.requested", PasswordResetRequested(),

@@ -24,10 +24,18 @@ def delivery_id(event_id: str, recipient: str, channel: str) -> str:
     return f"{event_id}:{recipient}:{channel}"
 
 
-def upsert_contact(db: Database, session: ClientSession, member_id: str, fields: dict) -> None:
-    db.contacts.update_one({"_id": member_id},
-                           {"$set": {**fields, "updated_at": datetime.now(timezone.utc)}},
-                           upsert=True, session=session)
+def upsert_contact(db: Database, session: ClientSession, member_id: str, fields: dict, at: datetime) -> None:
+    """Set contact fields as they were at ``at`` (the producer's time of the change): a field
+    keeps a newer value it already has, so a sign-up or change retried out of order never
+    undoes a later change (an old address must never come back)."""
+    contact = db.contacts.find_one({"_id": member_id}, {"field_times": 1}, session=session) or {}
+    times = contact.get("field_times") or {}
+    newer = {name: value for name, value in fields.items() if name not in times or _ms(times[name]) <= _ms(at)}
+    if not newer:
+        return
+    db.contacts.update_one({"_id": member_id}, {"$set": {
+        **newer, **{f"field_times.{name}": at for name in newer}, "updated_at": datetime.now(timezone.utc)}},
+        upsert=True, session=session)
 
 
 def is_erased(db: Database, session: ClientSession, member_id: str) -> bool:

@@ -21,6 +21,7 @@ from services.members.messages import (
     CONSENT_CHANGED,
     MEMBER_ERASED,
     MEMBER_REGISTERED,
+    MEMBER_UPDATED,
     PASSWORD_RESET_REQUESTED,
 )
 from services.notifications import handlers
@@ -232,3 +233,21 @@ def test_the_welcome_email_links_to_the_email_confirmation_built_at_send_time(st
                                            public_base_url="https://alumni.example.bg/")
     assert context["confirm_link"] == f"https://alumni.example.bg/confirm-email?token={token}"
     assert "encrypted_confirmation_token" not in context
+
+
+def updated(at, **changed):
+    return CATALOG.create(MEMBER_UPDATED, MEMBER, {"member_id": MEMBER, "changed": changed,
+                                                   "updated_at": at.isoformat()}, "corr-2")
+
+
+def test_contact_changes_apply_and_a_late_sign_up_never_brings_the_old_address_back(store, deliver):
+    deliver(updated(T0 + timedelta(minutes=5), email="new@example.bg", preferred_language="en", city="Varna"))
+    deliver(registered(at=T0))  # the sign-up, retried, arrives after the change
+    contact = store.contact(MEMBER)
+    assert (contact["email"], contact["language"], contact["given_name"]) == ("new@example.bg", "en", "Мария")
+    assert "city" not in contact  # only what messages need
+    deliver(updated(T0 + timedelta(minutes=1), email="older@example.bg"))  # an older change, late
+    assert store.contact(MEMBER)["email"] == "new@example.bg"
+    deliver(erased())
+    deliver(updated(T0 + timedelta(minutes=9), email="after@example.bg"))
+    assert store.contact(MEMBER) is None
