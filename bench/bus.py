@@ -26,9 +26,7 @@ import importlib.metadata
 import json
 import logging
 import os
-import platform
 import random
-import signal
 import string
 import sys
 import threading
@@ -47,6 +45,14 @@ from kombu import Connection  # noqa: E402
 from marshmallow import Schema, fields  # noqa: E402
 
 from alumnet.localstore import LocalStore  # noqa: E402
+from bench.harness import (  # noqa: E402
+    machine,
+    pctl,
+    say,
+    sigterm_interrupts,
+    start_watchdog,
+    table_lines,
+)
 from shared.bus import outbox  # noqa: E402
 from shared.bus.consumer import Consumer, HandlerContext, Subscription  # noqa: E402
 from shared.bus.envelope import CONTENT_TYPE, Envelope, utc_now_rfc3339  # noqa: E402
@@ -66,23 +72,12 @@ class BenchData(Schema):
     pad = fields.String(load_default="")
 
 
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
 def make_envelope(source: str, event_type: str, seq: int, t: float | None = None) -> Envelope:
     return Envelope(
         id=str(uuid.uuid4()), source=source, type=event_type, time=utc_now_rfc3339(),
         subject=f"item-{seq}", data={"seq": seq, "t": t, "pad": PAD},
         correlationid=str(uuid.uuid4()),
     )
-
-
-def pctl(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
-    return ordered[rank - 1]
 
 
 # ------------------------------------------------------------------------------------------
@@ -612,14 +607,6 @@ class Bench:
 
     def table(self) -> str:
         header = Row("measurement", "value", "baseline", "ratio", "target", "verdict")
-        rows = [header, *self.rows]
-        cols = ["measurement", "value", "baseline", "ratio", "target", "verdict"]
-        widths = {c: max(len(getattr(r, c)) for r in rows) for c in cols}
-
-        def line(r: Row) -> str:
-            return " | ".join(getattr(r, c).ljust(widths[c]) for c in cols).rstrip()
-
-        rule = "-+-".join("-" * widths[c] for c in cols)
         lines = [
             f"Alumnet bus benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
             f"store:  SecantusDB {self.store_version} (local, in-memory)",
@@ -631,7 +618,7 @@ class Bench:
             f"run:    N={self.args.events}, window {self.args.window}, latency {self.args.rate}/s "
             f"x {self.args.duration:g}s, run id {self.run_id}",
             "",
-            line(header), rule, *(line(r) for r in self.rows),
+            *table_lines(header, self.rows),
         ]
         if self.notes:
             lines += ["", "notes:", *(f"- {n}" for n in self.notes)]
@@ -661,19 +648,6 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{sha or 'unknown'}{' + uncommitted changes in shared/bus' if dirty else ''}"
-
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
 
 
 def pika_params(url: str) -> pika.ConnectionParameters:
@@ -750,23 +724,15 @@ def main(argv: list[str] | None = None) -> int:
     # A hard limit so the script always ends, even if a library call hangs.
     budget = args.timeout * 3 + args.duration * 5 + args.drain + 120
 
-    def watchdog() -> None:
-        say(f"watchdog: the run exceeded {budget:.0f}s; cleaning up and exiting")
+    def emergency_cleanup() -> None:
         try:
             delete_queues(args.amqp_url, [q.name for q in bench.queues.all_queues()])
         finally:
             if bench.store is not None:
                 bench.store.stop()
-            os._exit(3)
 
-    timer = threading.Timer(budget, watchdog)
-    timer.daemon = True
-    timer.start()
-
-    def on_sigterm(*_):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    timer = start_watchdog(budget, emergency_cleanup)
+    sigterm_interrupts()
     status = 0
     try:
         bench.start()

@@ -23,15 +23,11 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import multiprocessing as mp
 import os
 import platform
 import random
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -42,25 +38,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cryptography.fernet import Fernet  # noqa: E402
 from pymongo import MongoClient, monitoring  # noqa: E402
 
-from alumnet.localstore import LocalStore, die_with_parent, free_port  # noqa: E402
-from shared.auth import TokenIssuer, generate_keypair  # noqa: E402
+from bench.harness import (  # noqa: E402
+    Gunicorn,
+    ServiceBench,
+    deploy_env,
+    fmt_cpu,
+    fmt_rate,
+    keepalive_request,
+    ms,
+    run_threads,
+    say,
+    sigterm_interrupts,
+    start_api_and_ping,
+    table_lines,
+)
 
-GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 EVENTS_APP = "services.events.app:create_app()"
-PING_APP = "bench.bare_ping:app"
-DEPLOY_ENV = {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4", "LOG_LEVEL": "INFO"}
 HTTP_TIMEOUT_S = 120.0
 WRITE_COMMANDS = {"insert", "update", "delete", "findAndModify"}
 READ_COMMANDS = {"find", "aggregate", "count", "distinct"}
-RETRYABLE = (http.client.RemoteDisconnected, http.client.CannotSendRequest, http.client.BadStatusLine,
-             ConnectionResetError, BrokenPipeError, ConnectionRefusedError)
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -85,84 +83,6 @@ class CommandCounter(monitoring.CommandListener):
 
 COUNTER = CommandCounter()
 monitoring.register(COUNTER)
-
-
-# ------------------------------------------------------------------------------------------
-# Processes
-# ------------------------------------------------------------------------------------------
-
-class Gunicorn:
-    """One app under gunicorn with deploy/gunicorn.conf.py, as ``alumnet api`` runs it."""
-
-    def __init__(self, name: str, target: str, env: dict[str, str], log_dir: Path):
-        self.name, self.target = name, target
-        self.port = free_port()
-        self.env = {**env, "PORT": str(self.port)}
-        self.log_path = log_dir / f"{name}.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "Gunicorn":
-        argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), self.target]
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True, preexec_fn=die_with_parent)
-        return self
-
-    def wait_ready(self, path: str, timeout_s: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n"
-                                   + self.log_path.read_text(errors="replace")[-3000:])
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", path)
-                ok = conn.getresponse().status == 200
-                conn.close()
-                if ok:
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} not ready after {timeout_s:.0f}s; log: {self.log_path}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        except ProcessLookupError:
-            pass
-
-
-def group_cpu_s(pgid: int | None) -> float | None:
-    """CPU seconds of a process group's live members plus the children they reaped."""
-    if pgid is None:
-        return None
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-    return total / tick
-
-
-def machine_busy() -> tuple[int, int]:
-    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = parts[3] + parts[4]
-    return sum(parts) - idle, sum(parts)
 
 
 # ------------------------------------------------------------------------------------------
@@ -198,34 +118,11 @@ def _http_child(port: int, plan: list[list[tuple[str, str, str]]], first: int, t
             headers = {"Content-Type": "application/json"} if body else {}
             if auth:
                 headers["Authorization"] = auth
-            status, payload = None, b""
-            for attempt in (0, 1):
-                try:
-                    if conn is None:
-                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S)
-                    conn.request(method, path, body=body, headers=headers)
-                    response = conn.getresponse()
-                    payload = response.read()
-                    status = response.status
-                    if response.will_close:
-                        conn.close()
-                        conn = None
-                    break
-                except RETRYABLE as exc:
-                    # A recycled gunicorn worker closes its keep-alive connections: send again
-                    # on a new one (registering again is answered 200 with the registration).
-                    if conn is not None:
-                        conn.close()
-                    conn = None
-                    reconnects += 1
-                    if attempt:
-                        status = type(exc).__name__
-                except OSError as exc:
-                    if conn is not None:
-                        conn.close()
-                    conn = None
-                    status = type(exc).__name__
-                    break
+            # Sent again on a new connection after a recycled worker closed the old one
+            # (registering again is answered 200 with the registration).
+            conn, status, payload, retried = keepalive_request(conn, port, method, path, body, headers,
+                                                               HTTP_TIMEOUT_S)
+            reconnects += retried
             t1 = time.monotonic()
             if t0 < t_measure:
                 continue
@@ -245,11 +142,7 @@ def _http_child(port: int, plan: list[list[tuple[str, str, str]]], first: int, t
             result["done"] += done
             result["exhausted"] += exhausted
 
-    workers = [threading.Thread(target=run, args=(first + k,)) for k in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    run_threads(run, first, threads)
     out.put(result)
 
 
@@ -325,11 +218,7 @@ def _store_child(url: str, db_name: str, writes: int, reads: int, first: int, th
             result["statuses"].update(statuses)
             result["done"] += done
 
-    workers = [threading.Thread(target=run, args=(first + k,)) for k in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    run_threads(run, first, threads)
     client.close()
     out.put(result)
 
@@ -361,56 +250,13 @@ class Result:
 # The run
 # ------------------------------------------------------------------------------------------
 
-class Bench:
-    def __init__(self, args):
-        self.args = args
-        self.tmp = Path(tempfile.mkdtemp(prefix="bench-events-"))
-        self.prefix = f"bench{uuid.uuid4().hex[:8]}_"
-        self.store: LocalStore | None = None
-        self.client: MongoClient | None = None
-        self.apps: list[Gunicorn] = []
-        self.children: list = []
-        self.rows: list[tuple[str, ...]] = []
-        self.notes: list[str] = []
-        self.verdicts: list[str] = []
-        self.load_start = os.getloadavg()[0]
-
-    # ---------------------------------------------------------------- set-up
-    def start_store(self) -> None:
-        if self.args.mongo_url:
-            self.url, where = self.args.mongo_url, "external"
-        else:
-            say("starting SecantusDB (in memory) ...")
-            self.store = LocalStore(":memory:", log_path=str(self.tmp / "store.log")).start()
-            self.url, where = self.store.url, "in memory"
-        self.client = MongoClient(self.url, tz_aware=True)
-        info = self.client.admin.command("buildInfo")
-        if info.get("secantusVersion"):
-            self.store_short = f"SecantusDB {info['secantusVersion']}"
-            self.store_label = (f"{self.store_short} ({where}; pure-Python server, wire-compatible with MongoDB "
-                                f"{info.get('version')})")
-        else:
-            self.store_short = f"MongoDB {info.get('version', '?')}"
-            self.store_label = f"{self.store_short} ({where})"
-        say(f"store: {self.store_label}")
+class Bench(ServiceBench):
+    tmp_prefix = "bench-events-"
+    store_detail = "pure-Python server, "
 
     def make_env(self) -> dict[str, str]:
-        private, public = generate_keypair(self.tmp / "keys")
-        self.issuer = TokenIssuer.from_file(str(private), "alumnet", "alumnet", 3600)
-        return {
-            **os.environ,
-            **{k: os.environ.get(k, v) for k, v in DEPLOY_ENV.items()},
-            "MONGO_URL": self.url,
-            "MONGO_DB_PREFIX": self.prefix,
-            "AMQP_URL": "memory://",
-            "JWT_PUBLIC_KEY_FILE": str(public),
-            "JWT_PRIVATE_KEY_FILE": str(private),
-            "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "EMAIL_BACKEND": "file",
-            "SMS_BACKEND": "file",
-            "DEV_OUTBOX_DIR": str(self.tmp / "outbox"),
-            "PYTHONPATH": str(ROOT),
-        }
+        env, self.issuer = deploy_env(self.tmp, self.url, self.prefix)
+        return env
 
     def require_route(self) -> None:
         """Fail clearly while the registration endpoint does not exist yet."""
@@ -490,56 +336,19 @@ class Bench:
             f"{len(everyone):,} verified members in {time.perf_counter() - t:.1f}s")
 
     def start_apps(self) -> None:
-        say("starting gunicorn: events api and bare Flask /ping ...")
-        metrics = self.tmp / "prometheus"
-        self.events_app = Gunicorn("events-api", EVENTS_APP, {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(
-            metrics / "events")}, self.tmp)
-        self.ping_app = Gunicorn("bare-ping", PING_APP, {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(
-            metrics / "ping")}, self.tmp)
-        self.apps = [self.events_app, self.ping_app]
-        for app in self.apps:
-            app.start()
-        self.events_app.wait_ready("/readyz")
-        self.ping_app.wait_ready("/ping")
-        say(f"   events api on :{self.events_app.port}, /ping on :{self.ping_app.port}; logs in {self.tmp}")
+        self.events_app, self.ping_app = start_api_and_ping("events", EVENTS_APP, self.env, self.tmp, self.apps)
+
+    def drop_databases(self) -> None:
+        for name in self.client.list_database_names():
+            if name.startswith(self.prefix):
+                self.client.drop_database(name)
 
     def cleanup(self) -> None:
-        for child in self.children:
-            if child.is_alive():
-                child.kill()
-                child.join(5)
-        for app in self.apps:
-            try:
-                app.stop()
-            except Exception as exc:
-                say(f"warning: stopping {app.name}: {exc}")
-        if self.client is not None:
-            if self.args.mongo_url:
-                for name in self.client.list_database_names():
-                    if name.startswith(self.prefix):
-                        self.client.drop_database(name)
-            self.client.close()
-        if self.store is not None:
-            self.store.stop()
+        super().cleanup()
         if not self.args.keep_logs:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---------------------------------------------------------------- load
-    def wait_store_quiet(self, timeout_s: float = 300.0) -> float:
-        """Wait until the local store uses under 5% of a core: after bulk inserts SecantusDB
-        keeps its threads busy for a while, which would load the next row."""
-        if self.store is None:
-            return 0.0
-        t0 = time.monotonic()
-        last = group_cpu_s(self.store.process.pid)
-        while time.monotonic() - t0 < timeout_s:
-            time.sleep(1.0)
-            now = group_cpu_s(self.store.process.pid)
-            if now - last < 0.05:
-                return time.monotonic() - t0
-            last = now
-        raise RuntimeError(f"the store stayed busy for {timeout_s:.0f}s with no load")
-
     def drive(self, name: str, child, child_args: tuple, app: Gunicorn | None, plan_len: int,
               connections: int | None = None) -> Result:
         a = self.args
@@ -547,37 +356,9 @@ class Bench:
         waited = self.wait_store_quiet()
         if waited > 1.5:
             self.notes.append(f"{name}: waited {waited:.0f}s before the row for the store to become idle")
-        procs = max(1, min(a.client_processes, conns))
-        ctx = mp.get_context("fork")
-        out = ctx.Queue()
-        t_measure = time.monotonic() + 0.5 + a.warmup
-        t_end = t_measure + a.seconds
-        per = [conns // procs + (1 if k < conns % procs else 0) for k in range(procs)]
-        first = 0
-        self.children = []
         say(f"row: {name} ({conns} connections, {a.warmup:g}s warm-up + {a.seconds:g}s) ...")
-        for k in range(procs):
-            p = ctx.Process(target=child, args=(*child_args, first, per[k], t_measure, t_end, out), daemon=True)
-            first += per[k]
-            p.start()
-            self.children.append(p)
-        app_pgid = app.process.pid if app else None
-        store_pgid = self.store.process.pid if self.store else None
-        while time.monotonic() < t_measure:
-            time.sleep(min(0.2, max(0.0, t_measure - time.monotonic())))
-        c0 = (group_cpu_s(app_pgid), group_cpu_s(store_pgid), machine_busy())
-        while time.monotonic() < t_end:
-            time.sleep(min(0.2, max(0.0, t_end - time.monotonic())))
-        c1 = (group_cpu_s(app_pgid), group_cpu_s(store_pgid), machine_busy())
-        raw = [out.get(timeout=HTTP_TIMEOUT_S + 60) for _ in range(procs)]
-        for p in self.children:
-            p.join(30)
-        self.children = []
-
-        def share(i):
-            return None if c0[i] is None else (c1[i] - c0[i]) / a.seconds
-        busy = (c1[2][0] - c0[2][0]) / max(1, c1[2][1] - c0[2][1]) * (os.cpu_count() or 1)
-        result = Result(name, a.seconds, raw, {"app": share(0), "store": share(1), "machine": busy}, conns)
+        load = self.load(child, child_args, app, conns, lead_s=0.5, result_timeout_s=HTTP_TIMEOUT_S + 60)
+        result = Result(name, a.seconds, load.raw, load.cpu, conns)
         say(f"   {name}: {fmt_rate(result.rate)}, p50 {ms(result.pctl(50))}, p99 {ms(result.pctl(99))}, "
             f"errors {result.errors}, statuses {dict(result.statuses)}")
         for s in result.samples[:3]:
@@ -669,18 +450,13 @@ class Bench:
 
     def add(self, name: str, r: Result, target: str = "", verdict: str = "") -> None:
         errors = str(r.errors) + (f" ({r.reconnects} reconn.)" if r.reconnects else "")
-        self.rows.append((name, fmt_rate(r.rate), ms(r.pctl(50)), ms(r.pctl(99)), errors, fmt_cpu(r.cpu), target,
-                          verdict))
+        self.rows.append((name, fmt_rate(r.rate), ms(r.pctl(50)), ms(r.pctl(99)), errors,
+                          fmt_cpu(r.cpu, ("app", "store", "machine")), target, verdict))
         for s in r.samples[:3]:
             self.notes.append(f"{r.name}: error {s}")
 
     def table(self) -> str:
         header = ("measurement", "rate", "p50", "p99", "errors", "cpu app/store/all", "ratio; target", "verdict")
-        rows = [header, *self.rows]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-
-        def line(r) -> str:
-            return " | ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip()
         a = self.args
         lines = [
             f"Alumnet events registration benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
@@ -693,26 +469,12 @@ class Bench:
             f"processes (http.client), {a.warmup:g}s warm-up + {a.seconds:g}s per row, on the same machine",
             f"one registration (counted): {self.writes} writes ({self.write_detail}); {self.reads} reads "
             f"({self.read_detail}); one transaction",
-            "", line(header), "-+-".join("-" * w for w in widths), *(line(r) for r in self.rows),
+            "", *table_lines(header, self.rows),
             "", *self.verdicts,
         ]
         if self.notes:
             lines += ["", "notes:", *(f"- {n}" for n in self.notes)]
         return "\n".join(lines)
-
-
-def fmt_rate(rate: float) -> str:
-    return f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s"
-
-
-def ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
-
-
-def fmt_cpu(cpu: dict) -> str:
-    def f(v):
-        return "-" if v is None else f"{v:.2f}"
-    return f"{f(cpu['app'])}/{f(cpu['store'])}/{f(cpu['machine'])}"
 
 
 def main() -> int:
@@ -739,9 +501,7 @@ def main() -> int:
         args.seconds, args.warmup, args.members = 5.0, 1.0, 4_000
     bench = Bench(args)
 
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, on_signal)
+    sigterm_interrupts()
     try:
         bench.start_store()
         bench.env = bench.make_env()

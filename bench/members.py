@@ -22,18 +22,13 @@ import importlib.metadata
 import json
 import multiprocessing as mp
 import os
-import platform
 import queue
 import random
 import re
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -43,22 +38,33 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cryptography.fernet import Fernet  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 
-from alumnet.localstore import LocalStore, die_with_parent, free_port  # noqa: E402
+from bench.harness import (  # noqa: E402
+    GUNICORN_CONF,
+    Gunicorn,
+    ServiceBench,
+    deploy_env,
+    fmt_cpu,
+    fmt_rate,
+    keepalive_request,
+    machine,
+    ms,
+    pctl,
+    run_threads,
+    say,
+    sigterm_interrupts,
+    start_api_and_ping,
+    start_watchdog,
+    table_lines,
+)
 from services.members import profiles, profiles_store  # noqa: E402
 from services.members.store import MembersStore  # noqa: E402
 from shared import translit  # noqa: E402
-from shared.auth import TokenIssuer, generate_keypair  # noqa: E402
 
-GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 MEMBERS_APP = "services.members.app:create_app()"
-PING_APP = "bench.bare_ping:app"
 DIRECTORY = "/api/v1/members/directory"
-# What the deployment sets for every api (docker-compose.yml x-api-env, deploy/k8s).
 HTTP_TIMEOUT_S = 900.0
-DEPLOY_ENV = {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4", "LOG_LEVEL": "INFO"}
 
 # ------------------------------------------------------------------------------------------
 # Realistic members
@@ -223,7 +229,8 @@ class Population:
     """What the load generator needs to know about the seeded members."""
 
     verified_ids: list[str] = field(default_factory=list)
-    public_ids: list[str] = field(default_factory=list)       # verified and with a public field
+    public_ids: list[str] = field(default_factory=list)       # listed, with a public field
+    findable_ids: list[str] = field(default_factory=list)     # verified and in the directory (GET targets)
     listed: list[dict] = field(default_factory=list)          # a sample of directory entries' sources
     members: int = 0
     directory: int = 0
@@ -269,8 +276,11 @@ def seed(db, n: int, rng: random.Random) -> tuple[Population, dict]:
                 entry = profiles.directory_entry(member)
                 if member["status"] == "verified":
                     pop.verified_ids.append(member["_id"])
-                    if len(profiles.view(member, profiles.PUBLIC)) > 1:
-                        pop.public_ids.append(member["_id"])
+                    # Members out of the directory are 404 to other members: not GET targets.
+                    if entry is not None:
+                        pop.findable_ids.append(member["_id"])
+                        if len(profiles.view(member, profiles.PUBLIC)) > 1:
+                            pop.public_ids.append(member["_id"])
                 else:
                     pop.pending += 1
                 if entry is not None:
@@ -303,117 +313,8 @@ def seed(db, n: int, rng: random.Random) -> tuple[Population, dict]:
 
 
 # ------------------------------------------------------------------------------------------
-# Processes: the store and the gunicorn apps
-# ------------------------------------------------------------------------------------------
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-class Gunicorn:
-    """One app under gunicorn with deploy/gunicorn.conf.py, as ``alumnet api`` runs it."""
-
-    def __init__(self, name: str, target: str, env: dict[str, str], log_dir: Path):
-        self.name, self.target = name, target
-        self.port = free_port()
-        self.env = {**env, "PORT": str(self.port)}
-        self.log_path = log_dir / f"{name}.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "Gunicorn":
-        argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), self.target]
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True, preexec_fn=die_with_parent)
-        log.close()
-        return self
-
-    def wait_ready(self, path: str, timeout_s: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n"
-                                   + self.log_path.read_text(errors="replace")[-3000:])
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", path)
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-                conn.close()
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} not ready after {timeout_s:.0f}s; log: {self.log_path}")
-            time.sleep(0.1)
-
-    def worker_boots(self) -> int:
-        try:
-            return self.log_path.read_text(errors="replace").count("Booting worker")
-        except OSError:
-            return 0
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        except ProcessLookupError:
-            pass
-
-
-def group_cpu_s(pgid: int | None) -> float | None:
-    """CPU seconds (user + system) used by a process group's live members plus the children
-    its members have reaped (gunicorn's recycled workers end up in the master's cutime)."""
-    if pgid is None:
-        return None
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        if int(fields[2]) != pgid:  # field 5 (pgrp); fields[] starts at field 3 (state)
-            continue
-        total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-    return total / tick
-
-
-def pids_cpu_s(pids: list[int]) -> float:
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            raw = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
-def machine_busy() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores, from /proc/stat."""
-    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = parts[3] + parts[4]
-    return sum(parts) - idle, sum(parts)
-
-
-# ------------------------------------------------------------------------------------------
 # Load generation: P processes x T threads, one keep-alive connection per thread
 # ------------------------------------------------------------------------------------------
-
-RETRYABLE = (http.client.RemoteDisconnected, http.client.CannotSendRequest, http.client.BadStatusLine,
-             ConnectionResetError, BrokenPipeError, ConnectionRefusedError)
-
 
 def _http_child(port: int, requests: list[tuple[str, str]], headers: list[dict], first_thread: int,
                 threads: int, t_measure: float, t_end: float, seed_: int, out: mp.Queue) -> None:
@@ -435,34 +336,10 @@ def _http_child(port: int, requests: list[tuple[str, str]], headers: list[dict],
             if t0 >= t_end:
                 break
             kind, path = requests[rng.randrange(len(requests))]
-            status, body = None, b""
-            for attempt in (0, 1):
-                try:
-                    if conn is None:
-                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S)
-                    conn.request("GET", path, headers=head)
-                    response = conn.getresponse()
-                    body = response.read()
-                    status = response.status
-                    if response.will_close:
-                        conn.close()
-                        conn = None
-                    break
-                except RETRYABLE as exc:
-                    # A recycled worker closes its keep-alive connections: send again on a new
-                    # one, as nginx does for an idempotent request (the time counts).
-                    if conn is not None:
-                        conn.close()
-                    conn = None
-                    reconnects += 1
-                    if attempt:
-                        status = type(exc).__name__
-                except OSError as exc:
-                    if conn is not None:
-                        conn.close()
-                    conn = None
-                    status = type(exc).__name__
-                    break
+            # A recycled worker closes its keep-alive connections: sent again on a new one, as
+            # nginx does for an idempotent request (the time counts).
+            conn, status, body, retried = keepalive_request(conn, port, "GET", path, None, head, HTTP_TIMEOUT_S)
+            reconnects += retried
             t1 = time.monotonic()
             if t0 < t_measure:
                 continue
@@ -489,11 +366,7 @@ def _http_child(port: int, requests: list[tuple[str, str]], headers: list[dict],
             result["error_samples"].extend(samples)
             result["reconnects"] += reconnects
 
-    workers = [threading.Thread(target=run, args=(first_thread + k,)) for k in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    run_threads(run, first_thread, threads)
     out.put(result)
 
 
@@ -532,20 +405,9 @@ def _store_child(url: str, db_name: str, ids: list[str], first_thread: int, thre
             result["done"] += done
             result["errors"].update(errors)
 
-    workers = [threading.Thread(target=run, args=(first_thread + k,)) for k in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    run_threads(run, first_thread, threads)
     client.close()
     out.put(result)
-
-
-def pctl(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
-    return ordered[rank - 1]
 
 
 @dataclass
@@ -592,43 +454,15 @@ class Row:
     verdict: str = ""
 
 
-class Bench:
-    def __init__(self, args: argparse.Namespace):
-        self.args = args
-        self.run_id = uuid.uuid4().hex[:8]
-        self.prefix = f"bench{self.run_id}_"
-        self.db_name = f"{self.prefix}members"
-        self.tmp = Path(tempfile.mkdtemp(prefix="alumnet-bench-members-"))
-        self.store: LocalStore | None = None
-        self.apps: list[Gunicorn] = []
-        self.client: MongoClient | None = None
-        self.rows: list[Row] = []
-        self.notes: list[str] = []
-        self.verdicts: list[str] = []
-        self.results: dict[str, Result] = {}
-        self.children: list[mp.Process] = []
-        self.load_start = os.getloadavg()[0]
-        self.store_label = "?"
+class Bench(ServiceBench):
+    tmp_prefix = "alumnet-bench-members-"
+    quiet_timeout_s = 900.0
 
-    # ---------------------------------------------------------------- set-up and tear-down
-    def start_store(self) -> None:
-        if self.args.mongo_url:
-            self.url = self.args.mongo_url
-            where = "external"
-        else:
-            say("starting SecantusDB (in memory) ...")
-            self.store = LocalStore(":memory:", log_path=str(self.tmp / "store.log")).start()
-            self.url = self.store.url
-            where = "in memory"
-        self.client = MongoClient(self.url, tz_aware=True)
-        info = self.client.admin.command("buildInfo")
-        if info.get("secantusVersion"):
-            self.store_label = f"SecantusDB {info['secantusVersion']} ({where}; wire-compatible with MongoDB {info.get('version')})"
-            self.store_short = f"SecantusDB {info['secantusVersion']}"
-        else:
-            self.store_label = f"MongoDB {info.get('version', '?')} ({where})"
-            self.store_short = f"MongoDB {info.get('version', '?')}"
-        say(f"store: {self.store_label}")
+    def __init__(self, args: argparse.Namespace):
+        super().__init__(args)
+        self.db_name = f"{self.prefix}members"
+        self.rows: list[Row] = []
+        self.results: dict[str, Result] = {}
 
     def seed(self) -> None:
         n = self.args.members
@@ -647,113 +481,28 @@ class Bench:
             f"then the store was busy on its own for {self.settle_s:.0f}s")
 
     def start_apps(self) -> None:
-        keys = self.tmp / "keys"
-        private, public = generate_keypair(keys)
-        metrics_dir = self.tmp / "prometheus"
-        env = {
-            **os.environ,
-            **{k: os.environ.get(k, v) for k, v in DEPLOY_ENV.items()},
-            "MONGO_URL": self.url,
-            "MONGO_DB_PREFIX": self.prefix,
-            "AMQP_URL": "memory://",
-            "JWT_PUBLIC_KEY_FILE": str(public),
-            "JWT_PRIVATE_KEY_FILE": str(private),
-            "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "EMAIL_BACKEND": "file",
-            "SMS_BACKEND": "file",
-            "DEV_OUTBOX_DIR": str(self.tmp / "outbox"),
-            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-            "PYTHONPATH": str(ROOT),
-        }
+        env, self.issuer = deploy_env(self.tmp, self.url, self.prefix)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(self.tmp / "prometheus")
         self.env = env
-        self.issuer = TokenIssuer.from_file(str(private), "alumnet", "alumnet", 3600)
-        say("starting gunicorn: members api and bare Flask /ping ...")
-        self.members_app = Gunicorn("members-api", MEMBERS_APP, {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir / "members")},
-                                    self.tmp)
-        self.ping_app = Gunicorn("bare-ping", PING_APP, {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir / "ping")},
-                                 self.tmp)
-        self.apps = [self.members_app, self.ping_app]
-        for app in self.apps:
-            app.start()
-        self.members_app.wait_ready("/readyz")
-        self.ping_app.wait_ready("/ping")
-        say(f"   members api on :{self.members_app.port}, /ping on :{self.ping_app.port}; logs in {self.tmp}")
+        self.members_app, self.ping_app = start_api_and_ping("members", MEMBERS_APP, env, self.tmp, self.apps)
 
-    def cleanup(self) -> None:
-        for child in self.children:
-            if child.is_alive():
-                child.kill()
-                child.join(5)
-        for app in self.apps:
-            try:
-                app.stop()
-            except Exception as exc:
-                say(f"warning: stopping {app.name}: {exc}")
-        if self.client is not None:
-            if self.args.mongo_url:
-                try:
-                    self.client.drop_database(self.db_name)
-                except Exception as exc:
-                    say(f"warning: could not drop {self.db_name}: {exc}")
-            self.client.close()
-            self.client = None
-        if self.store is not None:
-            self.store.stop()
-            self.store = None
-
-    def wait_store_quiet(self, timeout_s: float = 900.0) -> float:
-        """Wait (polling) until the local store uses under 5% of a core: after bulk inserts
-        SecantusDB keeps its native threads busy for a while, which would load every row."""
-        if self.store is None:
-            return 0.0
-        t0 = time.monotonic()
-        last = group_cpu_s(self.store.process.pid)
-        while time.monotonic() - t0 < timeout_s:
-            time.sleep(1.0)
-            now = group_cpu_s(self.store.process.pid)
-            if now - last < 0.05:
-                return time.monotonic() - t0
-            last = now
-        raise RuntimeError(f"the store stayed busy for {timeout_s:.0f}s with no load")
+    def drop_databases(self) -> None:
+        try:
+            self.client.drop_database(self.db_name)
+        except Exception as exc:
+            say(f"warning: could not drop {self.db_name}: {exc}")
 
     # ---------------------------------------------------------------- load
     def drive(self, name: str, child, child_args: tuple, app: Gunicorn | None,
               connections: int | None = None) -> Result:
         conns = connections or self.args.connections
-        procs = max(1, min(self.args.client_processes, conns))
         waited = self.wait_store_quiet()
         if waited > 1.5:
             say(f"   (waited {waited:.0f}s for the store to become idle)")
             self.notes.append(f"{name}: waited {waited:.0f}s before the row for the store to become idle")
-        ctx = mp.get_context("fork")
-        out = ctx.Queue()
-        start = time.monotonic() + 0.3
-        t_measure = start + self.args.warmup
-        t_end = t_measure + self.args.seconds
-        per = [conns // procs + (1 if k < conns % procs else 0) for k in range(procs)]
-        first = 0
-        self.children = []
-        for k in range(procs):
-            p = ctx.Process(target=child, args=(*child_args, first, per[k], t_measure, t_end,
-                                                self.args.seed + k, out), daemon=True)
-            first += per[k]
-            p.start()
-            self.children.append(p)
-        app_pgid = app.process.pid if app else None
-        store_pgid = self.store.process.pid if self.store else None
-        client_pids = [p.pid for p in self.children]
-        wait_until_time(t_measure)
-        boots0 = app.worker_boots() if app else 0
-        c0 = (group_cpu_s(app_pgid), group_cpu_s(store_pgid), pids_cpu_s(client_pids), machine_busy())
-        wait_until_time(t_end)
-        c1 = (group_cpu_s(app_pgid), group_cpu_s(store_pgid), pids_cpu_s(client_pids), machine_busy())
-        results = []
-        for _ in range(procs):
-            results.append(out.get(timeout=self.args.drain + 60))
-        drain_s = time.monotonic() - t_end
-        for p in self.children:
-            p.join(30)
-        self.children = []
+        load = self.load(child, child_args, app, conns, lead_s=0.3, result_timeout_s=self.args.drain + 60,
+                         seed=self.args.seed)
+        results, drain_s = load.raw, load.drain_s
         seconds = self.args.seconds
         lat: dict[str, list[float]] = {}
         totals: dict[str, list[int]] = {}
@@ -766,21 +515,13 @@ class Bench:
                 totals.setdefault(kind, []).extend(values)
             errors.update(r["errors"])
             samples.extend(r["error_samples"])
-        cores = os.cpu_count() or 1
-
-        def share(a, b):
-            return None if a is None or b is None else (b - a) / seconds
-
-        busy = (c1[3][0] - c0[3][0]) / max(1, c1[3][1] - c0[3][1]) * cores
-        result = Result(name, seconds, lat, errors, samples, sum(r["reconnects"] for r in results),
-                        {"app": share(c0[0], c1[0]), "store": share(c0[1], c1[1]),
-                         "client": share(c0[2], c1[2]), "machine": busy},
+        result = Result(name, seconds, lat, errors, samples, sum(r["reconnects"] for r in results), load.cpu,
                         done=sum(r["done"] for r in results), totals=totals, connections=conns,
-                        drain_s=drain_s, boots=(app.worker_boots() - boots0) if app else 0)
+                        drain_s=drain_s, boots=load.boots)
         self.results[name] = result
         say(f"   {name}: {fmt_rate(result.rate)}, p50 {ms(pctl(result.all_latencies, 50)) if result.all_latencies else '-'}, "
             f"p99 {ms(pctl(result.all_latencies, 99)) if result.all_latencies else '-'}, errors {result.n_errors}, "
-            f"cpu {fmt_cpu(result.cpu)}; in flight at the end answered {drain_s:.1f}s later")
+            f"cpu {fmt_cpu(result.cpu, CPU_KEYS)}; in flight at the end answered {drain_s:.1f}s later")
         for s in samples[:3]:
             say(f"     error: {s}")
         return result
@@ -898,7 +639,7 @@ class Bench:
         self.add_row(f"{self.store_short} find_one({{_id}}) on members, raw pymongo", raw)
 
         member_paths = [("member", f"/api/v1/members/{i}")
-                        for i in rng.sample(pop.verified_ids, min(5000, len(pop.verified_ids)))]
+                        for i in rng.sample(pop.findable_ids, min(5000, len(pop.findable_ids)))]
         self.check(self.members_app, member_paths, viewers)
         member = self.http_row("GET member (verified viewer)", self.members_app, member_paths, viewers)
         bound = min(ping.rate, raw.rate) if ping.rate and raw.rate else None
@@ -974,7 +715,7 @@ class Bench:
         if r.n_errors and verdict == "PASS":
             verdict = "MISS"
         self.rows.append(Row(name, fmt_rate(r.rate), ms(pctl(values, 50)) if values else "-",
-                             ms(pctl(values, 99)) if values else "-", errors, fmt_cpu(r.cpu),
+                             ms(pctl(values, 99)) if values else "-", errors, fmt_cpu(r.cpu, CPU_KEYS),
                              "; ".join(x for x in (note, target) if x), verdict))
         if r.boots:
             self.notes.append(f"{r.name}: {r.boots} gunicorn worker(s) recycled during the row "
@@ -985,13 +726,6 @@ class Bench:
     # ---------------------------------------------------------------- table
     def table(self) -> str:
         header = Row("measurement", "req/s", "p50", "p99", "errors", "cpu app/store/client/all", "ratio; target", "verdict")
-        rows = [header, *self.rows]
-        cols = list(Row.__dataclass_fields__)
-        widths = {c: max(len(getattr(r, c)) for r in rows) for c in cols}
-
-        def line(r: Row) -> str:
-            return " | ".join(getattr(r, c).ljust(widths[c]) for c in cols).rstrip()
-
         a = self.args
         pop = getattr(self, "population", None)
         lines = [
@@ -1012,7 +746,7 @@ class Bench:
         lines += [
             "cpu:      cores used during the row: gunicorn (master + workers) / store server / load generator / whole machine",
             "",
-            line(header), "-+-".join("-" * widths[c] for c in cols), *(line(r) for r in self.rows),
+            *table_lines(header, self.rows),
         ]
         if self.verdicts:
             lines += ["", *self.verdicts]
@@ -1021,26 +755,7 @@ class Bench:
         return "\n".join(lines)
 
 
-def wait_until_time(t: float) -> None:
-    while True:
-        left = t - time.monotonic()
-        if left <= 0:
-            return
-        time.sleep(min(left, 0.5))
-
-
-def fmt_rate(rate: float) -> str:
-    return f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s"
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def fmt_cpu(cpu: dict) -> str:
-    def f(v):
-        return "-" if v is None else f"{v:.2f}"
-    return f"{f(cpu['app'])}/{f(cpu['store'])}/{f(cpu['client'])}/{f(cpu['machine'])}"
+CPU_KEYS = ("app", "store", "client", "machine")
 
 
 def gunicorn_settings(env: dict) -> str:
@@ -1056,19 +771,6 @@ def gunicorn_settings(env: dict) -> str:
             f"threads={conf['threads']} keepalive={conf['keepalive']} max_requests={conf['max_requests']}"
             f"+{conf['max_requests_jitter']} loglevel={conf['loglevel']}; gunicorn "
             f"{importlib.metadata.version('gunicorn')}; same for both apps")
-
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1104,23 +806,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     bench = Bench(args)
-    budget = 3600 + args.members / 50
-
-    def watchdog() -> None:
-        say(f"watchdog: the run exceeded {budget:.0f}s; cleaning up and exiting")
-        try:
-            bench.cleanup()
-        finally:
-            os._exit(3)
-
-    timer = threading.Timer(budget, watchdog)
-    timer.daemon = True
-    timer.start()
-
-    def on_sigterm(*_):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    timer = start_watchdog(3600 + args.members / 50, bench.cleanup)
+    sigterm_interrupts()
     status = 0
     try:
         bench.start_store()
