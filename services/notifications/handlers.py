@@ -23,6 +23,7 @@ from urllib.parse import quote
 from cryptography.fernet import Fernet
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from services.notifications import catalogue
 from services.notifications import store as notification_store
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
@@ -190,8 +191,10 @@ def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str)
     return context
 
 
-def subscriptions(wake_dispatcher=None) -> list[Subscription]:
-    return [
+def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost:8080") -> list[Subscription]:
+    """Every event notifications consumes: the read model's and password reset's own handlers
+    here, and the notifications of ``catalogue.NOTIFICATIONS``."""
+    return [*catalogue.subscriptions(public_base_url=public_base_url, wake_dispatcher=wake_dispatcher),
         Subscription("members.member.registered", MemberRegistered(),
                      lambda event, ctx: on_member_registered(event, ctx, wake_dispatcher)),
         Subscription("members.member.updated", MemberUpdated(), on_member_updated),

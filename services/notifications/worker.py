@@ -18,5 +18,5 @@ def create_worker(config: Config | None = None) -> Worker:
         delivery, token_key=config.token_encryption_key, public_base_url=config.public_base_url))
     # Woken right after a handler commits new deliveries; the period is only a safety net.
     sender = PeriodicTask("delivery-dispatcher", dispatcher.dispatch_all, interval_s=2.0)
-    return build_worker(NAME, config, store, subscriptions=subscriptions(sender.wake),
+    return build_worker(NAME, config, store, subscriptions=subscriptions(sender.wake, config.public_base_url),
                         loops={"delivery-dispatcher": sender})

@@ -3,7 +3,8 @@ events service learns about members only from the members events on the bus. A g
 2006 signs up and is approved; the office publishes a reunion for the class of 2006 with one
 seat; the graduate sees it fits them and takes the seat, a second graduate joins the waitlist;
 the first erases their account and the events service anonymises their registration, which
-promotes the second.
+promotes the second. Notifications emails each step in the member's language (verified,
+confirmed, waitlisted, promoted) through the real SMTP sink.
 """
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ import requests
 from tests.support import wait_until
 
 PASSWORD = "correct horse battery staple"
+
+
+def _subjects(sink, email: str) -> list[str]:
+    return [m["Subject"] for m in sink.to(email)]
 
 
 def _member(api: str, admin: dict, name: str, run: str) -> tuple[str, dict]:
@@ -31,7 +36,8 @@ def _member(api: str, admin: dict, name: str, run: str) -> tuple[str, dict]:
     return member_id, {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
-def test_audience_registration_waitlist_and_erasure_across_services(platform, issue_token):
+def test_audience_registration_waitlist_and_erasure_across_services(platform, smtp_sink, issue_token):
+    sink, _ = smtp_sink
     members_api = f"{platform.urls['members']}/api/v1/members"
     events_api = f"{platform.urls['events']}/api/v1/events"
     admin = {"Authorization": f"Bearer {issue_token('office-1', 'admin')}"}
@@ -57,12 +63,21 @@ def test_audience_registration_waitlist_and_erasure_across_services(platform, is
     event = requests.get(f"{events_api}/{event_id}", headers=admin, timeout=10).json()
     assert (event["seats_left"], event["waitlist_length"]) == (0, 1)
 
+    # Notifications tells each of them, in Bulgarian, from the events on the bus.
+    title = f"Випуск 2006 ({run})"
+    wait_until(lambda: "Членството Ви в Алумни клуба е потвърдено" in _subjects(sink, f"ana.{run}@example.bg")
+               and f"Мястото Ви е потвърдено: {title}" in _subjects(sink, f"ana.{run}@example.bg")
+               and f"В списъка с чакащи сте: {title}" in _subjects(sink, f"vera.{run}@example.bg"),
+               timeout_s=30, message="verified, confirmed and waitlisted emails")
+
     assert requests.delete(f"{members_api}/{first_id}", headers=first, timeout=10).status_code == 202
 
     def promoted():
         mine = requests.get(f"{events_api}/registrations/mine", headers=second, timeout=10).json()["items"]
         return [r for r in mine if r["event_id"] == event_id and r["status"] == "confirmed"]
     wait_until(promoted, timeout_s=30, message="the waitlisted member promoted after the erasure")
+    wait_until(lambda: f"Освободи се място за Вас: {title}" in _subjects(sink, f"vera.{run}@example.bg"),
+               timeout_s=30, message="the promotion email")
     listed = requests.get(f"{events_api}/{event_id}/registrations", headers=admin, timeout=10).json()["items"]
     assert first_id not in {r.get("member_id") for r in listed}
     assert second_id in {r.get("member_id") for r in listed}

@@ -31,8 +31,18 @@ CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 # Realistic data per variable name; Cyrillic for bg, Latin for en (international students).
 SAMPLE_CONTEXT = {
-    "bg": {"given_name": "Мария", "family_name": "Иванова-Петрова"},
-    "en": {"given_name": "Aisha", "family_name": "O'Connor"},
+    "bg": {"given_name": "Мария", "family_name": "Иванова-Петрова",
+           "event_title": "Годишна среща на випуск 2000", "event_when": "14 юни 2025 г., 18:30 ч.",
+           "event_where": "Аула на МУ – Пловдив, бул. „Васил Априлов“ 15А, Пловдив",
+           "previous_when": "6 юни 2025 г., 19:00 ч.", "guests": 2, "position": 3,
+           "ticket_url": "https://alumni.mu-plovdiv.bg/events/7f3c9a2e-5b1d-4c8e-9a61-2d0f3b7c4e15/ticket",
+           "reason": "Залата е затворена за неотложен ремонт.", "starts_in": "след 24 часа"},
+    "en": {"given_name": "Aisha", "family_name": "O'Connor",
+           "event_title": "Class of 2000 Reunion", "event_when": "14 June 2025, 18:30",
+           "event_where": "Main Hall, Medical University of Plovdiv, 15A Vasil Aprilov Blvd, Plovdiv",
+           "previous_when": "6 June 2025, 19:00", "guests": 2, "position": 3,
+           "ticket_url": "https://alumni.mu-plovdiv.bg/events/7f3c9a2e-5b1d-4c8e-9a61-2d0f3b7c4e15/ticket",
+           "reason": "The hall is closed for urgent repairs.", "starts_in": "in 24 hours"},
 }
 GENERIC_VALUE = {"bg": "Примерна стойност", "en": "Sample value"}
 
@@ -198,3 +208,41 @@ def test_welcome_carries_the_confirmation_link_when_there_is_one(language):
     without = render_email("welcome", language, SAMPLE_CONTEXT[language])
     assert link in with_link.text and f'href="{link}"' in with_link.html
     assert "confirm-email" not in without.text and "confirm-email" not in without.html
+
+
+# --------------------------------------------------------------------------- event and membership mail
+
+# The one thing each message exists to tell, in both parts.
+KEY_VARIABLE = {
+    "account_verified": "family_name",
+    "registration_waitlisted": "position",
+    "registration_promoted": "ticket_url",
+    "registration_cancelled": "event_title",
+    "event_rescheduled": "previous_when",
+    "event_cancelled": "reason",
+    "event_reminder": "starts_in",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", sorted(KEY_VARIABLE))
+def test_event_and_membership_mail_carries_its_key_variable(template, language):
+    context = _context(template, language)
+    rendered = render_email(template, language, context)
+    value = str(context[KEY_VARIABLE[template]])
+    assert value in rendered.text and value in html.unescape(rendered.html)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_registration_confirmed_carries_the_ticket_and_counts_guests(language):
+    context = _context("registration_confirmed", language)
+    link = context["ticket_url"]
+    guest, guests = ("гост", "гости") if language == "bg" else ("guest", "guests")
+    none = render_email("registration_confirmed", language, {**context, "guests": 0})
+    one = render_email("registration_confirmed", language, {**context, "guests": 1})
+    two = render_email("registration_confirmed", language, {**context, "guests": 2})
+    assert link in two.text and f'href="{link}"' in two.html
+    assert context["event_where"] in two.text and context["event_where"] in html.unescape(two.html)
+    assert guest not in none.text and guest not in none.html
+    assert f"1 {guest}." in one.text and f"1 {guest}." in one.html
+    assert f"2 {guests}." in two.text and f"2 {guests}." in two.html

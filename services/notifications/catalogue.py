@@ -1,0 +1,165 @@
+"""Which events become which messages: one entry per event type, and one handler for all.
+
+Adding a notification is adding an entry here and its templates
+(``templates/email/<template>/<bg|en>.{subject.txt,txt,html}``): the entry names the template,
+the category (for consent), whether it is transactional (about the member's own account or
+registration: never blocked by marketing consent), who receives it (member ids taken from the
+event) and the template context (built per language, from the event alone: nothing is fetched
+from other services at send time). The handler queues one delivery per (event, recipient,
+channel); the dispatcher sends it once.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import EXCLUDE, Schema, fields
+
+from services.notifications import store as notification_store
+from shared.bus.consumer import HandlerContext, Subscription
+from shared.bus.envelope import Envelope
+
+MONTHS = {
+    "bg": ["януари", "февруари", "март", "април", "май", "юни", "юли", "август", "септември", "октомври",
+           "ноември", "декември"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+}
+# The member's ticket page in the web app (served behind PUBLIC_BASE_URL): the code itself is
+# never in a message.
+TICKET_PATH = "/events/{event_id}/ticket"
+
+
+def when(iso: str, zone: str, language: str) -> str:
+    """A start time as people read it, in the event's time zone: "12 декември 2026 г., 18:00 ч."."""
+    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
+    month = MONTHS[language][moment.month - 1]
+    if language == "bg":
+        return f"{moment.day} {month} {moment.year} г., {moment:%H:%M} ч."
+    return f"{moment.day} {month} {moment.year}, {moment:%H:%M}"
+
+
+def where(data: Mapping[str, Any]) -> str:
+    place = data.get("place") or {}
+    parts = [place.get("name"), place.get("address"), place.get("city")]
+    text = ", ".join(p for p in parts if p)
+    return text or data.get("online_url") or ""
+
+
+def starts_in(minutes: int, language: str) -> str:
+    hours, rest = divmod(minutes, 60)
+    if language == "bg":
+        if rest == 0:
+            return "след 1 час" if hours == 1 else f"след {hours} часа"
+        return f"след {minutes} минути"
+    if rest == 0:
+        return "in 1 hour" if hours == 1 else f"in {hours} hours"
+    return f"in {minutes} minutes"
+
+
+def event_context(data: Mapping[str, Any], language: str) -> dict[str, Any]:
+    return {"event_title": data["title"][language], "event_when": when(data["starts_at"], data["timezone"], language),
+            "event_where": where(data)}
+
+
+@dataclass(frozen=True)
+class Notification:
+    template: str
+    category: str
+    transactional: bool
+    recipients: Callable[[Mapping[str, Any]], list[str]]
+    context: Callable[[Mapping[str, Any], str, str], dict[str, Any]]
+    channels: tuple[str, ...] = ("email",)
+    expects: dict[str, fields.Field] = field(default_factory=dict)
+
+
+def _member(data: Mapping[str, Any]) -> list[str]:
+    return [data["member_id"]]
+
+
+def _members(data: Mapping[str, Any]) -> list[str]:
+    return list(dict.fromkeys(data.get("member_ids") or []))
+
+
+def _ticket(data: Mapping[str, Any], base_url: str) -> str:
+    return base_url.rstrip("/") + TICKET_PATH.format(event_id=data["event_id"])
+
+
+EVENT_FIELDS = {"event_id": fields.String(required=True), "title": fields.Dict(required=True),
+                "starts_at": fields.String(required=True), "timezone": fields.String(required=True),
+                "place": fields.Dict(allow_none=True, load_default=None),
+                "online_url": fields.String(allow_none=True, load_default=None)}
+MEMBER_ID = {"member_id": fields.String(required=True)}
+MEMBER_IDS = {"member_ids": fields.List(fields.String(), required=True)}
+
+NOTIFICATIONS: dict[str, Notification] = {
+    "members.member.verified": Notification(
+        "account_verified", "account", True, _member, lambda d, lang, base: {}, expects=dict(MEMBER_ID)),
+    "events.registration.confirmed": Notification(
+        "registration_confirmed", "events", True, _member,
+        lambda d, lang, base: {**event_context(d, lang), "guests": d["guests"], "ticket_url": _ticket(d, base)},
+        expects={**EVENT_FIELDS, **MEMBER_ID, "guests": fields.Integer(required=True)}),
+    "events.registration.waitlisted": Notification(
+        "registration_waitlisted", "events", True, _member,
+        lambda d, lang, base: {**event_context(d, lang), "position": d["position"]},
+        expects={**EVENT_FIELDS, **MEMBER_ID, "position": fields.Integer(required=True)}),
+    "events.registration.promoted": Notification(
+        "registration_promoted", "events", True, _member,
+        lambda d, lang, base: {**event_context(d, lang), "ticket_url": _ticket(d, base)},
+        expects={**EVENT_FIELDS, **MEMBER_ID}),
+    "events.registration.cancelled": Notification(
+        "registration_cancelled", "events", True,
+        # A cancelled event has its own message; an erased member gets none.
+        lambda d: [] if d["reason"] in ("event_cancelled", "erased") else [d["member_id"]],
+        lambda d, lang, base: event_context(d, lang),
+        expects={**EVENT_FIELDS, **MEMBER_ID, "reason": fields.String(required=True)}),
+    "events.event.rescheduled": Notification(
+        "event_rescheduled", "events", True, _members,
+        lambda d, lang, base: {**event_context(d, lang),
+                               "previous_when": when(d["previous"]["starts_at"], d["timezone"], lang)},
+        expects={**EVENT_FIELDS, **MEMBER_IDS, "previous": fields.Dict(required=True)}),
+    "events.event.cancelled": Notification(
+        "event_cancelled", "events", True, _members,
+        lambda d, lang, base: {**event_context(d, lang), "reason": d.get("reason") or ""},
+        expects={**EVENT_FIELDS, **MEMBER_IDS, "reason": fields.String(allow_none=True, load_default=None)}),
+    "events.reminder.due": Notification(
+        "event_reminder", "events", True, _members,
+        lambda d, lang, base: {**event_context(d, lang), "starts_in": starts_in(d["minutes_before"], lang)},
+        expects={**EVENT_FIELDS, **MEMBER_IDS, "minutes_before": fields.Integer(required=True)}),
+}
+
+
+def handle(event: Envelope, ctx: HandlerContext, *, public_base_url: str, wake_dispatcher=None) -> None:
+    """Queue the event's notification for each recipient with a contact (erased members and
+    members not yet known get nothing), in the recipient's language."""
+    notification = NOTIFICATIONS[event.type]
+    for member_id in notification.recipients(event.data):
+        if notification_store.is_erased(ctx.db, ctx.session, member_id):
+            continue
+        contact = ctx.db.contacts.find_one({"_id": member_id}, session=ctx.session)
+        if contact is None or not contact.get("email"):
+            continue
+        language = contact.get("language") if contact.get("language") in ("bg", "en") else "bg"
+        context = {"given_name": contact.get("given_name", ""), "family_name": contact.get("family_name", ""),
+                   **notification.context(event.data, language, public_base_url)}
+        for channel in notification.channels:
+            notification_store.queue_delivery(
+                ctx.db, ctx.session, event_id=event.id, recipient=member_id, channel=channel,
+                template=notification.template, language=language, address=contact["email"], context=context,
+                correlation_id=event.correlationid)
+    if wake_dispatcher is not None:
+        ctx.after_commit.append(wake_dispatcher)
+
+
+def subscriptions(*, public_base_url: str, wake_dispatcher=None) -> list[Subscription]:
+    def expectation(notification: Notification) -> Schema:
+        schema = Schema.from_dict(notification.expects, name=f"{notification.template}_expectation")
+        return schema(unknown=EXCLUDE)
+
+    return [Subscription(event_type, expectation(notification),
+                         lambda event, ctx: handle(event, ctx, public_base_url=public_base_url,
+                                                   wake_dispatcher=wake_dispatcher))
+            for event_type, notification in NOTIFICATIONS.items()]

@@ -1,0 +1,123 @@
+"""The notifications catalogue: events created with their producers' catalogues (what really
+arrives), handled as the consumer does, queue one delivery per recipient in the recipient's
+language, whose template renders with the context the catalogue built.
+
+Checked: each mapped event type queues its template for the right members; the context is
+built from the event alone (title in the member's language, local time in the event's zone,
+place); erased members and members without a contact get nothing; a cancellation caused by
+the event's own cancellation is not told twice; redelivery queues nothing more; every
+mapped template renders in both languages.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from services.events.messages import CATALOG as EVENTS
+from services.events.messages import (
+    EVENT_CANCELLED,
+    REGISTRATION_CANCELLED,
+    REGISTRATION_CONFIRMED,
+    REMINDER_DUE,
+)
+from services.members.messages import CATALOG as MEMBERS
+from services.members.messages import MEMBER_ERASED, MEMBER_REGISTERED, MEMBER_VERIFIED
+from services.notifications import catalogue, handlers
+from services.notifications.rendering import render_email
+from services.notifications.store import NotificationsStore
+from tests.support import consumer_like
+
+T0 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+MARIA, JOHN = "m" * 32, "j" * 32
+EVENT = {"event_id": "e" * 32, "title": {"bg": "Среща на випуск 2006", "en": "Class of 2006 reunion"},
+         "kind": "reunion", "starts_at": "2026-12-12T16:00:00+00:00", "ends_at": "2026-12-12T20:00:00+00:00",
+         "timezone": "Europe/Sofia", "place": {"name": "Аула", "address": "бул. Васил Априлов 15А", "city": "Пловдив"},
+         "online_url": None}
+
+
+@pytest.fixture
+def store(make_config):
+    config = make_config(AMQP_URL="memory://")
+    store = NotificationsStore(config.mongo_url, config.database_name("notifications"))
+    store.create_indexes()
+    return store
+
+
+@pytest.fixture
+def deliver(store):
+    return consumer_like(store, handlers.subscriptions(public_base_url="https://alumni.example.bg"))
+
+
+def signed_up(deliver, member_id: str, language: str, email: str) -> None:
+    deliver(MEMBERS.create(MEMBER_REGISTERED, member_id, {
+        "member_id": member_id, "given_name": "Мария" if language == "bg" else "John", "family_name": "X",
+        "email": email, "phone": None, "preferred_language": language, "graduation_year": 2006,
+        "faculty": "medicine", "programme": None, "consent": {"email": False, "sms": False},
+        "registered_at": T0.isoformat()}, "c"))
+
+
+def queued(store, template: str) -> list[dict]:
+    return list(store.db.deliveries.find({"template": template}).sort("recipient", 1))
+
+
+def registration(event_type, member_id, **extra):
+    return EVENTS.create(event_type, f"{EVENT['event_id']}:{member_id}", {
+        **EVENT, "registration_id": f"{EVENT['event_id']}:{member_id}", "member_id": member_id, "guests": 1,
+        "status": "confirmed", "at": T0.isoformat(), **extra}, "c")
+
+
+def test_a_confirmation_goes_to_the_member_in_their_language_with_the_events_details(store, deliver):
+    signed_up(deliver, MARIA, "bg", "maria@example.bg")
+    signed_up(deliver, JOHN, "en", "john@example.com")
+    event = deliver(registration(REGISTRATION_CONFIRMED, MARIA))
+    deliver(registration(REGISTRATION_CONFIRMED, JOHN))
+    deliver(event)  # redelivered: nothing more
+    maria, john = sorted(queued(store, "registration_confirmed"), key=lambda d: d["address"])[::-1]
+    assert len(queued(store, "registration_confirmed")) == 2
+    assert (maria["address"], maria["language"]) == ("maria@example.bg", "bg")
+    assert maria["context"]["event_title"] == "Среща на випуск 2006"
+    assert maria["context"]["event_when"] == "12 декември 2026 г., 18:00 ч."  # Sofia time
+    assert maria["context"]["event_where"] == "Аула, бул. Васил Априлов 15А, Пловдив"
+    assert maria["context"]["ticket_url"] == f"https://alumni.example.bg/events/{EVENT['event_id']}/ticket"
+    assert john["context"]["event_when"] == "12 December 2026, 18:00"
+    rendered = render_email("registration_confirmed", "bg", maria["context"])
+    assert "Среща на випуск 2006" in rendered.text and maria["context"]["ticket_url"] in rendered.html
+
+
+def test_erased_and_unknown_members_get_nothing_and_event_cancellations_are_told_once(store, deliver):
+    signed_up(deliver, MARIA, "bg", "maria@example.bg")
+    signed_up(deliver, JOHN, "en", "john@example.com")
+    deliver(MEMBERS.create(MEMBER_ERASED, JOHN, {"member_id": JOHN, "erased_at": T0.isoformat()}, "c"))
+    deliver(EVENTS.create(EVENT_CANCELLED, EVENT["event_id"], {
+        **EVENT, "reason": "Наводнение", "cancelled_at": T0.isoformat(), "member_ids": [MARIA, JOHN, "n" * 32]}, "c"))
+    [told] = queued(store, "event_cancelled")
+    assert told["recipient"] == MARIA and told["context"]["reason"] == "Наводнение"
+    deliver(registration(REGISTRATION_CANCELLED, MARIA, status="cancelled", reason="event_cancelled"))
+    assert queued(store, "registration_cancelled") == []
+    deliver(registration(REGISTRATION_CANCELLED, MARIA, status="cancelled", reason="member"))
+    assert len(queued(store, "registration_cancelled")) == 1
+
+
+def test_reminders_and_verification(store, deliver):
+    signed_up(deliver, MARIA, "bg", "maria@example.bg")
+    deliver(EVENTS.create(REMINDER_DUE, f"{EVENT['event_id']}:60", {
+        **EVENT, "minutes_before": 60, "member_ids": [MARIA]}, "c"))
+    [reminder] = queued(store, "event_reminder")
+    assert reminder["context"]["starts_in"] == "след 1 час"
+    deliver(MEMBERS.create(MEMBER_VERIFIED, MARIA, {"member_id": MARIA, "method": "admin",
+                                                     "verified_at": T0.isoformat()}, "c"))
+    assert len(queued(store, "account_verified")) == 1
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+@pytest.mark.parametrize("event_type", sorted(catalogue.NOTIFICATIONS))
+def test_every_mapped_notification_renders_from_its_context(event_type, language):
+    notification = catalogue.NOTIFICATIONS[event_type]
+    data = {**EVENT, "member_id": MARIA, "member_ids": [MARIA], "guests": 2, "position": 3, "reason": "Наводнение",
+            "minutes_before": 1440, "previous": {"starts_at": "2026-12-05T16:00:00+00:00"}}
+    context = {"given_name": "Мария", "family_name": "Иванова",
+               **notification.context(data, language, "https://alumni.example.bg")}
+    rendered = render_email(notification.template, language, context)
+    assert rendered.subject and rendered.text and rendered.html
+    assert "Мария" in rendered.text
