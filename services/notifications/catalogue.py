@@ -98,6 +98,9 @@ MEMBER_IDS = {"member_ids": fields.List(fields.String(), required=True)}
 NOTIFICATIONS: dict[str, Notification] = {
     "members.member.verified": Notification(
         "account_verified", "account", True, _member, lambda d, lang, base: {}, expects=dict(MEMBER_ID)),
+    "members.member.rejected": Notification(
+        "account_rejected", "account", True, _member, lambda d, lang, base: {"reason": d["reason"]},
+        expects={**MEMBER_ID, "reason": fields.String(required=True)}),
     "events.registration.confirmed": Notification(
         "registration_confirmed", "events", True, _member,
         lambda d, lang, base: {**event_context(d, lang), "guests": d["guests"], "ticket_url": _ticket(d, base)},

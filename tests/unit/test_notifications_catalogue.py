@@ -121,3 +121,13 @@ def test_every_mapped_notification_renders_from_its_context(event_type, language
     rendered = render_email(notification.template, language, context)
     assert rendered.subject and rendered.text and rendered.html
     assert "Мария" in rendered.text
+
+
+def test_a_rejection_tells_the_member_why(store, deliver):
+    from services.members.messages import MEMBER_REJECTED
+    signed_up(deliver, JOHN, "en", "john@example.com")
+    deliver(MEMBERS.create(MEMBER_REJECTED, JOHN, {"member_id": JOHN, "reason": "No graduate of that name in 2006.",
+                                                    "rejected_at": T0.isoformat()}, "c"))
+    [told] = queued(store, "account_rejected")
+    rendered = render_email("account_rejected", told["language"], told["context"])
+    assert "No graduate of that name in 2006." in rendered.text and rendered.subject.startswith("We could not")
