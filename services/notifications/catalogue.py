@@ -65,6 +65,14 @@ def event_context(data: Mapping[str, Any], language: str) -> dict[str, Any]:
             "event_where": where(data)}
 
 
+def with_calendar_file(data: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """What the dispatcher needs to attach the event as an .ics file (``invites.event_ics``)."""
+    return {"calendar_event": {"event_id": data["event_id"], "title": data["title"][language],
+                               "starts_at": data["starts_at"], "ends_at": data["ends_at"],
+                               "timezone": data["timezone"], "where": where(data),
+                               "online_url": data.get("online_url")}}
+
+
 @dataclass(frozen=True)
 class Notification:
     template: str
@@ -89,7 +97,8 @@ def _ticket(data: Mapping[str, Any], base_url: str) -> str:
 
 
 EVENT_FIELDS = {"event_id": fields.String(required=True), "title": fields.Dict(required=True),
-                "starts_at": fields.String(required=True), "timezone": fields.String(required=True),
+                "starts_at": fields.String(required=True), "ends_at": fields.String(required=True),
+                "timezone": fields.String(required=True),
                 "place": fields.Dict(allow_none=True, load_default=None),
                 "online_url": fields.String(allow_none=True, load_default=None)}
 MEMBER_ID = {"member_id": fields.String(required=True)}
@@ -103,7 +112,8 @@ NOTIFICATIONS: dict[str, Notification] = {
         expects={**MEMBER_ID, "reason": fields.String(required=True)}),
     "events.registration.confirmed": Notification(
         "registration_confirmed", "events", True, _member,
-        lambda d, lang, base: {**event_context(d, lang), "guests": d["guests"], "ticket_url": _ticket(d, base)},
+        lambda d, lang, base: {**event_context(d, lang), "guests": d["guests"], "ticket_url": _ticket(d, base),
+                               **with_calendar_file(d, lang)},
         expects={**EVENT_FIELDS, **MEMBER_ID, "guests": fields.Integer(required=True)}),
     "events.registration.waitlisted": Notification(
         "registration_waitlisted", "events", True, _member,
@@ -111,7 +121,8 @@ NOTIFICATIONS: dict[str, Notification] = {
         expects={**EVENT_FIELDS, **MEMBER_ID, "position": fields.Integer(required=True)}),
     "events.registration.promoted": Notification(
         "registration_promoted", "events", True, _member,
-        lambda d, lang, base: {**event_context(d, lang), "ticket_url": _ticket(d, base)},
+        lambda d, lang, base: {**event_context(d, lang), "ticket_url": _ticket(d, base),
+                               **with_calendar_file(d, lang)},
         expects={**EVENT_FIELDS, **MEMBER_ID}),
     "events.registration.cancelled": Notification(
         "registration_cancelled", "events", True,

@@ -11,7 +11,12 @@ import logging
 from datetime import timedelta
 from typing import Callable
 
-from services.notifications.mailer import PermanentFailure, TransientFailure, build_message
+from services.notifications import invites
+from services.notifications.mailer import (
+    PermanentFailure,
+    TransientFailure,
+    build_message,
+)
 from services.notifications.rendering import render_email
 from services.notifications.store import FAILED, SENT, NotificationsStore
 from shared.leases import holder_id
@@ -42,10 +47,13 @@ class DeliveryDispatcher:
 
     def _send(self, delivery: dict) -> int:
         try:
-            rendered = render_email(delivery["template"], delivery["language"], self.prepare(delivery))
+            context = self.prepare(delivery)
+            rendered = render_email(delivery["template"], delivery["language"], context)
+            calendar_event = context.get("calendar_event")
             message = build_message(sender=self.mail_from, to=delivery["address"], subject=rendered.subject,
                                     text=rendered.text, html=rendered.html, delivery_id=delivery["_id"],
-                                    language=delivery["language"])
+                                    language=delivery["language"],
+                                    calendar=invites.event_ics(calendar_event) if calendar_event else None)
         except Exception as exc:  # a template or data bug: retrying cannot help
             self.store.mark(delivery["_id"], FAILED, last_error=f"cannot build the message: {exc}")
             log.exception("delivery %s cannot be built", delivery["_id"])

@@ -19,7 +19,8 @@ class TransientFailure(Exception):
 
 
 def build_message(*, sender: str, to: str, subject: str, text: str, html: str,
-                  delivery_id: str, language: str) -> EmailMessage:
+                  delivery_id: str, language: str, calendar: bytes | None = None) -> EmailMessage:
+    """The email; ``calendar``: an iCalendar file attached as ``event.ics``."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -30,6 +31,9 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str,
     message["X-Alumnet-Delivery"] = delivery_id
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    if calendar is not None:
+        message.add_attachment(calendar, maintype="text", subtype="calendar", filename="event.ics",
+                               params={"method": "PUBLISH"})
     # After the body: set_content replaces every Content-* header set before it.
     message["Content-Language"] = language
     return message

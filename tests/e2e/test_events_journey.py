@@ -69,6 +69,9 @@ def test_audience_registration_waitlist_and_erasure_across_services(platform, sm
                and f"Мястото Ви е потвърдено: {title}" in _subjects(sink, f"ana.{run}@example.bg")
                and f"В списъка с чакащи сте: {title}" in _subjects(sink, f"vera.{run}@example.bg"),
                timeout_s=30, message="verified, confirmed and waitlisted emails")
+    [confirmation] = [m for m in sink.to(f"ana.{run}@example.bg") if m["Subject"].startswith("Мястото Ви")]
+    [ics] = [part for part in confirmation.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert f"UID:{event_id}@alumnet" in ics.get_content() and "TZID=Europe/Sofia" in ics.get_content()
 
     assert requests.delete(f"{members_api}/{first_id}", headers=first, timeout=10).status_code == 202
 

@@ -131,3 +131,27 @@ def test_a_rejection_tells_the_member_why(store, deliver):
     [told] = queued(store, "account_rejected")
     rendered = render_email("account_rejected", told["language"], told["context"])
     assert "No graduate of that name in 2006." in rendered.text and rendered.subject.startswith("We could not")
+
+
+def test_a_confirmation_carries_the_event_as_an_ics_attachment():
+    from email import message_from_bytes, policy
+
+    from icalendar import Calendar
+
+    from services.notifications.invites import event_ics
+    from services.notifications.mailer import build_message
+
+    notification = catalogue.NOTIFICATIONS["events.registration.confirmed"]
+    context = notification.context({**EVENT, "member_id": MARIA, "guests": 0}, "en", "https://alumni.example.bg")
+    message = build_message(sender="Alumni <alumni@example.bg>", to="m@example.bg", subject="s", text="t",
+                            html="<p>h</p>", delivery_id="d:1:email", language="en",
+                            calendar=event_ics(context["calendar_event"]))
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    [attachment] = list(parsed.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar" and attachment.get_filename() == "event.ics"
+    assert parsed.get_body(("plain",)).get_content().strip() == "t"
+    [vevent] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == "Class of 2006 reunion"
+    assert vevent["DTSTART"].params["TZID"] == "Europe/Sofia"
+    assert vevent.decoded("DTSTART").hour == 18  # 16:00 UTC is 18:00 in Sofia
+    assert str(vevent["UID"]) == f"{EVENT['event_id']}@alumnet"
