@@ -38,9 +38,13 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
         assert info["demo_members_created"] == 6
 
         outbox = Path(info["dev_outbox"]) / "email"
-        emails = wait_until(lambda: sorted(outbox.glob("*.eml")) if len(list(outbox.glob("*.eml"))) == 6 else None,
-                            timeout_s=30, message="six welcome emails in the dev outbox")
-        subjects = {message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"] for p in emails}
+        # Six welcomes, and "membership verified" for the four on the roster who confirmed.
+        emails = wait_until(lambda: sorted(outbox.glob("*.eml")) if len(list(outbox.glob("*.eml"))) >= 10 else None,
+                            timeout_s=30, message="ten emails in the dev outbox")
+        subjects = [message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"] for p in emails]
+        assert len(emails) == 10
+        assert sum(s.startswith(("Добре дошли", "Welcome")) for s in subjects) == 6
+        assert subjects.count("Членството Ви в Алумни клуба е потвърдено") == 4
         assert "Добре дошли в Алумни клуба, Мария!" in subjects
         assert "Welcome to the Alumni Club, Georgi!" in subjects
 
