@@ -2,7 +2,7 @@
 members and visitors list and read them, with seats left and the waitlist's length."""
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import g, url_for
@@ -49,6 +49,15 @@ def for_caller(event: dict, fits_me: bool | None) -> dict:
     """The event as the caller may see it: an online event's link only for those in its
     audience (and admins), so a members-only webinar's room is not public."""
     return event if fits_me or not event.get("online_url") else {**event, "online_url": None}
+
+
+def day_start(day: date | None) -> datetime | None:
+    """A calendar day of the list filters begins and ends in Sofia, where the club is."""
+    return None if day is None else datetime.combine(day, time.min, ZoneInfo(DEFAULT_TIMEZONE))
+
+
+def day_end(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, time.max, ZoneInfo(DEFAULT_TIMEZONE))
 
 
 def public_view(event: dict, *, fits_me: bool | None = None) -> dict:
@@ -124,12 +133,9 @@ class Events(MethodView):
             raise Problem(403, "Only admins filter by status.", kind="forbidden")
         statuses = [query["status"]] if query.get("status") else (
             ["draft", "published", "cancelled"] if is_admin else ["published", "cancelled"])
-        sofia = ZoneInfo(DEFAULT_TIMEZONE)
-        day = (lambda d, end=False: None if d is None else datetime.combine(d, time.min, sofia)
-               if not end else datetime.combine(d, time.max, sofia))
         mongo_query, sort = events_store.listing(
             current_service().store.db, statuses=statuses, now=now(), when=query["when"], kinds=query.get("kind"),
-            starts_from=day(query.get("starts_from")), starts_to=day(query.get("starts_to"), True))
+            starts_from=day_start(query.get("starts_from")), starts_to=day_end(query.get("starts_to")))
         if principal is None:
             mongo_query["audience.kind"] = "all"
         collection = current_service().store.db[events_store.EVENTS]
