@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from shared import clock, memberfilter
+from shared import clock, memberfilter, readmodel
 from shared.store import Index, asc
 
 MEMBERS, SEGMENTS, ERASED = "members", "segments", "erased_members"
@@ -34,17 +34,13 @@ def merge_member(db: Database, session: ClientSession, member_id: str, fields: d
     field keeps a newer value it already has, so messages retried out of order (a sign-up
     after a change, an approval after a rejection) never undo a later change. Recompute the
     filter's search fields."""
-    at = at or clock.now()
+    at = readmodel.at_ms(at or clock.now())
     current = db[MEMBERS].find_one({"_id": member_id}, session=session) or {"_id": member_id}
-    times = dict(current.get("field_times") or {})
-    changes = {}
-    for name, value in fields.items():
-        if name not in times or times[name] <= at:
-            changes[name] = value
-            times[name] = at
+    changes = readmodel.newer_fields(fields, current.get("field_times"), at)
     if not changes:
         return
-    merged = {**current, **changes, "field_times": times}
+    merged = {**current, **changes, "field_times": {**(current.get("field_times") or {}),
+                                                    **dict.fromkeys(changes, at)}}
     merged.update(memberfilter.searchable_fields(merged))
     db[MEMBERS].replace_one({"_id": member_id}, merged, upsert=True, session=session)
 

@@ -8,6 +8,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from shared import readmodel
 from shared.store import Index, ServiceStore, asc
 
 QUEUED, SENDING, SENT, FAILED, UNKNOWN = "queued", "sending", "sent", "failed", "unknown"
@@ -29,10 +30,10 @@ def upsert_contact(db: Database, session: ClientSession, member_id: str, fields:
     keeps a newer value it already has, so a sign-up or change retried out of order never
     undoes a later change (an old address must never come back)."""
     contact = db.contacts.find_one({"_id": member_id}, {"field_times": 1}, session=session) or {}
-    times = contact.get("field_times") or {}
-    newer = {name: value for name, value in fields.items() if name not in times or _ms(times[name]) <= _ms(at)}
+    newer = readmodel.newer_fields(fields, contact.get("field_times"), at)
     if not newer:
         return
+    at = readmodel.at_ms(at)
     db.contacts.update_one({"_id": member_id}, {"$set": {
         **newer, **{f"field_times.{name}": at for name in newer}, "updated_at": datetime.now(timezone.utc)}},
         upsert=True, session=session)
