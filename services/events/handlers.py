@@ -13,13 +13,12 @@ from datetime import datetime
 from marshmallow import EXCLUDE, Schema, fields
 
 from services.events import calendar_store, readmodel_store, registrations_store
+from shared import memberview
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
 
 # The member fields the read model keeps: what audiences and the member filter language read.
-KEPT = ("given_name", "family_name", "given_name_latin", "family_name_latin", "graduation_year", "faculty",
-        "programme", "specialty", "employer", "city", "country", "languages", "interests",
-        "open_to_mentoring", "open_to_ambassador", "international_graduate")
+KEPT = memberview.KEPT
 
 
 class _Expectation(Schema):
@@ -43,31 +42,9 @@ class MemberUpdated(_Expectation):
     updated_at = fields.AwareDateTime(required=True)
 
 
-class MemberVerified(_Expectation):
-    member_id = fields.String(required=True)
-    verified_at = fields.AwareDateTime(required=True)
-    graduation_year = fields.Integer(allow_none=True, load_default=None)
-    faculty = fields.String(allow_none=True, load_default=None)
-
-
-class MemberRejected(_Expectation):
-    member_id = fields.String(required=True)
-    rejected_at = fields.AwareDateTime(required=True)
-
-
 class MemberErased(_Expectation):
     member_id = fields.String(required=True)
     erased_at = fields.AwareDateTime(required=True)
-
-
-class SegmentSaved(_Expectation):
-    segment_id = fields.String(required=True)
-    filter = fields.Dict(required=True)
-    version = fields.Integer(required=True)
-
-
-class SegmentDeleted(_Expectation):
-    segment_id = fields.String(required=True)
 
 
 def _time(value: str) -> datetime:
@@ -132,9 +109,9 @@ def subscriptions() -> list[Subscription]:
     return [
         Subscription("members.member.registered", MemberRegistered(), on_member_registered),
         Subscription("members.member.updated", MemberUpdated(), on_member_updated),
-        Subscription("members.member.verified", MemberVerified(), on_member_verified),
-        Subscription("members.member.rejected", MemberRejected(), on_member_rejected),
+        Subscription("members.member.verified", memberview.MemberVerified(), on_member_verified),
+        Subscription("members.member.rejected", memberview.MemberRejected(), on_member_rejected),
         Subscription("members.member.erased", MemberErased(), on_member_erased),
-        Subscription("members.segment.saved", SegmentSaved(), on_segment_saved),
-        Subscription("members.segment.deleted", SegmentDeleted(), on_segment_deleted),
+        Subscription("members.segment.saved", memberview.SegmentSaved(), on_segment_saved),
+        Subscription("members.segment.deleted", memberview.SegmentDeleted(), on_segment_deleted),
     ]

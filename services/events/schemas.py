@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from services.events.messages import KINDS
-from shared.memberfilter import FACULTIES, FIRST_GRADUATION_YEAR, LAST_GRADUATION_YEAR
+from shared.memberview import AudienceSchema
 from shared.web.pagination import page_query_schema, page_schema
 
 DEFAULT_TIMEZONE = "Europe/Sofia"
@@ -32,31 +32,6 @@ class PlaceSchema(Schema):
     name = fields.String(required=True, validate=LINE)
     address = fields.String(allow_none=True, load_default=None, validate=LINE)
     city = fields.String(allow_none=True, load_default=None, validate=LINE)
-
-
-class AudienceSchema(Schema):
-    """Who the event is for: everyone, graduates of some years, a faculty, or a members segment."""
-
-    kind = fields.String(required=True, validate=validate.OneOf(["all", "graduation_years", "faculty", "segment"]))
-    year_from = fields.Integer(allow_none=True, load_default=None,
-                               validate=validate.Range(FIRST_GRADUATION_YEAR, LAST_GRADUATION_YEAR))
-    year_to = fields.Integer(allow_none=True, load_default=None,
-                             validate=validate.Range(FIRST_GRADUATION_YEAR, LAST_GRADUATION_YEAR))
-    faculty = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(FACULTIES))
-    segment_id = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^[0-9a-f]{32}\Z"))
-
-    @validates_schema
-    def _complete(self, data: dict, **_) -> None:
-        kind = data.get("kind")
-        if kind == "graduation_years":
-            if data.get("year_from") is None and data.get("year_to") is None:
-                raise ValidationError("Give year_from, year_to or both.", "year_from")
-            if None not in (data.get("year_from"), data.get("year_to")) and data["year_from"] > data["year_to"]:
-                raise ValidationError("Must not be before year_from.", "year_to")
-        if kind == "faculty" and not data.get("faculty"):
-            raise ValidationError("Required for a faculty audience.", "faculty")
-        if kind == "segment" and not data.get("segment_id"):
-            raise ValidationError("Required for a segment audience.", "segment_id")
 
 
 def _timezone(value: str) -> None:

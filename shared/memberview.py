@@ -1,0 +1,138 @@
+"""The view of members that other services keep from members events: member fields merged
+newest-change-wins, saved segments, and who an audience reaches.
+
+The events service (event audiences) and the notifications service (who receives an event
+announcement or an office announcement) both hold such a view in their own database; this
+module is the one definition of how it is kept and read, so both answer "is this member in
+this audience" the same way.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
+
+from shared import clock, memberfilter, readmodel
+from shared.memberfilter import FACULTIES, FIRST_GRADUATION_YEAR, LAST_GRADUATION_YEAR
+
+# The member fields a view keeps: what audiences and the member filter language read.
+KEPT = ("given_name", "family_name", "given_name_latin", "family_name_latin", "graduation_year", "faculty",
+        "programme", "specialty", "employer", "city", "country", "languages", "interests",
+        "open_to_mentoring", "open_to_ambassador", "international_graduate")
+# A deleted segment stays as a marker newer than any version, so a late "saved" cannot revive it.
+DELETED_VERSION = 2**62
+
+
+def merge_member(members: Collection, session: ClientSession | None, member_id: str, fields: dict[str, Any],
+                 at: datetime | None = None) -> None:
+    """Set fields of a member as they were at ``at`` (the producer's time of the change): a
+    field keeps a newer value it already has, so messages retried out of order (a sign-up
+    after a change, an approval after a rejection) never undo a later change. Recompute the
+    filter's search fields."""
+    at = readmodel.at_ms(at or clock.now())
+    current = members.find_one({"_id": member_id}, session=session) or {"_id": member_id}
+    changes = readmodel.newer_fields(fields, current.get("field_times"), at)
+    if not changes:
+        return
+    merged = {**current, **changes, "field_times": {**(current.get("field_times") or {}),
+                                                    **dict.fromkeys(changes, at)}}
+    merged.update(memberfilter.searchable_fields(merged))
+    members.replace_one({"_id": member_id}, merged, upsert=True, session=session)
+
+
+def segment(segments: Collection, segment_id: str | None, session: ClientSession | None = None) -> dict | None:
+    found = None if not segment_id else segments.find_one({"_id": segment_id}, session=session)
+    return None if found is None or found.get("deleted") else found
+
+
+def save_segment(segments: Collection, session: ClientSession | None, segment_id: str, spec: dict,
+                 version: int) -> None:
+    """Keep the newest version only (versions may arrive out of order)."""
+    current = segments.find_one({"_id": segment_id}, session=session)
+    if current is None or current.get("version", 0) < version:
+        segments.replace_one({"_id": segment_id}, {"_id": segment_id, "filter": spec, "version": version},
+                             upsert=True, session=session)
+
+
+def delete_segment(segments: Collection, session: ClientSession | None, segment_id: str) -> None:
+    segments.replace_one({"_id": segment_id}, {"_id": segment_id, "filter": None, "deleted": True,
+                                               "version": DELETED_VERSION}, upsert=True, session=session)
+
+
+def fits(audience: Mapping[str, Any], member: Mapping[str, Any] | None,
+         segment: Mapping[str, Any] | None = None) -> bool:
+    """Whether a member (their view document, or ``None`` if unknown) is in an audience
+    (``{"kind": "all" | "graduation_years" | "faculty" | "segment", ...}``); ``segment`` is
+    the view's segment for a segment audience. Only verified members are in any audience."""
+    if member is None or member.get("status") != "verified":
+        return False
+    kind = audience.get("kind", "all")
+    if kind == "all":
+        return True
+    if kind == "graduation_years":
+        year = member.get("graduation_year")
+        low, high = audience.get("year_from"), audience.get("year_to")
+        return isinstance(year, int) and (low is None or year >= low) and (high is None or year <= high)
+    if kind == "faculty":
+        return member.get("faculty") == audience.get("faculty")
+    if kind == "segment":
+        return segment is not None and memberfilter.matches(member, segment.get("filter") or {})
+    return False
+
+
+class AudienceSchema(Schema):
+    """Who the event is for: everyone, graduates of some years, a faculty, or a members segment."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(["all", "graduation_years", "faculty", "segment"]))
+    year_from = fields.Integer(allow_none=True, load_default=None,
+                               validate=validate.Range(FIRST_GRADUATION_YEAR, LAST_GRADUATION_YEAR))
+    year_to = fields.Integer(allow_none=True, load_default=None,
+                             validate=validate.Range(FIRST_GRADUATION_YEAR, LAST_GRADUATION_YEAR))
+    faculty = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(FACULTIES))
+    segment_id = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^[0-9a-f]{32}\Z"))
+
+    @validates_schema
+    def _complete(self, data: dict, **_) -> None:
+        kind = data.get("kind")
+        if kind == "graduation_years":
+            if data.get("year_from") is None and data.get("year_to") is None:
+                raise ValidationError("Give year_from, year_to or both.", "year_from")
+            if None not in (data.get("year_from"), data.get("year_to")) and data["year_from"] > data["year_to"]:
+                raise ValidationError("Must not be before year_from.", "year_to")
+        if kind == "faculty" and not data.get("faculty"):
+            raise ValidationError("Required for a faculty audience.", "faculty")
+        if kind == "segment" and not data.get("segment_id"):
+            raise ValidationError("Required for a segment audience.", "segment_id")
+
+
+class _Expectation(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+# What a view needs of the members events that only the view uses (the consumers' expectations,
+# checked against the members catalogue by the contract tests).
+class MemberVerified(_Expectation):
+    member_id = fields.String(required=True)
+    verified_at = fields.AwareDateTime(required=True)
+    graduation_year = fields.Integer(allow_none=True, load_default=None)
+    faculty = fields.String(allow_none=True, load_default=None)
+
+
+class MemberRejected(_Expectation):
+    member_id = fields.String(required=True)
+    rejected_at = fields.AwareDateTime(required=True)
+
+
+class SegmentSaved(_Expectation):
+    segment_id = fields.String(required=True)
+    filter = fields.Dict(required=True)
+    version = fields.Integer(required=True)
+
+
+class SegmentDeleted(_Expectation):
+    segment_id = fields.String(required=True)
