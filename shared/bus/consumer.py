@@ -111,13 +111,13 @@ class Consumer:
     def __init__(self, service: str, amqp_url: str, db: Database, transaction,
                  subscriptions: Iterable[Subscription], *, batch_size: int = 100,
                  prefetch: int = 200, retry_delays: tuple[float, ...] = RETRY_DELAYS_S,
-                 heartbeat: int = 30):
+                 heartbeat: int = 30, event_log: tuple[str, ...] = ()):
         self.service = service
         self.amqp_url = amqp_url
         self.db = db
         self.transaction = transaction
         self.subscriptions = {s.event_type: s for s in subscriptions}
-        self.queues = ServiceQueues(service, tuple(self.subscriptions), tuple(retry_delays))
+        self.queues = ServiceQueues(service, tuple(self.subscriptions), tuple(retry_delays), tuple(event_log))
         self.batch_size = batch_size
         self.prefetch = prefetch
         self.heartbeat = heartbeat

@@ -23,11 +23,19 @@ def is_embedded(connection: Connection) -> bool:
     return connection.transport.driver_type == "memory"
 
 
+EVENT_LOG_MAX_AGE = "7D"
+
+
 @dataclass(frozen=True)
 class ServiceQueues:
     service: str
     event_types: tuple[str, ...]
     retry_delays: tuple[float, ...] = RETRY_DELAYS_S
+    # Routing patterns of the service's own events to keep in ``<service>.events``, a stream
+    # with a week of retention: events no service consumes yet (the delivery log's) are routed
+    # there instead of being returned as unroutable, and a future consumer or an operator can
+    # read them back from any point in the week.
+    event_log: tuple[str, ...] = ()
 
     @property
     def inbox_name(self) -> str:
@@ -59,11 +67,19 @@ class ServiceQueues:
             "x-dead-letter-routing-key": self.inbox_name,
         })
 
+    def events_log(self) -> Queue:
+        return Queue(f"{self.service}.events", durable=True,
+                     bindings=[binding(exchange(), routing_key=p) for p in self.event_log],
+                     queue_arguments={"x-queue-type": "stream", "x-max-age": EVENT_LOG_MAX_AGE})
+
     def all_queues(self) -> list[Queue]:
         return [self.inbox(), self.dead(), *(self.retry(d) for d in self.retry_delays)]
 
     def declare(self, connection: Connection) -> None:
         channel = connection.default_channel
         exchange()(channel).declare()
-        for queue in self.all_queues():
+        queues = self.all_queues()
+        if self.event_log and not is_embedded(connection):  # the memory transport has no streams
+            queues.append(self.events_log())
+        for queue in queues:
             queue(channel).declare()
