@@ -47,6 +47,13 @@ def _seconds(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:  # also refuses nan
+        raise ValueError("expected a number >= 0")
+    return value
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 < value < 65536:
@@ -116,6 +123,19 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("SMS_ACCOUNT_SID", "", _text, "SMS provider account id"),
     Setting("SMS_AUTH_TOKEN", "", _text, "SMS provider token"),
     Setting("SMS_FROM", "Alumnet", _text, "SMS sender id or number"),
+    Setting("SMTP_FALLBACK_URL", "", _text,
+            "second SMTP server used when the first cannot take a message: smtp://user:pass@host:port?starttls=true"),
+    Setting("SMS_FALLBACK_API_URL", "", _text, "second Twilio-compatible messages endpoint (empty: none)"),
+    Setting("SMS_FALLBACK_ACCOUNT_SID", "", _text, "account id at the fallback SMS provider"),
+    Setting("SMS_FALLBACK_AUTH_TOKEN", "", _text, "token at the fallback SMS provider"),
+    Setting("EMAIL_RATE_PER_S", "0", _non_negative_float, "most emails per second per provider and worker (0: no limit)"),
+    Setting("SMS_RATE_PER_S", "0", _non_negative_float, "most SMS per second per provider and worker (0: no limit)"),
+    Setting("DELIVERY_RETRY_BASE_S", "30", _seconds,
+            "first wait after a temporary sending failure; doubles each attempt (up to an hour)"),
+    Setting("DELIVERY_CLAIM_TIMEOUT_S", "300", _seconds,
+            "after this, a dead worker's claimed deliveries are queued again (sending ones become unknown)"),
+    Setting("SMS_MAX_SEGMENTS", "2", _positive_int,
+            "longest SMS a notification may be, in segments (Cyrillic: 70 characters in one, 67 per part)"),
     Setting("DEV_OUTBOX_DIR", ".dev/outbox", _text, "where the file backends write email and SMS"),
     Setting("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
     Setting("PORT", "8000", _port, "api listen port"),
@@ -153,6 +173,15 @@ class Config:
     sms_account_sid: str
     sms_auth_token: str
     sms_from: str
+    smtp_fallback_url: str
+    sms_fallback_api_url: str
+    sms_fallback_account_sid: str
+    sms_fallback_auth_token: str
+    email_rate_per_s: float
+    sms_rate_per_s: float
+    delivery_retry_base_s: float
+    delivery_claim_timeout_s: float
+    sms_max_segments: int
     dev_outbox_dir: str
     log_level: str
     port: int

@@ -25,10 +25,12 @@ class Loop(Protocol):
 
 
 class PeriodicTask:
-    """Runs ``tick()`` every ``interval_s`` until stopped; errors are logged, not fatal."""
+    """Runs ``tick()`` every ``interval_s`` until stopped; errors are logged, not fatal.
+    ``on_stop`` tells a long tick to finish early (it runs when the worker stops)."""
 
-    def __init__(self, name: str, tick: Callable[[], object], interval_s: float):
-        self.name, self.tick, self.interval_s = name, tick, interval_s
+    def __init__(self, name: str, tick: Callable[[], object], interval_s: float,
+                 on_stop: Callable[[], None] | None = None):
+        self.name, self.tick, self.interval_s, self.on_stop = name, tick, interval_s, on_stop
         self._stop = threading.Event()
         self.wakeup = threading.Event()
 
@@ -46,6 +48,8 @@ class PeriodicTask:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.on_stop is not None:
+            self.on_stop()
         self.wakeup.set()
 
 
