@@ -6,6 +6,12 @@ language with a subject, a text part and an HTML part, render with realistic Bul
 English data, escape HTML only in the HTML part, and fail loudly on a missing variable.
 A new template with variables not listed in ``SAMPLE_CONTEXT`` gets a generic value; if that
 is not enough (attributes, loops), add realistic sample data for it below.
+
+Every SMS body under ``templates/sms/`` is found the same way: it must exist in both languages,
+belong to an email template (and use only that email's variables), and fit ``SMS_MAX_SEGMENTS``
+(its default in ``shared.config``) with realistic and with the longest realistic data, measured
+by ``sms_text.describe``: Bulgarian is UCS-2 (67 characters per part), English stays GSM-7 with
+Latin data and still fits as UCS-2 when the data are not Latin (a place entered in Bulgarian).
 """
 from __future__ import annotations
 
@@ -20,15 +26,19 @@ import jinja2
 import pytest
 from jinja2 import meta
 
-from services.notifications import rendering
+from services.notifications import rendering, sms_text
 from services.notifications.mailer import build_message
 from services.notifications.rendering import LANGUAGES, render_email
+from shared.config import SETTINGS
 
 TEMPLATE_ROOT = Path(rendering.__file__).parent / "templates" / "email"
 TEMPLATES = sorted(p.name for p in TEMPLATE_ROOT.iterdir() if p.is_dir())
 PARTS = ("subject.txt", "txt", "html")
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
+# A real link from shared.unsubscribe.link: the token is long and URL-safe base64.
+UNSUBSCRIBE_URL = ("https://alumni.mu-plovdiv.bg/api/v1/members/unsubscribe?token=eyJ2IjoxLCJtIjoibW1tbW1tbW1t"
+                   "YW1tbW1tbW1tbW1tbW1tbW1tbW1tbW0iLCJjaCI6ImVtYWlsIiwiY2EiOiJldmVudHMifQ.EmhRFBg5JRPPZG3lESid8Gd5")
 # Realistic data per variable name; Cyrillic for bg, Latin for en (international students).
 SAMPLE_CONTEXT = {
     "bg": {"given_name": "Мария", "family_name": "Иванова-Петрова",
@@ -36,13 +46,43 @@ SAMPLE_CONTEXT = {
            "event_where": "Аула на МУ – Пловдив, бул. „Васил Априлов“ 15А, Пловдив",
            "previous_when": "6 юни 2025 г., 19:00 ч.", "guests": 2, "position": 3,
            "ticket_url": "https://alumni.mu-plovdiv.bg/events/7f3c9a2e-5b1d-4c8e-9a61-2d0f3b7c4e15/ticket",
-           "reason": "Залата е затворена за неотложен ремонт.", "starts_in": "след 24 часа"},
+           "reason": "Залата е затворена за неотложен ремонт.", "starts_in": "след 24 часа",
+           "event_description": "Двадесет и пет години след дипломирането се събираме отново в аулата.\n"
+                                "Програма: 18:30 – посрещане, 19:00 – слово на ректора, 20:00 – коктейл.\n\n"
+                                "Моля, регистрирайте се до 1 юни.",
+           "event_url": "https://alumni.mu-plovdiv.bg/events/7f3c9a2e-5b1d-4c8e-9a61-2d0f3b7c4e15",
+           "unsubscribe_url": UNSUBSCRIBE_URL,
+           "subject": "Покана за общо събрание на Алумни клуба",
+           "body": "Уважаеми колеги,\n\nОбщото събрание на клуба ще се проведе на 12 декември 2026 г. от 17:00 ч."
+                   "\nДневен ред: отчет за годината & избор на ново ръководство.",
+           "date": "28 ноември 2026 г.",
+           "items": [{"subject": "Ново събитие: Среща на випуск 2006",
+                      "text": "Каним Ви на среща на випуск 2006 на 12 декември 2026 г.\nРегистрацията е отворена."},
+                     {"subject": "Нова публикация в указателя",
+                      "text": "Д-р Петров обнови профила си и вече е ментор."},
+                     {"subject": "Напомняне за членския внос",
+                      "text": "Членският внос за 2027 г. е 30 лв.\n\nБлагодарим Ви за подкрепата!"}]},
     "en": {"given_name": "Aisha", "family_name": "O'Connor",
            "event_title": "Class of 2000 Reunion", "event_when": "14 June 2025, 18:30",
            "event_where": "Main Hall, Medical University of Plovdiv, 15A Vasil Aprilov Blvd, Plovdiv",
            "previous_when": "6 June 2025, 19:00", "guests": 2, "position": 3,
            "ticket_url": "https://alumni.mu-plovdiv.bg/events/7f3c9a2e-5b1d-4c8e-9a61-2d0f3b7c4e15/ticket",
-           "reason": "The hall is closed for urgent repairs.", "starts_in": "in 24 hours"},
+           "reason": "The hall is closed for urgent repairs.", "starts_in": "in 24 hours",
+           "event_description": "Twenty-five years after graduation, we meet again in the Main Hall.\n"
+                                "Programme: 18:30 welcome, 19:00 address by the Rector, 20:00 reception.\n\n"
+                                "Please register by 1 June.",
+           "event_url": "https://alumni.mu-plovdiv.bg/events/7f3c9a2e-5b1d-4c8e-9a61-2d0f3b7c4e15",
+           "unsubscribe_url": UNSUBSCRIBE_URL,
+           "subject": "Invitation to the Alumni Club's General Assembly",
+           "body": "Dear colleagues,\n\nThe General Assembly of the club will be held on 12 December 2026 at 17:00."
+                   "\nAgenda: annual report & election of the new board.",
+           "date": "28 November 2026",
+           "items": [{"subject": "New event: Class of 2006 Reunion",
+                      "text": "You are invited to the Class of 2006 reunion on 12 December 2026.\nRegistration is open."},
+                     {"subject": "Directory update",
+                      "text": "Dr Petrov has updated his profile and is now a mentor."},
+                     {"subject": "Membership fee reminder",
+                      "text": "The membership fee for 2027 is BGN 30.\n\nThank you for your support!"}]},
 }
 GENERIC_VALUE = {"bg": "Примерна стойност", "en": "Sample value"}
 
@@ -122,7 +162,14 @@ def test_unknown_language_falls_back_to_bulgarian():
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_html_part_escapes_markup_and_text_part_keeps_it(template, language):
     hostile = '<script>alert("x")</script> & Co'
-    context = {name: hostile for name in _context(template, language)}
+
+    def hostile_like(value):
+        # A list of records (the digest's items) keeps its shape, with every field hostile.
+        if isinstance(value, list):
+            return [{key: hostile for key in record} for record in value]
+        return hostile
+
+    context = {name: hostile_like(value) for name, value in _context(template, language).items()}
     if not context:
         pytest.skip(f"{template} has no variables")
     rendered = render_email(template, language, context)
@@ -221,6 +268,8 @@ KEY_VARIABLE = {
     "event_rescheduled": "previous_when",
     "event_cancelled": "reason",
     "event_reminder": "starts_in",
+    "event_published": "event_url",
+    "digest": "date",
 }
 
 
@@ -246,3 +295,244 @@ def test_registration_confirmed_carries_the_ticket_and_counts_guests(language):
     assert guest not in none.text and guest not in none.html
     assert f"1 {guest}." in one.text and f"1 {guest}." in one.html
     assert f"2 {guests}." in two.text and f"2 {guests}." in two.html
+
+
+# --------------------------------------------------------------------------- marketing mail
+
+MARKETING = ("event_published", "announcement", "digest")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", MARKETING)
+def test_marketing_mail_carries_the_unsubscribe_link_in_both_parts(template, language):
+    rendered = render_email(template, language, _context(template, language))
+    assert UNSUBSCRIBE_URL in rendered.text
+    assert f'href="{html.escape(UNSUBSCRIBE_URL)}"' in rendered.html
+
+
+# Free text written by people (the office, an event's organiser): shown as written in the text
+# part, escaped in the HTML part, its line breaks kept.
+FREE_TEXT = [("announcement", "body"), ("event_published", "event_description"), ("digest", "items")]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(("template", "variable"), FREE_TEXT)
+def test_free_text_is_escaped_in_html_and_keeps_its_line_breaks(template, variable, language):
+    written = "<script>alert(1)</script>\nline two"
+    value = [{"subject": "Новини", "text": written}] if variable == "items" else written
+    rendered = render_email(template, language, {**_context(template, language), variable: value})
+    assert written in rendered.text
+    assert "<script>" not in rendered.html
+    assert re.search(r"&lt;script&gt;alert\(1\)&lt;/script&gt;\s*(<br>|</p>\s*<p>)\s*line two", rendered.html), \
+        rendered.html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_free_text_paragraphs_become_html_paragraphs(language):
+    body = "First paragraph,\r\nsecond line.\r\n\r\nSecond paragraph & more."
+    rendered = render_email("announcement", language, {**_context("announcement", language), "body": body})
+    assert "<p>First paragraph,<br>\nsecond line.</p>" in rendered.html
+    assert "<p>Second paragraph &amp; more.</p>" in rendered.html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_announcement_subject_is_the_offices_subject(language):
+    context = {**_context("announcement", language), "subject": "Tom & Jerry <news>"}
+    rendered = render_email("announcement", language, context)
+    assert rendered.subject == "Tom & Jerry <news>"
+    assert render_email("announcement", language, _context("announcement", language)).subject == \
+        SAMPLE_CONTEXT[language]["subject"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_digest_shows_every_item_in_order(language):
+    context = _context("digest", language)
+    items = context["items"]
+    assert len(items) >= 2
+    rendered = render_email("digest", language, context)
+    assert context["date"] in rendered.subject
+    shown_html = html.unescape(rendered.html)
+    for part, shown in ((rendered.text, rendered.text), (rendered.html, shown_html)):
+        positions = [shown.index(item["subject"]) for item in items]
+        assert positions == sorted(positions), part
+    # The texts too, in order, whole in the text part and line by line in the HTML part.
+    text_positions = [rendered.text.index(item["text"]) for item in items]
+    assert text_positions == sorted(text_positions)
+    for item in items:
+        for line in filter(None, item["text"].splitlines()):
+            assert line in shown_html
+    assert "<br>" in rendered.html  # the first item's line break
+
+
+# --------------------------------------------------------------------------- SMS
+
+SMS_ROOT = TEMPLATE_ROOT.parent / "sms"
+SMS_TEMPLATES = sorted(p.name for p in SMS_ROOT.iterdir() if p.is_dir())
+SMS_LIMIT = SETTINGS["SMS_MAX_SEGMENTS"].parse(SETTINGS["SMS_MAX_SEGMENTS"].default)
+
+# The longest data a real SMS can get: a 120-character title, a full address, the longest month.
+LONG = {
+    "bg": {"given_name": "Александра", "family_name": "Иванова-Петрова",
+           "event_title": "Годишна научно-практическа конференция на випускниците от 2000 г. "
+                          "по случай 25 години от дипломирането им в МУ – Пловдив",
+           "event_when": "30 септември 2026 г., 18:30 ч.", "previous_when": "23 септември 2026 г., 19:00 ч.",
+           "event_where": "Аула „Проф. д-р Константин Чилов“, Медицински университет – Пловдив, "
+                          "бул. „Васил Априлов“ 15А, Пловдив",
+           "position": 125, "guests": 2, "starts_in": "след 90 минути",
+           "reason": "Поради неотложен ремонт на покрива залата е затворена до края на месеца, "
+                     "а друга подходяща зала не успяхме да намерим.",
+           "subject": "Покана за общо събрание на Алумни клуба и избор на ново ръководство – 12 декември 2026 г., "
+                      "Аула на МУ – Пловдив"},
+    "en": {"given_name": "Alexandra", "family_name": "O'Connor-Fitzgerald",
+           "event_title": "Annual Scientific and Practical Conference of the Class of 2000 marking 25 years "
+                          "since their graduation in Plovdiv, 2026",
+           "event_when": "30 September 2026, 18:30", "previous_when": "23 September 2026, 19:00",
+           "event_where": "Main Hall \"Prof. Dr. Konstantin Chilov\", Medical University of Plovdiv, "
+                          "15A Vasil Aprilov Blvd, Plovdiv",
+           "position": 125, "guests": 2, "starts_in": "in 90 minutes",
+           "reason": "The roof of the hall needs urgent repairs, so it is closed until the end of the month "
+                     "and no other suitable hall was free.",
+           "subject": "Invitation to the General Assembly of the Alumni Club and election of the new board, "
+                      "12 December 2026, Main Hall"},
+}
+# What English-speaking members really get: the place as the office entered it (the catalogue
+# does not translate it) and typed text with typographic dashes and apostrophes. One such
+# character makes the whole SMS UCS-2, where 2 segments hold only 134 characters.
+EN_AS_SENT = {"event_where": LONG["bg"]["event_where"],
+              "event_title": "Class of 2000 Reunion – 25 Years Since Graduation from the Medical University "
+                             "of Plovdiv, with Partners’ Gala Dinner 2026",
+              "subject": "Invitation to the General Assembly – election of the Alumni Club’s new board and the "
+                         "plan for 2027, 12 December",
+              "reason": "The hall’s roof needs urgent repairs – it is closed until the end of the month."}
+FREE_TEXT_SMS = ("event_title", "event_where", "subject", "reason")
+
+
+def _unbroken(context: dict) -> dict:
+    """Free text without spaces: truncation cannot stop at an earlier word, so it keeps the
+    most it ever may (the true worst case of ``truncate(n, false, ...)``)."""
+    return {name: value.replace(" ", "-") if name in FREE_TEXT_SMS else value for name, value in context.items()}
+
+
+def _sms_scenarios(language: str) -> list[tuple[str, dict]]:
+    long = {**SAMPLE_CONTEXT[language], **LONG[language]}
+    scenarios = [("realistic", SAMPLE_CONTEXT[language]), ("long", long), ("long, unbroken", _unbroken(long))]
+    if language == "en":
+        as_sent = {**long, **EN_AS_SENT}
+        scenarios += [("long, as sent", as_sent), ("long, as sent, unbroken", _unbroken(as_sent))]
+    return scenarios
+
+
+def _sms_variables(template: str, language: str) -> set[str]:
+    env = rendering.environment()
+    source = env.loader.get_source(env, f"sms/{template}/{language}.txt")[0]
+    return meta.find_undeclared_variables(env.parse(source))
+
+
+def _sms_context(template: str, language: str, data: dict) -> dict:
+    return {name: data[name] for name in _sms_variables(template, language)}
+
+
+def _assert_fits(sms: str, what: str) -> None:
+    length = sms_text.describe(sms)
+    assert length.segments <= SMS_LIMIT, \
+        f"{what}: {length.segments} segments ({length.encoding}, {length.units} units), limit {SMS_LIMIT}: {sms!r}"
+
+
+def test_sms_templates_are_found():
+    expected = {"account_verified", "registration_confirmed", "registration_waitlisted", "registration_promoted",
+                "registration_cancelled", "event_rescheduled", "event_cancelled", "event_reminder",
+                "event_published", "announcement"}
+    assert expected <= set(SMS_TEMPLATES)
+
+
+@pytest.mark.parametrize("template", SMS_TEMPLATES)
+def test_every_sms_exists_in_every_language_and_belongs_to_an_email(template):
+    missing = [language for language in LANGUAGES if not (SMS_ROOT / template / f"{language}.txt").is_file()]
+    assert not missing, f"sms/{template} lacks {missing}"
+    assert template in TEMPLATES, f"sms/{template} has no email template"
+    assert rendering.has_sms(template)
+    # An SMS is a short form of its email: it gets the same context and may use nothing else.
+    for language in LANGUAGES:
+        extra = _sms_variables(template, language) - _variables(template, language)
+        assert not extra, f"sms/{template}/{language}.txt uses {extra}, which its email does not get"
+
+
+def test_emails_without_an_sms_have_none():
+    assert not rendering.has_sms("welcome")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", SMS_TEMPLATES)
+def test_every_sms_renders_and_fits_the_segment_limit(template, language):
+    assert len(LONG[language]["event_title"]) >= 120 and len(EN_AS_SENT["event_title"]) >= 120
+    for scenario, data in _sms_scenarios(language):
+        context = _sms_context(template, language, data)
+        sms = rendering.render_sms(template, language, context)
+        assert sms and sms == sms.strip() and "\n" not in sms
+        assert "{{" not in sms and "{%" not in sms
+        _assert_fits(sms, f"sms/{template}/{language} with {scenario} data")
+        if language == "en" and "as sent" not in scenario:
+            # English text of our own stays in the GSM alphabet: 153 characters per part, not 67.
+            assert sms_text.encoding(sms) == "GSM-7", f"{scenario}: {sms!r}"
+        if scenario == "realistic" and "event_title" in context:
+            assert context["event_title"] in sms  # a usual title is not cut
+
+
+@pytest.mark.parametrize("template", SMS_TEMPLATES)
+def test_bulgarian_sms_is_bulgarian_and_english_sms_is_english(template):
+    bg = rendering.render_sms(template, "bg", _sms_context(template, "bg", SAMPLE_CONTEXT["bg"]))
+    en = rendering.render_sms(template, "en", _sms_context(template, "en", SAMPLE_CONTEXT["en"]))
+    assert CYRILLIC.search(bg)
+    assert not CYRILLIC.search(en)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", SMS_TEMPLATES)
+def test_a_missing_variable_in_an_sms_raises(template, language):
+    context = _sms_context(template, language, SAMPLE_CONTEXT[language])
+    if not context:
+        pytest.skip(f"sms/{template} has no variables")
+    dropped = min(context)
+    with pytest.raises(jinja2.UndefinedError, match=dropped):
+        rendering.render_sms(template, language, {k: v for k, v in context.items() if k != dropped})
+
+
+def test_an_online_event_is_not_given_a_link_by_sms():
+    context = {**_sms_context("event_reminder", "en", SAMPLE_CONTEXT["en"]),
+               "event_where": "https://us02web.zoom.us/j/81234567890?pwd=Q2xhc3NPZjIwMDA"}
+    sms = rendering.render_sms("event_reminder", "en", context)
+    assert "http" not in sms and "Online." in sms
+
+
+def test_the_length_check_fails_an_sms_that_is_too_long():
+    single, per_part = sms_text.LIMITS["UCS-2"]
+    most = single if SMS_LIMIT == 1 else per_part * SMS_LIMIT
+    _assert_fits("Я" * most, "the longest Cyrillic SMS allowed")
+    with pytest.raises(AssertionError, match="segments"):
+        _assert_fits("Я" * (most + 1), "one character more")
+    # A template that does not truncate free text goes over with long data, and the check says so.
+    untruncated = rendering.environment().from_string(
+        "Мястото Ви на „{{ event_title }}“ ({{ event_when }}), {{ event_where }}, е потвърдено.")
+    sms = " ".join(untruncated.render(LONG["bg"]).split())
+    assert sms_text.describe(sms).segments > SMS_LIMIT
+    with pytest.raises(AssertionError, match="segments"):
+        _assert_fits(sms, "an untruncated title and place")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_marketing_mail_held_for_the_digest_becomes_its_items(language):
+    # The digest builder renders each held message without an unsubscribe link (the digest
+    # carries its own), then the digest around their subjects and text parts.
+    items = []
+    for template in ("event_published", "announcement"):
+        context = {k: v for k, v in _context(template, language).items() if k != "unsubscribe_url"}
+        rendered = render_email(template, language, context)
+        assert "unsubscribe" not in (rendered.text + rendered.html).lower()
+        assert "Отписване" not in rendered.text + rendered.html
+        items.append({"subject": rendered.subject, "text": rendered.text})
+    digest = render_email("digest", language, {**_context("digest", language), "items": items})
+    assert all(item["subject"] in digest.text and item["text"] in digest.text for item in items)
+    assert digest.text.count(UNSUBSCRIBE_URL) == 1 and digest.html.count(html.escape(UNSUBSCRIBE_URL)) == 1
+    with pytest.raises(jinja2.UndefinedError, match="unsubscribe_url"):
+        render_email("digest", language, {k: v for k, v in _context("digest", language).items()
+                                          if k != "unsubscribe_url"})
