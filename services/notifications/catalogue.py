@@ -1,23 +1,27 @@
 """Which events become which messages: one entry per event type, and one handler for all.
 
 Adding a notification is adding an entry here and its templates
-(``templates/email/<template>/<bg|en>.{subject.txt,txt,html}``): the entry names the template,
-the category (for consent), whether it is transactional (about the member's own account or
-registration: never blocked by marketing consent), who receives it (member ids taken from the
-event) and the template context (built per language, from the event alone: nothing is fetched
-from other services at send time). The handler queues one delivery per (event, recipient,
-channel); the dispatcher sends it once.
+(``templates/email/<template>/<bg|en>.{subject.txt,txt,html}``, and
+``templates/sms/<template>/<bg|en>.txt`` if it may go by SMS): the entry names the template,
+the category (for consent and preferences), whether it is transactional (about the member's
+own account or registration: never blocked by marketing consent), who receives it (member ids
+taken from the event, or an ``audience`` of members spread by ``fanout.py``), whether it is
+urgent (bypasses SMS quiet hours) and the template context (built per language, from the
+event alone: nothing is fetched from other services at send time). The handler queues one
+delivery per (event, recipient, channel) as ``routing.routes`` decides; the dispatcher sends
+each once.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import EXCLUDE, Schema, fields
 
+from services.notifications import fanout
 from services.notifications import store as notification_store
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
@@ -31,6 +35,7 @@ MONTHS = {
 # The member's ticket page in the web app (served behind PUBLIC_BASE_URL): the code itself is
 # never in a message.
 TICKET_PATH = "/events/{event_id}/ticket"
+EVENT_PATH = "/events/{event_id}"
 
 
 def when(iso: str, zone: str, language: str) -> str:
@@ -78,10 +83,17 @@ class Notification:
     template: str
     category: str
     transactional: bool
-    recipients: Callable[[Mapping[str, Any]], list[str]]
+    recipients: Callable[[Mapping[str, Any]], list[str]] | None
     context: Callable[[Mapping[str, Any], str, str], dict[str, Any]]
-    channels: tuple[str, ...] = ("email",)
     expects: dict[str, fields.Field] = field(default_factory=dict)
+    # Instead of ``recipients``: the audience (``shared.memberview.fits``) to spread it over.
+    audience: Callable[[Mapping[str, Any]], dict] | None = None
+    urgent: Callable[[Mapping[str, Any], datetime], bool] = lambda data, now: False
+
+
+def starts_within_a_day(data: Mapping[str, Any], now: datetime) -> bool:
+    """An event that starts within 24 hours: news about it cannot wait for the morning."""
+    return datetime.fromisoformat(data["starts_at"]) - now < timedelta(hours=24)
 
 
 def _member(data: Mapping[str, Any]) -> list[str]:
@@ -94,6 +106,10 @@ def _members(data: Mapping[str, Any]) -> list[str]:
 
 def _ticket(data: Mapping[str, Any], base_url: str) -> str:
     return base_url.rstrip("/") + TICKET_PATH.format(event_id=data["event_id"])
+
+
+def _event_page(data: Mapping[str, Any], base_url: str) -> str:
+    return base_url.rstrip("/") + EVENT_PATH.format(event_id=data["event_id"])
 
 
 EVENT_FIELDS = {"event_id": fields.String(required=True), "title": fields.Dict(required=True),
@@ -134,46 +150,68 @@ NOTIFICATIONS: dict[str, Notification] = {
         "event_rescheduled", "events", True, _members,
         lambda d, lang, base: {**event_context(d, lang),
                                "previous_when": when(d["previous"]["starts_at"], d["timezone"], lang)},
-        expects={**EVENT_FIELDS, **MEMBER_IDS, "previous": fields.Dict(required=True)}),
+        expects={**EVENT_FIELDS, **MEMBER_IDS, "previous": fields.Dict(required=True)},
+        urgent=starts_within_a_day),
     "events.event.cancelled": Notification(
         "event_cancelled", "events", True, _members,
         lambda d, lang, base: {**event_context(d, lang), "reason": d.get("reason") or ""},
-        expects={**EVENT_FIELDS, **MEMBER_IDS, "reason": fields.String(allow_none=True, load_default=None)}),
+        expects={**EVENT_FIELDS, **MEMBER_IDS, "reason": fields.String(allow_none=True, load_default=None)},
+        urgent=starts_within_a_day),
     "events.reminder.due": Notification(
         "event_reminder", "events", True, _members,
         lambda d, lang, base: {**event_context(d, lang), "starts_in": starts_in(d["minutes_before"], lang)},
-        expects={**EVENT_FIELDS, **MEMBER_IDS, "minutes_before": fields.Integer(required=True)}),
+        expects={**EVENT_FIELDS, **MEMBER_IDS, "minutes_before": fields.Integer(required=True)},
+        urgent=starts_within_a_day),
+    # Marketing: needs the member's consent to event news on the channel, spread over the
+    # event's audience by the fan-out (the event names no member ids).
+    "events.event.published": Notification(
+        "event_published", "events", False, None,
+        lambda d, lang, base: {**event_context(d, lang), "event_description": d["description"][lang],
+                               "event_url": _event_page(d, base)},
+        expects={**EVENT_FIELDS, "description": fields.Dict(required=True), "audience": fields.Dict(required=True)},
+        audience=lambda d: d["audience"]),
 }
 
 
-def handle(event: Envelope, ctx: HandlerContext, *, public_base_url: str, wake_dispatcher=None) -> None:
+def handle(event: Envelope, ctx: HandlerContext, *, public_base_url: str, wake_dispatcher=None,
+           wake_fanout=None) -> None:
     """Queue the event's notification for each recipient with a contact (erased members and
-    members not yet known get nothing), in the recipient's language."""
+    members not yet known get nothing), in the recipient's language, on the channels
+    ``routing.routes`` decides; an audience notification becomes a fan-out instead."""
     notification = NOTIFICATIONS[event.type]
-    for member_id in notification.recipients(event.data):
-        if notification_store.is_erased(ctx.db, ctx.session, member_id):
+    if notification.audience is not None:
+        fanout.create_for_event(ctx.db, ctx.session, event, notification)
+        if wake_fanout is not None:
+            ctx.after_commit.append(wake_fanout)
+        return
+    now = datetime.now(timezone.utc)
+    recipients = [m for m in notification.recipients(event.data)
+                  if not notification_store.is_erased(ctx.db, ctx.session, m)]
+    contacts = {c["_id"]: c for c in ctx.db[notification_store.CONTACTS].find(
+        {"_id": {"$in": recipients}}, session=ctx.session)}
+    preferences = {p["_id"]: p for p in ctx.db[notification_store.PREFERENCES].find(
+        {"_id": {"$in": recipients}}, session=ctx.session)}
+    deliveries = []
+    for member_id in recipients:
+        contact = contacts.get(member_id)
+        if contact is None:
             continue
-        contact = ctx.db.contacts.find_one({"_id": member_id}, session=ctx.session)
-        if contact is None or not contact.get("email"):
-            continue
-        language = contact.get("language") if contact.get("language") in ("bg", "en") else "bg"
-        context = {"given_name": contact.get("given_name", ""), "family_name": contact.get("family_name", ""),
-                   **notification.context(event.data, language, public_base_url)}
-        for channel in notification.channels:
-            notification_store.queue_delivery(
-                ctx.db, ctx.session, event_id=event.id, recipient=member_id, channel=channel,
-                template=notification.template, language=language, address=contact["email"], context=context,
-                correlation_id=event.correlationid)
-    if wake_dispatcher is not None:
+        deliveries += fanout.deliveries_for(
+            contact, preferences.get(member_id), source_id=event.id, template=notification.template,
+            category=notification.category, transactional=notification.transactional,
+            urgent=notification.urgent(event.data, now), now=now, correlation_id=event.correlationid,
+            context=lambda language: notification.context(event.data, language, public_base_url))
+    notification_store.queue(ctx.db, ctx.session, deliveries)
+    if wake_dispatcher is not None and deliveries:
         ctx.after_commit.append(wake_dispatcher)
 
 
-def subscriptions(*, public_base_url: str, wake_dispatcher=None) -> list[Subscription]:
+def subscriptions(*, public_base_url: str, wake_dispatcher=None, wake_fanout=None) -> list[Subscription]:
     def expectation(notification: Notification) -> Schema:
         schema = Schema.from_dict(notification.expects, name=f"{notification.template}_expectation")
         return schema(unknown=EXCLUDE)
 
     return [Subscription(event_type, expectation(notification),
                          lambda event, ctx: handle(event, ctx, public_base_url=public_base_url,
-                                                   wake_dispatcher=wake_dispatcher))
+                                                   wake_dispatcher=wake_dispatcher, wake_fanout=wake_fanout))
             for event_type, notification in NOTIFICATIONS.items()]

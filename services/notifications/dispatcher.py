@@ -1,15 +1,22 @@
-"""Sends queued deliveries: claim, send, record.
+"""Sends queued deliveries: claim a batch, then for each one mark it ``sending``, send, and
+record the outcomes of the batch with their events in one transaction.
 
-A delivery is claimed atomically (``queued`` -> ``sending``) before the send and recorded
-after it, so two workers never send the same one, and a redelivered source event finds its
-delivery already there. A transient failure puts it back in the queue a few times; a
-permanent one is recorded as failed.
+At most once per delivery: a delivery is claimed by one worker (a batch claim), marked
+``sending`` right before its provider call, and never sent again once ``sending`` (a crash
+there leaves it ``unknown``). A transient failure queues it again with exponential backoff
+(or the provider's Retry-After); a permanent one, or running out of attempts, records it as
+failed. Each outcome publishes ``notifications.delivery.sent`` or ``.failed``.
 """
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import Callable
+import random
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from prometheus_client import Counter
 
 from services.notifications import invites
 from services.notifications.mailer import (
@@ -17,60 +24,142 @@ from services.notifications.mailer import (
     TransientFailure,
     build_message,
 )
-from services.notifications.rendering import render_email
-from services.notifications.store import FAILED, SENT, NotificationsStore
+from services.notifications.messages import CATALOG, DELIVERY_FAILED, DELIVERY_SENT
+from services.notifications.rendering import render_email, render_sms
+from services.notifications.sms_text import segments
+from services.notifications.store import FAILED, QUEUED, SENT, NotificationsStore
+from services.notifications.transports import Channel, Sms
+from shared import unsubscribe
+from shared.bus.envelope import Envelope
 from shared.leases import holder_id
 from shared.logs import correlation
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 6
+MAX_BACKOFF_S = 3600.0
+OUTCOMES = Counter("alumnet_notifications_deliveries_total", "Delivery outcomes by channel",
+                   ["channel", "outcome"])
+
+
+def backoff_s(attempt: int, base_s: float, retry_after: float | None = None,
+              jitter: Callable[[], float] = random.random) -> float:
+    """The wait before attempt ``attempt + 1``: base, doubled per attempt, capped at an hour,
+    spread by +-20% so a provider outage does not end in a thundering herd; never shorter
+    than the provider's Retry-After."""
+    wait = min(MAX_BACKOFF_S, base_s * 2 ** (attempt - 1)) * (0.8 + 0.4 * jitter())
+    return max(wait, retry_after or 0.0)
 
 
 class DeliveryDispatcher:
-    def __init__(self, store: NotificationsStore, mailer, mail_from: str,
-                 prepare: Callable[[dict], dict] | None = None):
-        self.store, self.mailer, self.mail_from = store, mailer, mail_from
+    def __init__(self, store: NotificationsStore, channels: dict[str, Channel], *, mail_from: str,
+                 prepare: Callable[[dict], dict] | None = None, public_base_url: str = "",
+                 retry_base_s: float = 30.0, claim_timeout_s: float = 300.0, batch_size: int = 50,
+                 sms_max_segments: int = 2):
+        self.store, self.channels, self.mail_from = store, channels, mail_from
         # Turns a stored delivery's context into the template context at send time (decrypts
-        # one-time tokens into links: see handlers.context_for_sending).
-        self.prepare = prepare or (lambda delivery: delivery["context"])
+        # one-time tokens into links, adds the unsubscribe link: see handlers.context_for_sending).
+        self.prepare = prepare or (lambda delivery: dict(delivery.get("context") or {}))
+        self.retry_base_s, self.claim_timeout = retry_base_s, timedelta(seconds=claim_timeout_s)
+        self.batch_size, self.sms_max_segments = batch_size, sms_max_segments
         self.worker_id = holder_id()
+        self.stopping = threading.Event()
         self.sent = 0
 
     def dispatch_all(self) -> int:
-        """Send everything queued now; return how many were sent."""
-        self.store.expire_stale_claims(timedelta(minutes=10))
+        """Send everything due now; return how many were sent."""
+        self.store.requeue_stale(self.claim_timeout)
         sent = 0
-        while (delivery := self.store.claim_next(self.worker_id)) is not None:
-            with correlation(delivery.get("correlation_id")):
-                sent += self._send(delivery)
+        try:
+            while not self.stopping.is_set() and (batch := self.store.claim_batch(self.worker_id, self.batch_size)):
+                sent += self._dispatch(batch)
+        finally:
+            for channel in self.channels.values():
+                channel.close()  # the queue is empty (or we stop): do not hold idle connections
         return sent
 
-    def _send(self, delivery: dict) -> int:
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _dispatch(self, batch: list[dict]) -> int:
+        updates: list[tuple[str, dict]] = []
+        events: list[Envelope] = []
         try:
-            context = self.prepare(delivery)
-            rendered = render_email(delivery["template"], delivery["language"], context)
-            calendar_event = context.get("calendar_event")
-            message = build_message(sender=self.mail_from, to=delivery["address"], subject=rendered.subject,
-                                    text=rendered.text, html=rendered.html, delivery_id=delivery["_id"],
-                                    language=delivery["language"],
-                                    calendar=invites.event_ics(calendar_event) if calendar_event else None)
+            for position, delivery in enumerate(batch):
+                if self.stopping.is_set():
+                    self.store.release(batch[position:])
+                    break
+                with correlation(delivery.get("correlation_id")):
+                    outcome = self._send(delivery)
+                if outcome is not None:
+                    updates.append(outcome[0])
+                    events.extend(outcome[1:])
+        finally:
+            self.store.record(updates, events)
+        sent = sum(1 for _, change in updates if change["$set"]["status"] == SENT)
+        self.sent += sent
+        return sent
+
+    def _send(self, delivery: dict) -> tuple[Any, ...] | None:
+        if not self.store.begin_sending(delivery):
+            return None  # cancelled or erased since the claim
+        attempt = delivery["attempts"] + 1
+        try:
+            payload = self._build(delivery)
         except Exception as exc:  # a template or data bug: retrying cannot help
-            self.store.mark(delivery["_id"], FAILED, last_error=f"cannot build the message: {exc}")
             log.exception("delivery %s cannot be built", delivery["_id"])
-            return 0
+            return self._failed(delivery, attempt, f"cannot build the message: {exc}", permanent=True)
         try:
-            self.mailer.send(message)
+            sent = self.channels[delivery["channel"]].send(payload)
         except PermanentFailure as exc:
-            self.store.mark(delivery["_id"], FAILED, last_error=str(exc))
             log.warning("delivery %s failed permanently: %s", delivery["_id"], exc)
-            return 0
+            return self._failed(delivery, attempt, str(exc), permanent=True)
         except TransientFailure as exc:
-            if delivery["attempts"] >= MAX_ATTEMPTS:
-                self.store.mark(delivery["_id"], FAILED, last_error=str(exc))
-            else:
-                self.store.requeue(delivery["_id"], str(exc))
-            log.warning("delivery %s failed, attempt %d: %s", delivery["_id"], delivery["attempts"], exc)
-            return 0
-        self.store.mark(delivery["_id"], SENT, message_id=message["Message-ID"])
-        self.sent += 1
-        return 1
+            log.warning("delivery %s failed, attempt %d: %s", delivery["_id"], attempt, exc)
+            if attempt >= MAX_ATTEMPTS:
+                return self._failed(delivery, attempt, f"gave up after {attempt} attempts: {exc}", permanent=False)
+            OUTCOMES.labels(delivery["channel"], "retried").inc()
+            due = datetime.now(timezone.utc) + timedelta(seconds=backoff_s(attempt, self.retry_base_s,
+                                                                             exc.retry_after))
+            return (delivery["_id"], {"$set": {"status": QUEUED, "due_at": due, "last_error": str(exc)},
+                                      "$unset": {"claim": ""}}),
+        now = datetime.now(timezone.utc)
+        OUTCOMES.labels(delivery["channel"], "sent").inc()
+        change = {"$set": {"status": SENT, "sent_at": now, "provider": sent.provider,
+                           "provider_message_id": sent.provider_message_id}, "$unset": {"claim": ""}}
+        return (delivery["_id"], change), self._event(DELIVERY_SENT, delivery, attempt, sent.provider, {
+            "sent_at": now.isoformat(), "provider_message_id": sent.provider_message_id})
+
+    def _failed(self, delivery: dict, attempt: int, reason: str, *, permanent: bool) -> tuple[Any, ...]:
+        now = datetime.now(timezone.utc)
+        OUTCOMES.labels(delivery["channel"], "failed").inc()
+        change = {"$set": {"status": FAILED, "failed_at": now, "last_error": reason, "reason": reason},
+                  "$unset": {"claim": ""}}
+        return (delivery["_id"], change), self._event(DELIVERY_FAILED, delivery, attempt, None, {
+            "failed_at": now.isoformat(), "reason": reason, "permanent": permanent})
+
+    @staticmethod
+    def _event(event_type: str, delivery: dict, attempt: int, provider: str | None, extra: dict) -> Envelope:
+        return CATALOG.create(event_type, delivery["_id"], {
+            "delivery_id": delivery["_id"], "source_event_id": delivery["event_id"],
+            "member_id": delivery["recipient"], "channel": delivery["channel"], "template": delivery["template"],
+            "category": delivery.get("category") or "account", "attempts": attempt, "provider": provider, **extra,
+        }, delivery.get("correlation_id"))
+
+    def _build(self, delivery: dict) -> Any:
+        context = self.prepare(delivery)
+        if delivery["channel"] == "sms":
+            body = render_sms(delivery["template"], delivery["language"], context)
+            if segments(body) > self.sms_max_segments:
+                # Template tests keep every template within the limit; data this unusual is
+                # sent anyway (a cut message is worse) but reported.
+                log.warning("SMS %s takes %d segments (limit %d)", delivery["_id"], segments(body),
+                            self.sms_max_segments)
+            return Sms(to=delivery["address"], body=body, delivery_id=delivery["_id"])
+        rendered = render_email(delivery["template"], delivery["language"], context)
+        calendar_event = context.get("calendar_event")
+        unsubscribe_url = context.get("unsubscribe_url") if delivery.get("marketing") else None
+        return build_message(sender=self.mail_from, to=delivery["address"], subject=rendered.subject,
+                             text=rendered.text, html=rendered.html, delivery_id=delivery["_id"],
+                             language=delivery["language"],
+                             calendar=invites.event_ics(calendar_event) if calendar_event else None,
+                             headers=unsubscribe.headers(unsubscribe_url) if unsubscribe_url else None)

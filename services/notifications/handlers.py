@@ -17,7 +17,7 @@ the worker's memory and the email itself.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 from cryptography.fernet import Fernet
@@ -25,6 +25,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.notifications import catalogue
 from services.notifications import store as notification_store
+from shared import memberview, unsubscribe
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
 
@@ -50,6 +51,7 @@ class MemberRegistered(_Expectation):
     preferred_language = fields.String(required=True)
     consent = fields.Dict(required=True)
     registered_at = fields.AwareDateTime(required=True)
+    status = fields.String(load_default="pending_verification")
     encrypted_confirmation_token = fields.String(allow_none=True, load_default=None)
 
 
@@ -100,12 +102,12 @@ def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=N
     if notification_store.is_erased(ctx.db, ctx.session, member_id):
         return  # a late copy of the sign-up of someone who has since been erased
     notification_store.upsert_contact(ctx.db, ctx.session, member_id, {
-        "given_name": data["given_name"],
-        "family_name": data["family_name"],
+        **{k: data[k] for k in memberview.KEPT if k in data},
         "email": data["email"],
         "phone": data.get("phone"),
         "language": data["preferred_language"],
         "consent": data["consent"],
+        "status": data.get("status", "pending_verification"),
     }, _time(data["registered_at"]))
     # The sign-up flags are the first consent decision for every category of their channel
     # (as in the members service's ledger); a later decision that arrived first is kept.
@@ -133,13 +135,41 @@ CONTACT_FIELDS = {"given_name": "given_name", "family_name": "family_name", "ema
 
 
 def on_member_updated(event: Envelope, ctx: HandlerContext) -> None:
-    """A new address, number, language or name is used from the next message on."""
+    """A new address, number, language or name is used from the next message on; profile
+    fields keep audiences right."""
     data = event.data
     if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
         return
-    fields = {CONTACT_FIELDS[k]: v for k, v in data["changed"].items() if k in CONTACT_FIELDS}
+    changed = data["changed"]
+    fields = {**{k: v for k, v in changed.items() if k in memberview.KEPT},
+              **{CONTACT_FIELDS[k]: v for k, v in changed.items() if k in CONTACT_FIELDS}}
     if fields:
         notification_store.upsert_contact(ctx.db, ctx.session, data["member_id"], fields, _time(data["updated_at"]))
+
+
+def on_member_verified(event: Envelope, ctx: HandlerContext) -> None:
+    data = event.data
+    if not notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+        known = {k: data[k] for k in ("graduation_year", "faculty") if data.get(k) is not None}
+        notification_store.upsert_contact(ctx.db, ctx.session, data["member_id"], {"status": "verified", **known},
+                                          _time(data["verified_at"]))
+
+
+def on_member_rejected(event: Envelope, ctx: HandlerContext) -> None:
+    data = event.data
+    if not notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+        notification_store.upsert_contact(ctx.db, ctx.session, data["member_id"], {"status": "rejected"},
+                                          _time(data["rejected_at"]))
+
+
+def on_segment_saved(event: Envelope, ctx: HandlerContext) -> None:
+    data = event.data
+    memberview.save_segment(ctx.db[notification_store.SEGMENTS], ctx.session, data["segment_id"], data["filter"],
+                            data["version"])
+
+
+def on_segment_deleted(event: Envelope, ctx: HandlerContext) -> None:
+    memberview.delete_segment(ctx.db[notification_store.SEGMENTS], ctx.session, event.data["segment_id"])
 
 
 def on_member_erased(event: Envelope, ctx: HandlerContext) -> None:
@@ -175,10 +205,12 @@ def on_password_reset_requested(event: Envelope, ctx: HandlerContext, wake_dispa
     _wake(ctx, wake_dispatcher)
 
 
-def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str) -> dict:
+def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str,
+                        now: datetime | None = None) -> dict:
     """The template context of a delivery at send time: an ``encrypted_token`` becomes the
     ``reset_link``, an ``encrypted_confirmation_token`` the welcome email's ``confirm_link``
-    (decrypted now, never stored in clear). Raises
+    (decrypted now, never stored in clear); a marketing delivery gets its one-click
+    ``unsubscribe_url`` (a signed token for its member, channel and category). Raises
     ``cryptography.fernet.InvalidToken`` if the token cannot be decrypted (a wrong key: the
     delivery cannot be built, and retrying will not help)."""
     context = dict(delivery.get("context") or {})
@@ -188,18 +220,46 @@ def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str)
         if encrypted is not None:
             token = Fernet(token_key.encode()).decrypt(encrypted.encode()).decode()
             context[link] = f"{public_base_url.rstrip('/')}{path}?token={quote(token, safe='')}"
+    if delivery.get("marketing"):
+        token = unsubscribe.make_token(token_key, delivery["recipient"], delivery["channel"], delivery["category"],
+                                       now or datetime.now(timezone.utc))
+        context["unsubscribe_url"] = unsubscribe.link(public_base_url, token)
     return context
 
 
-def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost:8080") -> list[Subscription]:
+def _both(first: Subscription, then: Subscription) -> Subscription:
+    """One subscription running two handlers of the same event type (the read model's, then
+    the notification's), expecting what either needs."""
+    fields_ = {**first.schema.declared_fields, **then.schema.declared_fields}
+    schema = Schema.from_dict(fields_, name=f"{first.schema.__class__.__name__}AndNotification")(unknown=EXCLUDE)
+
+    def handler(event: Envelope, ctx: HandlerContext) -> None:
+        first.handler(event, ctx)
+        then.handler(event, ctx)
+    return Subscription(first.event_type, schema, handler)
+
+
+def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost:8080",
+                  wake_fanout=None) -> list[Subscription]:
     """Every event notifications consumes: the read model's and password reset's own handlers
-    here, and the notifications of ``catalogue.NOTIFICATIONS``."""
-    return [*catalogue.subscriptions(public_base_url=public_base_url, wake_dispatcher=wake_dispatcher),
+    here, and the notifications of ``catalogue.NOTIFICATIONS`` (after the read model's
+    handler, where both use an event)."""
+    own = [
         Subscription("members.member.registered", MemberRegistered(),
                      lambda event, ctx: on_member_registered(event, ctx, wake_dispatcher)),
         Subscription("members.member.updated", MemberUpdated(), on_member_updated),
         Subscription("members.member.erased", MemberErased(), on_member_erased),
+        Subscription("members.member.verified", memberview.MemberVerified(), on_member_verified),
+        Subscription("members.member.rejected", memberview.MemberRejected(), on_member_rejected),
+        Subscription("members.segment.saved", memberview.SegmentSaved(), on_segment_saved),
+        Subscription("members.segment.deleted", memberview.SegmentDeleted(), on_segment_deleted),
         Subscription("members.consent.changed", ConsentChanged(), on_consent_changed),
         Subscription("members.password_reset.requested", PasswordResetRequested(),
                      lambda event, ctx: on_password_reset_requested(event, ctx, wake_dispatcher)),
     ]
+    by_type = {s.event_type: s for s in own}
+    for notification in catalogue.subscriptions(public_base_url=public_base_url, wake_dispatcher=wake_dispatcher,
+                                                wake_fanout=wake_fanout):
+        mine = by_type.get(notification.event_type)
+        by_type[notification.event_type] = _both(mine, notification) if mine else notification
+    return list(by_type.values())

@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 import smtplib
+import time
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from shared.config import Config
 
 
 class PermanentFailure(Exception):
-    """The message cannot be delivered (bad address, rejected): do not retry."""
+    """The message cannot be delivered (bad address, rejected): do not retry.
+    ``provider_fault``: the provider refused us (credentials, account), not the recipient, so
+    a fallback provider may still deliver it."""
+
+    def __init__(self, reason: str, *, provider_fault: bool = False):
+        super().__init__(reason)
+        self.provider_fault = provider_fault
 
 
 class TransientFailure(Exception):
-    """Try again later (timeouts, 4xx replies, connection problems)."""
+    """Try again later (timeouts, 4xx replies, connection problems). ``maybe_sent``: the
+    provider may have accepted the message before the failure, so it must not be handed to a
+    fallback provider (it would arrive twice); ``retry_after``: the provider's requested wait."""
+
+    def __init__(self, reason: str, *, maybe_sent: bool = False, retry_after: float | None = None):
+        super().__init__(reason)
+        self.maybe_sent, self.retry_after = maybe_sent, retry_after
 
 
 def build_message(*, sender: str, to: str, subject: str, text: str, html: str,
-                  delivery_id: str, language: str, calendar: bytes | None = None) -> EmailMessage:
-    """The email; ``calendar``: an iCalendar file attached as ``event.ics``."""
+                  delivery_id: str, language: str, calendar: bytes | None = None,
+                  headers: dict[str, str] | None = None) -> EmailMessage:
+    """The email; ``calendar``: an iCalendar file attached as ``event.ics``; ``headers``:
+    more headers (the RFC 8058 unsubscribe pair of marketing mail)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -29,6 +45,8 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str,
     domain = sender.rsplit("@", 1)[-1].rstrip(">") if "@" in sender else "alumnet.local"
     message["Message-ID"] = make_msgid(idstring=delivery_id.replace(":", "."), domain=domain)
     message["X-Alumnet-Delivery"] = delivery_id
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     if calendar is not None:
@@ -39,30 +57,101 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str,
     return message
 
 
-class SmtpMailer:
-    def __init__(self, config: Config):
-        self.config = config
+def _refused(code: int, reply: bytes | str, step: str) -> Exception:
+    text = f"{step}: {code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+    if 400 <= code < 500:
+        return TransientFailure(text)
+    # 530/535: authentication required or refused - our account, not the recipient.
+    return PermanentFailure(text, provider_fault=code in (530, 535))
 
-    def send(self, message: EmailMessage) -> None:
-        c = self.config
-        try:
-            with smtplib.SMTP(c.smtp_host, c.smtp_port, timeout=c.smtp_timeout) as smtp:
-                if c.smtp_starttls:
+
+class SmtpMailer:
+    """SMTP with one connection kept open across messages (a new connection and TLS
+    handshake per message would cost more than the message), reopened when the server has
+    closed it while idle.
+
+    The conversation is driven step by step so a failure is classified by where it happened:
+    before DATA nothing was sent (a fallback server may take it); a connection lost during
+    DATA may have delivered it (``maybe_sent``)."""
+
+    IDLE_S = 20.0  # servers close idle sessions (Postfix after 300 s); reconnect well before
+
+    def __init__(self, config: Config | None = None, *, host: str | None = None, port: int | None = None,
+                 starttls: bool | None = None, username: str | None = None, password: str | None = None,
+                 timeout: float | None = None):
+        self.host = host if host is not None else config.smtp_host
+        self.port = port if port is not None else config.smtp_port
+        self.starttls = starttls if starttls is not None else config.smtp_starttls
+        self.username = username if username is not None else config.smtp_username
+        self.password = password if password is not None else config.smtp_password
+        self.timeout = timeout if timeout is not None else config.smtp_timeout
+        self._smtp: smtplib.SMTP | None = None
+        self._used_at = 0.0
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is not None and time.monotonic() - self._used_at > self.IDLE_S:
+            self.close()
+        if self._smtp is None:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            try:
+                smtp.ehlo_or_helo_if_needed()
+                if self.starttls:
                     smtp.starttls()
-                if c.smtp_username:
-                    smtp.login(c.smtp_username, c.smtp_password)
-                smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            if all(400 <= code < 500 for code in codes):
-                raise TransientFailure(str(exc)) from None
-            raise PermanentFailure(str(exc)) from None
-        except smtplib.SMTPResponseException as exc:
-            if 400 <= exc.smtp_code < 500:
-                raise TransientFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from None
-            raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from None
+                if self.username:
+                    smtp.login(self.username, self.password)
+            except BaseException:
+                smtp.close()
+                raise
+            self._smtp = smtp
+        return self._smtp
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self._smtp.close()
+            self._smtp = None
+
+    def _envelope(self, sender: str, recipient: str) -> smtplib.SMTP:
+        smtp = self._connection()
+        code, reply = smtp.mail(sender)
+        if code != 250:
+            smtp.rset()
+            raise _refused(code, reply, "MAIL FROM")
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            smtp.rset()
+            raise _refused(code, reply, "RCPT TO")
+        return smtp
+
+    def send(self, message: EmailMessage) -> str:
+        """Send; return the Message-ID. Raises ``TransientFailure`` or ``PermanentFailure``."""
+        sender, recipient = parseaddr(message["From"])[1], parseaddr(message["To"])[1]
+        payload = message.as_bytes(policy=SMTP_POLICY)
+        try:
+            try:
+                smtp = self._envelope(sender, recipient)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                self.close()  # a kept connection the server had closed: one fresh try
+                smtp = self._envelope(sender, recipient)
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()
+            raise PermanentFailure(f"login refused: {exc.smtp_code}", provider_fault=True) from None
         except (OSError, smtplib.SMTPException) as exc:
+            self.close()
             raise TransientFailure(f"{type(exc).__name__}: {exc}") from None
+        try:
+            smtp.data(payload)
+        except smtplib.SMTPDataError as exc:
+            smtp.rset()
+            raise _refused(exc.smtp_code, exc.smtp_error, "DATA") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise TransientFailure(f"connection lost during DATA: {type(exc).__name__}: {exc}",
+                                   maybe_sent=True) from None
+        self._used_at = time.monotonic()
+        return message["Message-ID"]
 
 
 class FileMailer:
@@ -72,10 +161,14 @@ class FileMailer:
         self.folder = Path(config.dev_outbox_dir) / "email"
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage) -> str:
         name = message["X-Alumnet-Delivery"].replace(":", "_")
         (self.folder / f"{name}.eml").write_bytes(bytes(message))
+        return message["Message-ID"]
+
+    def close(self) -> None:
+        pass
 
 
-def mailer_for(config: Config):
+def mailer_for(config: Config) -> SmtpMailer | FileMailer:
     return FileMailer(config) if config.email_backend == "file" else SmtpMailer(config)

@@ -40,11 +40,14 @@ class SmsError(Exception):
 
 
 class TransientSmsError(SmsError):
-    """Try again later; ``retry_after`` is the provider's requested wait in seconds, if any."""
+    """Try again later; ``retry_after`` is the provider's requested wait in seconds, if any;
+    ``maybe_sent``: the provider may have accepted it (the answer was lost), so only the same
+    provider may be asked again (its idempotency key covers the repeat), never a fallback."""
 
-    def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None):
+    def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None,
+                 maybe_sent: bool = False):
         super().__init__(reason)
-        self.status, self.retry_after = status, retry_after
+        self.status, self.retry_after, self.maybe_sent = status, retry_after, maybe_sent
 
 
 class PermanentSmsError(SmsError):
@@ -128,13 +131,13 @@ class HttpSmsSender:
             raise self._classify(exc) from None
         except TimeoutError as exc:  # socket.timeout is an alias since Python 3.10
             # The provider may have accepted it: the retry's idempotency key covers that.
-            raise TransientSmsError(f"timed out after {self.timeout_s}s: {exc}") from None
+            raise TransientSmsError(f"timed out after {self.timeout_s}s: {exc}", maybe_sent=True) from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
                 raise TransientSmsError(f"timed out connecting after {self.timeout_s}s") from None
             raise TransientSmsError(f"cannot reach the SMS provider: {exc.reason}") from None
         except (OSError, http.client.HTTPException) as exc:
-            raise TransientSmsError(f"{type(exc).__name__}: {exc}") from None
+            raise TransientSmsError(f"{type(exc).__name__}: {exc}", maybe_sent=True) from None
         try:
             sid = json.loads(raw).get("sid")
         except (ValueError, AttributeError):

@@ -1,45 +1,72 @@
-"""All MongoDB access of the notifications service: contacts (a read model built from
-members events) and deliveries (one per source event, recipient and channel)."""
+"""All MongoDB access of the notifications service.
+
+Collections:
+
+- ``contacts``: the read model of members built from members events (address, number,
+  language, consents, status and the profile fields audiences filter on);
+- ``segments``: saved member segments (from members events), for announcement audiences;
+- ``preferences``: what each member chose (channel per category, quiet hours, digest);
+- ``deliveries``: one per (source, recipient, channel) - the key of at-most-once sending;
+- ``fanouts``: announcements and event announcements being spread over their audience.
+
+A delivery's life: ``queued`` (or ``held`` for the member's daily digest, or ``skipped`` with
+a reason) -> ``claimed`` by one worker in a batch -> ``sending`` just before the provider call
+-> ``sent`` / ``failed``, or back to ``queued`` with a later ``due_at`` after a temporary
+failure. A worker that dies leaves ``claimed`` rows (never attempted: queued again after the
+claim timeout) and at most a handful of ``sending`` rows (maybe sent: ``unknown``, never sent
+again).
+"""
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from shared import readmodel
+from shared import memberview
+from shared.bus import outbox
+from shared.bus.envelope import Envelope
 from shared.store import Index, ServiceStore, asc
 
-QUEUED, SENDING, SENT, FAILED, UNKNOWN = "queued", "sending", "sent", "failed", "unknown"
-SKIPPED = "skipped"  # never sent on purpose (the recipient was erased before sending)
+QUEUED, CLAIMED, SENDING, SENT, FAILED, UNKNOWN = "queued", "claimed", "sending", "sent", "failed", "unknown"
+SKIPPED = "skipped"      # never sent on purpose; ``reason`` says why
+HELD = "held"            # waiting for the member's daily digest
+DIGESTED = "digested"    # went out inside a digest (``digest_id``)
+FINAL = (SENT, FAILED, UNKNOWN, SKIPPED, DIGESTED)
 RECIPIENT_ERASED = "recipient erased"
 REDACTED_ERROR = "(error text removed: the recipient was erased)"
 # Member ids the members service has erased: the read model must never hold them again, even
 # when an older event about them arrives late (a retry, a replay from the dead-letter queue).
 ERASED = "erased_members"
+CONTACTS, SEGMENTS, PREFERENCES, DELIVERIES, FANOUTS = "contacts", "segments", "preferences", "deliveries", "fanouts"
+# Priorities: what a member is waiting for (a reset link, a ticket, an event cancelled today)
+# goes before a bulk announcement queued earlier.
+URGENT, BULK = 0, 1
 
 
-def delivery_id(event_id: str, recipient: str, channel: str) -> str:
+def delivery_id(source_id: str, recipient: str, channel: str) -> str:
     """One delivery per (source event, recipient, channel): the key of at-most-once sending."""
-    return f"{event_id}:{recipient}:{channel}"
+    return f"{source_id}:{recipient}:{channel}"
 
 
-def upsert_contact(db: Database, session: ClientSession, member_id: str, fields: dict, at: datetime) -> None:
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --------------------------------------------------------------------------- contacts
+
+def upsert_contact(db: Database, session: ClientSession | None, member_id: str, fields: dict,
+                   at: datetime) -> None:
     """Set contact fields as they were at ``at`` (the producer's time of the change): a field
     keeps a newer value it already has, so a sign-up or change retried out of order never
     undoes a later change (an old address must never come back)."""
-    contact = db.contacts.find_one({"_id": member_id}, {"field_times": 1}, session=session) or {}
-    newer = readmodel.newer_fields(fields, contact.get("field_times"), at)
-    if not newer:
-        return
-    at = readmodel.at_ms(at)
-    db.contacts.update_one({"_id": member_id}, {"$set": {
-        **newer, **{f"field_times.{name}": at for name in newer}, "updated_at": datetime.now(timezone.utc)}},
-        upsert=True, session=session)
+    memberview.merge_member(db[CONTACTS], session, member_id, fields, at)
 
 
-def is_erased(db: Database, session: ClientSession, member_id: str) -> bool:
+def is_erased(db: Database, session: ClientSession | None, member_id: str) -> bool:
     return db[ERASED].find_one({"_id": member_id}, {"_id": 1}, session=session) is not None
 
 
@@ -48,13 +75,13 @@ def apply_consent(db: Database, session: ClientSession, member_id: str, channel:
     """Set ``contacts.consents.<channel>.<category>`` to ``state`` (granted, source, at,
     expires_at) unless the contact already holds a newer decision (events may arrive out of
     order). Applying the same decision twice changes nothing. Returns whether it was set."""
-    contact = db.contacts.find_one({"_id": member_id}, {f"consents.{channel}.{category}": 1},
-                                   session=session) or {}
+    contact = db[CONTACTS].find_one({"_id": member_id}, {f"consents.{channel}.{category}": 1},
+                                    session=session) or {}
     held = (contact.get("consents") or {}).get(channel, {}).get(category)
     if held is not None and (only_if_absent or _ms(held.get("at")) > _ms(state["at"])):
         return False
-    db.contacts.update_one({"_id": member_id}, {"$set": {
-        f"consents.{channel}.{category}": state, "updated_at": datetime.now(timezone.utc)}},
+    db[CONTACTS].update_one({"_id": member_id}, {"$set": {
+        f"consents.{channel}.{category}": state, "updated_at": now_utc()}},
         upsert=True, session=session)
     return True
 
@@ -69,89 +96,268 @@ def _ms(moment: datetime | None) -> datetime:
 
 
 def forget_member(db: Database, session: ClientSession, member_id: str, erased_at: datetime) -> None:
-    """Erasure: remember the id as erased, delete the contact, never send what is still queued
-    for the member (``skipped``), and anonymise every delivery of the member: the address, the
-    template data and any error text (SMTP errors quote the address) go; ids, template,
-    channel, status and times stay for the log. Safe to run twice."""
-    now = datetime.now(timezone.utc)
+    """Erasure: remember the id as erased, delete the contact and preferences, never send what
+    is still waiting for the member (``skipped``), and anonymise every delivery of the member:
+    the address, the template data and any error text (SMTP errors quote the address) go; ids,
+    template, channel, status and times stay for the log. Safe to run twice."""
+    now = now_utc()
     db[ERASED].update_one({"_id": member_id}, {"$setOnInsert": {"erased_at": erased_at, "recorded_at": now}},
                           upsert=True, session=session)
-    db.contacts.delete_one({"_id": member_id}, session=session)
-    db.deliveries.update_many(
-        {"recipient": member_id, "status": QUEUED},
-        {"$set": {"status": SKIPPED, f"{SKIPPED}_at": now, "last_error": RECIPIENT_ERASED}},
+    db[CONTACTS].delete_one({"_id": member_id}, session=session)
+    db[PREFERENCES].delete_one({"_id": member_id}, session=session)
+    db[DELIVERIES].update_many(
+        {"recipient": member_id, "status": {"$in": [QUEUED, CLAIMED, HELD]}},
+        {"$set": {"status": SKIPPED, f"{SKIPPED}_at": now, "reason": RECIPIENT_ERASED,
+                  "last_error": RECIPIENT_ERASED}},
         session=session)
-    db.deliveries.update_many(
+    db[DELIVERIES].update_many(
         {"recipient": member_id, "last_error": {"$nin": [None, RECIPIENT_ERASED, REDACTED_ERROR]}},
         {"$set": {"last_error": REDACTED_ERROR}}, session=session)
-    db.deliveries.update_many(
+    db[DELIVERIES].update_many(
         {"recipient": member_id, "anonymised_at": {"$exists": False}},
         {"$unset": {"address": "", "context": ""}, "$set": {"anonymised_at": now}}, session=session)
 
 
+# --------------------------------------------------------------------------- deliveries
+
+def new_delivery(*, source_id: str, recipient: str, channel: str, template: str, language: str,
+                 address: str | None, context: dict, correlation_id: str | None, category: str,
+                 marketing: bool, status: str = QUEUED, due_at: datetime | None = None,
+                 priority: int = URGENT, reason: str | None = None, fanout_id: str | None = None) -> dict:
+    """The document of a delivery not yet stored (see ``queue``)."""
+    now = now_utc()
+    document = {
+        "_id": delivery_id(source_id, recipient, channel), "event_id": source_id, "recipient": recipient,
+        "channel": channel, "template": template, "language": language, "address": address,
+        "context": context, "status": status, "category": category, "marketing": marketing,
+        "priority": priority, "due_at": due_at or now, "correlation_id": correlation_id, "queued_at": now,
+        "attempts": 0,
+    }
+    if reason:
+        document["reason"] = reason
+        document[f"{status}_at"] = now
+    if fanout_id:
+        document["fanout_id"] = fanout_id
+    return document
+
+
+def queue(db: Database, session: ClientSession | None, deliveries: Iterable[dict]) -> int:
+    """Store deliveries that do not exist yet (their ids make queueing idempotent: a
+    redelivered event or a fan-out resumed after a crash adds nothing twice). Returns how many
+    were new."""
+    operations = [UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True) for d in deliveries]
+    if not operations:
+        return 0
+    return db[DELIVERIES].bulk_write(operations, ordered=False, session=session).upserted_count
+
+
 def queue_delivery(db: Database, session: ClientSession, *, event_id: str, recipient: str,
                    channel: str, template: str, language: str, address: str, context: dict,
-                   correlation_id: str) -> None:
-    now = datetime.now(timezone.utc)
-    db.deliveries.update_one(
-        {"_id": delivery_id(event_id, recipient, channel)},
-        {"$setOnInsert": {
-            "event_id": event_id, "recipient": recipient, "channel": channel, "template": template,
-            "language": language, "address": address, "context": context, "status": QUEUED,
-            "correlation_id": correlation_id, "queued_at": now, "attempts": 0,
-        }},
-        upsert=True, session=session,
-    )
+                   correlation_id: str, category: str = "account") -> None:
+    """Queue one transactional email now (welcome, password reset)."""
+    queue(db, session, [new_delivery(
+        source_id=event_id, recipient=recipient, channel=channel, template=template, language=language,
+        address=address, context=context, correlation_id=correlation_id, category=category, marketing=False)])
 
 
 class NotificationsStore(ServiceStore):
     indexes = [
-        Index("deliveries", asc("status", "queued_at"), name="by_status"),
-        Index("deliveries", [("recipient", ASCENDING), ("queued_at", DESCENDING)], name="by_recipient"),
+        Index(DELIVERIES, asc("status", "priority", "due_at"), name="by_status"),
+        Index(DELIVERIES, [("recipient", ASCENDING), ("queued_at", DESCENDING)], name="by_recipient"),
+        Index(DELIVERIES, asc("claim"), name="by_claim", options={"sparse": True}),
+        Index(DELIVERIES, asc("fanout_id", "status"), name="by_fanout", options={"sparse": True}),
+        Index(DELIVERIES, [("queued_at", DESCENDING)], name="by_time"),
+        Index(CONTACTS, asc("status"), name="contacts_by_status"),
+        Index(FANOUTS, asc("status", "created_at"), name="fanouts_by_status"),
     ]
 
-    def claim_next(self, worker_id: str) -> dict | None:
-        """Atomically take one queued delivery; no other worker can take it after this."""
-        return self.db.deliveries.find_one_and_update(
-            {"status": QUEUED},
-            {"$set": {"status": SENDING, "claimed_by": worker_id, "claimed_at": datetime.now(timezone.utc)},
-             "$inc": {"attempts": 1}},
-            sort=[("queued_at", ASCENDING)], return_document=ReturnDocument.AFTER,
-        )
+    # ------------------------------------------------------------------ sending
+
+    def claim_batch(self, worker_id: str, limit: int, now: datetime | None = None) -> list[dict]:
+        """Take up to ``limit`` due deliveries, urgent ones first, for this worker alone.
+
+        Two steps (find ids, then claim those still queued) instead of one sorted
+        find-and-modify per message: the claim costs a couple of round trips per batch.
+        Another worker that claimed the same ids first simply wins them.
+        """
+        now = now or now_utc()
+        ids: list[str] = []
+        for priority in (URGENT, BULK):
+            if len(ids) >= limit:
+                break
+            found = self.db[DELIVERIES].find(
+                {"status": QUEUED, "priority": priority, "due_at": {"$lte": now}}, {"_id": 1}).limit(limit - len(ids))
+            ids += [d["_id"] for d in found]
+        if not ids:
+            return []
+        claim = f"{worker_id}/{uuid.uuid4().hex[:12]}"
+        self.db[DELIVERIES].update_many({"_id": {"$in": ids}, "status": QUEUED},
+                                        {"$set": {"status": CLAIMED, "claim": claim, "claimed_at": now}})
+        return list(self.db[DELIVERIES].find({"claim": claim, "status": CLAIMED}))
+
+    def begin_sending(self, delivery: dict) -> bool:
+        """The last step before the provider call: only a delivery still claimed by this batch
+        (not cancelled or erased meanwhile) becomes ``sending``. From here a crash leaves it
+        ``unknown``, never sent twice."""
+        return self.db[DELIVERIES].update_one(
+            {"_id": delivery["_id"], "claim": delivery["claim"], "status": CLAIMED},
+            {"$set": {"status": SENDING, "sending_at": now_utc()}, "$inc": {"attempts": 1}},
+        ).modified_count == 1
+
+    def release(self, deliveries: Iterable[dict]) -> None:
+        """Give back claimed deliveries this worker will not attempt (it is stopping)."""
+        for delivery in deliveries:
+            self.db[DELIVERIES].update_one({"_id": delivery["_id"], "claim": delivery["claim"], "status": CLAIMED},
+                                           {"$set": {"status": QUEUED}, "$unset": {"claim": ""}})
+
+    def record(self, updates: list[tuple[str, dict]], events: list[Envelope]) -> None:
+        """The outcome of a batch of sends and their events, in one transaction: a delivery is
+        never recorded sent without its ``notifications.delivery.sent`` being published."""
+        if not updates:
+            return
+
+        def write(session: ClientSession) -> None:
+            self.db[DELIVERIES].bulk_write(
+                [UpdateOne({"_id": _id, "status": SENDING}, change) for _id, change in updates],
+                ordered=False, session=session)
+            outbox.add(self.db, session, *events)
+
+        self.transaction(write)
+
+    def requeue_stale(self, claim_timeout: timedelta) -> tuple[int, int]:
+        """Recover what a dead worker left: claimed rows go back to the queue (never
+        attempted); ``sending`` rows become ``unknown`` (the message may have left: at most
+        once). Returns (requeued, unknown)."""
+        cutoff = now_utc() - claim_timeout
+        requeued = self.db[DELIVERIES].update_many(
+            {"status": CLAIMED, "claimed_at": {"$lt": cutoff}},
+            {"$set": {"status": QUEUED}, "$unset": {"claim": ""}}).modified_count
+        unknown = self.db[DELIVERIES].update_many(
+            {"status": SENDING, "sending_at": {"$lt": cutoff}},
+            {"$set": {"status": UNKNOWN, f"{UNKNOWN}_at": now_utc(),
+                      "last_error": "the worker stopped while sending; not sent again (at most once)"}},
+        ).modified_count
+        return requeued, unknown
 
     def mark(self, delivery_id_: str, status: str, **fields) -> None:
-        self.db.deliveries.update_one({"_id": delivery_id_},
-                                      {"$set": {"status": status, f"{status}_at": datetime.now(timezone.utc), **fields}})
+        self.db[DELIVERIES].update_one({"_id": delivery_id_},
+                                       {"$set": {"status": status, f"{status}_at": now_utc(), **fields}})
 
-    def requeue(self, delivery_id_: str, error: str) -> None:
-        """Queue again after a temporary failure, unless the recipient was erased meanwhile
-        (the delivery has lost its address): then it is skipped for good."""
-        requeued = self.db.deliveries.update_one(
-            {"_id": delivery_id_, "anonymised_at": {"$exists": False}},
-            {"$set": {"status": QUEUED, "last_error": error}})
-        if requeued.matched_count == 0:
-            self.db.deliveries.update_one({"_id": delivery_id_}, {"$set": {
-                "status": SKIPPED, f"{SKIPPED}_at": datetime.now(timezone.utc), "last_error": RECIPIENT_ERASED}})
+    # ------------------------------------------------------------------ the log
 
-    def expire_stale_claims(self, older_than: timedelta) -> int:
-        """A claim never recorded means the worker died mid-send: we cannot know whether the
-        message left, so it is marked ``unknown`` rather than sent again (at most once)."""
-        cutoff = datetime.now(timezone.utc) - older_than
-        return self.db.deliveries.update_many(
-            {"status": SENDING, "claimed_at": {"$lt": cutoff}},
-            {"$set": {"status": UNKNOWN, "last_error": "worker stopped during sending"}},
-        ).modified_count
-
-    def deliveries(self, *, recipient: str | None = None, status: str | None = None,
+    def deliveries(self, *, recipient: str | None = None, status: str | None = None, channel: str | None = None,
+                   template: str | None = None, event_id: str | None = None, fanout_id: str | None = None,
+                   since: datetime | None = None, until: datetime | None = None,
                    page: int = 1, page_size: int = 50) -> tuple[list[dict], int]:
-        query = {k: v for k, v in (("recipient", recipient), ("status", status)) if v}
-        total = self.db.deliveries.count_documents(query)
-        cursor = self.db.deliveries.find(query).sort("queued_at", DESCENDING) \
+        query: dict = {k: v for k, v in (("recipient", recipient), ("status", status), ("channel", channel),
+                                         ("template", template), ("event_id", event_id),
+                                         ("fanout_id", fanout_id)) if v}
+        if since or until:
+            query["queued_at"] = {**({"$gte": since} if since else {}), **({"$lt": until} if until else {})}
+        total = self.db[DELIVERIES].count_documents(query)
+        cursor = self.db[DELIVERIES].find(query).sort("queued_at", DESCENDING) \
             .skip((page - 1) * page_size).limit(page_size)
         return list(cursor), total
 
     def delivery(self, delivery_id_: str) -> dict | None:
-        return self.db.deliveries.find_one({"_id": delivery_id_})
+        return self.db[DELIVERIES].find_one({"_id": delivery_id_})
 
     def contact(self, member_id: str) -> dict | None:
-        return self.db.contacts.find_one({"_id": member_id})
+        return self.db[CONTACTS].find_one({"_id": member_id})
+
+    def contacts(self, ids: list[str]) -> dict[str, dict]:
+        return {c["_id"]: c for c in self.db[CONTACTS].find({"_id": {"$in": ids}})}
+
+    # ------------------------------------------------------------------ preferences
+
+    def preferences(self, member_id: str) -> dict | None:
+        return self.db[PREFERENCES].find_one({"_id": member_id})
+
+    def preferences_of(self, ids: list[str], session: ClientSession | None = None) -> dict[str, dict]:
+        return {p["_id"]: p for p in self.db[PREFERENCES].find({"_id": {"$in": ids}}, session=session)}
+
+    def save_preferences(self, member_id: str, preferences: dict) -> dict:
+        self.db[PREFERENCES].replace_one({"_id": member_id}, {"_id": member_id, **preferences,
+                                                              "updated_at": now_utc()}, upsert=True)
+        return self.preferences(member_id)
+
+    # ------------------------------------------------------------------ fan-outs
+
+    def create_fanout(self, session: ClientSession | None, fanout: dict) -> bool:
+        """Store a fan-out once (its id is the source's): returns whether it is new."""
+        result = self.db[FANOUTS].update_one({"_id": fanout["_id"]}, {"$setOnInsert": fanout}, upsert=True,
+                                             session=session)
+        return result.upserted_id is not None
+
+    def fanout(self, fanout_id: str) -> dict | None:
+        return self.db[FANOUTS].find_one({"_id": fanout_id})
+
+    def fanouts(self, kind: str, page: int, page_size: int) -> tuple[list[dict], int]:
+        query = {"kind": kind}
+        total = self.db[FANOUTS].count_documents(query)
+        found = self.db[FANOUTS].find(query).sort("created_at", DESCENDING).skip((page - 1) * page_size) \
+            .limit(page_size)
+        return list(found), total
+
+    def claim_fanout(self, worker_id: str, lease: timedelta) -> dict | None:
+        """One fan-out to spread, for this worker alone until the lease ends (a crashed
+        worker's fan-out is taken over after it; spreading is idempotent)."""
+        now = now_utc()
+        for candidate in self.db[FANOUTS].find({"status": "spreading"}, {"_id": 1, "lease_until": 1}).limit(20):
+            if candidate.get("lease_until") and candidate["lease_until"] > now:
+                continue
+            taken = self.db[FANOUTS].find_one_and_update(
+                {"_id": candidate["_id"], "status": "spreading",
+                 "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]},
+                {"$set": {"lease_until": now + lease, "leased_by": worker_id}})
+            if taken is not None:
+                return taken
+        return None
+
+    def extend_fanout(self, fanout_id: str, worker_id: str, lease: timedelta) -> bool:
+        """Keep the lease while spreading; False if the fan-out was cancelled or taken over."""
+        return self.db[FANOUTS].update_one(
+            {"_id": fanout_id, "status": "spreading", "leased_by": worker_id},
+            {"$set": {"lease_until": now_utc() + lease}}).modified_count == 1
+
+    def finish_fanout(self, fanout_id: str, worker_id: str, audience: int) -> None:
+        self.db[FANOUTS].update_one({"_id": fanout_id, "status": "spreading", "leased_by": worker_id},
+                                    {"$set": {"status": "spread", "audience_size": audience,
+                                              "spread_at": now_utc(), "lease_until": None}})
+
+    def cancel_fanout(self, fanout_id: str, by: str) -> dict | None:
+        """Stop a fan-out: nothing more is queued, and what waits is skipped. Returns the
+        fan-out, or None if unknown."""
+        now = now_utc()
+        self.db[FANOUTS].update_one({"_id": fanout_id, "status": {"$in": ["spreading", "spread"]}},
+                                    {"$set": {"status": "cancelled", "cancelled_at": now, "cancelled_by": by}})
+        self.db[DELIVERIES].update_many(
+            {"fanout_id": fanout_id, "status": {"$in": [QUEUED, CLAIMED, HELD]}},
+            {"$set": {"status": SKIPPED, f"{SKIPPED}_at": now, "reason": "cancelled"}, "$unset": {"claim": ""}})
+        return self.fanout(fanout_id)
+
+    def fanout_progress(self, fanout_id: str) -> dict[str, int]:
+        """How many deliveries of a fan-out are in each state."""
+        counts = {status: 0 for status in (QUEUED, SENDING, SENT, FAILED, SKIPPED, HELD, DIGESTED, UNKNOWN)}
+        for row in self.db[DELIVERIES].aggregate([{"$match": {"fanout_id": fanout_id}},
+                                                  {"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
+            counts[row["_id"]] = counts.get(row["_id"], 0) + row["n"]
+        counts[QUEUED] += counts.pop(CLAIMED, 0)  # claimed is an internal step of queued
+        return counts
+
+    def verified_contacts(self, batch_size: int) -> Iterator[dict]:
+        """Every verified contact, streamed (bounded memory whatever the audience size)."""
+        return self.db[CONTACTS].find({"status": "verified"}, batch_size=batch_size)
+
+    def segment(self, segment_id: str | None) -> dict | None:
+        return memberview.segment(self.db[SEGMENTS], segment_id)
+
+    # ------------------------------------------------------------------ digests
+
+    def due_digest_recipients(self, now: datetime, limit: int) -> list[str]:
+        found = self.db[DELIVERIES].find({"status": HELD, "due_at": {"$lte": now}}, {"recipient": 1}).limit(limit)
+        return list(dict.fromkeys(d["recipient"] for d in found))
+
+    def held_for(self, recipient: str, now: datetime) -> list[dict]:
+        return list(self.db[DELIVERIES].find({"recipient": recipient, "status": HELD, "due_at": {"$lte": now}})
+                    .sort("queued_at", ASCENDING))

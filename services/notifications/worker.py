@@ -1,22 +1,51 @@
-"""The notifications worker: consumes members events into the contact read model and
-deliveries, and sends queued deliveries."""
+"""The notifications worker: consumes members and events messages into the contact read model,
+deliveries and fan-outs; spreads fan-outs over their audience; builds daily digests; and sends
+queued deliveries by email and SMS."""
 from __future__ import annotations
 
 from services.notifications.app import NAME, create_store
+from services.notifications.catalogue import NOTIFICATIONS
+from services.notifications.digest import DigestBuilder
 from services.notifications.dispatcher import DeliveryDispatcher
+from services.notifications.fanout import FanoutSpreader
 from services.notifications.handlers import context_for_sending, subscriptions
-from services.notifications.mailer import mailer_for
+from services.notifications.transports import channels_for
 from shared.config import Config, load
 from shared.service import build_worker
 from shared.worker import PeriodicTask, Worker
 
 
+def fanout_context(public_base_url: str):
+    """The template context of a fan-out in one language (before the member's own fields)."""
+    def context(fanout: dict, language: str) -> dict:
+        if fanout["kind"] == "announcement":
+            return {"subject": fanout["subject"][language], "body": fanout["body"][language]}
+        return NOTIFICATIONS[fanout["event_type"]].context(fanout["data"], language, public_base_url)
+    return context
+
+
 def create_worker(config: Config | None = None) -> Worker:
     config = config or load()
     store = create_store(config)
-    dispatcher = DeliveryDispatcher(store, mailer_for(config), config.mail_from, prepare=lambda delivery: context_for_sending(
-        delivery, token_key=config.token_encryption_key, public_base_url=config.public_base_url))
-    # Woken right after a handler commits new deliveries; the period is only a safety net.
-    sender = PeriodicTask("delivery-dispatcher", dispatcher.dispatch_all, interval_s=2.0)
-    return build_worker(NAME, config, store, subscriptions=subscriptions(sender.wake, config.public_base_url),
-                        loops={"delivery-dispatcher": sender})
+
+    def prepare(delivery: dict) -> dict:
+        return context_for_sending(delivery, token_key=config.token_encryption_key,
+                                   public_base_url=config.public_base_url)
+
+    dispatcher = DeliveryDispatcher(store, channels_for(config), mail_from=config.mail_from, prepare=prepare,
+                                    retry_base_s=config.delivery_retry_base_s,
+                                    claim_timeout_s=config.delivery_claim_timeout_s,
+                                    sms_max_segments=config.sms_max_segments)
+    # Woken right after new deliveries are committed; the period is the safety net and the
+    # pace of retries and quiet-hours releases.
+    # On stop, the dispatcher finishes the message in hand and gives back the rest of its batch.
+    sender = PeriodicTask("delivery-dispatcher", dispatcher.dispatch_all, interval_s=1.0, on_stop=dispatcher.stop)
+    spreader = FanoutSpreader(store, fanout_context(config.public_base_url), wake_dispatcher=sender.wake)
+    fanouts = PeriodicTask("fanout", spreader.spread_all, interval_s=2.0)
+    digests = PeriodicTask("digest", DigestBuilder(store, prepare, wake_dispatcher=sender.wake).build_due,
+                           interval_s=60.0)
+    return build_worker(NAME, config, store,
+                        subscriptions=subscriptions(sender.wake, config.public_base_url, wake_fanout=fanouts.wake),
+                        loops={"delivery-dispatcher": sender, "fanout": fanouts, "digest": digests},
+                        # No service consumes delivery events yet: keep them a week in a stream.
+                        consumer_options={"event_log": ("notifications.delivery.*",)})

@@ -115,9 +115,13 @@ def test_reminders_and_verification(store, deliver):
 def test_every_mapped_notification_renders_from_its_context(event_type, language):
     notification = catalogue.NOTIFICATIONS[event_type]
     data = {**EVENT, "member_id": MARIA, "member_ids": [MARIA], "guests": 2, "position": 3, "reason": "Наводнение",
-            "minutes_before": 1440, "previous": {"starts_at": "2026-12-05T16:00:00+00:00"}}
+            "minutes_before": 1440, "previous": {"starts_at": "2026-12-05T16:00:00+00:00"},
+            "description": {"bg": "Двадесет години по-късно.", "en": "Twenty years on."},
+            "audience": {"kind": "all"}}
     context = {"given_name": "Мария", "family_name": "Иванова",
                **notification.context(data, language, "https://alumni.example.bg")}
+    if not notification.transactional:  # added at send time (handlers.context_for_sending)
+        context["unsubscribe_url"] = "https://alumni.example.bg/api/v1/members/unsubscribe?token=t"
     rendered = render_email(notification.template, language, context)
     assert rendered.subject and rendered.text and rendered.html
     assert "Мария" in rendered.text

@@ -1,0 +1,123 @@
+"""Spreading one message over an audience: event announcements (``events.event.published``)
+and the office's announcements.
+
+The message handler (or the announcements API) only stores a fan-out document; a worker loop
+(``FanoutSpreader``) then walks the verified contacts with a cursor, a page at a time, and
+queues a delivery for each member in the audience, so memory stays bounded whatever the
+audience size and no transaction grows with it. Delivery ids are (fan-out, member, channel),
+so a spread resumed after a crash - by the same worker or, after the lease, another - queues
+nobody twice. Cancelling stops the walk at the next page and skips whatever still waits.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+from services.notifications import routing
+from services.notifications import store as notification_store
+from services.notifications.rendering import has_sms
+from services.notifications.store import BULK, URGENT, NotificationsStore
+from shared import memberview
+from shared.bus.envelope import Envelope
+from shared.leases import holder_id
+
+log = logging.getLogger(__name__)
+PAGE = 500
+LEASE = timedelta(seconds=60)
+SPREADING, SPREAD, CANCELLED = "spreading", "spread", "cancelled"
+
+
+def language_of(contact: Mapping[str, Any]) -> str:
+    return contact.get("language") if contact.get("language") in ("bg", "en") else "bg"
+
+
+def deliveries_for(contact: Mapping[str, Any], preferences: Mapping[str, Any] | None, *, source_id: str,
+                   template: str, category: str, transactional: bool, urgent: bool, now: datetime,
+                   correlation_id: str | None, context: Callable[[str], dict],
+                   fanout_id: str | None = None, sms_allowed: bool = True) -> list[dict]:
+    """The delivery documents one notification makes for one contact."""
+    language = language_of(contact)
+    full_context = {"given_name": contact.get("given_name", ""), "family_name": contact.get("family_name", ""),
+                    **context(language)}
+    routes = routing.routes(contact, preferences, category=category, transactional=transactional,
+                            sms_possible=sms_allowed and has_sms(template), urgent=urgent, now=now)
+    return [notification_store.new_delivery(
+        source_id=source_id, recipient=contact["_id"], channel=route.channel, template=template,
+        language=language, address=route.address, context=full_context, correlation_id=correlation_id,
+        category=category, marketing=not transactional, status=route.status, due_at=route.due_at,
+        priority=URGENT if transactional or urgent else BULK, reason=route.reason, fanout_id=fanout_id)
+        for route in routes]
+
+
+def create_for_event(db: Database, session: ClientSession, event: Envelope, notification) -> None:
+    """The fan-out of an audience notification, once per event (redelivery adds nothing)."""
+    now = datetime.now(timezone.utc)
+    db[notification_store.FANOUTS].update_one({"_id": event.id}, {"$setOnInsert": {
+        "kind": "event", "event_type": event.type, "data": event.data, "audience": notification.audience(event.data),
+        "template": notification.template, "category": notification.category, "channels": ["email", "sms"],
+        "correlation_id": event.correlationid, "status": SPREADING, "created_at": now, "lease_until": None,
+    }}, upsert=True, session=session)
+
+
+class FanoutSpreader:
+    """The worker loop's tick: spread every fan-out that is not spread yet."""
+
+    def __init__(self, store: NotificationsStore, context_of: Callable[[dict, str], dict],
+                 wake_dispatcher: Callable[[], None] | None = None, page: int = PAGE):
+        self.store, self.context_of, self.page = store, context_of, page
+        self.wake_dispatcher = wake_dispatcher or (lambda: None)
+        self.worker_id = holder_id()
+
+    def spread_all(self) -> int:
+        spread = 0
+        while (fanout := self.store.claim_fanout(self.worker_id, LEASE)) is not None:
+            self.spread(fanout)
+            spread += 1
+        return spread
+
+    def spread(self, fanout: dict) -> None:
+        segment = self.store.segment(fanout["audience"].get("segment_id")) \
+            if fanout["audience"].get("kind") == "segment" else None
+        contexts: dict[str, dict] = {}
+
+        def context(language: str) -> dict:
+            if language not in contexts:
+                contexts[language] = self.context_of(fanout, language)
+            return contexts[language]
+
+        audience, page = 0, []
+        for contact in self.store.verified_contacts(self.page):
+            if memberview.fits(fanout["audience"], contact, segment):
+                page.append(contact)
+            if len(page) >= self.page:
+                audience += self._queue(fanout, page, context)
+                page = []
+                if not self.store.extend_fanout(fanout["_id"], self.worker_id, LEASE):
+                    log.info("fan-out %s stopped (cancelled or taken over)", fanout["_id"])
+                    return
+        audience += self._queue(fanout, page, context)
+        self.store.finish_fanout(fanout["_id"], self.worker_id, audience)
+        log.info("fan-out %s spread to %d members", fanout["_id"], audience)
+
+    def _queue(self, fanout: dict, contacts: list[dict], context: Callable[[str], dict]) -> int:
+        if not contacts:
+            return 0
+        now = datetime.now(timezone.utc)
+        preferences = self.store.preferences_of([c["_id"] for c in contacts])
+        deliveries = []
+        for contact in contacts:
+            deliveries += deliveries_for(
+                contact, preferences.get(contact["_id"]), source_id=fanout["_id"], template=fanout["template"],
+                category=fanout["category"], transactional=False, urgent=False, now=now,
+                correlation_id=fanout.get("correlation_id"), context=context, fanout_id=fanout["_id"],
+                sms_allowed="sms" in fanout.get("channels", ("email",)))
+        if self.store.fanout(fanout["_id"])["status"] != SPREADING:
+            return 0  # cancelled while this page was being prepared
+        notification_store.queue(self.store.db, None, deliveries)
+        self.wake_dispatcher()
+        return len(contacts)
