@@ -27,7 +27,7 @@ from services.notifications.mailer import (
 from services.notifications.messages import CATALOG, DELIVERY_FAILED, DELIVERY_SENT
 from services.notifications.rendering import render_email, render_sms
 from services.notifications.sms_text import segments
-from services.notifications.store import FAILED, QUEUED, SENT, NotificationsStore
+from services.notifications.store import FAILED, QUEUED, SENT, UNKNOWN, NotificationsStore
 from services.notifications.transports import Channel, Sms
 from shared import unsubscribe
 from shared.bus.envelope import Envelope
@@ -115,6 +115,12 @@ class DeliveryDispatcher:
             return self._failed(delivery, attempt, str(exc), permanent=True)
         except TransientFailure as exc:
             log.warning("delivery %s failed, attempt %d: %s", delivery["_id"], attempt, exc)
+            if exc.maybe_sent and not self.channels[delivery["channel"]].idempotent:
+                # It may have arrived and the provider cannot recognise a repeat: at most once.
+                OUTCOMES.labels(delivery["channel"], "unknown").inc()
+                return (delivery["_id"], {"$set": {"status": UNKNOWN, "unknown_at": datetime.now(timezone.utc),
+                                                   "last_error": f"{exc}; not sent again (at most once)"},
+                                          "$unset": {"claim": ""}}),
             if attempt >= MAX_ATTEMPTS:
                 return self._failed(delivery, attempt, f"gave up after {attempt} attempts: {exc}", permanent=False)
             OUTCOMES.labels(delivery["channel"], "retried").inc()

@@ -142,7 +142,8 @@ class SmtpMailer:
             self.close()
             raise TransientFailure(f"{type(exc).__name__}: {exc}") from None
         try:
-            smtp.data(payload)
+            # data() raises on a refused DATA command but returns the reply to the message.
+            code, reply = smtp.data(payload)
         except smtplib.SMTPDataError as exc:
             smtp.rset()
             raise _refused(exc.smtp_code, exc.smtp_error, "DATA") from None
@@ -151,6 +152,9 @@ class SmtpMailer:
             raise TransientFailure(f"connection lost during DATA: {type(exc).__name__}: {exc}",
                                    maybe_sent=True) from None
         self._used_at = time.monotonic()
+        if code != 250:
+            smtp.rset()
+            raise _refused(code, reply, "DATA")
         return message["Message-ID"]
 
 

@@ -181,19 +181,23 @@ class NotificationsStore(ServiceStore):
         Another worker that claimed the same ids first simply wins them.
         """
         now = now or now_utc()
-        ids: list[str] = []
-        for priority in (URGENT, BULK):
-            if len(ids) >= limit:
-                break
-            found = self.db[DELIVERIES].find(
-                {"status": QUEUED, "priority": priority, "due_at": {"$lte": now}}, {"_id": 1}).limit(limit - len(ids))
-            ids += [d["_id"] for d in found]
-        if not ids:
-            return []
-        claim = f"{worker_id}/{uuid.uuid4().hex[:12]}"
-        self.db[DELIVERIES].update_many({"_id": {"$in": ids}, "status": QUEUED},
-                                        {"$set": {"status": CLAIMED, "claim": claim, "claimed_at": now}})
-        return list(self.db[DELIVERIES].find({"claim": claim, "status": CLAIMED}))
+        for _ in range(10):  # another worker may win the ids found; look again
+            ids: list[str] = []
+            for priority in (URGENT, BULK):
+                if len(ids) >= limit:
+                    break
+                found = self.db[DELIVERIES].find({"status": QUEUED, "priority": priority, "due_at": {"$lte": now}},
+                                                 {"_id": 1}).limit(limit - len(ids))
+                ids += [d["_id"] for d in found]
+            if not ids:
+                return []
+            claim = f"{worker_id}/{uuid.uuid4().hex[:12]}"
+            self.db[DELIVERIES].update_many({"_id": {"$in": ids}, "status": QUEUED},
+                                            {"$set": {"status": CLAIMED, "claim": claim, "claimed_at": now}})
+            claimed = list(self.db[DELIVERIES].find({"claim": claim, "status": CLAIMED}))
+            if claimed:
+                return sorted(claimed, key=lambda d: (d["priority"], d["due_at"], d["queued_at"]))
+        return []
 
     def begin_sending(self, delivery: dict) -> bool:
         """The last step before the provider call: only a delivery still claimed by this batch

@@ -67,12 +67,14 @@ class Sent:
 
 
 class Channel:
-    """The providers of one channel, tried in order (see the module docstring)."""
+    """The providers of one channel, tried in order (see the module docstring).
+    ``idempotent``: its providers take an idempotency key, so a send that may have gone
+    through can be repeated safely (SMS); otherwise (SMTP) it must not be repeated."""
 
-    def __init__(self, providers: list[Provider]):
+    def __init__(self, providers: list[Provider], *, idempotent: bool = False):
         if not providers:
             raise ValueError("a channel needs a provider")
-        self.providers = providers
+        self.providers, self.idempotent = providers, idempotent
 
     def send(self, payload: Any) -> Sent:
         last: Exception | None = None
@@ -149,7 +151,7 @@ def sms_channel(config: Config) -> Channel:
         fallback = HttpSmsSender(config.sms_fallback_api_url, config.sms_fallback_account_sid,
                                  config.sms_fallback_auth_token, config.sms_from)
         providers.append(Provider("sms-fallback", _sms_send(fallback), RateLimiter(config.sms_rate_per_s)))
-    return Channel(providers)
+    return Channel(providers, idempotent=True)
 
 
 def channels_for(config: Config) -> dict[str, Channel]:

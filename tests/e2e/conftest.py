@@ -7,49 +7,25 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import uuid
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 from cryptography.fernet import Fernet
 from kombu import Connection
 
 from alumnet.localstore import die_with_parent, free_port
+from tests.smtp_sink import SmtpSink
 from tests.support import wait_until
 
 ALUMNET = str(Path(sys.executable).parent / "alumnet")
 
 
-class SmtpSink:
-    """Collects every message an SMTP client hands over."""
-
-    def __init__(self):
-        self.messages: list[EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        with self.lock:
-            self.messages.append(message)
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [m for m in self.messages if m["To"] == address]
-
-
 @pytest.fixture(scope="session")
 def smtp_sink():
-    sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
+    with SmtpSink() as sink:
+        yield sink, sink.port
 
 
 class Platform:
