@@ -1,0 +1,277 @@
+"""Marketing messages spread over an audience: ``events.event.published`` and the office's
+announcements, with consent, preferences, quiet hours, digests and the unsubscribe link.
+
+Contacts come from members events handled as the consumer does (the real path); the fan-out
+and digest loops run as the worker runs them; sending goes through the real dispatcher into a
+recording provider (the transports themselves are tested against real servers elsewhere).
+
+Checked: only verified members in the audience are queued; a member without consent is
+skipped with the reason, one who switched the category off too; redelivery and a second
+spread queue nobody twice; a segment audience follows the segment; cancelling midway stops
+the spread and skips what waits; SMS waits for the end of quiet hours; digest members get
+one email a day with every held message; every marketing email carries the RFC 8058 headers
+and a link whose token withdraws exactly that consent.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.events.messages import CATALOG as EVENTS
+from services.events.messages import EVENT_PUBLISHED, SUMMARY_EXAMPLE
+from services.members.messages import CATALOG as MEMBERS
+from services.members.messages import (
+    CONSENT_CHANGED,
+    MEMBER_ERASED,
+    MEMBER_REGISTERED,
+    MEMBER_VERIFIED,
+    SEGMENT_SAVED,
+)
+from services.notifications import handlers
+from services.notifications.digest import DigestBuilder
+from services.notifications.dispatcher import DeliveryDispatcher
+from services.notifications.fanout import FanoutSpreader
+from services.notifications.store import DIGESTED, HELD, QUEUED, SENT, SKIPPED, NotificationsStore
+from services.notifications.transports import Channel, Provider, RateLimiter
+from services.notifications.worker import fanout_context
+from shared import unsubscribe
+from tests.support import consumer_like
+
+BASE = "https://alumni.mu-plovdiv.bg"
+T0 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def config(make_config):
+    return make_config(AMQP_URL="memory://")
+
+
+@pytest.fixture
+def store(config):
+    store = NotificationsStore(config.mongo_url, config.database_name("notifications"))
+    store.create_indexes()
+    return store
+
+
+@pytest.fixture
+def deliver(store):
+    return consumer_like(store, handlers.subscriptions(public_base_url=BASE))
+
+
+@pytest.fixture
+def spreader(store):
+    return FanoutSpreader(store, fanout_context(BASE), page=3)
+
+
+@pytest.fixture
+def prepare(config):
+    return lambda delivery: handlers.context_for_sending(delivery, token_key=config.token_encryption_key,
+                                                         public_base_url=BASE)
+
+
+def member(deliver, n: int, *, year=2006, email_consent=True, sms_consent=False, verified=True, language="bg",
+           phone=None, city="Пловдив", mentoring=False) -> str:
+    member_id = f"{n:032x}"
+    deliver(MEMBERS.create(MEMBER_REGISTERED, member_id, {
+        "member_id": member_id, "given_name": f"Име{n}", "family_name": "Петрова", "email": f"m{n}@example.bg",
+        "phone": phone, "preferred_language": language, "graduation_year": year, "faculty": "medicine",
+        "programme": None, "city": city, "open_to_mentoring": mentoring,
+        "consent": {"email": email_consent, "sms": sms_consent}, "registered_at": T0.isoformat(),
+        "status": "pending_verification"}, "c"))
+    if verified:
+        deliver(MEMBERS.create(MEMBER_VERIFIED, member_id, {
+            "member_id": member_id, "method": "roster_email", "verified_at": (T0 + timedelta(minutes=1)).isoformat(),
+            "graduation_year": year, "faculty": "medicine"}, "c"))
+    return member_id
+
+
+def without_account_mail(store) -> None:
+    """Drop the welcome and 'verified' emails the sign-ups queued: not what these tests send."""
+    store.db.deliveries.delete_many({"template": {"$in": ["welcome", "account_verified"]}})
+
+
+def published(audience: dict, event_id: str = "9b2f4c1d0e8a4b7c9d6e5f4a3b2c1d0e"):
+    return EVENTS.create(EVENT_PUBLISHED, event_id, {
+        **SUMMARY_EXAMPLE, "event_id": event_id, "description": {"bg": "Двадесет години по-късно.",
+                                                                 "en": "Twenty years on."},
+        "audience": {"kind": "all", "year_from": None, "year_to": None, "faculty": None, "segment_id": None,
+                     **audience},
+        "capacity": 120, "registration_closes_at": "2026-12-10T22:00:00+00:00",
+        "published_at": T0.isoformat()}, "corr-published")
+
+
+def by_recipient(store, source: str) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for delivery in store.db.deliveries.find({"event_id": source}):
+        found.setdefault(delivery["recipient"], []).append(delivery)
+    return found
+
+
+class Recorder:
+    """A provider that keeps what it is given (the transports have their own tests)."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, payload):
+        self.sent.append(payload)
+        return f"id-{len(self.sent)}"
+
+
+def dispatch(store, prepare) -> tuple[Recorder, Recorder]:
+    email, sms = Recorder(), Recorder()
+    DeliveryDispatcher(store, {"email": Channel([Provider("rec", email.send, RateLimiter(0))]),
+                               "sms": Channel([Provider("rec-sms", sms.send, RateLimiter(0))], idempotent=True)},
+                       mail_from="Alumni <alumni@mu-plovdiv.bg>", prepare=prepare).dispatch_all()
+    return email, sms
+
+
+def test_an_event_is_announced_to_its_audience_with_consent_only(store, deliver, spreader):
+    in_class = [member(deliver, n) for n in range(1, 8)]              # class of 2006, consented
+    refused = member(deliver, 20, email_consent=False)                 # class of 2006, no consent
+    pending = member(deliver, 21, verified=False)                      # not verified yet
+    other_class = member(deliver, 22, year=2010)
+    erased = member(deliver, 23)
+    deliver(MEMBERS.create(MEMBER_ERASED, erased, {"member_id": erased, "erased_at": T0.isoformat()}, "c"))
+
+    event = deliver(published({"kind": "graduation_years", "year_from": 2006, "year_to": 2006}))
+    assert store.db.deliveries.count_documents({"event_id": event.id}) == 0  # the handler only stores a fan-out
+    assert spreader.spread_all() == 1
+    queued = by_recipient(store, event.id)
+    assert set(queued) == {*in_class, refused}
+    assert all(d[0]["status"] == QUEUED and d[0]["channel"] == "email" for m, d in queued.items() if m != refused)
+    [skipped] = queued[refused]
+    assert skipped["status"] == SKIPPED and skipped["reason"] == "no consent to events by email"
+    assert pending not in queued and other_class not in queued and erased not in queued
+    fanout = store.fanout(event.id)
+    assert fanout["status"] == "spread" and fanout["audience_size"] == 8
+    # The same event again (a redelivery) and another spread queue nobody twice.
+    deliver(event)
+    store.db.fanouts.update_one({"_id": event.id}, {"$set": {"status": "spreading"}})
+    spreader.spread_all()
+    assert store.db.deliveries.count_documents({"event_id": event.id}) == 8
+
+
+def test_a_member_who_withdrew_consent_or_switched_events_off_is_skipped(store, deliver, spreader):
+    withdrew, switched_off, keeps = (member(deliver, n) for n in (1, 2, 3))
+    deliver(MEMBERS.create(CONSENT_CHANGED, withdrew, {
+        "member_id": withdrew, "channel": "email", "category": "events", "granted": False,
+        "source": "unsubscribe_link", "at": (T0 + timedelta(hours=1)).isoformat()}, "c"))
+    store.save_preferences(switched_off, {"channels": {"events": "none"}})
+    event = deliver(published({}))
+    spreader.spread_all()
+    queued = by_recipient(store, event.id)
+    assert queued[withdrew][0]["reason"] == "no consent to events by email"
+    assert queued[switched_off][0]["reason"] == "events switched off by the member"
+    assert queued[keeps][0]["status"] == QUEUED
+
+
+def test_an_announcement_to_a_segment_follows_the_segment(store, deliver, spreader):
+    mentors = [member(deliver, n, year=2005, mentoring=True) for n in range(1, 5)]
+    member(deliver, 10, year=2005, mentoring=False)
+    member(deliver, 11, year=2005, mentoring=True, city="Варна")
+    deliver(MEMBERS.create(SEGMENT_SAVED, "s" * 32, {
+        "segment_id": "s" * 32, "name": "Plovdiv mentors", "version": 1, "saved_at": T0.isoformat(),
+        "filter": {"city": "Пловдив", "graduation_year_from": 2000, "graduation_year_to": 2010,
+                   "open_to_mentoring": True}}, "c"))
+    store.create_fanout(None, announcement("a1", {"kind": "segment", "segment_id": "s" * 32}))
+    spreader.spread_all()
+    assert set(by_recipient(store, "a1")) == set(mentors)
+    assert store.fanout_progress("a1")["queued"] == 4
+
+
+def announcement(fanout_id: str, audience: dict, channels=("email",)) -> dict:
+    return {"_id": fanout_id, "kind": "announcement", "template": "announcement", "category": "news",
+            "channels": list(channels), "audience": audience, "status": "spreading", "created_at": T0,
+            "lease_until": None, "subject": {"bg": "Покана за дарения", "en": "Call for donations"},
+            "body": {"bg": "Скъпи колеги,\n\nПомогнете на библиотеката.", "en": "Dear colleagues,\n\nHelp the library."}}
+
+
+def test_cancelling_midway_stops_the_spread_and_skips_what_waits(store, deliver, prepare):
+    members = [member(deliver, n) for n in range(1, 11)]
+    without_account_mail(store)
+    store.create_fanout(None, announcement("a2", {"kind": "all"}))
+    pages = []
+
+    def after_each_page():
+        pages.append(1)
+        if len(pages) == 2:
+            store.cancel_fanout("a2", "admin")  # the office cancels while it spreads
+    FanoutSpreader(store, fanout_context(BASE), wake_dispatcher=after_each_page, page=3).spread_all()
+    assert len(pages) == 2  # no third page was queued
+    progress = store.fanout_progress("a2")
+    assert progress["skipped"] == 6 and progress["queued"] == 0 and sum(progress.values()) == 6
+    assert store.fanout("a2")["status"] == "cancelled"
+    email, _ = dispatch(store, prepare)
+    assert email.sent == [] and len(members) == 10
+
+
+def test_sms_waits_for_the_end_of_quiet_hours_and_email_goes_at_once(store, deliver, spreader, prepare):
+    now = datetime.now(timezone.utc)
+    local = now.astimezone(ZoneInfo("Europe/Sofia"))
+    start, end = (local - timedelta(hours=1)).strftime("%H:%M"), (local + timedelta(hours=2)).strftime("%H:%M")
+    both = member(deliver, 1, phone="+359888123456", sms_consent=True)
+    without_account_mail(store)
+    store.save_preferences(both, {"channels": {"news": "email_and_sms"}, "quiet_hours": {"start": start, "end": end},
+                                  "timezone": "Europe/Sofia"})
+    store.create_fanout(None, announcement("a3", {"kind": "all"}, channels=("email", "sms")))
+    spreader.spread_all()
+    [email_delivery, sms_delivery] = sorted(by_recipient(store, "a3")[both], key=lambda d: d["channel"])
+    assert email_delivery["due_at"] - now < timedelta(minutes=1)
+    assert sms_delivery["due_at"].astimezone(ZoneInfo("Europe/Sofia")).strftime("%H:%M") == end
+    assert timedelta(hours=1, minutes=58) < sms_delivery["due_at"] - now <= timedelta(hours=2)
+    email, sms = dispatch(store, prepare)
+    assert [m["To"] for m in email.sent] == ["m1@example.bg"] and sms.sent == []
+    assert store.delivery(sms_delivery["_id"])["status"] == QUEUED
+
+
+def test_every_marketing_email_carries_a_working_one_click_unsubscribe(store, deliver, spreader, prepare, config):
+    maria = member(deliver, 1)
+    without_account_mail(store)
+    event = deliver(published({}))
+    spreader.spread_all()
+    email, _ = dispatch(store, prepare)
+    [message] = email.sent
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = parsed["List-Unsubscribe"].strip("<>")
+    assert url.startswith(f"{BASE}{unsubscribe.PATH}?token=")
+    token = url.split("token=", 1)[1]
+    request = unsubscribe.read_token(config.token_encryption_key, token, datetime.now(timezone.utc))
+    assert (request.member_id, request.channel, request.category) == (maria, "email", "events")
+    assert url.replace("&", "&amp;") in parsed.get_body(("html",)).get_content()
+    assert url in parsed.get_body(("plain",)).get_content()
+    assert store.delivery(f"{event.id}:{maria}:email")["status"] == SENT
+    assert "unsubscribe_url" not in store.delivery(f"{event.id}:{maria}:email")["context"]  # made at send time
+
+
+def test_digest_members_get_one_email_a_day_with_everything_held(store, deliver, spreader, prepare):
+    digest_member, instant = member(deliver, 1), member(deliver, 2)
+    without_account_mail(store)
+    store.save_preferences(digest_member, {"channels": {"events": "digest", "news": "digest"}, "digest_hour": 8,
+                                           "timezone": "Europe/Sofia"})
+    first = deliver(published({}, event_id="1" * 32))
+    store.create_fanout(None, announcement("a4", {"kind": "all"}))
+    spreader.spread_all()
+    held = list(store.db.deliveries.find({"recipient": digest_member}))
+    assert {d["status"] for d in held} == {HELD} and len(held) == 2
+    builder = DigestBuilder(store, prepare)
+    assert builder.build_due(now=datetime.now(timezone.utc)) == 0  # not 08:00 yet
+    later = max(d["due_at"] for d in held) + timedelta(minutes=1)
+    assert builder.build_due(now=later) == 1
+    assert builder.build_due(now=later) == 0  # one a day
+    [digest] = list(store.db.deliveries.find({"recipient": digest_member, "template": "digest"}))
+    assert digest["status"] == QUEUED and [i["subject"] for i in digest["context"]["items"]] and \
+        len(digest["context"]["items"]) == 2
+    assert {d["status"] for d in store.db.deliveries.find({"_id": {"$in": [h["_id"] for h in held]}})} == {DIGESTED}
+    email, _ = dispatch(store, prepare)
+    recipients = sorted(m["To"] for m in email.sent)
+    assert recipients == sorted(["m1@example.bg", "m2@example.bg", "m2@example.bg"])
+    digest_mail = next(m for m in email.sent if m["To"] == "m1@example.bg")
+    assert "Среща на випуск 2006" in digest_mail.get_body(("plain",)).get_content()
+    assert "Покана за дарения" in digest_mail.get_body(("plain",)).get_content()
+    assert digest_mail["List-Unsubscribe"]
+    assert first.id and instant
