@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 from kombu import Connection
 
 from alumnet.localstore import die_with_parent, free_port
+from tests.sms_sink import SmsSink
 from tests.smtp_sink import SmtpSink
 from tests.support import wait_until
 
@@ -81,7 +82,13 @@ class Platform:
 
 
 @pytest.fixture(scope="session")
-def platform(amqp_url, local_store, smtp_sink, jwt_keys, tmp_path_factory):
+def sms_sink():
+    with SmsSink(account_sid="AC-e2e", auth_token="e2e-token") as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def platform(amqp_url, local_store, smtp_sink, sms_sink, jwt_keys, tmp_path_factory):
     for queue in ("notifications.inbox", "events.inbox"):  # a previous run's leftovers must not arrive
         with Connection(amqp_url) as conn:  # one connection each: a missing queue closes the channel
             try:
@@ -100,6 +107,10 @@ def platform(amqp_url, local_store, smtp_sink, jwt_keys, tmp_path_factory):
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_sink[1]),
         "MAIL_FROM": "Alumni Club MU-Plovdiv <alumni@mu-plovdiv.bg>",
+        "SMS_BACKEND": "http",
+        "SMS_API_URL": sms_sink.url,
+        "SMS_ACCOUNT_SID": "AC-e2e",
+        "SMS_AUTH_TOKEN": "e2e-token",
         "LOG_LEVEL": "INFO",
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     }
