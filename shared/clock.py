@@ -3,8 +3,10 @@ value written and read back compares equal). Apps and workers hold a clock (a fu
 returning now) so tests can set the time instead of waiting for it."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timezone
+from zoneinfo import available_timezones
 
 Clock = Callable[[], datetime]
 
@@ -27,3 +29,15 @@ class FixedClock:
         from datetime import timedelta
         self.at = self.at + timedelta(**delta)
         return self.at
+
+
+@functools.lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_timezone(name: str) -> bool:
+    """Whether ``name`` is an IANA zone such as ``Europe/Sofia``. Checked against the list,
+    not by loading it: ``ZoneInfo("Europe")`` raises IsADirectoryError, a very long name
+    OSError."""
+    return isinstance(name, str) and name in _zones()

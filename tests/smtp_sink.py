@@ -81,4 +81,5 @@ class SmtpSink:
     def deliveries(self) -> list[str]:
         """The X-Alumnet-Delivery header of every message received, in order."""
         with self.lock:
-            return [m["X-Alumnet-Delivery"] for m in self.messages]
+            # strip(): a long header value is folded onto the next line, and read back with its space.
+            return [str(m["X-Alumnet-Delivery"]).strip() for m in self.messages]

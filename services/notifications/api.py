@@ -3,7 +3,6 @@ preferences, and the office's announcements."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 
 from flask import g, url_for
 from flask.views import MethodView
@@ -20,6 +19,7 @@ from services.notifications.schemas import (
     DeliveryQuerySchema,
     PreferencesSchema,
 )
+from shared import clock
 from shared.auth import require_auth
 from shared.logs import current_correlation_id
 from shared.web import pagination
@@ -60,6 +60,7 @@ class MyPreferences(MethodView):
     @blp.response(200, PreferencesSchema)
     def get(self):
         """Your notification preferences (defaults until you change them)."""
+        _not_erased()
         return _store().preferences(g.principal.subject) or PreferencesSchema().load({})
 
     @require_auth()
@@ -69,9 +70,13 @@ class MyPreferences(MethodView):
         """Choose a channel per category (email, sms, email_and_sms, digest, none), SMS
         quiet hours and the hour of the daily digest, in your time zone. Marketing messages
         still need your consent for the channel (see the members service)."""
-        if notification_store.is_erased(_store().db, None, g.principal.subject):
-            raise Problem(404, "No such member.", kind="not_found")
+        _not_erased()
         return _store().save_preferences(g.principal.subject, preferences)
+
+
+def _not_erased() -> None:
+    if notification_store.is_erased(_store().db, None, g.principal.subject):
+        raise Problem(404, "No such member.", kind="not_found")
 
 
 def _with_progress(fanout: dict) -> dict:
@@ -93,7 +98,7 @@ class Announcements(MethodView):
             raise Problem(422, "No such segment.", kind="validation",
                           errors={"audience": {"segment_id": ["Unknown or deleted segment."]}})
         fanout = {"_id": uuid.uuid4().hex, "kind": "announcement", "template": "announcement", **data,
-                  "status": SPREADING, "created_by": g.principal.subject, "created_at": datetime.now(timezone.utc),
+                  "status": SPREADING, "created_by": g.principal.subject, "created_at": clock.now(),
                   "correlation_id": current_correlation_id(), "lease_until": None}
         _store().create_fanout(None, fanout)
         return _with_progress(fanout), 202, {"Location": url_for("notifications.Announcement",

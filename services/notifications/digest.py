@@ -21,7 +21,14 @@ from services.notifications import store as notification_store
 from services.notifications.catalogue import MONTHS
 from services.notifications.fanout import language_of
 from services.notifications.rendering import render_email
-from services.notifications.store import BULK, DELIVERIES, DIGESTED, HELD, SKIPPED, NotificationsStore
+from services.notifications.store import (
+    BULK,
+    DELIVERIES,
+    DIGESTED,
+    HELD,
+    SKIPPED,
+    NotificationsStore,
+)
 
 log = logging.getLogger(__name__)
 

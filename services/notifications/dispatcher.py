@@ -1,5 +1,5 @@
 """Sends queued deliveries: claim a batch, then for each one mark it ``sending``, send, and
-record the outcomes of the batch with their events in one transaction.
+record the outcomes with their events in one transaction every few sends.
 
 At most once per delivery: a delivery is claimed by one worker (a batch claim), marked
 ``sending`` right before its provider call, and never sent again once ``sending`` (a crash
@@ -27,7 +27,13 @@ from services.notifications.mailer import (
 from services.notifications.messages import CATALOG, DELIVERY_FAILED, DELIVERY_SENT
 from services.notifications.rendering import render_email, render_sms
 from services.notifications.sms_text import segments
-from services.notifications.store import FAILED, QUEUED, SENT, UNKNOWN, NotificationsStore
+from services.notifications.store import (
+    FAILED,
+    QUEUED,
+    SENT,
+    UNKNOWN,
+    NotificationsStore,
+)
 from services.notifications.transports import Channel, Sms
 from shared import unsubscribe
 from shared.bus.envelope import Envelope
@@ -37,6 +43,9 @@ from shared.logs import correlation
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 MAX_BACKOFF_S = 3600.0
+# Outcomes are recorded (with their events, in one transaction) every this many sends: a
+# worker killed between two records leaves at most this many sent deliveries ``unknown``.
+RECORD_EVERY = 10
 OUTCOMES = Counter("alumnet_notifications_deliveries_total", "Delivery outcomes by channel",
                    ["channel", "outcome"])
 
@@ -83,6 +92,7 @@ class DeliveryDispatcher:
     def _dispatch(self, batch: list[dict]) -> int:
         updates: list[tuple[str, dict]] = []
         events: list[Envelope] = []
+        sent = 0
         try:
             for position, delivery in enumerate(batch):
                 if self.stopping.is_set():
@@ -93,23 +103,33 @@ class DeliveryDispatcher:
                 if outcome is not None:
                     updates.append(outcome[0])
                     events.extend(outcome[1:])
+                if len(updates) >= RECORD_EVERY:
+                    sent += self._record(updates, events)
+                    updates, events = [], []
         finally:
-            self.store.record(updates, events)
-        sent = sum(1 for _, change in updates if change["$set"]["status"] == SENT)
+            sent += self._record(updates, events)
         self.sent += sent
         return sent
 
+    def _record(self, updates: list[tuple[str, dict]], events: list[Envelope]) -> int:
+        self.store.record(updates, events)
+        return sum(1 for _, change in updates if change["$set"]["status"] == SENT)
+
     def _send(self, delivery: dict) -> tuple[Any, ...] | None:
-        if not self.store.begin_sending(delivery):
-            return None  # cancelled or erased since the claim
         attempt = delivery["attempts"] + 1
         try:
             payload = self._build(delivery)
         except Exception as exc:  # a template or data bug: retrying cannot help
             log.exception("delivery %s cannot be built", delivery["_id"])
+            if not self.store.begin_sending(delivery):
+                return None
             return self._failed(delivery, attempt, f"cannot build the message: {exc}", permanent=True)
         try:
-            sent = self.channels[delivery["channel"]].send(payload)
+            # Marked ``sending`` only once the rate limiter lets it go: a worker killed while it
+            # waits leaves a claim (sent later by another worker), not an ``unknown``.
+            sent = self.channels[delivery["channel"]].send(payload, begin=lambda: self.store.begin_sending(delivery))
+            if sent is None:
+                return None  # cancelled or erased since the claim
         except PermanentFailure as exc:
             log.warning("delivery %s failed permanently: %s", delivery["_id"], exc)
             return self._failed(delivery, attempt, str(exc), permanent=True)

@@ -119,5 +119,9 @@ class FanoutSpreader:
         if self.store.fanout(fanout["_id"])["status"] != SPREADING:
             return 0  # cancelled while this page was being prepared
         notification_store.queue(self.store.db, None, deliveries)
+        if self.store.fanout(fanout["_id"])["status"] == CANCELLED:
+            # Cancelled between the check and the queueing: skip this page too.
+            self.store.cancel_fanout(fanout["_id"], self.store.fanout(fanout["_id"]).get("cancelled_by", ""))
+            return 0
         self.wake_dispatcher()
         return len(contacts)

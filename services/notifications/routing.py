@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,10 +61,13 @@ def _clock(text: str) -> time:
 
 
 def quiet_until(now: datetime, quiet_hours: Mapping[str, str] | None, zone: str) -> datetime | None:
-    """When the quiet hours around ``now`` end, or None if ``now`` is outside them."""
+    """When the quiet hours around ``now`` end, or None if ``now`` is outside them. On the
+    nights clocks change, the end is the first moment after ``now`` the local clock shows it
+    (the second pass of a repeated hour counts; a skipped hour ends when the clock jumps)."""
     if not quiet_hours:
         return None
-    local = now.astimezone(ZoneInfo(zone))
+    tz = ZoneInfo(zone)
+    local = now.astimezone(tz)
     start, end = _clock(quiet_hours["start"]), _clock(quiet_hours["end"])
     clock = local.time().replace(second=0, microsecond=0)
     if start == end:
@@ -72,16 +75,44 @@ def quiet_until(now: datetime, quiet_hours: Mapping[str, str] | None, zone: str)
     inside = (start <= clock or clock < end) if start > end else (start <= clock < end)
     if not inside:
         return None
-    day = local.date() if clock < end else local.date() + timedelta(days=1)
-    return datetime.combine(day, end, tzinfo=ZoneInfo(zone))
+    for day in (local.date(), local.date() + timedelta(days=1)):
+        for moment in _moments(day, end, tz):
+            if moment > now:
+                # In UTC: an aware time in a repeated hour never compares equal across zones.
+                return moment.astimezone(timezone.utc)
+    raise AssertionError("unreachable: an end within two days always exists")
+
+
+def _moments(day, at: time, tz: ZoneInfo) -> list[datetime]:
+    """The instants the local clock passes ``at`` on ``day``: one; two in a repeated hour;
+    in a skipped hour, the instant the clock jumps past it."""
+    first, second = (datetime.combine(day, at, tzinfo=tz).replace(fold=f) for f in (0, 1))
+    instants = sorted({first.astimezone(timezone.utc), second.astimezone(timezone.utc)})
+    if len(instants) == 1:
+        return [first]
+    a, b = instants
+    if all(moment.astimezone(tz).time() == at for moment in instants):
+        return [a.astimezone(tz), b.astimezone(tz)]  # the hour is repeated: both are "at"
+    # Skipped: find the jump between a and b (to the minute) by bisection.
+    low, high = a, b
+    while high - low > timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).time() >= at or middle.astimezone(tz).date() > day:
+            high = middle
+        else:
+            low = middle
+    return [high.astimezone(tz)]
 
 
 def next_digest_time(now: datetime, hour: int, zone: str) -> datetime:
-    """The next ``hour``:00 in the member's time zone (today's if not passed yet)."""
-    local = now.astimezone(ZoneInfo(zone))
-    moment = datetime.combine(local.date(), time(hour), tzinfo=ZoneInfo(zone))
-    return moment if moment > local else datetime.combine(local.date() + timedelta(days=1), time(hour),
-                                                          tzinfo=ZoneInfo(zone))
+    """The next ``hour``:00 in the member's time zone (today's if not passed yet), in UTC."""
+    tz = ZoneInfo(zone)
+    local = now.astimezone(tz)
+    for day in (local.date(), local.date() + timedelta(days=1)):
+        for moment in _moments(day, time(hour), tz):
+            if moment > now:
+                return moment.astimezone(timezone.utc)
+    raise AssertionError("unreachable: an hour within two days always exists")
 
 
 def consented(contact: Mapping[str, Any], channel: str, category: str, now: datetime) -> bool:
@@ -103,12 +134,14 @@ def routes(contact: Mapping[str, Any], preferences: Mapping[str, Any] | None, *,
     prefs = effective(preferences)
     choice = prefs["channels"].get(category, DEFAULT_CHOICE)
     wanted = CHANNELS_OF.get(choice, ("email",))
+    if wanted == ("sms",) and not sms_possible:
+        wanted = ("email",)  # a message with no SMS form still reaches a member who prefers SMS
     number = mobile(contact)
     planned: list[Route] = []
     for channel in wanted:
         address = contact.get("email") if channel == "email" else number
         if channel == "sms" and not sms_possible:
-            continue  # this notification has no SMS form: email covers it below if needed
+            continue  # this message has no SMS form; the email route carries it
         if not address:
             missing = "mobile number" if channel == "sms" else "email address"
             planned.append(Route(channel, None, "skipped", now, f"no {missing}"))

@@ -85,10 +85,10 @@ def segments(text: str) -> int:
 def normalise_number(raw: str, region: str = "BG") -> str:
     """``raw`` as E.164 (``+359881234567``), read in ``region`` when it has no country code.
 
-    Only valid numbers that can receive SMS are accepted: a fixed line (``+359 2 ...`` in
-    Sofia) cannot, so it is rejected here rather than failing at the provider, who would
-    charge for the attempt. Numbers that may be either (``FIXED_LINE_OR_MOBILE``, as in the
-    US) pass. Raises ``ValueError`` saying what is wrong.
+    Only valid numbers that can receive SMS are accepted: mobile numbers, and numbers that may
+    be either (``FIXED_LINE_OR_MOBILE``, as in the US). A fixed line (``+359 2 ...`` in Sofia),
+    a toll-free or premium-rate number cannot, so it is rejected here rather than failing at
+    the provider, who would charge for the attempt. Raises ``ValueError`` saying what is wrong.
     """
     try:
         number = phonenumbers.parse(raw, region)
@@ -96,6 +96,8 @@ def normalise_number(raw: str, region: str = "BG") -> str:
         raise ValueError(f"not a phone number: {raw!r} ({exc})") from None
     if not phonenumbers.is_valid_number(number):
         raise ValueError(f"not a valid phone number: {raw!r}")
-    if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE:
-        raise ValueError(f"a landline cannot receive SMS: {raw!r}")
+    kind = phonenumbers.number_type(number)
+    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise ValueError(f"not a mobile number (a landline, toll-free or premium-rate number cannot "
+                         f"receive SMS): {raw!r}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

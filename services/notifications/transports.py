@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from services.notifications.mailer import PermanentFailure, SmtpMailer, TransientFailure, mailer_for
+from services.notifications.mailer import (
+    PermanentFailure,
+    SmtpMailer,
+    TransientFailure,
+    mailer_for,
+)
 from services.notifications.sms_sender import (
     FileSmsSender,
     HttpSmsSender,
@@ -76,10 +81,18 @@ class Channel:
             raise ValueError("a channel needs a provider")
         self.providers, self.idempotent = providers, idempotent
 
-    def send(self, payload: Any) -> Sent:
+    def send(self, payload: Any, begin: Callable[[], bool] = lambda: True) -> Sent | None:
+        """Send through the first provider that takes it. ``begin`` runs once, after the rate
+        limiter let the first attempt through and right before the provider call (it marks the
+        delivery as being sent); if it returns False nothing is sent and None is returned."""
         last: Exception | None = None
+        begun = False
         for provider in self.providers:
             provider.limiter.acquire()
+            if not begun:
+                if not begin():
+                    return None
+                begun = True
             try:
                 return Sent(provider.name, provider.send(payload))
             except TransientFailure as exc:

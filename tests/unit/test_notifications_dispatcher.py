@@ -317,9 +317,9 @@ def test_a_stopping_dispatcher_gives_back_what_it_did_not_attempt(store, smtp):
     original = sender.channels["email"].send
     calls = []
 
-    def send_then_stop(payload):
+    def send_then_stop(payload, begin):
         calls.append(1)
-        result = original(payload)
+        result = original(payload, begin)
         sender.stop()  # SIGTERM arrives during the first send
         return result
     sender.channels["email"].send = send_then_stop

@@ -34,7 +34,14 @@ from services.notifications import handlers
 from services.notifications.digest import DigestBuilder
 from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.fanout import FanoutSpreader
-from services.notifications.store import DIGESTED, HELD, QUEUED, SENT, SKIPPED, NotificationsStore
+from services.notifications.store import (
+    DIGESTED,
+    HELD,
+    QUEUED,
+    SENT,
+    SKIPPED,
+    NotificationsStore,
+)
 from services.notifications.transports import Channel, Provider, RateLimiter
 from services.notifications.worker import fanout_context
 from shared import unsubscribe

@@ -1,0 +1,408 @@
+#!/usr/bin/env python
+"""Benchmark of an office announcement fanned out by the notifications worker into an SMTP
+sink: emails/s from the POST until the sink holds every email, and the worker's peak memory,
+beside raw smtplib into the same sink and the store's raw update_one rate, in the same run.
+
+    .venv/bin/python bench/notifications.py                      # 20,000 recipients, 1 worker
+    .venv/bin/python bench/notifications.py --recipients 2000    # a quick run
+    .venv/bin/python bench/notifications.py --workers 1 2        # a second row with two workers
+    .venv/bin/python bench/notifications.py --mongo-url 'mongodb://host:27017/?replicaSet=rs0'
+
+Target (the issue): >= 300 emails/s on this machine with peak RSS < 200 MB per worker. What
+each row means: bench/README.md, "## notifications".
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import re
+import shutil
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from alumnet.localstore import die_with_parent, free_port  # noqa: E402
+from bench.harness import (  # noqa: E402
+    Gunicorn, ServiceBench, deploy_env, fmt_rate, group_cpu_s, keepalive_request, machine, machine_busy,
+    pids_cpu_s, say, sigterm_interrupts, start_watchdog, table_lines,
+)
+
+APP = "services.notifications.app:create_app()"
+ALUMNET = str(Path(sys.executable).parent / "alumnet")
+MAIL_FROM = "Alumni Club MU-Plovdiv <alumni@mu-plovdiv.bg>"
+DELIVERY = re.compile(rb"(?im)^X-Alumnet-Delivery:\s*(\S+)")  # the header is folded: \s spans the CRLF
+CPU_KEYS = ("worker", "store", "sink", "api", "broker", "bench")
+OPS = ("insert", "query", "update", "getmore", "command")
+
+
+def sink_main(port: int, conn) -> None:
+    """The SMTP sink, in its own process: aiosmtpd counting what arrives (the ground truth),
+    with each message's arrival time and X-Alumnet-Delivery; commands over a pipe."""
+    from aiosmtpd.controller import Controller
+    lock = threading.Lock()
+    state = {"times": [], "ids": Counter(), "bytes": 0}
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+            now = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process
+            found = DELIVERY.search(envelope.content.split(b"\r\n\r\n", 1)[0])
+            with lock:
+                state["times"].append(now)
+                state["ids"][found.group(1).decode() if found else "?"] += 1
+                state["bytes"] += len(envelope.content)
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    conn.send("ready")
+    while (command := conn.recv()) != "stop":
+        with lock:
+            if command == "count":
+                conn.send(len(state["times"]))
+            elif command == "reset":
+                state.update(times=[], ids=Counter(), bytes=0)
+                conn.send("ok")
+            else:
+                ids = state["ids"]
+                conn.send({"times": sorted(state["times"]), "bytes": state["bytes"], "unique": len(ids),
+                           "duplicates": sum(n - 1 for n in ids.values() if n > 1),
+                           "sources": Counter(i.split(":", 1)[0] for i in ids)})
+    controller.stop()
+
+
+class WorkerProcess(Gunicorn):
+    """``alumnet worker notifications`` (health on WORKER_HTTP_PORT); readiness and the stop
+    (SIGTERM to its process group, SIGKILL after 30 s) as for gunicorn."""
+
+    def start(self) -> WorkerProcess:
+        env = {k: v for k, v in self.env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen([ALUMNET, "worker", "notifications"], cwd=ROOT,
+                                            env={**env, "WORKER_HTTP_PORT": str(self.port)}, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True,
+                                            preexec_fn=die_with_parent)
+        return self
+
+    def mb(self, field: str) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+
+class Bench(ServiceBench):
+    tmp_prefix = "bench-notifications-"
+    store_detail = "pure-Python server, "
+    vhost = None
+
+    def start_sink(self) -> None:
+        """Forked first, before this process has a client or a thread."""
+        ctx = mp.get_context("fork")
+        self.sink_port = free_port()
+        self.sink_conn, child_conn = ctx.Pipe()
+        self.sink = ctx.Process(target=sink_main, args=(self.sink_port, child_conn), daemon=True)
+        self.sink.start()
+        self.children.append(self.sink)
+        if not self.sink_conn.poll(30) or self.sink_conn.recv() != "ready":
+            raise RuntimeError("the SMTP sink did not start")
+
+    def ask(self, command: str):
+        self.sink_conn.send(command)
+        return self.sink_conn.recv()
+
+    def start_broker(self) -> None:
+        """A throwaway vhost, so the worker neither consumes the shared ``notifications.inbox``
+        nor leaves its delivery events in the shared ``notifications.events`` stream."""
+        if self.args.amqp_url:
+            self.amqp, self.broker_label = self.args.amqp_url, f"{self.args.amqp_url} (as given)"
+            return
+        self.vhost = f"bench-{uuid.uuid4().hex[:8]}"
+        for cmd in (["add_vhost", self.vhost], ["set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*"]):
+            subprocess.run(["rabbitmqctl", "-q", *cmd], check=True, capture_output=True, timeout=60)
+        self.amqp = f"amqp://guest:guest@127.0.0.1:5672/{self.vhost}"
+        self.broker_label = f"local RabbitMQ, throwaway vhost {self.vhost} (deleted at the end)"
+        self.broker_pids = [int(p) for p in os.listdir("/proc") if p.isdigit()
+                            and Path(f"/proc/{p}/comm").read_text().strip() == "beam.smp"]
+
+    def cleanup(self) -> None:
+        super().cleanup()
+        if self.vhost:
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", self.vhost], capture_output=True, timeout=60)
+            self.vhost = None
+
+    def drop_databases(self) -> None:
+        for name in self.client.list_database_names():
+            if name.startswith(self.prefix):
+                self.client.drop_database(name)
+
+    def sample(self, workers: list[WorkerProcess], api: Gunicorn) -> dict:
+        ops = self.client.admin.command("serverStatus").get("opcounters", {})
+        return {"worker": pids_cpu_s([w.process.pid for w in workers]), "store": group_cpu_s(self.store_pgid),
+                "sink": pids_cpu_s([self.sink.pid]), "api": group_cpu_s(api.process.pid),
+                "broker": pids_cpu_s(getattr(self, "broker_pids", [])), "bench": pids_cpu_s([os.getpid()]),
+                "machine": machine_busy(),
+                **{op: ops.get(op, 0) for op in OPS}}
+
+    # ---------------------------------------------------------------- baselines
+    def raw_smtp(self) -> None:
+        """N prebuilt text+html messages over one kept-open smtplib connection."""
+        n, payloads = self.args.recipients, []
+        for i in range(n):
+            m = EmailMessage()
+            m["From"], m["To"], m["Subject"] = MAIL_FROM, f"member{i}@example.bg", "Среща / Reunion"
+            m["X-Alumnet-Delivery"] = f"raw:{i:032x}:email"
+            m.set_content("Здравейте,\n\nсрещата на випуска е на 12 юни.\n" * 8)
+            m.add_alternative("<p>Здравейте,</p><p>срещата на випуска е на 12 юни.</p>" * 8, subtype="html")
+            payloads.append((f"member{i}@example.bg", m.as_bytes(policy=SMTP_POLICY)))
+        self.ask("reset")
+        say(f"baseline: raw smtplib, {n:,} messages over one connection ...")
+        c0, t0 = pids_cpu_s([self.sink.pid]), time.monotonic()
+        with smtplib.SMTP("127.0.0.1", self.sink_port, timeout=30) as smtp:
+            for to, payload in payloads:
+                smtp.sendmail("alumni@mu-plovdiv.bg", [to], payload)
+        self.raw_smtp_rate = n / (time.monotonic() - t0)
+        stats = self.ask("stats")
+        self.base_rows.append((f"2 raw smtplib, 1 kept-open connection, {n:,} prebuilt messages",
+                               fmt_rate(self.raw_smtp_rate), f"sink cpu {(pids_cpu_s([self.sink.pid]) - c0) / n * 1000:.2f}"
+                               f" ms/email; {stats['bytes'] / n / 1024:.1f} KB/email", "", "", ""))
+        if stats["unique"] != n or stats["duplicates"]:
+            self.verdicts.append(f"raw smtplib: the sink counted {stats['unique']} distinct of {n}: the sink is wrong")
+
+    def raw_store(self) -> None:
+        """update_one by _id, one thread: about what ``begin_sending`` costs the store per email."""
+        n, coll = self.args.store_sample, self.client[f"{self.prefix}raw"]["deliveries"]
+        coll.insert_many([{"_id": f"{i:032x}", "status": "claimed", "attempts": 0} for i in range(n)])
+        self.wait_store_quiet()
+        t0, c0 = time.monotonic(), group_cpu_s(self.store_pgid)
+        for i in range(n):
+            coll.update_one({"_id": f"{i:032x}", "status": "claimed"}, {
+                "$set": {"status": "sending", "sending_at": datetime.now(timezone.utc)}, "$inc": {"attempts": 1}})
+        self.raw_store_rate = n / (time.monotonic() - t0)
+        cpu = f"store cpu {(group_cpu_s(self.store_pgid) - c0) / n * 1000:.2f} ms/op" if self.store_pgid else ""
+        self.base_rows.append((f"3 raw {self.store_short} update_one by _id, 1 thread (sample {n:,})",
+                               fmt_rate(self.raw_store_rate), cpu, "", "", ""))
+        self.client.drop_database(f"{self.prefix}raw")
+
+    def build_cost(self, db, fanout_id: str) -> None:
+        """What the dispatcher does per email besides the store and SMTP, timed in this process."""
+        from services.notifications.dispatcher import DeliveryDispatcher
+        from services.notifications.handlers import context_for_sending
+        docs = list(db.deliveries.find({"fanout_id": fanout_id}).limit(300))
+        key = self.env["TOKEN_ENCRYPTION_KEY"]
+        builder = DeliveryDispatcher(None, {}, mail_from=MAIL_FROM, prepare=lambda d: context_for_sending(
+            d, token_key=key, public_base_url="http://localhost:8080"))
+        builder._build(docs[0]).as_bytes(policy=SMTP_POLICY)  # templates compiled once
+        t0 = time.perf_counter()
+        for d in docs:
+            builder._build(d).as_bytes(policy=SMTP_POLICY)
+        each = (time.perf_counter() - t0) / len(docs)
+        self.base_rows.append((f"4 build one announcement email in-process (prepare, render, MIME, bytes; {len(docs)} "
+                               "deliveries)", f"{each * 1000:.2f} ms", f"= {fmt_rate(1 / each)} on one core", "", "", ""))
+
+    # ---------------------------------------------------------------- the announcement
+    def seed(self, db) -> None:
+        from services.notifications.store import NotificationsStore
+        NotificationsStore(self.url, db.name).create_indexes()
+        n, at, t0 = self.args.recipients, datetime.now(timezone.utc).replace(microsecond=0), time.monotonic()
+        for start in range(0, n, 1000):
+            db.contacts.insert_many([{
+                "_id": uuid.uuid4().hex, "given_name": "Мария" if i % 2 else "John", "family_name": "Иванова",
+                "email": f"member{i}@example.bg", "phone": None, "language": "bg" if i % 3 else "en",
+                "status": "verified", "graduation_year": 1990 + i % 35, "faculty": "medicine",
+                "consents": {"email": {"news": {"granted": True, "source": "signup", "at": at, "expires_at": None}}},
+            } for i in range(start, min(n, start + 1000))])
+        self.notes.append(f"setup: {n:,} verified contacts (email news consent, 2/3 bg, 1/3 en) inserted directly "
+                          f"into {db.name}.contacts with pymongo insert_many in {time.monotonic() - t0:.1f}s "
+                          "(benchmark setup, not through members events)")
+
+    def announcement(self, k: int) -> None:
+        a, n, prefix = self.args, self.args.recipients, f"{self.prefix}w{k}_"
+        db, env = self.client[f"{prefix}notifications"], {**self.env, "MONGO_DB_PREFIX": prefix}
+        self.seed(db)
+        api = Gunicorn(f"notifications-api-w{k}", APP, {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.tmp / f"prom{k}")},
+                       self.tmp)
+        workers = [WorkerProcess(f"notifications-worker-w{k}-{i}", "", env, self.tmp) for i in range(k)]
+        self.apps += [api, *workers]
+        for p in (api, *workers):
+            p.start()
+        for p in (api, *workers):
+            p.wait_ready("/readyz")
+        self.wait_store_quiet()
+        time.sleep(2.0)
+        r = SimpleNamespace(k=k, idle_rss=max(w.mb("VmRSS") for w in workers), fanout={})
+        headers = {"Authorization": f"Bearer {self.issuer.issue(uuid.uuid4().hex, ['admin'])}",
+                   "Content-Type": "application/json"}
+        body = json.dumps({"subject": {"bg": "Среща на випуска", "en": "Class reunion"},
+                           "body": {"bg": "Здравейте,\n\nсрещата на випуска е на 12 юни.\n\nДо скоро!",
+                                    "en": "Hello,\n\nthe class reunion is on 12 June.\n\nSee you!"},
+                           "audience": {"kind": "all"}, "category": "news", "channels": ["email"]}).encode()
+        self.ask("reset")
+        say(f"row: announcement to {n:,} with {k} worker(s) ...")
+        r.c0, r.t0, wall0 = self.sample(workers, api), time.monotonic(), time.time()
+        conn, status, payload, _ = keepalive_request(None, api.port, "POST", "/api/v1/notifications/announcements",
+                                                     body, headers, 60)
+        if status != 202:
+            raise RuntimeError(f"POST announcement answered {status}: {payload[:500]!r}")
+        r.id = json.loads(payload)["id"]
+        count, last_change, r.peak_rss, next_say = 0, r.t0, r.idle_rss, r.t0 + 10
+        while count < n:
+            time.sleep(0.2)
+            now, before = time.monotonic(), count
+            count = self.ask("count")
+            r.peak_rss = max(r.peak_rss, *(w.mb("VmRSS") for w in workers))
+            last_change = now if count != before else last_change
+            if r.fanout.get("status") != "spread":  # a find by _id; GET's progress would load the store
+                r.fanout = db.fanouts.find_one({"_id": r.id}, {"status": 1, "spread_at": 1}) or {}
+            if now >= next_say:
+                say(f"   {now - r.t0:5.0f}s: {count:,} emails in the sink, fan-out {r.fanout.get('status')}, "
+                    f"worker RSS {r.peak_rss:.0f} MB")
+                next_say = now + 10
+            if now - last_change > a.stall_s or now - r.t0 > a.timeout:
+                self.verdicts.append(f"{k} worker(s): STOPPED WAITING after {now - r.t0:.0f}s with {count:,} of "
+                                     f"{n:,} emails in the sink (worker logs in {self.tmp}, kept)")
+                a.keep_logs = True
+                break
+        r.t_end, r.c1 = time.monotonic(), self.sample(workers, api)
+        r.hwm, r.stats = max(w.mb("VmHWM") for w in workers), self.ask("stats")
+        r.fanout = db.fanouts.find_one({"_id": r.id}) or {}
+        if r.fanout.get("spread_at"):
+            r.t_spread = r.t0 + r.fanout["spread_at"].replace(tzinfo=timezone.utc).timestamp() - wall0
+        for _ in range(60):  # the last batch is recorded just after its last send
+            if not db.deliveries.count_documents({"fanout_id": r.id, "status": {"$in": ["claimed", "sending"]}}):
+                break
+            time.sleep(0.5)
+        t = time.monotonic()
+        conn, status, payload, _ = keepalive_request(conn, api.port, "GET", f"/api/v1/notifications/announcements/{r.id}",
+                                                     None, headers, 300)
+        r.get_s, r.progress = time.monotonic() - t, json.loads(payload).get("progress") if status == 200 else payload
+        r.stopped = []
+        for w in workers:
+            t = time.monotonic()
+            w.stop()
+            r.stopped.append(f"{time.monotonic() - t:.1f}s, exit code {w.process.returncode}")
+        api.stop()
+        conn and conn.close()
+        self.judge(r)
+        if not any(row[0].startswith("4 ") for row in self.base_rows):
+            self.build_cost(db, r.id)
+
+    def judge(self, r) -> None:
+        a, n, times = self.args, self.args.recipients, r.stats["times"]
+        got, m = r.stats["sources"].get(r.id, 0), max(1, len(times))
+        span = (times[-1] if times else r.t_end) - r.t0
+        rate = len(times) / span if times else 0.0
+        rate_ok, rss_ok = got == n and rate >= a.target_rate, r.hwm < a.target_rss_mb
+        w = f"{r.k} worker{'s' if r.k > 1 else ''}"
+        rows = [(f"1 announcement, {w}: POST -> {n:,} emails in the sink", fmt_rate(rate),
+                 f"{fmt_rate(self.raw_smtp_rate)} raw smtplib (row 2)", f"{rate / self.raw_smtp_rate:.2f}",
+                 f">= {a.target_rate:g}/s", "MET" if rate_ok else "MISS"),
+                (f"  peak RSS per worker (VmHWM; polled VmRSS max {r.peak_rss:.0f} MB)", f"{r.hwm:.0f} MB",
+                 f"{r.idle_rss:.0f} MB idle before the POST", "", f"< {a.target_rss_mb:g} MB", "MET" if rss_ok else "MISS"),
+                ("  POST -> first email", f"{times[0] - r.t0:.2f} s" if times else "-", "", "", "", "")]
+        if getattr(r, "t_spread", None) and times:
+            fan_s, before = r.t_spread - r.t0, sum(1 for t in times if t < r.t_spread)
+            rows += [("  fan-out: POST -> status spread (every delivery queued)", f"{fan_s:.1f} s",
+                      f"{n / fan_s:,.0f} deliveries queued/s", "", "", ""),
+                     ("  sending while spreading / after spread", f"{before / fan_s:,.0f}/s / "
+                      f"{(len(times) - before) / max(1e-9, times[-1] - r.t_spread):,.0f}/s",
+                      f"{before:,} / {len(times) - before:,} emails", "", "", "")]
+        lo, hi = len(times) // 10, len(times) * 9 // 10 - 1
+        steady = (hi - lo) / (times[hi] - times[lo]) if hi > lo and times[hi] > times[lo] else 0.0
+        used = [(r.c1[key] - r.c0[key]) if r.c0[key] is not None else None for key in CPU_KEYS]
+        busy = (r.c1["machine"][0] - r.c0["machine"][0]) / max(1, r.c1["machine"][1] - r.c0["machine"][1]) * \
+            (os.cpu_count() or 1)
+        window = r.t_end - r.t0  # the span of the cpu samples
+        other = busy - sum(u or 0.0 for u in used) / window
+        fmt = lambda v, f: "-" if v is None else f.format(v)  # noqa: E731
+        rows += [("  steady rate (10% -> 90% of the emails)", fmt_rate(steady), "", "", "", ""),
+                 (f"  cores used: {'/'.join(CPU_KEYS)}/other/all", "/".join(fmt(u and u / window, "{:.2f}") for u in used)
+                  + f"/{other:.2f}/{busy:.2f}", "broker: all of RabbitMQ; other: not this run's", "", "", ""),
+                 (f"  cpu ms per email: {'/'.join(CPU_KEYS[:5])}", "/".join(fmt(u and u / m * 1000, "{:.2f}") for u in used[:5]),
+                  "", "", "", ""),
+                 (f"  store ops per email: {'/'.join(OPS)}",
+                  "/".join(f"{(r.c1[op] - r.c0[op]) / m:.2f}" for op in OPS), "serverStatus opcounters", "", "", "")]
+        self.rows += rows
+        self.verdicts.append(f"{w}: {rate:,.0f} emails/s (target >= {a.target_rate:g}/s) {'MET' if rate_ok else 'MISS'}"
+                             f"; peak RSS {r.hwm:.0f} MB (target < {a.target_rss_mb:g} MB) {'MET' if rss_ok else 'MISS'}")
+        self.notes.append(f"{w}: the sink received {len(times):,} emails, {got:,} of this announcement, "
+                          f"{r.stats['unique']:,} distinct X-Alumnet-Delivery, {r.stats['duplicates']} duplicates, "
+                          f"{r.stats['bytes'] / m / 1024:.1f} KB/email; fan-out {r.fanout.get('status')}, audience_size "
+                          f"{r.fanout.get('audience_size')}; GET announcement afterwards: progress {r.progress} "
+                          f"(answered in {r.get_s:.2f}s); worker(s) stopped by SIGTERM in {'; '.join(r.stopped)}")
+        if got != n or r.stats["duplicates"] or r.stats["unique"] != len(times):
+            self.verdicts.append(f"{w}: DELIVERY CHECK FAILED ({got:,} of {n:,}, {r.stats['duplicates']} duplicates)")
+
+    def table(self) -> str:
+        a = self.args
+        header = ("measurement", "value", "baseline / detail", "ratio", "target", "verdict")
+        lines = [f"Alumnet notifications announcement benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
+                 f"store:   {self.store_label}", f"broker:  {self.broker_label}",
+                 f"host:    {machine()}; 1-min load average {self.load_start:.2f} before the run",
+                 f"worker:  `alumnet worker notifications` x {'/'.join(map(str, a.workers))}, EMAIL_BACKEND=smtp, "
+                 f"EMAIL_RATE_PER_S={self.env.get('EMAIL_RATE_PER_S', '0')}, LOG_LEVEL={self.env['LOG_LEVEL']}; api: "
+                 f"`alumnet api notifications` (gunicorn, WEB_CONCURRENCY={self.env['WEB_CONCURRENCY']})",
+                 "sink:    aiosmtpd in its own process, counting messages and their X-Alumnet-Delivery ids",
+                 "", *table_lines(header, self.rows + self.base_rows), "", *self.verdicts]
+        return "\n".join(lines + (["", "notes:", *(f"- {x}" for x in self.notes)] if self.notes else []))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipients", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="a row per entry, with that many worker processes (each row seeds a fresh database)")
+    parser.add_argument("--mongo-url", help="use this MongoDB (a replica set) instead of a local SecantusDB")
+    parser.add_argument("--amqp-url", help="use this broker as it is (default: a throwaway vhost on the local "
+                                           "RabbitMQ, made with rabbitmqctl); memory:// works too")
+    parser.add_argument("--store-sample", type=int, default=3000, help="update_one calls of the store baseline")
+    parser.add_argument("--target-rate", type=float, default=300.0)
+    parser.add_argument("--target-rss-mb", type=float, default=200.0)
+    parser.add_argument("--stall-s", type=float, default=120.0, help="give up when no email arrives for this long")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="give up on a row after this long")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with the logs")
+    args = parser.parse_args()
+    bench, watchdog, failed = Bench(args), None, True
+    bench.base_rows = []
+    sigterm_interrupts()
+    try:
+        bench.start_sink()
+        watchdog = start_watchdog(args.timeout * (len(args.workers) + 1) + 600, bench.cleanup)
+        bench.start_store()
+        bench.store_pgid = bench.store.process.pid if bench.store else None
+        bench.start_broker()
+        env, bench.issuer = deploy_env(bench.tmp, bench.url, bench.prefix)
+        bench.env = {**env, "AMQP_URL": bench.amqp, "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
+                     "SMTP_PORT": str(bench.sink_port), "MAIL_FROM": MAIL_FROM}
+        bench.raw_smtp()
+        bench.raw_store()
+        for k in args.workers:
+            bench.announcement(k)
+        failed = False
+    finally:
+        if watchdog:
+            watchdog.cancel()
+        bench.cleanup()
+        if args.keep_logs or failed:
+            say(f"logs kept in {bench.tmp}")
+        else:
+            shutil.rmtree(bench.tmp, ignore_errors=True)
+    print(bench.table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
