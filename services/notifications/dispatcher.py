@@ -76,7 +76,8 @@ class DeliveryDispatcher:
 
     def dispatch_all(self) -> int:
         """Send everything due now; return how many were sent."""
-        self.store.requeue_stale(self.claim_timeout)
+        self.store.requeue_stale(self.claim_timeout, tuple(name for name, channel in self.channels.items()
+                                                           if channel.idempotent))
         sent = 0
         try:
             while not self.stopping.is_set() and (batch := self.store.claim_batch(self.worker_id, self.batch_size)):

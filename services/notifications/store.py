@@ -228,16 +228,18 @@ class NotificationsStore(ServiceStore):
 
         self.transaction(write)
 
-    def requeue_stale(self, claim_timeout: timedelta) -> tuple[int, int]:
+    def requeue_stale(self, claim_timeout: timedelta, idempotent_channels: tuple[str, ...] = ()) -> tuple[int, int]:
         """Recover what a dead worker left: claimed rows go back to the queue (never
-        attempted); ``sending`` rows become ``unknown`` (the message may have left: at most
-        once). Returns (requeued, unknown)."""
+        attempted); ``sending`` rows on a channel whose provider recognises a repeat (the
+        delivery id is its idempotency key) too; other ``sending`` rows become ``unknown``
+        (the message may have left: at most once). Returns (requeued, unknown)."""
         cutoff = now_utc() - claim_timeout
         requeued = self.db[DELIVERIES].update_many(
-            {"status": CLAIMED, "claimed_at": {"$lt": cutoff}},
+            {"$or": [{"status": CLAIMED, "claimed_at": {"$lt": cutoff}},
+                     {"status": SENDING, "sending_at": {"$lt": cutoff}, "channel": {"$in": list(idempotent_channels)}}]},
             {"$set": {"status": QUEUED}, "$unset": {"claim": ""}}).modified_count
         unknown = self.db[DELIVERIES].update_many(
-            {"status": SENDING, "sending_at": {"$lt": cutoff}},
+            {"status": SENDING, "sending_at": {"$lt": cutoff}, "channel": {"$nin": list(idempotent_channels)}},
             {"$set": {"status": UNKNOWN, f"{UNKNOWN}_at": now_utc(),
                       "last_error": "the worker stopped while sending; not sent again (at most once)"}},
         ).modified_count

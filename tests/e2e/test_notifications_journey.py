@@ -6,9 +6,13 @@ log shows each member their own deliveries and the office all of them.
 """
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
+import pika
 import requests
 
 from tests.support import wait_until
@@ -39,9 +43,30 @@ def _mail(sink, address: str, subject_start: str) -> list[EmailMessage]:
     return [m for m in sink.to(address) if m["Subject"].startswith(subject_start)]
 
 
+def _delivery_events(amqp_url: str, since: datetime, member_id: str) -> list[dict]:
+    """The delivery events about a member in the ``notifications.events`` stream since ``since``."""
+    found = []
+    url = urlsplit(amqp_url)  # kombu's "//" vhost spelling is not pika's
+    parameters = pika.ConnectionParameters(url.hostname, url.port or 5672, url.path[1:] or "/",
+                                           pika.PlainCredentials(url.username, url.password))
+    with pika.BlockingConnection(parameters) as connection:
+        channel = connection.channel()
+        channel.basic_qos(prefetch_count=500)  # a stream consumer needs a prefetch limit
+        for method, _, body in channel.consume("notifications.events", inactivity_timeout=1,
+                                               arguments={"x-stream-offset": since}):
+            if method is None:
+                break
+            event = json.loads(body)
+            if event["data"]["member_id"] == member_id:
+                found.append(event)
+            channel.basic_ack(method.delivery_tag)
+    return found
+
+
 def test_announcements_and_event_news_reach_members_by_choice_and_consent(platform, smtp_sink, sms_sink,
-                                                                          issue_token):
+                                                                          issue_token, amqp_url):
     sink, _ = smtp_sink
+    started = datetime.now(timezone.utc) - timedelta(seconds=2)
     members_api = f"{platform.urls['members']}/api/v1/members"
     notifications_api = f"{platform.urls['notifications']}/api/v1/notifications"
     events_api = f"{platform.urls['events']}/api/v1/events"
@@ -128,3 +153,12 @@ def test_announcements_and_event_news_reach_members_by_choice_and_consent(platfo
         "items"] if d["event_id"] != first["id"]], timeout_s=30, message="Ben's event delivery")
     assert ben_news[0]["status"] == "skipped" and ben_news[0]["reason"] == "events switched off by the member"
     assert _mail(sink, ben_email, "New event") == []
+
+    # Every delivery published its event; no service consumes them yet, so they are kept in
+    # the notifications.events stream, where a future consumer (or an operator) reads them.
+    published = wait_until(lambda: [e for e in _delivery_events(amqp_url, started, ana_id)
+                                    if e["type"] == "notifications.delivery.sent"
+                                    and e["data"]["source_event_id"] == first["id"]], timeout_s=30,
+                           message="Ana's delivery events in the stream")
+    assert sorted(e["data"]["channel"] for e in published) == ["email", "sms"]
+    assert ana_email not in json.dumps(published)  # ids only, never the address

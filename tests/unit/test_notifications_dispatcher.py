@@ -356,3 +356,17 @@ def test_the_rate_limiter_spaces_sends_to_its_rate():
     unlimited = RateLimiter(0, clock=lambda: 0.0, sleep=lambda s: pytest.fail("an unlimited limiter slept"))
     for _ in range(100):
         unlimited.acquire()
+
+
+def test_a_dead_workers_sms_in_flight_is_sent_again_under_the_same_key_and_arrives_once(store, sms):
+    [delivery_id] = _sms_queue(store)
+    [claimed] = store.claim_batch("dead-worker", 1)
+    assert store.begin_sending(claimed)
+    # The provider took it; the worker died before recording.
+    HttpSmsSender(sms.url, "AC1", "token", "Alumnet").send("+359888120000", "Вече изпратено", delivery_id)
+    store.db.deliveries.update_one({"_id": delivery_id}, {"$set": {
+        "claimed_at": datetime.now(timezone.utc) - timedelta(seconds=301),
+        "sending_at": datetime.now(timezone.utc) - timedelta(seconds=301)}})
+    assert dispatcher(store, [], [sms_provider(sms)], claim_timeout_s=300).dispatch_all() == 1
+    assert status(store, delivery_id)["status"] == SENT and status(store, delivery_id)["attempts"] == 2
+    assert [m.idempotency_key for m in sms.messages] == [delivery_id]  # the provider kept one
