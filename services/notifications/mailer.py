@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import ssl
 import time
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -78,13 +79,15 @@ class SmtpMailer:
 
     def __init__(self, config: Config | None = None, *, host: str | None = None, port: int | None = None,
                  starttls: bool | None = None, username: str | None = None, password: str | None = None,
-                 timeout: float | None = None):
+                 timeout: float | None = None, tls_context: ssl.SSLContext | None = None):
         self.host = host if host is not None else config.smtp_host
         self.port = port if port is not None else config.smtp_port
         self.starttls = starttls if starttls is not None else config.smtp_starttls
         self.username = username if username is not None else config.smtp_username
         self.password = password if password is not None else config.smtp_password
         self.timeout = timeout if timeout is not None else config.smtp_timeout
+        # The server's certificate is verified (smtplib's default context would not check it).
+        self.tls_context = tls_context or ssl.create_default_context()
         self._smtp: smtplib.SMTP | None = None
         self._used_at = 0.0
 
@@ -96,7 +99,7 @@ class SmtpMailer:
             try:
                 smtp.ehlo_or_helo_if_needed()
                 if self.starttls:
-                    smtp.starttls()
+                    smtp.starttls(context=self.tls_context)
                 if self.username:
                     smtp.login(self.username, self.password)
             except BaseException:
@@ -138,6 +141,10 @@ class SmtpMailer:
         except smtplib.SMTPAuthenticationError as exc:
             self.close()
             raise PermanentFailure(f"login refused: {exc.smtp_code}", provider_fault=True) from None
+        except (ssl.SSLError, smtplib.SMTPNotSupportedError) as exc:
+            # An untrusted certificate or a server without STARTTLS: our setup, not the recipient.
+            self.close()
+            raise PermanentFailure(f"cannot secure the connection: {exc}", provider_fault=True) from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TransientFailure(f"{type(exc).__name__}: {exc}") from None

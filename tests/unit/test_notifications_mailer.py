@@ -1,0 +1,112 @@
+"""The SMTP mailer against a real aiosmtpd server that requires STARTTLS and a login, and the
+provider set-up from configuration.
+
+Checked: with STARTTLS and credentials configured, the message arrives; the server's
+certificate is verified (an untrusted one is refused as our set-up's fault, which a fallback
+may cover, not as a temporary failure); a refused login is the provider's fault too; a
+fallback SMTP server is read from ``SMTP_FALLBACK_URL``.
+"""
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import ssl
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from alumnet.localstore import free_port
+from services.notifications.mailer import PermanentFailure, SmtpMailer, build_message
+from services.notifications.transports import channels_for, smtp_from_url
+from tests.smtp_sink import SmtpSink
+
+
+def _self_signed(folder) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False)
+                   .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "smtp.crt", folder / "smtp.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+class _Authenticator:
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"alumnet" and auth_data.password == b"s3cret"
+        return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def secure_server(tmp_path):
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), tls_context=server_context,
+                            require_starttls=True, auth_required=True, auth_require_tls=True,
+                            authenticator=_Authenticator())
+    controller.start()
+    yield sink, controller.port, cert
+    controller.stop()
+
+
+def message():
+    return build_message(sender="Alumni <alumni@mu-plovdiv.bg>", to="maria@example.bg", subject="Тест",
+                         text="Здравейте", html="<p>Здравейте</p>", delivery_id="e:m:email", language="bg")
+
+
+def mailer(port, cert=None, **options) -> SmtpMailer:
+    settings = {"host": "127.0.0.1", "port": port, "starttls": True, "username": "alumnet", "password": "s3cret",
+                "timeout": 5, **options}
+    return SmtpMailer(tls_context=ssl.create_default_context(cafile=cert) if cert else None, **settings)
+
+
+def test_starttls_and_login_deliver_the_message(secure_server):
+    sink, port, cert = secure_server
+    sender, sent = mailer(port, cert), message()
+    assert sender.send(sent) == sent["Message-ID"]
+    sender.close()
+    [received] = sink.messages
+    assert received["Subject"] == "Тест" and received["To"] == "maria@example.bg"
+
+
+def test_an_untrusted_certificate_is_refused_as_our_fault(secure_server):
+    _, port, _ = secure_server
+    with pytest.raises(PermanentFailure) as refused:
+        mailer(port).send(message())  # the system's trust store does not know the test's certificate
+    assert refused.value.provider_fault and "secure" in str(refused.value)
+
+
+def test_a_refused_login_is_the_providers_fault(secure_server):
+    sink, port, cert = secure_server
+    with pytest.raises(PermanentFailure) as refused:
+        mailer(port, cert, password="wrong").send(message())
+    assert refused.value.provider_fault and sink.messages == []
+
+
+def test_a_fallback_smtp_server_comes_from_its_url(make_config):
+    fallback = smtp_from_url("smtp://user%40x:p%3Ass@smtp2.example.org:2525?starttls=true", timeout=7)
+    assert (fallback.host, fallback.port, fallback.starttls, fallback.username, fallback.password, fallback.timeout) \
+        == ("smtp2.example.org", 2525, True, "user@x", "p:ss", 7)
+    with pytest.raises(ValueError):
+        smtp_from_url("http://smtp2.example.org", timeout=7)
+    config = make_config(EMAIL_BACKEND="smtp", SMTP_FALLBACK_URL="smtp://smtp2.example.org",
+                         SMS_BACKEND="http", SMS_API_URL="https://sms.example.org/Messages.json",
+                         SMS_FALLBACK_API_URL="https://sms2.example.org/Messages.json")
+    channels = channels_for(config)
+    assert [p.name for p in channels["email"].providers] == ["smtp", "smtp-fallback"]
+    assert [p.name for p in channels["sms"].providers] == ["sms", "sms-fallback"]
+    assert channels["sms"].idempotent and not channels["email"].idempotent
