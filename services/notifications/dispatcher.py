@@ -1,7 +1,7 @@
 """Sends queued deliveries: claim a batch, then for each one mark it ``sending``, send, and
 record the outcomes with their events in one transaction every few sends.
 
-At most once per delivery: a delivery is claimed by one worker (a batch claim), marked
+At most once per delivery: a delivery is taken by one worker (with its batch), marked
 ``sending`` right before its provider call, and never sent again once ``sending`` (a crash
 there leaves it ``unknown``). A transient failure queues it again with exponential backoff
 (or the provider's Retry-After); a permanent one, or running out of attempts, records it as
@@ -62,14 +62,13 @@ def backoff_s(attempt: int, base_s: float, retry_after: float | None = None,
 class DeliveryDispatcher:
     def __init__(self, store: NotificationsStore, channels: dict[str, Channel], *, mail_from: str,
                  prepare: Callable[[dict], dict] | None = None, public_base_url: str = "",
-                 retry_base_s: float = 30.0, claim_timeout_s: float = 300.0, batch_size: int = 50,
-                 sms_max_segments: int = 2):
+                 retry_base_s: float = 30.0, claim_timeout_s: float = 300.0, sms_max_segments: int = 2):
         self.store, self.channels, self.mail_from = store, channels, mail_from
         # Turns a stored delivery's context into the template context at send time (decrypts
         # one-time tokens into links, adds the unsubscribe link: see handlers.context_for_sending).
         self.prepare = prepare or (lambda delivery: dict(delivery.get("context") or {}))
         self.retry_base_s, self.claim_timeout = retry_base_s, timedelta(seconds=claim_timeout_s)
-        self.batch_size, self.sms_max_segments = batch_size, sms_max_segments
+        self.sms_max_segments = sms_max_segments
         self.worker_id = holder_id()
         self.stopping = threading.Event()
         self.sent = 0
@@ -80,8 +79,11 @@ class DeliveryDispatcher:
                                                            if channel.idempotent))
         sent = 0
         try:
-            while not self.stopping.is_set() and (batch := self.store.claim_batch(self.worker_id, self.batch_size)):
-                sent += self._dispatch(batch)
+            while not self.stopping.is_set() and (batch := self.store.claim_batch(self.worker_id)):
+                try:
+                    sent += self._dispatch(batch)
+                finally:
+                    self.store.finish_batch(batch[0]["batch"])
         finally:
             for channel in self.channels.values():
                 channel.close()  # the queue is empty (or we stop): do not hold idle connections
@@ -97,8 +99,7 @@ class DeliveryDispatcher:
         try:
             for position, delivery in enumerate(batch):
                 if self.stopping.is_set():
-                    self.store.release(batch[position:])
-                    break
+                    break  # the rest stays queued; finish_batch makes the batch ready again
                 with correlation(delivery.get("correlation_id")):
                     outcome = self._send(delivery)
                 if outcome is not None:
@@ -127,10 +128,10 @@ class DeliveryDispatcher:
             return self._failed(delivery, attempt, f"cannot build the message: {exc}", permanent=True)
         try:
             # Marked ``sending`` only once the rate limiter lets it go: a worker killed while it
-            # waits leaves a claim (sent later by another worker), not an ``unknown``.
+            # waits leaves it queued (sent later by another worker), not ``unknown``.
             sent = self.channels[delivery["channel"]].send(payload, begin=lambda: self.store.begin_sending(delivery))
             if sent is None:
-                return None  # cancelled or erased since the claim
+                return None  # cancelled or erased since the batch was taken
         except PermanentFailure as exc:
             log.warning("delivery %s failed permanently: %s", delivery["_id"], exc)
             return self._failed(delivery, attempt, str(exc), permanent=True)
@@ -141,18 +142,19 @@ class DeliveryDispatcher:
                 OUTCOMES.labels(delivery["channel"], "unknown").inc()
                 return (delivery["_id"], {"$set": {"status": UNKNOWN, "unknown_at": datetime.now(timezone.utc),
                                                    "last_error": f"{exc}; not sent again (at most once)"},
-                                          "$unset": {"claim": ""}}),
+                                          }),
             if attempt >= MAX_ATTEMPTS:
                 return self._failed(delivery, attempt, f"gave up after {attempt} attempts: {exc}", permanent=False)
             OUTCOMES.labels(delivery["channel"], "retried").inc()
             due = datetime.now(timezone.utc) + timedelta(seconds=backoff_s(attempt, self.retry_base_s,
                                                                              exc.retry_after))
-            return (delivery["_id"], {"$set": {"status": QUEUED, "due_at": due, "last_error": str(exc)},
-                                      "$unset": {"claim": ""}}),
+            return (delivery["_id"], {"$set": {"status": QUEUED, "due_at": due, "priority": delivery["priority"],
+                                               "last_error": str(exc)},
+                                      }),
         now = datetime.now(timezone.utc)
         OUTCOMES.labels(delivery["channel"], "sent").inc()
         change = {"$set": {"status": SENT, "sent_at": now, "provider": sent.provider,
-                           "provider_message_id": sent.provider_message_id}, "$unset": {"claim": ""}}
+                           "provider_message_id": sent.provider_message_id}}
         return (delivery["_id"], change), self._event(DELIVERY_SENT, delivery, attempt, sent.provider, {
             "sent_at": now.isoformat(), "provider_message_id": sent.provider_message_id})
 
@@ -160,7 +162,7 @@ class DeliveryDispatcher:
         now = datetime.now(timezone.utc)
         OUTCOMES.labels(delivery["channel"], "failed").inc()
         change = {"$set": {"status": FAILED, "failed_at": now, "last_error": reason, "reason": reason},
-                  "$unset": {"claim": ""}}
+                  }
         return (delivery["_id"], change), self._event(DELIVERY_FAILED, delivery, attempt, None, {
             "failed_at": now.isoformat(), "reason": reason, "permanent": permanent})
 

@@ -9,12 +9,14 @@ Collections:
 - ``deliveries``: one per (source, recipient, channel) - the key of at-most-once sending;
 - ``fanouts``: announcements and event announcements being spread over their audience.
 
-A delivery's life: ``queued`` (or ``held`` for the member's daily digest, or ``skipped`` with
-a reason) -> ``claimed`` by one worker in a batch -> ``sending`` just before the provider call
--> ``sent`` / ``failed``, or back to ``queued`` with a later ``due_at`` after a temporary
-failure. A worker that dies leaves ``claimed`` rows (never attempted: queued again after the
-claim timeout) and at most a handful of ``sending`` rows (maybe sent: ``unknown``, never sent
-again).
+A delivery's life: ``queued`` in a batch (or ``held`` for the member's daily digest, or
+``skipped`` with a reason) -> ``sending`` just before the provider call, by the one worker that
+took its batch -> ``sent`` / ``failed``, or back to ``queued`` in a new batch with a later
+``due_at`` after a temporary failure. Batches (``delivery_batches``) are the claims: a worker
+takes one, and a dead worker's batch is ready again after the claim timeout (its deliveries
+were never marked, so nothing is written per delivery to claim it). A dead worker leaves at
+most the ``sending`` rows it had not recorded: ``unknown`` (maybe sent, never sent again), or
+queued again where the provider recognises a repeat.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from shared.bus import outbox
 from shared.bus.envelope import Envelope
 from shared.store import Index, ServiceStore, asc
 
-QUEUED, CLAIMED, SENDING, SENT, FAILED, UNKNOWN = "queued", "claimed", "sending", "sent", "failed", "unknown"
+QUEUED, SENDING, SENT, FAILED, UNKNOWN = "queued", "sending", "sent", "failed", "unknown"
 SKIPPED = "skipped"      # never sent on purpose; ``reason`` says why
 HELD = "held"            # waiting for the member's daily digest
 DIGESTED = "digested"    # went out inside a digest (``digest_id``)
@@ -42,6 +44,10 @@ REDACTED_ERROR = "(error text removed: the recipient was erased)"
 # when an older event about them arrives late (a retry, a replay from the dead-letter queue).
 ERASED = "erased_members"
 CONTACTS, SEGMENTS, PREFERENCES, DELIVERIES, FANOUTS = "contacts", "segments", "preferences", "deliveries", "fanouts"
+# The dispatcher's work list: one small document per batch of queued deliveries due together,
+# so taking work never scans the (possibly huge) set of queued deliveries.
+BATCHES, BATCH_SIZE, READY, TAKEN = "delivery_batches", 50, "ready", "taken"
+PROGRESS_TTL, PROGRESS_CACHE_FROM = timedelta(seconds=3), 1000
 # Priorities: what a member is waiting for (a reset link, a ticket, an event cancelled today)
 # goes before a bulk announcement queued earlier.
 URGENT, BULK = 0, 1
@@ -106,7 +112,7 @@ def forget_member(db: Database, session: ClientSession, member_id: str, erased_a
     db[CONTACTS].delete_one({"_id": member_id}, session=session)
     db[PREFERENCES].delete_one({"_id": member_id}, session=session)
     db[DELIVERIES].update_many(
-        {"recipient": member_id, "status": {"$in": [QUEUED, CLAIMED, HELD]}},
+        {"recipient": member_id, "status": {"$in": [QUEUED, HELD]}},
         {"$set": {"status": SKIPPED, f"{SKIPPED}_at": now, "reason": RECIPIENT_ERASED,
                   "last_error": RECIPIENT_ERASED}},
         session=session)
@@ -143,12 +149,42 @@ def new_delivery(*, source_id: str, recipient: str, channel: str, template: str,
 
 def queue(db: Database, session: ClientSession | None, deliveries: Iterable[dict]) -> int:
     """Store deliveries that do not exist yet (their ids make queueing idempotent: a
-    redelivered event or a fan-out resumed after a crash adds nothing twice). Returns how many
-    were new."""
-    operations = [UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True) for d in deliveries]
-    if not operations:
+    redelivered event or a fan-out resumed after a crash adds nothing twice), and put the new
+    queued ones in batches for the dispatcher. Returns how many were new."""
+    deliveries = list(deliveries)
+    if not deliveries:
         return 0
-    return db[DELIVERIES].bulk_write(operations, ordered=False, session=session).upserted_count
+    batches = _assign_batches(d for d in deliveries if d["status"] == QUEUED)
+    result = db[DELIVERIES].bulk_write([UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True)
+                                        for d in deliveries], ordered=False, session=session)
+    new = {deliveries[index]["batch"] for index in result.upserted_ids if "batch" in deliveries[index]}
+    open_batches(db, session, [b for b in batches if b["_id"] in new])
+    return result.upserted_count
+
+
+def _assign_batches(deliveries: Iterable[dict]) -> list[dict]:
+    """Group queued deliveries due together into batches of at most ``BATCH_SIZE``; set each
+    delivery's ``batch``; return the batch documents."""
+    batches: list[dict] = []
+    current: dict[tuple, dict] = {}
+    for delivery in deliveries:
+        # Due within the same second: one batch, due when its last member is.
+        key = (delivery["priority"], delivery["due_at"].replace(microsecond=0))
+        batch = current.get(key)
+        if batch is None or batch["size"] >= BATCH_SIZE:
+            batch = {"_id": uuid.uuid4().hex, "priority": delivery["priority"], "due_at": delivery["due_at"],
+                     "status": READY, "size": 0}
+            current[key] = batch
+            batches.append(batch)
+        batch["size"] += 1
+        batch["due_at"] = max(batch["due_at"], delivery["due_at"])
+        delivery["batch"] = batch["_id"]
+    return batches
+
+
+def open_batches(db: Database, session: ClientSession | None, batches: list[dict]) -> None:
+    if batches:
+        db[BATCHES].insert_many(batches, session=session)
 
 
 def queue_delivery(db: Database, session: ClientSession, *, event_id: str, recipient: str,
@@ -162,9 +198,9 @@ def queue_delivery(db: Database, session: ClientSession, *, event_id: str, recip
 
 class NotificationsStore(ServiceStore):
     indexes = [
-        Index(DELIVERIES, asc("status", "priority", "due_at"), name="by_status"),
+        Index(DELIVERIES, asc("batch", "status"), name="by_batch", options={"sparse": True}),
+        Index(BATCHES, asc("status", "priority", "due_at"), name="batches_by_status"),
         Index(DELIVERIES, [("recipient", ASCENDING), ("queued_at", DESCENDING)], name="by_recipient"),
-        Index(DELIVERIES, asc("claim"), name="by_claim", options={"sparse": True}),
         Index(DELIVERIES, asc("fanout_id", "status"), name="by_fanout", options={"sparse": True}),
         Index(DELIVERIES, [("queued_at", DESCENDING)], name="by_time"),
         Index(CONTACTS, asc("status"), name="contacts_by_status"),
@@ -173,76 +209,100 @@ class NotificationsStore(ServiceStore):
 
     # ------------------------------------------------------------------ sending
 
-    def claim_batch(self, worker_id: str, limit: int, now: datetime | None = None) -> list[dict]:
-        """Take up to ``limit`` due deliveries, urgent ones first, for this worker alone.
-
-        Two steps (find ids, then claim those still queued) instead of one sorted
-        find-and-modify per message: the claim costs a couple of round trips per batch.
-        Another worker that claimed the same ids first simply wins them.
-        """
+    def claim_batch(self, worker_id: str, now: datetime | None = None) -> list[dict]:
+        """Take one due batch of deliveries, urgent ones first, for this worker alone: a few
+        small writes per batch, whatever the number of deliveries queued. Another worker that
+        took the same batch first simply wins it."""
         now = now or now_utc()
-        for _ in range(10):  # another worker may win the ids found; look again
-            ids: list[str] = []
-            for priority in (URGENT, BULK):
-                if len(ids) >= limit:
+        for priority in (URGENT, BULK):
+            while True:
+                candidates = [b["_id"] for b in self.db[BATCHES].find(
+                    {"status": READY, "priority": priority, "due_at": {"$lte": now}}, {"_id": 1}).limit(5)]
+                if not candidates:
                     break
-                found = self.db[DELIVERIES].find({"status": QUEUED, "priority": priority, "due_at": {"$lte": now}},
-                                                 {"_id": 1}).limit(limit - len(ids))
-                ids += [d["_id"] for d in found]
-            if not ids:
-                return []
-            claim = f"{worker_id}/{uuid.uuid4().hex[:12]}"
-            self.db[DELIVERIES].update_many({"_id": {"$in": ids}, "status": QUEUED},
-                                            {"$set": {"status": CLAIMED, "claim": claim, "claimed_at": now}})
-            claimed = list(self.db[DELIVERIES].find({"claim": claim, "status": CLAIMED}))
-            if claimed:
-                return sorted(claimed, key=lambda d: (d["priority"], d["due_at"], d["queued_at"]))
+                for batch in candidates:
+                    claimed = self._take(batch, worker_id, now)
+                    if claimed:
+                        return claimed
+
         return []
 
+    def _take(self, batch: str, worker_id: str, now: datetime) -> list[dict]:
+        taken = self.db[BATCHES].update_one({"_id": batch, "status": READY}, {"$set": {
+            "status": TAKEN, "taken_by": worker_id, "taken_at": now}}).modified_count
+        if not taken:
+            return []  # another worker's
+        waiting = list(self.db[DELIVERIES].find({"batch": batch, "status": QUEUED}))
+        if not waiting:  # all cancelled, skipped or sent meanwhile
+            self.db[BATCHES].delete_one({"_id": batch})
+        return sorted(waiting, key=lambda d: (d["priority"], d["due_at"], d["queued_at"]))
+
+    def finish_batch(self, batch: str) -> None:
+        """The dispatcher is done with a batch: gone when nothing of it waits; ready again
+        when some of it is still queued (the worker stopped); left taken when some of it is
+        still ``sending`` (its outcome could not be recorded), for the stale-claim recovery."""
+        left = {d["status"] for d in self.db[DELIVERIES].find(
+            {"batch": batch, "status": {"$in": [QUEUED, SENDING]}}, {"status": 1})}
+        if SENDING in left:
+            return
+        if QUEUED in left:
+            self.db[BATCHES].update_one({"_id": batch}, {"$set": {"status": READY}})
+        else:
+            self.db[BATCHES].delete_one({"_id": batch})
+
     def begin_sending(self, delivery: dict) -> bool:
-        """The last step before the provider call: only a delivery still claimed by this batch
-        (not cancelled or erased meanwhile) becomes ``sending``. From here a crash leaves it
-        ``unknown``, never sent twice."""
+        """The last step before the provider call: only a delivery still queued in the batch
+        this worker took (not cancelled or erased meanwhile, not taken by a worker that took
+        the batch over) becomes ``sending``. From here a crash leaves it ``unknown``, never
+        sent twice."""
         return self.db[DELIVERIES].update_one(
-            {"_id": delivery["_id"], "claim": delivery["claim"], "status": CLAIMED},
+            {"_id": delivery["_id"], "batch": delivery["batch"], "status": QUEUED},
             {"$set": {"status": SENDING, "sending_at": now_utc()}, "$inc": {"attempts": 1}},
         ).modified_count == 1
 
-    def release(self, deliveries: Iterable[dict]) -> None:
-        """Give back claimed deliveries this worker will not attempt (it is stopping)."""
-        for delivery in deliveries:
-            self.db[DELIVERIES].update_one({"_id": delivery["_id"], "claim": delivery["claim"], "status": CLAIMED},
-                                           {"$set": {"status": QUEUED}, "$unset": {"claim": ""}})
-
     def record(self, updates: list[tuple[str, dict]], events: list[Envelope]) -> None:
         """The outcome of a batch of sends and their events, in one transaction: a delivery is
-        never recorded sent without its ``notifications.delivery.sent`` being published."""
+        never recorded sent without its ``notifications.delivery.sent`` being published. A
+        delivery queued again (a temporary failure) goes in a new batch due at its retry time."""
         if not updates:
             return
+        retries = [{"_id": _id, "status": QUEUED, "priority": change["$set"].get("priority", BULK),
+                    "due_at": change["$set"]["due_at"]} for _id, change in updates
+                   if change["$set"]["status"] == QUEUED]
+        batches = _assign_batches(retries)
+        batch_of = {r["_id"]: r["batch"] for r in retries}
 
         def write(session: ClientSession) -> None:
             self.db[DELIVERIES].bulk_write(
-                [UpdateOne({"_id": _id, "status": SENDING}, change) for _id, change in updates],
-                ordered=False, session=session)
+                [UpdateOne({"_id": _id, "status": SENDING},
+                           {**change, "$set": {**change["$set"], **({"batch": batch_of[_id]} if _id in batch_of else {})}})
+                 for _id, change in updates], ordered=False, session=session)
+            open_batches(self.db, session, batches)
             outbox.add(self.db, session, *events)
 
         self.transaction(write)
 
     def requeue_stale(self, claim_timeout: timedelta, idempotent_channels: tuple[str, ...] = ()) -> tuple[int, int]:
-        """Recover what a dead worker left: claimed rows go back to the queue (never
-        attempted); ``sending`` rows on a channel whose provider recognises a repeat (the
-        delivery id is its idempotency key) too; other ``sending`` rows become ``unknown``
-        (the message may have left: at most once). Returns (requeued, unknown)."""
+        """Recover what a dead worker left: its batches are ready again (their queued
+        deliveries were never attempted); ``sending`` rows on a channel whose provider
+        recognises a repeat (the delivery id is its idempotency key) are queued again in their
+        batch; other ``sending`` rows become ``unknown`` (the message may have left: at most
+        once). Returns (requeued, unknown)."""
         cutoff = now_utc() - claim_timeout
+        # Found through the batches, so no index on the deliveries' status is needed (on the
+        # embedded store every index of a delivery is rewritten at each of its updates).
+        stale = [b["_id"] for b in self.db[BATCHES].find({"status": TAKEN, "taken_at": {"$lt": cutoff}}, {"_id": 1})]
+        if not stale:
+            return 0, 0
+        in_flight = {"batch": {"$in": stale}, "status": SENDING}
         requeued = self.db[DELIVERIES].update_many(
-            {"$or": [{"status": CLAIMED, "claimed_at": {"$lt": cutoff}},
-                     {"status": SENDING, "sending_at": {"$lt": cutoff}, "channel": {"$in": list(idempotent_channels)}}]},
-            {"$set": {"status": QUEUED}, "$unset": {"claim": ""}}).modified_count
+            {**in_flight, "channel": {"$in": list(idempotent_channels)}}, {"$set": {"status": QUEUED}}).modified_count
         unknown = self.db[DELIVERIES].update_many(
-            {"status": SENDING, "sending_at": {"$lt": cutoff}, "channel": {"$nin": list(idempotent_channels)}},
+            {**in_flight, "channel": {"$nin": list(idempotent_channels)}},
             {"$set": {"status": UNKNOWN, f"{UNKNOWN}_at": now_utc(),
                       "last_error": "the worker stopped while sending; not sent again (at most once)"}},
         ).modified_count
+        self.db[BATCHES].update_many({"_id": {"$in": stale}, "status": TAKEN}, {"$set": {"status": READY}})
         return requeued, unknown
 
     def mark(self, delivery_id_: str, status: str, **fields) -> None:
@@ -338,18 +398,29 @@ class NotificationsStore(ServiceStore):
         self.db[FANOUTS].update_one({"_id": fanout_id, "status": {"$in": ["spreading", "spread"]}},
                                     {"$set": {"status": "cancelled", "cancelled_at": now, "cancelled_by": by}})
         self.db[DELIVERIES].update_many(
-            {"fanout_id": fanout_id, "status": {"$in": [QUEUED, CLAIMED, HELD]}},
-            {"$set": {"status": SKIPPED, f"{SKIPPED}_at": now, "reason": "cancelled"}, "$unset": {"claim": ""}})
+            {"fanout_id": fanout_id, "status": {"$in": [QUEUED, HELD]}},
+            {"$set": {"status": SKIPPED, f"{SKIPPED}_at": now, "reason": "cancelled"}})
+        self.forget_progress(fanout_id)
         return self.fanout(fanout_id)
 
     def fanout_progress(self, fanout_id: str) -> dict[str, int]:
-        """How many deliveries of a fan-out are in each state."""
+        """How many deliveries of a fan-out are in each state. A large fan-out is counted at
+        most every few seconds (counting tens of thousands of deliveries is not free; the count
+        is kept on the fan-out); a small one every time."""
+        fanout = self.fanout(fanout_id) or {}
+        cached = fanout.get("progress")
+        if cached and fanout.get("progress_at") and now_utc() - fanout["progress_at"] < PROGRESS_TTL:
+            return cached
         counts = {status: 0 for status in (QUEUED, SENDING, SENT, FAILED, SKIPPED, HELD, DIGESTED, UNKNOWN)}
         for row in self.db[DELIVERIES].aggregate([{"$match": {"fanout_id": fanout_id}},
                                                   {"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
             counts[row["_id"]] = counts.get(row["_id"], 0) + row["n"]
-        counts[QUEUED] += counts.pop(CLAIMED, 0)  # claimed is an internal step of queued
+        if sum(counts.values()) >= PROGRESS_CACHE_FROM:
+            self.db[FANOUTS].update_one({"_id": fanout_id}, {"$set": {"progress": counts, "progress_at": now_utc()}})
         return counts
+
+    def forget_progress(self, fanout_id: str) -> None:
+        self.db[FANOUTS].update_one({"_id": fanout_id}, {"$unset": {"progress": "", "progress_at": ""}})
 
     def verified_contacts(self, batch_size: int) -> Iterator[dict]:
         """Every verified contact, streamed (bounded memory whatever the audience size)."""

@@ -124,7 +124,8 @@ def test_announcements_and_event_news_reach_members_by_choice_and_consent(platfo
         again = requests.post(f"{notifications_api}/announcements", headers=admin, timeout=10, json={
             **body, "subject": {"bg": f"Второ писмо {run}", "en": f"Second letter {run}"}}).json()
         done = wait_until(lambda: (p := _progress(notifications_api, admin, again["id"]))["status"] == "spread"
-                          and p["progress"]["queued"] == 0 and p, timeout_s=30, message="the second announcement")
+                          and p["progress"]["queued"] == p["progress"]["sending"] == 0 and p, timeout_s=30,
+                          message="the second announcement")
         log = requests.get(f"{notifications_api}/deliveries", headers=admin, timeout=10,
                            params={"announcement_id": again["id"], "recipient": ana_id, "channel": "email"}).json()
         return done if log["items"][0]["status"] == "skipped" else None

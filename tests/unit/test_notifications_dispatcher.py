@@ -20,7 +20,6 @@ from services.notifications.dispatcher import DeliveryDispatcher, backoff_s
 from services.notifications.mailer import SmtpMailer
 from services.notifications.sms_sender import HttpSmsSender
 from services.notifications.store import (
-    CLAIMED,
     FAILED,
     QUEUED,
     SENDING,
@@ -88,8 +87,9 @@ def dispatcher(store, email: list[Provider], sms: list[Provider] | None = None, 
 
 def queue(store, n: int = 1, *, channel: str = "email", template: str = "account_verified", priority: int = 0,
           source: str = "evt-1", fanout_id: str | None = None) -> list[str]:
+    now = datetime.now(timezone.utc)  # queued together: one batch (of at most 50)
     deliveries = [notification_store.new_delivery(
-        source_id=source, recipient=f"member{i:04d}", channel=channel, template=template, language="bg",
+        source_id=source, recipient=f"member{i:04d}", channel=channel, template=template, language="bg", due_at=now,
         address=f"member{i:04d}@example.bg" if channel == "email" else f"+35988812{i:04d}",
         context={"given_name": "Мария", "family_name": "Иванова"}, correlation_id="c", category="account",
         marketing=False, priority=priority, fanout_id=fanout_id) for i in range(n)]
@@ -99,6 +99,20 @@ def queue(store, n: int = 1, *, channel: str = "email", template: str = "account
 
 def status(store, delivery_id: str) -> dict:
     return store.delivery(delivery_id)
+
+
+def due_now(store, delivery_id: str) -> None:
+    """Skip the wait before a retry: the delivery and its batch are due now."""
+    batch = store.delivery(delivery_id)["batch"]
+    for collection, key in ((store.db.deliveries, delivery_id), (store.db.delivery_batches, batch)):
+        collection.update_one({"_id": key}, {"$set": {"due_at": datetime.now(timezone.utc)}})
+
+
+def as_if_the_taker_died_long_ago(store, batch: str) -> None:
+    """Backdate a taken batch (and what it was sending) beyond the claim timeout."""
+    long_ago = datetime.now(timezone.utc) - timedelta(seconds=301)
+    store.db.deliveries.update_many({"batch": batch, "status": SENDING}, {"$set": {"sending_at": long_ago}})
+    store.db.delivery_batches.update_one({"_id": batch}, {"$set": {"taken_at": long_ago}})
 
 
 # --------------------------------------------------------------------------- email
@@ -132,7 +146,7 @@ def test_a_temporary_refusal_is_retried_with_backoff_then_sent(store, smtp):
     assert record["due_at"] >= before + timedelta(seconds=60 * 0.8)  # not before the backoff
     assert sender.dispatch_all() == 0 and smtp.messages == []      # not due yet
     fast = dispatcher(store, [email_provider(smtp.port)], retry_base_s=0.05)
-    store.db.deliveries.update_one({"_id": delivery_id}, {"$set": {"due_at": datetime.now(timezone.utc)}})
+    due_now(store, delivery_id)
     assert fast.dispatch_all() == 1
     assert smtp.deliveries() == [delivery_id] and status(store, delivery_id)["attempts"] == 2
 
@@ -268,14 +282,14 @@ def test_an_invalid_number_is_a_permanent_failure(store, sms, sms_fallback):
 def test_urgent_deliveries_go_before_a_bulk_announcement_queued_earlier(store, smtp):
     bulk = queue(store, 30, priority=notification_store.BULK, source="announcement")
     [urgent] = queue(store, 1, priority=notification_store.URGENT, source="reset")
-    dispatcher(store, [email_provider(smtp.port)], batch_size=10).dispatch_all()
+    dispatcher(store, [email_provider(smtp.port)]).dispatch_all()
     order = smtp.deliveries()
     assert order[0] == urgent and sorted(order[1:]) == sorted(bulk)
 
 
 def test_two_dispatchers_at_once_send_each_delivery_once(store, smtp):
     ids = queue(store, 150)
-    senders = [dispatcher(store, [email_provider(smtp.port)], batch_size=10) for _ in range(2)]
+    senders = [dispatcher(store, [email_provider(smtp.port)]) for _ in range(2)]
     threads = [threading.Thread(target=s.dispatch_all) for s in senders]
     for thread in threads:
         thread.start()
@@ -289,13 +303,11 @@ def test_two_dispatchers_at_once_send_each_delivery_once(store, smtp):
 
 def test_a_dead_workers_claims_are_sent_by_another_and_its_send_in_flight_is_never_repeated(store, smtp):
     ids = queue(store, 5)
-    claimed = store.claim_batch("dead-worker", 5)
+    claimed = store.claim_batch("dead-worker")
     assert store.begin_sending(claimed[0])  # it died during this send
     live = dispatcher(store, [email_provider(smtp.port)], claim_timeout_s=300)
     assert live.dispatch_all() == 0  # the claims are not stale yet
-    store.db.deliveries.update_many({"claim": claimed[0]["claim"]}, {"$set": {
-        "claimed_at": datetime.now(timezone.utc) - timedelta(seconds=301),
-        "sending_at": datetime.now(timezone.utc) - timedelta(seconds=301)}})
+    as_if_the_taker_died_long_ago(store, claimed[0]["batch"])
     assert live.dispatch_all() == 4
     assert sorted(smtp.deliveries()) == sorted(set(ids) - {claimed[0]["_id"]})
     assert status(store, claimed[0]["_id"])["status"] == UNKNOWN
@@ -303,7 +315,7 @@ def test_a_dead_workers_claims_are_sent_by_another_and_its_send_in_flight_is_nev
 
 def test_a_cancelled_delivery_claimed_before_the_cancel_is_not_sent(store, smtp):
     ids = queue(store, 3, fanout_id="ann-1", source="ann-1")
-    [first, *_] = store.claim_batch("w", 3)
+    [first, *_] = store.claim_batch("w")
     store.cancel_fanout("ann-1", "admin")
     assert not store.begin_sending(first)
     assert dispatcher(store, [email_provider(smtp.port)]).dispatch_all() == 0
@@ -313,7 +325,7 @@ def test_a_cancelled_delivery_claimed_before_the_cancel_is_not_sent(store, smtp)
 
 def test_a_stopping_dispatcher_gives_back_what_it_did_not_attempt(store, smtp):
     ids = queue(store, 10)
-    sender = dispatcher(store, [email_provider(smtp.port)], batch_size=10)
+    sender = dispatcher(store, [email_provider(smtp.port)])
     original = sender.channels["email"].send
     calls = []
 
@@ -326,7 +338,8 @@ def test_a_stopping_dispatcher_gives_back_what_it_did_not_attempt(store, smtp):
     assert sender.dispatch_all() == 1
     states = [status(store, i)["status"] for i in ids]
     assert states.count(SENT) == 1 and states.count(QUEUED) == 9
-    assert CLAIMED not in states and SENDING not in states
+    assert SENDING not in states
+    assert store.db.delivery_batches.find_one()["status"] == "ready"  # another worker takes the rest
 
 
 # --------------------------------------------------------------------------- pure parts
@@ -360,13 +373,11 @@ def test_the_rate_limiter_spaces_sends_to_its_rate():
 
 def test_a_dead_workers_sms_in_flight_is_sent_again_under_the_same_key_and_arrives_once(store, sms):
     [delivery_id] = _sms_queue(store)
-    [claimed] = store.claim_batch("dead-worker", 1)
+    [claimed] = store.claim_batch("dead-worker")
     assert store.begin_sending(claimed)
     # The provider took it; the worker died before recording.
     HttpSmsSender(sms.url, "AC1", "token", "Alumnet").send("+359888120000", "Вече изпратено", delivery_id)
-    store.db.deliveries.update_one({"_id": delivery_id}, {"$set": {
-        "claimed_at": datetime.now(timezone.utc) - timedelta(seconds=301),
-        "sending_at": datetime.now(timezone.utc) - timedelta(seconds=301)}})
+    as_if_the_taker_died_long_ago(store, claimed["batch"])
     assert dispatcher(store, [], [sms_provider(sms)], claim_timeout_s=300).dispatch_all() == 1
     assert status(store, delivery_id)["status"] == SENT and status(store, delivery_id)["attempts"] == 2
     assert [m.idempotency_key for m in sms.messages] == [delivery_id]  # the provider kept one

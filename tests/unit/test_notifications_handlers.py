@@ -163,9 +163,9 @@ def test_erasure_forgets_the_member_and_anonymises_the_delivery_log(store, deliv
     # Nothing of the other member changed; the dispatcher finds nothing of the erased one.
     assert store.contact("other")["email"] == "other@example.bg"
     assert store.deliveries(recipient="other")[0][0]["address"] == "other@example.bg"
-    [claimed] = store.claim_batch("w1", 10)
+    [claimed] = store.claim_batch("w1")
     assert claimed["recipient"] == "other"
-    assert store.claim_batch("w1", 10) == []
+    assert store.claim_batch("w1") == []
 
 
 def test_late_events_about_an_erased_member_bring_nothing_back(store, deliver):
