@@ -46,7 +46,7 @@ ALUMNET = str(Path(sys.executable).parent / "alumnet")
 MAIL_FROM = "Alumni Club MU-Plovdiv <alumni@mu-plovdiv.bg>"
 DELIVERY = re.compile(rb"(?im)^X-Alumnet-Delivery:\s*(\S+)")  # the header is folded: \s spans the CRLF
 CPU_KEYS = ("worker", "store", "sink", "api", "broker", "bench")
-OPS = ("insert", "query", "update", "getmore", "command")
+TOP_KINDS = ("queries", "getmore", "insert", "update", "remove", "commands")
 
 
 def sink_main(port: int, conn) -> None:
@@ -149,13 +149,16 @@ class Bench(ServiceBench):
             if name.startswith(self.prefix):
                 self.client.drop_database(name)
 
-    def sample(self, workers: list[WorkerProcess], api: Gunicorn) -> dict:
-        ops = self.client.admin.command("serverStatus").get("opcounters", {})
+    def sample(self, workers: list[WorkerProcess], api: Gunicorn, db_name: str) -> dict:
+        try:  # the server's time per collection and kind of operation (MongoDB's and SecantusDB's ``top``)
+            top = {f"{ns.split('.', 1)[1]} {kind}": v["time"] for ns, d in self.client.admin.command("top")["totals"]
+                   .items() if ns.startswith(db_name + ".") for kind, v in d.items() if kind in TOP_KINDS}
+        except Exception:
+            top = {}
         return {"worker": pids_cpu_s([w.process.pid for w in workers]), "store": group_cpu_s(self.store_pgid),
                 "sink": pids_cpu_s([self.sink.pid]), "api": group_cpu_s(api.process.pid),
                 "broker": pids_cpu_s(getattr(self, "broker_pids", [])), "bench": pids_cpu_s([os.getpid()]),
-                "machine": machine_busy(),
-                **{op: ops.get(op, 0) for op in OPS}}
+                "machine": machine_busy(), "top": top}
 
     # ---------------------------------------------------------------- baselines
     def raw_smtp(self) -> None:
@@ -183,19 +186,29 @@ class Bench(ServiceBench):
             self.verdicts.append(f"raw smtplib: the sink counted {stats['unique']} distinct of {n}: the sink is wrong")
 
     def raw_store(self) -> None:
-        """update_one by _id, one thread: about what ``begin_sending`` costs the store per email."""
-        n, coll = self.args.store_sample, self.client[f"{self.prefix}raw"]["deliveries"]
-        coll.insert_many([{"_id": f"{i:032x}", "status": "claimed", "attempts": 0} for i in range(n)])
-        self.wait_store_quiet()
-        t0, c0 = time.monotonic(), group_cpu_s(self.store_pgid)
-        for i in range(n):
-            coll.update_one({"_id": f"{i:032x}", "status": "claimed"}, {
-                "$set": {"status": "sending", "sending_at": datetime.now(timezone.utc)}, "$inc": {"attempts": 1}})
-        self.raw_store_rate = n / (time.monotonic() - t0)
-        cpu = f"store cpu {(group_cpu_s(self.store_pgid) - c0) / n * 1000:.2f} ms/op" if self.store_pgid else ""
-        self.base_rows.append((f"3 raw {self.store_short} update_one by _id, 1 thread (sample {n:,})",
-                               fmt_rate(self.raw_store_rate), cpu, "", "", ""))
-        self.client.drop_database(f"{self.prefix}raw")
+        """update_one by _id, one thread, shaped like ``begin_sending`` (the one store write per
+        email that is not batched): on a bare collection, then on one with the service's indexes."""
+        from services.notifications.store import NotificationsStore
+        n, now = self.args.store_sample, datetime.now(timezone.utc)
+        for indexed in (False, True):
+            name = f"{self.prefix}raw{int(indexed)}"
+            indexed and NotificationsStore(self.url, name).create_indexes()
+            coll = self.client[name]["deliveries"]
+            coll.insert_many([{"_id": f"x:{i:032x}:email", "status": "queued", "batch": "b", "attempts": 0,
+                               "priority": 1, "due_at": now, "queued_at": now, "recipient": f"{i:032x}",
+                               "fanout_id": "x", "address": f"member{i}@example.bg"} for i in range(n)])
+            self.wait_store_quiet()
+            t0, c0 = time.monotonic(), group_cpu_s(self.store_pgid)
+            for i in range(n):
+                coll.update_one({"_id": f"x:{i:032x}:email", "batch": "b", "status": "queued"}, {
+                    "$set": {"status": "sending", "sending_at": datetime.now(timezone.utc)}, "$inc": {"attempts": 1}})
+            rate = n / (time.monotonic() - t0)
+            cpu = f"store cpu {(group_cpu_s(self.store_pgid) - c0) / n * 1000:.2f} ms/op" if self.store_pgid else ""
+            self.base_rows.append((f"3{'b' if indexed else 'a'} raw {self.store_short} update_one by _id, 1 thread, "
+                                   f"{'the deliveries indexes' if indexed else 'no secondary index'} ({n:,})",
+                                   fmt_rate(rate), cpu, "", "", ""))
+            self.client.drop_database(name)
+        self.raw_store_rate = rate
 
     def build_cost(self, db, fanout_id: str) -> None:
         """What the dispatcher does per email besides the store and SMTP, timed in this process."""
@@ -212,6 +225,9 @@ class Bench(ServiceBench):
         each = (time.perf_counter() - t0) / len(docs)
         self.base_rows.append((f"4 build one announcement email in-process (prepare, render, MIME, bytes; {len(docs)} "
                                "deliveries)", f"{each * 1000:.2f} ms", f"= {fmt_rate(1 / each)} on one core", "", "", ""))
+        ceiling = 1 / (1 / self.raw_smtp_rate + 1 / self.raw_store_rate + each)
+        self.base_rows.append(("5 ceiling of one sequential dispatcher: 1 / (row 2 + row 3b + row 4 per email)",
+                               fmt_rate(ceiling), "no claim, record, fan-out or relay", "", "", ""))
 
     # ---------------------------------------------------------------- the announcement
     def seed(self, db) -> None:
@@ -252,7 +268,7 @@ class Bench(ServiceBench):
                            "audience": {"kind": "all"}, "category": "news", "channels": ["email"]}).encode()
         self.ask("reset")
         say(f"row: announcement to {n:,} with {k} worker(s) ...")
-        r.c0, r.t0, wall0 = self.sample(workers, api), time.monotonic(), time.time()
+        r.c0, r.t0, wall0 = self.sample(workers, api, db.name), time.monotonic(), time.time()
         conn, status, payload, _ = keepalive_request(None, api.port, "POST", "/api/v1/notifications/announcements",
                                                      body, headers, 60)
         if status != 202:
@@ -276,13 +292,13 @@ class Bench(ServiceBench):
                                      f"{n:,} emails in the sink (worker logs in {self.tmp}, kept)")
                 a.keep_logs = True
                 break
-        r.t_end, r.c1 = time.monotonic(), self.sample(workers, api)
+        r.t_end, r.c1 = time.monotonic(), self.sample(workers, api, db.name)
         r.hwm, r.stats = max(w.mb("VmHWM") for w in workers), self.ask("stats")
         r.fanout = db.fanouts.find_one({"_id": r.id}) or {}
         if r.fanout.get("spread_at"):
             r.t_spread = r.t0 + r.fanout["spread_at"].replace(tzinfo=timezone.utc).timestamp() - wall0
         for _ in range(60):  # the last batch is recorded just after its last send
-            if not db.deliveries.count_documents({"fanout_id": r.id, "status": {"$in": ["claimed", "sending"]}}):
+            if not db.deliveries.count_documents({"fanout_id": r.id, "status": "sending"}):
                 break
             time.sleep(0.5)
         t = time.monotonic()
@@ -332,9 +348,13 @@ class Bench(ServiceBench):
                  (f"  cores used: {'/'.join(CPU_KEYS)}/other/all", "/".join(fmt(u and u / window, "{:.2f}") for u in used)
                   + f"/{other:.2f}/{busy:.2f}", "broker: all of RabbitMQ; other: not this run's", "", "", ""),
                  (f"  cpu ms per email: {'/'.join(CPU_KEYS[:5])}", "/".join(fmt(u and u / m * 1000, "{:.2f}") for u in used[:5]),
-                  "", "", "", ""),
-                 (f"  store ops per email: {'/'.join(OPS)}",
-                  "/".join(f"{(r.c1[op] - r.c0[op]) / m:.2f}" for op in OPS), "serverStatus opcounters", "", "", "")]
+                  "", "", "", "")]
+        top = sorted(((v - r.c0["top"].get(key, 0), key) for key, v in r.c1["top"].items()), reverse=True)
+        top = [(us, key) for us, key in top if not key.endswith("getmore")]  # change streams: mostly awaiting
+        if top:
+            rows.append(("  store time per email by collection and operation (top; not getMore)", "; ".join(
+                f"{key} {us / m / 1000:.2f} ms" for us, key in top[:4]), f"all: {sum(us for us, _ in top) / m / 1000:.2f}"
+                " ms/email", "", "", ""))
         self.rows += rows
         self.verdicts.append(f"{w}: {rate:,.0f} emails/s (target >= {a.target_rate:g}/s) {'MET' if rate_ok else 'MISS'}"
                              f"; peak RSS {r.hwm:.0f} MB (target < {a.target_rss_mb:g} MB) {'MET' if rss_ok else 'MISS'}")
@@ -352,6 +372,7 @@ class Bench(ServiceBench):
         lines = [f"Alumnet notifications announcement benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
                  f"store:   {self.store_label}", f"broker:  {self.broker_label}",
                  f"host:    {machine()}; 1-min load average {self.load_start:.2f} before the run",
+                 f"code:    commit {self.commit}",
                  f"worker:  `alumnet worker notifications` x {'/'.join(map(str, a.workers))}, EMAIL_BACKEND=smtp, "
                  f"EMAIL_RATE_PER_S={self.env.get('EMAIL_RATE_PER_S', '0')}, LOG_LEVEL={self.env['LOG_LEVEL']}; api: "
                  f"`alumnet api notifications` (gunicorn, WEB_CONCURRENCY={self.env['WEB_CONCURRENCY']})",
@@ -377,6 +398,9 @@ def main() -> int:
     args = parser.parse_args()
     bench, watchdog, failed = Bench(args), None, True
     bench.base_rows = []
+    git = lambda *argv: subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    bench.commit = git("rev-parse", "--short", "HEAD") + (" + uncommitted changes in services/notifications"
+                                                        if git("status", "--porcelain", "services/notifications") else "")
     sigterm_interrupts()
     try:
         bench.start_sink()
