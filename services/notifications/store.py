@@ -200,9 +200,12 @@ class NotificationsStore(ServiceStore):
     indexes = [
         Index(DELIVERIES, asc("batch", "status"), name="by_batch", options={"sparse": True}),
         Index(BATCHES, asc("status", "priority", "due_at"), name="batches_by_status"),
-        Index(DELIVERIES, [("recipient", ASCENDING), ("queued_at", DESCENDING)], name="by_recipient"),
+        # Newest first, then by id: many deliveries share a queued_at (a fan-out page), and pages
+        # of a sort with ties are not stable.
+        Index(DELIVERIES, [("recipient", ASCENDING), ("queued_at", DESCENDING), ("_id", DESCENDING)],
+              name="by_recipient_time"),
         Index(DELIVERIES, asc("fanout_id", "status"), name="by_fanout", options={"sparse": True}),
-        Index(DELIVERIES, [("queued_at", DESCENDING)], name="by_time"),
+        Index(DELIVERIES, [("queued_at", DESCENDING), ("_id", DESCENDING)], name="by_time_id"),
         Index(CONTACTS, asc("status"), name="contacts_by_status"),
         Index(FANOUTS, asc("status", "created_at"), name="fanouts_by_status"),
     ]
@@ -321,7 +324,7 @@ class NotificationsStore(ServiceStore):
         if since or until:
             query["queued_at"] = {**({"$gte": since} if since else {}), **({"$lt": until} if until else {})}
         total = self.db[DELIVERIES].count_documents(query)
-        cursor = self.db[DELIVERIES].find(query).sort("queued_at", DESCENDING) \
+        cursor = self.db[DELIVERIES].find(query).sort([("queued_at", DESCENDING), ("_id", DESCENDING)]) \
             .skip((page - 1) * page_size).limit(page_size)
         return list(cursor), total
 
@@ -361,7 +364,7 @@ class NotificationsStore(ServiceStore):
     def fanouts(self, kind: str, page: int, page_size: int) -> tuple[list[dict], int]:
         query = {"kind": kind}
         total = self.db[FANOUTS].count_documents(query)
-        found = self.db[FANOUTS].find(query).sort("created_at", DESCENDING).skip((page - 1) * page_size) \
+        found = self.db[FANOUTS].find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).skip((page - 1) * page_size) \
             .limit(page_size)
         return list(found), total
 

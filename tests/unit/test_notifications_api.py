@@ -211,6 +211,16 @@ def test_bad_log_queries_are_problems_naming_the_field(client, admin_headers, qu
     assert field in problem["errors"]
 
 
+def test_pages_of_deliveries_queued_at_the_same_instant_neither_repeat_nor_skip(client, store, admin_headers):
+    # A fan-out page queues hundreds of deliveries within the same millisecond.
+    seed(store, *(delivery("ann-7", f"{n:032x}", queued_at=T0) for n in range(37)))
+    seen = []
+    for page in range(1, 6):
+        seen += [d["id"] for d in client.get(f"{DELIVERIES}?per_page=10&page={page}&event_id=ann-7",
+                                             headers=admin_headers).get_json()["items"]]
+    assert len(seen) == len(set(seen)) == 37
+
+
 def test_the_log_is_paged(client, store, admin_headers):
     seed(store, *(delivery(f"evt-{n}", MARIA, queued_at=T0 + timedelta(minutes=n)) for n in range(5)))
     first = client.get(f"{DELIVERIES}?per_page=2", headers=admin_headers).get_json()
