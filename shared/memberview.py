@@ -109,30 +109,42 @@ class AudienceSchema(Schema):
             raise ValidationError("Required for a segment audience.", "segment_id")
 
 
-class _Expectation(Schema):
+class Expectation(Schema):
+    """What a consumer needs of a producer's data; other fields are ignored."""
+
     class Meta:
         unknown = EXCLUDE
 
 
-# What a view needs of the members events that only the view uses (the consumers' expectations,
-# checked against the members catalogue by the contract tests).
-class MemberVerified(_Expectation):
+# What a view needs of the members events (the consumers' expectations, checked against the
+# members catalogue by the contract tests); a consumer that needs more declares its own.
+class MemberUpdated(Expectation):
+    member_id = fields.String(required=True)
+    changed = fields.Dict(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class MemberErased(Expectation):
+    member_id = fields.String(required=True)
+    erased_at = fields.AwareDateTime(required=True)
+
+class MemberVerified(Expectation):
     member_id = fields.String(required=True)
     verified_at = fields.AwareDateTime(required=True)
     graduation_year = fields.Integer(allow_none=True, load_default=None)
     faculty = fields.String(allow_none=True, load_default=None)
 
 
-class MemberRejected(_Expectation):
+class MemberRejected(Expectation):
     member_id = fields.String(required=True)
     rejected_at = fields.AwareDateTime(required=True)
 
 
-class SegmentSaved(_Expectation):
+class SegmentSaved(Expectation):
     segment_id = fields.String(required=True)
     filter = fields.Dict(required=True)
     version = fields.Integer(required=True)
 
 
-class SegmentDeleted(_Expectation):
+class SegmentDeleted(Expectation):
     segment_id = fields.String(required=True)

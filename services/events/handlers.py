@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import fields
 
 from services.events import calendar_store, readmodel_store, registrations_store
 from shared import memberview
@@ -21,12 +21,7 @@ from shared.bus.envelope import Envelope
 KEPT = memberview.KEPT
 
 
-class _Expectation(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class MemberRegistered(_Expectation):
+class MemberRegistered(memberview.Expectation):
     member_id = fields.String(required=True)
     given_name = fields.String(required=True)
     family_name = fields.String(required=True)
@@ -34,17 +29,6 @@ class MemberRegistered(_Expectation):
     faculty = fields.String(allow_none=True, load_default=None)
     status = fields.String(load_default="pending_verification")
     registered_at = fields.AwareDateTime(required=True)
-
-
-class MemberUpdated(_Expectation):
-    member_id = fields.String(required=True)
-    changed = fields.Dict(required=True)
-    updated_at = fields.AwareDateTime(required=True)
-
-
-class MemberErased(_Expectation):
-    member_id = fields.String(required=True)
-    erased_at = fields.AwareDateTime(required=True)
 
 
 def _time(value: str) -> datetime:
@@ -108,10 +92,10 @@ def on_segment_deleted(event: Envelope, ctx: HandlerContext) -> None:
 def subscriptions() -> list[Subscription]:
     return [
         Subscription("members.member.registered", MemberRegistered(), on_member_registered),
-        Subscription("members.member.updated", MemberUpdated(), on_member_updated),
+        Subscription("members.member.updated", memberview.MemberUpdated(), on_member_updated),
         Subscription("members.member.verified", memberview.MemberVerified(), on_member_verified),
         Subscription("members.member.rejected", memberview.MemberRejected(), on_member_rejected),
-        Subscription("members.member.erased", MemberErased(), on_member_erased),
+        Subscription("members.member.erased", memberview.MemberErased(), on_member_erased),
         Subscription("members.segment.saved", memberview.SegmentSaved(), on_segment_saved),
         Subscription("members.segment.deleted", memberview.SegmentDeleted(), on_segment_deleted),
     ]

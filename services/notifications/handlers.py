@@ -35,14 +35,7 @@ RESET_PATH = "/reset-password"
 CONFIRM_PATH = "/confirm-email"
 
 
-class _Expectation(Schema):
-    """What this consumer needs of a producer's data; other fields are ignored."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-
-class MemberRegistered(_Expectation):
+class MemberRegistered(memberview.Expectation):
     member_id = fields.String(required=True)
     given_name = fields.String(required=True)
     family_name = fields.String(required=True)
@@ -55,18 +48,7 @@ class MemberRegistered(_Expectation):
     encrypted_confirmation_token = fields.String(allow_none=True, load_default=None)
 
 
-class MemberUpdated(_Expectation):
-    member_id = fields.String(required=True)
-    changed = fields.Dict(required=True)
-    updated_at = fields.AwareDateTime(required=True)
-
-
-class MemberErased(_Expectation):
-    member_id = fields.String(required=True)
-    erased_at = fields.AwareDateTime(required=True)
-
-
-class ConsentChanged(_Expectation):
+class ConsentChanged(memberview.Expectation):
     member_id = fields.String(required=True)
     # Names, not a fixed list: a channel or category added later is stored, not a parked
     # message; the pattern keeps them safe as field names of the contact document.
@@ -78,7 +60,7 @@ class ConsentChanged(_Expectation):
     expires_at = fields.AwareDateTime(allow_none=True, load_default=None)
 
 
-class PasswordResetRequested(_Expectation):
+class PasswordResetRequested(memberview.Expectation):
     member_id = fields.String(required=True)
     email = fields.Email(required=True)
     preferred_language = fields.String(required=True)
@@ -247,8 +229,8 @@ def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost
     own = [
         Subscription("members.member.registered", MemberRegistered(),
                      lambda event, ctx: on_member_registered(event, ctx, wake_dispatcher)),
-        Subscription("members.member.updated", MemberUpdated(), on_member_updated),
-        Subscription("members.member.erased", MemberErased(), on_member_erased),
+        Subscription("members.member.updated", memberview.MemberUpdated(), on_member_updated),
+        Subscription("members.member.erased", memberview.MemberErased(), on_member_erased),
         Subscription("members.member.verified", memberview.MemberVerified(), on_member_verified),
         Subscription("members.member.rejected", memberview.MemberRejected(), on_member_rejected),
         Subscription("members.segment.saved", memberview.SegmentSaved(), on_segment_saved),
