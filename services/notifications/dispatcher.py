@@ -126,31 +126,22 @@ class DeliveryDispatcher:
             if not self.store.begin_sending(delivery):
                 return None
             return self._failed(delivery, attempt, f"cannot build the message: {exc}", permanent=True)
+        began: list[bool] = []
+
+        def begin() -> bool:
+            began.append(self.store.begin_sending(delivery))
+            return began[-1]
         try:
-            # Marked ``sending`` only once the rate limiter lets it go: a worker killed while it
-            # waits leaves it queued (sent later by another worker), not ``unknown``.
-            sent = self.channels[delivery["channel"]].send(payload, begin=lambda: self.store.begin_sending(delivery))
+            # Marked ``sending`` as late as the provider allows (SMTP: before the final dot),
+            # after the rate limiter: a worker killed before leaves it queued for another.
+            sent = self.channels[delivery["channel"]].send(payload, begin=begin)
             if sent is None:
                 return None  # cancelled or erased since the batch was taken
-        except PermanentFailure as exc:
-            log.warning("delivery %s failed permanently: %s", delivery["_id"], exc)
-            return self._failed(delivery, attempt, str(exc), permanent=True)
-        except TransientFailure as exc:
-            log.warning("delivery %s failed, attempt %d: %s", delivery["_id"], attempt, exc)
-            if exc.maybe_sent and not self.channels[delivery["channel"]].idempotent:
-                # It may have arrived and the provider cannot recognise a repeat: at most once.
-                OUTCOMES.labels(delivery["channel"], "unknown").inc()
-                return (delivery["_id"], {"$set": {"status": UNKNOWN, "unknown_at": datetime.now(timezone.utc),
-                                                   "last_error": f"{exc}; not sent again (at most once)"},
-                                          }),
-            if attempt >= MAX_ATTEMPTS:
-                return self._failed(delivery, attempt, f"gave up after {attempt} attempts: {exc}", permanent=False)
-            OUTCOMES.labels(delivery["channel"], "retried").inc()
-            due = datetime.now(timezone.utc) + timedelta(seconds=backoff_s(attempt, self.retry_base_s,
-                                                                             exc.retry_after))
-            return (delivery["_id"], {"$set": {"status": QUEUED, "due_at": due, "priority": delivery["priority"],
-                                               "last_error": str(exc)},
-                                      }),
+        except (PermanentFailure, TransientFailure) as exc:
+            # A failure before the provider got that far: mark it now, to record the outcome.
+            if not (began[-1] if began else begin()):
+                return None
+            return self._failure(delivery, attempt, exc)
         now = datetime.now(timezone.utc)
         OUTCOMES.labels(delivery["channel"], "sent").inc()
         change = {"$set": {"status": SENT, "sent_at": now, "provider": sent.provider,
@@ -158,11 +149,29 @@ class DeliveryDispatcher:
         return (delivery["_id"], change), self._event(DELIVERY_SENT, delivery, attempt, sent.provider, {
             "sent_at": now.isoformat(), "provider_message_id": sent.provider_message_id})
 
+    def _failure(self, delivery: dict, attempt: int, exc: PermanentFailure | TransientFailure) -> tuple[Any, ...]:
+        """The outcome of a failed send: failed, ``unknown`` or queued again after a backoff."""
+        if isinstance(exc, PermanentFailure):
+            log.warning("delivery %s failed permanently: %s", delivery["_id"], exc)
+            return self._failed(delivery, attempt, str(exc), permanent=True)
+        log.warning("delivery %s failed, attempt %d: %s", delivery["_id"], attempt, exc)
+        now = datetime.now(timezone.utc)
+        if exc.maybe_sent and not self.channels[delivery["channel"]].idempotent:
+            # It may have arrived and the provider cannot recognise a repeat: at most once.
+            OUTCOMES.labels(delivery["channel"], "unknown").inc()
+            return (delivery["_id"], {"$set": {"status": UNKNOWN, "unknown_at": now,
+                                               "last_error": f"{exc}; not sent again (at most once)"}}),
+        if attempt >= MAX_ATTEMPTS:
+            return self._failed(delivery, attempt, f"gave up after {attempt} attempts: {exc}", permanent=False)
+        OUTCOMES.labels(delivery["channel"], "retried").inc()
+        due = now + timedelta(seconds=backoff_s(attempt, self.retry_base_s, exc.retry_after))
+        return (delivery["_id"], {"$set": {"status": QUEUED, "due_at": due, "priority": delivery["priority"],
+                                           "last_error": str(exc)}}),
+
     def _failed(self, delivery: dict, attempt: int, reason: str, *, permanent: bool) -> tuple[Any, ...]:
         now = datetime.now(timezone.utc)
         OUTCOMES.labels(delivery["channel"], "failed").inc()
-        change = {"$set": {"status": FAILED, "failed_at": now, "last_error": reason, "reason": reason},
-                  }
+        change = {"$set": {"status": FAILED, "failed_at": now, "last_error": reason, "reason": reason}}
         return (delivery["_id"], change), self._event(DELIVERY_FAILED, delivery, attempt, None, {
             "failed_at": now.isoformat(), "reason": reason, "permanent": permanent})
 

@@ -2,9 +2,11 @@
 ``.eml`` files for dev mode that a person can open."""
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid, parseaddr
@@ -21,6 +23,11 @@ class PermanentFailure(Exception):
     def __init__(self, reason: str, *, provider_fault: bool = False):
         super().__init__(reason)
         self.provider_fault = provider_fault
+
+
+class NotBegun(Exception):
+    """The caller's ``begin`` declined at the last moment (the delivery was cancelled or taken
+    over): nothing was delivered."""
 
 
 class TransientFailure(Exception):
@@ -128,8 +135,14 @@ class SmtpMailer:
             raise _refused(code, reply, "RCPT TO")
         return smtp
 
-    def send(self, message: EmailMessage) -> str:
-        """Send; return the Message-ID. Raises ``TransientFailure`` or ``PermanentFailure``."""
+    def send(self, message: EmailMessage, begin: Callable[[], bool] = lambda: True) -> str:
+        """Send; return the Message-ID. Raises ``TransientFailure``, ``PermanentFailure`` or
+        ``NotBegun``.
+
+        ``begin`` (which marks the delivery as being sent) runs as late as SMTP allows: after
+        the message's body went out and before the dot that ends it. A server delivers nothing
+        without that dot, so a worker killed before it loses nothing and a failure before it
+        is known not to have delivered; only the last round trip is uncertain."""
         sender, recipient = parseaddr(message["From"])[1], parseaddr(message["To"])[1]
         payload = message.as_bytes(policy=SMTP_POLICY)
         try:
@@ -149,20 +162,36 @@ class SmtpMailer:
             self.close()
             raise TransientFailure(f"{type(exc).__name__}: {exc}") from None
         try:
-            # data() raises on a refused DATA command but returns the reply to the message.
-            code, reply = smtp.data(payload)
-        except smtplib.SMTPDataError as exc:
-            smtp.rset()
-            raise _refused(exc.smtp_code, exc.smtp_error, "DATA") from None
+            code, reply = smtp.docmd("DATA")
+            if code != 354:
+                smtp.rset()
+                raise _refused(code, reply, "DATA")
+            smtp.send(_body(payload))
+        except (OSError, smtplib.SMTPException) as exc:  # before the final dot: not delivered
+            self.close()
+            raise TransientFailure(f"connection lost before the end of DATA: {type(exc).__name__}: {exc}") from None
+        if not begin():
+            self.close()  # the message stays unterminated: the server discards it
+            raise NotBegun()
+        try:
+            smtp.send(b".\r\n")
+            code, reply = smtp.getreply()
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise TransientFailure(f"connection lost during DATA: {type(exc).__name__}: {exc}",
+            raise TransientFailure(f"connection lost after the end of DATA: {type(exc).__name__}: {exc}",
                                    maybe_sent=True) from None
         self._used_at = time.monotonic()
         if code != 250:
             smtp.rset()
             raise _refused(code, reply, "DATA")
         return message["Message-ID"]
+
+
+def _body(payload: bytes) -> bytes:
+    """The message as DATA carries it, without the final dot: lines starting with a dot get a
+    second one (RFC 5321 4.5.2), and it ends with a line break."""
+    body = re.sub(rb"(?m)^\.", b"..", payload)
+    return body if body.endswith(b"\r\n") else body + b"\r\n"
 
 
 class FileMailer:
@@ -172,7 +201,9 @@ class FileMailer:
         self.folder = Path(config.dev_outbox_dir) / "email"
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, begin: Callable[[], bool] = lambda: True) -> str:
+        if not begin():
+            raise NotBegun()
         name = message["X-Alumnet-Delivery"].replace(":", "_")
         (self.folder / f"{name}.eml").write_bytes(bytes(message))
         return message["Message-ID"]

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from services.notifications.mailer import (
+    NotBegun,
     PermanentFailure,
     SmtpMailer,
     TransientFailure,
@@ -60,9 +61,12 @@ class RateLimiter:
 @dataclass
 class Provider:
     name: str
-    send: Callable[[Any], str | None]  # returns the provider's message id
+    send: Callable[..., str | None]  # returns the provider's message id
     limiter: RateLimiter
     close: Callable[[], None] = lambda: None
+    # The provider calls ``begin`` itself, at the last moment of its conversation (SMTP: before
+    # the final dot); otherwise the channel calls it right before ``send``.
+    begins_late: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,19 +86,28 @@ class Channel:
         self.providers, self.idempotent = providers, idempotent
 
     def send(self, payload: Any, begin: Callable[[], bool] = lambda: True) -> Sent | None:
-        """Send through the first provider that takes it. ``begin`` runs once, after the rate
-        limiter let the first attempt through and right before the provider call (it marks the
-        delivery as being sent); if it returns False nothing is sent and None is returned."""
+        """Send through the first provider that takes it. ``begin`` (it marks the delivery as
+        being sent) runs once, after the rate limiter let the attempt through, as late as the
+        provider allows; if it returns False nothing is sent and None is returned. A failure
+        may come before ``begin`` ran (the caller's own ``begin`` knows)."""
         last: Exception | None = None
-        begun = False
+        begun: list[bool] = []
+
+        def begin_once() -> bool:
+            if not begun:
+                begun.append(begin())
+            return begun[0]
+
         for provider in self.providers:
             provider.limiter.acquire()
-            if not begun:
-                if not begin():
-                    return None
-                begun = True
             try:
+                if provider.begins_late:
+                    return Sent(provider.name, provider.send(payload, begin=begin_once))
+                if not begin_once():
+                    return None
                 return Sent(provider.name, provider.send(payload))
+            except NotBegun:
+                return None
             except TransientFailure as exc:
                 if exc.maybe_sent:
                     raise
@@ -144,11 +157,11 @@ def smtp_from_url(url: str, timeout: float) -> SmtpMailer:
 def email_channel(config: Config) -> Channel:
     primary = mailer_for(config)
     providers = [Provider("smtp" if isinstance(primary, SmtpMailer) else "file", primary.send,
-                          RateLimiter(config.email_rate_per_s), primary.close)]
+                          RateLimiter(config.email_rate_per_s), primary.close, begins_late=True)]
     if config.smtp_fallback_url:
         fallback = smtp_from_url(config.smtp_fallback_url, config.smtp_timeout)
         providers.append(Provider("smtp-fallback", fallback.send, RateLimiter(config.email_rate_per_s),
-                                  fallback.close))
+                                  fallback.close, begins_late=True))
     return Channel(providers)
 
 

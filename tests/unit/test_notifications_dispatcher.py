@@ -70,7 +70,7 @@ def sms_fallback():
 
 def email_provider(port: int, name: str = "smtp") -> Provider:
     mailer = SmtpMailer(host="127.0.0.1", port=port, starttls=False, username="", password="", timeout=5)
-    return Provider(name, mailer.send, RateLimiter(0), mailer.close)
+    return Provider(name, mailer.send, RateLimiter(0), mailer.close, begins_late=True)
 
 
 def sms_provider(sink: SmsSink, name: str = "sms", timeout_s: float = 5) -> Provider:
@@ -214,7 +214,8 @@ def test_one_connection_carries_many_messages_and_survives_the_server_closing_it
             connections.append(conn)
         return conn
     mailer._connection = counting
-    sender = DeliveryDispatcher(store, {"email": Channel([Provider("smtp", mailer.send, RateLimiter(0))])},
+    sender = DeliveryDispatcher(store, {"email": Channel([Provider("smtp", mailer.send, RateLimiter(0),
+                                                                   begins_late=True)])},
                                 mail_from=MAIL_FROM)
     assert sender.dispatch_all() == 20
     assert len(connections) == 1

@@ -110,3 +110,28 @@ def test_a_fallback_smtp_server_comes_from_its_url(make_config):
     assert [p.name for p in channels["email"].providers] == ["smtp", "smtp-fallback"]
     assert [p.name for p in channels["sms"].providers] == ["sms", "sms-fallback"]
     assert channels["sms"].idempotent and not channels["email"].idempotent
+
+
+def test_the_delivery_is_marked_after_the_body_and_before_the_final_dot():
+    from services.notifications.mailer import NotBegun
+    with SmtpSink() as sink:
+        sender = SmtpMailer(host="127.0.0.1", port=sink.port, starttls=False, username="", password="", timeout=5)
+        seen_at_begin = []
+
+        def begin(answer):
+            def mark():
+                seen_at_begin.append(len(sink.messages))
+                return answer
+            return mark
+        # Declined at the last moment: the message stays unterminated and the server drops it.
+        with pytest.raises(NotBegun):
+            sender.send(message(), begin=begin(False))
+        assert sink.messages == [] and seen_at_begin == [0]
+        # Accepted: the server has nothing before the dot, the message after it.
+        dotted = build_message(sender="Alumni <alumni@mu-plovdiv.bg>", to="maria@example.bg", subject="Точки",
+                               text="първи ред\n.\n..и ред с точка", html="<p>.</p>", delivery_id="e:m2:email",
+                               language="bg")
+        assert sender.send(dotted, begin=begin(True)) == dotted["Message-ID"]
+        sender.close()
+        assert seen_at_begin == [0, 0] and len(sink.messages) == 1
+        assert sink.messages[0].get_body(("plain",)).get_content().splitlines()[1:3] == [".", "..и ред с точка"]
