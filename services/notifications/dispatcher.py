@@ -2,8 +2,9 @@
 record the outcomes with their events in one transaction every few sends.
 
 At most once per delivery: a delivery is taken by one worker (with its batch), marked
-``sending`` right before its provider call, and never sent again once ``sending`` (a crash
-there leaves it ``unknown``). A transient failure queues it again with exponential backoff
+``sending`` as late as its provider allows (SMTP: before the final dot of DATA; SMS: right
+before the call), and never sent by email again once ``sending`` (a crash there leaves it
+``unknown``; an SMS is repeated under the same idempotency key). A transient failure queues it again with exponential backoff
 (or the provider's Retry-After); a permanent one, or running out of attempts, records it as
 failed. Each outcome publishes ``notifications.delivery.sent`` or ``.failed``.
 """
@@ -61,8 +62,8 @@ def backoff_s(attempt: int, base_s: float, retry_after: float | None = None,
 
 class DeliveryDispatcher:
     def __init__(self, store: NotificationsStore, channels: dict[str, Channel], *, mail_from: str,
-                 prepare: Callable[[dict], dict] | None = None, public_base_url: str = "",
-                 retry_base_s: float = 30.0, claim_timeout_s: float = 300.0, sms_max_segments: int = 2):
+                 prepare: Callable[[dict], dict] | None = None, retry_base_s: float = 30.0,
+                 claim_timeout_s: float = 300.0, sms_max_segments: int = 2):
         self.store, self.channels, self.mail_from = store, channels, mail_from
         # Turns a stored delivery's context into the template context at send time (decrypts
         # one-time tokens into links, adds the unsubscribe link: see handlers.context_for_sending).
