@@ -56,12 +56,11 @@ def deliveries_for(contact: Mapping[str, Any], preferences: Mapping[str, Any] | 
 
 def create_for_event(db: Database, session: ClientSession, event: Envelope, notification) -> None:
     """The fan-out of an audience notification, once per event (redelivery adds nothing)."""
-    now = datetime.now(timezone.utc)
-    db[notification_store.FANOUTS].update_one({"_id": event.id}, {"$setOnInsert": {
-        "kind": "event", "event_type": event.type, "data": event.data, "audience": notification.audience(event.data),
-        "template": notification.template, "category": notification.category, "channels": ["email", "sms"],
-        "correlation_id": event.correlationid, "status": SPREADING, "created_at": now, "lease_until": None,
-    }}, upsert=True, session=session)
+    notification_store.create_fanout(db, session, {
+        "_id": event.id, "kind": "event", "event_type": event.type, "data": event.data,
+        "audience": notification.audience(event.data), "template": notification.template,
+        "category": notification.category, "channels": ["email", "sms"], "correlation_id": event.correlationid,
+        "status": SPREADING, "created_at": datetime.now(timezone.utc), "lease_until": None})
 
 
 class FanoutSpreader:

@@ -23,14 +23,13 @@ from urllib.parse import quote
 from cryptography.fernet import Fernet
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.notifications import catalogue
+from services.notifications import catalogue, routing
 from services.notifications import store as notification_store
 from shared import memberview, unsubscribe
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
 
 CHANNELS = ("email", "sms")
-CATEGORIES = ("news", "events", "mentoring", "awards", "surveys")
 RESET_PATH = "/reset-password"
 CONFIRM_PATH = "/confirm-email"
 
@@ -94,7 +93,7 @@ def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=N
     # The sign-up flags are the first consent decision for every category of their channel
     # (as in the members service's ledger); a later decision that arrived first is kept.
     for channel in CHANNELS:
-        for category in CATEGORIES:
+        for category in routing.MARKETING_CATEGORIES:
             notification_store.apply_consent(ctx.db, ctx.session, member_id, channel, category, {
                 "granted": bool(data["consent"].get(channel, False)), "source": "signup",
                 "at": _time(data["registered_at"]), "expires_at": None,

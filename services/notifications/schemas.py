@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from services.notifications.routing import CHOICES
+from services.notifications.routing import CATEGORIES, CHOICES, MARKETING_CATEGORIES
 from shared import clock
 from shared.memberview import AudienceSchema
 from shared.web.pagination import page_query_schema, page_schema
 
 STATUSES = ("queued", "sending", "sent", "failed", "unknown", "skipped", "held", "digested")
-CATEGORIES = ("account", "news", "events", "mentoring", "awards", "surveys")
-MARKETING_CATEGORIES = ("news", "events", "mentoring", "awards", "surveys")
 CHANNELS = ("email", "sms")
 CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z"
 

@@ -187,6 +187,12 @@ def open_batches(db: Database, session: ClientSession | None, batches: list[dict
         db[BATCHES].insert_many(batches, session=session)
 
 
+def create_fanout(db: Database, session: ClientSession | None, fanout: dict) -> bool:
+    """Store a fan-out once (its id is the source's): returns whether it is new."""
+    result = db[FANOUTS].update_one({"_id": fanout["_id"]}, {"$setOnInsert": fanout}, upsert=True, session=session)
+    return result.upserted_id is not None
+
+
 def queue_delivery(db: Database, session: ClientSession, *, event_id: str, recipient: str,
                    channel: str, template: str, language: str, address: str, context: dict,
                    correlation_id: str, category: str = "account") -> None:
@@ -308,10 +314,6 @@ class NotificationsStore(ServiceStore):
         self.db[BATCHES].update_many({"_id": {"$in": stale}, "status": TAKEN}, {"$set": {"status": READY}})
         return requeued, unknown
 
-    def mark(self, delivery_id_: str, status: str, **fields) -> None:
-        self.db[DELIVERIES].update_one({"_id": delivery_id_},
-                                       {"$set": {"status": status, f"{status}_at": now_utc(), **fields}})
-
     # ------------------------------------------------------------------ the log
 
     def deliveries(self, *, recipient: str | None = None, status: str | None = None, channel: str | None = None,
@@ -334,9 +336,6 @@ class NotificationsStore(ServiceStore):
     def contact(self, member_id: str) -> dict | None:
         return self.db[CONTACTS].find_one({"_id": member_id})
 
-    def contacts(self, ids: list[str]) -> dict[str, dict]:
-        return {c["_id"]: c for c in self.db[CONTACTS].find({"_id": {"$in": ids}})}
-
     # ------------------------------------------------------------------ preferences
 
     def preferences(self, member_id: str) -> dict | None:
@@ -353,10 +352,7 @@ class NotificationsStore(ServiceStore):
     # ------------------------------------------------------------------ fan-outs
 
     def create_fanout(self, session: ClientSession | None, fanout: dict) -> bool:
-        """Store a fan-out once (its id is the source's): returns whether it is new."""
-        result = self.db[FANOUTS].update_one({"_id": fanout["_id"]}, {"$setOnInsert": fanout}, upsert=True,
-                                             session=session)
-        return result.upserted_id is not None
+        return create_fanout(self.db, session, fanout)
 
     def fanout(self, fanout_id: str) -> dict | None:
         return self.db[FANOUTS].find_one({"_id": fanout_id})
@@ -438,6 +434,3 @@ class NotificationsStore(ServiceStore):
         found = self.db[DELIVERIES].find({"status": HELD, "due_at": {"$lte": now}}, {"recipient": 1}).limit(limit)
         return list(dict.fromkeys(d["recipient"] for d in found))
 
-    def held_for(self, recipient: str, now: datetime) -> list[dict]:
-        return list(self.db[DELIVERIES].find({"recipient": recipient, "status": HELD, "due_at": {"$lte": now}})
-                    .sort("queued_at", ASCENDING))

@@ -107,7 +107,9 @@ def test_killing_the_worker_while_it_sends_loses_and_doubles_nobody(platform, sm
     announcement_id = wait_until(announce, timeout_s=60, interval_s=0.2, message="the segment known")
     thresholds = sorted(rng.sample(range(20, RECIPIENTS - 60), KILLS))
     for generation, threshold in enumerate(thresholds, start=1):
-        wait_until(lambda: sum(received().values()) >= threshold, timeout_s=60, interval_s=0.01,
+        # Long enough for a kill inside a store transaction: its documents stay locked until the
+        # store aborts the abandoned transaction (after 60 s, MongoDB's default lifetime too).
+        wait_until(lambda: sum(received().values()) >= threshold, timeout_s=180, interval_s=0.01,
                    message=f"{threshold} emails before kill {generation} (seed {seed})")
         os.killpg(platform.processes[worker].pid, signal.SIGKILL)
         platform.processes[worker].wait(10)
@@ -119,7 +121,7 @@ def test_killing_the_worker_while_it_sends_loses_and_doubles_nobody(platform, sm
         progress = announcement["progress"]
         done = announcement["status"] == "spread" and progress["queued"] == progress["sending"] == 0
         return progress if done else None
-    progress = wait_until(finished, timeout_s=120, interval_s=0.2, message=f"the announcement done (seed {seed})")
+    progress = wait_until(finished, timeout_s=180, interval_s=0.2, message=f"the announcement done (seed {seed})")
 
     copies = received()
     log = []

@@ -58,3 +58,14 @@ def people(client, issue_token, admin_headers):
             return member
 
     return People()
+
+
+@pytest.fixture
+def notifications_store(make_config):
+    """The notifications store on the session's local store (a database per test), with its
+    indexes: what the notifications handler, catalogue, fan-out and dispatcher tests share."""
+    from services.notifications.store import NotificationsStore
+    config = make_config(AMQP_URL="memory://")
+    store = NotificationsStore(config.mongo_url, config.database_name("notifications"))
+    store.create_indexes()
+    return store

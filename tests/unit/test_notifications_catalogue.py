@@ -25,7 +25,6 @@ from services.members.messages import CATALOG as MEMBERS
 from services.members.messages import MEMBER_ERASED, MEMBER_REGISTERED, MEMBER_VERIFIED
 from services.notifications import catalogue, handlers
 from services.notifications.rendering import render_email
-from services.notifications.store import NotificationsStore
 from tests.support import consumer_like
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
@@ -37,11 +36,8 @@ EVENT = {"event_id": "e" * 32, "title": {"bg": "Среща на випуск 200
 
 
 @pytest.fixture
-def store(make_config):
-    config = make_config(AMQP_URL="memory://")
-    store = NotificationsStore(config.mongo_url, config.database_name("notifications"))
-    store.create_indexes()
-    return store
+def store(notifications_store):
+    return notifications_store
 
 
 @pytest.fixture

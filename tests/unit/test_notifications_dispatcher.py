@@ -26,7 +26,6 @@ from services.notifications.store import (
     SENT,
     SKIPPED,
     UNKNOWN,
-    NotificationsStore,
 )
 from services.notifications.transports import Channel, Provider, RateLimiter, _sms_send
 from tests.sms_sink import SmsSink
@@ -37,11 +36,8 @@ MAIL_FROM = "Alumni Club MU-Plovdiv <alumni@mu-plovdiv.bg>"
 
 
 @pytest.fixture
-def store(make_config):
-    config = make_config(AMQP_URL="memory://")
-    store = NotificationsStore(config.mongo_url, config.database_name("notifications"))
-    store.create_indexes()
-    return store
+def store(notifications_store):
+    return notifications_store
 
 
 @pytest.fixture

@@ -40,7 +40,6 @@ from services.notifications.store import (
     QUEUED,
     SENT,
     SKIPPED,
-    NotificationsStore,
 )
 from services.notifications.transports import Channel, Provider, RateLimiter
 from services.notifications.worker import fanout_context
@@ -57,10 +56,8 @@ def config(make_config):
 
 
 @pytest.fixture
-def store(config):
-    store = NotificationsStore(config.mongo_url, config.database_name("notifications"))
-    store.create_indexes()
-    return store
+def store(notifications_store):
+    return notifications_store
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from services.members.messages import (
 )
 from services.notifications import handlers
 from services.notifications.rendering import render_email
-from services.notifications.store import QUEUED, SENT, SKIPPED, NotificationsStore
+from services.notifications.store import QUEUED, SENT, SKIPPED
 from tests.support import consumer_like
 
 MEMBER = "6f1c2b9e4d8a4e5f9a0b1c2d"
@@ -39,10 +39,8 @@ def config(make_config):
 
 
 @pytest.fixture
-def store(config):
-    store = NotificationsStore(config.mongo_url, config.database_name("notifications"))
-    store.create_indexes()
-    return store
+def store(notifications_store):
+    return notifications_store
 
 
 @pytest.fixture
@@ -139,7 +137,8 @@ def test_erasure_forgets_the_member_and_anonymises_the_delivery_log(store, deliv
     deliver(registered())
     deliver(registered(member_id="other", email="other@example.bg"))
     welcome = store.deliveries(recipient=MEMBER)[0][0]
-    store.mark(welcome["_id"], SENT, message_id="<m1@alumnet.local>")
+    store.db.deliveries.update_one({"_id": welcome["_id"]}, {"$set": {"status": SENT,
+                                                                      "message_id": "<m1@alumnet.local>"}})
     deliver(reset_requested(Fernet.generate_key().decode()))  # still queued when the erasure comes
     store.db.deliveries.update_one({"_id": welcome["_id"]}, {"$set": {
         "last_error": "SMTPRecipientsRefused {'maria.ivanova@example.bg': (450, b'try later')}"}})
