@@ -41,9 +41,18 @@ def _publish(amqp_url: str, events) -> None:
         publisher.reset()
 
 
-def _members_events(run: str, family: str, segment_id: str) -> list:
+def announcement_progress_when_done(notifications_api: str, admin: dict, announcement_id: str) -> dict | None:
+    """The announcement's progress once it has spread and nothing waits or is in flight."""
+    announcement = requests.get(f"{notifications_api}/announcements/{announcement_id}", headers=admin,
+                                timeout=10).json()
+    progress = announcement["progress"]
+    done = announcement["status"] == "spread" and progress["queued"] == progress["sending"] == 0
+    return progress if done else None
+
+
+def _members_events(run: str, family: str, segment_id: str, count: int = RECIPIENTS) -> list:
     events = []
-    for n in range(RECIPIENTS):
+    for n in range(count):
         member_id = f"{run}{n:024x}"
         events.append(MEMBERS.create(MEMBER_REGISTERED, member_id, {
             "member_id": member_id, "given_name": "Мария", "family_name": family,
@@ -115,13 +124,8 @@ def test_killing_the_worker_while_it_sends_loses_and_doubles_nobody(platform, sm
         platform.processes[worker].wait(10)
         worker = start(generation)
 
-    def finished():
-        announcement = requests.get(f"{notifications_api}/announcements/{announcement_id}", headers=admin,
-                                    timeout=10).json()
-        progress = announcement["progress"]
-        done = announcement["status"] == "spread" and progress["queued"] == progress["sending"] == 0
-        return progress if done else None
-    progress = wait_until(finished, timeout_s=180, interval_s=0.2, message=f"the announcement done (seed {seed})")
+    progress = wait_until(lambda: announcement_progress_when_done(notifications_api, admin, announcement_id),
+                          timeout_s=180, interval_s=0.2, message=f"the announcement done (seed {seed})")
 
     copies = received()
     log = []
