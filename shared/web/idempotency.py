@@ -34,6 +34,7 @@ from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
+from shared import clock
 from shared.store import Index
 from shared.web.problems import Problem
 
@@ -115,7 +116,7 @@ class _Attempt:
 
     def _take(self) -> dict | None:
         """Claim the key; or return its record when another request holds it."""
-        now = self.service.clock()
+        now = clock.now()  # wall time, as the TTL index's: a service's test clock may stand in the past
         claim = {"state": RUNNING, "claim": self.claim, "created_at": now, **_fingerprint(self.body)}
         try:
             self.collection.insert_one({"_id": self.scope, **claim})

@@ -1,5 +1,6 @@
 """``Idempotency-Key`` (``shared.web.idempotency``) against the local SecantusDB server, through
-a small app whose POST views write in a store transaction as every service's do.
+a small app whose POST views write in a store transaction as every service's do (and the events
+service's own create, whose write had been outside any transaction).
 
 Checked: the key's result is stored in the business write's transaction, so a failure after
 that write (a later step of the view, or after the response is made) never lets a retry create
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 
 import marshmallow as ma
 import pytest
@@ -22,7 +24,7 @@ from flask_smorest import Blueprint
 from shared import clock
 from shared.auth import TokenIssuer, TokenVerifier, require_auth
 from shared.store import ServiceStore
-from shared.web.app import create_service_app, current_service
+from shared.web.app import create_service_app
 from shared.web.idempotency import COLLECTION, DEADLINE_S, idempotent
 from tests.support import assert_problem, bearer
 
@@ -100,9 +102,7 @@ def store(make_config, db_prefix):
 def app(make_config, store, jwt_keys, after_write):
     config = make_config()
     verifier = TokenVerifier.from_file(str(jwt_keys[1]), config.jwt_issuer, config.jwt_audience)
-    app = build_app(config, store, verifier, after_write)
-    app.extensions["alumnet"].clock = clock.FixedClock(clock.now())
-    return app
+    return build_app(config, store, verifier, after_write)
 
 
 @pytest.fixture
@@ -149,20 +149,18 @@ def test_a_failure_after_the_response_is_made_replays_the_first_result(app, clie
     assert store.db.things.count_documents({}) == 1
 
 
-def orphan(store, service, key: str) -> None:
+def orphan(store, key: str, age_s: float) -> dict:
     """What a worker killed inside its request leaves: the key claimed, nothing created."""
-    store.db[COLLECTION].insert_one({"_id": f"POST {THINGS} office-1 {key}", "state": "running",
-                                     "claim": "dead-worker", "fingerprint": "x", "created_at": service.clock()})
+    store.db[COLLECTION].insert_one({"_id": f"POST {THINGS} office-1 {key}", "state": "running", "claim": "dead-worker",
+                                     "fingerprint": "x", "created_at": clock.now() - timedelta(seconds=age_s)})
+    return {"Idempotency-Key": key}
 
 
-def test_a_key_left_running_by_a_dead_worker_is_free_after_the_request_deadline(app, client, store, token):
-    service = app.extensions["alumnet"]
-    orphan(store, service, "orphan")
-    headers = {**token("office-1"), "Idempotency-Key": "orphan"}
-    service.clock.advance(seconds=DEADLINE_S - 1)
-    assert_problem(client.post(THINGS, json={"name": "picnic"}, headers=headers), 409)
+def test_a_key_left_running_by_a_dead_worker_is_free_after_the_request_deadline(client, store, token):
+    recent = orphan(store, "recent", age_s=DEADLINE_S - 2)
+    assert_problem(client.post(THINGS, json={"name": "picnic"}, headers={**token("office-1"), **recent}), 409)
     assert store.db.things.count_documents({}) == 0
-    service.clock.advance(seconds=2)
+    headers = {**token("office-1"), **orphan(store, "old", age_s=DEADLINE_S + 1)}
     retry = client.post(THINGS, json={"name": "picnic"}, headers=headers)
     assert retry.status_code == 201, retry.get_data(as_text=True)
     assert "Idempotent-Replayed" not in retry.headers
@@ -209,3 +207,27 @@ def test_the_stored_record_keeps_no_secret_and_no_fast_hash_of_one(client, store
     assert "first-secret-1" not in record
     assert hashlib.sha256(b"first-secret-1").hexdigest() not in record
     assert hashlib.sha256(json.dumps({"password": "first-secret-1"}).encode()).hexdigest() not in record
+
+
+def test_a_failure_after_an_event_is_stored_never_makes_its_retry_create_it_twice(make_config, admin_headers,
+                                                                                  monkeypatch):
+    """The events service's own create: its write joins the key's transaction too."""
+    from services.events import api as events_api
+    from services.events.app import create_app as events_app
+    app = events_app(make_config(AMQP_URL="memory://"))
+    view, failures = events_api.public_view, [StoreDown("the response could not be made")]
+
+    def public_view_failing_once(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return view(*args, **kwargs)
+
+    monkeypatch.setattr(events_api, "public_view", public_view_failing_once)
+    client, headers = app.test_client(), {**admin_headers, "Idempotency-Key": "reunion-2027"}
+    body = {"title": {"bg": "Среща", "en": "Reunion"}, "kind": "reunion", "starts_at": "2027-05-15T18:00",
+            "ends_at": "2027-05-15T23:00", "capacity": 80, "place": {"name": "Аула", "city": "Пловдив"}}
+    assert_problem(client.post("/api/v1/events", json=body, headers=headers), 500)
+    retry = client.post("/api/v1/events", json=body, headers=headers)
+    assert retry.status_code == 201, retry.get_data(as_text=True)
+    events = app.extensions["alumnet"].store.db.events
+    assert [e["_id"] for e in events.find()] == [retry.get_json()["id"]]
