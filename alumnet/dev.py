@@ -4,7 +4,8 @@ A local SecantusDB server keeps the data under ``.dev/``, kombu's in-process mem
 carries the events (or the RabbitMQ at ``AMQP_URL`` if one is set), every service's api is
 mounted under its gateway prefix on one port, every worker runs in threads, and email and
 SMS are written to ``.dev/outbox``. Demo members are signed up through the public API, so
-they follow the same path as real ones.
+they follow the same path as real ones. Ctrl-C or SIGTERM at any moment, the demo's loading
+included, stops everything started so far, the store server last.
 """
 from __future__ import annotations
 
@@ -48,21 +49,41 @@ def _dev_environment(data_dir: Path, store: LocalStore) -> dict[str, str]:
     return {**os.environ, **env}
 
 
+class Stop(BaseException):
+    """Ctrl-C or SIGTERM: unwinds whatever the main thread is doing (starting, loading the
+    demo, serving) into the clean stop. A BaseException, so no ``except Exception`` eats it."""
+
+
+def _on_stop_signals(handler) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+
+
+def _stop(*_) -> None:
+    _on_stop_signals(signal.SIG_IGN)  # a second Ctrl-C must not cut the clean stop short
+    raise Stop()
+
+
 def run(port: int, data_dir: Path, demo: bool) -> None:
+    # Before anything is started: a stop at any moment must stop what was started so far.
+    _on_stop_signals(_stop)
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     logs.configure("dev", os.environ.get("LOG_LEVEL", "INFO"))
-    store = LocalStore(str(data_dir / "store"), log_path=str(data_dir / "store.log")).start()
+    store = LocalStore(str(data_dir / "store"), log_path=str(data_dir / "store.log"))
+    workers, gateway = [], None
     try:
+        store.start()
         config = load(_dev_environment(data_dir, store))
         apps = {name: service_module(name, "app").create_app(config) for name in SERVICES}
-        workers = [service_module(name, "worker").create_worker(config) for name in SERVICES]
-        for worker in workers:
-            worker.start()
+        for name in SERVICES:
+            workers.append(service_module(name, "worker").create_worker(config))
+            workers[-1].start()
         base = f"http://127.0.0.1:{port}"
         server = make_server("127.0.0.1", port, Gateway(apps, index_page(base, list(SERVICES), config.dev_outbox_dir)),
                              threaded=True)
         threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
+        gateway = server
         loaded = demo_data.load(apps["members"], config.jwt_private_key_file, apps["events"]) if demo else {}
         print(json.dumps({"alumnet": "dev mode is running", "gateway": base,
                           "api_docs": {s: f"{base}/api/v1/{s}/docs" for s in SERVICES},
@@ -70,13 +91,13 @@ def run(port: int, data_dir: Path, demo: bool) -> None:
                           "broker": config.amqp_url, "demo_members_created": 0, **loaded,
                           "jwt_private_key": config.jwt_private_key_file,
                           "stop": "Ctrl-C"}, indent=2, ensure_ascii=False), flush=True)
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        stop.wait()
+        threading.Event().wait()  # until a signal raises Stop
+    except Stop:
         print("stopping...", flush=True)
-        server.shutdown()
+    finally:
+        _on_stop_signals(signal.SIG_IGN)
+        if gateway is not None:  # shutdown() would wait forever for a loop that never ran
+            gateway.shutdown()
         for worker in workers:
             worker.stop()
-    finally:
         store.stop()

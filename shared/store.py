@@ -8,6 +8,7 @@ their ``store.py`` on top of ``ServiceStore``.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, TypeVar
 
@@ -24,6 +25,8 @@ T = TypeVar("T")
 
 _clients: dict[str, MongoClient] = {}
 TRANSACTION_TIMEOUT_S = 20.0
+# The transaction that nested ``transaction`` calls join (see ``ServiceStore.transaction``).
+_enclosing: ContextVar[ClientSession | None] = ContextVar("enclosing_transaction", default=None)
 
 
 def client_for(url: str) -> MongoClient:
@@ -91,17 +94,37 @@ class ServiceStore:
         except PyMongoError:
             return False
 
-    def transaction(self, work: Callable[[ClientSession], T], *, timeout_s: float = TRANSACTION_TIMEOUT_S) -> T:
+    def transaction(self, work: Callable[[ClientSession], T], *, timeout_s: float = TRANSACTION_TIMEOUT_S,
+                    enclose: bool = False) -> T:
         """Run ``work(session)`` in one multi-document transaction, retried on transient errors.
 
         Every write inside must pass ``session=session``; that is what makes a state change and
         the events it causes (the outbox) one atomic step. The whole attempt, retries included,
         is bounded by ``timeout_s`` (pymongo would otherwise retry for two minutes while the
         store is unreachable).
+
+        With ``enclose``, every ``transaction`` called inside ``work`` on this store's client (in
+        the same thread) joins this one instead of committing on its own, so that a caller can
+        add its writes to the same atomic step (``shared.web.idempotency`` stores a request's
+        result with what the request wrote).
         """
+        joined = _enclosing.get()
+        if joined is not None and joined.client is self.client:
+            return work(joined)
+        attempt = _enclosing_all(work) if enclose else work
         with pymongo.timeout(timeout_s), self.client.start_session() as session:
             return session.with_transaction(
-                work,
+                attempt,
                 read_concern=ReadConcern("snapshot"),
                 write_concern=WriteConcern("majority"),
             )
+
+
+def _enclosing_all(work: Callable[[ClientSession], T]) -> Callable[[ClientSession], T]:
+    def attempt(session: ClientSession) -> T:
+        token = _enclosing.set(session)
+        try:
+            return work(session)
+        finally:
+            _enclosing.reset(token)
+    return attempt

@@ -86,7 +86,8 @@ def create(store, fields: dict, admin_id: str, now: datetime) -> dict:
     errors = check(event)
     if errors:
         raise Conflict("The event's fields contradict each other.", errors)
-    store.db[EVENTS].insert_one(event)
+    # In a transaction, so that a request's Idempotency-Key record commits with it.
+    store.transaction(lambda session: store.db[EVENTS].insert_one(event, session=session))
     return event
 
 

@@ -100,7 +100,7 @@ class Announcements(MethodView):
         fanout = {"_id": uuid.uuid4().hex, "kind": "announcement", "template": "announcement", **data,
                   "status": SPREADING, "created_by": g.principal.subject, "created_at": clock.now(),
                   "correlation_id": current_correlation_id(), "lease_until": None}
-        _store().create_fanout(None, fanout)
+        _store().transaction(lambda session: _store().create_fanout(session, fanout))
         return _with_progress(fanout), 202, {"Location": url_for("notifications.Announcement",
                                                                  announcement_id=fanout["_id"])}
 

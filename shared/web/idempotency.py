@@ -1,21 +1,40 @@
 """``Idempotency-Key`` support for POST endpoints.
 
 The first request with a key claims it (a unique ``_id`` in the service's ``idempotency``
-collection) and stores its response; a retry with the same key and body gets that response
-again (``Idempotent-Replayed: true``) and creates nothing; the same key with a different body
-is refused, and a retry while the first is still running gets 409.
+collection: method, path, caller and key), then runs in one store transaction that every
+transaction of the view joins (``ServiceStore.transaction(enclose=True)``), and its response is
+stored in that same transaction. So a request either wrote and kept its response, or wrote
+nothing and frees its key: a failure anywhere after the view's own write can never let a retry
+create twice. A retry with the same key and body gets the first response again
+(``Idempotent-Replayed: true``); the same key with another body is refused (422) and a retry
+while the first still runs gets 409, neither carrying anything of the first request.
+
+A claim lasts the request's deadline (``DEADLINE_S``), after which its transaction can no longer
+commit: an older claim still ``running`` belongs to a dead worker and is taken over. A slow
+request whose claim was taken over finds it gone inside its transaction and commits nothing.
+
+Replays are bound to the caller (another caller's key is another key). On anonymous routes the
+body must be the same in every field: secret fields (a password) are compared through a salted
+slow hash, so the record keeps neither a secret nor a fast hash of one.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
-from datetime import datetime, timezone
+import os
+import uuid
+from datetime import timedelta
 
+import pymongo
 from flask import Response, g, request
 from pymongo import ASCENDING
+from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
+from shared import clock
 from shared.store import Index
 from shared.web.problems import Problem
 
@@ -26,10 +45,16 @@ IDEMPOTENCY_INDEXES = [
           options={"expireAfterSeconds": RETENTION_S}),
 ]
 HEADER = "Idempotency-Key"
+# The request's deadline: gunicorn's timeout (deploy/gunicorn.conf.py, 30 s) kills a worker
+# stuck longer, and the request's transaction cannot commit after it (``pymongo.timeout``).
+DEADLINE_S = 30.0
+RUNNING, DONE = "running", "done"
+SECRET_FIELDS = ("password", "new_password", "token", "refresh_token")
 
 
 def idempotent(view):
-    """Decorate a POST view (directly under ``@blp.route``) to honour ``Idempotency-Key``."""
+    """Decorate a POST view (directly under ``@blp.route``, below ``@require_auth``) to honour
+    ``Idempotency-Key``. The view's writes must go through ``store.transaction``."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -39,28 +64,7 @@ def idempotent(view):
         if not 1 <= len(key) <= 255:
             raise Problem(400, f"{HEADER} must be 1 to 255 characters.", kind="validation",
                           errors={HEADER: ["Length must be between 1 and 255."]})
-        from shared.web.app import current_service
-        collection = current_service().store.db[COLLECTION]
-        principal = g.get("principal")
-        scope = f"{request.method} {request.path} {principal.subject if principal else '-'} {key}"
-        fingerprint = _fingerprint(request.get_data())
-        try:
-            collection.insert_one({"_id": scope, "fingerprint": fingerprint, "state": "running",
-                                   "created_at": datetime.now(timezone.utc)})
-        except DuplicateKeyError:
-            return _replay(collection.find_one({"_id": scope}), fingerprint)
-        try:
-            response: Response = view(*args, **kwargs)
-        except BaseException:
-            collection.delete_one({"_id": scope})  # nothing was created: the key may be retried
-            raise
-        if response.status_code >= 500:
-            collection.delete_one({"_id": scope})
-        else:
-            collection.update_one({"_id": scope}, {"$set": {
-                "state": "done", "status": response.status_code, "body": response.get_data(),
-                "content_type": response.content_type, "location": response.headers.get("Location")}})
-        return response
+        return _Attempt(key).run(lambda: view(*args, **kwargs))
 
     # Document the header in OpenAPI (flask-smorest merges ``manual_doc`` into the operation).
     doc = getattr(wrapper, "_apidoc", {})
@@ -73,26 +77,117 @@ def idempotent(view):
     return wrapper
 
 
-SECRET_FIELDS = ("password", "new_password", "token", "refresh_token")
+class _Unkept(Exception):
+    """A 5xx answer: its writes are rolled back and the key freed, so a retry runs again."""
+
+    def __init__(self, response: Response):
+        self.response = response
 
 
-def _fingerprint(body: bytes) -> str:
-    """A hash of the request body that is kept 24 h: secret fields are left out, so that the
-    record is no fast hash of a password (a retry with another password replays anyway)."""
+class _Attempt:
+    """One request with a key: claim it, run the view and keep its response atomically."""
+
+    def __init__(self, key: str):
+        from shared.web.app import current_service
+        self.service = current_service()
+        self.collection: Collection = self.service.store.db[COLLECTION]
+        principal = g.get("principal")
+        self.scope = f"{request.method} {request.path} {principal.subject if principal else '-'} {key}"
+        self.claim = uuid.uuid4().hex
+        self.body = request.get_data()
+
+    def run(self, view) -> Response:
+        claimed = False
+        try:
+            with pymongo.timeout(DEADLINE_S):
+                earlier = self._take()
+                if earlier is not None:
+                    return _replay(earlier, self.body)
+                claimed = True
+                return self.service.store.transaction(lambda session: self._keep(session, view()),
+                                                      enclose=True, timeout_s=DEADLINE_S)
+        except _Unkept as failed:
+            self._release()
+            return failed.response
+        except BaseException:
+            if claimed:
+                self._release()
+            raise
+
+    def _take(self) -> dict | None:
+        """Claim the key; or return its record when another request holds it."""
+        now = clock.now()  # wall time, as the TTL index's: a service's test clock may stand in the past
+        claim = {"state": RUNNING, "claim": self.claim, "created_at": now, **_fingerprint(self.body)}
+        try:
+            self.collection.insert_one({"_id": self.scope, **claim})
+            return None
+        except DuplicateKeyError:
+            pass
+        orphaned = {"_id": self.scope, "state": RUNNING, "created_at": {"$lte": now - timedelta(seconds=DEADLINE_S)}}
+        if self.collection.find_one_and_update(orphaned, {"$set": claim}) is not None:
+            return None
+        return self.collection.find_one({"_id": self.scope}) or {"state": RUNNING}
+
+    def _keep(self, session: ClientSession, response: Response) -> Response:
+        if response.status_code >= 500:
+            raise _Unkept(response)
+        kept = self.collection.update_one({"_id": self.scope, "claim": self.claim, "state": RUNNING}, {"$set": {
+            "state": DONE, "status": response.status_code, "body": response.get_data(),
+            "content_type": response.content_type, "location": response.headers.get("Location")}},
+            session=session)
+        if kept.matched_count != 1:  # taken over past the deadline: the other request decides
+            raise _in_progress()
+        return response
+
+    def _release(self) -> None:
+        """Nothing was written: the key may be used again (unless another request holds it)."""
+        self.collection.delete_one({"_id": self.scope, "claim": self.claim, "state": RUNNING})
+
+
+def _fingerprint(body: bytes) -> dict:
+    """What identifies the request body: a hash of its fields but the secret ones, and a
+    salted scrypt of those (a password must not be kept 24 h as a fast hash)."""
+    fingerprint, secrets = _split(body)
+    salt = os.urandom(16)
+    return {"fingerprint": fingerprint,
+            "secrets": {"salt": salt.hex(), "scrypt": _scrypt(secrets, salt).hex()} if secrets else None}
+
+
+def _same_body(record: dict, body: bytes) -> bool:
+    fingerprint, secrets = _split(body)
+    first = record.get("secrets")
+    if fingerprint != record["fingerprint"] or bool(secrets) != bool(first):
+        return False
+    return not secrets or hmac.compare_digest(_scrypt(secrets, bytes.fromhex(first["salt"])).hex(), first["scrypt"])
+
+
+def _split(body: bytes) -> tuple[str, dict]:
+    """A hash of the body without its secret fields, and those fields."""
     try:
         data = json.loads(body)
     except ValueError:
-        return hashlib.sha256(body).hexdigest()
-    if isinstance(data, dict):
-        data = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(body).hexdigest(), {}
+    secrets = {k: data.pop(k) for k in SECRET_FIELDS if k in data} if isinstance(data, dict) else {}
+    return hashlib.sha256(_canonical(data)).hexdigest(), secrets
 
 
-def _replay(record: dict | None, fingerprint: str) -> Response:
-    if record is None or record.get("state") != "done":
-        raise Problem(409, "A request with this Idempotency-Key is still being processed.",
-                      kind="idempotency-in-progress")
-    if record["fingerprint"] != fingerprint:
+def _canonical(data) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+
+
+def _scrypt(secrets: dict, salt: bytes) -> bytes:
+    return hashlib.scrypt(_canonical(secrets), salt=salt, n=2 ** 14, r=8, p=1, dklen=32)
+
+
+def _in_progress() -> Problem:
+    return Problem(409, "A request with this Idempotency-Key is still being processed.",
+                   kind="idempotency-in-progress")
+
+
+def _replay(record: dict, body: bytes) -> Response:
+    if record.get("state") != DONE:
+        raise _in_progress()
+    if not _same_body(record, body):
         raise Problem(422, "This Idempotency-Key was used with a different request body.",
                       kind="idempotency-mismatch", errors={HEADER: ["Used with a different body."]})
     response = Response(record["body"], status=record["status"], content_type=record["content_type"])

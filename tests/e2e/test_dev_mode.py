@@ -1,5 +1,6 @@
 """`alumnet dev` (what `make dev` runs): one process, demo data, docs, a readable outbox,
-and a clean stop on Ctrl-C. It needs no RabbitMQ: the embedded broker carries the events."""
+and a clean stop on Ctrl-C or SIGTERM, even while the demo is still loading (the store server
+it started is stopped with it). It needs no RabbitMQ: the embedded broker carries the events."""
 from __future__ import annotations
 
 import json
@@ -10,18 +11,23 @@ import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pytest
 import requests
 
 from alumnet.localstore import die_with_parent, free_port
 from tests.support import wait_until
 
 
+def start_dev_mode(port: int, data_dir: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "AMQP_URL"}
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "alumnet"), "dev", "--port", str(port), "--data-dir", str(data_dir)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=die_with_parent)
+
+
 def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "AMQP_URL"}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "alumnet"), "dev", "--port", str(port), "--data-dir", str(tmp_path)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=die_with_parent)
+    process = start_dev_mode(port, tmp_path)
     try:
         banner = ""
         while True:  # the banner is an indented JSON object, closed by "}" alone on a line
@@ -83,3 +89,44 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def children(pid: int) -> dict[int, str]:
+    """The processes whose parent is ``pid``, with their command lines (Linux ``/proc``)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == pid:
+                found[int(entry.name)] = (entry / "cmdline").read_text().replace("\0", " ")
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def gateway_answers(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/healthz", timeout=1).status_code < 500
+    except requests.RequestException:
+        return False
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_while_the_demo_loads_stops_dev_mode_and_its_store_server(tmp_path, stop):
+    port = free_port()
+    process = start_dev_mode(port, tmp_path)
+    try:
+        store_pid = wait_until(lambda: next((pid for pid, command in children(process.pid).items()
+                                             if "secantusd" in command), None),
+                               timeout_s=30, message="dev mode's store server")
+        # The gateway starts serving just before the demo is loaded through it.
+        wait_until(lambda: gateway_answers(f"http://127.0.0.1:{port}"), timeout_s=60, message="the gateway")
+        process.send_signal(stop)
+        assert process.wait(30) == 0
+        assert "dev mode is running" not in process.stdout.read()  # stopped before the demo was in
+        # Gone, not even a zombie: dev mode stopped the server and reaped it before exiting.
+        wait_until(lambda: not Path(f"/proc/{store_pid}").exists(), timeout_s=15, message="the store server gone")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

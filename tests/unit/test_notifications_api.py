@@ -496,6 +496,26 @@ def test_an_idempotency_key_makes_a_retried_announcement_create_nothing_twice(cl
     assert store.db[notification_store.FANOUTS].count_documents({}) == 2
 
 
+def test_a_failure_after_an_announcement_is_stored_never_makes_its_retry_send_it_twice(
+        client, store, admin_headers, monkeypatch):
+    """Its progress is read after the announcement is written: when that read fails, the
+    retry with the same key must not create (and email the audience) a second time."""
+    progress = notification_store.NotificationsStore.fanout_progress
+    failures = [ConnectionError("the store went away after the write")]
+
+    def progress_failing_once(self, fanout_id):
+        if failures:
+            raise failures.pop()
+        return progress(self, fanout_id)
+
+    monkeypatch.setattr(notification_store.NotificationsStore, "fanout_progress", progress_failing_once)
+    headers = {**admin_headers, "Idempotency-Key": "office-concert-retry"}
+    assert_problem(client.post(ANNOUNCEMENTS, json=announcement(), headers=headers), 500)
+    retry = client.post(ANNOUNCEMENTS, json=announcement(), headers=headers)
+    assert retry.status_code == 202, retry.get_data(as_text=True)
+    assert [f["_id"] for f in store.db[notification_store.FANOUTS].find()] == [retry.get_json()["id"]]
+
+
 def test_a_refused_announcement_does_not_use_up_its_idempotency_key(client, store, admin_headers):
     headers = {**admin_headers, "Idempotency-Key": "office-retry"}
     body = announcement(audience={"kind": "segment", "segment_id": SEGMENT})
