@@ -18,7 +18,11 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-ROLES = ("admin", "alumnus", "student", "judge")
+# admin: the alumni office, every right. staff: the door of any event (check-in, attendee
+# lists), no other right of admins. alumnus, student: members (what a member may do is decided
+# on their verified membership, not the role). judge: scores nominations in the awards service.
+# Only ``admin`` grants an admin-only route; every other role grants what names it explicitly.
+ROLES = ("admin", "staff", "alumnus", "student", "judge")
 ALGORITHM = "EdDSA"
 
 

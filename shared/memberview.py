@@ -8,7 +8,7 @@ this audience" the same way.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -45,8 +45,19 @@ def merge_member(members: Collection, session: ClientSession | None, member_id: 
 
 
 def segment(segments: Collection, segment_id: str | None, session: ClientSession | None = None) -> dict | None:
-    found = None if not segment_id else segments.find_one({"_id": segment_id}, session=session)
-    return None if found is None or found.get("deleted") else found
+    return live_segments(segments, [segment_id] if segment_id else [], session).get(segment_id)
+
+
+def live_segments(segments: Collection, segment_ids: Iterable[str],
+                  session: ClientSession | None = None) -> dict[str, dict]:
+    """The segments of ``segment_ids`` that exist and are not deleted, by id, in one query."""
+    wanted = sorted(set(segment_ids))
+    if not wanted:
+        return {}
+    # The limit lets the store answer in one batch and close the cursor: one store command
+    # however many segments (a batch size alone may leave an empty getMore to make).
+    return {found["_id"]: found for found in segments.find({"_id": {"$in": wanted}, "deleted": {"$ne": True}},
+                                                           limit=len(wanted), session=session)}
 
 
 def save_segment(segments: Collection, session: ClientSession | None, segment_id: str, spec: dict,

@@ -1,5 +1,10 @@
 """HTTP routes of events: the alumni office creates, edits, publishes and cancels them;
-members and visitors list and read them, with seats left and the waitlist's length."""
+members and visitors list and read them, with seats left and the waitlist's length.
+
+Who sees which event is ``access.visible``. A list reads the caller's member view once and
+the segments its events name in one query, and asks the store for the events that fit
+(``audience.fitting``): the same few store commands however many events there are.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime, time
@@ -9,7 +14,7 @@ from flask import g, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.events import audience, events_store, readmodel_store
+from services.events import access, audience, events_store, readmodel_store
 from services.events.schemas import (
     DEFAULT_REMINDERS,
     DEFAULT_TIMEZONE,
@@ -30,8 +35,6 @@ from shared.web.problems import Problem
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events",
                 description="Events: reunions, lectures, webinars, club meetings, conferences, volunteering.")
 TIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-# A "fits me" list is filtered after the query: it looks at this many events at most.
-MAX_FILTERED = 1000
 
 
 def now() -> datetime:
@@ -78,23 +81,48 @@ def _conflict(error: events_store.Conflict) -> Problem:
     return Problem(409, str(error), kind="conflict", errors=error.errors or None)
 
 
-def caller_fits(event: dict, principal) -> bool | None:
-    """Whether the caller is in the event's audience (``None``: anonymous)."""
+def fits_of(event: dict, principal, member: dict | None, segments: dict[str, dict]) -> bool | None:
+    """Whether the caller is in the event's audience (``None``: anonymous; admins always are),
+    given their member view and the live segments by id (no store read)."""
     if principal is None:
         return None
     if principal.is_admin:
         return True
+    return audience.fits(event["audience"], member, segments.get(event["audience"].get("segment_id")))
+
+
+def caller_fits(event: dict, principal) -> bool | None:
+    """``fits_of`` for one event, reading the caller's member view and the event's segment."""
+    if principal is None or principal.is_admin:
+        return fits_of(event, principal, None, {})
     db = current_service().store.db
-    return audience.fits(event["audience"], readmodel_store.member(db, principal.subject),
-                         readmodel_store.segment(db, event["audience"].get("segment_id")))
+    segment_id = event["audience"].get("segment_id")
+    return fits_of(event, principal, readmodel_store.member(db, principal.subject),
+                   readmodel_store.segments(db, [segment_id] if segment_id else []))
 
 
-def visible_to(event: dict, principal) -> bool:
-    if principal is not None and principal.is_admin:
-        return True
-    if event["status"] == "draft":
-        return False
-    return principal is not None or event["audience"].get("kind") == "all"
+def shown(event_id: str, principal) -> tuple[dict, bool | None]:
+    """The event and whether the caller fits its audience, if the caller may see it (404
+    otherwise: an event one may not see does not exist for them)."""
+    try:
+        event = events_store.get(current_service().store.db, event_id)
+    except events_store.NotFound:
+        raise _not_found() from None
+    fits = caller_fits(event, principal)
+    if not access.visible(event, principal, fits):
+        raise _not_found()
+    return event, fits
+
+
+def audience_view(db, principal, events_query: dict) -> tuple[dict | None, dict[str, dict]]:
+    """What a list needs to decide audiences: the caller's member view (one read) and, for a
+    verified member, the live segments that the events of ``events_query`` name (two reads)."""
+    if principal is None or principal.is_admin:
+        return None, {}
+    member = readmodel_store.member(db, principal.subject)
+    if not audience.verified(member):
+        return member, {}
+    return member, readmodel_store.segments(db, events_store.segment_ids(db, events_query))
 
 
 def _localised(data: dict, zone: str) -> dict:
@@ -124,31 +152,30 @@ class Events(MethodView):
     def get(self, query: dict):
         """Events: `upcoming` (default, soonest first), `past` (latest first) or `all`.
 
-        Anyone sees published and cancelled events open to all members; signed-in members
-        see every published and cancelled event with `fits_me` (whether they are in its
-        audience; `fits_me=true` keeps only those); admins also see drafts."""
+        Anyone sees published and cancelled events open to all; verified members also those
+        of the audiences they are in; staff and admins every published and cancelled event,
+        admins drafts too. Each has `fits_me` (whether the caller is in its audience);
+        `fits_me=true` keeps only those."""
         principal = optional_principal()
         is_admin = principal is not None and principal.is_admin
         if query.get("status") and not is_admin:
             raise Problem(403, "Only admins filter by status.", kind="forbidden")
+        if query.get("fits_me") and principal is None:
+            raise Problem(401, "Sign in to see the events for you.", kind="unauthenticated")
         statuses = [query["status"]] if query.get("status") else (
             ["draft", "published", "cancelled"] if is_admin else ["published", "cancelled"])
+        db = current_service().store.db
         mongo_query, sort = events_store.listing(
-            current_service().store.db, statuses=statuses, now=now(), when=query["when"], kinds=query.get("kind"),
+            db, statuses=statuses, now=now(), when=query["when"], kinds=query.get("kind"),
             starts_from=day_start(query.get("starts_from")), starts_to=day_end(query.get("starts_to")))
-        if principal is None:
-            mongo_query["audience.kind"] = "all"
-        collection = current_service().store.db[events_store.EVENTS]
-        if query.get("fits_me"):
-            if principal is None:
-                raise Problem(401, "Sign in to see the events for you.", kind="unauthenticated")
-            candidates = collection.find(mongo_query).sort(sort).limit(MAX_FILTERED)
-            fitting = [e for e in candidates if caller_fits(e, principal)]
-            start = (query["page"] - 1) * query["per_page"]
-            items = [public_view(e, fits_me=True) for e in fitting[start:start + query["per_page"]]]
-            return pagination.page(items, query, len(fitting))
-        items, total = _page(collection, mongo_query, sort, query)
-        return pagination.page([public_view(e, fits_me=caller_fits(e, principal)) for e in items], query, total)
+        member, segments = audience_view(db, principal, mongo_query)
+        if query.get("fits_me") and not is_admin:
+            mongo_query = {"$and": [mongo_query, audience.fitting(member, segments)]}
+        elif not access.sees_every_audience(principal):
+            mongo_query = {"$and": [mongo_query, {"$or": [audience.OPEN, audience.fitting(member, segments)]}]}
+        items, total = _page(db[events_store.EVENTS], mongo_query, sort, query)
+        return pagination.page([public_view(e, fits_me=fits_of(e, principal, member, segments)) for e in items],
+                               query, total)
 
 
 def _page(collection, query: dict, sort: list, page: dict) -> tuple[list, int]:
@@ -162,15 +189,10 @@ class Event(MethodView):
     @blp.doc(security=[{}, {"bearerAuth": []}])
     @blp.response(200, EventSchema)
     def get(self, event_id: str):
-        """One event (drafts: admins only; without a token only events open to all)."""
-        principal = optional_principal()
-        try:
-            event = events_store.get(current_service().store.db, event_id)
-        except events_store.NotFound:
-            raise _not_found() from None
-        if not visible_to(event, principal):
-            raise _not_found()
-        return public_view(event, fits_me=caller_fits(event, principal))
+        """One event: drafts to admins only; an event for an audience only to its verified
+        members, staff and admins (404 to anyone else)."""
+        event, fits = shown(event_id, optional_principal())
+        return public_view(event, fits_me=fits)
 
     @require_auth("admin")
     @blp.arguments(EventUpdateSchema)

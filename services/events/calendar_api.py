@@ -1,7 +1,7 @@
 """HTTP routes of calendars: an ``.ics`` file per event and each member's secret feed.
 
 - ``GET /api/v1/events/<id>.ics?lang=bg|en``: the event for a calendar, visible exactly as
-  ``GET /api/v1/events/<id>`` is (``api.visible_to``).
+  ``GET /api/v1/events/<id>`` is (``api.shown``).
 - ``POST /api/v1/events/calendar-feed`` (signed in): create or rotate the caller's feed URL
   (the old URL stops working); ``DELETE`` revokes it.
 - ``GET /api/v1/events/calendar-feeds/<secret>.ics?lang=bg|en``: no token, the secret in the
@@ -15,8 +15,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.events import calendar, calendar_store, events_store
-from services.events.api import caller_fits, for_caller, now, visible_to
+from services.events import calendar, calendar_store
+from services.events.api import for_caller, now, shown
 from shared.auth import optional_principal, require_auth
 from shared.web.app import current_service
 from shared.web.problems import Problem
@@ -47,17 +47,11 @@ class EventCalendar(MethodView):
              responses={**ICS_DOC, "404": {"description": "No such event, or not visible (problem+json)."}})
     @blp.arguments(LanguageQuerySchema, location="query")
     def get(self, query: dict, event_id: str):
-        """The event as an iCalendar file to add to a calendar (drafts: admins only; without
-        a token only events open to all)."""
+        """The event as an iCalendar file to add to a calendar, to those who see the event
+        (drafts: admins only; an event for an audience: its verified members, staff, admins)."""
         principal = optional_principal()
-        try:
-            event = events_store.get(current_service().store.db, event_id)
-        except events_store.NotFound:
-            raise Problem(404, "No such event.", kind="not-found") from None
-        if not visible_to(event, principal):
-            raise Problem(404, "No such event.", kind="not-found")
-        cal = calendar.calendar([(for_caller(event, caller_fits(event, principal)), False)], lang=query["lang"],
-                                stamp=now())
+        event, fits = shown(event_id, principal)
+        cal = calendar.calendar([(for_caller(event, fits), False)], lang=query["lang"], stamp=now())
         return _ics(cal, {"Content-Disposition": f'attachment; filename="{event["_id"]}.ics"',
                           "Cache-Control": "no-cache" if principal is None else "private, no-cache"})
 

@@ -181,6 +181,11 @@ def _audience(audience: dict) -> dict:
                                                                                  "segment_id")}}
 
 
+def segment_ids(db: Database, query: dict) -> list[str]:
+    """The segments that the events of ``query`` are for (one store command)."""
+    return db[EVENTS].distinct("audience.segment_id", {"$and": [query, {"audience.kind": "segment"}]})
+
+
 def listing(db: Database, *, statuses: list[str], now: datetime, when: str, kinds: list[str] | None,
             starts_from: datetime | None, starts_to: datetime | None) -> tuple[dict, list]:
     """The query and sort of an event list (the caller pages it)."""

@@ -23,6 +23,11 @@ def segment(db: Database, segment_id: str | None, session: ClientSession | None 
     return memberview.segment(db[SEGMENTS], segment_id, session)
 
 
+def segments(db: Database, segment_ids: list[str]) -> dict[str, dict]:
+    """The live segments of ``segment_ids`` by id, in one query."""
+    return memberview.live_segments(db[SEGMENTS], segment_ids)
+
+
 def is_erased(db: Database, session: ClientSession, member_id: str) -> bool:
     return db[ERASED].find_one({"_id": member_id}, {"_id": 1}, session=session) is not None
 

@@ -1,6 +1,7 @@
 """HTTP routes of registrations: a member registers (with guests, if the event allows),
 cancels and sees their registrations; the alumni office sees an event's registrations and
-waitlist and can cancel anyone's.
+waitlist and can cancel anyone's; staff (the door) see an event's registrations, without
+the ticket codes.
 
 Capacity counts people (members and their guests) and is never exceeded, however many
 register at once; once full, registrations join a FIFO waitlist and a cancellation promotes
@@ -15,8 +16,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.events import audience, readmodel_store, registrations_store
+from services.events import access, audience, readmodel_store, registrations_store
 from services.events import registrations as rules
+from services.events.api import shown
 from services.events.schemas import MAX_GUESTS, BilingualLine, PlaceSchema
 from shared.auth import require_auth
 from shared.web import pagination
@@ -126,20 +128,13 @@ def _refused(refusal: rules.Refusal) -> Problem:
     return Problem(422, str(refusal), kind="validation", errors={refusal.field or "_schema": [str(refusal)]})
 
 
-def _visible_event(event_id: str, principal) -> dict:
-    event = _db()["events"].find_one({"_id": event_id})
-    if event is None or (event["status"] == "draft" and not principal.is_admin):
-        raise _no_event()
-    return event
-
-
 def _audience_check(principal):
     """The check ``registrations_store.register`` runs inside its transaction."""
     def admit(db, session, event: dict) -> None:
         if principal.is_admin:
             return
         member = readmodel_store.member(db, principal.subject, session)
-        if member is None or member.get("status") != "verified":
+        if not audience.verified(member):
             raise Problem(403, "Only verified members can register; your membership is not verified yet.",
                           kind="forbidden")
         segment = readmodel_store.segment(db, event["audience"].get("segment_id"), session)
@@ -171,7 +166,7 @@ class EventRegistrations(MethodView):
     @blp.alt_response(200, schema=RegistrationSchema, description="Already registered: that registration, "
                                                                   "unchanged.")
     @blp.alt_response(403, description="Not in the event's audience (or not a verified member).")
-    @blp.alt_response(404, description="No such event.")
+    @blp.alt_response(404, description="No such event, or one the caller does not see (another audience's).")
     @blp.alt_response(409, description="The event is not open for registration: not published, cancelled, "
                                        "not open yet (`opens_at`) or closed (`closes_at`).")
     @blp.alt_response(422, description="More guests than the event allows, or a party larger than its capacity.")
@@ -186,7 +181,7 @@ class EventRegistrations(MethodView):
         Registration is open from `registration_opens_at` until `registration_closes_at`
         (default: the start)."""
         principal = g.principal
-        _visible_event(event_id, principal)  # 404 for unknown events and, to members, drafts
+        shown(event_id, principal)  # 404 for unknown events, drafts and other audiences' events
         # Registered already, in the audience, open or closed, full or not: the transaction decides.
         try:
             registration, created = registrations_store.register(
@@ -199,19 +194,19 @@ class EventRegistrations(MethodView):
         location = {"Location": url_for("registrations.MyEventRegistration", event_id=event_id)}
         return _shown(registration), 201 if created else 200, location
 
-    @require_auth("admin")
+    @require_auth(*access.DOOR)
     @blp.arguments(EventRegistrationsQuerySchema, location="query")
     @blp.response(200, RegistrationPageSchema)
-    @blp.alt_response(404, description="No such event.")
+    @blp.alt_response(404, description="No such event (or, to staff, a draft).")
     def get(self, query: dict, event_id: str):
-        """An event's registrations (admins): confirmed ones first, then the waitlist in FIFO
-        order (`position` is the place in the queue), then cancelled ones; `status` keeps one."""
-        db = _db()
-        if db["events"].find_one({"_id": event_id}, {"_id": 1}) is None:
-            raise _no_event()
-        items, total = registrations_store.for_event(db, event_id, query.get("status"), query["page"],
+        """An event's registrations (admins and staff; `ticket_code` to admins only):
+        confirmed ones first, then the waitlist in FIFO order (`position` is the place in the
+        queue), then cancelled ones; `status` keeps one."""
+        shown(event_id, g.principal)
+        items, total = registrations_store.for_event(_db(), event_id, query.get("status"), query["page"],
                                                      query["per_page"])
-        return pagination.page([view(r, place=place) for r, place in items], query, total)
+        return pagination.page([view(r, place=place, show_ticket=g.principal.is_admin) for r, place in items],
+                               query, total)
 
 
 @blp.route("/<event_id>/registrations/mine")

@@ -6,13 +6,14 @@
   correction M) holds ``alumnet:ticket:<code>``: scanner apps can tell an Alumnet ticket from
   any other QR code, and check-in accepts both that and the bare code. Every ticket response
   is ``Cache-Control: private, no-store``: the code is a bearer secret.
-- ``POST /api/v1/events/<id>/check-ins {code}`` (admins, the door staff): from 6 hours before
+- ``POST /api/v1/events/<id>/check-ins {code}`` (admins and staff, the door): from 6 hours before
   the start until the end (409 otherwise, saying when). The first scan answers 200
   ``status: "checked_in"`` with who it is and publishes ``events.attendance.checked_in`` once;
   a later scan answers 200 ``status: "already_checked_in"`` with when and by whom (not an error:
   the scanner shows it). A code that is not a confirmed ticket of this event is 404.
-- ``GET /api/v1/events/<id>/attendance.csv`` (admins): the confirmed registrations, checked-in
-  first (in arrival order), then the rest (in registration order).
+- ``GET /api/v1/events/<id>/attendance.csv`` (admins and staff): the confirmed registrations,
+  checked-in first (in arrival order), then the rest (in registration order).
+- Staff see the door of published and cancelled events only: a draft is 404 to them.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_load, validate
 
-from services.events import events_store, tickets_store
+from services.events import access, events_store, tickets_store
 from services.events.api import now
 from shared.auth import require_auth
 from shared.web.app import current_service
@@ -101,6 +102,14 @@ def _event(event_id: str) -> dict:
         return events_store.get(current_service().store.db, event_id)
     except events_store.NotFound:
         raise Problem(404, "No such event.", kind="not-found") from None
+
+
+def _door(event_id: str) -> dict:
+    """The event whose door the caller (admin or staff) runs: 404 if they do not see it."""
+    event = _event(event_id)
+    if not access.visible(event, g.principal, None):
+        raise Problem(404, "No such event.", kind="not-found")
+    return event
 
 
 def _ticket(event_id: str, member_id: str) -> tuple[dict, dict]:
@@ -216,17 +225,17 @@ class MemberTicketImage(MethodView):
 
 @blp.route("/<event_id>/check-ins")
 class CheckIns(MethodView):
-    @require_auth("admin")
+    @require_auth(*access.DOOR)
     @blp.arguments(CheckInSchema)
     @blp.response(200, CheckInResultSchema)
     @blp.alt_response(404, description="No valid ticket for this event, or no such event (problem+json).")
     @blp.alt_response(409, description="The event is cancelled, or check-in is not open now (problem+json "
                                        "with opens_at and closes_at).")
     def post(self, body: dict, event_id: str):
-        """Check a ticket in (door staff: admins), from 6 hours before the start until the
-        end. The first scan checks in and publishes `events.attendance.checked_in`; a later
+        """Check a ticket in (the door: admins and staff), from 6 hours before the start until
+        the end. The first scan checks in and publishes `events.attendance.checked_in`; a later
         scan answers `already_checked_in` with when and by whom (200: the scanner shows it)."""
-        event = _event(event_id)
+        event = _door(event_id)
         if event["status"] == "cancelled":
             raise Problem(409, "The event is cancelled.", kind="conflict")
         if event["status"] != "published":
@@ -259,16 +268,16 @@ class CheckIns(MethodView):
 
 @blp.route("/<event_id>/attendance.csv")
 class Attendance(MethodView):
-    @require_auth("admin")
+    @require_auth(*access.DOOR)
     @blp.doc(responses={"200": {"description": "The attendance list (UTF-8 with a BOM, for Excel).",
                                 "content": {"text/csv": {"schema": {"type": "string"}}}},
                         "404": {"description": "No such event (problem+json)."}})
     def get(self, event_id: str):
-        """The attendance list as CSV (admins): every confirmed registration, the checked-in
+        """The attendance list as CSV (admins and staff): every confirmed registration, the checked-in
         first (in the order they arrived), then the rest (in the order they registered).
         `status` is `checked_in` or `confirmed`; times are ISO 8601 in the event's time zone;
         names are those the events service knows."""
-        event = _event(event_id)
+        event = _door(event_id)
         db = current_service().store.db
         zone = ZoneInfo(event["timezone"])
         rows = tickets_store.attendance(db, event_id)

@@ -15,7 +15,7 @@ Collections of the ``alumnet_members`` database:
        status: "pending_verification" | "verified" | "rejected" | "erased",
        verification: {status, method: "roster_email"|"roster_student_number"|"admin"|"operator",
                       at, by, reason, roster_entry} | None,
-       roles: ["alumnus"|"student"|"admin"|"judge", ...],
+       roles: ["alumnus"|"student"|"admin"|"staff"|"judge", ...],   # shared.auth.ROLES
        registered_at, updated_at,
        tokens, city_key, sort_name}            # search fields derived from all the fields
 

@@ -17,6 +17,7 @@ from marshmallow import (
 
 from services.members import accounts, profiles
 from shared import memberfilter
+from shared.auth import ROLES
 from shared.web.pagination import page_query_schema, page_schema
 
 LANGUAGES = ("bg", "en")
@@ -189,7 +190,7 @@ class MemberSchema(ProfileFieldsSchema):
     in_directory = fields.Boolean()
     status = fields.String(metadata={"description": "pending_verification, verified, rejected, erased"})
     verification = fields.Nested(VerificationSchema, allow_none=True)
-    roles = fields.List(fields.String(), metadata={"description": "admin, alumnus, student, judge"})
+    roles = fields.List(fields.String(), metadata={"description": ", ".join(ROLES)})
     registered_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
@@ -205,8 +206,8 @@ class RejectionSchema(DecisionSchema):
 
 
 class RolesSchema(Schema):
-    roles = fields.List(fields.String(validate=validate.OneOf(["admin", "alumnus", "student", "judge"])),
-                        required=True, validate=validate.Length(min=1, max=4))
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True,
+                        validate=validate.Length(min=1, max=len(ROLES)))
 
 
 class MemberListQuerySchema(page_query_schema()):

@@ -53,8 +53,9 @@ def test_audience_registration_waitlist_and_erasure_across_services(platform, sm
     event_id = created.json()["id"]
     assert requests.post(f"{events_api}/{event_id}/publish", headers=admin, timeout=10).status_code == 200
 
-    # The events worker builds its read model from the members events: the event fits them.
-    wait_until(lambda: all(requests.get(f"{events_api}/{event_id}", headers=h, timeout=10).json()["fits_me"]
+    # The events worker builds its read model from the members events: the event fits them
+    # (until then it is 404 to them: an event for an audience shows only to its members).
+    wait_until(lambda: all(requests.get(f"{events_api}/{event_id}", headers=h, timeout=10).json().get("fits_me")
                            for h in (first, second)), timeout_s=30, message="members known to the events service")
     taken = requests.post(f"{events_api}/{event_id}/registrations", json={}, headers=first, timeout=10)
     assert taken.status_code == 201 and taken.json()["status"] == "confirmed", taken.text

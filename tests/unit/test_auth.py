@@ -78,6 +78,8 @@ def test_every_issued_token_is_unique(issuer):
 
 def test_admin_and_every_known_role_verify(issuer, verifier):
     assert verifier.verify(issuer.issue("staff-1", ["admin"])).is_admin
+    door = verifier.verify(issuer.issue("door-1", ["staff"]))  # the door of events, nothing else
+    assert door.roles == frozenset({"staff"}) and not door.is_admin
     assert verifier.verify(issuer.issue("x", ROLES)).roles == frozenset(ROLES)
     assert verifier.verify(issuer.issue("x", [])).roles == frozenset()
 

@@ -159,6 +159,16 @@ def test_admins_set_roles_but_cannot_drop_their_own_admin_role(client, people, a
     assert "roles" in problem["errors"]
 
 
+def test_admins_make_a_member_door_staff(client, people, admin_headers):
+    member = people.verified()
+    response = client.put(member_url(member, "/roles"), json={"roles": ["alumnus", "staff"]}, headers=admin_headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["roles"] == ["alumnus", "staff"]
+    response = client.put(member_url(member, "/roles"), json={"roles": ["admin", "staff", "alumnus", "student",
+                                                                        "judge"]}, headers=admin_headers)
+    assert response.get_json()["roles"] == ["admin", "alumnus", "judge", "staff", "student"]
+
+
 # --------------------------------------------------------------------------- editing
 
 def test_a_member_edits_their_profile_and_other_services_hear_only_shared_changes(client, db, people):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from services.events import calendar
+from services.events import calendar, readmodel_store
 from tests.support import assert_problem, bearer
 
 EVENTS = "/api/v1/events"
@@ -125,7 +125,7 @@ def test_a_cancelled_event_is_cancelled_with_a_higher_sequence(client, clock, ad
     assert str(after["UID"]) == str(before["UID"])
 
 
-def test_the_ics_is_visible_as_the_event_is(client, admin_headers, member_headers):
+def test_the_ics_is_visible_as_the_event_is(client, db, admin_headers, member_headers, other_headers):
     draft = make_event(client, admin_headers, publish=False)
     for headers in ({}, member_headers):
         assert_problem(client.get(f"{EVENTS}/{draft['id']}.ics", headers=headers), 404)
@@ -134,7 +134,10 @@ def test_the_ics_is_visible_as_the_event_is(client, admin_headers, member_header
 
     for_2010 = make_event(client, admin_headers, audience={"kind": "graduation_years", "year_from": 2010,
                                                            "year_to": 2010})
-    assert_problem(client.get(f"{EVENTS}/{for_2010['id']}.ics"), 404)
+    readmodel_store.merge_member(db, None, MEMBER, {"status": "verified", "graduation_year": 2010})
+    readmodel_store.merge_member(db, None, OTHER, {"status": "verified", "graduation_year": 2011})
+    for outsider in ({}, other_headers):
+        assert_problem(client.get(f"{EVENTS}/{for_2010['id']}.ics", headers=outsider), 404)
     parse(client.get(f"{EVENTS}/{for_2010['id']}.ics", headers=member_headers))
     assert_problem(client.get(f"{EVENTS}/{for_2010['id']}.ics", headers={"Authorization": "Bearer nonsense"}), 401)
     assert_problem(client.get(f"{EVENTS}/{'0' * 32}.ics"), 404)

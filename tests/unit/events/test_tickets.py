@@ -354,3 +354,52 @@ def test_the_routes_are_in_the_openapi_document(client):
                  "/api/v1/events/{event_id}/attendance.csv",
                  "/api/v1/events/{event_id}/registrations/{member_id}/ticket"):
         assert path in paths, sorted(paths)
+
+
+# --------------------------------------------------------------------------- staff at the door
+
+STAFF = "5" * 32
+
+
+def test_staff_run_the_door_of_any_event_but_see_no_ticket_code(client, db, clock, admin_headers, issue_token):
+    staff = bearer(issue_token(STAFF, "staff"))
+    event = make_event(client, admin_headers, audience={"kind": "graduation_years", "year_from": 2010, "year_to": 2010})
+    code = register(db, event["id"], MEMBER)["ticket_code"]
+    assert client.get(f"{EVENTS}/{event['id']}", headers=staff).status_code == 200  # not in its audience, sees it
+    assert [e["id"] for e in client.get(EVENTS, headers=staff).get_json()["items"]] == [event["id"]]
+    at_the_door(clock)
+    response = scan(client, staff, event["id"], code)
+    assert response.status_code == 200, response.get_json()
+    assert (response.get_json()["status"], response.get_json()["checked_in_by"]) == ("checked_in", STAFF)
+    [checked_in] = outbox_events(db, CHECKED_IN)
+    assert checked_in["data"]["member_id"] == MEMBER
+    rows = list(csv.DictReader(io.StringIO(client.get(f"{EVENTS}/{event['id']}/attendance.csv", headers=staff)
+                                           .data.decode("utf-8-sig"))))
+    assert [(r["member_id"], r["status"]) for r in rows] == [(MEMBER, "checked_in")]
+    listing = client.get(f"{EVENTS}/{event['id']}/registrations", headers=staff)
+    assert listing.status_code == 200, listing.get_json()
+    assert [(r["member_id"], r["ticket_code"]) for r in listing.get_json()["items"]] == [(MEMBER, None)]
+
+
+def test_staff_have_no_other_right_of_admins_over_events(client, db, admin_headers, issue_token, event):
+    staff = bearer(issue_token(STAFF, "staff"))
+    register(db, event["id"], MEMBER)
+    url = f"{EVENTS}/{event['id']}"
+    assert_problem(client.post(EVENTS, json={}, headers=staff), 403)
+    assert_problem(client.patch(url, json={"capacity": 5}, headers=staff), 403)
+    assert_problem(client.post(f"{url}/publish", headers=staff), 403)
+    assert_problem(client.post(f"{url}/cancel", json={"reason": "x"}, headers=staff), 403)
+    assert_problem(client.get(f"{url}/registrations/{MEMBER}", headers=staff), 403)
+    assert_problem(client.delete(f"{url}/registrations/{MEMBER}", headers=staff), 403)
+    for suffix in ("", ".png", ".svg"):
+        assert_problem(client.get(f"{url}/registrations/{MEMBER}/ticket{suffix}", headers=staff), 403)
+    assert_problem(client.get(EVENTS, query_string={"status": "draft"}, headers=staff), 403)
+    # Drafts are the office's: to staff they do not exist, door included.
+    draft = client.post(EVENTS, headers=admin_headers, json={
+        "title": {"bg": "Чернова", "en": "Draft"}, "kind": "lecture", "starts_at": STARTS.isoformat(),
+        "ends_at": ENDS.isoformat(), "place": {"name": "Аула", "city": "Пловдив"}}).get_json()
+    for path in ("", "/registrations", "/attendance.csv", ".ics"):
+        assert_problem(client.get(f"{EVENTS}/{draft['id']}{path}", headers=staff), 404)
+    assert_problem(scan(client, staff, draft["id"], "x" * 22), 404)
+    assert [e["id"] for e in client.get(EVENTS, headers=staff).get_json()["items"]] == [event["id"]]
+    assert db.events.find_one({"_id": event["id"]})["status"] == "published"

@@ -1,0 +1,57 @@
+"""Roles across every service's HTTP routes (the real apps on the session's local store).
+
+Only ``admin`` grants an admin-only route: every route that refuses an alumnus (403) refuses
+a student, a judge and staff too, except the door of events (check-in and attendee lists),
+which staff run. The routes are discovered from each app, so a route added later is checked
+without a test naming it; the refusal comes before the route reads its path or body.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from services.awards.app import create_app as awards_app
+from services.events.app import create_app as events_app
+from services.members.app import create_app as members_app
+from services.notifications.app import create_app as notifications_app
+from tests.support import bearer
+
+# What staff may do that an alumnus may not: the door of an event.
+DOOR = {("POST", "/api/v1/events/<event_id>/check-ins"), ("GET", "/api/v1/events/<event_id>/attendance.csv"),
+        ("GET", "/api/v1/events/<event_id>/registrations")}
+# What a path variable is filled with: any id is fine, the role is refused first.
+FILLERS = {"fmt": "png"}
+ANY_ID = "0" * 32
+
+
+def routes(app) -> list[tuple[str, str, str]]:
+    """(method, rule, url) of every API route of ``app``."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        url = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: FILLERS.get(m.group(1), ANY_ID), rule.rule)
+        found += [(method, rule.rule, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return found
+
+
+@pytest.mark.parametrize("create_app", [members_app, events_app, notifications_app, awards_app],
+                         ids=["members", "events", "notifications", "awards"])
+def test_only_admins_pass_admin_only_routes_and_staff_only_the_events_door(make_config, issue_token, create_app):
+    client = create_app(make_config(AMQP_URL="memory://")).test_client()
+
+    def status(method: str, url: str, role: str) -> int:
+        return client.open(url, method=method, json={}, headers=bearer(issue_token("1" * 32, role))).status_code
+
+    admin_only = [(method, rule, url) for method, rule, url in routes(client.application)
+                  if status(method, url, "alumnus") == 403]
+    for method, rule, url in admin_only:
+        assert status(method, url, "admin") != 403, (method, rule)
+        for role in ("student", "judge", "staff"):
+            if role == "staff" and (method, rule) in DOOR:
+                assert status(method, url, role) != 403, (method, rule)
+            else:
+                assert status(method, url, role) == 403, (role, method, rule)
+    if create_app is events_app:
+        assert DOOR <= {(method, rule) for method, rule, _ in admin_only}
