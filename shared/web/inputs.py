@@ -122,8 +122,8 @@ class StrictParser(FlaskParser):
 
     def load_json(self, req, schema: Schema) -> Any:
         if not is_json(req.mimetype) and req.get_data(cache=True):
-            sent = req.mimetype or "no Content-Type"
-            raise Problem(415, f"Send the body as {JSON} (it was sent as {sent}).", kind="unsupported-media-type",
+            sent = f"as {req.mimetype}" if req.mimetype else "without a Content-Type"
+            raise Problem(415, f"Send the body as {JSON} (it was sent {sent}).", kind="unsupported-media-type",
                           expected=JSON)
         return super().load_json(req, schema)
 

@@ -6,7 +6,8 @@ a new route is covered without a new test; each test reports every failing case 
   the body sent as ``text/plain`` or as a form is a 415 naming ``application/json`` (when
   JSON is the only body the route documents); every integer field sent as ``"2012"``,
   ``2015.7`` or ``true`` and every boolean field as ``"yes"``, ``1`` or ``"true"`` is a 422
-  naming the field, inside nested objects and lists too.
+  naming the field, inside nested objects and lists too, and a string field given a number
+  or ``true`` likewise.
 - Every route with query parameters: an undeclared one (plain, or ``kind[$ne]``) is a 422
   naming it; an integer parameter that is not one, or a boolean that is neither, is a 422
   naming it.
@@ -23,6 +24,7 @@ import re
 
 import pytest
 
+from shared.web.inputs import JSON
 from tests.support import PROBLEM
 
 SERVICES = ("members", "events", "notifications", "awards")
@@ -31,7 +33,8 @@ MIN_BODY_ROUTES = {"members": 10, "events": 5, "notifications": 2, "awards": 0}
 MIN_QUERY_ROUTES = {"members": 6, "events": 4, "notifications": 2, "awards": 0}
 # Third parties build these URLs and add their own parameters (see the route's schema).
 TOLERATES_UNKNOWN_QUERY = {"/api/v1/members/unsubscribe"}
-BAD_VALUES = {"integer": ("2012", 2015.7, True), "number": ("2.5", True), "boolean": ("yes", 1, "true")}
+BAD_VALUES = {"integer": ("2012", 2015.7, True), "number": ("2.5", True), "boolean": ("yes", 1, "true"),
+              "string": (12, True)}
 BAD_QUERY_VALUES = {"integer": ("abc", "1.5"), "boolean": ("maybe",)}
 NO_SUCH_PARAMETERS = ("no_such_parameter", "kind[$ne]")
 DEEP = "[" * 2000 + "]" * 2000
@@ -58,7 +61,8 @@ def stored(service):
 
 
 def operations(app):
-    """(method, path with its parameters filled, operation, document) for every route."""
+    """(method, path with its parameters filled, path template, operation, document) for
+    every route of the app's OpenAPI document."""
     document = app.test_client().get(f"/api/v1/{app.name_in_gateway}/openapi.json").get_json()
     for template, item in document["paths"].items():
         path = re.sub(r"\{[^}]+\}", "0" * 32, template)
@@ -70,8 +74,12 @@ def operations(app):
 def json_body_routes(app):
     for method, path, template, operation, document in operations(app):
         content = operation.get("requestBody", {}).get("content", {})
-        if "application/json" in content:
-            yield method, path, content, resolve(content["application/json"]["schema"], document), document
+        if JSON in content:
+            yield method, path, content, resolve(content[JSON]["schema"], document), document
+
+
+def only_json(content: dict) -> bool:
+    return set(content) == {JSON}
 
 
 def resolve(schema: dict, document: dict) -> dict:
@@ -86,8 +94,8 @@ def resolve(schema: dict, document: dict) -> dict:
 
 
 def typed_fields(schema: dict, document: dict, depth: int = 0):
-    """(path, JSON type) of every integer, number and boolean a client may send in ``schema``;
-    a path step ``0`` is the first item of a list."""
+    """(path, JSON type) of every integer, number, boolean and string a client may send in
+    ``schema``; a path step ``0`` is the first item of a list."""
     if depth > 6:
         return
     for name, prop in resolve(schema, document).get("properties", {}).items():
@@ -126,11 +134,15 @@ def call(client, method: str, path: str, headers: dict, **kwargs):
     return getattr(client, method)(path, headers=headers, **kwargs)
 
 
-def problem_failure(response, label: str, status: int | None = None) -> str | None:
-    """Why ``response`` is not the expected 4xx problem, or None."""
+def refusal_failure(response, label: str, status: int | None = None, naming: tuple = ()) -> str | None:
+    """Why ``response`` is not a problem with ``status`` (any 4xx if None) whose ``errors``
+    name the field at ``naming`` (if given), or None."""
     wanted = status is None and 400 <= response.status_code < 500 or response.status_code == status
     if not wanted or response.mimetype != PROBLEM:
         return f"{label}: {response.status_code} {response.mimetype} {response.get_data(as_text=True)[:300]}"
+    errors = response.get_json().get("errors") or {}
+    if naming and errors_at(errors, naming) is None:
+        return f"{label}: {'.'.join(map(str, naming))} is not named in {errors}"
     return None
 
 
@@ -144,11 +156,11 @@ def test_deeply_nested_json_is_a_400_on_every_json_route(service, headers, store
     client, before, failures = service.test_client(), stored(), []
     routes = list(json_body_routes(service))
     for method, path, *_ in routes:
-        response = call(client, method, path, headers, data=DEEP, content_type="application/json")
-        failures.append(problem_failure(response, f"{method.upper()} {path} deep", 400))
+        response = call(client, method, path, headers, data=DEEP, content_type=JSON)
+        failures.append(refusal_failure(response, f"{method.upper()} {path} deep", 400))
         # Without a token too: sign-up, login and unsubscribe are open to anyone.
-        response = call(client, method, path, {}, data=DEEP, content_type="application/json")
-        failures.append(problem_failure(response, f"{method.upper()} {path} deep, anonymous", 400))
+        response = call(client, method, path, {}, data=DEEP, content_type=JSON)
+        failures.append(refusal_failure(response, f"{method.upper()} {path} deep, anonymous", 400))
     assert_all([f for f in failures if f], len(routes), MIN_BODY_ROUTES[service.name_in_gateway],
                before, stored())
 
@@ -161,27 +173,25 @@ def test_a_json_body_of_another_type_is_a_415_naming_json(service, headers, stor
     for method, path, content, *_ in routes:
         response = call(client, method, path, headers, data=body, content_type=content_type)
         label = f"{method.upper()} {path} as {content_type}"
-        if set(content) == {"application/json"}:
-            failures.append(problem_failure(response, label, 415)
-                            or (None if "application/json" in response.get_json()["detail"] else f"{label}: {response.get_json()}"))
-        else:  # the route documents other bodies too: they are its own to judge
-            failures.append(problem_failure(response, label))
+        # A route documenting other bodies too (a form) judges them itself.
+        failure = refusal_failure(response, label, 415 if only_json(content) else None)
+        if failure is None and only_json(content) and response.get_json().get("expected") != JSON:
+            failure = f"{label}: the expected type is not named in {response.get_json()}"
+        failures.append(failure)
     assert_all([f for f in failures if f], len(routes), MIN_BODY_ROUTES[service.name_in_gateway],
                before, stored())
 
 
 def test_loose_json_types_are_a_422_naming_the_field(service, headers, stored):
     client, before, failures, checked = service.test_client(), stored(), [], 0
-    for method, path, _, schema, document in json_body_routes(service):
+    for method, path, content, schema, document in json_body_routes(service):
+        status = 422 if only_json(content) else None  # a route taking other bodies too reads its own
         for field, kind in typed_fields(schema, document):
             checked += 1
             for value in BAD_VALUES[kind]:
                 response = call(client, method, path, headers, json=body_at(field, value))
                 label = f"{method.upper()} {path} {'.'.join(map(str, field))}={value!r}"
-                failure = problem_failure(response, label, 422)
-                if failure is None and not errors_at(response.get_json().get("errors", {}), field):
-                    failure = f"{label}: the field is not named in {response.get_json().get('errors')}"
-                failures.append(failure)
+                failures.append(refusal_failure(response, label, status, naming=field))
     assert_all([f for f in failures if f], checked, MIN_BODY_ROUTES[service.name_in_gateway],
                before, stored())
 
@@ -200,10 +210,7 @@ def test_an_unknown_query_parameter_is_a_422_naming_it(service, headers, stored)
         for name in NO_SUCH_PARAMETERS:
             response = call(client, method, path, headers, query_string={name: "x"})
             label = f"{method.upper()} {path}?{name}"
-            failure = problem_failure(response, label, 422)
-            if failure is None and name not in response.get_json().get("errors", {}):
-                failure = f"{label}: not named in {response.get_json().get('errors')}"
-            failures.append(failure)
+            failures.append(refusal_failure(response, label, 422, naming=(name,)))
     assert_all([f for f in failures if f], len(routes), MIN_QUERY_ROUTES[service.name_in_gateway],
                before, stored())
 
@@ -216,9 +223,6 @@ def test_a_query_parameter_that_does_not_parse_is_a_422_naming_it(service, heade
             for value in BAD_QUERY_VALUES.get(parameter.get("schema", {}).get("type"), ()):
                 response = call(client, method, path, headers, query_string={parameter["name"]: value})
                 label = f"{method.upper()} {path}?{parameter['name']}={value}"
-                failure = problem_failure(response, label, 422)
-                if failure is None and parameter["name"] not in response.get_json().get("errors", {}):
-                    failure = f"{label}: not named in {response.get_json().get('errors')}"
-                failures.append(failure)
+                failures.append(refusal_failure(response, label, 422, naming=(parameter["name"],)))
     assert_all([f for f in failures if f], len(routes), MIN_QUERY_ROUTES[service.name_in_gateway],
                before, stored())
