@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from flask import g, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.events import access, audience, events_store, readmodel_store
 from services.events.schemas import (
@@ -30,6 +29,7 @@ from shared.auth import optional_principal, require_auth
 from shared.web import pagination
 from shared.web.app import current_service
 from shared.web.idempotency import idempotent
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events",

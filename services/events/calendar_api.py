@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from flask import Response, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.events import calendar, calendar_store
 from services.events.api import for_caller, now, shown
 from shared.auth import optional_principal, require_auth
 from shared.web.app import current_service
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("calendars", __name__, url_prefix="/api/v1/events", description="iCalendar files and feeds.")

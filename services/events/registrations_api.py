@@ -13,7 +13,6 @@ from datetime import datetime
 
 from flask import g, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.events import access, audience, readmodel_store, registrations_store
@@ -23,6 +22,7 @@ from services.events.schemas import MAX_GUESTS, BilingualLine, PlaceSchema
 from shared.auth import require_auth
 from shared.web import pagination
 from shared.web.app import current_service
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("registrations", __name__, url_prefix="/api/v1/events", description="Registrations and waitlists.")

@@ -26,13 +26,13 @@ from zoneinfo import ZoneInfo
 import segno
 from flask import Response, g, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_load, validate
 
 from services.events import access, events_store, tickets_store
 from services.events.api import now
 from shared.auth import require_auth
 from shared.web.app import current_service
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/events", description="Tickets, check-in and attendance.")

@@ -21,7 +21,6 @@ import logging
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.members import accounts, accounts_store, signup
 from services.members.messages import CATALOG, PASSWORD_RESET_REQUESTED
@@ -31,6 +30,7 @@ from services.members.schemas import (AcceptedSchema, EmailConfirmationSchema, L
 from shared.auth import TokenIssuer
 from shared.logs import current_correlation_id
 from shared.web.app import current_service
+from shared.web.inputs import Blueprint
 from shared.web.problems import PROBLEM_CONTENT_TYPE, Problem
 
 log = logging.getLogger(__name__)

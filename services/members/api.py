@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import g, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.members import accounts, profiles, profiles_store, signup
 from services.members.schemas import (
@@ -23,6 +22,7 @@ from shared.logs import current_correlation_id
 from shared.web import pagination
 from shared.web.app import current_service
 from shared.web.idempotency import idempotent
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members",

@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.members import consent, consent_store
@@ -20,6 +19,7 @@ from shared.auth import require_auth
 from shared.web import pagination
 from shared.web.app import current_service
 from shared.web.idempotency import idempotent
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("members_consent", __name__, url_prefix="/api/v1/members",

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import RAISE, fields, validate
+from marshmallow import fields, validate
 
 from services.members import profiles_store
 from services.members.api import viewer_is_verified
@@ -13,6 +12,7 @@ from shared.auth import require_auth
 from shared.memberfilter import MemberFilterSchema
 from shared.web import pagination
 from shared.web.app import current_service
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1/members/directory",
@@ -23,9 +23,6 @@ MAX_OFFSET = 10_000
 
 
 class DirectoryQuerySchema(MemberFilterSchema, pagination.page_query_schema(maximum=MAX_PER_PAGE)):
-    class Meta:
-        unknown = RAISE
-
     sort = fields.String(load_default="name", validate=validate.OneOf(list(profiles_store.SORTS)),
                          metadata={"description": "name, -name, graduation_year or -graduation_year"})
 
@@ -37,7 +34,7 @@ DirectoryPageSchema = pagination.page_schema(MemberSchema, "DirectoryPage",
 @blp.route("")
 class Directory(MethodView):
     @require_auth()
-    @blp.arguments(DirectoryQuerySchema, location="query", unknown=RAISE)
+    @blp.arguments(DirectoryQuerySchema, location="query")
     @blp.response(200, DirectoryPageSchema)
     def get(self, query: dict):
         """Search the directory (verified members and admins).

@@ -13,13 +13,13 @@ from datetime import datetime, timezone
 
 from bson import ObjectId
 from flask import g
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.members import privacy_store
 from services.members.consent_api import self_or_admin
 from shared.auth import require_auth
 from shared.web.app import current_service
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("members_privacy", __name__, url_prefix="/api/v1/members",

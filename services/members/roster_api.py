@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.members import roster, roster_store
 from shared.auth import require_auth
 from shared.web import pagination
 from shared.web.app import current_service
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("roster", __name__, url_prefix="/api/v1/members/roster",

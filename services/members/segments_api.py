@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import g, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.members import segments_store
@@ -15,6 +14,7 @@ from shared.memberfilter import MemberFilterSchema
 from shared.web import pagination
 from shared.web.app import current_service
 from shared.web.idempotency import idempotent
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("segments", __name__, url_prefix="/api/v1/members/segments",

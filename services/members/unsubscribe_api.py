@@ -29,14 +29,14 @@ import logging
 import jinja2
 from flask import make_response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, fields
 
 from services.members import consent, consent_store
 from services.members.messages import CATEGORIES, CHANNELS
 from services.members.schemas import ProblemSchema
 from shared import unsubscribe
 from shared.web.app import current_service
+from shared.web.inputs import Blueprint
 from shared.web.problems import PROBLEM_CONTENT_TYPE, Problem
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,10 @@ button { font-size: 1rem; padding: .6rem 1.2rem; }
 
 
 class TokenQuerySchema(Schema):
+    """Other parameters are ignored, unlike on every other route: mail providers and link
+    trackers add their own (``utm_source``...) to links, and a refused unsubscribe would keep
+    mailing someone who asked us to stop."""
+
     token = fields.String(load_default=None, metadata={
         "description": "the signed token from the email's link (required here or, for POST, in a "
                        "JSON body)"})
@@ -206,7 +210,7 @@ def _page(status: int, **context):
 
 @blp.route("")
 class Unsubscribe(MethodView):
-    @blp.arguments(TokenQuerySchema, location="query", error_status_code=400)
+    @blp.arguments(TokenQuerySchema, location="query", unknown=EXCLUDE, error_status_code=400)
     @blp.doc(security=[])
     @blp.response(200, {"type": "string"}, content_type="text/html",
                   description="A page (Bulgarian, then English) with a button that POSTs; nothing is changed.")
@@ -230,7 +234,7 @@ class Unsubscribe(MethodView):
         return _page(200, ok=True, token=query["token"],
                      channel=CHANNEL_NAMES[wanted.channel], category=CATEGORY_NAMES[wanted.category])
 
-    @blp.arguments(TokenQuerySchema, location="query", error_status_code=400)
+    @blp.arguments(TokenQuerySchema, location="query", unknown=EXCLUDE, error_status_code=400)
     @blp.doc(security=[], requestBody=ONE_CLICK_BODY)
     @blp.response(200, UnsubscribedSchema)
     @_problem_doc(400, "The token is missing, altered, expired or names no marketing category "

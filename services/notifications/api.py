@@ -6,7 +6,6 @@ import uuid
 
 from flask import g, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.notifications import store as notification_store
 from services.notifications.fanout import SPREADING
@@ -25,6 +24,7 @@ from shared.logs import current_correlation_id
 from shared.web import pagination
 from shared.web.app import current_service
 from shared.web.idempotency import idempotent
+from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",

@@ -3,7 +3,8 @@
 ``create_service_app`` returns a Flask app with a flask-smorest ``Api`` whose OpenAPI document
 and Swagger UI live under the service's gateway prefix (``/api/v1/<service>/openapi.json`` and
 ``/docs``), problem+json for every error, ``X-Request-ID`` in and out, JSON logs, request
-metrics, and the ``/healthz``, ``/readyz`` and ``/metrics`` endpoints.
+metrics, and the ``/healthz``, ``/readyz`` and ``/metrics`` endpoints. Bad input is refused the
+same way on every route (``shared.web.inputs``): only its ``Blueprint`` may be registered.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from shared import clock
 from shared.auth import TokenVerifier
 from shared.config import Config
 from shared.logs import reset_correlation_id, set_correlation_id
-from shared.web import metrics
+from shared.web import inputs, metrics
 from shared.web.problems import from_http_exception, problem_response
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,12 @@ class ProblemApi(Api):
 
     def handle_http_exception(self, error: HTTPException):
         return from_http_exception(error)
+
+    def register_blueprint(self, blp, **options):
+        if not isinstance(blp, inputs.Blueprint):
+            raise TypeError(f"blueprint {blp.name!r}: build routes on shared.web.inputs.Blueprint, "
+                            "so they refuse bad input as every route does")
+        super().register_blueprint(blp, **options)
 
 
 @dataclass
@@ -143,6 +150,7 @@ def _install_request_hooks(app: Flask, service: str) -> None:
         g.request_started = time.perf_counter()
         g.request_id = _request_id()
         g.correlation_token = set_correlation_id(g.request_id)
+        inputs.refuse_deep_json()
 
     @app.after_request
     def finish(response: Response):

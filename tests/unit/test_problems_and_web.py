@@ -7,6 +7,8 @@ database) with ``AMQP_URL=memory://`` so that no broker is needed. A few checks 
 
 Checked: every error is RFC 9457 ``application/problem+json`` (validation with a field map,
 malformed JSON, 404, 405 with Allow, 413, 401/403, unexpected 500s without leaking details);
+bad input refused the same way everywhere (``shared.web.inputs``: nesting depth, 415, strict
+JSON types through nested schemas; the sweep over every route is test_bad_input_every_route);
 ``X-Request-ID`` in and out; health, readiness, metrics, OpenAPI and Swagger UI; rejected
 requests store nothing; ``Idempotency-Key`` replays; bearer-token authorisation.
 """
@@ -17,8 +19,9 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+import flask_smorest
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.members.app import create_app
@@ -27,6 +30,7 @@ from shared.bus.envelope import decode
 from shared.config import load
 from shared.logs import current_correlation_id
 from shared.web.app import create_service_app
+from shared.web.inputs import MAX_DEPTH, Blueprint, nests_too_deep
 from shared.web.problems import Problem
 
 PROBLEM = "application/problem+json"
@@ -157,6 +161,101 @@ def test_unexpected_errors_are_a_500_problem_without_details():
     assert body["errors"] == {"nominee": ["Taken."]}
     assert body["nomination_id"] == "n-1"
     assert response.headers["Retry-After"] == "60"
+
+
+# --------------------------------------------------------------------------- bad input
+
+def nested(depth: int, inner: str = "1") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+@pytest.mark.parametrize("text,too_deep", [
+    (nested(MAX_DEPTH), False),
+    (nested(MAX_DEPTH + 1), True),
+    ('{"a": ' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1), True),
+    (json.dumps({"note": "[" * 500 + "{" * 500}), False),  # brackets inside a string
+    (json.dumps(["say \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\" twice"] * 40), False),  # escaped quotes
+    (json.dumps([[i] for i in range(10_000)]), False),  # wide is not deep
+])
+def test_nesting_is_measured_without_decoding(text, too_deep):
+    assert nests_too_deep(text.encode()) is too_deep
+
+
+def test_a_body_nested_to_the_limit_reaches_the_schema_and_one_level_more_does_not(client, db):
+    body = json.dumps(signup(programme="HOLE")).replace('"HOLE"', nested(MAX_DEPTH - 1))  # the body is level 1
+    assert set(assert_problem(client.post(MEMBERS, data=body, content_type="application/json"), 422)["errors"]) \
+        == {"programme"}
+    body = body.replace(nested(MAX_DEPTH - 1), nested(MAX_DEPTH))
+    problem = assert_problem(client.post(MEMBERS, data=body, content_type="application/json"), 400)
+    assert problem["type"] == "https://alumnet.dev/problems/too-deep"
+    assert db.members.count_documents({}) == 0
+
+
+def test_a_json_body_sent_as_another_type_is_a_415_naming_json(client, db):
+    response = client.post(MEMBERS, data=json.dumps(signup()), content_type="text/plain")
+    problem = assert_problem(response, 415)
+    assert "application/json" in problem["detail"] and problem["expected"] == "application/json"
+    assert db.members.count_documents({}) == 0
+
+
+def test_an_unknown_query_parameter_of_a_list_is_a_422_naming_it(client, admin_headers):
+    response = client.get(f"{MEMBERS}?status[$ne]=verified", headers=admin_headers)
+    assert set(assert_problem(response, 422)["errors"]) == {"status[$ne]"}
+
+
+class Inner(Schema):
+    flag = fields.Boolean()
+
+
+class Strict(Schema):
+    name = fields.String(required=True)
+    count = fields.Integer()
+    ratio = fields.Float()
+    flags = fields.List(fields.Boolean())
+    inner = fields.Nested(Inner)
+    many = fields.Nested(Inner, many=True)
+    by_name = fields.Dict(keys=fields.String(), values=fields.Integer())
+    maybe = fields.Integer(allow_none=True)
+
+
+@pytest.fixture
+def strict_client():
+    blp = Blueprint("demo", __name__, url_prefix="/api/v1/demo")
+
+    @blp.route("/things")
+    class Things(MethodView):
+        @blp.arguments(Strict)
+        def post(self, body):
+            return body
+
+    return create_service_app("demo", load({}, require_keys=False), SimpleNamespace(), blueprints=[blp]).test_client()
+
+
+def test_json_types_are_strict_through_lists_dicts_and_nested_schemas(strict_client):
+    loose = {"count": "2", "ratio": "0.5", "flags": [True, 1], "inner": {"flag": "yes"},
+             "many": [{"flag": True}, {"flag": 0}], "by_name": {"a": 1, "b": 2.5}, "maybe": None}
+    problem = assert_problem(strict_client.post("/api/v1/demo/things", json=loose), 422)
+    assert problem["errors"] == {
+        "name": ["Missing data for required field."],  # the schema's own complaints come too
+        "count": ["Not a valid integer."], "ratio": ["Not a valid number."], "flags": {"1": ["Not a valid boolean."]},
+        "inner": {"flag": ["Not a valid boolean."]}, "many": {"1": {"flag": ["Not a valid boolean."]}},
+        "by_name": {"b": {"value": ["Not a valid integer."]}}}
+    strict = {"name": "x", "count": 2, "ratio": 1, "flags": [True, False], "inner": {"flag": False},
+              "many": [{"flag": True}], "by_name": {"a": 1}, "maybe": None}
+    response = strict_client.post("/api/v1/demo/things", json=strict)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == {**strict, "ratio": 1.0}
+
+
+def test_a_route_reading_json_takes_no_body_as_an_empty_one(strict_client):
+    problem = assert_problem(strict_client.post("/api/v1/demo/things", content_type="text/plain"), 422)
+    assert problem["errors"] == {"name": ["Missing data for required field."]}
+
+
+def test_only_blueprints_keeping_the_input_rules_are_registered():
+    plain = flask_smorest.Blueprint("plain", __name__, url_prefix="/api/v1/plain")
+    with pytest.raises(TypeError, match="shared.web.inputs.Blueprint"):
+        create_service_app("plain", load({}, require_keys=False), SimpleNamespace(), blueprints=[plain])
 
 
 # --------------------------------------------------------------------------- request ids

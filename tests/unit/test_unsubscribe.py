@@ -221,6 +221,14 @@ def test_an_empty_body_or_json_token_or_multipart_also_works(client, db, people,
     assert len(outbox_events(db, CHANGED)) == 1
 
 
+def test_parameters_a_mail_provider_adds_to_the_link_do_not_stop_the_unsubscribe(client, db, people):
+    member = people.verified()
+    response = client.post(f"{URL}?token={token_for(member['id'])}&utm_source=newsletter&utm_medium=email",
+                           data=ONE_CLICK)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(outbox_events(db, CHANGED)) == 1
+
+
 def test_get_shows_a_bilingual_page_whose_button_posts_and_changes_nothing(client, db, people):
     member = people.verified()
     token = token_for(member["id"], "email", "surveys")
