@@ -62,6 +62,7 @@ HEALTHY_AFTER_S = 1.0  # a stream followed this long without an error counts as 
 MAX_BACKOFF_S = 5.0
 STANDBY_POLL_S = 2.0  # how often a standby relay asks for the lease
 LEGACY_INDEXES = ["published_ttl"]  # expired events that were never sent; dropped at start
+LEGACY_MARGIN = timedelta(minutes=5)  # see _adopt_legacy_marks
 OUTBOX_INDEXES = [
     Index(COLLECTION, [("status", ASCENDING), ("order", ASCENDING)], name="status_in_order"),
     Index(COLLECTION, [("sent_at", ASCENDING)], name="sent_ttl",
@@ -155,6 +156,9 @@ class OutboxRelay:
         if not self.lease.acquire():
             raise LeaseLost(f"{self.service} outbox relay lease held elsewhere")
         epoch = self.lease.epoch
+        legacy = self.state.find_one({"_id": "position", "token": {"$exists": True}, "epoch": {"$exists": False}})
+        if legacy is not None:
+            self._adopt_legacy_marks(legacy["saved_at"])
         try:
             doc = self.state.find_one_and_update(
                 {"_id": "position", "$or": [{"epoch": {"$lte": epoch}}, {"epoch": {"$exists": False}}]},
@@ -163,6 +167,16 @@ class OutboxRelay:
             raise LeaseLost(f"{self.service} outbox relay lease taken over") from None
         self._epoch = epoch
         return doc
+
+    def _adopt_legacy_marks(self, saved_at: datetime) -> None:
+        """A relay from before the marks left the events it published ``new``; those it had
+        surely passed (committed before its last save, less the margin it relied on itself)
+        become ``sent`` once, so they expire as before instead of being published again."""
+        marked = self.collection.update_many(
+            {"status": NEW, "created_at": {"$lt": saved_at - LEGACY_MARGIN}},
+            [{"$set": {"status": SENT, "sent_at": "$created_at"}}])
+        log.warning("%s outbox: %d events published before marks existed marked sent",
+                    self.service, marked.modified_count)
 
     def _save(self, token) -> None:
         saved = self.state.update_one({"_id": "position", "epoch": self._epoch},

@@ -3,6 +3,7 @@ and the lease that keeps one relay at a time."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from kombu import Connection, Queue
@@ -144,3 +145,24 @@ def test_a_relay_that_lost_its_lease_publishes_nothing_and_cannot_move_the_posit
     assert second.relay_once() == 2
     for relay in (first, second):
         relay.publisher.close()
+
+
+def test_events_published_before_marks_existed_are_marked_sent_once(bus):
+    with Connection(bus.amqp_url) as conn:
+        bus.consumer().queues.declare(conn)
+    published_long_ago, recent = bus.event(1), bus.event(2)
+    bus.commit_events([published_long_ago])
+    an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    bus.db.outbox.update_one({"_id": published_long_ago.id}, {"$set": {"created_at": an_hour_ago}})
+    # The position as the relay before marks saved it: a token and a time, no epoch.
+    with bus.db.outbox.watch() as stream:
+        bus.db.outbox_relay.insert_one({"_id": "position", "token": stream.resume_token,
+                                        "saved_at": datetime.now(timezone.utc)})
+    bus.commit_events([recent])
+    relay = bus.relay()
+    assert relay.relay_once() == 1
+    marked = bus.db.outbox.find_one({"_id": published_long_ago.id})
+    assert marked["status"] == "sent" and marked["sent_at"] == marked["created_at"]
+    assert bus.db.outbox.find_one({"_id": recent.id})["status"] == "sent"
+    assert bus.queue_depth(f"{bus.service}.inbox") == 1
+    relay.publisher.close()
