@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bson import Int64
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, OperationFailure
@@ -245,12 +245,12 @@ class OutboxRelay:
         the first unconfirmed event counts)."""
         self._hold_lease()
         result = self.publisher.publish_batch(batch)
-        if result.confirmed:
-            self.collection.update_many(
-                {"_id": {"$in": list(result.confirmed)}},
-                {"$set": {"status": SENT}, "$currentDate": {"sent_at": True},
-                 "$unset": {"not_before": "", "last_error": ""}})
         now = datetime.now(timezone.utc)
+        if result.confirmed:
+            # One plain update per event in one round trip: the embedded store takes a long
+            # $in, or more operators, several times slower (about 0.5 ms an event here).
+            self.collection.bulk_write([UpdateOne({"_id": key}, {"$set": {"status": SENT, "sent_at": now}})
+                                        for key in result.confirmed], ordered=False)
         for key, error in result.failed.items():
             doc = self.collection.find_one_and_update(
                 {"_id": key}, {"$inc": {"attempts": 1}, "$set": {"status": DEFERRED, "last_error": error}},
@@ -279,7 +279,10 @@ class OutboxRelay:
                     .sort("order", ASCENDING).limit(self.window))
         if not docs:
             return 0
-        return self._publish_or_raise([PendingEvent.from_document(d) for d in docs])
+        sent = self._publish_or_raise([PendingEvent.from_document(d) for d in docs])
+        self.collection.update_many({"_id": {"$in": [d["_id"] for d in docs]}, "status": SENT},
+                                    {"$unset": {"not_before": "", "last_error": ""}})
+        return sent
 
     def relay_once(self) -> int:
         """Publish what has been committed since the saved position (one window at most) and
@@ -320,6 +323,7 @@ class OutboxRelay:
                     self._follow(reader)
             except LeaseLost as lost:
                 log.warning("%s; standing by", lost)
+                self._stop.wait(STANDBY_POLL_S)
             except Exception:  # broker or store down, or no change stream: the position has not moved
                 self.failures += 1
                 log.exception("%s outbox relay failed (%d in a row)", self.service, self.failures)
