@@ -31,8 +31,10 @@ def free_port() -> int:
 
 
 class LocalStore:
-    def __init__(self, storage_path: str = ":memory:", port: int | None = None, log_path: str | None = None):
+    def __init__(self, storage_path: str = ":memory:", port: int | None = None, log_path: str | None = None,
+                 options: tuple[str, ...] = ()):
         self.storage_path = storage_path
+        self.options = options  # more secantusd-py flags, e.g. a small oplog for a test
         self.port = port or free_port()
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
@@ -47,7 +49,8 @@ class LocalStore:
         command = shutil.which("secantusd-py") or str(Path(sys.executable).parent / "secantusd-py")
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [command, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", self.storage_path],
+            [command, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", self.storage_path,
+             *self.options],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout_s
         client = MongoClient(self.url, serverSelectionTimeoutMS=500)

@@ -233,6 +233,10 @@ class TimedPublisher:
         self.seconds = 0.0
         self.items = 0
 
+    @property
+    def confirm_timeout_s(self) -> float:  # the relay sizes its lease by it
+        return self.inner.confirm_timeout_s
+
     def publish_batch(self, items):
         t = time.perf_counter()
         try:

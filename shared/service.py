@@ -70,4 +70,5 @@ def build_worker(name: str, config: Config, store: ServiceStore, *,
         all_loops["consumer"] = Consumer(name, config.amqp_url, store.db, store.transaction,
                                          subscriptions, **(consumer_options or {}))
     all_loops.update(loops or {})
-    return Worker(name, all_loops, ready_checks={"store": store.ping, "broker": BrokerCheck(config.amqp_url)})
+    return Worker(name, all_loops, ready_checks={"store": store.ping, "broker": BrokerCheck(config.amqp_url),
+                                                 "outbox-relay": lambda: relay.ready})

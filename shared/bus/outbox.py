@@ -4,18 +4,25 @@ A service writes its state change and the events it causes in one MongoDB transa
 (``add`` with the transaction's session). The relay, running in the service's worker, follows
 the outbox collection's **change stream**, which delivers inserts in commit order (the order
 of the replication log, whichever process committed them), publishes them a window at a time
-with publisher confirms and ``mandatory``, and only then records its position (the stream's
-resume token). So one write per window marks a whole window sent, and a new event is
-published within milliseconds of its commit, without polling.
+with publisher confirms and ``mandatory``, marks the confirmed ones ``sent``, and only then
+records its position (the stream's resume token). So a new event is published within
+milliseconds of its commit, without polling.
 
-- A broker outage delays events, never loses them: the position does not move until the
-  broker has confirmed, and the relay resumes from it (republishing at most one window,
-  which consumers deduplicate by event id).
+- A broker outage delays events, never loses them: an event is ``new`` until the broker has
+  confirmed it, the position does not move past it before that, and the relay resumes from
+  the position (republishing at most one window, which consumers deduplicate by event id).
 - An event the broker returns (unroutable) or nacks is marked ``deferred`` with its error and
-  retried with growing delays by a sweep; it is never counted as sent.
+  retried with growing delays, also while events keep flowing; it is never counted as sent.
 - If the store has forgotten the saved position (its change history was trimmed while the
-  relay was down), the relay republishes everything committed since shortly before it last
-  saved a position.
+  relay was down or behind), the relay publishes every event still ``new``, in order: the
+  marks, not a clock, say what is left. Only ``sent`` events ever expire.
+- One relay publishes at a time: it holds a lease (see ``shared.leases``) that outlives its
+  slowest step, publishes nothing once the lease has less than that left, and saves its
+  position only under its lease's epoch, so a relay that stalled through a takeover can
+  neither move the position backwards nor keep going.
+- ``ready`` is false until the relay has shown it works (a confirmed window, a healthy
+  stream, or a standby behind another holder) and again after any failure, such as a store
+  that offers no change stream (not a replica set, missing privilege).
 """
 from __future__ import annotations
 
@@ -27,10 +34,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bson import Int64
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import OperationFailure
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from shared.bus import metrics
 from shared.bus.envelope import Envelope
@@ -42,19 +49,29 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "outbox"
 STATE_COLLECTION = "outbox_relay"
-NEW, DEFERRED = "new", "deferred"
-# Published events are kept this long for inspection, then expire. An event still "new" after
-# that long was published long ago (the relay follows inserts within milliseconds); deferred
-# events never expire.
+NEW, SENT, DEFERRED = "new", "sent", "deferred"
+# Sent events are kept this long for inspection, then expire; new and deferred ones never do.
 RETENTION_S = 30 * 24 * 3600
 HISTORY_LOST_CODES = {280, 286}  # ChangeStreamFatalError, ChangeStreamHistoryLost
-RECOVERY_MARGIN = timedelta(minutes=5)
 SAVE_INTERVAL_S = 0.1
+# A relay publishes a window only while its lease has this much left beyond the publisher's
+# confirm timeout: the store writes that follow (marks, position) must end before it expires.
+STORE_STEP_S = 5.0
+LEASE_TTL_S = 30.0
+HEALTHY_AFTER_S = 1.0  # a stream followed this long without an error counts as working
+MAX_BACKOFF_S = 5.0
+STANDBY_POLL_S = 2.0  # how often a standby relay asks for the lease
+LEGACY_INDEXES = ["published_ttl"]  # expired events that were never sent; dropped at start
+LEGACY_MARGIN = timedelta(minutes=5)  # see _adopt_legacy_marks
 OUTBOX_INDEXES = [
     Index(COLLECTION, [("status", ASCENDING), ("order", ASCENDING)], name="status_in_order"),
-    Index(COLLECTION, [("created_at", ASCENDING)], name="published_ttl",
-          options={"expireAfterSeconds": RETENTION_S, "partialFilterExpression": {"status": NEW}}),
+    Index(COLLECTION, [("sent_at", ASCENDING)], name="sent_ttl",
+          options={"expireAfterSeconds": RETENTION_S, "partialFilterExpression": {"status": SENT}}),
 ]
+
+
+class LeaseLost(Exception):
+    """Another relay holds the lease now (or this one cannot be sure it still does)."""
 
 
 def add(db: Database, session: ClientSession | None, *events: Envelope) -> None:
@@ -62,7 +79,7 @@ def add(db: Database, session: ClientSession | None, *events: Envelope) -> None:
     if not events:
         return
     now = datetime.now(timezone.utc)
-    # Microseconds since the epoch, then position in this call: the order of the recovery
+    # Microseconds since the epoch, then position in this call: the order of the catch-up
     # sweep, which cannot use the change stream's order.
     base = time.time_ns() // 1000
     db[COLLECTION].insert_many([{
@@ -95,7 +112,7 @@ class OutboxRelay:
 
     def __init__(self, db: Database, publisher, *, service: str = "", window: int = 1000,
                  await_ms: int = 20, retry_backoff_s: float = 2.0, deferred_sweep_s: float = 1.0,
-                 lease_ttl_s: float = 10.0):
+                 lease_ttl_s: float = LEASE_TTL_S):
         self.db = db
         self.collection = db[COLLECTION]
         self.state = db[STATE_COLLECTION]
@@ -105,27 +122,75 @@ class OutboxRelay:
         self.await_ms = await_ms
         self.retry_backoff_s = retry_backoff_s
         self.deferred_sweep_s = deferred_sweep_s
+        self.step_s = publisher.confirm_timeout_s + STORE_STEP_S
+        if lease_ttl_s * 2 / 3 <= self.step_s:  # renewed at two thirds left: see Lease.acquire
+            raise ValueError(f"a relay lease of {lease_ttl_s}s does not outlive a step of {self.step_s}s")
         self.lease = Lease(db, "outbox-relay", ttl_s=lease_ttl_s)
+        self._epoch: int | None = None  # the lease epoch the position was claimed under
         self._stop = threading.Event()
-        self._stream = None
         self._last_sweep = 0.0
+        self._legacy_dropped = False
         self.published = 0
+        self.failures = 0  # consecutive failed attempts; reset by progress, not by retrying
+        self._proven = False
 
-    # ------------------------------------------------------------------ position
-    def _saved(self) -> dict | None:
-        return self.state.find_one({"_id": "position"})
+    @property
+    def ready(self) -> bool:
+        """Whether the relay is doing its job (for the worker's ``/readyz``)."""
+        return self._proven and self.failures == 0
+
+    def _progress(self) -> None:
+        self.failures, self._proven = 0, True
+
+    # ------------------------------------------------------------------ lease and position
+    def _hold_lease(self) -> None:
+        """Raise ``LeaseLost`` unless this relay holds the lease, under the epoch its
+        position was claimed with, for at least one more step."""
+        if (not self.lease.acquire() or self.lease.epoch != self._epoch
+                or self.lease.remaining_s() < self.step_s):
+            raise LeaseLost(f"{self.service} outbox relay lease lost")
+
+    def _claim_position(self) -> dict:
+        """Stamp the position with this holder's epoch and read it; from now on no older
+        holder can save over it."""
+        if not self.lease.acquire():
+            raise LeaseLost(f"{self.service} outbox relay lease held elsewhere")
+        epoch = self.lease.epoch
+        legacy = self.state.find_one({"_id": "position", "token": {"$exists": True}, "epoch": {"$exists": False}})
+        if legacy is not None:
+            self._adopt_legacy_marks(legacy["saved_at"])
+        try:
+            doc = self.state.find_one_and_update(
+                {"_id": "position", "$or": [{"epoch": {"$lte": epoch}}, {"epoch": {"$exists": False}}]},
+                {"$set": {"epoch": epoch}}, upsert=True, return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:  # a newer epoch holds the position
+            raise LeaseLost(f"{self.service} outbox relay lease taken over") from None
+        self._epoch = epoch
+        return doc
+
+    def _adopt_legacy_marks(self, saved_at: datetime) -> None:
+        """A relay from before the marks left the events it published ``new``; those it had
+        surely passed (committed before its last save, less the margin it relied on itself)
+        become ``sent`` once, so they expire as before instead of being published again."""
+        marked = self.collection.update_many(
+            {"status": NEW, "created_at": {"$lt": saved_at - LEGACY_MARGIN}},
+            [{"$set": {"status": SENT, "sent_at": "$created_at"}}])
+        log.warning("%s outbox: %d events published before marks existed marked sent",
+                    self.service, marked.modified_count)
 
     def _save(self, token) -> None:
-        self.state.update_one({"_id": "position"}, {"$set": {
-            "token": token, "saved_at": datetime.now(timezone.utc)}}, upsert=True)
+        saved = self.state.update_one({"_id": "position", "epoch": self._epoch},
+                                      {"$set": {"token": token}, "$currentDate": {"saved_at": True}})
+        if saved.matched_count == 0:
+            raise LeaseLost(f"{self.service} outbox relay position fenced by a newer epoch")
 
     def _open_stream(self):
         """Open the change stream at the saved position; on first start, or if the store has
-        forgotten that position, first publish what the stream will not show. Returns the
-        stream and how many events that sweep published."""
+        forgotten that position, first publish what is still new. Returns the stream and how
+        many events that sweep published."""
         pipeline = [{"$match": {"operationType": "insert"}}]
-        saved = self._saved()
-        token = saved.get("token") if saved else None
+        saved = self._claim_position()
+        token = saved.get("token")
         if token is not None:
             try:
                 return self.collection.watch(pipeline, resume_after=token, batch_size=self.window,
@@ -133,23 +198,23 @@ class OutboxRelay:
             except OperationFailure as exc:
                 if exc.code not in HISTORY_LOST_CODES:
                     raise
-                log.error("%s outbox position lost (%s); republishing since %s", self.service, exc,
-                          saved["saved_at"])
+                log.error("%s outbox position lost (%s); publishing every event not yet sent",
+                          self.service, exc)
         # Open first, then sweep: an insert committed in between is seen by both, and a
         # duplicate is harmless where a gap would not be.
         stream = self.collection.watch(pipeline, batch_size=self.window, max_await_time_ms=self.await_ms)
-        since = saved["saved_at"] - RECOVERY_MARGIN if saved else None
-        swept = self._sweep(since)
-        self._save(stream.resume_token)
+        try:
+            swept = self._sweep()
+            self._save(stream.resume_token)
+        except BaseException:
+            stream.close()
+            raise
         return stream, swept
 
-    def _sweep(self, since: datetime | None) -> int:
-        query = {"status": NEW}
-        if since is not None:
-            query["created_at"] = {"$gte": since}
+    def _sweep(self) -> int:
         batch: list[PendingEvent] = []
         published = 0
-        for doc in self.collection.find(query).sort("order", ASCENDING):
+        for doc in self.collection.find({"status": NEW}).sort("order", ASCENDING):
             batch.append(PendingEvent.from_document(doc))
             if len(batch) >= self.window:
                 published += self._publish_or_raise(batch)
@@ -158,21 +223,38 @@ class OutboxRelay:
             published += self._publish_or_raise(batch)
         return published
 
+    def _drop_legacy_indexes(self) -> None:
+        if self._legacy_dropped:
+            return
+        present = set(self.collection.index_information())
+        for name in LEGACY_INDEXES:
+            if name in present:
+                self.collection.drop_index(name)
+                log.warning("%s outbox: dropped the legacy index %s", self.service, name)
+        self._legacy_dropped = True
+
+    # ------------------------------------------------------------------ publishing
     def _publish_or_raise(self, batch: list[PendingEvent]) -> int:
         result = self._publish(batch)
         self._raise_if_broken(result)
         return len(result.confirmed)
 
-    # ------------------------------------------------------------------ publishing
     def _publish(self, batch: list[PendingEvent]) -> PublishResult:
-        """Publish and defer what the broker refused; the caller raises on ``result.error``
-        after its own bookkeeping (nothing after the first unconfirmed event counts)."""
+        """Publish under the lease, mark what the broker confirmed ``sent`` and defer what it
+        refused; the caller raises on ``result.error`` after this bookkeeping (nothing after
+        the first unconfirmed event counts)."""
+        self._hold_lease()
         result = self.publisher.publish_batch(batch)
         now = datetime.now(timezone.utc)
+        if result.confirmed:
+            # One plain update per event in one round trip: the embedded store takes a long
+            # $in, or more operators, several times slower (about 0.5 ms an event here).
+            self.collection.bulk_write([UpdateOne({"_id": key}, {"$set": {"status": SENT, "sent_at": now}})
+                                        for key in result.confirmed], ordered=False)
         for key, error in result.failed.items():
             doc = self.collection.find_one_and_update(
                 {"_id": key}, {"$inc": {"attempts": 1}, "$set": {"status": DEFERRED, "last_error": error}},
-                projection={"attempts": 1}, return_document=True)
+                projection={"attempts": 1}, return_document=ReturnDocument.AFTER)
             attempts = doc["attempts"] if doc else 1
             delay = min(self.retry_backoff_s * 2 ** (attempts - 1), 300)
             self.collection.update_one({"_id": key}, {"$set": {"not_before": now + timedelta(seconds=delay)}})
@@ -180,6 +262,8 @@ class OutboxRelay:
         self.published += len(result.confirmed)
         metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(result.confirmed))
         metrics.OUTBOX_DEFERRED.labels(self.service).inc(len(result.failed))
+        if result.confirmed and not result.error:
+            self._progress()
         return result
 
     @staticmethod
@@ -188,23 +272,24 @@ class OutboxRelay:
             raise ConnectionError(result.error)
 
     def _retry_deferred(self) -> int:
-        """Publish deferred events that are due again; confirmed ones become ``new``."""
+        """Publish deferred events that are due again; confirmed ones become ``sent``."""
+        self._last_sweep = time.monotonic()
         now = datetime.now(timezone.utc)
         docs = list(self.collection.find({"status": DEFERRED, "not_before": {"$lte": now}})
                     .sort("order", ASCENDING).limit(self.window))
         if not docs:
             return 0
-        result = self._publish([PendingEvent.from_document(d) for d in docs])
-        if result.confirmed:
-            self.collection.update_many({"_id": {"$in": list(result.confirmed)}, "status": DEFERRED},
-                                        {"$set": {"status": NEW}, "$unset": {"not_before": "", "last_error": ""}})
-        self._raise_if_broken(result)
-        return len(result.confirmed)
+        sent = self._publish_or_raise([PendingEvent.from_document(d) for d in docs])
+        self.collection.update_many({"_id": {"$in": [d["_id"] for d in docs]}, "status": SENT},
+                                    {"$unset": {"not_before": "", "last_error": ""}})
+        return sent
 
     def relay_once(self) -> int:
         """Publish what has been committed since the saved position (one window at most) and
-        the due deferred events; return how many the broker confirmed. For tests and tools;
-        ``run`` keeps one stream open instead."""
+        the due deferred events; return how many the broker confirmed (0 while another relay
+        holds the lease). For tests and tools; ``run`` keeps one stream open instead."""
+        if not self.lease.acquire():
+            return 0
         stream, swept = self._open_stream()
         with stream:
             batch: list[dict] = []
@@ -226,29 +311,36 @@ class OutboxRelay:
 
     def run(self) -> None:
         """Follow the outbox until ``stop``: hold the lease, publish, back off on failures."""
-        failures = 0
         while not self._stop.is_set():
             try:
+                self._drop_legacy_indexes()
                 if not self.lease.acquire():
-                    self._stop.wait(self.lease.ttl.total_seconds() / 3)
+                    self._progress()  # a standby behind a live holder is as it should be
+                    self._stop.wait(STANDBY_POLL_S)
                     continue
                 stream, _ = self._open_stream()
                 with _StreamReader(stream, self.window * 4) as reader:
-                    failures = 0
                     self._follow(reader)
-            except Exception:  # broker or store down: the position has not moved; retry
-                failures += 1
-                log.exception("%s outbox relay failed (attempt %d)", self.service, failures)
+            except LeaseLost as lost:
+                log.warning("%s; standing by", lost)
+                self._stop.wait(STANDBY_POLL_S)
+            except Exception:  # broker or store down, or no change stream: the position has not moved
+                self.failures += 1
+                log.exception("%s outbox relay failed (%d in a row)", self.service, self.failures)
                 self.publisher.reset()
-                self._stop.wait(min(0.2 * 2 ** failures, 5.0))
+                self._stop.wait(min(0.2 * 2 ** self.failures, MAX_BACKOFF_S))
         self.publisher.close()
-        self.lease.release()
+        try:
+            self.lease.release()
+        except Exception:  # the store is down; the lease expires by itself
+            log.warning("%s outbox relay could not release its lease", self.service)
 
     def _follow(self, reader: "_StreamReader") -> None:
         """Publish changes as they arrive: wait for the first, then take only what has
         already arrived (never wait to fill a window: that would add latency, not speed)."""
-        unsaved, saved_at = None, time.monotonic()
-        while not self._stop.is_set() and self.lease.acquire():
+        unsaved, saved_at, opened_at = None, time.monotonic(), time.monotonic()
+        while not self._stop.is_set():
+            self._hold_lease()
             batch = reader.take(self.window, wait_s=0.05)
             if batch:
                 self._publish_changes(batch)
@@ -258,9 +350,11 @@ class OutboxRelay:
             if unsaved is not None and (not batch or time.monotonic() - saved_at > SAVE_INTERVAL_S):
                 self._save(unsaved)
                 unsaved, saved_at = None, time.monotonic()
-            if not batch and time.monotonic() - self._last_sweep > self.deferred_sweep_s:
-                self._last_sweep = time.monotonic()
+            # Due deferred events go out on their own clock, not only when the stream is idle.
+            if time.monotonic() - self._last_sweep > self.deferred_sweep_s:
                 self._retry_deferred()
+            if time.monotonic() - opened_at > HEALTHY_AFTER_S:
+                self._progress()
         if unsaved is not None:
             self._save(unsaved)
 

@@ -137,6 +137,8 @@ class AmqpPublisher:
 class EmbeddedPublisher:
     """Dev-mode publisher over kombu's memory transport; delivery is immediate and local."""
 
+    confirm_timeout_s = 0.0  # nothing to wait for
+
     def __init__(self, connection: Connection):
         self.connection = connection
         self.producer = Producer(connection.channel(), exchange=exchange())

@@ -6,6 +6,7 @@ import random
 import string
 import threading
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 from kombu import Connection
@@ -59,8 +60,12 @@ class BusHarness:
                         [Subscription(self.event_type, ThingHappened(), lambda e, c: self.handler(e, c))],
                         retry_delays=self.retry_delays, **options)
 
-    def relay(self) -> OutboxRelay:
-        return OutboxRelay(self.db, AmqpPublisher(self.amqp_url))
+    def relay(self, **options) -> OutboxRelay:
+        return OutboxRelay(self.db, AmqpPublisher(self.amqp_url), **options)
+
+    def expire_relay_lease(self) -> None:
+        """Time passes for the relay lease (by the store's clock): as after its holder died."""
+        self.db.leases.update_one({"_id": "outbox-relay"}, {"$set": {"expires_at": datetime(2000, 1, 1, tzinfo=timezone.utc)}})
 
     def start(self, loop):
         thread = threading.Thread(target=loop.run, daemon=True)

@@ -1,8 +1,10 @@
-"""Leases over the wire: one holder at a time, takeover after expiry, concurrent claims."""
+"""Leases over the wire: one holder at a time, takeover after expiry, concurrent claims, the
+store's clock, epochs."""
 from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 
 from shared.leases import Lease
 from shared.store import client_for
@@ -38,3 +40,28 @@ def test_simultaneous_first_claims_have_one_winner(local_store):
     for thread in threads:
         thread.join(10)
     assert sorted(results) == [False] * 7 + [True]
+
+
+def test_expiry_is_reckoned_by_the_stores_clock(local_store):
+    db = client_for(local_store.url)[f"leases_{uuid.uuid4().hex[:8]}"]
+    lease = Lease(db, "clock", ttl_s=30)
+    before = db.command("hello", codec_options=db.codec_options)["localTime"]
+    assert lease.acquire()
+    after = db.command("hello", codec_options=db.codec_options)["localTime"]
+    expires_at = db.leases.find_one({"_id": "clock"})["expires_at"]
+    # Written with the store's $$NOW (the embedded store supports it in pipeline updates).
+    assert before + timedelta(seconds=30) <= expires_at <= after + timedelta(seconds=30)
+    # The holder's own count ends no later than the store's expiry.
+    assert lease.remaining_s() <= (expires_at - before).total_seconds()
+
+
+def test_every_new_holder_gets_a_higher_epoch_and_renewals_keep_it(local_store):
+    db = client_for(local_store.url)[f"leases_{uuid.uuid4().hex[:8]}"]
+    first, second = Lease(db, "relay", ttl_s=0.6), Lease(db, "relay", ttl_s=0.6)
+    assert first.acquire() and first.epoch == 1
+    wait_until(lambda: first.remaining_s() < 0.4, timeout_s=5, message="renewal due")
+    assert first.acquire() and first.epoch == 1, "a renewal is not a new holder"
+    first.release()
+    assert second.acquire() and second.epoch == 2
+    second.release()
+    assert first.acquire() and first.epoch == 3

@@ -1,10 +1,15 @@
-"""The outbox relay against the real broker: confirms, mandatory, order."""
+"""The outbox relay against the real broker: confirms, mandatory, order, what may expire,
+and the lease that keeps one relay at a time."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
+import pytest
 from kombu import Connection, Queue
 
+from shared.bus import outbox
+from shared.bus.outbox import LeaseLost
 from shared.bus.topology import exchange
 from tests.integration.conftest import ThingHappened
 from tests.support import wait_until
@@ -23,7 +28,7 @@ def test_only_confirmed_events_count_as_sent_and_unroutable_ones_are_deferred(bu
     relay = bus.relay()
     assert relay.relay_once() == 5
     docs = {d["_id"]: d for d in bus.db.outbox.find()}
-    assert all(docs[e.id]["status"] == "new" for e in routable)
+    assert all(docs[e.id]["status"] == "sent" for e in routable)
     lonely = docs[unroutable.id]
     assert lonely["status"] == "deferred"
     assert "unroutable" in lonely["last_error"]
@@ -73,9 +78,91 @@ def test_a_deferred_event_is_published_once_it_becomes_routable(bus, amqp_url):
         try:
             # Due again after the backoff: the sweep publishes it and it counts as sent.
             wait_until(lambda: relay.relay_once() == 1, timeout_s=10, message="deferred event republished")
-            assert bus.db.outbox.find_one({"_id": event.id})["status"] == "new"
+            assert bus.db.outbox.find_one({"_id": event.id})["status"] == "sent"
             assert bus.queue_depth(probe.name) == 1
             assert relay.relay_once() == 0
         finally:
             conn.default_channel.queue_delete(probe.name)
             relay.publisher.close()
+
+
+def test_only_sent_events_can_expire(bus):
+    with Connection(bus.amqp_url) as conn:
+        bus.consumer().queues.declare(conn)
+    sent = bus.event(1)
+    bus.commit_events([sent])
+    other = bus.catalog.register(f"{bus.service}.nobody.listens", ThingHappened(), {"n": 1})
+    deferred = bus.catalog.create(other, "lonely", {"n": 2}, "c-2")
+    bus.commit_events([deferred])
+    relay = bus.relay()
+    assert relay.relay_once() == 1
+    unsent = bus.event(3)
+    bus.commit_events([unsent])  # committed, not yet published
+    [ttl] = [index for index in outbox.OUTBOX_INDEXES if "expireAfterSeconds" in index.options]
+    declared = bus.db.outbox.index_information()[ttl.name]
+    expiring = {d["_id"] for d in bus.db.outbox.find(declared["partialFilterExpression"])}
+    assert expiring == {sent.id}
+    assert bus.db.outbox.find_one({"_id": sent.id})["sent_at"] is not None
+    relay.publisher.close()
+
+
+def test_the_legacy_index_that_expired_unsent_events_is_dropped(bus):
+    bus.db.outbox.create_index("created_at", name="published_ttl", expireAfterSeconds=60,
+                               partialFilterExpression={"status": "new"})
+    bus.start(bus.relay())
+    wait_until(lambda: "published_ttl" not in bus.db.outbox.index_information(), timeout_s=10,
+               message="the legacy TTL index dropped")
+
+
+def test_a_relay_lease_outlives_the_slowest_step(bus):
+    relay = bus.relay()
+    # Renewed at two thirds left, the lease still covers a whole confirm wait and the writes after.
+    assert relay.lease.ttl_s * 2 / 3 > relay.publisher.confirm_timeout_s + outbox.STORE_STEP_S
+    with pytest.raises(ValueError):
+        bus.relay(lease_ttl_s=relay.publisher.confirm_timeout_s)
+
+
+def test_a_relay_that_lost_its_lease_publishes_nothing_and_cannot_move_the_position(bus):
+    with Connection(bus.amqp_url) as conn:
+        bus.consumer().queues.declare(conn)
+    first = bus.relay()
+    assert first.relay_once() == 0  # holds the lease and a position
+    stale_token = bus.db.outbox_relay.find_one({"_id": "position"})["token"]
+    # The first relay stalls past its lease (by the store's clock) and a second takes over.
+    bus.expire_relay_lease()
+    second = bus.relay()
+    bus.commit_events([bus.event(n) for n in range(3)])
+    assert second.relay_once() == 3
+    saved = bus.db.outbox_relay.find_one({"_id": "position"})
+    bus.commit_events([bus.event(n) for n in range(3, 5)])
+    # The first wakes up: it may not publish, and its late save may not move the position back.
+    with pytest.raises(LeaseLost):
+        first.relay_once()
+    with pytest.raises(LeaseLost):
+        first._save(stale_token)
+    assert bus.db.outbox_relay.find_one({"_id": "position"})["token"] == saved["token"]
+    assert bus.queue_depth(f"{bus.service}.inbox") == 3
+    assert second.relay_once() == 2
+    for relay in (first, second):
+        relay.publisher.close()
+
+
+def test_events_published_before_marks_existed_are_marked_sent_once(bus):
+    with Connection(bus.amqp_url) as conn:
+        bus.consumer().queues.declare(conn)
+    published_long_ago, recent = bus.event(1), bus.event(2)
+    bus.commit_events([published_long_ago])
+    an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    bus.db.outbox.update_one({"_id": published_long_ago.id}, {"$set": {"created_at": an_hour_ago}})
+    # The position as the relay before marks saved it: a token and a time, no epoch.
+    with bus.db.outbox.watch() as stream:
+        bus.db.outbox_relay.insert_one({"_id": "position", "token": stream.resume_token,
+                                        "saved_at": datetime.now(timezone.utc)})
+    bus.commit_events([recent])
+    relay = bus.relay()
+    assert relay.relay_once() == 1
+    marked = bus.db.outbox.find_one({"_id": published_long_ago.id})
+    assert marked["status"] == "sent" and marked["sent_at"] == marked["created_at"]
+    assert bus.db.outbox.find_one({"_id": recent.id})["status"] == "sent"
+    assert bus.queue_depth(f"{bus.service}.inbox") == 1
+    relay.publisher.close()
