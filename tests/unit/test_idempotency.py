@@ -19,7 +19,7 @@ import marshmallow as ma
 import pytest
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.web.inputs import Blueprint
 
 from shared import clock
 from shared.auth import TokenIssuer, TokenVerifier, require_auth
