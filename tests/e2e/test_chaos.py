@@ -26,8 +26,7 @@ import requests
 from kombu import Connection
 from pymongo import MongoClient
 
-from tests.broker_node import PrivateBroker, can_run_private_node
-from tests.conftest import IN_CI
+from tests.broker_node import private_broker  # noqa: F401 (a fixture)
 from tests.e2e.conftest import Platform
 from tests.e2e.test_notifications_crash import _members_events, _publish, announcement_progress_when_done
 from tests.support import wait_until
@@ -36,17 +35,6 @@ RECIPIENTS = 150
 MAX_SIGNUPS = 2000
 STALL_TARGET_S = 15
 STALL_LIMIT_S = 70  # the store's abandoned-transaction lifetime (60 s) is the worst left
-
-
-@pytest.fixture
-def private_broker():
-    problem = can_run_private_node()
-    if problem:
-        if IN_CI:
-            pytest.fail(problem)
-        pytest.skip(problem)
-    with PrivateBroker() as broker:
-        yield broker
 
 
 class SignUps:
