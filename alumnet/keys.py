@@ -81,22 +81,27 @@ def check_password(password: str, encoded: str) -> bool:
     return password_hash(password, base64.b64decode(encoded)[:4]) == encoded
 
 
-def broker_users(passwords: dict[str, str]) -> dict:
-    """RabbitMQ definitions holding only the users, their password hashes and their rights."""
+def broker_users(passwords: dict[str, str], *, vhost: str = VHOST, user_prefix: str = "") -> dict:
+    """RabbitMQ definitions holding only the users, their password hashes and their rights.
+
+    ``passwords`` maps a service (or ``ops``) to its password; the user is ``user_prefix`` +
+    that name (tests use a prefix to stay apart on a shared broker).
+    """
     users, permissions, topic_permissions = [], [], []
-    for user, password in passwords.items():
+    for name, password in passwords.items():
+        user = user_prefix + name
         users.append({"name": user, "password_hash": password_hash(password),
                       "hashing_algorithm": "rabbit_password_hashing_sha256",
-                      "tags": ["administrator"] if user == OPS_USER else []})
-        if user == OPS_USER:
-            permissions.append({"user": user, "vhost": VHOST, "configure": ".*", "write": ".*", "read": ".*"})
+                      "tags": ["administrator"] if name == OPS_USER else []})
+        if name == OPS_USER:
+            permissions.append({"user": user, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"})
             continue
-        rights = broker_rights(user)
-        permissions.append({"user": user, "vhost": VHOST, "configure": rights.configure,
+        rights = broker_rights(name)
+        permissions.append({"user": user, "vhost": vhost, "configure": rights.configure,
                             "write": rights.write, "read": rights.read})
-        topic_permissions.append({"user": user, "vhost": VHOST, "exchange": EXCHANGE_NAME,
+        topic_permissions.append({"user": user, "vhost": vhost, "exchange": EXCHANGE_NAME,
                                   "write": rights.topic_write, "read": rights.topic_read})
-    return {"vhosts": [{"name": VHOST}], "users": users, "permissions": permissions,
+    return {"vhosts": [{"name": vhost}], "users": users, "permissions": permissions,
             "topic_permissions": topic_permissions}
 
 
