@@ -132,6 +132,7 @@ def test_no_secret_is_written_in_the_compose_file(compose, services):
     secret_settings = {name for name, setting in SETTINGS.items() if setting.secret}
     for name, entry in services.items():
         assert not set(env_of(entry)) & secret_settings, name
+        assert "DEV_MODE" not in env_of(entry), name  # it would accept published secrets
     assert not set(compose["x-common-env"]) & secret_settings
     text = COMPOSE_FILE.read_text()
     assert "@rabbitmq" not in text and "@mongo" not in text  # no credentials in a URL

@@ -146,6 +146,7 @@ def test_each_api_has_a_service(k8s_services):
 def test_config_names_only_documented_variables(generated):
     config = read_env_file(K8S / generated["alumnet-config"]["envs"][0])
     assert set(config) <= DOCUMENTED_ENV
+    assert "DEV_MODE" not in config  # it would accept published secrets
     secrets = [doc for doc in load_yaml_documents(K8S / "secret.example.yaml")
                if doc["metadata"]["name"].endswith("-secrets")]
     assert {doc["metadata"]["name"] for doc in secrets} == {f"{s}-secrets" for s in SERVICES}
