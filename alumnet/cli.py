@@ -4,7 +4,7 @@
     alumnet api SERVICE              a service's HTTP API under gunicorn
     alumnet worker SERVICE           a service's worker (consumer, outbox relay, timers)
     alumnet dead list|replay|purge SERVICE [--id MESSAGE_ID]
-    alumnet keys generate DIR        a JWT signing key pair
+    alumnet keys generate DIR        every secret a deployment needs (see alumnet/keys.py)
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import click
 from alumnet import service_module
 from alumnet.members_cli import members as members_group
 from shared.config import SERVICES, SETTINGS, ConfigError, load
-from shared import logs
+from shared import logs, secretcheck
 
 SERVICE = click.Choice(SERVICES)
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,15 @@ def _config_or_exit(require_keys: bool = True):
         raise click.ClickException(str(exc)) from None
 
 
+def _deployable_config_or_exit(service: str, process: str, require_keys: bool = True):
+    """The config, or exit naming every missing or published secret (outside dev mode)."""
+    config = _config_or_exit(require_keys)
+    problems = secretcheck.problems(config, service, process)
+    if problems:
+        raise click.ClickException(str(ConfigError(problems)))
+    return config
+
+
 @click.group(help=__doc__.split("\n\n")[0])
 def main() -> None:
     pass
@@ -40,7 +49,7 @@ def main() -> None:
 @click.argument("service", type=SERVICE)
 def api(service: str) -> None:
     """Run SERVICE's HTTP API under gunicorn (deploy/gunicorn.conf.py)."""
-    _config_or_exit()  # fail before forking workers, with every bad setting named
+    _deployable_config_or_exit(service, "api")  # fail before forking workers, naming every bad setting
     conf = os.environ.get("GUNICORN_CONF", str(ROOT / "deploy" / "gunicorn.conf.py"))
     argv = [sys.executable, "-m", "gunicorn", "--config", conf, f"services.{service}.app:create_app()"]
     os.execv(sys.executable, argv)
@@ -50,7 +59,7 @@ def api(service: str) -> None:
 @click.argument("service", type=SERVICE)
 def worker(service: str) -> None:
     """Run SERVICE's worker until SIGTERM."""
-    config = _config_or_exit(require_keys=False)
+    config = _deployable_config_or_exit(service, "worker", require_keys=False)
     logs.configure(f"{service}-worker", config.log_level)
     service_module(service, "worker").create_worker(config).run_forever(config.worker_http_port)
 
@@ -111,33 +120,66 @@ def dead_purge(service: str, message_id: str | None) -> None:
 
 @main.group()
 def keys() -> None:
-    """JWT key management."""
+    """Make the secrets of a deployment (deploy/README.md says where each one goes)."""
 
 
 @keys.command("generate")
 @click.argument("directory", type=click.Path(file_okay=False))
-def keys_generate(directory: str) -> None:
-    """Write an Ed25519 key pair: jwt-private.pem (members only) and jwt-public.pem."""
+@click.option("--amqp-host", default="rabbitmq:5672", show_default=True, help="broker host:port in each AMQP_URL")
+@click.option("--mongo-host", default="mongo:27017", show_default=True, help="MongoDB host(s) in each MONGO_URL")
+@click.option("--mongo-options", default="replicaSet=rs0", show_default=True, help="MONGO_URL query options")
+def keys_generate(directory: str, amqp_host: str, mongo_host: str, mongo_options: str) -> None:
+    """Write every secret into DIRECTORY: the JWT key pair, the token and link keys, per-service
+    broker and MongoDB users (SERVICE.env holds a service's secret settings)."""
+    from alumnet.keys import generate
+    try:
+        written = generate(directory, amqp_host=amqp_host, mongo_host=mongo_host, mongo_options=mongo_options)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@keys.command("jwt")
+@click.argument("directory", type=click.Path(file_okay=False))
+def keys_jwt(directory: str) -> None:
+    """Write a new Ed25519 pair: jwt-private.pem (members api only) and jwt-public.pem."""
     from shared.auth import generate_keypair
     private, public = generate_keypair(directory)
     click.echo(f"wrote {private} and {public}")
 
 
-main.add_command(members_group)
-
-
 @keys.command("token")
 def keys_token() -> None:
     """Print a new TOKEN_ENCRYPTION_KEY (Fernet) for members and notifications."""
-    from cryptography.fernet import Fernet
-    click.echo(Fernet.generate_key().decode())
+    from alumnet.keys import new_token_key
+    click.echo(new_token_key())
+
+
+@keys.command("link")
+def keys_link() -> None:
+    """Print a new LINK_SIGNING_KEY for members and notifications."""
+    from alumnet.keys import new_link_key
+    click.echo(new_link_key())
+
+
+@keys.command("password")
+def keys_password() -> None:
+    """Print a new password and its RabbitMQ hash (for a definitions file)."""
+    from alumnet.keys import new_password, password_hash
+    password = new_password()
+    click.echo(f"{password}\n{password_hash(password)}")
+
+
+main.add_command(members_group)
 
 
 @main.command("settings")
 def settings() -> None:
     """List every environment setting with its default."""
     for name, setting in SETTINGS.items():
-        default = "(required)" if setting.default is None else repr(setting.default)
+        default = ("(required)" if setting.default is None else "(secret: no default)" if setting.secret
+                   and not setting.default else repr(setting.default))
         click.echo(f"{name:22} {default:40} {setting.help}")
 
 

@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 from alumnet import demo as demo_data
 from alumnet import service_module
 from alumnet.gateway import Gateway, index_page
+from alumnet.keys import new_link_key
 from alumnet.localstore import LocalStore
 from shared import logs
 from shared.auth import generate_keypair
@@ -36,7 +37,12 @@ def _dev_environment(data_dir: Path, store: LocalStore) -> dict[str, str]:
     if not token_key.exists():
         token_key.write_bytes(Fernet.generate_key())
         token_key.chmod(0o600)
+    link_key = keys / "link-signing.key"
+    if not link_key.exists():
+        link_key.write_text(new_link_key())
+        link_key.chmod(0o600)
     env = {
+        "DEV_MODE": "true",
         "MONGO_URL": store.url,
         "AMQP_URL": os.environ.get("AMQP_URL", "memory://"),
         "JWT_PUBLIC_KEY_FILE": str(keys / "jwt-public.pem"),
@@ -45,6 +51,7 @@ def _dev_environment(data_dir: Path, store: LocalStore) -> dict[str, str]:
         "SMS_BACKEND": "file",
         "DEV_OUTBOX_DIR": str(data_dir / "outbox"),
         "TOKEN_ENCRYPTION_KEY": token_key.read_text().strip(),
+        "LINK_SIGNING_KEY": link_key.read_text().strip(),
     }
     return {**os.environ, **env}
 

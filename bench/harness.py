@@ -208,6 +208,7 @@ def deploy_env(tmp: Path, url: str, prefix: str) -> tuple[dict[str, str], TokenI
         "JWT_PUBLIC_KEY_FILE": str(public),
         "JWT_PRIVATE_KEY_FILE": str(private),
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "LINK_SIGNING_KEY": Fernet.generate_key().decode(),
         "EMAIL_BACKEND": "file",
         "SMS_BACKEND": "file",
         "DEV_OUTBOX_DIR": str(tmp / "outbox"),

@@ -215,9 +215,9 @@ class Bench(ServiceBench):
         from services.notifications.dispatcher import DeliveryDispatcher
         from services.notifications.handlers import context_for_sending
         docs = list(db.deliveries.find({"fanout_id": fanout_id}).limit(300))
-        key = self.env["TOKEN_ENCRYPTION_KEY"]
+        key, link_key = self.env["TOKEN_ENCRYPTION_KEY"], self.env["LINK_SIGNING_KEY"]
         builder = DeliveryDispatcher(None, {}, mail_from=MAIL_FROM, prepare=lambda d: context_for_sending(
-            d, token_key=key, public_base_url="http://localhost:8080"))
+            d, token_key=key, link_key=link_key, public_base_url="http://localhost:8080"))
         builder._build(docs[0]).as_bytes(policy=SMTP_POLICY)  # templates compiled once
         t0 = time.perf_counter()
         for d in docs:

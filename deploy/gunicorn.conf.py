@@ -51,8 +51,9 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()
 
-# Apis are reachable only through the gateway's network, which sets X-Forwarded-*.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# X-Forwarded-* are believed only from the gateway: the same TRUSTED_PROXIES the app reads
+# (shared/config.py), never "*". Empty trusts no one.
+forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "").replace(" ", "")
 
 # The worker heartbeat file must live on a RAM disk: on an overlay or a read-only root file
 # system, gunicorn's periodic fchmod can block and get healthy workers killed.

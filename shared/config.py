@@ -1,12 +1,15 @@
 """Process configuration read from environment variables.
 
-Every setting has a documented default (see ``SETTINGS``) so that a process started without
-configuration runs against local services. A missing required value or a malformed one stops
-the process at start-up with one message naming every offending variable, instead of failing
-later at the first request that needs it.
+Every setting that is not a secret has a documented default (see ``SETTINGS``) so that a
+process started without configuration runs against local services. No secret has a default:
+credentials and keys come only from the environment (``shared.secretcheck`` refuses a deployed
+process whose secrets are missing or published). A missing required value or a malformed one
+stops the process at start-up with one message naming every offending variable, instead of
+failing later at the first request that needs it.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -88,20 +91,37 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _networks(raw: str) -> tuple:
+    """Comma-separated addresses or CIDR networks (``10.0.0.0/8, 192.0.2.7``)."""
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                     for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"expected comma-separated addresses or networks ({exc})") from None
+
+
+# The proxies a dev-mode process trusts when TRUSTED_PROXIES is not set: only this machine.
+LOOPBACK = _networks("127.0.0.0/8,::1")
+
+
 @dataclass(frozen=True)
 class Setting:
     env: str
     default: str | None
     parse: Callable[[str], Any]
     help: str
+    # A secret never has a default with a value in it, and is never printed.
+    secret: bool = False
 
 
 # name -> Setting. The README's configuration table is generated from this list.
 SETTINGS: dict[str, Setting] = {s.env: s for s in [
-    Setting("AMQP_URL", "amqp://guest:guest@localhost:5672//", _url("amqp", "amqps", "memory"),
-            "RabbitMQ URL; memory:// selects the embedded in-process broker (dev mode only)"),
+    Setting("AMQP_URL", "amqp://localhost:5672//", _url("amqp", "amqps", "memory"),
+            "RabbitMQ URL with the service's own broker user and password; memory:// selects the "
+            "embedded in-process broker (dev mode only)", secret=True),
     Setting("MONGO_URL", "mongodb://localhost:27017", _url("mongodb", "mongodb+srv"),
-            "MongoDB URL (a replica set in production; a local SecantusDB in tests and dev)"),
+            "MongoDB URL with the service's own user and password (a replica set in production; "
+            "a local SecantusDB in tests and dev)", secret=True),
     Setting("MONGO_DB_PREFIX", "alumnet_", _text, "database name prefix; a service's database is prefix + service"),
     Setting("JWT_PUBLIC_KEY_FILE", None, _text, "PEM public key that verifies access tokens (required by apis)"),
     Setting("JWT_PRIVATE_KEY_FILE", "", _text, "PEM private key that signs access tokens (members only)"),
@@ -109,25 +129,30 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("JWT_AUDIENCE", "alumnet", _text, "expected `aud` of access tokens"),
     Setting("JWT_ACCESS_TTL", "900", _positive_int, "access token lifetime in seconds"),
     Setting("TOKEN_ENCRYPTION_KEY", "", _text,
-            "Fernet key shared by members and notifications only: encrypts one-time tokens in events"),
+            "Fernet key shared by members and notifications only: encrypts one-time tokens in events",
+            secret=True),
+    Setting("LINK_SIGNING_KEY", "", _text,
+            "key shared by members and notifications only: signs one-click links (unsubscribe); "
+            "never the same as TOKEN_ENCRYPTION_KEY", secret=True),
     Setting("EMAIL_BACKEND", "smtp", _choice("smtp", "file"), "smtp sends mail; file writes .eml files to DEV_OUTBOX_DIR"),
     Setting("SMTP_HOST", "localhost", _text, "SMTP server host"),
     Setting("SMTP_PORT", "25", _port, "SMTP server port"),
     Setting("SMTP_STARTTLS", "false", _bool, "upgrade the SMTP connection with STARTTLS"),
     Setting("SMTP_USERNAME", "", _text, "SMTP auth user (empty: no auth)"),
-    Setting("SMTP_PASSWORD", "", _text, "SMTP auth password"),
+    Setting("SMTP_PASSWORD", "", _text, "SMTP auth password", secret=True),
     Setting("SMTP_TIMEOUT", "10", _positive_int, "SMTP socket timeout in seconds"),
     Setting("MAIL_FROM", "Alumnet <no-reply@alumnet.local>", _text, "From header of outgoing mail"),
     Setting("SMS_BACKEND", "http", _choice("http", "file"), "http calls the provider API; file writes to DEV_OUTBOX_DIR"),
     Setting("SMS_API_URL", "", _text, "Twilio-compatible messages endpoint"),
     Setting("SMS_ACCOUNT_SID", "", _text, "SMS provider account id"),
-    Setting("SMS_AUTH_TOKEN", "", _text, "SMS provider token"),
+    Setting("SMS_AUTH_TOKEN", "", _text, "SMS provider token", secret=True),
     Setting("SMS_FROM", "Alumnet", _text, "SMS sender id or number"),
     Setting("SMTP_FALLBACK_URL", "", _text,
-            "second SMTP server used when the first cannot take a message: smtp://user:pass@host:port?starttls=true"),
+            "second SMTP server used when the first cannot take a message: smtp://user:pass@host:port?starttls=true",
+            secret=True),
     Setting("SMS_FALLBACK_API_URL", "", _text, "second Twilio-compatible messages endpoint (empty: none)"),
     Setting("SMS_FALLBACK_ACCOUNT_SID", "", _text, "account id at the fallback SMS provider"),
-    Setting("SMS_FALLBACK_AUTH_TOKEN", "", _text, "token at the fallback SMS provider"),
+    Setting("SMS_FALLBACK_AUTH_TOKEN", "", _text, "token at the fallback SMS provider", secret=True),
     Setting("EMAIL_RATE_PER_S", "0", _non_negative_float, "most emails per second per provider and worker (0: no limit)"),
     Setting("SMS_RATE_PER_S", "0", _non_negative_float, "most SMS per second per provider and worker (0: no limit)"),
     Setting("DELIVERY_RETRY_BASE_S", "30", _seconds,
@@ -144,6 +169,12 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("PUBLIC_BASE_URL", "http://localhost:8080", _url("http", "https"), "the gateway URL people see in links"),
     Setting("EVENTS_REMINDER_INTERVAL_S", "5", _seconds,
             "how often an events worker claims due reminders (they are due minutes to days ahead)"),
+    Setting("TRUSTED_PROXIES", "", _networks,
+            "addresses or networks (comma-separated) whose X-Real-IP / X-Forwarded-* headers are "
+            "believed: the gateway's; empty trusts none (dev mode: this machine)"),
+    Setting("DEV_MODE", "false", _bool,
+            "true only for `alumnet dev` and tests on one machine: allows this repository's "
+            "example secrets and trusts loopback proxies. Never set in a deployment"),
 ]}
 
 
@@ -160,6 +191,7 @@ class Config:
     jwt_audience: str
     jwt_access_ttl: int
     token_encryption_key: str
+    link_signing_key: str
     email_backend: str
     smtp_host: str
     smtp_port: int
@@ -189,6 +221,8 @@ class Config:
     max_content_length: int
     public_base_url: str
     events_reminder_interval_s: float
+    trusted_proxies: tuple
+    dev_mode: bool
     extra: dict = field(default_factory=dict)
 
     def database_name(self, service: str) -> str:
@@ -217,4 +251,6 @@ def load(environ: Mapping[str, str] | None = None, *, require_keys: bool = True)
         problems["JWT_PUBLIC_KEY_FILE"] = f"no such file: {key_file}"
     if problems:
         raise ConfigError(problems)
+    if values["dev_mode"] and not environ.get("TRUSTED_PROXIES"):
+        values["trusted_proxies"] = LOOPBACK
     return Config(**values)

@@ -2,7 +2,7 @@
 
 Notifications puts a link in every marketing email; the members service reads the token when
 the link is used and withdraws consent for that channel and category. Both sides hold
-``TOKEN_ENCRYPTION_KEY`` (shared by members and notifications only); the token is the only
+``LINK_SIGNING_KEY`` (shared by members and notifications only); the token is the only
 credential, so it is signed, bound to one member, channel and category, and expires.
 
 Token format (compact and URL-safe, ``[A-Za-z0-9_-]`` plus one ``.``)::
@@ -11,9 +11,9 @@ Token format (compact and URL-safe, ``[A-Za-z0-9_-]`` plus one ``.``)::
 
 with unpadded base64url, ``payload`` the compact JSON
 ``{"v": 1, "m": member_id, "ch": channel, "ca": category, "iat": unix_seconds}`` and
-``signing_key = HMAC-SHA256(TOKEN_ENCRYPTION_KEY, b"alumnet-unsubscribe-v1")``: a key derived
-for this purpose only, so a signature made here can never be mistaken for anything the same
-key protects elsewhere (the Fernet tokens in events). The signature is checked (in constant
+``signing_key = HMAC-SHA256(LINK_SIGNING_KEY, b"alumnet-unsubscribe-v1")``: a key derived
+for this purpose only, so a signature made here can never be mistaken for anything else the
+same key signs. The key is not TOKEN_ENCRYPTION_KEY: signing and encryption never share one. The signature is checked (in constant
 time) before the payload is parsed.
 
 This module imports no service code: both services use it.
@@ -52,7 +52,7 @@ class UnsubscribeRequest:
 
 def _signing_key(key: str | bytes) -> bytes:
     if not key:
-        raise ValueError("TOKEN_ENCRYPTION_KEY is empty")
+        raise ValueError("LINK_SIGNING_KEY is empty")
     raw = key.encode() if isinstance(key, str) else key
     return hmac.new(raw, PURPOSE, hashlib.sha256).digest()
 

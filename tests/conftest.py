@@ -19,6 +19,7 @@ from shared.config import load
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TOKEN_KEY = Fernet.generate_key().decode()
+LINK_KEY = uuid.uuid4().hex + uuid.uuid4().hex  # a separate key: it signs, the Fernet key encrypts
 
 
 def broker_reachable(url: str = AMQP_URL) -> str | None:
@@ -75,6 +76,7 @@ def make_config(local_store, jwt_keys, db_prefix, tmp_path):
             "SMS_BACKEND": "file",
             "DEV_OUTBOX_DIR": str(tmp_path / "outbox"),
             "TOKEN_ENCRYPTION_KEY": TOKEN_KEY,
+            "LINK_SIGNING_KEY": LINK_KEY,
             **overrides,
         }
         return load(env)

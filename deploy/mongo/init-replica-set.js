@@ -1,6 +1,6 @@
 // Idempotent health check that also initiates the single-node replica set rs0.
 //
-// Run by the compose healthcheck with mongosh every few seconds: the first run after a
+// Run by the compose healthcheck with mongosh (as root) every few seconds: the first run after a
 // fresh volume initiates rs0, every run exits 0 only once this node is a writable primary,
 // so services that depend on mongo being healthy start with transactions available.
 // MONGO_RS_HOST is the address clients use to reach this node (its compose service name).

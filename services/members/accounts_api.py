@@ -80,10 +80,9 @@ def client_address() -> str | None:
     """The address of the client that made the request.
 
     Behind the gateway (nginx), the connection comes from the gateway: the client is in
-    ``X-Real-IP``, which the gateway always overwrites with the address it saw, so a client
-    cannot choose it. Apis are reachable only through the gateway (the same trust that
-    ``deploy/gunicorn.conf.py`` gives its forwarded headers); without the header, e.g. in dev
-    mode and tests, the peer address is the client.
+    ``X-Real-IP``, which the gateway always overwrites with the address it saw. The header
+    reaches this code only from TRUSTED_PROXIES (``shared/web/proxies.py`` removes it from
+    anyone else); without it the peer address is the client.
     """
     forwarded = request.headers.get("X-Real-IP", "").strip()
     if forwarded:

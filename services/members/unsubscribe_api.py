@@ -3,7 +3,7 @@
 Every marketing email carries a link ``/api/v1/members/unsubscribe?token=...`` and the
 ``List-Unsubscribe`` / ``List-Unsubscribe-Post`` headers (``shared.unsubscribe``). The token
 is the only credential: no login, it names one member, channel and category, is signed with a
-key derived from ``TOKEN_ENCRYPTION_KEY`` and expires after a year.
+``LINK_SIGNING_KEY`` and expires after a year.
 
 - ``POST`` withdraws that consent: one ledger entry (``granted`` false, source
   ``unsubscribe_link``) and its ``members.consent.changed`` event, through
@@ -154,7 +154,7 @@ def _bad_token(reason: str) -> Problem:
 
 
 def _key() -> str:
-    key = current_service().config.token_encryption_key
+    key = current_service().config.link_signing_key
     if not key:
         raise Problem(503, "Unsubscribe links are not configured.", kind="not-configured")
     return key

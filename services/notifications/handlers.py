@@ -186,12 +186,12 @@ def on_password_reset_requested(event: Envelope, ctx: HandlerContext, wake_dispa
     _wake(ctx, wake_dispatcher)
 
 
-def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str,
+def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str, link_key: str = "",
                         now: datetime | None = None) -> dict:
     """The template context of a delivery at send time: an ``encrypted_token`` becomes the
     ``reset_link``, an ``encrypted_confirmation_token`` the welcome email's ``confirm_link``
     (decrypted now, never stored in clear); a marketing delivery gets its one-click
-    ``unsubscribe_url`` (a signed token for its member, channel and category). Raises
+    ``unsubscribe_url`` (a token for its member, channel and category signed with ``link_key``). Raises
     ``cryptography.fernet.InvalidToken`` if the token cannot be decrypted (a wrong key: the
     delivery cannot be built, and retrying will not help)."""
     context = dict(delivery.get("context") or {})
@@ -202,7 +202,7 @@ def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str,
             token = Fernet(token_key.encode()).decrypt(encrypted.encode()).decode()
             context[link] = f"{public_base_url.rstrip('/')}{path}?token={quote(token, safe='')}"
     if delivery.get("marketing"):
-        token = unsubscribe.make_token(token_key, delivery["recipient"], delivery["channel"], delivery["category"],
+        token = unsubscribe.make_token(link_key, delivery["recipient"], delivery["channel"], delivery["category"],
                                        now or datetime.now(timezone.utc))
         context["unsubscribe_url"] = unsubscribe.link(public_base_url, token)
     return context

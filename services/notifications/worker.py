@@ -29,7 +29,7 @@ def create_worker(config: Config | None = None) -> Worker:
     store = create_store(config)
 
     def prepare(delivery: dict) -> dict:
-        return context_for_sending(delivery, token_key=config.token_encryption_key,
+        return context_for_sending(delivery, token_key=config.token_encryption_key, link_key=config.link_signing_key,
                                    public_base_url=config.public_base_url)
 
     dispatcher = DeliveryDispatcher(store, channels_for(config), mail_from=config.mail_from, prepare=prepare,

@@ -2,7 +2,8 @@
 
 A producer declares each event type it publishes with the marshmallow schema of its ``data``
 (``EventCatalog``); ``data`` is validated against that schema when the event is created, and a
-consumer validates what it receives against its own expectation of the same type.
+consumer validates what it receives against its own expectation of the same type. An envelope
+whose ``source`` is not the producer of its ``type`` (the type's first segment) is invalid.
 """
 from __future__ import annotations
 
@@ -71,8 +72,14 @@ def utc_now_rfc3339() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def producer_of(event_type: str) -> str:
+    """The service that publishes ``event_type``: its first segment (``members`` for members.*)."""
+    return event_type.split(".", 1)[0]
+
+
 def decode(body: bytes | str) -> Envelope:
-    """Parse and validate an envelope; raise ``InvalidEvent`` for anything malformed."""
+    """Parse and validate an envelope; raise ``InvalidEvent`` for anything malformed, including
+    a ``source`` that is not the producer of its ``type``."""
     try:
         raw = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -83,6 +90,12 @@ def decode(body: bytes | str) -> Envelope:
         _envelope_schema.load(raw)
     except ValidationError as exc:
         raise InvalidEvent("not a CloudEvents 1.0 envelope", exc.messages) from None
+    producer = producer_of(raw["type"])
+    if raw["source"] != producer:
+        # Only the producer's broker user may publish its routing keys; a source naming another
+        # service is a forgery or a bug, never something to act on.
+        raise InvalidEvent(f"source {raw['source']!r} does not publish {raw['type']}",
+                           {"source": [f"Must be {producer!r}, the producer of {raw['type']}."]})
     return Envelope(
         id=raw["id"], source=raw["source"], type=raw["type"], time=raw["time"],
         subject=raw["subject"], data=raw["data"], correlationid=raw["correlationid"],
@@ -111,7 +124,7 @@ class EventCatalog:
         """Declare a type; ``example`` is realistic data used by contract tests and docs."""
         if not re.match(TYPE_PATTERN, event_type):
             raise ValueError(f"{event_type!r} is not <service>.<entity>.<past-tense verb>")
-        if not event_type.startswith(self.source + "."):
+        if producer_of(event_type) != self.source:
             raise ValueError(f"{event_type} is not a {self.source} event")
         validate_data(schema, example, event_type)
         self.schemas[event_type] = schema

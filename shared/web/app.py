@@ -24,11 +24,11 @@ from shared import clock
 from shared.auth import TokenVerifier
 from shared.config import Config
 from shared.logs import reset_correlation_id, set_correlation_id
-from shared.web import inputs, metrics
+from shared.web import inputs, metrics, swaggerui
+from shared.web.proxies import TrustedProxies
 from shared.web.problems import from_http_exception, problem_response
 
 log = logging.getLogger(__name__)
-SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
@@ -86,7 +86,7 @@ def create_service_app(name: str, config: Config, store, *, blueprints: Iterable
         OPENAPI_URL_PREFIX=prefix,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_CDN,
+        OPENAPI_SWAGGER_UI_URL=swaggerui.assets_url(prefix),
         MAX_CONTENT_LENGTH=config.max_content_length,
         JSON_SORT_KEYS=False,
         API_SPEC_OPTIONS={
@@ -104,6 +104,8 @@ def create_service_app(name: str, config: Config, store, *, blueprints: Iterable
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(_operations_blueprint(context))
+    app.register_blueprint(swaggerui.blueprint(name, prefix))
+    app.wsgi_app = TrustedProxies(app.wsgi_app, config.trusted_proxies)
     _install_request_hooks(app, name)
     _install_teardown(app)
     _install_error_handlers(app)

@@ -86,7 +86,9 @@ class _StubHandler(BaseHTTPRequestHandler):
             body = {"type": "about:blank", "title": "from-upstream", "status": 404,
                     "service": self.server.name}
         else:
-            status, content_type = 200, "application/json"
+            status = 200
+            # html=1: answer as an HTML page would (for the gateway's HTML-only headers).
+            content_type = "text/html; charset=utf-8" if "html=1" in parts.query else "application/json"
             body = {
                 "service": self.server.name,
                 "method": self.command,
@@ -141,10 +143,12 @@ class Stub:
 class Gateway:
     """An nginx process running the rendered gateway template."""
 
-    def __init__(self, nginx: str, workdir: Path, upstreams: dict[str, str]):
+    def __init__(self, nginx: str, workdir: Path, upstreams: dict[str, str], real_ip_from: str = "127.0.0.1"):
+        """``real_ip_from``: the load balancer in front; by default the tests' own address."""
         self.nginx = nginx
         self.workdir = workdir
         self.upstreams = upstreams
+        self.real_ip_from = real_ip_from
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self.access_log = workdir / "access.log"
@@ -157,6 +161,7 @@ class Gateway:
     def _write_config(self) -> Path:
         values = {f"{service.upper()}_API": address for service, address in self.upstreams.items()}
         values["GATEWAY_LISTEN"] = f"127.0.0.1:{self.port}"
+        values["GATEWAY_REAL_IP_FROM"] = self.real_ip_from
         assert set(values) == GATEWAY_VARIABLES
         site = self.workdir / "alumnet.conf"
         site.write_text(render(TEMPLATE.read_text(), values))

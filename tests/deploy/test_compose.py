@@ -1,7 +1,7 @@
 """docker-compose.yml and the RabbitMQ and MongoDB files it mounts, checked without Docker."""
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import re
 import shlex
@@ -9,6 +9,9 @@ import sys
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
+from alumnet import keys
+from shared.config import SETTINGS
 
 from .helpers import DEPLOY, DOCUMENTED_ENV, GATEWAY_VARIABLES, ROOT, SERVICES, load_yaml
 
@@ -120,6 +123,36 @@ def test_secrets_come_from_deploy_secrets(compose):
         assert secret["file"].startswith("./deploy/secrets/"), name
 
 
+def test_each_process_reads_its_own_secrets_file(services):
+    for name, _, service, entry in alumnet_processes(services):
+        assert entry["env_file"] == f"./deploy/secrets/{service}.env", name
+
+
+def test_no_secret_is_written_in_the_compose_file(compose, services):
+    secret_settings = {name for name, setting in SETTINGS.items() if setting.secret}
+    for name, entry in services.items():
+        assert not set(env_of(entry)) & secret_settings, name
+        assert "DEV_MODE" not in env_of(entry), name  # it would accept published secrets
+    assert not set(compose["x-common-env"]) & secret_settings
+    text = COMPOSE_FILE.read_text()
+    assert "@rabbitmq" not in text and "@mongo" not in text  # no credentials in a URL
+
+
+def test_every_container_is_hardened(services):
+    for name, entry in services.items():
+        assert entry.get("read_only") is True, name
+        assert entry.get("cap_drop") == ["ALL"], name
+        assert "no-new-privileges:true" in entry.get("security_opt", []), name
+        assert str(entry.get("user", "")).split(":")[0] not in ("0", "root"), name
+
+
+def test_apis_believe_forwarded_headers_from_the_gateway_only(compose, services):
+    gateway_address = services["gateway"]["networks"]["default"]["ipv4_address"]
+    for name, kind, _, entry in alumnet_processes(services):
+        if kind == "api":
+            assert env_of(entry)["TRUSTED_PROXIES"] == gateway_address, name
+
+
 def test_processes_wait_for_a_healthy_broker_and_store(services):
     for name, _, _, entry in alumnet_processes(services):
         depends = entry["depends_on"]
@@ -144,7 +177,7 @@ def test_mounted_host_files_exist(services):
 
 def test_gateway_routes_to_each_api(services):
     gateway = services["gateway"]
-    assert gateway["image"].startswith("nginx:1.27")
+    assert gateway["image"].startswith("nginxinc/nginx-unprivileged:1.27")
     env = env_of(gateway)
     assert set(env) >= GATEWAY_VARIABLES
     for service in SERVICES:
@@ -161,19 +194,33 @@ def test_mongo_is_a_replica_set(compose, services):
     assert mongo["image"].startswith("mongo:7")
     assert "--replSet" in mongo["command"]
     replica_set = mongo["command"][mongo["command"].index("--replSet") + 1]
-    assert f"replicaSet={replica_set}" in compose["x-common-env"]["MONGO_URL"]
+    assert f"replicaSet={replica_set}" in keys.generate.__kwdefaults__["mongo_options"]
     script = (DEPLOY / "mongo" / "init-replica-set.js").read_text()
     assert f'_id: "{replica_set}"' in script
     assert "init-replica-set.js" in " ".join(mongo["healthcheck"]["test"])
 
 
-def test_rabbitmq_loads_the_definitions(services):
+def test_mongo_runs_with_authentication(compose, services):
+    mongo = services["mongo"]
+    assert "--keyFile" in mongo["command"]
+    assert env_of(mongo)["MONGO_INITDB_ROOT_PASSWORD_FILE"].startswith("/run/secrets/")
+    assert any(v.endswith(":/docker-entrypoint-initdb.d/create-users.js:ro") for v in mongo["volumes"])
+    script = (DEPLOY / "mongo" / "create-users.js").read_text()
+    assert 'db: "alumnet_" + service' in script and compose["x-common-env"]["MONGO_DB_PREFIX"] == "alumnet_"
+    assert "-u root" in mongo["healthcheck"]["test"][1]
+
+
+def test_rabbitmq_loads_the_topology_and_the_generated_users(services):
     rabbitmq = services["rabbitmq"]
     assert rabbitmq["image"].startswith("rabbitmq:3.13-management")
     conf = (DEPLOY / "rabbitmq" / "rabbitmq.conf").read_text()
-    path = re.search(r"^definitions\.local\.path\s*=\s*(\S+)", conf, re.M).group(1)
-    assert any(v.startswith("./deploy/rabbitmq/definitions.json:" + path)
-               for v in rabbitmq["volumes"])
+    directory = re.search(r"^load_definitions\s*=\s*(\S+)", conf, re.M).group(1)
+    assert any(v.startswith(f"./deploy/rabbitmq/definitions.json:{directory}/") for v in rabbitmq["volumes"])
+    [users] = [s for s in rabbitmq["secrets"] if s["source"] == "rabbitmq_users"]
+    assert users["target"].startswith(directory + "/")
+    # Imported in name order: the topology (with the vhost) before the users.
+    assert sorted([v.split(":")[1] for v in rabbitmq["volumes"] if directory in v] + [users["target"]])[-1] \
+        == users["target"]
 
 
 def test_definitions_declare_the_exchange(definitions):
@@ -229,37 +276,36 @@ def test_definitions_match_the_code_topology(definitions):
     assert topology.EXCHANGE_NAME == "alumnet.events"
 
 
-def _hash_module():
-    path = DEPLOY / "rabbitmq" / "hash_password.py"
-    spec = importlib.util.spec_from_file_location("alumnet_rabbitmq_hash", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def test_the_definitions_carry_no_users_or_passwords(definitions):
+    assert definitions["users"] == [] and definitions["permissions"] == []
+    assert "password" not in DEFINITIONS.read_text()
 
 
-def test_compose_broker_credentials_are_defined(compose, definitions):
-    url = urlsplit(compose["x-common-env"]["AMQP_URL"])
-    vhost = unquote(url.path[1:]) or "/"
-    users = {u["name"]: u for u in definitions["users"]}
-    assert _hash_module().check_password(url.password, users[url.username]["password_hash"])
-    assert any(p["user"] == url.username and p["vhost"] == vhost
-               and p["configure"] == p["write"] == p["read"] == ".*"
-               for p in definitions["permissions"])
+def test_generated_broker_users_match_the_definitions_and_the_urls(definitions, tmp_path):
+    keys.generate(tmp_path)
+    users = json.loads((tmp_path / "rabbitmq-users.json").read_text())
+    assert {v["name"] for v in users["vhosts"]} <= {v["name"] for v in definitions["vhosts"]}
+    by_name = {u["name"]: u for u in users["users"]}
+    assert set(by_name) == set(SERVICES) | {keys.OPS_USER}
+    for service in SERVICES:
+        env = dict(line.split("=", 1) for line in (tmp_path / f"{service}.env").read_text().splitlines())
+        url = urlsplit(env["AMQP_URL"])
+        assert url.username == service and url.path == "/" + keys.VHOST
+        assert keys.check_password(unquote(url.password), by_name[service]["password_hash"])
+        [topic] = [t for t in users["topic_permissions"] if t["user"] == service]
+        assert topic["exchange"] == "alumnet.events" and topic["write"] == f"^{service}\\."
+        [rights] = [p for p in users["permissions"] if p["user"] == service]
+        assert ".*" not in (rights["configure"], rights["write"], rights["read"])
 
 
 def test_password_hash_round_trip():
-    module = _hash_module()
-    encoded = module.password_hash("s3cret")
-    assert module.check_password("s3cret", encoded)
-    assert not module.check_password("other", encoded)
+    encoded = keys.password_hash("s3cret")
+    assert keys.check_password("s3cret", encoded)
+    assert not keys.check_password("other", encoded)
 
 
-def test_secret_files_are_what_the_key_generator_writes(compose, tmp_path):
-    if not (ROOT / "shared" / "auth.py").exists():
-        pytest.skip("shared/auth.py is not written yet")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    auth = importlib.import_module("shared.auth")
-    written = {path.name for path in auth.generate_keypair(tmp_path)}
+def test_secret_files_are_what_the_key_generator_writes(compose, services, tmp_path):
+    written = {path.name for path in keys.generate(tmp_path)}
     mounted = {secret["file"].rsplit("/", 1)[1] for secret in compose["secrets"].values()}
-    assert mounted == written
+    env_files = {entry["env_file"].rsplit("/", 1)[1] for _, _, _, entry in alumnet_processes(services)}
+    assert mounted | env_files <= written

@@ -213,3 +213,76 @@ def test_a_stopped_upstream_gives_a_problem(nginx, stubs, tmp_path, http):
         assert_problem(response, response.status_code)
         # The other services are unaffected.
         assert http.get(f"{gateway.url}/api/v1/members/me", timeout=5).status_code == 200
+
+
+# --------------------------------------------------------------------------- trust and hardening
+
+@pytest.fixture(scope="module")
+def gateway_without_load_balancer(nginx, stubs, tmp_path_factory):
+    """A gateway whose load balancer is elsewhere (TEST-NET): the tests are plain clients."""
+    upstreams = {service: stub.address for service, stub in stubs.items()}
+    with Gateway(nginx, tmp_path_factory.mktemp("gateway-no-lb"), upstreams, real_ip_from="192.0.2.1") as running:
+        yield running
+
+
+def test_the_client_behind_the_load_balancer_is_the_forwarded_address(gateway, http):
+    headers = http.get(f"{gateway.url}/api/v1/members/me",
+                       headers={"X-Forwarded-For": "203.0.113.9"}, timeout=5).json()["headers"]
+    assert headers["x-real-ip"] == "203.0.113.9"
+    assert headers["x-forwarded-for"] == "203.0.113.9"
+
+
+def test_a_clients_own_forwarding_headers_are_not_believed(gateway_without_load_balancer, http):
+    headers = http.get(f"{gateway_without_load_balancer.url}/api/v1/members/me", headers={
+        "X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9", "X-Forwarded-Proto": "https"},
+        timeout=5).json()["headers"]
+    assert headers["x-real-ip"] == "127.0.0.1"
+    assert headers["x-forwarded-for"] == "127.0.0.1"
+    assert headers["x-forwarded-proto"] == "http"
+
+
+def test_every_response_has_the_safety_headers(gateway, http):
+    for path in ("/api/v1/events/events", "/nope", "/healthz"):
+        response = http.get(f"{gateway.url}{path}", timeout=5)
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+        assert response.headers["Referrer-Policy"] == "no-referrer", path
+
+
+def test_hsts_only_when_the_client_came_over_tls(gateway, gateway_without_load_balancer, http):
+    plain = http.get(f"{gateway.url}/api/v1/events/events", timeout=5)
+    assert "Strict-Transport-Security" not in plain.headers
+    tls = http.get(f"{gateway.url}/api/v1/events/events", headers={"X-Forwarded-Proto": "https"}, timeout=5)
+    assert tls.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    claimed = http.get(f"{gateway_without_load_balancer.url}/api/v1/events/events",
+                       headers={"X-Forwarded-Proto": "https"}, timeout=5)
+    assert "Strict-Transport-Security" not in claimed.headers
+
+
+def test_html_pages_get_a_content_security_policy_and_json_does_not(gateway, http):
+    page = http.get(f"{gateway.url}/api/v1/members/docs?html=1", timeout=5)
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert "http" not in policy.replace("https", "")  # no other origin: no CDN
+    assert "Content-Security-Policy" not in http.get(f"{gateway.url}/api/v1/members/me", timeout=5).headers
+
+
+LIMITED = ["/api/v1/members", "/api/v1/members/auth/login", "/api/v1/members/auth/password-reset",
+           "/api/v1/members/auth/password-reset/confirm", "/api/v1/members/auth/confirm-email"]
+
+
+@pytest.mark.parametrize("n,path", list(enumerate(LIMITED)))
+def test_identity_routes_are_rate_limited_per_client_address(gateway, http, n, path):
+    client = {"X-Forwarded-For": f"198.51.100.{10 + n}"}
+    statuses = [http.post(f"{gateway.url}{path}", json={}, headers=client, timeout=5).status_code
+                for _ in range(12)]
+    assert statuses[0] == 200 and 429 in statuses, statuses
+    refused = http.post(f"{gateway.url}{path}", json={}, headers=client, timeout=5)
+    body = assert_problem(refused, 429)
+    assert body["request_id"] == refused.headers["X-Request-ID"]
+    assert int(refused.headers["Retry-After"]) > 0
+    # Another client is not affected, and neither are reads nor other routes of the same client.
+    other = {"X-Forwarded-For": f"198.51.100.{110 + n}"}
+    assert http.post(f"{gateway.url}{path}", json={}, headers=other, timeout=5).status_code == 200
+    assert http.get(f"{gateway.url}/api/v1/members", headers=client, timeout=5).status_code == 200
+    assert http.post(f"{gateway.url}/api/v1/members/auth/refresh", json={}, headers=client,
+                     timeout=5).status_code == 200

@@ -13,7 +13,7 @@ CONF = DEPLOY / "gunicorn.conf.py"
 OVERRIDES = ("PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT",
              "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_KEEPALIVE", "GUNICORN_MAX_REQUESTS",
              "GUNICORN_MAX_REQUESTS_JITTER", "GUNICORN_ACCESSLOG", "LOG_LEVEL",
-             "FORWARDED_ALLOW_IPS", "PROMETHEUS_MULTIPROC_DIR")
+             "TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS", "PROMETHEUS_MULTIPROC_DIR")
 
 
 @pytest.fixture
@@ -50,6 +50,16 @@ def test_defaults(load_conf):
     assert conf.graceful_timeout < 30
     # gunicorn outlives nginx's 60s upstream keepalive_timeout, so nginx closes first.
     assert conf.keepalive > 60
+    # Forwarded headers are trusted from no one unless TRUSTED_PROXIES names the gateway.
+    assert conf.forwarded_allow_ips == ""
+
+
+def test_forwarded_headers_are_trusted_only_from_the_configured_proxies(load_conf):
+    conf = load_conf(TRUSTED_PROXIES="172.30.0.10, 10.0.0.0/8", FORWARDED_ALLOW_IPS="*")
+    assert conf.forwarded_allow_ips == "172.30.0.10,10.0.0.0/8"
+    config = Config()
+    config.set("forwarded_allow_ips", conf.forwarded_allow_ips)  # gunicorn's own validation
+    assert "*" not in config.forwarded_allow_ips
 
 
 def test_environment_overrides(load_conf):

@@ -146,10 +146,14 @@ def test_each_api_has_a_service(k8s_services):
 def test_config_names_only_documented_variables(generated):
     config = read_env_file(K8S / generated["alumnet-config"]["envs"][0])
     assert set(config) <= DOCUMENTED_ENV
-    for doc in load_yaml_documents(K8S / "secret.example.yaml"):
-        if doc["metadata"]["name"] == "alumnet-secrets":
-            assert set(doc["stringData"]) <= DOCUMENTED_ENV
-            assert not set(doc["stringData"]) & set(config)
+    assert "DEV_MODE" not in config  # it would accept published secrets
+    secrets = [doc for doc in load_yaml_documents(K8S / "secret.example.yaml")
+               if doc["metadata"]["name"].endswith("-secrets")]
+    assert {doc["metadata"]["name"] for doc in secrets} == {f"{s}-secrets" for s in SERVICES}
+    for doc in secrets:
+        assert set(doc["stringData"]) <= DOCUMENTED_ENV
+        assert not set(doc["stringData"]) & set(config)
+        assert {"AMQP_URL", "MONGO_URL"} <= set(doc["stringData"])
 
 
 def test_processes_use_the_config_and_only_documented_variables(deployments, generated):
@@ -158,7 +162,9 @@ def test_processes_use_the_config_and_only_documented_variables(deployments, gen
             continue
         [container] = pod_containers(deployment)
         refs = {(k, v["name"]) for ref in container["envFrom"] for k, v in ref.items()}
-        assert refs == {("configMapRef", "alumnet-config"), ("secretRef", "alumnet-secrets")}
+        # Each service's own Secret: its own broker and store users, never another's.
+        service = name.rsplit("-", 1)[0]
+        assert refs == {("configMapRef", "alumnet-config"), ("secretRef", f"{service}-secrets")}
         assert {e["name"] for e in container.get("env", [])} <= DOCUMENTED_ENV, name
 
 
@@ -199,3 +205,55 @@ def test_gateway_renders_the_same_template(deployments, generated):
     assert config_map["name"] == "gateway-templates"
     assert all(item["path"].endswith(".template") for item in config_map["items"])
     assert container["ports"][0]["containerPort"] == int(env["GATEWAY_LISTEN"])
+
+
+# --------------------------------------------------------------------------- network policies
+
+def _policies(objects) -> list[dict]:
+    return [o for o in objects if o["kind"] == "NetworkPolicy"]
+
+
+def _selects(policy, labels: dict) -> bool:
+    selector = policy["spec"]["podSelector"]
+    return selector.get("matchLabels", {}).items() <= labels.items() and not selector.get("matchExpressions")
+
+
+def test_ingress_is_denied_unless_a_policy_allows_it(objects):
+    assert any(p["spec"]["podSelector"] == {} and p["spec"]["policyTypes"] == ["Ingress"]
+               and not p["spec"].get("ingress") for p in _policies(objects))
+
+
+def test_only_the_gateway_reaches_the_apis_and_nothing_reaches_the_workers(objects, deployments):
+    gateway_labels = deployments["gateway"]["spec"]["template"]["metadata"]["labels"]
+    for name, deployment in deployments.items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        rules = [rule for p in _policies(objects) if _selects(p, labels) for rule in p["spec"].get("ingress", [])]
+        if name == "gateway":
+            assert rules, "the gateway must be reachable"
+        elif name.endswith("-worker"):
+            assert rules == [], name
+        else:
+            assert rules, name
+            for rule in rules:
+                peers = rule["from"]
+                assert peers and all(set(peer) == {"podSelector"} and
+                                     peer["podSelector"]["matchLabels"].items() <= gateway_labels.items()
+                                     for peer in peers), name
+                assert [port["port"] for port in rule["ports"]] == [8000], name
+
+
+def test_only_apis_and_workers_reach_the_broker_and_the_store():
+    policies = load_yaml_documents(K8S / "infra" / "networkpolicy.yaml")
+    targets = {p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]: p for p in policies}
+    assert set(targets) == {"rabbitmq", "mongo"}
+    for target, policy in targets.items():
+        assert policy["spec"]["policyTypes"] == ["Ingress"]
+        for rule in policy["spec"]["ingress"]:
+            for peer in rule["from"]:
+                if "namespaceSelector" in peer:
+                    assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "alumnet"}
+                    [expression] = peer["podSelector"]["matchExpressions"]
+                    assert expression["key"] == "app.kubernetes.io/component"
+                    assert sorted(expression["values"]) == ["api", "worker"]
+                else:  # the service's own peers (cluster, replica set)
+                    assert peer == {"podSelector": {"matchLabels": {"app.kubernetes.io/name": target}}}

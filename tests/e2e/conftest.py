@@ -113,6 +113,10 @@ def platform(amqp_url, local_store, smtp_sink, sms_sink, jwt_keys, tmp_path_fact
         "SMS_AUTH_TOKEN": "e2e-token",
         "LOG_LEVEL": "INFO",
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "LINK_SIGNING_KEY": uuid.uuid4().hex * 2,
+        # The shared test broker's guest user and the password-less store are this repository's
+        # example credentials, which only dev mode accepts (shared/secretcheck.py).
+        "DEV_MODE": "true",
     }
     running = Platform(env, log_dir)
     try:

@@ -10,6 +10,7 @@ import dataclasses
 
 import pytest
 
+from shared import secretcheck
 from shared.config import SERVICES, SETTINGS, Config, ConfigError, load
 
 
@@ -22,7 +23,8 @@ def key_file(tmp_path):
 
 def test_defaults_load_with_only_the_key_file(key_file):
     config = load({"JWT_PUBLIC_KEY_FILE": key_file})
-    assert config.amqp_url == "amqp://guest:guest@localhost:5672//"
+    assert config.amqp_url == "amqp://localhost:5672//"  # no credentials: secrets have no default
+    assert config.trusted_proxies == () and config.dev_mode is False
     assert config.mongo_url == "mongodb://localhost:27017"
     assert config.mongo_db_prefix == "alumnet_"
     assert config.jwt_public_key_file == key_file
@@ -156,3 +158,130 @@ def test_database_name_is_prefix_plus_service():
     assert [config.database_name(s) for s in SERVICES] == [
         "t1_members", "t1_events", "t1_awards", "t1_notifications"]
     assert load({}, require_keys=False).database_name("members") == "alumnet_members"
+
+
+# --------------------------------------------------------------------------- secrets
+
+def test_no_secret_setting_has_a_default_with_a_credential_in_it():
+    secrets = {name for name, setting in SETTINGS.items() if setting.secret}
+    assert {"AMQP_URL", "MONGO_URL", "TOKEN_ENCRYPTION_KEY", "LINK_SIGNING_KEY", "SMTP_PASSWORD",
+            "SMS_AUTH_TOKEN", "SMTP_FALLBACK_URL", "SMS_FALLBACK_AUTH_TOKEN"} <= secrets
+    for name in secrets:
+        default = SETTINGS[name].default or ""
+        assert "@" not in default and (default == "" or "://" in default), name
+
+
+@pytest.fixture
+def deployed(tmp_path):
+    """The environment of a correctly configured deployed process, secrets made by alumnet keys."""
+    from alumnet.keys import generate
+    generate(tmp_path / "secrets", amqp_host="127.0.0.1:5672", mongo_host="127.0.0.1:27017")
+
+    def env_for(service: str, **overrides: str) -> dict:
+        env = {"JWT_PUBLIC_KEY_FILE": str(tmp_path / "secrets" / "jwt-public.pem"),
+               "JWT_PRIVATE_KEY_FILE": str(tmp_path / "secrets" / "jwt-private.pem"),
+               "SMS_BACKEND": "file"}
+        for line in (tmp_path / "secrets" / f"{service}.env").read_text().splitlines():
+            key, _, value = line.partition("=")
+            env[key] = value
+        return {**env, **overrides}
+    return env_for
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_generated_secrets_pass_the_start_up_check(deployed, service):
+    for process in ("api", "worker"):
+        assert secretcheck.problems(load(deployed(service)), service, process) == {}
+
+
+def test_missing_secrets_are_named(deployed):
+    env = deployed("members")
+    for name in ("TOKEN_ENCRYPTION_KEY", "LINK_SIGNING_KEY", "AMQP_URL", "MONGO_URL", "JWT_PRIVATE_KEY_FILE"):
+        env.pop(name)
+    assert set(secretcheck.problems(load(env), "members", "api")) == {
+        "TOKEN_ENCRYPTION_KEY", "LINK_SIGNING_KEY", "AMQP_URL", "MONGO_URL", "JWT_PRIVATE_KEY_FILE"}
+    # A worker needs no signing key; a service that holds no token key needs neither key.
+    assert "JWT_PRIVATE_KEY_FILE" not in secretcheck.problems(load(env), "members", "worker")
+    assert set(secretcheck.problems(load(deployed("events")), "events", "api")) == set()
+
+
+@pytest.mark.parametrize("name,value", [
+    ("AMQP_URL", "amqp://guest:guest@rabbitmq:5672/alumnet"),
+    ("AMQP_URL", "amqp://alumnet:alumnet@rabbitmq:5672/alumnet"),
+    ("AMQP_URL", "amqp://rabbitmq:5672/alumnet"),
+    ("AMQP_URL", "memory://"),
+    ("MONGO_URL", "mongodb://alumnet:CHANGE-ME@mongo:27017/?replicaSet=rs0"),
+    ("MONGO_URL", "mongodb://mongo:27017/?replicaSet=rs0"),
+    ("TOKEN_ENCRYPTION_KEY", "7IPJb2Z9nAjNQ4C8m7tXVN3kZmX3rS1HaY5DUyvP6o0="),
+    ("TOKEN_ENCRYPTION_KEY", "not a fernet key"),
+    ("LINK_SIGNING_KEY", "short"),
+    ("SMTP_PASSWORD", "CHANGE-ME"),
+    ("SMS_AUTH_TOKEN", "CHANGE-ME"),
+])
+def test_a_published_or_weak_secret_is_refused(deployed, name, value):
+    problems = secretcheck.problems(load(deployed("notifications", **{name: value})), "notifications", "worker")
+    assert set(problems) == {name}
+
+
+def test_encryption_and_signing_keys_must_differ(deployed):
+    env = deployed("members")
+    env["LINK_SIGNING_KEY"] = env["TOKEN_ENCRYPTION_KEY"]
+    assert "must differ" in secretcheck.problems(load(env), "members", "worker")["LINK_SIGNING_KEY"]
+
+
+def test_dev_mode_accepts_the_example_secrets():
+    config = load({"DEV_MODE": "true", "AMQP_URL": "amqp://guest:guest@localhost:5672//"}, require_keys=False)
+    assert secretcheck.problems(config, "members", "api") == {}
+
+
+def test_every_example_secret_in_the_deploy_files_is_known_as_published():
+    import yaml
+    from urllib.parse import urlsplit
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "secret.example.yaml"
+    for doc in yaml.safe_load_all(example.read_text()):
+        for name, value in doc["stringData"].items():
+            if not value or SETTINGS.get(name) is None or not SETTINGS[name].secret:
+                continue
+            password = urlsplit(value).password if "://" in value else value
+            assert password is None or password in secretcheck.PUBLISHED, name
+
+
+@pytest.mark.parametrize("raw,expected", [("", ()), ("10.0.0.0/8, 192.0.2.7", ("10.0.0.0/8", "192.0.2.7/32")),
+                                          ("::1", ("::1/128",))])
+def test_trusted_proxies(raw, expected):
+    assert tuple(map(str, load({"TRUSTED_PROXIES": raw}, require_keys=False).trusted_proxies)) == expected
+
+
+def test_trusted_proxies_default_is_none_outside_dev_and_loopback_in_dev():
+    assert load({}, require_keys=False).trusted_proxies == ()
+    assert {str(n) for n in load({"DEV_MODE": "true"}, require_keys=False).trusted_proxies} == {"127.0.0.0/8", "::1/128"}
+    with pytest.raises(ConfigError) as caught:
+        load({"TRUSTED_PROXIES": "gateway"}, require_keys=False)
+    assert set(caught.value.problems) == {"TRUSTED_PROXIES"}
+
+
+def test_a_deployed_process_refuses_to_start_naming_the_secret(deployed, monkeypatch):
+    from click.testing import CliRunner
+    from alumnet.cli import main
+    env = deployed("notifications", AMQP_URL="amqp://guest:guest@localhost:5672//")
+    env.pop("LINK_SIGNING_KEY")
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    for kind in ("api", "worker"):
+        result = CliRunner().invoke(main, [kind, "notifications"], env=env)
+        assert result.exit_code != 0
+        assert "AMQP_URL" in result.output and "LINK_SIGNING_KEY" in result.output, result.output
+
+
+def test_keys_generate_makes_every_secret_once(tmp_path):
+    from click.testing import CliRunner
+    from alumnet.cli import main
+    runner = CliRunner()
+    assert runner.invoke(main, ["keys", "generate", str(tmp_path)]).exit_code == 0
+    made = {p.name for p in tmp_path.iterdir()}
+    assert {"jwt-private.pem", "jwt-public.pem", "token-encryption.key", "link-signing.key",
+            "rabbitmq-users.json", "mongo-users.json", "mongo-keyfile"} | {f"{s}.env" for s in SERVICES} <= made
+    assert all((tmp_path / name).stat().st_mode & 0o077 == 0 for name in made - {"jwt-public.pem"})
+    again = runner.invoke(main, ["keys", "generate", str(tmp_path)])
+    assert again.exit_code != 0 and "already holds" in again.output

@@ -257,7 +257,16 @@ def test_decode_rejects_a_type_outside_the_naming_pattern(event_type):
 @pytest.mark.parametrize("event_type", ["members.member.registered", "events.registration.confirmed.v2",
                                         "members.mentorship.session_logged"])
 def test_decode_accepts_types_in_the_pattern(event_type):
-    assert decode(json.dumps(_wire(type=event_type))).type == event_type
+    wire = _wire(type=event_type, source=event_type.split(".")[0])
+    assert decode(json.dumps(wire)).type == event_type
+
+
+@pytest.mark.parametrize("source", ["events", "awards", "notifications", "members-x", "Members"])
+def test_decode_refuses_a_source_that_is_not_the_producer_of_the_type(source):
+    with pytest.raises(InvalidEvent) as caught:
+        decode(json.dumps(_wire(type=MEMBER_REGISTERED, source=source)))
+    assert set(caught.value.errors) == {"source"}
+    assert "does not publish members.member.registered" in str(caught.value)
 
 
 def test_decode_rejects_a_type_with_a_trailing_newline():

@@ -66,7 +66,8 @@ def token_key() -> str:
 
 @pytest.fixture
 def config(make_config, token_key):
-    return make_config(AMQP_URL="memory://", TOKEN_ENCRYPTION_KEY=token_key)
+    # 10.0.0.5 plays the gateway in the forwarded-address test (TRUSTED_PROXIES).
+    return make_config(AMQP_URL="memory://", TOKEN_ENCRYPTION_KEY=token_key, TRUSTED_PROXIES="10.0.0.5")
 
 
 @pytest.fixture

@@ -73,6 +73,7 @@ def spreader(store):
 @pytest.fixture
 def prepare(config):
     return lambda delivery: handlers.context_for_sending(delivery, token_key=config.token_encryption_key,
+                                                         link_key=config.link_signing_key,
                                                          public_base_url=BASE)
 
 
@@ -244,7 +245,7 @@ def test_every_marketing_email_carries_a_working_one_click_unsubscribe(store, de
     url = parsed["List-Unsubscribe"].strip("<>")
     assert url.startswith(f"{BASE}{unsubscribe.PATH}?token=")
     token = url.split("token=", 1)[1]
-    request = unsubscribe.read_token(config.token_encryption_key, token, datetime.now(timezone.utc))
+    request = unsubscribe.read_token(config.link_signing_key, token, datetime.now(timezone.utc))
     assert (request.member_id, request.channel, request.category) == (maria, "email", "events")
     assert url.replace("&", "&amp;") in parsed.get_body(("html",)).get_content()
     assert url in parsed.get_body(("plain",)).get_content()

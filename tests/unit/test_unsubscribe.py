@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from services.members import app as members_app
 from services.members import unsubscribe_api
 from shared import unsubscribe
-from tests.conftest import TOKEN_KEY
+from tests.conftest import LINK_KEY
 from tests.support import assert_problem, outbox_events
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -146,7 +146,7 @@ def test_the_link_and_the_rfc_8058_headers():
 
 # --------------------------------------------------------------------------- the routes
 
-def token_for(member_id: str, channel: str = "email", category: str = "news", key: str = TOKEN_KEY,
+def token_for(member_id: str, channel: str = "email", category: str = "news", key: str = LINK_KEY,
               issued_at: datetime | None = None) -> str:
     return unsubscribe.make_token(key, member_id, channel, category, issued_at or datetime.now(timezone.utc))
 
@@ -291,7 +291,7 @@ def test_the_page_escapes_what_it_shows():
 
 
 def test_without_a_key_it_is_503(make_config):
-    client = members_app.create_app(make_config(AMQP_URL="memory://", TOKEN_ENCRYPTION_KEY="")).test_client()
+    client = members_app.create_app(make_config(AMQP_URL="memory://", LINK_SIGNING_KEY="")).test_client()
     assert_problem(client.post(f"{URL}?token={token_for('m1')}", data=ONE_CLICK), 503)
     assert_problem(client.get(f"{URL}?token={token_for('m1')}"), 503)
 
