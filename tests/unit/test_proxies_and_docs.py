@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask import jsonify, request
-from flask_smorest import Blueprint
+from shared.web.inputs import Blueprint
 
 from shared.config import load
 from shared.web.app import create_service_app
