@@ -262,5 +262,7 @@ def can_log_in(member: dict) -> bool:
 
 def email_confirmed(member: dict) -> bool:
     """Has the member proven the address is theirs (the confirmation link, a password reset
-    or an operator)? Until then no password opens the account."""
-    return member.get("email_confirmed_at") is not None
+    or an operator)? Until then no password opens the account. Members an operator created
+    before the field existed (the first admins) count as confirmed: the operator vouched."""
+    return (member.get("email_confirmed_at") is not None
+            or (member.get("verification") or {}).get("method") == "operator")

@@ -582,6 +582,15 @@ def test_create_admin_then_log_in_as_admin(client, db, cli_env, verifier):
     assert principal.subject == member_id and principal.is_admin
 
 
+def test_an_admin_an_operator_created_before_confirmation_existed_still_logs_in(client, db, cli_env):
+    result = CliRunner().invoke(members_cli, [
+        "create-admin", "--email", "office@mu-plovdiv.bg", "--given-name", "Анна", "--family-name", "Петрова",
+    ], input="office password 1\noffice password 1\n")
+    assert result.exit_code == 0, result.output
+    db.members.update_one({"_id": result.stdout.strip()}, {"$unset": {"email_confirmed_at": ""}})
+    assert login(client, email="office@mu-plovdiv.bg", password="office password 1").status_code == 200
+
+
 def test_create_admin_refuses_a_taken_email_and_a_weak_password(client, db, cli_env):
     sign_up(client)
     taken = CliRunner().invoke(members_cli, ["create-admin", "--email", EMAIL, "--given-name", "A",
