@@ -34,10 +34,10 @@ from services.members.messages import CATALOG, PASSWORD_RESET_REQUESTED
 from services.members.schemas import (AcceptedSchema, EmailConfirmationSchema, LoginSchema, PasswordResetConfirmSchema,
                                       PasswordResetRequestSchema, ProblemSchema, RefreshSchema,
                                       TokenPairSchema, normalise_email)
-from shared.web.problems import PROBLEM_CONTENT_TYPE, Problem
 from shared.auth import TokenIssuer
 from shared.logs import current_correlation_id
 from shared.web.app import current_service
+from shared.web.problems import PROBLEM_CONTENT_TYPE, Problem
 
 log = logging.getLogger(__name__)
 
@@ -291,8 +291,8 @@ class PasswordResetConfirm(MethodView):
         if problems:
             raise Problem(422, "The request has invalid fields.", kind="validation",
                           errors={"new_password": problems})
-        if accounts_store.complete_password_reset(store, body["token"], at, accounts.hash_password(body["new_password"]),
-                                                  signup.address_proven) is None:
+        new_hash = accounts.hash_password(body["new_password"])
+        if accounts_store.complete_password_reset(store, body["token"], at, new_hash, signup.address_proven) is None:
             raise invalid
         log.info("password reset completed", extra={"member_id": member["_id"]})
 

@@ -729,15 +729,16 @@ def test_sign_up_is_rate_limited_per_email_and_per_address(client, monkeypatch, 
     assert int(answers[-1].headers["Retry-After"]) <= 3600
     problem_429(answers[-1])
     # The same body for a taken and a new address: the limit tells nothing either.
-    other = [client.post(MEMBERS, json=signup_body(email="fresh@example.bg"), environ_base={"REMOTE_ADDR": "192.0.2.99"})
-             for _ in range(limit + 1)]
+    other = [client.post(MEMBERS, json=signup_body(email="fresh@example.bg"),
+                         environ_base={"REMOTE_ADDR": "192.0.2.99"}) for _ in range(limit + 1)]
     assert without_request_id(other[-1].get_json()) == without_request_id(answers[-1].get_json())
 
     monkeypatch.setitem(accounts.RATE_LIMITS, ("signup", "address"), accounts.RateLimit(2, timedelta(minutes=10)))
     for n in range(2):
         assert client.post(MEMBERS, json=signup_body(email=f"n{n}@example.bg"),
                            environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code == 202
-    problem_429(client.post(MEMBERS, json=signup_body(email="n3@example.bg"), environ_base={"REMOTE_ADDR": "198.51.100.9"}))
+    problem_429(client.post(MEMBERS, json=signup_body(email="n3@example.bg"),
+                            environ_base={"REMOTE_ADDR": "198.51.100.9"}))
     clock.advance(minutes=10)
     assert client.post(MEMBERS, json=signup_body(email="n3@example.bg"),
                        environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code == 202
@@ -776,7 +777,8 @@ def test_password_reset_is_rate_limited_per_email(client, db, clock):
     for n in range(limit):
         assert client.post(f"{AUTH}/password-reset", json={"email": EMAIL},
                            environ_base={"REMOTE_ADDR": f"192.0.2.{n}"}).status_code == 202
-    problem_429(client.post(f"{AUTH}/password-reset", json={"email": EMAIL}, environ_base={"REMOTE_ADDR": "192.0.2.200"}))
+    problem_429(client.post(f"{AUTH}/password-reset", json={"email": EMAIL},
+                            environ_base={"REMOTE_ADDR": "192.0.2.200"}))
 
 
 def test_rate_counters_are_shared_by_every_api_copy_and_expire(config, client, db, monkeypatch):
