@@ -89,3 +89,27 @@ def fuzz_every_route(app, openapi_path: str, headers: dict, examples_per_route: 
         except Exception as error:  # report every failing route, not only the first
             failures.append(f"{operation.label}: {error}")
     return failures
+
+
+def signed_up_id(client, body: dict, **request) -> str:
+    """Sign up through a members app's test client and return the new member's id. The answer
+    is a 202 that is the same for every address (no id in it): the id is read from the app's
+    store by the email."""
+    from services.members.schemas import normalise_email
+    response = client.post("/api/v1/members", json=body, **request)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    db = client.application.extensions["alumnet"].store.db
+    member = db.members.find_one({"email": normalise_email(body["email"])}, {"_id": 1})
+    assert member is not None, f"no member signed up as {body['email']}"
+    return member["_id"]
+
+
+def confirm_address(client, member_id: str, **body):
+    """Follow the member's welcome-email link through a members app's test client: the token
+    is read from the ``members.member.registered`` event, where it travels encrypted."""
+    from services.members import accounts
+    service = client.application.extensions["alumnet"]
+    [event] = [e for e in outbox_events(service.store.db, "members.member.registered")
+               if e["data"]["member_id"] == member_id]
+    token = accounts.decrypt_token(service.config.token_encryption_key, event["data"]["encrypted_confirmation_token"])
+    return client.post("/api/v1/members/auth/confirm-email", json={"token": token, **body})

@@ -1,5 +1,11 @@
 """Rules of member accounts, without I/O: password policy and hashing, login throttling,
-opaque tokens (refresh and password-reset) and their digests, role assignment.
+request rate limits, opaque tokens (refresh and password-reset) and their digests, role
+assignment, who may log in.
+
+Login throttling keeps a stranger from locking anyone out: failures lock the *pair* (account,
+client address), slow the account as a whole only gently (never a lock), and lock a client
+address that fails across many accounts. An account whose address is not confirmed cannot log
+in: a password chosen at sign-up counts only once the address is proven.
 
 The clock is ``now()``; tests replace it (``monkeypatch.setattr(accounts, "now", ...)``) to
 move through throttling windows and token expiries without waiting.
@@ -24,13 +30,41 @@ HASH_METHOD = "scrypt"  # the strongest hasher werkzeug offers (argon2 would be 
 
 # --------------------------------------------------------------------------- throttling
 FAILURE_WINDOW = timedelta(minutes=15)  # failures older than this are forgotten
-LOCKOUT = timedelta(minutes=15)  # how long an account or address stays locked
-ACCOUNT_FAILURE_LIMIT = 5  # failures per account (email) in a window before it locks
+LOCKOUT = timedelta(minutes=15)  # how long a pair (account, client) or a client address stays locked
+PAIR_FAILURE_LIMIT = 5  # failures of one client on one account in a window before that pair locks
 ADDRESS_FAILURE_LIMIT = 20  # failures per client address in a window before it locks
-# Before the lock, an account slows down: after SLOWDOWN_AFTER failures, the next attempt
+# Before the lock, a pair slows down: after SLOWDOWN_AFTER failures, the next attempt
 # must wait SLOWDOWN_BASE * 2**(failures - SLOWDOWN_AFTER) (answered 429 with Retry-After).
 SLOWDOWN_AFTER = 3
 SLOWDOWN_BASE = timedelta(seconds=1)
+# The account as a whole, from every client together: after ACCOUNT_SLOWDOWN_AFTER failures
+# in a window each attempt waits ACCOUNT_SLOWDOWN, never longer, so a stranger with many
+# addresses gets about one guess a second and the owner, from their own client, a short wait.
+ACCOUNT_SLOWDOWN_AFTER = 10
+ACCOUNT_SLOWDOWN = timedelta(seconds=1)
+
+# --------------------------------------------------------------------------- request rates
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``requests`` per fixed window of ``per``, counted per client address or email."""
+
+    requests: int
+    per: timedelta
+
+
+# (action, what is counted) -> limit. The gateway (nginx limit_req) limits each address
+# first; these hold across every api copy and also per email, which the gateway cannot see.
+# Per-address limits are generous (a university network is one address to us).
+RATE_LIMITS: dict[tuple[str, str], RateLimit] = {
+    ("signup", "address"): RateLimit(60, timedelta(minutes=10)),
+    ("signup", "email"): RateLimit(3, timedelta(hours=1)),  # also caps "you already have an account" emails
+    ("login", "address"): RateLimit(60, timedelta(minutes=1)),  # per email: the failure throttles above
+    ("password_reset", "address"): RateLimit(30, timedelta(minutes=10)),
+    ("password_reset", "email"): RateLimit(5, timedelta(hours=1)),
+    ("confirm", "address"): RateLimit(30, timedelta(minutes=10)),  # email confirmation and reset tokens
+}
 
 # --------------------------------------------------------------------------- tokens
 ACCESS_TOKEN_TYPE = "Bearer"
@@ -153,9 +187,14 @@ def address_key(address: str | None) -> str:
     return f"address:{parsed}"
 
 
+def pair_key(account: str, address: str) -> str:
+    """Throttling key of one client on one account (both already keys: no email inside)."""
+    return f"pair:{account.removeprefix('account:')}:{address.removeprefix('address:')}"
+
+
 def slowdown_after(failures: int) -> timedelta | None:
-    """How long an account must wait after its ``failures``-th failure (None: no wait)."""
-    if failures < SLOWDOWN_AFTER or failures >= ACCOUNT_FAILURE_LIMIT:
+    """How long a pair must wait after its ``failures``-th failure (None: no wait)."""
+    if failures < SLOWDOWN_AFTER or failures >= PAIR_FAILURE_LIMIT:
         return None
     return SLOWDOWN_BASE * 2 ** (failures - SLOWDOWN_AFTER)
 
@@ -181,15 +220,29 @@ class Throttle:
         return None
 
 
-def block_after(failures: int, limit: int, at: datetime, *, slowdown: bool) -> datetime | None:
-    """Until when a counter blocks attempts after its ``failures``-th failure."""
-    if failures >= limit:
+def pair_blocked_until(failures: int, at: datetime) -> datetime | None:
+    """Until when a pair (account, client) blocks attempts after its ``failures``-th failure."""
+    if failures >= PAIR_FAILURE_LIMIT:
         return at + LOCKOUT
-    if slowdown:
-        wait = slowdown_after(failures)
-        if wait is not None:
-            return at + wait
-    return None
+    wait = slowdown_after(failures)
+    return None if wait is None else at + wait
+
+
+def account_blocked_until(failures: int, at: datetime) -> datetime | None:
+    """An account as a whole only ever waits ``ACCOUNT_SLOWDOWN``: it never locks."""
+    return at + ACCOUNT_SLOWDOWN if failures >= ACCOUNT_SLOWDOWN_AFTER else None
+
+
+def address_blocked_until(failures: int, at: datetime) -> datetime | None:
+    """A client address failing across accounts locks (it is the stranger's own)."""
+    return at + LOCKOUT if failures >= ADDRESS_FAILURE_LIMIT else None
+
+
+def rate_window(limit: RateLimit, at: datetime) -> tuple[int, datetime]:
+    """The fixed window ``at`` falls in: its number and its end."""
+    length = limit.per.total_seconds()
+    number = int(at.timestamp() // length)
+    return number, datetime.fromtimestamp((number + 1) * length, timezone.utc)
 
 
 # --------------------------------------------------------------------------- roles
@@ -205,3 +258,11 @@ def roles_of(member: dict) -> list[str]:
 
 def can_log_in(member: dict) -> bool:
     return member.get("status") not in CANNOT_LOG_IN
+
+
+def email_confirmed(member: dict) -> bool:
+    """Has the member proven the address is theirs (the confirmation link, a password reset
+    or an operator)? Until then no password opens the account. Members an operator created
+    before the field existed (the first admins) count as confirmed: the operator vouched."""
+    return (member.get("email_confirmed_at") is not None
+            or (member.get("verification") or {}).get("method") == "operator")

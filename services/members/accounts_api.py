@@ -3,9 +3,15 @@ throttling.
 
 - Login answers one and the same 401 for an unknown email, a wrong password, an account
   without a password and a member who may not log in, after the same hashing work.
-- Failed logins are counted per account (a hash of the email, so known and unknown emails
-  are alike) and per client address; an account slows down, then locks; an address locks
-  at a higher count. While blocked, login answers 429 with ``Retry-After``.
+- Login answers the same 401 for an account whose address is not yet confirmed: a password
+  chosen at sign-up opens nothing until then.
+- Failed logins are counted per pair (account, client address), per account (a hash of the
+  email, so known and unknown emails are alike) and per client address: a pair slows down,
+  then locks; the account as a whole only slows down a little (a stranger cannot lock the
+  owner out); an address locks at a higher count. While blocked, 429 with ``Retry-After``.
+- Sign-up, login, password reset and both confirmations are also rate-limited per client
+  address and per email (``accounts.RATE_LIMITS``, counted in the store): 429 with
+  ``Retry-After``. The client address is ``request.remote_addr`` (proxy trust is the app's).
 - Refresh tokens are opaque, stored as digests, single use: each refresh returns a new one
   of the same family, and presenting a used one revokes the family.
 - Password reset answers 202 whatever the email; the one-time token travels only inside the
@@ -16,7 +22,7 @@ store tokens in clear, and every route is safe to retry as it is.
 """
 from __future__ import annotations
 
-import ipaddress
+import functools
 import logging
 
 from flask import request
@@ -26,7 +32,7 @@ from services.members import accounts, accounts_store, signup
 from services.members.messages import CATALOG, PASSWORD_RESET_REQUESTED
 from services.members.schemas import (AcceptedSchema, EmailConfirmationSchema, LoginSchema, PasswordResetConfirmSchema,
                                       PasswordResetRequestSchema, ProblemSchema, RefreshSchema,
-                                      TokenPairSchema)
+                                      TokenPairSchema, normalise_email)
 from shared.auth import TokenIssuer
 from shared.logs import current_correlation_id
 from shared.web.app import current_service
@@ -77,19 +83,8 @@ def _token_pair(member: dict, refresh_token: str) -> dict:
 
 
 def client_address() -> str | None:
-    """The address of the client that made the request.
-
-    Behind the gateway (nginx), the connection comes from the gateway: the client is in
-    ``X-Real-IP``, which the gateway always overwrites with the address it saw. The header
-    reaches this code only from TRUSTED_PROXIES (``shared/web/proxies.py`` removes it from
-    anyone else); without it the peer address is the client.
-    """
-    forwarded = request.headers.get("X-Real-IP", "").strip()
-    if forwarded:
-        try:
-            return str(ipaddress.ip_address(forwarded))
-        except ValueError:
-            pass
+    """The address of the client that made the request: which proxies to believe about it is
+    decided once for the app (``request.remote_addr`` after its proxy fix), not here."""
     return request.remote_addr
 
 
@@ -97,6 +92,36 @@ def _too_many(retry_after: int) -> Problem:
     # The same body for every account and address: only the header says how long.
     return Problem(429, "Too many failed login attempts. Try again later.", kind="too-many-attempts",
                    headers={"Retry-After": str(retry_after)})
+
+
+def limit_rate(action: str, email: str | None = None) -> None:
+    """Count this request of ``action`` per client address and per email (when the limits
+    have one); answer 429 with ``Retry-After`` when either is over its limit."""
+    db, at = current_service().store.db, accounts.now()
+    keys = {"address": accounts.address_key(client_address()),
+            "email": None if email is None else accounts.account_key(email)}
+    waits = [accounts_store.count_request(db, f"{action}:{key}", limit, at)
+             for (limited, counted), limit in accounts.RATE_LIMITS.items()
+             if limited == action and (key := keys[counted]) is not None]
+    waits = [wait for wait in waits if wait]
+    if waits:
+        raise Problem(429, "Too many requests. Try again later.", kind="too-many-requests",
+                      headers={"Retry-After": str(max(waits))})
+
+
+def rate_limited(action: str):
+    """``limit_rate`` before anything else of a route, the email read from the raw body: put
+    above ``@idempotent``, which keeps 4xx answers, so a retry after ``Retry-After`` with
+    the same key is answered afresh."""
+    def decorate(view):
+        @functools.wraps(view)
+        def limited(*args, **kwargs):
+            body = request.get_json(silent=True)
+            email = body.get("email") if isinstance(body, dict) else None
+            limit_rate(action, normalise_email(email) if isinstance(email, str) else None)
+            return view(*args, **kwargs)
+        return limited
+    return decorate
 
 
 def _invalid_login() -> Problem:
@@ -116,41 +141,53 @@ class Login(MethodView):
         """Log in with email and password.
 
         Returns a short-lived access token (JWT, `sub` = member id, `roles`) and a refresh
-        token. Failed attempts are counted per account and per client address: after
-        {slow} failures an account must wait before the next attempt, after {limit} it is
-        locked for {lock} minutes; an address is locked after {address} failures. While
-        blocked the answer is 429 with `Retry-After`.
+        token. An account whose email is not confirmed yet answers as a wrong password does.
+        Failed attempts are counted per account on this client, per account and per client
+        address: after {slow} failures of one client on an account it must wait before the
+        next attempt, after {limit} that client is locked out of the account for {lock}
+        minutes; the account itself, after {gentle} failures from anywhere, only waits {wait} s
+        between attempts (a stranger cannot lock the owner out); an address is locked after
+        {address} failures. While blocked, or over the request rate, the answer is 429 with
+        `Retry-After`.
         """
         _issuer()  # a process that cannot sign tokens says so before checking anything
+        limit_rate("login")
         db, at = current_service().store.db, accounts.now()
         email, password = credentials["email"], credentials["password"]
         account, address = accounts.account_key(email), accounts.address_key(client_address())
-        waits = [accounts_store.throttle(db, key).retry_after(at) for key in (account, address)]
+        pair = accounts.pair_key(account, address)
+        waits = [accounts_store.throttle(db, key).retry_after(at) for key in (pair, account, address)]
         if any(waits):
             raise _too_many(max(w for w in waits if w))
 
         member = accounts_store.member_by_email(db, email)
         credential = accounts_store.credential_of(db, member["_id"]) if member else None
         password_ok = accounts.verify_password(credential["password_hash"] if credential else None, password)
-        if not password_ok:
-            after = accounts_store.record_failure(db, account, accounts.ACCOUNT_FAILURE_LIMIT, at, slowdown=True)
-            by_address = accounts_store.record_failure(db, address, accounts.ADDRESS_FAILURE_LIMIT, at,
-                                                       slowdown=False)
-            if after.failures >= accounts.ACCOUNT_FAILURE_LIMIT or by_address.failures >= accounts.ADDRESS_FAILURE_LIMIT:
-                log.warning("login locked", extra={"account": account[:20], "account_failures": after.failures,
-                                                   "address_failures": by_address.failures})
+        if not password_ok or not accounts.email_confirmed(member):
+            _record_failure(db, account, address, pair, at)
             raise _invalid_login()
         if not accounts.can_log_in(member):
             raise _invalid_login()
 
+        accounts_store.clear_failures(db, pair)
         accounts_store.clear_failures(db, account)
         refresh = accounts_store.issue_refresh_token(db, None, member["_id"], accounts.new_family(), at)
         log.info("login", extra={"member_id": member["_id"]})
         return _token_pair(member, refresh)
 
     post.__doc__ = post.__doc__.format(
-        slow=accounts.SLOWDOWN_AFTER, limit=accounts.ACCOUNT_FAILURE_LIMIT,
-        lock=int(accounts.LOCKOUT.total_seconds() // 60), address=accounts.ADDRESS_FAILURE_LIMIT)
+        slow=accounts.SLOWDOWN_AFTER, limit=accounts.PAIR_FAILURE_LIMIT,
+        lock=int(accounts.LOCKOUT.total_seconds() // 60), address=accounts.ADDRESS_FAILURE_LIMIT,
+        gentle=accounts.ACCOUNT_SLOWDOWN_AFTER, wait=int(accounts.ACCOUNT_SLOWDOWN.total_seconds()))
+
+
+def _record_failure(db, account: str, address: str, pair: str, at) -> None:
+    by_pair = accounts_store.record_failure(db, pair, at, accounts.pair_blocked_until, account=account)
+    accounts_store.record_failure(db, account, at, accounts.account_blocked_until)
+    by_address = accounts_store.record_failure(db, address, at, accounts.address_blocked_until)
+    if by_pair.failures >= accounts.PAIR_FAILURE_LIMIT or by_address.failures >= accounts.ADDRESS_FAILURE_LIMIT:
+        log.warning("login locked", extra={"account": account[:20], "pair_failures": by_pair.failures,
+                                           "address_failures": by_address.failures})
 
 
 @blp.route("/refresh")
@@ -193,6 +230,7 @@ class Logout(MethodView):
 class PasswordReset(MethodView):
     @blp.arguments(PasswordResetRequestSchema)
     @blp.response(202, AcceptedSchema)
+    @_problem_doc(429, "Too many requests from this address or for this email.", headers=RETRY_AFTER_HEADER)
     @_problem_doc(503, "Password reset is not configured (no token encryption key).")
     def post(self, body: dict):
         """Ask for a password reset email.
@@ -200,13 +238,15 @@ class PasswordReset(MethodView):
         Always 202, whether or not the email belongs to a member. For a member, a one-time
         token valid for one hour is emailed (through `members.password_reset.requested`,
         which carries it encrypted); asking again makes earlier tokens stop working. This is
-        also how a member who signed up without a password sets one.
+        also how a member who signed up without a password sets one; completing it confirms
+        the address, as the welcome email's link does.
         """
         context = current_service()
         try:
             accounts.fernet(context.config.token_encryption_key)
         except accounts.EncryptionNotConfigured:
             raise Problem(503, "Password reset is not configured.", kind="not-configured") from None
+        limit_rate("password_reset", body["email"])
         db, at = context.store.db, accounts.now()
         member = accounts_store.member_by_email(db, body["email"])
         if member is not None and accounts.can_log_in(member) and not accounts_store.recent_reset(db, member["_id"], at):
@@ -231,12 +271,15 @@ class PasswordResetConfirm(MethodView):
     @blp.arguments(PasswordResetConfirmSchema)
     @blp.response(204)
     @_problem_doc(400, "The token is unknown, used or expired.")
+    @_problem_doc(429, "Too many attempts from this address.", headers=RETRY_AFTER_HEADER)
     def post(self, body: dict):
         """Set a new password with the one-time token from the reset email.
 
         The token works once. Every refresh token of the member is revoked (every device
-        must log in again) and the account's failed-login count is cleared.
+        must log in again), the account's failed-login count is cleared, and the address is
+        confirmed (the token came by email): a sign-up the roster matched by email is verified.
         """
+        limit_rate("confirm")
         store, at = current_service().store, accounts.now()
         invalid = Problem(400, "The password reset token is not valid: unknown, used or expired.",
                           kind="invalid-token", errors={"token": ["Unknown, used or expired."]})
@@ -248,8 +291,8 @@ class PasswordResetConfirm(MethodView):
         if problems:
             raise Problem(422, "The request has invalid fields.", kind="validation",
                           errors={"new_password": problems})
-        if accounts_store.complete_password_reset(store, body["token"], at,
-                                                  accounts.hash_password(body["new_password"])) is None:
+        new_hash = accounts.hash_password(body["new_password"])
+        if accounts_store.complete_password_reset(store, body["token"], at, new_hash, signup.address_proven) is None:
             raise invalid
         log.info("password reset completed", extra={"member_id": member["_id"]})
 
@@ -259,13 +302,26 @@ class EmailConfirmation(MethodView):
     @blp.arguments(EmailConfirmationSchema)
     @blp.response(200, AcceptedSchema)
     @_problem_doc(400, "The token is unknown, used or expired.")
+    @_problem_doc(429, "Too many attempts from this address.", headers=RETRY_AFTER_HEADER)
     def post(self, body: dict):
         """Confirm the email address with the one-time token from the welcome email's link.
 
-        A sign-up the alumni roster matched becomes verified (`members.member.verified`): the
-        member now sees the directory. Confirming works once; the link is valid 7 days.
+        Every password and session made before the confirmation stops working (whoever signed
+        up with this address may not be its owner); send `password` (the one chosen at
+        sign-up, or a new one) to log in with it from now on, or set one later through the
+        password reset. A sign-up whose email the alumni roster lists becomes verified
+        (`members.member.verified`): the member now sees the directory. Confirming works
+        once; the link is valid 7 days.
         """
-        member = signup.confirm_email(current_service().store, body["token"], accounts.now())
+        limit_rate("confirm")
+        store, at = current_service().store, accounts.now()
+        password = body.get("password")
+        if password is not None:
+            problems = accounts.password_problems(password, accounts_store.confirmation_email(store.db, body["token"]))
+            if problems:
+                raise Problem(422, "The request has invalid fields.", kind="validation", errors={"password": problems})
+        member = signup.confirm_email(store, body["token"], at,
+                                      None if password is None else accounts.hash_password(password))
         if member is None:
             raise Problem(400, "The confirmation link is not valid: unknown, used or expired.",
                           kind="invalid-token", errors={"token": ["Unknown, used or expired."]})

@@ -1,5 +1,10 @@
 """MongoDB access for accounts (collections: see model.py): ``credentials``,
-``refresh_tokens``, ``login_failures`` and ``password_resets``.
+``refresh_tokens``, ``login_failures``, ``rate_limits``, ``password_resets`` and
+``email_confirmations``.
+
+Throttling and rate counters live here, not in a process, so every gunicorn worker and api
+copy counts together; each counter is one atomic ``$inc`` (an upsert for a new rate window)
+and expires by TTL index.
 
 Functions take the database (and, inside a transaction, its session); the few operations
 that must be one atomic step take the service's store and run their own transaction.
@@ -7,6 +12,8 @@ Tokens are never stored, only their SHA-256 digests (``accounts.digest``).
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +30,7 @@ from shared.store import Index, asc
 CREDENTIALS = "credentials"
 REFRESH_TOKENS = "refresh_tokens"
 LOGIN_FAILURES = "login_failures"
+RATE_LIMITS = "rate_limits"
 PASSWORD_RESETS = "password_resets"
 EMAIL_CONFIRMATIONS = "email_confirmations"
 
@@ -33,6 +41,8 @@ INDEXES: list[Index] = [
     Index(REFRESH_TOKENS, [("expires_at", ASCENDING)], name="refresh_ttl", options={"expireAfterSeconds": 0}),
     Index(LOGIN_FAILURES, [("expires_at", ASCENDING)], name="login_failures_ttl",
           options={"expireAfterSeconds": 0}),
+    Index(LOGIN_FAILURES, asc("account"), name="login_failures_account", options={"sparse": True}),
+    Index(RATE_LIMITS, [("expires_at", ASCENDING)], name="rate_limits_ttl", options={"expireAfterSeconds": 0}),
     Index(PASSWORD_RESETS, asc("member_id"), name="reset_member"),
     Index(PASSWORD_RESETS, [("expires_at", ASCENDING)], name="reset_ttl", options={"expireAfterSeconds": 0}),
     Index(EMAIL_CONFIRMATIONS, asc("member_id"), name="confirmation_member"),
@@ -69,9 +79,12 @@ def throttle(db: Database, key: str) -> accounts.Throttle:
     return accounts.Throttle.from_document(db[LOGIN_FAILURES].find_one({"_id": key}))
 
 
-def record_failure(db: Database, key: str, limit: int, at: datetime, *, slowdown: bool) -> accounts.Throttle:
+def record_failure(db: Database, key: str, at: datetime,
+                   blocked_until: Callable[[int, datetime], datetime | None], *,
+                   account: str | None = None) -> accounts.Throttle:
     """Count one failed login for ``key`` atomically, in the current window (a new one if
-    the last has passed), and block the key when it reaches its slow-down or lock-out."""
+    the last has passed), and block the key as ``blocked_until`` says for its count.
+    ``account``: the account key a pair's counter belongs to (cleared with the account)."""
     failures = db[LOGIN_FAILURES]
     cutoff = at - accounts.FAILURE_WINDOW
     expires_at = at + accounts.FAILURE_WINDOW + accounts.LOCKOUT
@@ -83,7 +96,8 @@ def record_failure(db: Database, key: str, limit: int, at: datetime, *, slowdown
             return_document=ReturnDocument.AFTER)
         if doc is not None:
             break
-        fresh = {"count": 1, "window_started": at, "blocked_until": None, "expires_at": expires_at}
+        fresh = {"count": 1, "window_started": at, "blocked_until": None, "expires_at": expires_at,
+                 **({"account": account} if account else {})}
         doc = failures.find_one_and_update(  # the last window has passed: start a new one
             {"_id": key, "window_started": {"$lte": cutoff}}, {"$set": fresh},
             return_document=ReturnDocument.AFTER)
@@ -96,17 +110,42 @@ def record_failure(db: Database, key: str, limit: int, at: datetime, *, slowdown
         except DuplicateKeyError:
             continue
     if doc is None:  # pragma: no cover - five lost races in a row
-        return accounts.Throttle(limit, at, at + accounts.LOCKOUT)
-    blocked_until = accounts.block_after(doc["count"], limit, at, slowdown=slowdown)
-    if blocked_until is not None:
+        return accounts.Throttle(0, at, at + accounts.LOCKOUT)
+    until = blocked_until(doc["count"], at)
+    if until is not None:
         # $max: concurrent failures may only extend a block, never shorten it.
-        doc = failures.find_one_and_update({"_id": key}, {"$max": {"blocked_until": blocked_until}},
+        doc = failures.find_one_and_update({"_id": key}, {"$max": {"blocked_until": until}},
                                            return_document=ReturnDocument.AFTER) or doc
     return accounts.Throttle.from_document(doc)
 
 
 def clear_failures(db: Database, key: str, session: ClientSession | None = None) -> None:
     db[LOGIN_FAILURES].delete_one({"_id": key}, session=session)
+
+
+def clear_account_failures(db: Database, account: str, session: ClientSession | None = None) -> None:
+    """The account's own counter and every pair (account, client) of it (a password reset)."""
+    db[LOGIN_FAILURES].delete_many({"$or": [{"_id": account}, {"account": account}]}, session=session)
+
+
+def count_request(db: Database, key: str, limit: accounts.RateLimit, at: datetime) -> int | None:
+    """Count one request against ``limit`` for ``key`` (an account or address key prefixed
+    with its action); return the seconds to wait when it is over the limit, else None."""
+    number, ends = accounts.rate_window(limit, at)
+    counters = db[RATE_LIMITS]
+    for _ in range(2):  # a lost race to create the window's counter goes round once
+        try:
+            doc = counters.find_one_and_update({"_id": f"{key}:{number}"},
+                                               {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": ends}},
+                                               upsert=True, return_document=ReturnDocument.AFTER)
+            break
+        except DuplicateKeyError:
+            continue
+    else:  # pragma: no cover
+        return None
+    if doc["count"] <= limit.requests:
+        return None
+    return max(1, math.ceil((ends - at).total_seconds()))
 
 
 # --------------------------------------------------------------------------- refresh tokens
@@ -217,10 +256,25 @@ def usable_reset(db: Database, token: str, at: datetime) -> dict | None:
     return doc
 
 
-def complete_password_reset(store, token: str, at: datetime, password_hash: str) -> dict | None:
+def confirmation_email(db: Database, token: str) -> str | None:
+    """The address an email confirmation token was sent to (None if unknown)."""
+    record = db[EMAIL_CONFIRMATIONS].find_one({"_id": accounts.digest(token)}, {"email": 1})
+    return None if record is None else record["email"]
+
+
+def revoke_credentials(db: Database, session: ClientSession, member_id: str, at: datetime, *, reason: str) -> None:
+    """Every password and session of the member stops working (an address just confirmed:
+    whatever was set before may be an impostor's)."""
+    db[CREDENTIALS].delete_one({"_id": member_id}, session=session)
+    revoke_member_tokens(db, session, member_id, at, reason=reason)
+
+
+def complete_password_reset(store, token: str, at: datetime, password_hash: str,
+                            address_proven: Callable[[Database, ClientSession, dict, datetime], dict]) -> dict | None:
     """Use a reset token once: set the new password, revoke every refresh token of the
-    member and clear its login failures, in one transaction. Returns the member, or None
-    when the token is unknown, used or expired."""
+    member and clear its login failures, in one transaction; the token came by email, so the
+    address is proven too (``address_proven``, which may verify the member). Returns the
+    member, or None when the token is unknown, used or expired."""
     db = store.db
 
     def work(session: ClientSession) -> dict | None:
@@ -234,7 +288,7 @@ def complete_password_reset(store, token: str, at: datetime, password_hash: str)
             return None
         set_password(db, session, member["_id"], member["email"], password_hash, at)
         revoke_member_tokens(db, session, member["_id"], at, reason="password_reset")
-        clear_failures(db, accounts.account_key(member["email"]), session=session)
-        return member
+        clear_account_failures(db, accounts.account_key(member["email"]), session=session)
+        return address_proven(db, session, member, at)
 
     return store.transaction(work)

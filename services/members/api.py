@@ -2,11 +2,13 @@
 office's member list, and its verification decisions."""
 from __future__ import annotations
 
-from flask import g, url_for
+from flask import g
 from flask.views import MethodView
 
-from services.members import accounts, profiles, profiles_store, signup
+from services.members import accounts, profiles, profiles_store, roster_store, signup
+from services.members.accounts_api import rate_limited
 from services.members.schemas import (
+    AcceptedSchema,
     DecisionSchema,
     MemberListQuerySchema,
     MemberPageSchema,
@@ -37,6 +39,19 @@ def full_view(member: dict) -> dict:
             "in_directory": member.get("in_directory", True)}
 
 
+def office_view(members: list[dict]) -> list[dict]:
+    """The office's view of members: each with the roster entry its sign-up matched by student
+    number and family name, for the admin deciding (never shown to the member)."""
+    matches = roster_store.candidates_of(current_service().store.db,
+                                         [m["_id"] for m in members if m.get("status") == "pending_verification"])
+    return [{**full_view(m), "roster_match": matches.get(m["_id"])} for m in members]
+
+
+SIGNUP_ACCEPTED = {"status": "accepted",
+                   "detail": "Check your email: we have sent a message to this address. Follow its link to "
+                             "confirm the address before you log in."}
+
+
 def _not_found() -> Problem:
     return Problem(404, "No such member.", kind="not-found")
 
@@ -59,44 +74,47 @@ def _owner_or_admin(member_id: str) -> None:
 
 @blp.route("")
 class Members(MethodView):
+    @rate_limited("signup")
     @idempotent
     @blp.arguments(SignUpSchema)
-    @blp.response(201, MemberSchema)
-    @blp.alt_response(409, description="The email is already registered.")
+    @blp.response(202, AcceptedSchema)
+    @blp.alt_response(429, description="Too many sign-ups from this address or for this email (problem+json, "
+                                       "`Retry-After`).")
     def post(self, data: dict):
         """Sign up as a member.
 
-        A sign-up whose email, or whose student number and family name, are in the alumni
-        roster is verified as soon as the member confirms their email (the link in the welcome
-        email: `/auth/confirm-email`), which proves the address is theirs; `verification.status`
-        is `awaiting_email` until then. Others are `pending_verification` until the alumni
-        office approves them (only verified members see the directory). Publishes
-        `members.member.registered`; a welcome email follows in the member's language.
-        With a `password`, the member can log in at once (`/auth/login`); without one, they set
-        it through the password reset (`/auth/password-reset`). New members have the role
-        `alumnus`, or `student` with `is_student: true`. Send an `Idempotency-Key` header to
-        make retries safe.
+        Always the same 202 ("check your email"), whether the address is new, already
+        registered or on the alumni roster: nothing here tells who is a member. A new address
+        gets a welcome email with a link that confirms it (`/auth/confirm-email`); until then
+        no password opens the account, and confirming revokes any password or session made
+        before. A registered address gets an email saying it already has an account (log in,
+        or reset the password) and nothing is created. A sign-up whose email is in the alumni
+        roster is verified when the address is confirmed; one whose student number and family
+        name match a roster entry without an email waits for the office like any other, the
+        entry shown beside it in the queue. Nothing from the roster is returned before
+        verification. Publishes `members.member.registered` (or
+        `members.member.signed_up_again`). New members have the role `alumnus`, or `student`
+        with `is_student: true`. Rate-limited per client address and per email. Send an
+        `Idempotency-Key` header to make retries safe.
         """
         password = data.pop("password", None)
         roles = accounts.roles_for_signup(data.pop("is_student", False))
         student_number = data.pop("student_number", None)
-        try:
-            member = signup.register(current_service().store, data, roles=roles, password=password,
-                                     student_number=student_number, correlation_id=current_correlation_id(),
-                                     token_key=current_service().config.token_encryption_key or None)
-        except EmailTaken:
-            raise _email_taken() from None
-        return full_view(member), 201, {"Location": url_for("members.Member", member_id=member["_id"])}
+        signup.register(current_service().store, data, roles=roles, password=password,
+                        student_number=student_number, correlation_id=current_correlation_id(),
+                        token_key=current_service().config.token_encryption_key or None)
+        return SIGNUP_ACCEPTED, 202
 
     @require_auth("admin")
     @blp.arguments(MemberListQuerySchema, location="query")
     @blp.response(200, MemberPageSchema)
     def get(self, query: dict):
         """Members for the alumni office, newest first; `status=pending_verification` is the
-        queue of sign-ups waiting for a decision. Admins only."""
+        queue of sign-ups waiting for a decision, each with the roster entry its student number
+        and family name match (`roster_match`). Admins only."""
         items, total = profiles_store.list_members(current_service().store.db, query.get("status"),
                                                    query["page"], query["per_page"])
-        return pagination.page([full_view(m) for m in items], query, total)
+        return pagination.page(office_view(items), query, total)
 
 
 @blp.route("/<member_id>")
@@ -115,7 +133,9 @@ class Member(MethodView):
         member = current_service().store.get(member_id)
         if member is None or member.get("status") == "erased":
             raise _not_found()
-        if principal is not None and (principal.subject == member_id or principal.is_admin):
+        if principal is not None and principal.is_admin:
+            return office_view([member])[0]
+        if principal is not None and principal.subject == member_id:
             return full_view(member)
         if member.get("status") != "verified" or not member.get("in_directory", True):
             raise _not_found()  # out of the directory by choice: not found by id either

@@ -91,6 +91,20 @@ MEMBER_REGISTERED = CATALOG.register("members.member.registered", MemberRegister
 })
 
 
+class MemberSignedUpAgainData(Schema):
+    """Someone signed up with the member's address: the sign-up answered as for any address
+    and created nothing; the owner is told to log in or reset the password."""
+
+    member_id = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+MEMBER_SIGNED_UP_AGAIN = CATALOG.register("members.member.signed_up_again", MemberSignedUpAgainData(), example={
+    "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d",
+    "at": "2026-11-28T10:20:00+00:00",
+})
+
+
 class MemberErasedData(Schema):
     """Only the id: every other service removes or anonymises what it holds about it."""
 

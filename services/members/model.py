@@ -13,8 +13,9 @@ Collections of the ``alumnet_members`` database:
        in_directory: bool,
        consent: {email: bool, sms: bool},      # current sign-up consents (ledger: consents)
        status: "pending_verification" | "verified" | "rejected" | "erased",
-       verification: {status, method: "roster_email"|"roster_student_number"|"admin"|"operator",
-                      at, by, reason, roster_entry} | None,
+       verification: {status, method: "roster_email"|"admin"|"operator" ("roster_student_number":
+                      before number matches stopped verifying), at, by, reason, roster_entry} | None,
+       email_confirmed_at: when the member proved the address (None: no password works yet),
        roles: ["alumnus"|"student"|"admin"|"staff"|"judge", ...],   # shared.auth.ROLES
        registered_at, updated_at,
        tokens, city_key, sort_name}            # search fields derived from all the fields
@@ -27,7 +28,10 @@ Collections of the ``alumnet_members`` database:
 
 - ``credentials``: ``{_id: member_id, email, password_hash, created_at, changed_at}``
 - ``refresh_tokens``: ``{_id: sha256(token), member_id, family, expires_at, revoked_at}``
-- ``login_failures``: throttling counters keyed by account and by client address
+- ``login_failures``: throttling counters keyed by pair (account, client address), by account
+  and by client address
+- ``rate_limits``: request counters per action and client address or email, one per window
+- ``email_confirmations``: ``{_id: sha256(token), member_id, email, expires_at, used_at}``
 - ``password_resets``: ``{_id: sha256(token), member_id, expires_at, used_at}``
 - ``consents``: the consent ledger, append-only:
   ``{_id, member_id, channel: "email"|"sms", category, granted: bool, source, at, expires_at}``

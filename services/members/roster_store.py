@@ -5,7 +5,8 @@
     {_id, student_number, given_name, middle_name, family_name, given_name_latin,
      family_name_latin, email (lower-case or None), graduation_year, faculty, programme,
      specialty, imported_at, updated_at, last_import_id,
-     claimed_by (the member id of the sign-up it verified, or None)}
+     claimed_by (the member id of the sign-up it verified, or None),
+     candidates: [member ids whose sign-up matched it by student number and family name]}
 
 ``roster_imports``: one report per import (dry runs are not stored)::
 
@@ -13,8 +14,11 @@
      counts: {created, updated, unchanged, rejected}, ignored_columns,
      rows: [{row, student_number, status, changed?, errors?}], rows_truncated}
 
-Imports only ever set the fields a file gives; ``claimed_by`` belongs to sign-up
-(``match_for_signup``, ``claim``) and erasure (``release``). An import writes its entries in
+Imports only ever set the fields a file gives; ``claimed_by`` and ``candidates`` belong to
+sign-up (``entry_for_email``, ``claim``, ``candidate_for_number``, ``propose``) and erasure
+(``release``). An entry is claimed only through its own email; a match by student number and
+family name only puts the entry beside the sign-up in the office's queue (``candidates``):
+the member sees none of it. An import writes its entries in
 unordered bulk writes of ``WRITE_CHUNK``, then stores its report; imports run one at a time
 (a lease), so two cannot hand one email to two entries. An import is not one transaction (a
 50,000-row file would outlast any sensible transaction): if it fails half-way, running the
@@ -38,6 +42,7 @@ IMPORTS = "roster_imports"
 INDEXES: list[Index] = [
     Index(ROSTER, asc("email"), name="roster_email"),
     Index(ROSTER, asc("claimed_by"), name="roster_claimed_by"),
+    Index(ROSTER, asc("candidates"), name="roster_candidates"),
     Index(IMPORTS, [("at", DESCENDING), ("_id", DESCENDING)], name="roster_imports_newest"),
 ]
 # Lookups by $in and bulk writes go in chunks: bounded requests whatever the file's size.
@@ -154,26 +159,41 @@ def _same_name(given: str, *stored: str | None) -> bool:
     return bool(wanted) and any(translit.words(name) == wanted for name in stored if name)
 
 
-def match_for_signup(db: Database, session, *, email: str, student_number: str | None,
-                     family_name: str) -> dict | None:
-    """The unclaimed roster entry a sign-up is, or None.
+def entry_for_email(db: Database, session, email: str) -> dict | None:
+    """The unclaimed roster entry carrying ``email`` (already normalised lower-case), or None."""
+    return db[ROSTER].find_one({"email": email, "claimed_by": None}, session=session)
 
-    By ``email`` (already normalised lower-case) first; otherwise by student number together
-    with the family name, which must equal the entry's Cyrillic or Latin family name once both
-    are folded ("Иванова" is "Ivanova"). A student number alone never matches: numbers are
-    sequential and guessable, a name is what ties one to a person.
+
+def candidate_for_number(db: Database, session, *, student_number: str | None, family_name: str) -> dict | None:
+    """The roster entry a sign-up's student number and family name point to, or None.
+
+    The family name must equal the entry's Cyrillic or Latin one once both are folded
+    ("Иванова" is "Ivanova"): numbers are sequential and guessable, a name ties one to a
+    person. Entries carrying an email never match this way (only their email claims them),
+    nor do claimed ones. A candidate verifies nobody: an admin decides.
     """
-    if email:
-        entry = db[ROSTER].find_one({"email": email, "claimed_by": None}, session=session)
-        if entry is not None:
-            return entry
     number = roster.normalise_student_number(student_number or "")
     if not number:
         return None
-    entry = db[ROSTER].find_one({"_id": number, "claimed_by": None}, session=session)
+    entry = db[ROSTER].find_one({"_id": number, "claimed_by": None, "email": None}, session=session)
     if entry is not None and _same_name(family_name, entry.get("family_name"), entry.get("family_name_latin")):
         return entry
     return None
+
+
+def propose(db: Database, session, entry_id: str, member_id: str) -> None:
+    """Show ``entry_id`` beside the member's sign-up in the office's queue."""
+    db[ROSTER].update_one({"_id": entry_id}, {"$addToSet": {"candidates": member_id}}, session=session)
+
+
+def candidates_of(db: Database, member_ids: list[str]) -> dict[str, dict]:
+    """member id -> the roster entry its sign-up matched by number (for the office's view)."""
+    found: dict[str, dict] = {}
+    for chunk in _chunks(sorted(set(member_ids)), LOOKUP_CHUNK):
+        for entry in db[ROSTER].find({"candidates": {"$in": chunk}}):
+            for member_id in set(entry.get("candidates", [])) & set(chunk):
+                found.setdefault(member_id, entry)
+    return found
 
 
 def claim(db: Database, session, entry_id: str, member_id: str) -> bool:
@@ -187,3 +207,4 @@ def release(db: Database, session, member_id: str) -> None:
     """Unclaim the member's entries (erasure): the roster is the university's list, not the
     member's data, so the entry stays and can verify a new sign-up."""
     db[ROSTER].update_many({"claimed_by": member_id}, {"$set": {"claimed_by": None}}, session=session)
+    db[ROSTER].update_many({"candidates": member_id}, {"$pull": {"candidates": member_id}}, session=session)

@@ -193,6 +193,9 @@ class MemberSchema(ProfileFieldsSchema):
     roles = fields.List(fields.String(), metadata={"description": ", ".join(ROLES)})
     registered_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+    email_confirmed_at = fields.AwareDateTime(allow_none=True)
+    roster_match = fields.Nested("RosterEntrySchema", allow_none=True, metadata={
+        "description": "admins only: the roster entry the sign-up's student number and family name match"})
 
 
 class DecisionSchema(Schema):
@@ -271,6 +274,10 @@ class PasswordResetConfirmSchema(Schema):
 class EmailConfirmationSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=512),
                           metadata={"description": "the one-time token from the welcome email's link"})
+    password = fields.String(
+        load_only=True, load_default=None, allow_none=True, validate=PASSWORD_LENGTH,
+        metadata={"format": "password", "description": "the password to log in with from now on (the one "
+                  "chosen at sign-up, or a new one); without it, set one through the password reset"})
 
 
 class AcceptedSchema(Schema):

@@ -36,6 +36,8 @@ MONTHS = {
 # never in a message.
 TICKET_PATH = "/events/{event_id}/ticket"
 EVENT_PATH = "/events/{event_id}"
+LOGIN_PATH = "/login"
+FORGOTTEN_PASSWORD_PATH = "/reset-password"
 
 
 def when(iso: str, zone: str, language: str) -> str:
@@ -120,7 +122,16 @@ EVENT_FIELDS = {"event_id": fields.String(required=True), "title": fields.Dict(r
 MEMBER_ID = {"member_id": fields.String(required=True)}
 MEMBER_IDS = {"member_ids": fields.List(fields.String(), required=True)}
 
+def _account_links(base_url: str) -> dict[str, str]:
+    return {"login_url": base_url.rstrip("/") + LOGIN_PATH,
+            "reset_url": base_url.rstrip("/") + FORGOTTEN_PASSWORD_PATH}
+
+
 NOTIFICATIONS: dict[str, Notification] = {
+    # Someone signed up with a registered address (the sign-up answered as for any address).
+    "members.member.signed_up_again": Notification(
+        "account_exists", "account", True, _member, lambda d, lang, base: _account_links(base),
+        expects=dict(MEMBER_ID)),
     "members.member.verified": Notification(
         "account_verified", "account", True, _member, lambda d, lang, base: {}, expects=dict(MEMBER_ID)),
     "members.member.rejected": Notification(

@@ -13,6 +13,7 @@ import uuid
 import requests
 from pymongo import MongoClient
 
+from tests.e2e.accounts import join
 from tests.support import wait_until
 
 
@@ -21,15 +22,12 @@ def test_erased_member_is_forgotten_by_the_notifications_read_model(platform, sm
     members, notifications = platform.urls["members"], platform.urls["notifications"]
     email = f"erase.me.{uuid.uuid4().hex[:8]}@example.bg"
     password = "correct horse battery staple"
-    response = requests.post(f"{members}/api/v1/members", timeout=10, json={
+    member_id, member = join(members, sink, {
         "given_name": "Мария", "family_name": "Иванова", "email": email, "phone": "+359888123456",
         "preferred_language": "bg", "consent": {"email": True, "sms": False}, "password": password})
-    assert response.status_code == 201, response.text
-    member_id = response.json()["id"]
     login = requests.post(f"{members}/api/v1/members/auth/login", json={"email": email, "password": password},
                           timeout=10)
     assert login.status_code == 200, login.text
-    member = {"Authorization": f"Bearer {login.json()['access_token']}"}
     admin = {"Authorization": f"Bearer {issue_token('office-1', 'admin')}"}
     wait_until(lambda: sink.to(email), timeout_s=30, message="welcome email")
 

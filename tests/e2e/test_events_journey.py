@@ -12,6 +12,7 @@ import uuid
 
 import requests
 
+from tests.e2e.accounts import join
 from tests.support import wait_until
 
 PASSWORD = "correct horse battery staple"
@@ -21,19 +22,15 @@ def _subjects(sink, email: str) -> list[str]:
     return [m["Subject"] for m in sink.to(email)]
 
 
-def _member(api: str, admin: dict, name: str, run: str) -> tuple[str, dict]:
+def _member(api: str, sink, admin: dict, name: str, run: str) -> tuple[str, dict]:
     email = f"{name}.{run}@example.bg"
-    response = requests.post(api, timeout=10, json={
+    member_id, headers = join(api.removesuffix("/api/v1/members"), sink, {
         "given_name": name.capitalize(), "family_name": "Петрова", "email": email, "preferred_language": "bg",
         "graduation_year": 2006, "faculty": "medicine", "consent": {"email": True, "sms": False},
         "password": PASSWORD})
-    assert response.status_code == 201, response.text
-    member_id = response.json()["id"]
     approved = requests.post(f"{api}/{member_id}/approve", json={}, headers=admin, timeout=10)
     assert approved.status_code == 200, approved.text
-    login = requests.post(f"{api}/auth/login", json={"email": email, "password": PASSWORD}, timeout=10)
-    assert login.status_code == 200, login.text
-    return member_id, {"Authorization": f"Bearer {login.json()['access_token']}"}
+    return member_id, headers
 
 
 def test_audience_registration_waitlist_and_erasure_across_services(platform, smtp_sink, issue_token):
@@ -42,8 +39,8 @@ def test_audience_registration_waitlist_and_erasure_across_services(platform, sm
     events_api = f"{platform.urls['events']}/api/v1/events"
     admin = {"Authorization": f"Bearer {issue_token('office-1', 'admin')}"}
     run = uuid.uuid4().hex[:8]
-    first_id, first = _member(members_api, admin, "ana", run)
-    second_id, second = _member(members_api, admin, "vera", run)
+    first_id, first = _member(members_api, sink, admin, "ana", run)
+    second_id, second = _member(members_api, sink, admin, "vera", run)
 
     created = requests.post(events_api, headers=admin, timeout=10, json={
         "title": {"bg": f"Випуск 2006 ({run})", "en": f"Class of 2006 ({run})"}, "kind": "reunion",

@@ -1,27 +1,26 @@
 """The members journey end to end, over HTTP against gunicorn apis and real workers: the
-alumni office imports its roster; a graduate on the roster signs up and is verified at once;
-one who is not waits until an admin approves them; both log in with their passwords and find
-each other in the directory showing only what each chose to show; one erases their account,
+alumni office imports its roster; a graduate whose email is on the roster signs up and is
+verified when she follows her welcome email's link; one who is not waits until an admin
+approves them, and one whose student number and family name match a roster entry waits too,
+the entry shown to the office beside him; both log in with their passwords and find each
+other in the directory showing only what each chose to show; one erases their account,
 vanishes from the directory, and the notifications read model forgets them.
 """
 from __future__ import annotations
 
-import re
 import uuid
 
 import requests
 from pymongo import MongoClient
 
+from tests.e2e.accounts import confirm, log_in
 from tests.support import wait_until
 
 PASSWORD = "correct horse battery staple"
 
 
 def _login(members: str, email: str) -> dict:
-    response = requests.post(f"{members}/api/v1/members/auth/login", json={"email": email, "password": PASSWORD},
-                             timeout=10)
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return {"Authorization": f"Bearer {log_in(members, email, PASSWORD)['access_token']}"}
 
 
 def test_roster_verified_sign_up_approval_directory_and_erasure(platform, smtp_sink, issue_token):
@@ -32,31 +31,31 @@ def test_roster_verified_sign_up_approval_directory_and_erasure(platform, smtp_s
     run = uuid.uuid4().hex[:8]
     on_roster = f"yordanka.{run}@example.bg"
     number = f"MU{run[:6].upper()}"
+    no_email_number = f"MV{run[:6].upper()}"
     roster = ("Факултетен номер;Име;Презиме;Фамилия;Имейл;Година на дипломиране;Факултет;Специалност\n"
-              f"{number};Йорданка;Петрова;Стефанова;{on_roster};2011;Медицински факултет;Медицина\n")
+              f"{number};Йорданка;Петрова;Стефанова;{on_roster};2011;Медицински факултет;Медицина\n"
+              f"{no_email_number};Борис;Иванов;Антонов;;2009;Медицински факултет;Медицина\n")
 
     imported = requests.post(f"{api}/roster/imports", data=roster.encode(), timeout=30,
                              headers={**admin, "Content-Type": "text/csv"}, params={"filename": "roster.csv"})
     assert imported.status_code == 201, imported.text
-    assert imported.json()["counts"]["created"] == 1
+    assert imported.json()["counts"]["created"] == 2
     again = requests.post(f"{api}/roster/imports", data=roster.encode(), timeout=30,
                           headers={**admin, "Content-Type": "text/csv"})
-    assert again.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 1, "rejected": 0}
+    assert again.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 2, "rejected": 0}
 
     # On the roster: takes the roster's graduation year and faculty, and is verified as soon
     # as she follows the confirmation link in her welcome email (proving the address is hers).
     first = requests.post(api, timeout=10, json={
         "given_name": "Йорданка", "family_name": "Стефанова", "email": on_roster, "preferred_language": "bg",
         "consent": {"email": True, "sms": False}, "password": PASSWORD})
-    assert first.status_code == 201, first.text
-    assert first.json()["verification"]["status"] == "awaiting_email"
-    assert (first.json()["graduation_year"], first.json()["faculty"]) == (2011, "medicine")
-    first_id = first.json()["id"]
-    [welcome] = wait_until(lambda: sink.to(on_roster), timeout_s=30, message="welcome email with the link")
-    token = re.search(r"confirm-email\?token=([A-Za-z0-9_\-]+)", welcome.get_body(("plain",)).get_content()).group(1)
-    confirmed = requests.post(f"{api}/auth/confirm-email", json={"token": token}, timeout=10)
+    assert first.status_code == 202, first.text
+    assert not {"graduation_year", "faculty", "verification"} & set(first.json())  # nothing from the roster
+    confirmed = confirm(members, sink, on_roster, PASSWORD)
     assert confirmed.status_code == 200, confirmed.text
-    assert requests.get(f"{api}/{first_id}", headers=admin, timeout=10).json()["status"] == "verified"
+    first_id = log_in(members, on_roster, PASSWORD)["member_id"]
+    verified = requests.get(f"{api}/{first_id}", headers=admin, timeout=10).json()
+    assert verified["status"] == "verified" and (verified["graduation_year"], verified["faculty"]) == (2011, "medicine")
 
     # Not on the roster: pending until the office approves.
     off_roster = f"john.smith.{run}@example.com"
@@ -64,12 +63,23 @@ def test_roster_verified_sign_up_approval_directory_and_erasure(platform, smtp_s
         "given_name": "John", "family_name": "Smith", "email": off_roster, "preferred_language": "en",
         "graduation_year": 2015, "faculty": "medicine", "consent": {"email": True, "sms": False},
         "password": PASSWORD})
-    assert second.status_code == 201 and second.json()["status"] == "pending_verification"
-    second_id = second.json()["id"]
+    assert second.status_code == 202 and second.content == first.content
+    assert confirm(members, sink, off_roster, PASSWORD).status_code == 200
+    second_id = log_in(members, off_roster, PASSWORD)["member_id"]
     second_headers = _login(members, off_roster)
     assert requests.get(f"{api}/directory", headers=second_headers, timeout=10).status_code == 403
+    # Student number and family name match an entry: he waits too, the entry beside him.
+    by_number = f"boris.{run}@example.com"
+    third = requests.post(api, timeout=10, json={
+        "given_name": "Boris", "family_name": "Antonov", "email": by_number, "preferred_language": "en",
+        "student_number": no_email_number.lower(), "consent": {"email": True, "sms": False}})
+    assert third.status_code == 202 and third.content == first.content
+    assert confirm(members, sink, by_number).status_code == 200
     queue = requests.get(api, params={"status": "pending_verification", "per_page": 100}, headers=admin, timeout=10)
-    assert second_id in [m["id"] for m in queue.json()["items"]]
+    matches = {m["email"]: (m["id"], m["roster_match"]) for m in queue.json()["items"]}
+    assert matches[off_roster] == (second_id, None)
+    assert matches[by_number][1]["student_number"] == no_email_number
+    assert matches[by_number][1]["graduation_year"] == 2009
     approved = requests.post(f"{api}/{second_id}/approve", json={"reason": "diploma checked"}, headers=admin,
                              timeout=10)
     assert approved.status_code == 200 and approved.json()["status"] == "verified"

@@ -15,22 +15,19 @@ from urllib.parse import urlsplit
 import pika
 import requests
 
+from tests.e2e.accounts import join
 from tests.support import wait_until
 
 PASSWORD = "correct horse battery staple"
 
 
-def _member(api: str, admin: dict, given: str, family: str, run: str, **fields) -> tuple[str, dict, str]:
+def _member(api: str, sink, admin: dict, given: str, family: str, run: str, **fields) -> tuple[str, dict, str]:
     email = f"{given.lower()}.{run}@example.bg"
-    response = requests.post(api, timeout=10, json={
+    member_id, headers = join(api.removesuffix("/api/v1/members"), sink, {
         "given_name": given, "family_name": family, "email": email, "graduation_year": 2008, "faculty": "medicine",
         "password": PASSWORD, **fields})
-    assert response.status_code == 201, response.text
-    member_id = response.json()["id"]
     assert requests.post(f"{api}/{member_id}/approve", json={}, headers=admin, timeout=10).status_code == 200
-    login = requests.post(f"{api}/auth/login", json={"email": email, "password": PASSWORD}, timeout=10)
-    assert login.status_code == 200, login.text
-    return member_id, {"Authorization": f"Bearer {login.json()['access_token']}"}, email
+    return member_id, headers, email
 
 
 def _progress(api: str, admin: dict, announcement_id: str) -> dict:
@@ -73,11 +70,11 @@ def test_announcements_and_event_news_reach_members_by_choice_and_consent(platfo
     admin = {"Authorization": f"Bearer {issue_token('office-7', 'admin')}"}
     run = uuid.uuid4().hex[:8]
     family = "Kolev" + "".join(chr(ord("a") + int(c, 16)) for c in run)  # finds this run's members only
-    ana_id, ana, ana_email = _member(members_api, admin, "Ana", family, run, phone="+359888" + str(
+    ana_id, ana, ana_email = _member(members_api, sink, admin, "Ana", family, run, phone="+359888" + str(
         int(run[:6], 16) % 1_000_000).zfill(6), preferred_language="bg", consent={"email": True, "sms": True})
-    ben_id, ben, ben_email = _member(members_api, admin, "Ben", family, run, preferred_language="en",
+    ben_id, ben, ben_email = _member(members_api, sink, admin, "Ben", family, run, preferred_language="en",
                                      consent={"email": True, "sms": False})
-    _, _, cvet_email = _member(members_api, admin, "Cvet", family, run, preferred_language="bg",
+    _, _, cvet_email = _member(members_api, sink, admin, "Cvet", family, run, preferred_language="bg",
                                consent={"email": False, "sms": False})
 
     # Ana wants news by email and SMS at any hour; Ben wants no event news.

@@ -19,6 +19,7 @@ from services.members import accounts, accounts_store
 from services.members.app import create_app
 from shared.auth import TokenVerifier
 from shared.bus.envelope import decode
+from tests.support import confirm_address, outbox_events, signed_up_id
 
 PROBLEM = "application/problem+json"
 MEMBERS = "/api/v1/members"
@@ -95,10 +96,16 @@ def signup_body(**changes) -> dict:
     return body
 
 
-def sign_up(client, **changes) -> dict:
-    response = client.post(MEMBERS, json=signup_body(**changes))
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()
+def sign_up(client, *, confirm: bool = True, **changes) -> dict:
+    """Sign up, then (``confirm``) follow the welcome email's link, sending the password
+    chosen at sign-up as the owner of the address does; return the stored member."""
+    body = signup_body(**changes)
+    member_id = signed_up_id(client, body)
+    if confirm:
+        password = {"password": body["password"]} if body.get("password") else {}
+        assert confirm_address(client, member_id, **password).status_code == 200
+    db = client.application.extensions["alumnet"].store.db
+    return {"id": member_id, **db.members.find_one({"_id": member_id})}
 
 
 def login(client, email=EMAIL, password=PASSWORD, address="203.0.113.7"):
@@ -281,10 +288,10 @@ def test_logout_revokes_the_refresh_token(client, db):
 def fail_until_locked(client, clock, email, address):
     """Five failures, waiting out the slow-down between them; return the last response."""
     responses = []
-    for attempt in range(accounts.ACCOUNT_FAILURE_LIMIT):
+    for attempt in range(accounts.PAIR_FAILURE_LIMIT):
         responses.append(login(client, email=email, password="wrong password!", address=address))
         clock.advance(seconds=10)  # longer than any slow-down before the lock
-    assert [r.status_code for r in responses] == [401] * accounts.ACCOUNT_FAILURE_LIMIT
+    assert [r.status_code for r in responses] == [401] * accounts.PAIR_FAILURE_LIMIT
     return responses
 
 
@@ -312,15 +319,36 @@ def test_failures_slow_an_account_down_then_lock_it(client, clock):
     assert login(client).status_code == 200
 
 
-def test_a_locked_account_is_locked_from_every_address(client, clock):
+def test_a_stranger_locks_only_their_own_pair_never_the_owner(client, clock):
+    """Regression: five failures from anywhere locked the account from every address, so a
+    stranger could lock an admin out."""
     sign_up(client)
     fail_until_locked(client, clock, EMAIL, "198.51.100.1")
-    assert_problem(login(client, address="198.51.100.2"), 429)
+    assert_problem(login(client, address="198.51.100.1"), 429)  # the stranger's pair is locked
+    assert login(client, address="198.51.100.2").status_code == 200  # the owner is not
+
+
+def test_the_account_as_a_whole_only_slows_down_gently(client, clock):
+    """Strangers on many addresses make the account wait at most ACCOUNT_SLOWDOWN between
+    attempts: never a lock, and the owner gets in after a second's wait."""
+    sign_up(client)
+    strangers = [f"198.51.100.{n}" for n in range(1, 5)]
+    for address in strangers:  # 4 x 5 failures: every stranger's pair is locked
+        fail_until_locked(client, clock, EMAIL, address)
+    for address in strangers:
+        assert_problem(login(client, address=address), 429)
+    owner = "203.0.113.50"
+    assert login(client, password="wrong password!", address="192.0.2.200").status_code == 401
+    waited = login(client, address=owner)
+    assert_problem(waited, 429)
+    assert int(waited.headers["Retry-After"]) <= accounts.ACCOUNT_SLOWDOWN.total_seconds()
+    clock.advance(seconds=1)
+    assert login(client, address=owner).status_code == 200
 
 
 def test_lockout_of_an_unknown_email_looks_the_same(client, clock):
     sign_up(client)
-    for _ in range(accounts.ACCOUNT_FAILURE_LIMIT + 1):  # five failures, then the lock
+    for _ in range(accounts.PAIR_FAILURE_LIMIT + 1):  # five failures, then the lock
         known = login(client, email=EMAIL, password="wrong password!", address="198.51.100.1")
         unknown = login(client, email="nobody@example.bg", password="wrong password!", address="198.51.100.2")
         assert known.status_code == unknown.status_code
@@ -328,8 +356,8 @@ def test_lockout_of_an_unknown_email_looks_the_same(client, clock):
         assert known.headers.get("Retry-After") == unknown.headers.get("Retry-After")
         clock.advance(seconds=10)
     assert_problem(known, 429)
-    locked_known = login(client, email=EMAIL, address="198.51.100.3")
-    locked_unknown = login(client, email="nobody@example.bg", address="198.51.100.3")
+    locked_known = login(client, email=EMAIL, address="198.51.100.1")
+    locked_unknown = login(client, email="nobody@example.bg", address="198.51.100.2")
     assert without_request_id(assert_problem(locked_known, 429)) == \
         without_request_id(assert_problem(locked_unknown, 429))
     assert locked_known.headers["Retry-After"] == locked_unknown.headers["Retry-After"]
@@ -337,12 +365,12 @@ def test_lockout_of_an_unknown_email_looks_the_same(client, clock):
 
 def test_a_successful_login_resets_the_account_count(client, db, clock):
     sign_up(client)
-    for _ in range(accounts.ACCOUNT_FAILURE_LIMIT - 1):
+    for _ in range(accounts.PAIR_FAILURE_LIMIT - 1):
         assert_problem(login(client, password="wrong password!"), 401)
         clock.advance(seconds=10)
     assert login(client).status_code == 200
     assert db.login_failures.count_documents({"_id": accounts.account_key(EMAIL)}) == 0
-    for _ in range(accounts.ACCOUNT_FAILURE_LIMIT - 1):
+    for _ in range(accounts.PAIR_FAILURE_LIMIT - 1):
         assert_problem(login(client, password="wrong password!"), 401)
         clock.advance(seconds=10)
     assert login(client).status_code == 200
@@ -350,7 +378,7 @@ def test_a_successful_login_resets_the_account_count(client, db, clock):
 
 def test_failures_outside_the_window_are_forgotten(client, clock):
     sign_up(client)
-    for _ in range(accounts.ACCOUNT_FAILURE_LIMIT - 1):
+    for _ in range(accounts.PAIR_FAILURE_LIMIT - 1):
         assert_problem(login(client, password="wrong password!"), 401)
         clock.advance(seconds=10)
     clock.advance(minutes=15)
@@ -369,20 +397,17 @@ def test_an_address_locks_after_more_failures_across_accounts(client, clock):
     assert login(client, address="192.0.2.10").status_code == 200
 
 
-def test_behind_the_gateway_the_client_is_the_forwarded_address(client, clock):
+def test_a_client_cannot_choose_its_address_with_a_header(client, clock):
+    """The client is ``request.remote_addr`` (which proxies to believe is the app's proxy fix):
+    a client sending X-Real-IP itself still counts as the address it connects from."""
     sign_up(client)
-    gateway = "10.0.0.5"
     for n in range(accounts.ADDRESS_FAILURE_LIMIT):
         response = client.post(f"{AUTH}/login", json={"email": f"guess{n}@example.bg", "password": "x"},
-                               headers={"X-Real-IP": "192.0.2.66"}, environ_base={"REMOTE_ADDR": gateway})
+                               headers={"X-Real-IP": f"192.0.2.{n}"}, environ_base={"REMOTE_ADDR": "198.51.100.66"})
         assert_problem(response, 401)
     blocked = client.post(f"{AUTH}/login", json={"email": EMAIL, "password": PASSWORD},
-                          headers={"X-Real-IP": "192.0.2.66"}, environ_base={"REMOTE_ADDR": gateway})
+                          headers={"X-Real-IP": "192.0.2.250"}, environ_base={"REMOTE_ADDR": "198.51.100.66"})
     assert_problem(blocked, 429)
-    # Another client behind the same gateway is not locked out.
-    other = client.post(f"{AUTH}/login", json={"email": EMAIL, "password": PASSWORD},
-                        headers={"X-Real-IP": "192.0.2.67"}, environ_base={"REMOTE_ADDR": gateway})
-    assert other.status_code == 200
 
 
 @pytest.mark.parametrize("address,key", [
@@ -401,7 +426,7 @@ def test_failures_are_counted_atomically(app, db):
     at = datetime.now(timezone.utc)
     key = accounts.address_key("192.0.2.77")
     threads = [threading.Thread(target=accounts_store.record_failure,
-                                args=(db, key, 1000, at), kwargs={"slowdown": False}) for _ in range(12)]
+                                args=(db, key, at, accounts.address_blocked_until)) for _ in range(12)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -474,7 +499,7 @@ def _reset_token(client, token_key) -> str:
 
 def test_password_reset_unlocks_the_account(client, clock, token_key):
     sign_up(client)
-    fail_until_locked(client, clock, EMAIL, "198.51.100.1")
+    fail_until_locked(client, clock, EMAIL, "203.0.113.7")
     assert_problem(login(client), 429)
     request_reset(client)
     token = _reset_token(client, token_key)
@@ -558,6 +583,15 @@ def test_create_admin_then_log_in_as_admin(client, db, cli_env, verifier):
     assert principal.subject == member_id and principal.is_admin
 
 
+def test_an_admin_an_operator_created_before_confirmation_existed_still_logs_in(client, db, cli_env):
+    result = CliRunner().invoke(members_cli, [
+        "create-admin", "--email", "office@mu-plovdiv.bg", "--given-name", "Анна", "--family-name", "Петрова",
+    ], input="office password 1\noffice password 1\n")
+    assert result.exit_code == 0, result.output
+    db.members.update_one({"_id": result.stdout.strip()}, {"$unset": {"email_confirmed_at": ""}})
+    assert login(client, email="office@mu-plovdiv.bg", password="office password 1").status_code == 200
+
+
 def test_create_admin_refuses_a_taken_email_and_a_weak_password(client, db, cli_env):
     sign_up(client)
     taken = CliRunner().invoke(members_cli, ["create-admin", "--email", EMAIL, "--given-name", "A",
@@ -592,3 +626,168 @@ def test_openapi_documents_every_accounts_route(client):
     sign_up_doc = spec["components"]["schemas"]["SignUp"]["properties"]
     assert {"password", "is_student"} <= set(sign_up_doc)
     assert "password" not in spec["components"]["schemas"]["Member"]["properties"]
+
+
+# --------------------------------------------------------------------------- identity proofing
+
+def refresh(client, token: str):
+    return client.post(f"{AUTH}/refresh", json={"refresh_token": token})
+
+
+def test_a_password_chosen_at_sign_up_opens_nothing_until_the_address_is_confirmed(client):
+    """Regression: a password chosen at sign-up logged in at once, before anyone proved the
+    address was theirs."""
+    member = sign_up(client, confirm=False)
+    unconfirmed = login(client)
+    wrong = login(client, email="nobody@example.bg")
+    assert without_request_id(assert_problem(unconfirmed, 401)) == without_request_id(assert_problem(wrong, 401))
+    assert confirm_address(client, member["id"], password=PASSWORD).status_code == 200
+    assert login(client).status_code == 200
+
+
+def test_confirming_leaves_an_impostor_with_nothing(client, db, clock):
+    """Regression: the owner confirming an address an impostor had signed up with kept the
+    impostor's password (and any session) working."""
+    impostor = sign_up(client, confirm=False)  # the impostor chose PASSWORD
+    earlier_session = accounts_store.issue_refresh_token(db, None, impostor["id"], accounts.new_family(),
+                                                         accounts.now())
+    clock.advance(minutes=5)
+    # The owner follows the link that reached their mailbox, choosing their own password.
+    assert confirm_address(client, impostor["id"], password="the owner's own 2026").status_code == 200
+    assert_problem(login(client), 401)
+    assert_problem(refresh(client, earlier_session), 401)
+    assert login(client, password="the owner's own 2026").status_code == 200
+
+
+def test_confirming_without_a_password_removes_the_one_chosen_at_sign_up(client, db):
+    member = sign_up(client, confirm=False)
+    assert confirm_address(client, member["id"]).status_code == 200
+    assert db.credentials.count_documents({"_id": member["id"]}) == 0
+    assert_problem(login(client), 401)
+
+
+def test_confirming_checks_the_new_password(client, db):
+    member = sign_up(client, confirm=False)
+    body = assert_problem(confirm_address(client, member["id"], password=EMAIL.upper()), 422)
+    assert set(body["errors"]) == {"password"}
+    assert db.members.find_one({"_id": member["id"]}).get("email_confirmed_at") is None
+    assert confirm_address(client, member["id"], password=PASSWORD).status_code == 200  # the link still works
+
+
+def test_a_completed_password_reset_confirms_the_address(client, token_key):
+    sign_up(client, confirm=False)
+    request_reset(client)
+    token = _reset_token(client, token_key)
+    assert client.post(f"{AUTH}/password-reset/confirm",
+                       json={"token": token, "new_password": "fresh start 2026"}).status_code == 204
+    assert login(client, password="fresh start 2026").status_code == 200
+
+
+ROSTER_CSV = ("Факултетен номер;Име;Фамилия;Имейл;Випуск;Факултет\n"
+              "MF2001;Мария;Иванова;roster.maria@example.bg;2011;Медицински факултет\n"
+              "MF2002;Петър;Колев;;2013;Медицински факултет\n")
+
+
+def test_sign_up_answers_the_same_for_a_new_a_taken_and_a_roster_address(client, db, admin_headers):
+    """Regression: sign-up answered 201 with the member (the roster's year and faculty
+    included) for a new address and 409 for a registered one, telling anyone who is a member
+    and what the roster holds."""
+    imported = client.post(f"{MEMBERS}/roster/imports", data=ROSTER_CSV.encode(),
+                           headers={**admin_headers, "Content-Type": "text/csv"})
+    assert imported.status_code == 201, imported.get_data(as_text=True)
+    new = client.post(MEMBERS, json=signup_body(email="new@example.bg", graduation_year=None, faculty=None))
+    taken = client.post(MEMBERS, json=signup_body(email="NEW@example.bg", given_name="Друга", password=...))
+    roster = client.post(MEMBERS, json=signup_body(email="roster.maria@example.bg", graduation_year=None,
+                                                    faculty=None))
+    by_number = client.post(MEMBERS, json=signup_body(email="petar@example.bg", family_name="Колев",
+                                                       student_number="MF2002"))
+    answers = [new, taken, roster, by_number]
+    assert [r.status_code for r in answers] == [202] * 4
+    assert len({r.get_data() for r in answers}) == 1
+    assert all("Location" not in r.headers for r in answers)
+    assert not {"id", "student_number", "graduation_year", "faculty", "given_name_latin"} & set(new.get_json())
+
+    # The taken address created nothing; its owner is told instead.
+    owner = db.members.find_one({"email": "new@example.bg"})
+    assert owner["given_name"] == "Мария" and db.members.count_documents({}) == 3
+    [again] = outbox_events(db, "members.member.signed_up_again")
+    assert again["data"]["member_id"] == owner["_id"] and again["subject"] == owner["_id"]
+    assert len(outbox_events(db, "members.member.registered")) == 3
+
+
+def problem_429(response) -> dict:
+    body = assert_problem(response, 429)
+    assert body["type"] == "https://alumnet.dev/problems/too-many-requests"
+    assert int(response.headers["Retry-After"]) >= 1
+    return body
+
+
+def test_sign_up_is_rate_limited_per_email_and_per_address(client, monkeypatch, clock):
+    limit = accounts.RATE_LIMITS[("signup", "email")].requests
+    answers = [client.post(MEMBERS, json=signup_body(), environ_base={"REMOTE_ADDR": f"192.0.2.{n}"})
+               for n in range(limit + 1)]
+    assert [r.status_code for r in answers[:limit]] == [202] * limit
+    assert int(answers[-1].headers["Retry-After"]) <= 3600
+    problem_429(answers[-1])
+    # The same body for a taken and a new address: the limit tells nothing either.
+    other = [client.post(MEMBERS, json=signup_body(email="fresh@example.bg"),
+                         environ_base={"REMOTE_ADDR": "192.0.2.99"}) for _ in range(limit + 1)]
+    assert without_request_id(other[-1].get_json()) == without_request_id(answers[-1].get_json())
+
+    monkeypatch.setitem(accounts.RATE_LIMITS, ("signup", "address"), accounts.RateLimit(2, timedelta(minutes=10)))
+    for n in range(2):
+        assert client.post(MEMBERS, json=signup_body(email=f"n{n}@example.bg"),
+                           environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code == 202
+    problem_429(client.post(MEMBERS, json=signup_body(email="n3@example.bg"),
+                            environ_base={"REMOTE_ADDR": "198.51.100.9"}))
+    clock.advance(minutes=10)
+    assert client.post(MEMBERS, json=signup_body(email="n3@example.bg"),
+                       environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code == 202
+
+
+def test_a_rate_limited_sign_up_retried_with_its_idempotency_key_is_answered_afresh(client, monkeypatch, clock):
+    monkeypatch.setitem(accounts.RATE_LIMITS, ("signup", "address"), accounts.RateLimit(1, timedelta(minutes=10)))
+    assert client.post(MEMBERS, json=signup_body(email="a@example.bg")).status_code == 202
+    headers = {"Idempotency-Key": "retry-me"}
+    problem_429(client.post(MEMBERS, json=signup_body(), headers=headers))
+    clock.advance(minutes=10)
+    assert client.post(MEMBERS, json=signup_body(), headers=headers).status_code == 202
+
+
+CLIENT = {"REMOTE_ADDR": "192.0.2.50"}
+
+
+@pytest.mark.parametrize("action,request_", [
+    ("login", lambda c: c.post(f"{AUTH}/login", json={"email": EMAIL, "password": PASSWORD}, environ_base=CLIENT)),
+    ("password_reset", lambda c: c.post(f"{AUTH}/password-reset", json={"email": EMAIL}, environ_base=CLIENT)),
+    ("confirm", lambda c: c.post(f"{AUTH}/confirm-email", json={"token": "made-up"}, environ_base=CLIENT)),
+    ("confirm", lambda c: c.post(f"{AUTH}/password-reset/confirm", json={"token": "made-up", "new_password": PASSWORD},
+                                 environ_base=CLIENT)),
+])
+def test_login_reset_and_confirmations_are_rate_limited_per_address(client, monkeypatch, action, request_):
+    monkeypatch.setitem(accounts.RATE_LIMITS, (action, "address"), accounts.RateLimit(2, timedelta(minutes=1)))
+    sign_up(client)
+    first = [request_(client).status_code for _ in range(2)]
+    assert 429 not in first
+    problem_429(request_(client))
+
+
+def test_password_reset_is_rate_limited_per_email(client, db, clock):
+    sign_up(client)
+    limit = accounts.RATE_LIMITS[("password_reset", "email")].requests
+    for n in range(limit):
+        assert client.post(f"{AUTH}/password-reset", json={"email": EMAIL},
+                           environ_base={"REMOTE_ADDR": f"192.0.2.{n}"}).status_code == 202
+    problem_429(client.post(f"{AUTH}/password-reset", json={"email": EMAIL},
+                            environ_base={"REMOTE_ADDR": "192.0.2.200"}))
+
+
+def test_rate_counters_are_shared_by_every_api_copy_and_expire(config, client, db, monkeypatch):
+    monkeypatch.setitem(accounts.RATE_LIMITS, ("signup", "address"), accounts.RateLimit(2, timedelta(minutes=10)))
+    other_copy = create_app(config).test_client()
+    assert client.post(MEMBERS, json=signup_body(email="a@example.bg")).status_code == 202
+    assert other_copy.post(MEMBERS, json=signup_body(email="b@example.bg")).status_code == 202
+    problem_429(client.post(MEMBERS, json=signup_body(email="c@example.bg")))
+    ttl = {i["name"]: i for i in db.rate_limits.list_indexes()}["rate_limits_ttl"]
+    assert ttl["expireAfterSeconds"] == 0
+    assert EMAIL not in str(list(db.rate_limits.find())) and "a@example.bg" not in str(list(db.rate_limits.find()))

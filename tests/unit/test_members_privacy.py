@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.members import accounts
-from tests.support import assert_problem, bearer
+from tests.support import assert_problem, bearer, confirm_address, signed_up_id
 
 PROBLEM = "application/problem+json"
 MEMBERS = "/api/v1/members"
@@ -25,12 +25,10 @@ PERSONAL = ("given_name", "family_name", "phone", "preferred_language", "graduat
 
 
 def sign_up(client, email: str) -> str:
-    response = client.post(MEMBERS, json={
+    return signed_up_id(client, {
         "given_name": "Мария", "family_name": "Иванова", "email": email, "phone": "+359888123456",
         "preferred_language": "bg", "graduation_year": 2015, "faculty": "medicine",
         "programme": "Медицина", "consent": {"email": True, "sms": True}})
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()["id"]
 
 
 @pytest.fixture
@@ -143,14 +141,13 @@ def test_erasure_removes_personal_data_and_publishes_once(client, db, member, is
 
 def test_after_erasure_the_account_cannot_log_in(client):
     password = "correct horse battery staple"
-    response = client.post(MEMBERS, json={
+    member_id = signed_up_id(client, {
         "given_name": "Георги", "family_name": "Петров", "email": "georgi@example.bg", "preferred_language": "bg",
         "consent": {"email": False, "sms": False}, "password": password})
-    assert response.status_code == 201, response.get_data(as_text=True)
+    assert confirm_address(client, member_id, password=password).status_code == 200
     login = client.post(f"{MEMBERS}/auth/login", json={"email": "georgi@example.bg", "password": password})
     assert login.status_code == 200, login.get_data(as_text=True)
     tokens = login.get_json()
-    member_id = response.get_json()["id"]
     assert client.delete(f"{MEMBERS}/{member_id}", headers=bearer(tokens["access_token"])).status_code == 202
     assert_problem(client.post(f"{MEMBERS}/auth/login", json={"email": "georgi@example.bg", "password": password}), 401)
     assert_problem(client.post(f"{MEMBERS}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}), 401)

@@ -41,8 +41,8 @@ def confirmation_token(db, member_id: str) -> str:
     return accounts.decrypt_token(TOKEN_KEY, event["data"]["encrypted_confirmation_token"])
 
 
-def confirm(client, db, member: dict):
-    return client.post(f"{MEMBERS}/auth/confirm-email", json={"token": confirmation_token(db, member["id"])})
+def confirm(client, db, member: dict, **body):
+    return client.post(f"{MEMBERS}/auth/confirm-email", json={"token": confirmation_token(db, member["id"]), **body})
 
 
 def test_a_roster_email_sign_up_is_verified_when_the_email_is_confirmed(client, db, people, admin_headers):
@@ -72,15 +72,42 @@ def test_a_roster_email_sign_up_is_verified_when_the_email_is_confirmed(client, 
     assert again["status"] == "pending_verification"
 
 
-def test_a_student_number_verifies_only_with_the_family_name_in_either_alphabet(client, db, people, admin_headers):
+def test_a_student_number_and_family_name_only_show_the_entry_to_the_office(client, db, people, admin_headers):
+    """Regression: a match by student number and family name verified the sign-up by itself
+    (once its email was confirmed) and handed it the roster's fields."""
     import_roster(client, admin_headers)
     wrong_name = people.sign_up(family_name="Иванов", student_number="mf 1002")
-    assert wrong_name["status"] == "pending_verification"
-    latin = people.sign_up(given_name="Petar", family_name="Kolev", student_number="mf1002")
-    assert latin["verification"]["method"] == "roster_student_number"
-    assert latin["verification"]["roster_entry"] == "MF1002"
+    latin = people.sign_up(given_name="Petar", family_name="Kolev", student_number="mf1002", graduation_year=2015)
+    assert latin["status"] == "pending_verification" and latin["verification"] is None
+    assert latin["graduation_year"] == 2015  # nothing from the roster before the office decides
+    assert latin["roster_match"]["student_number"] == "MF1002" and latin["roster_match"]["graduation_year"] == 2012
+    assert wrong_name["roster_match"] is None
+    queue = client.get(f"{MEMBERS}?status=pending_verification", headers=admin_headers).get_json()["items"]
+    assert {m["id"]: (m["roster_match"] or {}).get("student_number") for m in queue} == {
+        latin["id"]: "MF1002", wrong_name["id"]: None}
+    # The member sees none of it, and confirming the email verifies nothing.
+    own = client.get(member_url(latin), headers=latin["headers"]).get_json()
+    assert "roster_match" not in own and own["graduation_year"] == 2015
     assert confirm(client, db, latin).status_code == 200
-    assert db.members.find_one({"_id": latin["id"]})["status"] == "verified"
+    assert db.members.find_one({"_id": latin["id"]})["status"] == "pending_verification"
+    assert outbox_events(db, "members.member.verified") == []
+    assert db.roster.find_one({"_id": "MF1002"})["claimed_by"] is None
+    approved = client.post(member_url(latin, "/approve"), json={}, headers=admin_headers)
+    assert approved.status_code == 200 and approved.get_json()["status"] == "verified"
+
+
+def test_a_roster_entry_with_an_email_is_claimed_only_through_that_email(client, db, people, admin_headers):
+    """Regression: the student number and family name of an entry carrying an email claimed it
+    (verified on confirming one's own address), so anyone who knew them became the graduate."""
+    import_roster(client, admin_headers)
+    impostor = people.sign_up(given_name="Елена", family_name="Стоянова", student_number="MF1001",
+                              email="not.elena@example.bg")
+    assert impostor["roster_match"] is None and impostor["verification"] is None
+    assert db.roster.find_one({"_id": "MF1001"})["claimed_by"] is None
+    assert confirm(client, db, impostor).status_code == 200
+    assert db.members.find_one({"_id": impostor["id"]})["status"] == "pending_verification"
+    owner = people.sign_up(given_name="Елена", family_name="Стоянова", email="elena@example.bg")
+    assert db.roster.find_one({"_id": "MF1001"})["claimed_by"] == owner["id"]
 
 
 def test_confirming_an_unmatched_sign_up_confirms_the_email_only(client, db, people):
@@ -226,6 +253,8 @@ def test_only_the_member_or_an_admin_edits(client, people, admin_headers):
 
 def test_changing_email_to_a_registered_one_is_409_and_a_new_one_moves_the_login(client, people):
     owner, other = people.verified(password="correct horse battery"), people.verified()
+    assert confirm(client, client.application.extensions["alumnet"].store.db, owner,
+                   password="correct horse battery").status_code == 200
     problem = assert_problem(client.patch(member_url(owner), headers=owner["headers"],
                                           json={"email": other["email"]}), 409)
     assert "email" in problem["errors"]

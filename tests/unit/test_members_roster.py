@@ -359,42 +359,53 @@ def entries(client, admin) -> None:
 
 
 def test_signup_matches_by_email(db, entries):
-    entry = roster_store.match_for_signup(db, None, email="maria.ivanova@example.bg", student_number=None,
-                                          family_name="Someone Else")
+    entry = roster_store.entry_for_email(db, None, "maria.ivanova@example.bg")
     assert entry is not None and entry["_id"] == "MF1234"
-    assert roster_store.match_for_signup(db, None, email="nobody@example.bg", student_number=None,
-                                         family_name="Иванова") is None
+    assert roster_store.entry_for_email(db, None, "nobody@example.bg") is None
 
 
-def test_signup_matches_by_student_number_only_with_the_family_name_in_either_alphabet(db, entries):
+def test_a_student_number_points_to_an_entry_only_with_the_family_name_in_either_alphabet(db, entries):
     def match(number, family_name):
-        found = roster_store.match_for_signup(db, None, email="new@example.bg", student_number=number,
-                                              family_name=family_name)
+        found = roster_store.candidate_for_number(db, None, student_number=number, family_name=family_name)
         return found and found["_id"]
 
-    assert match("mf 1234", "Иванова") == "MF1234"
-    assert match("MF1234", "IVANOVA") == "MF1234"
-    assert match("MF1234", "ivanova") == "MF1234"
-    assert match("PH/777", "Стоянова") == "PH/777"
     assert match("FD-2001", "Dimitrov") == "FD-2001"
-    assert match("MF1234", "Петрова") is None   # the number alone verifies no one
-    assert match("MF1234", "") is None
+    assert match(" fd-2001 ", "Димитров") == "FD-2001"
+    assert match("FD-2001", "DIMITROV") == "FD-2001"
+    assert match("FD-2001", "Петров") is None   # the number alone points to no one
+    assert match("FD-2001", "") is None
     assert match("MF9999", "Иванова") is None
-    assert match(None, "Иванова") is None
+    assert match(None, "Димитров") is None
+
+
+def test_an_entry_with_an_email_is_never_matched_by_number(db, entries):
+    """Regression: an entry carrying an email was claimed by its student number and family
+    name, so anyone who knew those became the graduate."""
+    assert roster_store.candidate_for_number(db, None, student_number="mf 1234", family_name="Иванова") is None
+    assert roster_store.candidate_for_number(db, None, student_number="PH/777", family_name="Stoyanova") is None
+
+
+def test_candidates_are_shown_to_the_office_and_forgotten_on_erasure(db, entries):
+    roster_store.propose(db, None, "FD-2001", "member-1")
+    roster_store.propose(db, None, "FD-2001", "member-1")
+    assert db.roster.find_one({"_id": "FD-2001"})["candidates"] == ["member-1"]
+    assert db.roster.find_one({"_id": "FD-2001"})["claimed_by"] is None  # a candidate claims nothing
+    assert {k: v["_id"] for k, v in roster_store.candidates_of(db, ["member-1", "member-2"]).items()} == {
+        "member-1": "FD-2001"}
+    roster_store.release(db, None, "member-1")
+    assert roster_store.candidates_of(db, ["member-1"]) == {}
 
 
 def test_an_entry_is_claimed_once_and_released_on_erasure(db, entries):
     assert roster_store.claim(db, None, "MF1234", "member-1") is True
     assert roster_store.claim(db, None, "MF1234", "member-2") is False
     assert db.roster.find_one({"_id": "MF1234"})["claimed_by"] == "member-1"
-    # A claimed entry matches no further sign-up, by email or by number.
-    assert roster_store.match_for_signup(db, None, email="maria.ivanova@example.bg", student_number="MF1234",
-                                         family_name="Иванова") is None
+    # A claimed entry matches no further sign-up.
+    assert roster_store.entry_for_email(db, None, "maria.ivanova@example.bg") is None
 
     roster_store.release(db, None, "member-1")
 
     assert db.roster.find_one({"_id": "MF1234"})["claimed_by"] is None
-    assert roster_store.match_for_signup(db, None, email="maria.ivanova@example.bg", student_number=None,
-                                         family_name="x")["_id"] == "MF1234"
+    assert roster_store.entry_for_email(db, None, "maria.ivanova@example.bg")["_id"] == "MF1234"
     assert roster_store.claim(db, None, "MF1234", "member-2") is True
     assert roster_store.claim(db, None, "NOPE", "member-2") is False

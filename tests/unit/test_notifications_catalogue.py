@@ -133,6 +133,17 @@ def test_a_rejection_tells_the_member_why(store, deliver):
     assert "No graduate of that name in 2006." in rendered.text and rendered.subject.startswith("We could not")
 
 
+def test_a_repeated_sign_up_tells_the_owner_to_log_in_or_reset_the_password(store, deliver):
+    from services.members.messages import MEMBER_SIGNED_UP_AGAIN
+    signed_up(deliver, JOHN, "en", "john@example.com")
+    deliver(MEMBERS.create(MEMBER_SIGNED_UP_AGAIN, JOHN, {"member_id": JOHN, "at": T0.isoformat()}, "c"))
+    [told] = queued(store, "account_exists")
+    assert told["address"] == "john@example.com"
+    rendered = render_email("account_exists", told["language"], told["context"])
+    assert rendered.subject == "You already have an Alumni Club account"
+    assert "/login" in rendered.text and "/reset-password" in rendered.text
+
+
 def test_a_confirmation_carries_the_event_as_an_ics_attachment():
     from email import message_from_bytes, policy
 

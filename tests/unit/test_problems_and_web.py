@@ -32,6 +32,7 @@ from shared.logs import current_correlation_id
 from shared.web.app import create_service_app
 from shared.web.inputs import MAX_DEPTH, Blueprint, nests_too_deep
 from shared.web.problems import Problem
+from tests.support import signed_up_id
 
 PROBLEM = "application/problem+json"
 MEMBERS = "/api/v1/members"
@@ -92,7 +93,7 @@ def test_nested_validation_errors_keep_their_structure(client):
 def test_graduation_year_bounds(client, year, ok):
     response = client.post(MEMBERS, json=signup(graduation_year=year))
     if ok:
-        assert response.status_code == 201
+        assert response.status_code == 202
     else:
         assert set(assert_problem(response, 422)["errors"]) == {"graduation_year"}
 
@@ -130,7 +131,7 @@ def test_oversized_body_is_a_413_problem(make_config):
     response = client.post(MEMBERS, json=signup(programme="x" * 1200))
     assert_problem(response, 413)
     assert app.extensions["alumnet"].store.db.members.count_documents({}) == 0
-    assert client.post(MEMBERS, json=signup()).status_code == 201  # a normal body still fits
+    assert client.post(MEMBERS, json=signup()).status_code == 202  # a normal body still fits
 
 
 def test_unexpected_errors_are_a_500_problem_without_details():
@@ -288,12 +289,12 @@ def test_an_unsafe_request_id_is_replaced(client, forged):
 
 def test_request_id_becomes_the_correlation_id_of_events(client, db):
     response = client.post(MEMBERS, json=signup(), headers={"X-Request-ID": "signup-req-7"})
-    assert response.status_code == 201
+    assert response.status_code == 202
     [record] = list(db.outbox.find())
     event = decode(record["body"])
     assert event.correlationid == "signup-req-7"
     assert event.type == "members.member.registered"
-    assert event.subject == response.get_json()["id"] == event.data["member_id"]
+    assert event.subject == db.members.find_one()["_id"] == event.data["member_id"]
     assert event.data["given_name"] == "Мария"
     assert event.data["phone"] == "+359888123456"  # normalised to E.164
 
@@ -370,7 +371,7 @@ def test_openapi_document(client):
     assert spec["openapi"].startswith("3.")
     sign_up = spec["paths"][MEMBERS]["post"]
     assert sign_up["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/SignUp")
-    assert {"201", "409", "422"} <= set(sign_up["responses"])
+    assert {"202", "422", "429"} <= set(sign_up["responses"])
     assert "security" not in sign_up  # anyone may sign up
     member_paths = spec["paths"][f"{MEMBERS}/{{member_id}}"]
     assert member_paths["patch"]["security"] == [{"bearerAuth": []}]
@@ -393,40 +394,39 @@ def test_swagger_ui(client):
 
 def test_sign_up_stores_the_member_and_its_event_together(client, db):
     response = client.post(MEMBERS, json=signup(email="Maria.Ivanova@Example.BG"))
-    assert response.status_code == 201
-    body = response.get_json()
-    assert response.headers["Location"].endswith(f"{MEMBERS}/{body['id']}")
-    assert body["email"] == "maria.ivanova@example.bg"
-    assert body["status"] == "pending_verification"
-    assert db.members.count_documents({}) == 1
-    assert db.outbox.count_documents({"subject": body["id"], "type": "members.member.registered"}) == 1
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "accepted" and "Location" not in response.headers
+    [member] = list(db.members.find())
+    assert member["email"] == "maria.ivanova@example.bg"
+    assert member["status"] == "pending_verification"
+    assert db.outbox.count_documents({"subject": member["_id"], "type": "members.member.registered"}) == 1
 
 
-def test_duplicate_email_is_a_409_problem_naming_email(client, db):
-    assert client.post(MEMBERS, json=signup()).status_code == 201
+def test_a_duplicate_email_answers_as_a_new_one_and_creates_nothing(client, db):
+    first = client.post(MEMBERS, json=signup())
     response = client.post(MEMBERS, json=signup(email="MARIA.IVANOVA@example.bg", given_name="Друга"))
-    body = assert_problem(response, 409)
-    assert set(body["errors"]) == {"email"}
+    assert first.status_code == response.status_code == 202
+    assert first.get_data() == response.get_data()
     assert db.members.count_documents({}) == 1
-    assert db.outbox.count_documents({}) == 1  # no event for the refused sign-up
+    assert db.outbox.count_documents({"type": "members.member.registered"}) == 1
+    assert db.outbox.count_documents({"type": "members.member.signed_up_again"}) == 1
 
 
 def test_same_idempotency_key_and_body_replays_the_first_response(client, db):
     headers = {"Idempotency-Key": "signup-7f3c"}
     first = client.post(MEMBERS, json=signup(), headers=headers)
     second = client.post(MEMBERS, json=signup(), headers=headers)
-    assert first.status_code == second.status_code == 201
+    assert first.status_code == second.status_code == 202
     assert "Idempotent-Replayed" not in first.headers
     assert second.headers["Idempotent-Replayed"] == "true"
     assert second.get_json() == first.get_json()
-    assert second.headers["Location"] == first.headers["Location"]
     assert db.members.count_documents({}) == 1
     assert db.outbox.count_documents({}) == 1
 
 
 def test_same_idempotency_key_with_another_body_is_a_422_problem(client, db):
     headers = {"Idempotency-Key": "signup-7f3c"}
-    assert client.post(MEMBERS, json=signup(), headers=headers).status_code == 201
+    assert client.post(MEMBERS, json=signup(), headers=headers).status_code == 202
     response = client.post(MEMBERS, json=signup(email="other@example.bg"), headers=headers)
     body = assert_problem(response, 422)
     assert "Idempotency-Key" in body["errors"]
@@ -449,17 +449,18 @@ def test_an_anonymous_replay_with_another_password_shows_nothing_of_the_first_si
 
 
 def test_different_idempotency_keys_are_different_requests(client, db):
-    assert client.post(MEMBERS, json=signup(), headers={"Idempotency-Key": "a"}).status_code == 201
+    assert client.post(MEMBERS, json=signup(), headers={"Idempotency-Key": "a"}).status_code == 202
     response = client.post(MEMBERS, json=signup(), headers={"Idempotency-Key": "b"})
-    assert_problem(response, 409)  # a new attempt, so the duplicate email is found
-    assert db.members.count_documents({}) == 1
+    assert response.status_code == 202 and "Idempotent-Replayed" not in response.headers
+    assert db.members.count_documents({}) == 1  # a new attempt: the duplicate email is found
+    assert db.outbox.count_documents({"type": "members.member.signed_up_again"}) == 1
 
 
 def test_a_key_whose_request_failed_may_be_retried(client, db):
     headers = {"Idempotency-Key": "retry-me"}
     assert_problem(client.post(MEMBERS, json=signup(email="nope"), headers=headers), 422)
     response = client.post(MEMBERS, json=signup(), headers=headers)
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert "Idempotent-Replayed" not in response.headers
     assert db.members.count_documents({}) == 1
 
@@ -481,9 +482,7 @@ def test_an_overlong_idempotency_key_is_a_400_problem(client, db):
 
 @pytest.fixture
 def member_id(client):
-    response = client.post(MEMBERS, json=signup())
-    assert response.status_code == 201
-    return response.get_json()["id"]
+    return signed_up_id(client, signup())
 
 
 def bearer(token: str) -> dict:
@@ -557,7 +556,7 @@ def test_the_idempotency_record_keeps_no_hash_of_a_password(client, db):
     raw = json.dumps(body).encode()
     response = client.post(MEMBERS, data=raw, content_type="application/json",
                            headers={"Idempotency-Key": "signup-with-password"})
-    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.status_code == 202, response.get_data(as_text=True)
     record = db.idempotency.find_one()
     assert record["fingerprint"] != hashlib.sha256(raw).hexdigest()
     assert b"correct horse" not in record["body"]

@@ -1,0 +1,46 @@
+"""How an e2e test becomes a member who can log in, as a person does: sign up (a 202 that
+says nothing about the address), follow the welcome email's link setting the password there,
+log in. The member's id comes from the login, since sign-up no longer returns it."""
+from __future__ import annotations
+
+import re
+
+import requests
+
+from tests.support import wait_until
+
+CONFIRM_LINK = re.compile(r"confirm-email\?token=([A-Za-z0-9_\-]+)")
+
+
+def confirmation_token(sink, email: str) -> str:
+    """The token of the confirmation link in the welcome email ``sink`` received for ``email``."""
+    def token():
+        for message in sink.to(email):
+            found = CONFIRM_LINK.search(message.get_body(("plain",)).get_content())
+            if found:
+                return found.group(1)
+        return None
+    return wait_until(token, timeout_s=30, message=f"the welcome email's link for {email}")
+
+
+def confirm(members: str, sink, email: str, password: str | None = None) -> requests.Response:
+    body = {"token": confirmation_token(sink, email), **({"password": password} if password else {})}
+    return requests.post(f"{members}/api/v1/members/auth/confirm-email", json=body, timeout=10)
+
+
+def log_in(members: str, email: str, password: str) -> dict:
+    response = requests.post(f"{members}/api/v1/members/auth/login", json={"email": email, "password": password},
+                             timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def join(members: str, sink, body: dict) -> tuple[str, dict]:
+    """Sign up with ``body`` (which has a password), confirm the address and log in; return
+    the member id and the member's bearer header."""
+    response = requests.post(f"{members}/api/v1/members", json=body, timeout=10)
+    assert response.status_code == 202, response.text
+    confirmed = confirm(members, sink, body["email"], body["password"])
+    assert confirmed.status_code == 200, confirmed.text
+    pair = log_in(members, body["email"], body["password"])
+    return pair["member_id"], {"Authorization": f"Bearer {pair['access_token']}"}
