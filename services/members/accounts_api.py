@@ -235,8 +235,9 @@ class PasswordResetConfirm(MethodView):
     def post(self, body: dict):
         """Set a new password with the one-time token from the reset email.
 
-        The token works once. Every refresh token of the member is revoked (every device
-        must log in again) and the account's failed-login count is cleared.
+        The token works once. Every access and refresh token of the member is revoked, in
+        every service within seconds (`members.access.revoked`): every device must log in
+        again. The account's failed-login count is cleared.
         """
         store, at = current_service().store, accounts.now()
         invalid = Problem(400, "The password reset token is not valid: unknown, used or expired.",
