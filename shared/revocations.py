@@ -109,9 +109,10 @@ class Revocations:
     def __init__(self, db: Database, *, refresh_s: float = 1.0, max_stale_s: float = 30.0,
                  full_reload_s: float = 600.0):
         self.db, self.refresh_s, self.max_stale_s, self.full_reload_s = db, refresh_s, max_stale_s, full_reload_s
-        self._not_before: dict[str, tuple[datetime, datetime]] = {}  # subject -> (not_before, expires_at)
+        self._not_before: dict[str, datetime] = {}
         self._read_from: datetime | None = None  # wall time of the last read's start
-        self._read_at = self._loaded_at = float("-inf")  # monotonic times of the last read, full read
+        # Monotonic times of the last read, the last full read and the last failed read.
+        self._read_at = self._loaded_at = self._failed_at = float("-inf")
         self._seen_writes = -1
         self._lock = threading.Lock()
 
@@ -119,8 +120,7 @@ class Revocations:
         """Whether a token of ``subject`` issued at ``issued_at`` (its ``iat``) is revoked.
         Raises ``RevocationsUnavailable`` when the rows could not be read for too long."""
         self._refresh_if_due()
-        entry = self._not_before.get(subject)
-        return entry is not None and issued_before(issued_at, entry[0])
+        return issued_before(issued_at, self._not_before.get(subject))
 
     def _refresh_if_due(self) -> None:
         now = time.monotonic()
@@ -128,6 +128,9 @@ class Revocations:
             return
         # One thread reads; the others go on with the list they have, unless it is too old.
         fresh_enough = now - self._read_at < self.max_stale_s
+        if not fresh_enough and now - self._failed_at < self.refresh_s:
+            # A read has just failed: answer at once instead of queueing behind another.
+            raise RevocationsUnavailable("the revocations cannot be read")
         if not self._lock.acquire(blocking=not fresh_enough):
             return
         try:
@@ -135,7 +138,8 @@ class Revocations:
                 return  # another thread read meanwhile
             self._read()
         except PyMongoError as exc:
-            if time.monotonic() - self._read_at >= self.max_stale_s:
+            self._failed_at = time.monotonic()
+            if self._failed_at - self._read_at >= self.max_stale_s:
                 raise RevocationsUnavailable("the revocations cannot be read") from exc
             log.warning("revocations not refreshed: %s", exc)
         finally:
@@ -145,8 +149,7 @@ class Revocations:
         writes, started, now = _local_writes, clock.now(), time.monotonic()
         full = self._read_from is None or now - self._loaded_at >= self.full_reload_s
         query = {"expires_at": {"$gt": started}} if full else {"changed_at": {"$gte": self._read_from - OVERLAP}}
-        rows = self.db[COLLECTION].find(query, {"not_before": 1, "expires_at": 1})
-        found = {row["_id"]: (_aware(row["not_before"]), _aware(row["expires_at"])) for row in rows}
+        found = {row["_id"]: _aware(row["not_before"]) for row in self.db[COLLECTION].find(query, {"not_before": 1})}
         if full:  # also forgets rows past their time
             self._not_before, self._loaded_at = found, now
         else:

@@ -122,8 +122,9 @@ def test_a_token_without_an_issue_time_falls_under_a_revocation():
 def test_a_list_that_cannot_be_read_refuses_to_answer():
     unreachable = MongoClient("mongodb://127.0.0.1:1", serverSelectionTimeoutMS=200, connectTimeoutMS=200)
     checks = revocations.Revocations(unreachable["nothing"], max_stale_s=0)
-    with pytest.raises(RevocationsUnavailable):
-        checks.revoked(MEMBER, time.time())
+    for _ in range(2):  # the second answers from the failure just seen
+        with pytest.raises(RevocationsUnavailable):
+            checks.revoked(MEMBER, time.time())
 
 
 def test_an_api_that_cannot_read_its_revocations_answers_503(make_config, issue_token):
