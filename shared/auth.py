@@ -44,6 +44,10 @@ class InvalidToken(Exception):
     pass
 
 
+class RevocationsUnavailable(Exception):
+    """The process cannot tell whether a token was revoked (``shared.revocations``)."""
+
+
 def generate_keypair(directory: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``jwt-private.pem`` (mode 600) and ``jwt-public.pem`` into ``directory``."""
     directory = Path(directory)
@@ -68,13 +72,20 @@ class TokenIssuer:
         return cls(Path(path).read_bytes(), issuer, audience, ttl_s)
 
     def issue(self, subject: str, roles: Iterable[str], **claims) -> str:
-        now = int(time.time())
-        payload = {"iss": self.issuer, "aud": self.audience, "sub": subject, "iat": now,
+        moment = time.time()
+        now = int(moment)
+        # iat to the millisecond: a revocation (shared.revocations) must tell a token issued
+        # just before it from a fresh login just after it.
+        payload = {"iss": self.issuer, "aud": self.audience, "sub": subject, "iat": int(moment * 1000) / 1000,
                    "exp": now + self.ttl_s, "jti": uuid.uuid4().hex, "roles": sorted(roles), **claims}
         return jwt.encode(payload, self.key, algorithm=ALGORITHM)
 
 
 class TokenVerifier:
+    # Whose tokens are refused before their expiry (a ``shared.revocations.Revocations``; the
+    # apis set it): anything with ``revoked(subject, issued_at) -> bool``.
+    revocations = None
+
     def __init__(self, public_key_pem: bytes, issuer: str, audience: str):
         self.key = serialization.load_pem_public_key(public_key_pem)
         self.issuer, self.audience = issuer, audience
@@ -93,6 +104,8 @@ class TokenVerifier:
         roles = claims.get("roles") or []
         if not isinstance(roles, list) or not all(r in ROLES for r in roles):
             raise InvalidToken("unknown role in token")
+        if self.revocations is not None and self.revocations.revoked(claims["sub"], claims.get("iat")):
+            raise InvalidToken("it was revoked; sign in again")
         return Principal(claims["sub"], frozenset(roles), claims)
 
 
@@ -117,6 +130,9 @@ def optional_principal() -> Principal | None:
     except InvalidToken as exc:
         raise Problem(401, f"The access token is not valid: {exc}.", kind="unauthenticated",
                       headers=challenge) from None
+    except RevocationsUnavailable:
+        raise Problem(503, "Access tokens cannot be checked right now.", kind="unavailable",
+                      headers={"Retry-After": "5"}) from None
 
 
 def require_auth(*roles: str):

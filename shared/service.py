@@ -17,6 +17,7 @@ from shared.bus.consumer import Consumer, Subscription
 from shared.bus.outbox import OutboxRelay
 from shared.bus.publisher import publisher_for
 from shared.config import Config
+from shared.revocations import Revocations
 from shared.store import ServiceStore
 from shared.web.app import create_service_app
 from shared.worker import Loop, Worker
@@ -52,6 +53,8 @@ def build_api(name: str, config: Config, store: ServiceStore, blueprints: Iterab
     store.create_indexes()
     verifier = TokenVerifier.from_file(config.jwt_public_key_file, config.jwt_issuer, config.jwt_audience) \
         if config.jwt_public_key_file else None
+    if verifier is not None:
+        verifier.revocations = Revocations(store.db)
     return create_service_app(
         name, config, store, blueprints=blueprints, verifier=verifier, description=description,
         ready_checks={"store": store.ping, "broker": BrokerCheck(config.amqp_url)},

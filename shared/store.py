@@ -77,11 +77,13 @@ class ServiceStore:
         self.db: Database = self.client[database]
 
     def all_indexes(self) -> list[Index]:
-        """The service's own indexes plus those of the shared outbox, inbox and idempotency."""
+        """The service's own indexes plus those of the shared outbox, inbox, idempotency and
+        access revocations."""
+        from shared import revocations
         from shared.bus.outbox import OUTBOX_INDEXES
         from shared.bus.inbox import INBOX_INDEXES
         from shared.web.idempotency import IDEMPOTENCY_INDEXES
-        return [*self.indexes, *OUTBOX_INDEXES, *INBOX_INDEXES, *IDEMPOTENCY_INDEXES]
+        return [*self.indexes, *OUTBOX_INDEXES, *INBOX_INDEXES, *IDEMPOTENCY_INDEXES, *revocations.INDEXES]
 
     def create_indexes(self) -> None:
         for index in self.all_indexes():

@@ -1,6 +1,8 @@
-"""The awards worker process: publishes the outbox (consumers and timers come with features)."""
+"""The awards worker process: publishes the outbox and consumes the events awards needs
+(``handlers.py``; timers come with features)."""
 from __future__ import annotations
 
+from services.awards import handlers
 from services.awards.app import NAME, create_store
 from shared.config import Config, load
 from shared.service import build_worker
@@ -9,4 +11,4 @@ from shared.worker import Worker
 
 def create_worker(config: Config | None = None) -> Worker:
     config = config or load()
-    return build_worker(NAME, config, create_store(config))
+    return build_worker(NAME, config, create_store(config), subscriptions=handlers.subscriptions())

@@ -1,5 +1,6 @@
 """What the events service does with the members events it consumes: a read model of
-members (for audiences) and segments, and anonymising the registrations of erased members.
+members (for audiences) and segments, anonymising the registrations of erased members, and
+the access revocations its token check honours (``shared.revocations``).
 
 Every handler is idempotent (the consumer's inbox deduplicates by event id besides) and
 tolerates order: each field keeps the value of the newest change that set it (by the
@@ -13,7 +14,7 @@ from datetime import datetime
 from marshmallow import fields
 
 from services.events import calendar_store, readmodel_store, registrations_store
-from shared import memberview
+from shared import memberview, revocations
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
 
@@ -98,4 +99,5 @@ def subscriptions() -> list[Subscription]:
         Subscription("members.member.erased", memberview.MemberErased(), on_member_erased),
         Subscription("members.segment.saved", memberview.SegmentSaved(), on_segment_saved),
         Subscription("members.segment.deleted", memberview.SegmentDeleted(), on_segment_deleted),
+        revocations.subscription(),
     ]

@@ -275,9 +275,10 @@ class PasswordResetConfirm(MethodView):
     def post(self, body: dict):
         """Set a new password with the one-time token from the reset email.
 
-        The token works once. Every refresh token of the member is revoked (every device
-        must log in again), the account's failed-login count is cleared, and the address is
-        confirmed (the token came by email): a sign-up the roster matched by email is verified.
+        The token works once. Every access and refresh token of the member is revoked, in
+        every service within seconds (`members.access.revoked`): every device must log in
+        again. The account's failed-login count is cleared, and the address is confirmed (the
+        token came by email): a sign-up the roster matched by email is verified.
         """
         limit_rate("confirm")
         store, at = current_service().store, accounts.now()

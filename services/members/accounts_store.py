@@ -22,7 +22,8 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.members import accounts
+from services.members import access_store, accounts
+from shared import revocations
 from shared.bus import outbox
 from shared.bus.envelope import Envelope
 from shared.store import Index, asc
@@ -195,6 +196,9 @@ def rotate_refresh_token(store, token: str, at: datetime) -> Rotation:
         if member is None or not accounts.can_log_in(member):
             revoke_family(db, session, doc["family"], at, reason="member_cannot_log_in")
             return Rotation("invalid")
+        if revocations.issued_before(doc["created_at"], revocations.not_before(db, member["_id"], session)):
+            revoke_family(db, session, doc["family"], at, reason="access_revoked")
+            return Rotation("invalid")  # issued before the member's access was revoked
         return Rotation("rotated", member, issue_refresh_token(db, session, member["_id"], doc["family"], at))
 
     return store.transaction(work)
@@ -288,6 +292,7 @@ def complete_password_reset(store, token: str, at: datetime, password_hash: str,
             return None
         set_password(db, session, member["_id"], member["email"], password_hash, at)
         revoke_member_tokens(db, session, member["_id"], at, reason="password_reset")
+        access_store.revoke(db, session, member["_id"], reason="password_reset")
         clear_account_failures(db, accounts.account_key(member["email"]), session=session)
         return address_proven(db, session, member, at)
 

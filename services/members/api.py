@@ -210,8 +210,9 @@ class Roles(MethodView):
     @blp.arguments(RolesSchema)
     @blp.response(200, MemberSchema)
     def put(self, body: dict, member_id: str):
-        """Set a member's roles (admins), e.g. make an alumnus an awards `judge`. Takes
-        effect at the member's next token refresh."""
+        """Set a member's roles (admins), e.g. make an alumnus an awards `judge`. A change
+        revokes the member's access and refresh tokens in every service within seconds
+        (`members.access.revoked`): they log in again and get the new roles."""
         if member_id == g.principal.subject and "admin" not in body["roles"]:
             raise Problem(409, "You cannot remove your own admin role.", kind="conflict",
                           errors={"roles": ["Would lock you out of the office's tools."]})

@@ -242,3 +242,24 @@ SEGMENT_DELETED = CATALOG.register("members.segment.deleted", SegmentDeletedData
     "segment_id": "3d6f0a8e2b7c4d19a5e1f0b2c3d4e5f6",
     "deleted_at": "2026-11-28T13:00:00+00:00",
 })
+
+
+class AccessRevokedData(Schema):
+    """Every access and refresh token of the member issued before ``not_before`` is void, in
+    every service (``shared.revocations``): after an erasure, a role change, a password reset
+    and, when it exists, the undo of an email change (its own ``reason``). A token issued at or
+    after ``not_before`` (a fresh login) is valid. Consumers need only the id and the time;
+    the newest ``not_before`` of a member wins."""
+
+    member_id = fields.String(required=True)
+    not_before = fields.AwareDateTime(required=True, metadata={"description": "UTC, millisecond precision"})
+    reason = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z_]{0,39}\Z"),
+                           metadata={"description": "erased, roles_changed, password_reset (more may come: "
+                                                    "consumers must not depend on it)"})
+
+
+ACCESS_REVOKED = CATALOG.register("members.access.revoked", AccessRevokedData(), example={
+    "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d",
+    "not_before": "2026-11-28T12:30:00.123000+00:00",
+    "reason": "roles_changed",
+})

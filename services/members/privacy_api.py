@@ -4,7 +4,8 @@
   as JSON (secrets such as password and token hashes left out). The member or an admin.
 - ``DELETE /api/v1/members/{id}``: erasure. The member themselves, or an admin with a
   ``reason``. Personal data is removed at once; other services forget the member when they
-  receive ``members.member.erased`` (hence 202). Erasing again answers 202 with the first
+  receive ``members.member.erased`` (hence 202); the member's tokens stop working everywhere
+  within seconds (``members.access.revoked``). Erasing again answers 202 with the first
   erasure's record and publishes nothing.
 """
 from __future__ import annotations

@@ -14,7 +14,8 @@ Erasure, in one transaction:
   replays, which repeat what was sent) are deleted;
 - ``erasures`` gets ``{_id: member_id, erased_at, requested_by: "self"|"admin", admin_id, reason}``
   (the admin's id and reason are the office's accountability record, not the member's data);
-- ``members.member.erased`` goes to the outbox, so every other service forgets the member.
+- ``members.member.erased`` goes to the outbox, so every other service forgets the member, and
+  ``members.access.revoked`` (``access_store``), so every token of theirs stops working at once.
 
 Erasing again changes nothing and publishes nothing: the first erasure's record is returned.
 """
@@ -25,7 +26,7 @@ from datetime import datetime, timezone
 
 from pymongo.database import Database
 
-from services.members import accounts, consent_store, profiles_store, roster_store
+from services.members import access_store, accounts, consent_store, profiles_store, roster_store
 from services.members.consent_store import COLLECTION as CONSENTS
 from services.members.consent_store import live_member
 from services.members.messages import CATALOG, MEMBER_ERASED
@@ -115,6 +116,7 @@ def erase(store, member_id: str, *, requested_by: str, admin_id: str | None = No
         db[IDEMPOTENCY].delete_many({"_id": {"$regex": f"^POST /api/v1/members/{re.escape(member_id)}/"}},
                                     session=session)
         db[ERASURES].insert_one(record, session=session)
+        access_store.revoke(db, session, member_id, reason="erased", at=now)
         outbox.add(db, session, CATALOG.create(MEMBER_ERASED, member_id, {
             "member_id": member_id, "erased_at": now.isoformat()}, current_correlation_id()))
         return record, True

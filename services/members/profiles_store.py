@@ -16,7 +16,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.members import accounts_store, profiles
+from services.members import access_store, accounts_store, profiles
 from services.members.messages import (
     CATALOG,
     MEMBER_REJECTED,
@@ -163,13 +163,17 @@ def decide(store, member_id: str, *, approve: bool, admin_id: str, reason: str |
 
 
 def set_roles(store, member_id: str, roles: list[str]) -> dict:
+    """Set a member's roles. A change revokes their tokens (``access_store``): tokens carry
+    roles, so none may outlive the roles it names."""
     db = store.db
 
     def work(session: ClientSession) -> dict:
         member = live(db, member_id, session)
         if sorted(member.get("roles", [])) == sorted(roles):
             return member
-        return save_member(db, session, {**member, "roles": sorted(set(roles)), "updated_at": clock.now()})
+        member = save_member(db, session, {**member, "roles": sorted(set(roles)), "updated_at": clock.now()})
+        access_store.revoke(db, session, member_id, reason="roles_changed")
+        return member
 
     return store.transaction(work)
 

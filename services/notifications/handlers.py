@@ -25,7 +25,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.notifications import catalogue, routing
 from services.notifications import store as notification_store
-from shared import memberview, unsubscribe
+from shared import memberview, revocations, unsubscribe
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
 
@@ -237,6 +237,7 @@ def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost
         Subscription("members.consent.changed", ConsentChanged(), on_consent_changed),
         Subscription("members.password_reset.requested", PasswordResetRequested(),
                      lambda event, ctx: on_password_reset_requested(event, ctx, wake_dispatcher)),
+        revocations.subscription(),  # for the api's token check; nothing is sent
     ]
     by_type = {s.event_type: s for s in own}
     for notification in catalogue.subscriptions(public_base_url=public_base_url, wake_dispatcher=wake_dispatcher,

@@ -153,6 +153,16 @@ def test_discovery_finds_the_known_producers_and_consumers():
                for c in CONSUMED)
 
 
+def test_every_service_but_the_token_issuer_consumes_access_revocations():
+    """Every api checks tokens (``shared.revocations``); each service except members (which
+    writes its own rows with the change) keeps them from ``members.access.revoked``."""
+    from shared import revocations
+    assert revocations.EVENT_TYPE in PRODUCED and PRODUCED[revocations.EVENT_TYPE].service == "members"
+    apis = {p.name for p in SERVICES_DIR.iterdir() if (p / "app.py").is_file()} - {"members"}
+    consumers = {c.service for c in CONSUMED if c.subscription.event_type == revocations.EVENT_TYPE}
+    assert apis and consumers == apis
+
+
 def test_no_two_catalogues_register_the_same_type():
     seen: dict[str, str] = {}
     for service, catalog in CATALOGS:

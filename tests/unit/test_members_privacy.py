@@ -125,16 +125,20 @@ def test_erasure_removes_personal_data_and_publishes_once(client, db, member, is
     # Nothing else is touched.
     assert db.members.find_one({"_id": other})["given_name"] == "Мария"
 
-    again = client.delete(f"{MEMBERS}/{member}", headers=headers)
+    # The member's tokens are revoked with the erasure (members.access.revoked).
+    assert "revoked" in assert_problem(client.delete(f"{MEMBERS}/{member}", headers=headers), 401)["detail"]
+    admin = bearer(issue_token("office", "admin"))
+    again = client.delete(f"{MEMBERS}/{member}?reason=again", headers=admin)
     assert again.status_code == 202 and again.get_json() == record
     assert len(events(db, "members.member.erased")) == 1
 
     # Once erased, the member's data is gone from every route of this service.
-    assert_problem(client.get(f"{MEMBERS}/{member}/export", headers=headers), 404)
-    assert_problem(client.get(f"{MEMBERS}/{member}/consents", headers=headers), 404)
-    assert_problem(client.post(f"{MEMBERS}/{member}/consents", headers=headers, json={
-        "channel": "email", "category": "news", "granted": True, "source": "profile_page"}), 404)
-    shown = client.get(f"{MEMBERS}/{member}", headers=headers)
+    assert_problem(client.get(f"{MEMBERS}/{member}/export", headers=admin), 404)
+    assert_problem(client.get(f"{MEMBERS}/{member}/consents", headers=admin), 404)
+    assert_problem(client.post(f"{MEMBERS}/{member}/consents", headers=admin, json={
+        "channel": "email", "category": "news", "granted": True, "source": "admin_on_request",
+        "reason": "written request"}), 404)
+    shown = client.get(f"{MEMBERS}/{member}", headers=admin)
     # 404/410 once api.py treats the tombstone as gone; until then it shows nothing personal.
     assert shown.status_code in (404, 410) or set(shown.get_json()) <= {"id", "email", "status"}
 

@@ -1,0 +1,94 @@
+"""Members revokes access: an erasure, a role change and a password reset each publish
+``members.access.revoked`` (with the change, in its outbox) and write the members api's own
+row, so the member's access token from before is a 401 here at once and their refresh token
+from before cannot mint new tokens; a fresh login works. Setting the same roles revokes
+nothing."""
+from __future__ import annotations
+
+import pytest
+
+from services.members import accounts
+from shared import revocations
+from shared.bus.envelope import decode
+from tests.conftest import TOKEN_KEY
+from tests.support import assert_problem, bearer, outbox_events
+
+MEMBERS = "/api/v1/members"
+AUTH = f"{MEMBERS}/auth"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch):
+    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+
+
+def sign_up_and_log_in(client, email: str) -> tuple[str, dict]:
+    created = client.post(MEMBERS, json={
+        "given_name": "Мария", "family_name": "Иванова", "email": email, "preferred_language": "bg",
+        "consent": {"email": True, "sms": False}, "password": PASSWORD})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    login = client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.get_data(as_text=True)
+    return created.get_json()["id"], login.get_json()
+
+
+def erase(client, member_id, email, admin_headers):
+    assert client.delete(f"{MEMBERS}/{member_id}?reason=request", headers=admin_headers).status_code == 202
+    return None
+
+
+def change_roles(client, member_id, email, admin_headers):
+    response = client.put(f"{MEMBERS}/{member_id}/roles", json={"roles": ["alumnus", "judge"]}, headers=admin_headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return PASSWORD
+
+
+def reset_password(client, member_id, email, admin_headers):
+    assert client.post(f"{AUTH}/password-reset", json={"email": email}).status_code == 202
+    db = client.application.extensions["alumnet"].store.db
+    record = db.outbox.find_one({"type": "members.password_reset.requested"}, sort=[("order", -1)])
+    token = accounts.decrypt_token(TOKEN_KEY, decode(record["body"]).data["encrypted_token"])
+    new_password = "a brand new passphrase"
+    confirmed = client.post(f"{AUTH}/password-reset/confirm", json={"token": token, "new_password": new_password})
+    assert confirmed.status_code == 204, confirmed.get_data(as_text=True)
+    return new_password
+
+
+@pytest.mark.parametrize("reason,change", [("erased", erase), ("roles_changed", change_roles),
+                                           ("password_reset", reset_password)])
+def test_each_account_change_revokes_the_members_tokens(client, db, admin_headers, reason, change):
+    email = f"{reason}@example.bg"
+    member_id, tokens = sign_up_and_log_in(client, email)
+    old = bearer(tokens["access_token"])
+    assert client.get(f"{MEMBERS}/{member_id}", headers=old).status_code == 200
+
+    password = change(client, member_id, email, admin_headers)
+
+    [event] = outbox_events(db, "members.access.revoked")
+    assert event["subject"] == member_id and event["source"] == "members"
+    assert event["data"]["member_id"] == member_id and event["data"]["reason"] == reason
+    assert revocations.not_before(db, member_id).isoformat() == event["data"]["not_before"]
+    # This api honours its own row at once; the refresh token from before mints nothing.
+    assert "revoked" in assert_problem(client.get(f"{MEMBERS}/{member_id}", headers=old), 401)["detail"]
+    assert_problem(client.post(f"{AUTH}/refresh", json={"refresh_token": tokens["refresh_token"]}), 401)
+    if password is not None:  # the account lives on: a fresh login works, and its refresh token
+        login = client.post(f"{AUTH}/login", json={"email": email, "password": password})
+        assert login.status_code == 200, login.get_data(as_text=True)
+        fresh = login.get_json()
+        assert client.get(f"{MEMBERS}/{member_id}", headers=bearer(fresh["access_token"])).status_code == 200
+        refreshed = client.post(f"{AUTH}/refresh", json={"refresh_token": fresh["refresh_token"]})
+        assert refreshed.status_code == 200, refreshed.get_data(as_text=True)
+
+
+def test_setting_the_same_roles_revokes_nothing(client, db, admin_headers):
+    member_id, tokens = sign_up_and_log_in(client, "same.roles@example.bg")
+    response = client.put(f"{MEMBERS}/{member_id}/roles", json={"roles": ["alumnus"]}, headers=admin_headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert outbox_events(db, "members.access.revoked") == []
+    assert client.get(f"{MEMBERS}/{member_id}", headers=bearer(tokens["access_token"])).status_code == 200
+
+
+def test_revocations_outlive_every_token():
+    """Rows must be kept as long as a token issued before them can be presented."""
+    assert revocations.KEEP_FOR > accounts.REFRESH_TOKEN_TTL
