@@ -82,7 +82,14 @@ def register(store, profile: dict, *, roles: list[str], correlation_id: str, pas
     password_hash = None if password is None else accounts.hash_password(password)
     token = accounts.new_token() if token_key and not operator else None
 
-    def work(session: ClientSession) -> dict:
+    def work(session: ClientSession) -> dict | None:
+        # Looked up first rather than left to the unique index: a duplicate key aborts the
+        # transaction, and a request's Idempotency-Key record shares this one.
+        if accounts_store.member_by_email(store.db, member["email"], session) is not None:
+            if operator:
+                raise profiles_store.EmailTaken(member["email"])
+            _tell_owner(store.db, session, member["email"], at, correlation_id)
+            return None
         stored = dict(member)
         if not operator:
             _match_roster(store.db, session, stored, student_number, at)
@@ -104,22 +111,19 @@ def register(store, profile: dict, *, roles: list[str], correlation_id: str, pas
 
     try:
         return store.transaction(work)
-    except DuplicateKeyError:
+    except DuplicateKeyError:  # the same address signed up at the same instant
         if operator:
             raise profiles_store.EmailTaken(member["email"]) from None
-    _tell_owner(store, member["email"], at, correlation_id)
+    store.transaction(lambda session: _tell_owner(store.db, session, member["email"], at, correlation_id))
     return None
 
 
-def _tell_owner(store, email: str, at: datetime, correlation_id: str) -> None:
+def _tell_owner(db, session: ClientSession, email: str, at: datetime, correlation_id: str) -> None:
     """Someone signed up with a registered address: its owner is told (``signed_up_again``)."""
-    def work(session: ClientSession) -> None:
-        owner = accounts_store.member_by_email(store.db, email, session)
-        if owner is not None and owner.get("status") != "erased":
-            outbox.add(store.db, session, CATALOG.create(MEMBER_SIGNED_UP_AGAIN, owner["_id"], {
-                "member_id": owner["_id"], "at": at.isoformat()}, correlation_id))
-
-    store.transaction(work)
+    owner = accounts_store.member_by_email(db, email, session)
+    if owner is not None and owner.get("status") != "erased":
+        outbox.add(db, session, CATALOG.create(MEMBER_SIGNED_UP_AGAIN, owner["_id"], {
+            "member_id": owner["_id"], "at": at.isoformat()}, correlation_id))
 
 
 def address_proven(db: Database, session: ClientSession, member: dict, at: datetime) -> dict:

@@ -11,7 +11,7 @@ from services.members import accounts
 from shared import revocations
 from shared.bus.envelope import decode
 from tests.conftest import TOKEN_KEY
-from tests.support import assert_problem, bearer, outbox_events
+from tests.support import assert_problem, bearer, confirm_address, outbox_events, signed_up_id
 
 MEMBERS = "/api/v1/members"
 AUTH = f"{MEMBERS}/auth"
@@ -24,13 +24,14 @@ def cheap_hashing(monkeypatch):
 
 
 def sign_up_and_log_in(client, email: str) -> tuple[str, dict]:
-    created = client.post(MEMBERS, json={
+    member_id = signed_up_id(client, {
         "given_name": "Мария", "family_name": "Иванова", "email": email, "preferred_language": "bg",
-        "consent": {"email": True, "sms": False}, "password": PASSWORD})
-    assert created.status_code == 201, created.get_data(as_text=True)
+        "consent": {"email": True, "sms": False}})
+    confirmed = confirm_address(client, member_id, password=PASSWORD)
+    assert confirmed.status_code in (200, 204), confirmed.get_data(as_text=True)
     login = client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.get_data(as_text=True)
-    return created.get_json()["id"], login.get_json()
+    return member_id, login.get_json()
 
 
 def erase(client, member_id, email, admin_headers):
