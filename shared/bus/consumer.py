@@ -11,10 +11,13 @@ thread keeps sending heartbeats.
 
 Rules for messages that come back:
 - A message the broker returns unsettled (its worker died, or lost its connection) carries
-  ``x-delivery-count``. Such messages are handled alone, never in a batch, and after every
-  (re)connection they are taken one at a time (prefetch 1), each acked before the next, so a
-  message that kills its worker bounces alone and only its own count grows. At
-  ``POISON_DELIVERIES`` it is parked with that reason instead of being handled again.
+  ``x-delivery-count``. Such a message is handled alone, never in a batch, and its attempts
+  are counted in the store (``inbox.start_attempt``), so only the worker deaths that happened
+  while *it* was being handled count, never the bounces of a whole prefetch window. Once
+  ``POISON_ATTEMPTS`` such deaths are counted it is parked with that reason, unhandled.
+- After every (re)connection, returned messages are taken one at a time (prefetch 1), each
+  acked before the next, so a worker killed then bounces one message, not its window: the
+  broker's own delivery limit (topology) counts every bounce and is only the backstop.
 - A store that cannot be reached is an outage, not a message's fault: consumption pauses and
   nothing is retried or parked. A store that answers but times out, or an event whose inbox
   record another open transaction holds (a killed worker's keeps its locks until the store
@@ -45,12 +48,13 @@ from shared.logs import correlation
 
 log = logging.getLogger(__name__)
 DEFAULT_EXCHANGE = Exchange("", type="direct")
-# Deliveries without a settle after which a message is parked as the one killing its worker;
-# below the broker's DELIVERY_LIMIT (topology), which parks without saying why.
-POISON_DELIVERIES = 5
+# Worker deaths while handling one message after which it is parked as the one killing its
+# worker; far below the broker's DELIVERY_LIMIT (topology), which parks without saying why.
+POISON_ATTEMPTS = 3
 HELD_WAIT_S = 300.0  # well past a store's transaction lifetime (MongoDB's default is 60 s)
 # Set by the broker on the way in; a copy we republish must not carry them (a quorum queue
-# only adds x-delivery-count once it is above zero, so a stale one would stay).
+# only adds x-delivery-count once it is above zero, so a stale one would stay). A copy keeps
+# being "returned" through our own header x-returned.
 BROKER_HEADERS = ("x-delivery-count", "x-death", "x-first-death-", "x-last-death-")
 
 
@@ -73,6 +77,12 @@ def timed_out(exc: BaseException) -> bool:
 
 class StoreUnavailable(Exception):
     """The consumer's database cannot be reached: stop consuming, keep messages unacked."""
+
+
+class _KillsItsWorker(Exception):
+    def __init__(self, deaths: int):
+        super().__init__(f"{deaths} worker deaths")
+        self.deaths = deaths
 
 
 class _HandlerThread:
@@ -124,8 +134,10 @@ class _Delivery:
 
 
 def returned_count(message: Message) -> int:
-    """How often the broker delivered this message before without it being settled."""
-    return int((message.headers or {}).get("x-delivery-count", 0))
+    """How often the broker delivered this message (or the copy it was republished from)
+    before without it being settled."""
+    headers = message.headers or {}
+    return int(headers.get("x-delivery-count", 0)) + int(headers.get("x-returned", 0))
 
 
 def forwarded_headers(headers: dict | None) -> dict:
@@ -142,7 +154,7 @@ class Consumer:
                  subscriptions: Iterable[Subscription], *, batch_size: int = 100,
                  prefetch: int = 200, retry_delays: tuple[float, ...] = RETRY_DELAYS_S,
                  heartbeat: int = 30, event_log: tuple[str, ...] = (),
-                 poison_deliveries: int = POISON_DELIVERIES, held_wait_s: float = HELD_WAIT_S):
+                 poison_attempts: int = POISON_ATTEMPTS, held_wait_s: float = HELD_WAIT_S):
         self.service = service
         self.amqp_url = amqp_url
         self.db = db
@@ -152,7 +164,7 @@ class Consumer:
         self.batch_size = batch_size
         self.prefetch = prefetch
         self.heartbeat = heartbeat
-        self.poison_deliveries = poison_deliveries
+        self.poison_attempts = poison_attempts
         self.held_wait_s = held_wait_s
         self.handled = 0
         self.parked = 0
@@ -276,10 +288,6 @@ class Consumer:
         good: list[_Delivery] = []
         for message in batch:
             delivery = _Delivery(message)
-            if delivery.returned >= self.poison_deliveries:
-                self._park(delivery, f"delivered {delivery.returned + 1} times without being settled: "
-                                     "handling it keeps killing or disconnecting its worker")
-                continue
             try:
                 delivery.event = decode(_body_bytes(message))
                 delivery.subscription = self.subscriptions.get(delivery.event.type)
@@ -320,10 +328,13 @@ class Consumer:
         except PyMongoError:
             return True
 
-    def _store_effects(self, deliveries: list[_Delivery]) -> None:
+    def _store_effects(self, deliveries: list[_Delivery], *, counted: str | None = None) -> None:
+        """Store the effects of ``deliveries`` in one transaction. ``counted``: the event id
+        whose attempt is counted once its inbox record is ours (see ``inbox.start_attempt``)."""
         after_commit: list[Callable[[], None]] = []
 
         def work(session: ClientSession) -> None:
+            nonlocal counted
             after_commit.clear()
             seen = inbox.already_handled(self.db, [d.event.id for d in deliveries], session)
             fresh: dict[str, _Delivery] = {}
@@ -333,6 +344,11 @@ class Consumer:
             if not fresh:
                 return
             inbox.record(self.db, session, [d.event for d in fresh.values()])
+            if counted is not None:
+                started = inbox.start_attempt(self.db, counted)
+                counted = None  # once, however often the transaction is retried
+                if started > self.poison_attempts:
+                    raise _KillsItsWorker(started - 1)
             for d in fresh.values():
                 context = HandlerContext(self.db, session, after_commit)
                 with correlation(d.event.correlationid):
@@ -348,8 +364,14 @@ class Consumer:
                 log.exception("after-commit hook failed")
 
     def _handle_alone(self, delivery: _Delivery) -> None:
+        counted = delivery.event.id if delivery.returned else None
         try:
-            self._store_effects([delivery])
+            self._store_effects([delivery], counted=counted)
+            self._end_attempt(counted)
+        except _KillsItsWorker as exc:
+            self._park(delivery, f"its worker died {exc.deaths} times while handling it "
+                                 "(killed, out of memory or crashed); not handled again")
+            self._end_attempt(counted)
         except inbox.AlreadyHandled:
             pass  # another worker stored this event's effect meanwhile
         except inbox.InHand as exc:
@@ -357,10 +379,15 @@ class Consumer:
         except Exception as exc:
             if self._store_is_down(exc):
                 raise StoreUnavailable(str(exc)) from exc
+            self._end_attempt(counted)
             if timed_out(exc):
                 self._wait_for_holder(delivery, f"timed out on a reachable store (locked?): {exc}")
             else:
                 self._retry_or_park(delivery, f"{type(exc).__name__}: {exc}")
+
+    def _end_attempt(self, event_id: str | None) -> None:
+        if event_id is not None:
+            inbox.end_attempt(self.db, event_id)
 
     def _wait_for_holder(self, delivery: _Delivery, reason: str) -> None:
         """Another transaction holds what this message needs: let it wait in the first delay
@@ -386,7 +413,7 @@ class Consumer:
         self._delay(delivery, delay, {"x-attempts": attempt + 1, "x-last-error": error[:1000]})
 
     def _delay(self, delivery: _Delivery, delay: float, headers: dict) -> None:
-        headers = {**forwarded_headers(delivery.message.headers), **headers}
+        headers = {**forwarded_headers(delivery.message.headers), "x-returned": delivery.returned, **headers}
         if is_embedded(self._side_connection()):
             # The memory transport has no TTL or dead-lettering: wait in a timer instead.
             timer = threading.Timer(delay, self._republish, (delivery.message, self.queues.inbox_name, headers))

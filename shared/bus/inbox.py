@@ -6,12 +6,17 @@ clash on this record says "this event is taken care of elsewhere": a duplicate k
 (another worker committed it) or a write conflict here (another open transaction is recording
 it: a live worker's, or a killed worker's that the store has not aborted yet). A duplicate
 key raised by a handler's own writes is the handler's failure, never "already handled".
+
+Beside it, ``inbox_attempts`` counts the started attempts at a message the broker returned
+unsettled, written outside the transaction so that the count survives the worker dying in the
+middle; it is cleared when an attempt ends (stored, or failed with an error), so what stays
+is the number of times its worker died while handling it.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
@@ -19,10 +24,13 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 from shared.store import Index
 
 COLLECTION = "inbox"
+ATTEMPTS = "inbox_attempts"
 RETENTION_S = 90 * 24 * 3600  # longer than any parked message is kept before replay
 INBOX_INDEXES = [
-    # _id is the event id and is unique by itself; this index only expires old records.
+    # _id is the event id and is unique by itself; these indexes only expire old records.
     Index(COLLECTION, [("handled_at", ASCENDING)], name="handled_ttl",
+          options={"expireAfterSeconds": RETENTION_S}),
+    Index(ATTEMPTS, [("started_at", ASCENDING)], name="started_ttl",
           options={"expireAfterSeconds": RETENTION_S}),
 ]
 
@@ -63,3 +71,17 @@ def record(db: Database, session: ClientSession, events) -> None:
 def _error_codes(exc: OperationFailure) -> set[int]:
     details = exc.details or {}
     return {exc.code, *(error.get("code") for error in details.get("writeErrors", []))}
+
+
+
+def start_attempt(db: Database, event_id: str) -> int:
+    """Count one more started attempt at ``event_id`` (outside any transaction); return the
+    number of attempts started and not ended, this one included."""
+    doc = db[ATTEMPTS].find_one_and_update(
+        {"_id": event_id}, {"$inc": {"started": 1}, "$set": {"started_at": datetime.now(timezone.utc)}},
+        upsert=True, return_document=ReturnDocument.AFTER)
+    return doc["started"]
+
+
+def end_attempt(db: Database, event_id: str) -> None:
+    db[ATTEMPTS].delete_one({"_id": event_id})

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 EXCHANGE_NAME = "alumnet.events"
 RETRY_DELAYS_S = (1, 10, 60)
 # Deliveries of one message without an ack after which the broker parks it; above the
-# consumer's own limit (shared.bus.consumer.POISON_DELIVERIES), which parks with a reason.
+# consumer's own (shared.bus.consumer.POISON_ATTEMPTS), which parks with the reason.
 DELIVERY_LIMIT = 20
 PRECONDITION_FAILED = 406  # AMQP reply code: a queue exists with other arguments
 
