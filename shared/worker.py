@@ -105,8 +105,11 @@ class Worker:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        for loop in self.loops.values():
-            loop.stop()
+        for name, loop in self.loops.items():
+            try:
+                loop.stop()
+            except Exception:  # the other loops must still be told
+                log.exception("%s worker: stopping %s failed", self.service, name)
         deadline = time.monotonic() + timeout_s
         for thread in self.threads.values():
             thread.join(max(0.0, deadline - time.monotonic()))

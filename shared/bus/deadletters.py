@@ -45,9 +45,8 @@ def _error_of(headers: dict) -> str:
     deaths = headers.get("x-death") or []
     if not deaths:
         return ""
-    death = deaths[0]
-    return (f"dead-lettered by the broker from {death.get('queue')} ({death.get('reason')}) after "
-            f"{int(headers.get('x-delivery-count', 0)) + 1} deliveries without an ack")
+    death = deaths[0]  # the latest; "delivery_limit": returned unsettled too often
+    return f"dead-lettered by the broker from {death.get('queue')} ({death.get('reason')})"
 
 
 def _describe(message) -> ParkedMessage:

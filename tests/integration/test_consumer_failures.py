@@ -148,3 +148,24 @@ def test_an_inbox_declared_with_older_arguments_is_still_consumed(bus):
     bus.start_consumer()
     bus.send([bus.event(1)])
     wait_until(lambda: bus.effects() == 1, message="handled from the older inbox")
+
+
+def test_past_the_delivery_limit_the_broker_parks_a_message_and_says_so(bus):
+    """The broker's backstop: a message returned more often than the inbox's delivery limit
+    (by consumers that never get to park it) lands in <service>.dead, described as such."""
+    queues = bus.consumer().queues
+    event = bus.event(1)
+    with Connection(bus.amqp_url, transport_options={"confirm_publish": True}) as conn:
+        queues.declare(conn)
+        with conn.Producer() as producer:
+            producer.publish(event.to_json(), routing_key=queues.inbox_name, message_id=event.id, delivery_mode=2)
+        channel = conn.channel()
+        for _ in range(DELIVERY_LIMIT * 2):
+            raw = wait_until(lambda: channel.basic_get(queues.inbox_name, no_ack=False)
+                             or bus.queue_depth(queues.dead_name) and "parked", message="a delivery")
+            if raw == "parked":
+                break
+            channel.basic_reject(raw.delivery_tag, requeue=True)
+    [parked] = wait_until(lambda: DeadLetters(bus.amqp_url, bus.service).list(), message="parked by the broker")
+    assert parked.message_id == event.id
+    assert parked.error == f"dead-lettered by the broker from {queues.inbox_name} (delivery_limit)"
