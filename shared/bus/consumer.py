@@ -392,11 +392,13 @@ class Consumer:
     def _wait_for_holder(self, delivery: _Delivery, reason: str) -> None:
         """Another transaction holds what this message needs: let it wait in the first delay
         queue without using up a retry, until it has waited ``held_wait_s`` in all."""
-        since = float((delivery.message.headers or {}).get("x-held-since", time.time()))
+        held_since = (delivery.message.headers or {}).get("x-held-since")
+        since = time.time() if held_since is None else float(held_since)
         if time.time() - since > self.held_wait_s:
             self._retry_or_park(delivery, f"held for over {self.held_wait_s:g}s: {reason}")
             return
-        log.info("%s: %s waits; %s", self.service, delivery.event.id, reason)
+        if held_since is None:  # once per wait, not every second of it
+            log.info("%s: %s waits; %s", self.service, delivery.event.id, reason)
         self._delay(delivery, self.queues.retry_delays[0], {"x-held-since": since, "x-last-error": reason[:1000]})
 
     def _retry_or_park(self, delivery: _Delivery, error: str) -> None:
