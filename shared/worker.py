@@ -1,8 +1,15 @@
 """The worker process of a service: its consumer, its outbox relay and its timers, each in a
 thread, plus a small HTTP server for ``/healthz``, ``/readyz`` and ``/metrics``.
 
-SIGTERM and SIGINT stop it gracefully: the consumer stops taking messages, finishes and acks
-the batch in hand, the relay finishes its window, and the process exits.
+SIGTERM and SIGINT stop it gracefully: every loop is told to stop at once (the consumer stops
+taking messages, finishes and acks the batch in hand, the relay finishes its window), and the
+worker waits for all of them under one deadline, shorter than the 30 s a container manager
+grants before it kills, then exits.
+
+``/readyz`` is the worker's ``ready_checks`` (store, broker) plus one check per loop that has a
+``ready`` attribute: a ``threading.Event`` (set while ready), a property or attribute read as a
+bool, or a callable returning one. The consumer's says whether it is attached to its inbox; a
+loop without one contributes nothing.
 """
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import json
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Protocol
@@ -19,9 +27,22 @@ from shared.web import metrics
 log = logging.getLogger(__name__)
 
 
+STOP_DEADLINE_S = 25.0  # for all loops together; Kubernetes and compose kill after 30 s
+
+
 class Loop(Protocol):
     def run(self) -> None: ...
     def stop(self) -> None: ...
+
+
+def loop_ready(loop: Loop) -> bool | None:
+    """A loop's own readiness, or None when it declares none."""
+    ready = getattr(loop, "ready", None)
+    if ready is None:
+        return None
+    if isinstance(ready, threading.Event):
+        return ready.is_set()
+    return bool(ready() if callable(ready) else ready)
 
 
 class PeriodicTask:
@@ -71,16 +92,30 @@ class Worker:
     def alive(self) -> bool:
         return all(t.is_alive() for t in self.threads.values())
 
-    def stop(self, timeout_s: float = 30.0) -> None:
+    def readiness(self) -> dict[str, bool]:
+        checks = {name: bool(check()) for name, check in self.ready_checks.items()}
+        for name, loop in self.loops.items():
+            ready = loop_ready(loop)
+            if ready is not None:
+                checks[name] = ready
+        return checks
+
+    def stop(self, timeout_s: float = STOP_DEADLINE_S) -> None:
+        """Tell every loop to stop, then wait for all of them until one deadline."""
         if self._stopped.is_set():
             return
         self._stopped.set()
-        for loop in self.loops.values():
-            loop.stop()
-        for name, thread in self.threads.items():
-            thread.join(timeout_s)
-            if thread.is_alive():
-                log.warning("%s %s did not stop within %ss", self.service, name, timeout_s)
+        for name, loop in self.loops.items():
+            try:
+                loop.stop()
+            except Exception:  # the other loops must still be told
+                log.exception("%s worker: stopping %s failed", self.service, name)
+        deadline = time.monotonic() + timeout_s
+        for thread in self.threads.values():
+            thread.join(max(0.0, deadline - time.monotonic()))
+        late = [name for name, thread in self.threads.items() if thread.is_alive()]
+        if late:
+            log.warning("%s worker: %s did not stop within %ss", self.service, ", ".join(late), timeout_s)
         log.info("%s worker stopped", self.service)
 
     def run_forever(self, http_port: int | None = None) -> None:
@@ -104,7 +139,7 @@ def serve_health(worker: Worker, port: int) -> ThreadingHTTPServer:
                 ok = worker.alive()
                 self._send(200 if ok else 503, {"status": "ok" if ok else "a loop died"})
             elif self.path == "/readyz":
-                checks = {name: bool(check()) for name, check in worker.ready_checks.items()}
+                checks = worker.readiness()
                 ok = all(checks.values()) and worker.alive()
                 self._send(200 if ok else 503, {"status": "ready" if ok else "not ready", "checks": checks})
             elif self.path == "/metrics":

@@ -8,6 +8,21 @@ republished to a delay queue (1 s, 10 s, 60 s by default) and, once those are us
 in ``<service>.dead`` with its error. Messages that cannot be decoded or validated, or whose
 type nobody handles, are parked at once. Handlers run in a helper thread while the connection
 thread keeps sending heartbeats.
+
+Rules for messages that come back:
+- A message the broker returns unsettled (its worker died, or lost its connection) carries
+  ``x-delivery-count``. Such a message is handled alone, never in a batch, and its attempts
+  are counted in the store (``inbox.start_attempt``), so only the worker deaths that happened
+  while *it* was being handled count, never the bounces of a whole prefetch window. Once
+  ``POISON_ATTEMPTS`` such deaths are counted it is parked with that reason, unhandled.
+- After every (re)connection, returned messages are taken one at a time (prefetch 1), each
+  acked before the next, so a worker killed then bounces one message, not its window: the
+  broker's own delivery limit (topology) counts every bounce and is only the backstop.
+- A store that cannot be reached is an outage, not a message's fault: consumption pauses and
+  nothing is retried or parked. A store that answers but times out, or an event whose inbox
+  record another open transaction holds (a killed worker's keeps its locks until the store
+  aborts it), is a lock: the batch is split, and each held message waits in the first delay
+  queue, without using up its retries, for up to ``HELD_WAIT_S``, while the rest flows.
 """
 from __future__ import annotations
 
@@ -24,7 +39,7 @@ from kombu.message import Message
 from marshmallow import Schema
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from shared.bus import inbox, metrics
 from shared.bus.envelope import Envelope, InvalidEvent, decode, validate_data
@@ -33,6 +48,14 @@ from shared.logs import correlation
 
 log = logging.getLogger(__name__)
 DEFAULT_EXCHANGE = Exchange("", type="direct")
+# Worker deaths while handling one message after which it is parked as the one killing its
+# worker; far below the broker's DELIVERY_LIMIT (topology), which parks without saying why.
+POISON_ATTEMPTS = 3
+HELD_WAIT_S = 300.0  # well past a store's transaction lifetime (MongoDB's default is 60 s)
+# Set by the broker on the way in; a copy we republish must not carry them (a quorum queue
+# only adds x-delivery-count once it is above zero, so a stale one would stay). A copy keeps
+# being "returned" through our own header x-returned.
+BROKER_HEADERS = ("x-delivery-count", "x-death", "x-first-death-", "x-last-death-")
 
 
 @dataclass
@@ -48,14 +71,18 @@ class HandlerContext:
 Handler = Callable[[Envelope, HandlerContext], None]
 
 
-def store_is_down(exc: BaseException) -> bool:
-    """The store, not the message, is at fault: retrying or parking the message would be
-    wrong. Unreachable servers and operations cut short by the transaction deadline."""
-    return isinstance(exc, ConnectionFailure) or (isinstance(exc, PyMongoError) and exc.timeout)
+def timed_out(exc: BaseException) -> bool:
+    return isinstance(exc, PyMongoError) and exc.timeout
 
 
 class StoreUnavailable(Exception):
     """The consumer's database cannot be reached: stop consuming, keep messages unacked."""
+
+
+class _KillsItsWorker(Exception):
+    def __init__(self, deaths: int):
+        super().__init__(f"{deaths} worker deaths")
+        self.deaths = deaths
 
 
 class _HandlerThread:
@@ -101,6 +128,21 @@ class _Delivery:
     def attempts(self) -> int:
         return int((self.message.headers or {}).get("x-attempts", 0))
 
+    @property
+    def returned(self) -> int:
+        return returned_count(self.message)
+
+
+def returned_count(message: Message) -> int:
+    """How often the broker delivered this message (or the copy it was republished from)
+    before without it being settled."""
+    headers = message.headers or {}
+    return int(headers.get("x-delivery-count", 0)) + int(headers.get("x-returned", 0))
+
+
+def forwarded_headers(headers: dict | None) -> dict:
+    return {k: v for k, v in (headers or {}).items() if not k.startswith(BROKER_HEADERS)}
+
 
 def _body_bytes(message: Message) -> bytes:
     body = message.body
@@ -111,7 +153,8 @@ class Consumer:
     def __init__(self, service: str, amqp_url: str, db: Database, transaction,
                  subscriptions: Iterable[Subscription], *, batch_size: int = 100,
                  prefetch: int = 200, retry_delays: tuple[float, ...] = RETRY_DELAYS_S,
-                 heartbeat: int = 30, event_log: tuple[str, ...] = ()):
+                 heartbeat: int = 30, event_log: tuple[str, ...] = (),
+                 poison_attempts: int = POISON_ATTEMPTS, held_wait_s: float = HELD_WAIT_S):
         self.service = service
         self.amqp_url = amqp_url
         self.db = db
@@ -121,6 +164,8 @@ class Consumer:
         self.batch_size = batch_size
         self.prefetch = prefetch
         self.heartbeat = heartbeat
+        self.poison_attempts = poison_attempts
+        self.held_wait_s = held_wait_s
         self.handled = 0
         self.parked = 0
         self.retried = 0
@@ -128,7 +173,7 @@ class Consumer:
         self._buffer: list[Message] = []
         self._executor = _HandlerThread(f"{service}-handler")
         self._side: Connection | None = None  # used only from the handler thread
-        self.ready = threading.Event()
+        self.ready = threading.Event()  # attached to the inbox and consuming (the worker's /readyz)
 
     # ---------------------------------------------------------------- connection loop
     def stop(self) -> None:
@@ -157,6 +202,7 @@ class Consumer:
                 log.exception("%s consumer lost its connection (attempt %d)", self.service, failures)
                 self._buffer.clear()  # unacked; the broker redelivers them
                 self._stop.wait(min(0.2 * 2 ** failures, 5.0))
+        self.ready.clear()
         self._executor.submit(self._close_side).result(timeout=10)
 
     def _wait_for_store(self) -> None:
@@ -173,10 +219,8 @@ class Consumer:
             conn.ensure_connection(max_retries=1)
             self.queues.declare(conn)
             channel = conn.channel()
-            consumer = KombuConsumer(channel, [self.queues.inbox()], on_message=self._buffer.append,
-                                     prefetch_count=self.prefetch, no_ack=False)
-            consumer.consume()
-            self.ready.set()
+            self._take_returned_one_by_one(conn, channel)
+            consumer = self._attach(channel, self.prefetch)
             while not self._stop.is_set():
                 self._fill_buffer(conn)
                 conn.heartbeat_check()  # cheap; sends a heartbeat only when one is due
@@ -184,7 +228,33 @@ class Consumer:
                     batch, self._buffer[:] = list(self._buffer), []
                     self._handle_with_heartbeats(conn, batch)
             consumer.cancel()
+            self.ready.clear()
             # Messages delivered after the last batch go back to the queue on close.
+
+    def _attach(self, channel, prefetch: int) -> KombuConsumer:
+        # Declared already (ServiceQueues.declare copes with a queue of older arguments).
+        consumer = KombuConsumer(channel, [self.queues.inbox()], on_message=self._buffer.append,
+                                 prefetch_count=prefetch, no_ack=False, auto_declare=False)
+        consumer.consume()
+        self.ready.set()
+        return consumer
+
+    def _take_returned_one_by_one(self, conn: Connection, channel) -> None:
+        """Returned messages come first from a quorum queue. Take them one at a time, each
+        acked before the next is delivered, until a fresh message (handled alone too) or an
+        empty queue ends the phase."""
+        consumer = self._attach(channel, 1)
+        try:
+            while not self._stop.is_set():
+                self._fill_buffer(conn)
+                if not self._buffer:
+                    return
+                message = self._buffer.pop(0)
+                self._handle_with_heartbeats(conn, [message])
+                if not returned_count(message):
+                    return
+        finally:
+            consumer.cancel()  # what it delivered meanwhile stays in the buffer, for the next batch
 
     def _fill_buffer(self, conn: Connection) -> None:
         try:
@@ -228,24 +298,43 @@ class Consumer:
                 self._park(delivery, f"invalid message: {exc}")
                 continue
             good.append(delivery)
-        if len(good) == 1:
-            self._handle_alone(good[0])
-        elif good:
+        fresh = [d for d in good if not d.returned]
+        for delivery in good:
+            if delivery.returned or len(fresh) == 1:  # a returned one may be what killed a worker
+                self._handle_alone(delivery)
+        if len(fresh) > 1:
             try:
-                self._store_effects(good)
+                self._store_effects(fresh)
             except Exception as exc:
-                if store_is_down(exc):
+                if self._store_is_down(exc):
                     raise StoreUnavailable(str(exc)) from exc
-                log.warning("%s batch of %d failed; handling one by one", self.service, len(good),
+                log.warning("%s batch of %d failed; handling one by one", self.service, len(fresh),
                             exc_info=True)
-                for delivery in good:
+                for delivery in fresh:
                     self._handle_alone(delivery)
         return batch
 
-    def _store_effects(self, deliveries: list[_Delivery]) -> None:
+    def _store_is_down(self, exc: BaseException) -> bool:
+        """The store, not the message, is at fault: retrying or parking would be wrong. A
+        timeout counts only when the store does not answer either (else something holds the
+        documents the work needs)."""
+        if isinstance(exc, ConnectionFailure):
+            return True
+        if not timed_out(exc):
+            return False
+        try:
+            self.db.client.admin.command("ping")
+            return False
+        except PyMongoError:
+            return True
+
+    def _store_effects(self, deliveries: list[_Delivery], *, counted: str | None = None) -> None:
+        """Store the effects of ``deliveries`` in one transaction. ``counted``: the event id
+        whose attempt is counted once its inbox record is ours (see ``inbox.start_attempt``)."""
         after_commit: list[Callable[[], None]] = []
 
         def work(session: ClientSession) -> None:
+            nonlocal counted
             after_commit.clear()
             seen = inbox.already_handled(self.db, [d.event.id for d in deliveries], session)
             fresh: dict[str, _Delivery] = {}
@@ -255,6 +344,11 @@ class Consumer:
             if not fresh:
                 return
             inbox.record(self.db, session, [d.event for d in fresh.values()])
+            if counted is not None:
+                started = inbox.start_attempt(self.db, counted)
+                counted = None  # once, however often the transaction is retried
+                if started > self.poison_attempts:
+                    raise _KillsItsWorker(started - 1)
             for d in fresh.values():
                 context = HandlerContext(self.db, session, after_commit)
                 with correlation(d.event.correlationid):
@@ -270,14 +364,42 @@ class Consumer:
                 log.exception("after-commit hook failed")
 
     def _handle_alone(self, delivery: _Delivery) -> None:
+        counted = delivery.event.id if delivery.returned else None
         try:
-            self._store_effects([delivery])
-        except DuplicateKeyError:
+            self._store_effects([delivery], counted=counted)
+            self._end_attempt(counted)
+        except _KillsItsWorker as exc:
+            self._park(delivery, f"its worker died {exc.deaths} times while handling it "
+                                 "(killed, out of memory or crashed); not handled again")
+            self._end_attempt(counted)
+        except inbox.AlreadyHandled:
             pass  # another worker stored this event's effect meanwhile
+        except inbox.InHand as exc:
+            self._wait_for_holder(delivery, str(exc))
         except Exception as exc:
-            if store_is_down(exc):
+            if self._store_is_down(exc):
                 raise StoreUnavailable(str(exc)) from exc
-            self._retry_or_park(delivery, f"{type(exc).__name__}: {exc}")
+            self._end_attempt(counted)
+            if timed_out(exc):
+                self._wait_for_holder(delivery, f"timed out on a reachable store (locked?): {exc}")
+            else:
+                self._retry_or_park(delivery, f"{type(exc).__name__}: {exc}")
+
+    def _end_attempt(self, event_id: str | None) -> None:
+        if event_id is not None:
+            inbox.end_attempt(self.db, event_id)
+
+    def _wait_for_holder(self, delivery: _Delivery, reason: str) -> None:
+        """Another transaction holds what this message needs: let it wait in the first delay
+        queue without using up a retry, until it has waited ``held_wait_s`` in all."""
+        held_since = (delivery.message.headers or {}).get("x-held-since")
+        since = time.time() if held_since is None else float(held_since)
+        if time.time() - since > self.held_wait_s:
+            self._retry_or_park(delivery, f"held for over {self.held_wait_s:g}s: {reason}")
+            return
+        if held_since is None:  # once per wait, not every second of it
+            log.info("%s: %s waits; %s", self.service, delivery.event.id, reason)
+        self._delay(delivery, self.queues.retry_delays[0], {"x-held-since": since, "x-last-error": reason[:1000]})
 
     def _retry_or_park(self, delivery: _Delivery, error: str) -> None:
         attempt = delivery.attempts
@@ -286,11 +408,14 @@ class Consumer:
             self._park(delivery, error)
             return
         delay = delays[attempt]
-        headers = {**(delivery.message.headers or {}), "x-attempts": attempt + 1, "x-last-error": error[:1000]}
         log.warning("%s retrying %s in %gs (attempt %d): %s", self.service,
                     delivery.event.type if delivery.event else "?", delay, attempt + 1, error)
         self.retried += 1
         metrics.EVENTS_RETRIED.labels(self.service).inc()
+        self._delay(delivery, delay, {"x-attempts": attempt + 1, "x-last-error": error[:1000]})
+
+    def _delay(self, delivery: _Delivery, delay: float, headers: dict) -> None:
+        headers = {**forwarded_headers(delivery.message.headers), "x-returned": delivery.returned, **headers}
         if is_embedded(self._side_connection()):
             # The memory transport has no TTL or dead-lettering: wait in a timer instead.
             timer = threading.Timer(delay, self._republish, (delivery.message, self.queues.inbox_name, headers))

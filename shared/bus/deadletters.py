@@ -3,7 +3,9 @@ errors, replay one or all into the inbox, or purge them.
 
 Listing takes messages with ``basic_get`` and puts them back (the dead queue is a classic
 queue, so this does not count as a failed delivery); replay republishes with confirms to the
-inbox with a fresh attempt count, then acks the parked copy.
+inbox with a fresh attempt count, then acks the parked copy. Most messages are parked by the
+consumer with their error (``x-error``); one the broker moved here itself (past the inbox's
+delivery limit) is described from the broker's ``x-death`` record.
 """
 from __future__ import annotations
 
@@ -37,6 +39,16 @@ def _drain(connection: Connection, queue: str):
     channel.close()  # unacked messages go back to the queue
 
 
+def _error_of(headers: dict) -> str:
+    if "x-error" in headers:
+        return str(headers["x-error"])
+    deaths = headers.get("x-death") or []
+    if not deaths:
+        return ""
+    death = deaths[0]  # the latest; "delivery_limit": returned unsettled too often
+    return f"dead-lettered by the broker from {death.get('queue')} ({death.get('reason')})"
+
+
 def _describe(message) -> ParkedMessage:
     headers = message.headers or {}
     body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
@@ -44,7 +56,7 @@ def _describe(message) -> ParkedMessage:
         event_type = decode(body).type
     except InvalidEvent:
         event_type = None
-    return ParkedMessage(message.properties.get("message_id"), event_type, str(headers.get("x-error", "")),
+    return ParkedMessage(message.properties.get("message_id"), event_type, _error_of(headers),
                          int(headers.get("x-attempts", 0)), str(headers.get("x-parked-at", "")), body)
 
 

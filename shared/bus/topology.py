@@ -2,20 +2,45 @@
 service a quorum inbox bound to the types it handles, delayed-retry queues that dead-letter
 back into the inbox, and a dead-letter queue where failed messages are parked.
 
-Declaring is idempotent, so every worker declares at start-up and a restart changes nothing.
+Rules it keeps:
+- Every inbox has the same delivery limit, and past it the broker moves the message to
+  ``<service>.dead`` itself: the backstop for a message the consumer never gets to park
+  (the consumer parks one that keeps killing its worker well before, with the reason).
+- Messages move between our queues by dead-lettering *at least once* (quorum queues only):
+  the source keeps a message until its target has confirmed it, so a retry whose inbox is
+  briefly unavailable waits instead of being dropped. That strategy needs
+  ``overflow=reject-publish``; our queues have no length limit, so it refuses nothing.
+- Declaring is idempotent, so every worker declares at start-up and a restart changes
+  nothing. A queue created earlier with other arguments (before these rules) cannot be
+  redeclared: it is used as it is, with an error in the log, until an operator migrates it
+  (deploy/README.md).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from kombu import Connection, Exchange, Queue, binding
 
+log = logging.getLogger(__name__)
+
 EXCHANGE_NAME = "alumnet.events"
 RETRY_DELAYS_S = (1, 10, 60)
+# Deliveries of one message without an ack after which the broker parks it; above the
+# consumer's own (shared.bus.consumer.POISON_ATTEMPTS), which parks with the reason.
+DELIVERY_LIMIT = 20
+PRECONDITION_FAILED = 406  # AMQP reply code: a queue exists with other arguments
 
 
 def exchange() -> Exchange:
     return Exchange(EXCHANGE_NAME, type="topic", durable=True)
+
+
+def dead_lettering_to(queue: str) -> dict:
+    """Queue arguments that dead-letter into ``queue`` through the default exchange, at least
+    once (see the module's rules)."""
+    return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue,
+            "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
 
 
 def is_embedded(connection: Connection) -> bool:
@@ -52,7 +77,8 @@ class ServiceQueues:
         return Queue(
             self.inbox_name, durable=True,
             bindings=[binding(exchange(), routing_key=t) for t in self.event_types],
-            queue_arguments={"x-queue-type": "quorum"},
+            queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
+                             **dead_lettering_to(self.dead_name)},
         )
 
     def dead(self) -> Queue:
@@ -61,10 +87,11 @@ class ServiceQueues:
         return Queue(self.dead_name, durable=True, queue_arguments={"x-queue-mode": "lazy"})
 
     def retry(self, delay: float) -> Queue:
+        # Quorum, for at-least-once dead-lettering; one TTL per queue, so messages expire in
+        # order at its head, which is where a quorum queue expires them.
         return Queue(self.retry_name(delay), durable=True, queue_arguments={
-            "x-message-ttl": int(delay * 1000),
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": self.inbox_name,
+            "x-queue-type": "quorum", "x-message-ttl": int(delay * 1000),
+            **dead_lettering_to(self.inbox_name),
         })
 
     def events_log(self) -> Queue:
@@ -75,11 +102,31 @@ class ServiceQueues:
     def all_queues(self) -> list[Queue]:
         return [self.inbox(), self.dead(), *(self.retry(d) for d in self.retry_delays)]
 
-    def declare(self, connection: Connection) -> None:
-        channel = connection.default_channel
+    def declare(self, connection: Connection) -> list[str]:
+        """Declare the exchange and the service's queues with their bindings; return the names
+        of queues that exist with older arguments and were bound as they are."""
+        channel = connection.channel()  # its own: a refused declare closes the channel
         exchange()(channel).declare()
         queues = self.all_queues()
         if self.event_log and not is_embedded(connection):  # the memory transport has no streams
             queues.append(self.events_log())
+        outdated = []
         for queue in queues:
-            queue(channel).declare()
+            try:
+                queue(channel).declare()
+            except connection.channel_errors as exc:
+                if getattr(exc, "reply_code", None) != PRECONDITION_FAILED:
+                    raise
+                channel = connection.channel()
+                _bind_existing(queue(channel))
+                outdated.append(queue.name)
+                log.error("queue %s exists with other arguments than %s (%s); it is used as it is "
+                          "until it is migrated (deploy/README.md)", queue.name, queue.queue_arguments, exc)
+        channel.close()
+        return outdated
+
+
+def _bind_existing(queue: Queue) -> None:
+    queue.queue_declare(passive=True)
+    for item in queue.bindings:
+        item.bind(queue)

@@ -236,10 +236,13 @@ def test_definitions_declare_the_consumer_queues(definitions, service):
     queues = {q["name"]: q for q in definitions["queues"]}
     inbox = queues[f"{service}.inbox"]
     assert inbox["durable"] and inbox["arguments"]["x-queue-type"] == "quorum"
+    assert inbox["arguments"]["x-dead-letter-routing-key"] == f"{service}.dead"
     for suffix, ttl in RETRY_TTLS_MS.items():
         retry = queues[f"{service}.retry.{suffix}"]
         assert retry["durable"]
-        assert retry["arguments"].get("x-queue-type", "classic") == "classic"
+        # quorum: only quorum queues dead-letter at least once (a retry is never dropped)
+        assert retry["arguments"]["x-queue-type"] == "quorum"
+        assert retry["arguments"]["x-dead-letter-strategy"] == "at-least-once"
         assert retry["arguments"]["x-message-ttl"] == ttl
         assert retry["arguments"]["x-dead-letter-exchange"] == ""
         assert retry["arguments"]["x-dead-letter-routing-key"] == f"{service}.inbox"

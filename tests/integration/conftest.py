@@ -1,12 +1,17 @@
 """A bus harness over the real RabbitMQ and the local store: one throwaway service (its own
-queues, event type and database) per test, with its outbox relay and consumer in threads."""
+queues, event type and database) per test, with its outbox relay and consumer in threads; and
+a store of a test's own whose abandoned transactions the store aborts after a few seconds
+(instead of a minute), for tests that kill a worker inside a transaction several times."""
 from __future__ import annotations
 
 import random
 import string
+import subprocess
+import sys
 import threading
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from kombu import Connection
@@ -18,6 +23,7 @@ from shared.bus.envelope import Envelope, EventCatalog
 from shared.bus.outbox import OutboxRelay
 from shared.bus.publisher import AmqpPublisher
 from shared.store import ServiceStore
+from tests.support import wait_until
 
 
 class ThingHappened(Schema):
@@ -29,9 +35,9 @@ def _letters(k: int = 8) -> str:
 
 
 class BusHarness:
-    def __init__(self, amqp_url: str, mongo_url: str, retry_delays=(0.3, 0.6, 1.2)):
+    def __init__(self, amqp_url: str, mongo_url: str, retry_delays=(0.3, 0.6, 1.2), service: str | None = None):
         self.amqp_url = amqp_url
-        self.service = f"test{_letters()}"
+        self.service = service or f"test{_letters()}"
         self.store = ServiceStore(mongo_url, f"bus_{self.service}")
         self.store.create_indexes()
         self.db = self.store.db
@@ -67,6 +73,18 @@ class BusHarness:
         """Time passes for the relay lease (by the store's clock): as after its holder died."""
         self.db.leases.update_one({"_id": "outbox-relay"}, {"$set": {"expires_at": datetime(2000, 1, 1, tzinfo=timezone.utc)}})
 
+    def send(self, events: list[Envelope]) -> None:
+        """Commit ``events`` and relay them once."""
+        self.commit_events(events)
+        relay = self.relay()
+        relay.relay_once()
+        relay.publisher.close()
+
+    def start_consumer(self, **options) -> Consumer:
+        consumer = self.start(self.consumer(**options))
+        wait_until(consumer.ready.is_set, message="consumer ready")
+        return consumer
+
     def start(self, loop):
         thread = threading.Thread(target=loop.run, daemon=True)
         thread.start()
@@ -98,3 +116,45 @@ def bus(amqp_url, local_store):
     harness = BusHarness(amqp_url, local_store.url)
     yield harness
     harness.close()
+
+
+@pytest.fixture
+def store_aborting_after(tmp_path):
+    """``start(seconds)`` -> the URL of a store that aborts a transaction left open (by a
+    killed worker) after ``seconds``; stopped after the test."""
+    from alumnet.localstore import die_with_parent, free_port
+    from pymongo import MongoClient
+
+    processes = []
+
+    def start(seconds: float) -> str:
+        port = free_port()
+        code = ("from secantus.server import SecantusDBServer as S; "
+                f"s = S(port={port}, storage_path={str(tmp_path / f'store{port}')!r}, "
+                f"transaction_lifetime_seconds={seconds}); s.start(); s.wait()")
+        log = open(tmp_path / f"store{port}.log", "ab")
+        processes.append(subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True, preexec_fn=die_with_parent))
+        url = f"mongodb://127.0.0.1:{port}"
+        client = MongoClient(url, serverSelectionTimeoutMS=300)
+
+        def answers():
+            try:
+                return client.admin.command("ping")
+            except Exception:
+                return False
+        wait_until(answers, timeout_s=30, message="store started")
+        client.close()
+        return url
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(30)
+
+
+def start_consumer_process(amqp_url: str, mongo_url: str, service: str, kill_on: int) -> subprocess.Popen:
+    """tests/integration/consumer_process.py in a process of its own."""
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.Popen([sys.executable, "-m", "tests.integration.consumer_process",
+                             amqp_url, mongo_url, service, str(kill_on)], cwd=root)
