@@ -31,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from shared import memberview
 from shared.bus import outbox
@@ -402,14 +403,18 @@ class NotificationsStore(ServiceStore):
     def claim_fanout(self, worker_id: str, lease: timedelta) -> dict | None:
         """One fan-out to spread, for this worker alone until the lease ends (a crashed
         worker's fan-out is taken over after it; spreading is idempotent)."""
+        return self._lease_fanout({"status": "spreading"}, "lease_until", "leased_by", worker_id, lease)
+
+    def _lease_fanout(self, query: dict, until: str, holder: str, worker_id: str, lease: timedelta) -> dict | None:
+        """One fan-out matching ``query`` whose lease (``until``) is free or over, leased to
+        this worker by an atomic update (of two copies asking at once, one gets it)."""
         now = now_utc()
-        for candidate in self.db[FANOUTS].find({"status": "spreading"}, {"_id": 1, "lease_until": 1}).limit(20):
-            if candidate.get("lease_until") and candidate["lease_until"] > now:
+        for candidate in self.db[FANOUTS].find(query, {"_id": 1, until: 1}).limit(20):
+            if candidate.get(until) and candidate[until] > now:
                 continue
             taken = self.db[FANOUTS].find_one_and_update(
-                {"_id": candidate["_id"], "status": "spreading",
-                 "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]},
-                {"$set": {"lease_until": now + lease, "leased_by": worker_id}})
+                {**query, "_id": candidate["_id"], "$or": [{until: None}, {until: {"$lte": now}}]},
+                {"$set": {until: now + lease, holder: worker_id}})
             if taken is not None:
                 return taken
         return None
@@ -421,9 +426,52 @@ class NotificationsStore(ServiceStore):
             {"$set": {"lease_until": now_utc() + lease}}).modified_count == 1
 
     def finish_fanout(self, fanout_id: str, worker_id: str, audience: int) -> None:
+        """Spread: and to be checked for stranded deliveries (see ``reopen_stranded``)."""
         self.db[FANOUTS].update_one({"_id": fanout_id, "status": "spreading", "leased_by": worker_id},
                                     {"$set": {"status": "spread", "audience_size": audience,
-                                              "spread_at": now_utc(), "lease_until": None}})
+                                              "spread_at": now_utc(), "lease_until": None,
+                                              "batches_checked_at": None}})
+
+    # The fan-outs spread and not yet checked for queued deliveries in no batch; fan-outs are
+    # few (one per announcement or event), so this reads a small collection.
+    UNCHECKED = {"status": "spread", "batches_checked_at": None}
+
+    def claim_unchecked_fanout(self, worker_id: str, lease: timedelta) -> dict | None:
+        """One spread fan-out to check for stranded deliveries, for this worker alone."""
+        return self._lease_fanout(self.UNCHECKED, "check_until", "checked_by", worker_id, lease)
+
+    def reopen_stranded(self, fanout_id: str) -> int:
+        """Store again the batches that a fan-out's queued deliveries name but the store lacks
+        (a page whose deliveries were written without their batches: a kill or a store error
+        between the two writes, before a page was one transaction). Each is stored under its
+        own id, as urgent and as late as its deliveries, so a dispatcher takes it. One pass
+        over the fan-out's queued deliveries through the ``by_fanout`` index, grouped by the
+        store; batches are looked up by id. Safe twice and in two copies at once (the id is
+        the key). Returns how many batches were stored again."""
+        groups = {group["_id"]: group for group in self.db[DELIVERIES].aggregate([
+            {"$match": {"fanout_id": fanout_id, "status": QUEUED}},
+            {"$group": {"_id": "$batch", "priority": {"$min": "$priority"}, "due_at": {"$max": "$due_at"},
+                        "size": {"$sum": 1}}}]) if group["_id"]}
+        ids = list(groups)
+        missing = set(ids)
+        for start in range(0, len(ids), 500):
+            missing -= {b["_id"] for b in self.db[BATCHES].find({"_id": {"$in": ids[start:start + 500]}}, {"_id": 1})}
+        reopened = 0
+        for batch in missing:
+            if self.db[DELIVERIES].find_one({"batch": batch, "status": QUEUED}, {"_id": 1}) is None:
+                continue  # sent, and its batch released, since the pass
+            group = groups[batch]
+            try:
+                reopened += self.db[BATCHES].update_one({"_id": batch}, {"$setOnInsert": {
+                    "priority": group["priority"], "due_at": group["due_at"], "status": READY, "size": group["size"]}},
+                    upsert=True).upserted_id is not None
+            except DuplicateKeyError:
+                pass  # another copy stored it first
+        return reopened
+
+    def finish_check(self, fanout_id: str, worker_id: str) -> None:
+        self.db[FANOUTS].update_one({"_id": fanout_id, "checked_by": worker_id},
+                                    {"$set": {"batches_checked_at": now_utc(), "check_until": None}})
 
     def cancel_fanout(self, fanout_id: str, by: str) -> dict | None:
         """Stop a fan-out: nothing more is queued, and what waits is skipped. Returns the
