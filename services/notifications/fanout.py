@@ -134,7 +134,9 @@ class FanoutSpreader:
 class StrandedSweeper:
     """The worker's timer that finds queued deliveries in no batch (which no dispatcher would
     ever take, and fan-out progress would show queued for ever) and gives them their batch
-    again. Each spread fan-out is checked once, by the one worker copy that leased it."""
+    again. Each spread fan-out is checked once, by the one worker copy that leased it. Only
+    fan-outs are looked at: every other path queues deliveries inside its caller's transaction
+    (the consumer's, the digest's, the recording of outcomes), never apart from their batches."""
 
     def __init__(self, store: NotificationsStore, wake_dispatcher: Callable[[], None] | None = None):
         self.store = store
