@@ -7,12 +7,20 @@ before the call), and never sent by email again once ``sending`` (a crash there 
 ``unknown``; an SMS is repeated under the same idempotency key). A transient failure queues it again with exponential backoff
 (or the provider's Retry-After); a permanent one, or running out of attempts, records it as
 failed. Each outcome publishes ``notifications.delivery.sent`` or ``.failed``.
+
+A batch is held while it is worked on: the claim is renewed every third of the claim timeout
+(checked before each delivery and again right before it is marked ``sending``, after the rate
+limiter's wait), so a slow but live worker keeps it. A worker that lost it all the same (one
+send slower than the timeout) marks nothing more, and its recording writes nothing and
+publishes nothing (see ``NotificationsStore.record``): what it had in hand is left to the
+stale-claim recovery.
 """
 from __future__ import annotations
 
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -70,21 +78,27 @@ class DeliveryDispatcher:
         self.prepare = prepare or (lambda delivery: dict(delivery.get("context") or {}))
         self.retry_base_s, self.claim_timeout = retry_base_s, timedelta(seconds=claim_timeout_s)
         self.sms_max_segments = sms_max_segments
+        self.renew_every_s = claim_timeout_s / 3
         self.worker_id = holder_id()
         self.stopping = threading.Event()
         self.sent = 0
+        # The batch in hand: its id, when its claim was last renewed (monotonic), whether lost.
+        self._batch: str | None = None
+        self._renewed_at = 0.0
+        self._lost = False
 
     def dispatch_all(self) -> int:
         """Send everything due now; return how many were sent."""
         self.store.requeue_stale(self.claim_timeout, tuple(name for name, channel in self.channels.items()
-                                                           if channel.idempotent))
+                                                           if channel.idempotent), self.worker_id)
         sent = 0
         try:
             while not self.stopping.is_set() and (batch := self.store.claim_batch(self.worker_id)):
+                self._batch, self._renewed_at, self._lost = batch[0]["batch"], time.monotonic(), False
                 try:
                     sent += self._dispatch(batch)
                 finally:
-                    self.store.finish_batch(batch[0]["batch"])
+                    self.store.finish_batch(self._batch, self.worker_id)
         finally:
             for channel in self.channels.values():
                 channel.close()  # the queue is empty (or we stop): do not hold idle connections
@@ -93,30 +107,52 @@ class DeliveryDispatcher:
     def stop(self) -> None:
         self.stopping.set()
 
+    def _holds_claim(self) -> bool:
+        """Whether this worker still holds the batch in hand, renewing the claim when a third
+        of the claim timeout has passed since the last renewal."""
+        if not self._lost and time.monotonic() - self._renewed_at >= self.renew_every_s:
+            renewed_at = time.monotonic()
+            if self.store.renew_claim(self._batch, self.worker_id):
+                self._renewed_at = renewed_at
+            else:
+                self._lost_claim()
+        return not self._lost
+
+    def _lost_claim(self) -> None:
+        log.warning("batch %s was recovered by another worker while this one worked on it; "
+                    "what it had in hand is left to the recovery", self._batch)
+        self._lost = True
+
     def _dispatch(self, batch: list[dict]) -> int:
-        updates: list[tuple[str, dict]] = []
-        events: list[Envelope] = []
+        outcomes: list[tuple[str, dict, tuple[Envelope, ...]]] = []
         sent = 0
         try:
-            for position, delivery in enumerate(batch):
-                if self.stopping.is_set():
-                    break  # the rest stays queued; finish_batch makes the batch ready again
+            for delivery in batch:
+                if self.stopping.is_set() or not self._holds_claim():
+                    break  # the rest stays queued: finish_batch (or the recovery) makes the batch ready again
                 with correlation(delivery.get("correlation_id")):
                     outcome = self._send(delivery)
                 if outcome is not None:
-                    updates.append(outcome[0])
-                    events.extend(outcome[1:])
-                if len(updates) >= RECORD_EVERY:
-                    sent += self._record(updates, events)
-                    updates, events = [], []
+                    (delivery_id, change), *events = outcome
+                    outcomes.append((delivery_id, change, tuple(events)))
+                if len(outcomes) >= RECORD_EVERY:
+                    sent += self._record(outcomes)
+                    outcomes = []
         finally:
-            sent += self._record(updates, events)
+            sent += self._record(outcomes)
         self.sent += sent
         return sent
 
-    def _record(self, updates: list[tuple[str, dict]], events: list[Envelope]) -> int:
-        self.store.record(updates, events)
-        return sum(1 for _, change in updates if change["$set"]["status"] == SENT)
+    def _record(self, outcomes: list[tuple[str, dict, tuple[Envelope, ...]]]) -> int:
+        if not outcomes:
+            return 0
+        renewed_at = time.monotonic()
+        recorded = self.store.record(self._batch, self.worker_id, outcomes)
+        if recorded is None:
+            self._lost_claim()
+            return 0
+        self._renewed_at = renewed_at  # recording renews the claim
+        return sum(1 for _id, change, _ in outcomes if _id in recorded and change["$set"]["status"] == SENT)
 
     def _send(self, delivery: dict) -> tuple[Any, ...] | None:
         attempt = delivery["attempts"] + 1
@@ -124,13 +160,13 @@ class DeliveryDispatcher:
             payload = self._build(delivery)
         except Exception as exc:  # a template or data bug: retrying cannot help
             log.exception("delivery %s cannot be built", delivery["_id"])
-            if not self.store.begin_sending(delivery):
+            if not (self._holds_claim() and self.store.begin_sending(delivery)):
                 return None
             return self._failed(delivery, attempt, f"cannot build the message: {exc}", permanent=True)
         began: list[bool] = []
 
         def begin() -> bool:
-            began.append(self.store.begin_sending(delivery))
+            began.append(self._holds_claim() and self.store.begin_sending(delivery))
             return began[-1]
         try:
             # Marked ``sending`` as late as the provider allows (SMTP: before the final dot),

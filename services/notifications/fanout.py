@@ -6,7 +6,12 @@ The message handler (or the announcements API) only stores a fan-out document; a
 queues a delivery for each member in the audience, so memory stays bounded whatever the
 audience size and no transaction grows with it. Delivery ids are (fan-out, member, channel),
 so a spread resumed after a crash - by the same worker or, after the lease, another - queues
-nobody twice. Cancelling stops the walk at the next page and skips whatever still waits.
+nobody twice. A page's deliveries and their batches are stored in one transaction (about half
+a second of the embedded store's work for a full page): a kill or a store error in between
+leaves neither, never deliveries that a resumed spread skips and no dispatcher takes. The
+sweeper (``StrandedSweeper``) checks each spread fan-out once for queued deliveries whose batch
+is missing all the same (left by the two-write pages of before) and stores those batches again.
+Cancelling stops the walk at the next page and skips whatever still waits.
 """
 from __future__ import annotations
 
@@ -117,10 +122,37 @@ class FanoutSpreader:
                 sms_allowed="sms" in fanout.get("channels", ("email",)))
         if self.store.fanout(fanout["_id"])["status"] != SPREADING:
             return 0  # cancelled while this page was being prepared
-        notification_store.queue(self.store.db, None, deliveries)
+        self.store.transaction(lambda session: notification_store.queue(self.store.db, session, deliveries))
         if self.store.fanout(fanout["_id"])["status"] == CANCELLED:
             # Cancelled between the check and the queueing: skip this page too.
             self.store.cancel_fanout(fanout["_id"], self.store.fanout(fanout["_id"]).get("cancelled_by", ""))
             return 0
         self.wake_dispatcher()
         return len(contacts)
+
+
+class StrandedSweeper:
+    """The worker's timer that finds queued deliveries in no batch (which no dispatcher would
+    ever take, and fan-out progress would show queued for ever) and gives them their batch
+    again. Each spread fan-out is checked once, by the one worker copy that leased it. Only
+    fan-outs are looked at: every other path queues deliveries inside its caller's transaction
+    (the consumer's, the digest's, the recording of outcomes), never apart from their batches."""
+
+    def __init__(self, store: NotificationsStore, wake_dispatcher: Callable[[], None] | None = None):
+        self.store = store
+        self.wake_dispatcher = wake_dispatcher or (lambda: None)
+        self.worker_id = holder_id()
+
+    def sweep(self) -> int:
+        """Check every fan-out not checked yet; return how many batches were stored again."""
+        reopened = 0
+        while (fanout := self.store.claim_unchecked_fanout(self.worker_id, LEASE)) is not None:
+            found = self.store.reopen_stranded(fanout["_id"])
+            self.store.finish_check(fanout["_id"], self.worker_id)
+            if found:
+                log.warning("fan-out %s had queued deliveries in %d missing batches; stored them again",
+                            fanout["_id"], found)
+            reopened += found
+        if reopened:
+            self.wake_dispatcher()
+        return reopened

@@ -123,6 +123,15 @@ class SmtpMailer:
                 self._smtp.close()
             self._smtp = None
 
+    def _abandon(self) -> None:
+        """Drop the connection in the middle of DATA without a word. Whatever we sent now
+        (QUIT, RSET) would be read as more of the message, and a server that has not seen the
+        final dot when the connection ends discards the message (RFC 5321): closing is the
+        only way to take back a message mid-DATA."""
+        if self._smtp is not None:
+            self._smtp.close()
+            self._smtp = None
+
     def _envelope(self, sender: str, recipient: str) -> smtplib.SMTP:
         smtp = self._connection()
         code, reply = smtp.mail(sender)
@@ -168,10 +177,15 @@ class SmtpMailer:
                 raise _refused(code, reply, "DATA")
             smtp.send(_body(payload))
         except (OSError, smtplib.SMTPException) as exc:  # before the final dot: not delivered
-            self.close()
+            self._abandon()
             raise TransientFailure(f"connection lost before the end of DATA: {type(exc).__name__}: {exc}") from None
-        if not begin():
-            self.close()  # the message stays unterminated: the server discards it
+        try:
+            begun = begin()
+        except BaseException:
+            self._abandon()  # the caller could not mark it (its store failed): never deliver it
+            raise
+        if not begun:
+            self._abandon()  # the message stays unterminated: the server discards it
             raise NotBegun()
         try:
             smtp.send(b".\r\n")

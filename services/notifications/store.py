@@ -14,19 +14,24 @@ A delivery's life: ``queued`` in a batch (or ``held`` for the member's daily dig
 took its batch -> ``sent`` / ``failed``, or back to ``queued`` in a new batch with a later
 ``due_at`` after a temporary failure. Batches (``delivery_batches``) are the claims: a worker
 takes one, and a dead worker's batch is ready again after the claim timeout (its deliveries
-were never marked, so nothing is written per delivery to claim it). A dead worker leaves at
-most the ``sending`` rows it had not recorded: ``unknown`` (maybe sent, never sent again), or
-queued again where the provider recognises a repeat.
+were never marked, so nothing is written per delivery to claim it). A live worker renews its
+claim while it works, and writes outcomes only while it still holds the claim (the check and
+the renewal are one write of the batch, inside the recording transaction), so a worker that
+lost its batch anyway records and announces nothing; recovery takes a stale batch over by a
+conditional update before touching its deliveries, so a worker that renewed meanwhile keeps
+it. A dead worker leaves at most the ``sending`` rows it had not recorded: ``unknown`` (maybe
+sent, never sent again), or queued again where the provider recognises a repeat.
 """
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from shared import memberview
 from shared.bus import outbox
@@ -182,6 +187,11 @@ def _assign_batches(deliveries: Iterable[dict]) -> list[dict]:
     return batches
 
 
+def _held_by(batch: str, worker_id: str) -> dict:
+    """The batch, if this worker still holds its claim."""
+    return {"_id": batch, "status": TAKEN, "taken_by": worker_id}
+
+
 def open_batches(db: Database, session: ClientSession | None, batches: list[dict]) -> None:
     if batches:
         db[BATCHES].insert_many(batches, session=session)
@@ -243,21 +253,28 @@ class NotificationsStore(ServiceStore):
             return []  # another worker's
         waiting = list(self.db[DELIVERIES].find({"batch": batch, "status": QUEUED}))
         if not waiting:  # all cancelled, skipped or sent meanwhile
-            self.db[BATCHES].delete_one({"_id": batch})
+            self.db[BATCHES].delete_one(_held_by(batch, worker_id))
         return sorted(waiting, key=lambda d: (d["priority"], d["due_at"], d["queued_at"]))
 
-    def finish_batch(self, batch: str) -> None:
-        """The dispatcher is done with a batch: gone when nothing of it waits; ready again
-        when some of it is still queued (the worker stopped); left taken when some of it is
-        still ``sending`` (its outcome could not be recorded), for the stale-claim recovery."""
+    def renew_claim(self, batch: str, worker_id: str) -> bool:
+        """Keep a batch this worker is still working on; False if it lost it (it was slower
+        than the claim timeout and another worker recovered the batch)."""
+        return self.db[BATCHES].update_one(_held_by(batch, worker_id),
+                                           {"$set": {"taken_at": now_utc()}}).matched_count == 1
+
+    def finish_batch(self, batch: str, worker_id: str) -> None:
+        """The dispatcher is done with a batch it holds: gone when nothing of it waits; ready
+        again when some of it is still queued (the worker stopped); left taken when some of
+        it is still ``sending`` (its outcome could not be recorded), for the stale-claim
+        recovery. A batch the worker lost is no longer its to release."""
         left = {d["status"] for d in self.db[DELIVERIES].find(
             {"batch": batch, "status": {"$in": [QUEUED, SENDING]}}, {"status": 1})}
         if SENDING in left:
             return
         if QUEUED in left:
-            self.db[BATCHES].update_one({"_id": batch}, {"$set": {"status": READY}})
+            self.db[BATCHES].update_one(_held_by(batch, worker_id), {"$set": {"status": READY}})
         else:
-            self.db[BATCHES].delete_one({"_id": batch})
+            self.db[BATCHES].delete_one(_held_by(batch, worker_id))
 
     def begin_sending(self, delivery: dict) -> bool:
         """The last step before the provider call: only a delivery still queued in the batch
@@ -269,38 +286,56 @@ class NotificationsStore(ServiceStore):
             {"$set": {"status": SENDING, "sending_at": now_utc()}, "$inc": {"attempts": 1}},
         ).modified_count == 1
 
-    def record(self, updates: list[tuple[str, dict]], events: list[Envelope]) -> None:
-        """The outcome of a batch of sends and their events, in one transaction: a delivery is
-        never recorded sent without its ``notifications.delivery.sent`` being published. A
-        delivery queued again (a temporary failure) goes in a new batch due at its retry time."""
-        if not updates:
-            return
+    def record(self, batch: str, worker_id: str,
+               outcomes: list[tuple[str, dict, Sequence[Envelope]]]) -> set[str] | None:
+        """The outcomes of sends from one batch, ``(delivery id, change, events)``, and their
+        events, in one transaction: a delivery is never recorded sent without its
+        ``notifications.delivery.sent`` being published, and an event is published only for
+        an outcome recorded. Written only while this worker still holds the batch (which
+        renews the claim) and only over deliveries still ``sending`` in it. A delivery queued
+        again (a temporary failure) goes in a new batch due at its retry time. Returns the ids
+        recorded, or None when the batch was lost (nothing written)."""
+        if not outcomes:
+            return set()
         retries = [{"_id": _id, "status": QUEUED, "priority": change["$set"].get("priority", BULK),
-                    "due_at": change["$set"]["due_at"]} for _id, change in updates
+                    "due_at": change["$set"]["due_at"]} for _id, change, _ in outcomes
                    if change["$set"]["status"] == QUEUED]
         batches = _assign_batches(retries)
         batch_of = {r["_id"]: r["batch"] for r in retries}
 
-        def write(session: ClientSession) -> None:
-            self.db[DELIVERIES].bulk_write(
-                [UpdateOne({"_id": _id, "status": SENDING},
-                           {**change, "$set": {**change["$set"], **({"batch": batch_of[_id]} if _id in batch_of else {})}})
-                 for _id, change in updates], ordered=False, session=session)
-            open_batches(self.db, session, batches)
-            outbox.add(self.db, session, *events)
+        def write(session: ClientSession) -> set[str] | None:
+            if not self.db[BATCHES].update_one(_held_by(batch, worker_id), {"$set": {"taken_at": now_utc()}},
+                                               session=session).matched_count:
+                return None
+            recorded = {_id for _id, change, _ in outcomes if self.db[DELIVERIES].update_one(
+                {"_id": _id, "batch": batch, "status": SENDING},
+                {**change, "$set": {**change["$set"], **({"batch": batch_of[_id]} if _id in batch_of else {})}},
+                session=session).matched_count}
+            opened = {batch_of[_id] for _id in recorded if _id in batch_of}
+            open_batches(self.db, session, [b for b in batches if b["_id"] in opened])
+            outbox.add(self.db, session, *(event for _id, _, events in outcomes if _id in recorded for event in events))
+            return recorded
 
-        self.transaction(write)
+        return self.transaction(write)
 
-    def requeue_stale(self, claim_timeout: timedelta, idempotent_channels: tuple[str, ...] = ()) -> tuple[int, int]:
+    def requeue_stale(self, claim_timeout: timedelta, idempotent_channels: tuple[str, ...] = (),
+                      worker_id: str = "recovery") -> tuple[int, int]:
         """Recover what a dead worker left: its batches are ready again (their queued
         deliveries were never attempted); ``sending`` rows on a channel whose provider
         recognises a repeat (the delivery id is its idempotency key) are queued again in their
         batch; other ``sending`` rows become ``unknown`` (the message may have left: at most
-        once). Returns (requeued, unknown)."""
+        once). Each stale batch is first taken over by a conditional update, so a worker that
+        renewed its claim meanwhile keeps it and two recovering copies never both act; a
+        recovery that dies midway leaves the batch taken, stale again later. Returns
+        (requeued, unknown)."""
         cutoff = now_utc() - claim_timeout
         # Found through the batches, so no index on the deliveries' status is needed (on the
         # embedded store every index of a delivery is rewritten at each of its updates).
         stale = [b["_id"] for b in self.db[BATCHES].find({"status": TAKEN, "taken_at": {"$lt": cutoff}}, {"_id": 1})]
+        recoverer = f"recovery:{worker_id}"
+        stale = [batch for batch in stale if self.db[BATCHES].update_one(
+            {"_id": batch, "status": TAKEN, "taken_at": {"$lt": cutoff}},
+            {"$set": {"taken_by": recoverer, "taken_at": now_utc()}}).modified_count]
         if not stale:
             return 0, 0
         in_flight = {"batch": {"$in": stale}, "status": SENDING}
@@ -311,7 +346,8 @@ class NotificationsStore(ServiceStore):
             {"$set": {"status": UNKNOWN, f"{UNKNOWN}_at": now_utc(),
                       "last_error": "the worker stopped while sending; not sent again (at most once)"}},
         ).modified_count
-        self.db[BATCHES].update_many({"_id": {"$in": stale}, "status": TAKEN}, {"$set": {"status": READY}})
+        self.db[BATCHES].update_many({"_id": {"$in": stale}, "status": TAKEN, "taken_by": recoverer},
+                                     {"$set": {"status": READY}})
         return requeued, unknown
 
     # ------------------------------------------------------------------ the log
@@ -367,14 +403,18 @@ class NotificationsStore(ServiceStore):
     def claim_fanout(self, worker_id: str, lease: timedelta) -> dict | None:
         """One fan-out to spread, for this worker alone until the lease ends (a crashed
         worker's fan-out is taken over after it; spreading is idempotent)."""
+        return self._lease_fanout({"status": "spreading"}, "lease_until", "leased_by", worker_id, lease)
+
+    def _lease_fanout(self, query: dict, until: str, holder: str, worker_id: str, lease: timedelta) -> dict | None:
+        """One fan-out matching ``query`` whose lease (``until``) is free or over, leased to
+        this worker by an atomic update (of two copies asking at once, one gets it)."""
         now = now_utc()
-        for candidate in self.db[FANOUTS].find({"status": "spreading"}, {"_id": 1, "lease_until": 1}).limit(20):
-            if candidate.get("lease_until") and candidate["lease_until"] > now:
+        for candidate in self.db[FANOUTS].find(query, {"_id": 1, until: 1}).limit(20):
+            if candidate.get(until) and candidate[until] > now:
                 continue
             taken = self.db[FANOUTS].find_one_and_update(
-                {"_id": candidate["_id"], "status": "spreading",
-                 "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]},
-                {"$set": {"lease_until": now + lease, "leased_by": worker_id}})
+                {**query, "_id": candidate["_id"], "$or": [{until: None}, {until: {"$lte": now}}]},
+                {"$set": {until: now + lease, holder: worker_id}})
             if taken is not None:
                 return taken
         return None
@@ -386,9 +426,52 @@ class NotificationsStore(ServiceStore):
             {"$set": {"lease_until": now_utc() + lease}}).modified_count == 1
 
     def finish_fanout(self, fanout_id: str, worker_id: str, audience: int) -> None:
+        """Spread: and to be checked for stranded deliveries (see ``reopen_stranded``)."""
         self.db[FANOUTS].update_one({"_id": fanout_id, "status": "spreading", "leased_by": worker_id},
                                     {"$set": {"status": "spread", "audience_size": audience,
-                                              "spread_at": now_utc(), "lease_until": None}})
+                                              "spread_at": now_utc(), "lease_until": None,
+                                              "batches_checked_at": None}})
+
+    # The fan-outs spread and not yet checked for queued deliveries in no batch; fan-outs are
+    # few (one per announcement or event), so this reads a small collection.
+    UNCHECKED = {"status": "spread", "batches_checked_at": None}
+
+    def claim_unchecked_fanout(self, worker_id: str, lease: timedelta) -> dict | None:
+        """One spread fan-out to check for stranded deliveries, for this worker alone."""
+        return self._lease_fanout(self.UNCHECKED, "check_until", "checked_by", worker_id, lease)
+
+    def reopen_stranded(self, fanout_id: str) -> int:
+        """Store again the batches that a fan-out's queued deliveries name but the store lacks
+        (a page whose deliveries were written without their batches: a kill or a store error
+        between the two writes, before a page was one transaction). Each is stored under its
+        own id, as urgent and as late as its deliveries, so a dispatcher takes it. One pass
+        over the fan-out's queued deliveries through the ``by_fanout`` index, grouped by the
+        store; batches are looked up by id. Safe twice and in two copies at once (the id is
+        the key). Returns how many batches were stored again."""
+        groups = {group["_id"]: group for group in self.db[DELIVERIES].aggregate([
+            {"$match": {"fanout_id": fanout_id, "status": QUEUED}},
+            {"$group": {"_id": "$batch", "priority": {"$min": "$priority"}, "due_at": {"$max": "$due_at"},
+                        "size": {"$sum": 1}}}]) if group["_id"]}
+        ids = list(groups)
+        missing = set(ids)
+        for start in range(0, len(ids), 500):
+            missing -= {b["_id"] for b in self.db[BATCHES].find({"_id": {"$in": ids[start:start + 500]}}, {"_id": 1})}
+        reopened = 0
+        for batch in missing:
+            if self.db[DELIVERIES].find_one({"batch": batch, "status": QUEUED}, {"_id": 1}) is None:
+                continue  # sent, and its batch released, since the pass
+            group = groups[batch]
+            try:
+                reopened += self.db[BATCHES].update_one({"_id": batch}, {"$setOnInsert": {
+                    "priority": group["priority"], "due_at": group["due_at"], "status": READY, "size": group["size"]}},
+                    upsert=True).upserted_id is not None
+            except DuplicateKeyError:
+                pass  # another copy stored it first
+        return reopened
+
+    def finish_check(self, fanout_id: str, worker_id: str) -> None:
+        self.db[FANOUTS].update_one({"_id": fanout_id, "checked_by": worker_id},
+                                    {"$set": {"batches_checked_at": now_utc(), "check_until": None}})
 
     def cancel_fanout(self, fanout_id: str, by: str) -> dict | None:
         """Stop a fan-out: nothing more is queued, and what waits is skipped. Returns the

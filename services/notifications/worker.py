@@ -1,13 +1,14 @@
 """The notifications worker: consumes members and events messages into the contact read model,
-deliveries and fan-outs; spreads fan-outs over their audience; builds daily digests; and sends
-queued deliveries by email and SMS."""
+deliveries and fan-outs; spreads fan-outs over their audience; builds daily digests; sends
+queued deliveries by email and SMS; and gives queued deliveries left in no batch their batch
+again (the stranded sweeper)."""
 from __future__ import annotations
 
 from services.notifications.app import NAME, create_store
 from services.notifications.catalogue import NOTIFICATIONS
 from services.notifications.digest import DigestBuilder
 from services.notifications.dispatcher import DeliveryDispatcher
-from services.notifications.fanout import FanoutSpreader
+from services.notifications.fanout import FanoutSpreader, StrandedSweeper
 from services.notifications.handlers import context_for_sending, subscriptions
 from services.notifications.transports import channels_for
 from shared.config import Config, load
@@ -44,8 +45,11 @@ def create_worker(config: Config | None = None) -> Worker:
     fanouts = PeriodicTask("fanout", spreader.spread_all, interval_s=2.0)
     digests = PeriodicTask("digest", DigestBuilder(store, prepare, wake_dispatcher=sender.wake).build_due,
                            interval_s=60.0)
+    stranded = PeriodicTask("stranded-sweeper", StrandedSweeper(store, wake_dispatcher=sender.wake).sweep,
+                            interval_s=60.0)
     return build_worker(NAME, config, store,
                         subscriptions=subscriptions(sender.wake, config.public_base_url, wake_fanout=fanouts.wake),
-                        loops={"delivery-dispatcher": sender, "fanout": fanouts, "digest": digests},
+                        loops={"delivery-dispatcher": sender, "fanout": fanouts, "digest": digests,
+                               "stranded-sweeper": stranded},
                         # No service consumes delivery events yet: keep them a week in a stream.
                         consumer_options={"event_log": ("notifications.delivery.*",)})

@@ -6,10 +6,13 @@ Checked: one send per delivery whatever happens (redelivery, two dispatchers at 
 dead worker's claims, a lost answer); temporary failures retried with backoff (and the
 provider's Retry-After), permanent ones recorded and not retried; the fallback provider
 takes what the first one refused without taking it, and never what the first one may have
-delivered; urgent deliveries before bulk ones; every outcome publishes its delivery event.
+delivered; urgent deliveries before bulk ones; every outcome publishes its delivery event; a
+slow but live dispatcher keeps its batch past the claim timeout (it renews the claim), and one
+that lost it anyway records nothing and announces nothing of what it still had in hand.
 """
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -308,6 +311,66 @@ def test_a_dead_workers_claims_are_sent_by_another_and_its_send_in_flight_is_nev
     assert live.dispatch_all() == 4
     assert sorted(smtp.deliveries()) == sorted(set(ids) - {claimed[0]["_id"]})
     assert status(store, claimed[0]["_id"])["status"] == UNKNOWN
+
+
+def test_a_slow_live_dispatcher_keeps_its_batch_past_the_claim_timeout(store, smtp):
+    ids = queue(store, 8)
+    # Rate-limited to 2 a second: the batch takes about 3 s, twice the claim timeout.
+    mailer = SmtpMailer(host="127.0.0.1", port=smtp.port, starttls=False, username="", password="", timeout=5)
+    slow = dispatcher(store, [Provider("smtp", mailer.send, RateLimiter(2), mailer.close, begins_late=True)],
+                      claim_timeout_s=1.5)
+    other = dispatcher(store, [email_provider(smtp.port)], claim_timeout_s=1.5)  # another worker copy
+    sent = []
+    thread = threading.Thread(target=lambda: sent.append(slow.dispatch_all()))
+    thread.start()
+    wait_until(lambda: store.db.delivery_batches.find_one({"taken_by": slow.worker_id}),
+               message="the slow dispatcher to take the batch")
+    while thread.is_alive():  # the other copy runs its rounds (stale-claim recovery first) meanwhile
+        other.dispatch_all()
+        thread.join(0.1)
+    assert sent == [8]
+    assert other.sent == 0
+    assert sorted(smtp.deliveries()) == sorted(ids)
+    assert {status(store, i)["status"] for i in ids} == {SENT}
+    assert sorted(e["data"]["delivery_id"] for e in outbox_events(store.db, "notifications.delivery.sent")) == sorted(ids)
+
+
+class SlowToConfirm(SmtpSink):
+    """An SMTP server that keeps the answer to the first message's final dot until released."""
+
+    def __init__(self):
+        super().__init__()
+        self.holding, self.release = threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+        if not self.holding.is_set():
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_dispatcher_that_lost_its_batch_records_and_announces_nothing_it_had_in_hand(store, smtp):
+    ids = queue(store, 3)
+    with SlowToConfirm() as slow_server:
+        stuck = dispatcher(store, [email_provider(slow_server.port)], claim_timeout_s=1)
+        thread = threading.Thread(target=stuck.dispatch_all)
+        thread.start()
+        try:
+            wait_until(slow_server.holding.is_set, message="the first message to wait for its answer")
+            [in_hand] = [i for i in ids if status(store, i)["status"] == SENDING]
+            # The claim times out; another worker recovers the batch and sends the rest.
+            other = dispatcher(store, [email_provider(smtp.port)], claim_timeout_s=1)
+            wait_until(other.dispatch_all, message="the other worker to take the batch over")
+            assert status(store, in_hand)["status"] == UNKNOWN
+        finally:
+            slow_server.release.set()
+            thread.join(30)
+    assert stuck.sent == 0
+    assert status(store, in_hand)["status"] == UNKNOWN  # not overwritten by the late record
+    announced = [e["data"]["delivery_id"] for e in outbox_events(store.db, "notifications.delivery.sent")]
+    assert sorted(announced) == sorted(set(ids) - {in_hand})  # every event matches what is recorded
+    assert {status(store, i)["status"] for i in announced} == {SENT}
+    assert sorted(smtp.deliveries()) == sorted(set(ids) - {in_hand})
 
 
 def test_a_cancelled_delivery_claimed_before_the_cancel_is_not_sent(store, smtp):

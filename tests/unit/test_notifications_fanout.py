@@ -10,15 +10,21 @@ skipped with the reason, one who switched the category off too; redelivery and a
 spread queue nobody twice; a segment audience follows the segment; cancelling midway stops
 the spread and skips what waits; SMS waits for the end of quiet hours; digest members get
 one email a day with every held message; every marketing email carries the RFC 8058 headers
-and a link whose token withdraws exactly that consent.
+and a link whose token withdraws exactly that consent; a store error in the middle of a page
+strands nothing (the page is stored whole or not at all, and the resumed spread sends it);
+the sweeper gives queued deliveries left in no batch their batch again, once, in one worker
+copy, keeping when they are due.
 """
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
+from pymongo.errors import PyMongoError
 
 from services.events.messages import CATALOG as EVENTS
 from services.events.messages import EVENT_PUBLISHED, SUMMARY_EXAMPLE
@@ -33,7 +39,7 @@ from services.members.messages import (
 from services.notifications import handlers
 from services.notifications.digest import DigestBuilder
 from services.notifications.dispatcher import DeliveryDispatcher
-from services.notifications.fanout import FanoutSpreader
+from services.notifications.fanout import FanoutSpreader, StrandedSweeper
 from services.notifications.store import (
     DIGESTED,
     HELD,
@@ -280,3 +286,63 @@ def test_digest_members_get_one_email_a_day_with_everything_held(store, deliver,
     assert "Покана за дарения" in digest_mail.get_body(("plain",)).get_content()
     assert digest_mail["List-Unsubscribe"]
     assert first.id and instant
+
+
+@contextmanager
+def the_store_refusing_batches(store):
+    """The store refuses every new batch document (a validator none passes): a store error
+    between a page's deliveries and their batches, as a kill there leaves it."""
+    store.db.command({"collMod": "delivery_batches", "validator": {"status": "refused"}})
+    try:
+        yield
+    finally:
+        store.db.command({"collMod": "delivery_batches", "validator": {}})
+
+
+def test_a_store_error_in_the_middle_of_a_page_strands_nothing(store, deliver, prepare):
+    [member(deliver, n) for n in range(1, 6)]
+    without_account_mail(store)
+    store.create_fanout(None, announcement("a5", {"kind": "all"}))
+    spreader = FanoutSpreader(store, fanout_context(BASE), page=3)
+    with the_store_refusing_batches(store), pytest.raises(PyMongoError):
+        spreader.spread_all()
+    store.db.fanouts.update_one({"_id": "a5"}, {"$set": {"lease_until": None}})  # as when the lease ran out
+    assert spreader.spread_all() == 1
+    email, _ = dispatch(store, prepare)
+    assert sorted(m["To"] for m in email.sent) == [f"m{n}@example.bg" for n in range(1, 6)]
+    assert store.fanout_progress("a5")["sent"] == 5
+
+
+def test_the_sweeper_gives_queued_deliveries_left_in_no_batch_their_batch_again(store, deliver, spreader, prepare):
+    now = datetime.now(timezone.utc)
+    local = now.astimezone(ZoneInfo("Europe/Sofia"))
+    start, end = (local - timedelta(hours=1)).strftime("%H:%M"), (local + timedelta(hours=2)).strftime("%H:%M")
+    texted = member(deliver, 1, phone="+359888123456", sms_consent=True)
+    [member(deliver, n) for n in range(2, 8)]
+    without_account_mail(store)
+    store.save_preferences(texted, {"channels": {"news": "email_and_sms"}, "quiet_hours": {"start": start, "end": end},
+                                    "timezone": "Europe/Sofia"})
+    store.create_fanout(None, announcement("a6", {"kind": "all"}, channels=("email", "sms")))
+    spreader.spread_all()
+    # What a page killed between its two writes left (before a page was one transaction):
+    # deliveries naming batches that were never stored.
+    stranded = store.db.deliveries.distinct("batch", {"fanout_id": "a6"})
+    store.db.delivery_batches.delete_many({"_id": {"$in": stranded}})
+    email, _ = dispatch(store, prepare)
+    assert email.sent == []  # no dispatcher takes them
+    sweepers = [StrandedSweeper(store) for _ in range(2)]  # two worker copies at once
+    reopened: list[int] = []
+    threads = [threading.Thread(target=lambda s=s: reopened.append(s.sweep())) for s in sweepers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sum(reopened) == len(stranded)
+    assert store.db.delivery_batches.count_documents({"_id": {"$in": stranded}}) == len(stranded)
+    email, sms = dispatch(store, prepare)
+    assert sorted(m["To"] for m in email.sent) == [f"m{n}@example.bg" for n in range(1, 8)]
+    assert sms.sent == []  # still due at the end of the member's quiet hours
+    [sms_delivery] = store.db.deliveries.find({"fanout_id": "a6", "channel": "sms"})
+    assert sms_delivery["status"] == QUEUED
+    assert store.db.delivery_batches.find_one({"_id": sms_delivery["batch"]})["due_at"] == sms_delivery["due_at"]
+    assert [s.sweep() for s in sweepers] == [0, 0]  # a fan-out is checked once

@@ -4,12 +4,15 @@ provider set-up from configuration.
 Checked: with STARTTLS and credentials configured, the message arrives; the server's
 certificate is verified (an untrusted one is refused as our set-up's fault, which a fallback
 may cover, not as a temporary failure); a refused login is the provider's fault too; a
-fallback SMTP server is read from ``SMTP_FALLBACK_URL``.
+fallback SMTP server is read from ``SMTP_FALLBACK_URL``; a message taken back in the middle of
+DATA (declined, or its delivery could not be marked) is abandoned by closing the connection,
+with no command the server would read as more of the message, and never accepted.
 """
 from __future__ import annotations
 
 import datetime
 import ipaddress
+import logging
 import ssl
 
 import pytest
@@ -21,9 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from alumnet.localstore import free_port
-from services.notifications.mailer import PermanentFailure, SmtpMailer, build_message
+from services.notifications.mailer import NotBegun, PermanentFailure, SmtpMailer, build_message
 from services.notifications.transports import channels_for, smtp_from_url
 from tests.smtp_sink import SmtpSink
+from tests.support import wait_until
 
 
 def _self_signed(folder) -> tuple[str, str]:
@@ -113,7 +117,6 @@ def test_a_fallback_smtp_server_comes_from_its_url(make_config):
 
 
 def test_the_delivery_is_marked_after_the_body_and_before_the_final_dot():
-    from services.notifications.mailer import NotBegun
     with SmtpSink() as sink:
         sender = SmtpMailer(host="127.0.0.1", port=sink.port, starttls=False, username="", password="", timeout=5)
         seen_at_begin = []
@@ -135,3 +138,56 @@ def test_the_delivery_is_marked_after_the_body_and_before_the_final_dot():
         sender.close()
         assert seen_at_begin == [0, 0] and len(sink.messages) == 1
         assert sink.messages[0].get_body(("plain",)).get_content().splitlines()[1:3] == [".", "..и ред с точка"]
+
+
+class _ServerTrace:
+    """What aiosmtpd itself logs of a conversation: each line it read as message content, and
+    the end of a connection in the middle of DATA."""
+
+    def __init__(self, caplog):
+        caplog.set_level(logging.DEBUG, logger="mail.log")
+        self.caplog = caplog
+
+    def _lines(self, prefix: str) -> list[str]:
+        return [r.getMessage() for r in self.caplog.records if r.name == "mail.log" and r.getMessage().startswith(prefix)]
+
+    def read_as_content(self) -> list[str]:
+        return self._lines("DATA readline")
+
+    def abandoned_in_data(self) -> int:
+        return len(self._lines("Connection lost during DATA"))
+
+
+def plain_mailer(port: int) -> SmtpMailer:
+    return SmtpMailer(host="127.0.0.1", port=port, starttls=False, username="", password="", timeout=5)
+
+
+def test_a_message_declined_mid_data_is_abandoned_without_a_word_and_never_accepted(caplog):
+    trace = _ServerTrace(caplog)
+    with SmtpSink() as sink:
+        sender = plain_mailer(sink.port)
+        with pytest.raises(NotBegun):
+            sender.send(message(), begin=lambda: False)
+        wait_until(trace.abandoned_in_data, message="the server to see the message abandoned mid-DATA")
+        # Nothing after the body: a QUIT here would be read as one more line of the message.
+        assert not [line for line in trace.read_as_content() if "QUIT" in line.upper()]
+        assert sink.messages == []
+
+
+def test_a_message_whose_delivery_could_not_be_marked_is_abandoned_and_the_next_one_goes_alone(caplog):
+    trace = _ServerTrace(caplog)
+    with SmtpSink() as sink:
+        sender = plain_mailer(sink.port)
+
+        def store_down() -> bool:
+            raise ConnectionError("the store is unreachable")
+        with pytest.raises(ConnectionError):
+            sender.send(message(), begin=store_down)
+        wait_until(trace.abandoned_in_data, message="the server to see the message abandoned mid-DATA")
+        following = build_message(sender="Alumni <alumni@mu-plovdiv.bg>", to="ivan@example.bg", subject="Второ",
+                                  text="Здравейте", html="<p>Здравейте</p>", delivery_id="e:m3:email", language="bg")
+        assert sender.send(following) == following["Message-ID"]
+        sender.close()
+        assert [m["To"] for m in sink.messages] == ["ivan@example.bg"]
+        # No command of the next message was read as content of the abandoned one.
+        assert not [line for line in trace.read_as_content() if "MAIL FROM" in line.upper() or "QUIT" in line.upper()]
