@@ -1,0 +1,290 @@
+"""The authorisation matrix (``tests/authz_matrix.py``) played over HTTP against the real
+members, events, notifications and awards apps on the session's local store.
+
+The world is built once per module through the services' own APIs: members who signed up,
+confirmed their email, were approved and given roles by the office; their events carried to
+the events and notifications read models by those services' own handlers (as their consumers
+would); an event, a registration, a segment, a roster import, an announcement. Every cell is
+then one request with the caller's token. A route of an app without a row in the matrix, a
+row without a route, and a cell that answers otherwise fail the test, each named.
+"""
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from services.awards.app import create_app as awards_app
+from services.events import calendar_store
+from services.events import handlers as events_handlers
+from services.events.app import create_app as events_app
+from services.members import accounts, accounts_store
+from services.members.app import create_app as members_app
+from services.notifications import handlers as notifications_handlers
+from services.notifications.app import create_app as notifications_app
+from shared import clock, unsubscribe
+from shared.bus.envelope import decode
+from tests.authz_matrix import CALLERS, REQUESTS, table
+from tests.conftest import TOKEN_KEY, config_for, token_issuer
+from tests.routes import api_routes, fill, plain
+from tests.support import bearer, consumer_like
+
+M, E, N = "/api/v1/members", "/api/v1/events", "/api/v1/notifications"
+ADMIN_ID = "a" * 32
+PASSWORD = "a long passphrase 42"
+MEDICINE = "medicine"
+APPS = {"members": members_app, "events": events_app, "notifications": notifications_app, "awards": awards_app}
+
+
+@dataclass
+class Scene:
+    """What a cell's path is filled with, and who "alumnus" (the member of the path) is."""
+    fills: dict[str, str]
+    self_id: str
+
+
+@dataclass
+class World:
+    clients: dict
+    issue: callable
+    emails: itertools.count = field(default_factory=lambda: itertools.count(1))
+    relayed: set = field(default_factory=set)
+    callers: dict = field(default_factory=dict)  # caller -> (subject, roles), None for anon
+    fills: dict = field(default_factory=dict)  # path variable -> the world's object
+    variants: dict = field(default_factory=dict)  # variant -> the path variables it fills otherwise
+    self_id: str = ""  # the alumnus: the member of the path
+    self_email: str = ""
+    ticket_code: str = ""
+
+    # ------------------------------------------------------------------ services' APIs
+
+    def call(self, service: str, method: str, url: str, status: int, headers: dict | None = None, **kwargs) -> dict:
+        response = self.clients[service].open(url, method=method, headers=headers or {}, **kwargs)
+        assert response.status_code == status, (method, url, response.get_data(as_text=True))
+        return response.get_json(silent=True) or {}
+
+    @property
+    def admin(self) -> dict:
+        return bearer(self.issue(ADMIN_ID, "admin"))
+
+    def db(self, service: str):
+        return self.clients[service].application.extensions["alumnet"].store.db
+
+    def sign_up_body(self, **fields) -> dict:
+        return {"given_name": "Мария", "family_name": "Иванова", "email": f"member{next(self.emails)}@example.bg",
+                "preferred_language": "bg", "consent": {"email": True, "sms": False}, "password": PASSWORD,
+                **fields}
+
+    def sign_up(self, **fields) -> dict:
+        return self.call("members", "POST", M, 201, json=self.sign_up_body(**fields))
+
+    def confirm_email(self, member: dict) -> None:
+        self.call("members", "POST", f"{M}/auth/confirm-email", 200,
+                  json={"token": self.confirmation_token_of(member["id"])})
+
+    def verified(self, roles: list[str] | None = None, **fields) -> dict:
+        member = self.sign_up(**fields)
+        self.confirm_email(member)
+        member = self.call("members", "POST", f"{M}/{member['id']}/approve", 200, self.admin, json={})
+        if roles:
+            member = self.call("members", "PUT", f"{M}/{member['id']}/roles", 200, self.admin, json={"roles": roles})
+        return member
+
+    def members_events(self, event_type: str | None = None) -> list:
+        query = {} if event_type is None else {"type": event_type}
+        return [decode(doc["body"]) for doc in self.db("members").outbox.find(query).sort("order", 1)]
+
+    def relay(self) -> None:
+        """Carry the members service's new events to the events and notifications read
+        models, through those services' own handlers."""
+        consumers = []
+        for service, subscriptions in (("events", events_handlers.subscriptions()),
+                                       ("notifications", notifications_handlers.subscriptions())):
+            store = self.clients[service].application.extensions["alumnet"].store
+            consumers.append(({s.event_type for s in subscriptions}, consumer_like(store, subscriptions)))
+        for event in self.members_events():
+            if event.id in self.relayed:
+                continue
+            self.relayed.add(event.id)
+            for types, deliver in consumers:
+                if event.type in types:
+                    deliver(event)
+
+    def event(self, variant: str = "", starts_in: timedelta = timedelta(days=10)) -> dict:
+        """A published event for everyone; a ``draft``; or one for an ``audience`` (the
+        faculty of medicine: the alumnus's, the unconfirmed's and the pending member's)."""
+        starts = clock.now() + starts_in
+        body = {"title": {"bg": "Среща", "en": "Reunion"}, "kind": "reunion", "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=4)).isoformat(), "capacity": 100,
+                "place": {"name": "Аула", "city": "Пловдив"},
+                "audience": {"kind": "faculty", "faculty": MEDICINE} if variant == "audience" else {"kind": "all"}}
+        event = self.call("events", "POST", E, 201, self.admin, json=body)
+        if variant == "draft":
+            return event
+        return self.call("events", "POST", f"{E}/{event['id']}/publish", 200, self.admin, json={})
+
+    def register(self, event: dict, member_id: str) -> dict:
+        return self.call("events", "POST", f"{E}/{event['id']}/registrations", 201, self.token(member_id), json={})
+
+    def token(self, member_id: str) -> dict:
+        roles = next((r for s, r in filter(None, self.callers.values()) if s == member_id), ("alumnus",))
+        return bearer(self.issue(member_id, *roles))
+
+    # ------------------------------------------------------------------ one-time credentials
+
+    def confirmation_token_of(self, member_id: str) -> str:
+        [event] = [e for e in self.members_events("members.member.registered") if e.subject == member_id]
+        return accounts.decrypt_token(TOKEN_KEY, event.data["encrypted_confirmation_token"])
+
+    def confirmation_token(self) -> str:
+        return self.confirmation_token_of(self.sign_up()["id"])
+
+    def reset_token(self) -> str:
+        member = self.sign_up()
+        self.call("members", "POST", f"{M}/auth/password-reset", 202, json={"email": member["email"]})
+        [event] = [e for e in self.members_events("members.password_reset.requested") if e.subject == member["id"]]
+        return accounts.decrypt_token(TOKEN_KEY, event.data["encrypted_token"])
+
+    def credentials(self) -> dict:
+        return {"email": self.self_email, "password": PASSWORD}
+
+    def refresh_token(self) -> str:
+        return accounts_store.issue_refresh_token(self.db("members"), None, self.self_id, accounts.new_family(),
+                                                  accounts.now())
+
+    def unsubscribe_token(self) -> str:
+        return unsubscribe.make_token(TOKEN_KEY, self.self_id, "email", "news", clock.now())
+
+    # ------------------------------------------------------------------ scenes
+
+    def scene(self, method: str, route: str, variant: str) -> Scene:
+        build = SCENES.get((method, route))
+        return build(self, variant) if build else Scene({**self.fills, **self.variants[variant]}, self.self_id)
+
+    def fresh_event(self, variant: str, registered: bool = False) -> Scene:
+        event = self.event(variant)
+        if registered:
+            self.register(event, self.self_id)
+        return Scene({**self.fills, "event_id": event["id"]}, self.self_id)
+
+
+def _fresh_member(world: World, variant: str) -> Scene:
+    member_id = world.verified()["id"]
+    return Scene({**world.fills, "member_id": member_id}, member_id)
+
+
+def _fresh_segment(world: World, variant: str) -> Scene:
+    segment = world.call("members", "POST", f"{M}/segments", 201, world.admin, json={"name": "Нов", "filter": {}})
+    return Scene({**world.fills, "segment_id": segment["id"]}, world.self_id)
+
+
+def _fresh_feed(world: World, variant: str) -> Scene:
+    store = world.clients["events"].application.extensions["alumnet"].store
+    return Scene({**world.fills, "secret": calendar_store.create(store, world.self_id, clock.now())}, world.self_id)
+
+
+# Rows whose cells change what the next cell would see are played on fresh objects per cell.
+SCENES = {
+    ("POST", f"{M}/<member_id>/reject"): _fresh_member,
+    ("DELETE", f"{M}/<member_id>"): _fresh_member,
+    ("DELETE", f"{M}/segments/<segment_id>"): _fresh_segment,
+    ("POST", f"{E}/<event_id>/cancel"): World.fresh_event,
+    ("POST", f"{E}/<event_id>/registrations"): World.fresh_event,
+    ("DELETE", f"{E}/<event_id>/registrations/mine"): lambda world, variant: world.fresh_event(variant, True),
+    ("DELETE", f"{E}/<event_id>/registrations/<member_id>"): lambda world, variant: world.fresh_event(variant, True),
+    ("GET", f"{E}/calendar-feeds/<secret>.ics"): _fresh_feed,
+}
+
+
+@pytest.fixture(scope="module")
+def world(local_store, jwt_keys, tmp_path_factory) -> World:
+    config = config_for(local_store, jwt_keys, f"t{uuid.uuid4().hex[:10]}_", tmp_path_factory.mktemp("outbox"),
+                        AMQP_URL="memory://")
+    world = World({name: create(config).test_client() for name, create in APPS.items()}, token_issuer(jwt_keys))
+    alumnus = world.verified(faculty=MEDICINE, graduation_year=2010)
+    world.self_id, world.self_email = alumnus["id"], alumnus["email"]
+    unconfirmed = world.sign_up(faculty=MEDICINE)
+    pending = world.sign_up(faculty=MEDICINE)
+    world.confirm_email(pending)
+    world.callers = {
+        "anon": None,
+        "unconf": (unconfirmed["id"], ("alumnus",)),
+        "pending": (pending["id"], ("alumnus",)),
+        "alumnus": (alumnus["id"], ("alumnus",)),
+        "student": (world.verified(is_student=True)["id"], ("student",)),
+        "staff": (world.verified(roles=["staff"])["id"], ("staff",)),
+        "judge": (world.verified(roles=["judge"])["id"], ("judge",)),
+        "admin": (ADMIN_ID, ("admin",)),
+        "other": (world.verified()["id"], ("alumnus",)),
+    }
+    segment = world.call("members", "POST", f"{M}/segments", 201, world.admin, json={"name": "Всички", "filter": {}})
+    report = world.call("members", "POST", f"{M}/roster/imports", 201, world.admin,
+                        data="student_number,given_name,family_name,graduation_year,faculty\r\n"
+                             "RX0001,Иван,Петров,2005,medicine\r\n", content_type="text/csv; charset=utf-8")
+    world.relay()
+    # Happening today: open for registration until it starts, its door open from 6 hours before.
+    event = world.event(starts_in=timedelta(hours=2))
+    draft, for_medicine = world.event("draft", timedelta(hours=2)), world.event("audience", timedelta(hours=2))
+    world.ticket_code = world.register(event, alumnus["id"])["ticket_code"]
+    announcement = world.call("notifications", "POST", f"{N}/announcements", 202, world.admin,
+                              json={"subject": {"bg": "Здравейте", "en": "Hello"},
+                                    "body": {"bg": "Текст.", "en": "Text."}})
+    world.fills = {"member_id": alumnus["id"], "event_id": event["id"], "segment_id": segment["id"],
+                   "import_id": report["id"], "student_number": "RX0001", "announcement_id": announcement["id"],
+                   "fmt": "png", "secret": "no-such-feed"}
+    # A variant row plays its route on another object: the pending member, a draft, an
+    # event for an audience.
+    world.variants = {"": {}, "pending": {"member_id": pending["id"]}, "draft": {"event_id": draft["id"]},
+                      "audience": {"event_id": for_medicine["id"]}}
+    return world
+
+
+def answer(world: World, service: str, method: str, rule: str, variant: str, caller: str) -> tuple[int, str]:
+    """Play one cell: the status, and the problem's title or detail to explain a difference."""
+    route = plain(rule)
+    scene = world.scene(method, route, variant)
+    identity = world.callers[caller]
+    if caller == "alumnus":
+        identity = (scene.self_id, identity[1])
+    headers = {} if identity is None else bearer(world.issue(identity[0], *identity[1]))
+    request = REQUESTS.get((method, route), {})
+    request = request(world, caller) if callable(request) else request
+    response = world.clients[service].open(fill(rule, scene.fills), method=method, headers=headers, **request)
+    body = response.get_json(silent=True)
+    detail = body.get("detail") or body.get("title") or "" if isinstance(body, dict) else ""
+    return response.status_code, str(detail)[:120]
+
+
+def matches(cell: str, status: int) -> bool:
+    return 200 <= status < 300 if cell == "ok" else int(cell) == status
+
+
+def shown(status: int) -> str:
+    return "ok" if 200 <= status < 300 else str(status)
+
+
+@pytest.mark.parametrize("service", list(APPS))
+def test_every_route_answers_every_caller_as_the_matrix_says(world, service):
+    expected = table()
+    prefix = f"/api/v1/{service}"
+    routes = {(method, plain(rule)): rule for method, rule in api_routes(world.clients[service].application)}
+    problems = []
+    for (method, route), rule in routes.items():
+        if (method, route, "") not in expected:
+            now = [shown(answer(world, service, method, rule, "", caller)[0]) for caller in CALLERS]
+            problems.append(f"no row for {method} {route} in tests/authz_matrix.py (it answers now: {' '.join(now)})")
+    for (method, route, variant), row in expected.items():
+        if not (route == prefix or route.startswith(prefix + "/")):
+            continue
+        if (method, route) not in routes:
+            problems.append(f"a row for {method} {route}, which {service} does not serve")
+            continue
+        for caller in CALLERS:
+            status, detail = answer(world, service, method, routes[method, route], variant, caller)
+            if not matches(row[caller], status):
+                name = f"{method} {route}" + (f" [{variant}]" if variant else "")
+                problems.append(f"{name} as {caller}: expected {row[caller]}, got {status} {detail}")
+    assert not problems, "\n".join(problems)
