@@ -22,6 +22,11 @@ everyone (happening today, so its door is open) the alumnus registered for, ``<s
 change what the next cell would see (erasure, rejection, cancellations, registering) are
 played on fresh objects per cell (``SCENES`` of the test).
 
+A ``[variant]`` row plays its route again on another object: ``[draft]`` an unpublished
+event, ``[audience]`` a published event for the faculty of medicine (the alumnus's, and the
+unconfirmed and pending members' too: they are of it but not verified), ``[pending]`` the
+pending member's own record (there ``pending`` is the member of the path).
+
 Cells: ``ok`` is the route's 2xx; otherwise the status expected. A trailing ``# ...`` is a
 note: why an answer is what it is when that is a judgment call.
 
@@ -142,8 +147,9 @@ def table() -> dict[tuple[str, str, str], dict[str, str]]:
     return rows
 
 
+ROSTER_STUDENT = "MX9001"
 ROSTER_CSV = "student_number,given_name,family_name,email,graduation_year,faculty\r\n" \
-             "MX9001,Петър,Петров,petar.petrov@example.bg,2001,medicine\r\n"
+             f"{ROSTER_STUDENT},Петър,Петров,petar.petrov@example.bg,2001,medicine\r\n"
 EVENT = {"title": {"bg": "Лекция", "en": "Lecture"}, "kind": "lecture", "starts_at": "2031-05-01T18:00",
          "ends_at": "2031-05-01T20:00", "place": {"name": "Аула", "city": "Пловдив"}, "capacity": 50}
 ANNOUNCEMENT = {"subject": {"bg": "Новини", "en": "News"}, "body": {"bg": "Здравейте.", "en": "Hello."}}

@@ -27,7 +27,7 @@ from services.notifications import handlers as notifications_handlers
 from services.notifications.app import create_app as notifications_app
 from shared import clock, unsubscribe
 from shared.bus.envelope import decode
-from tests.authz_matrix import CALLERS, REQUESTS, table
+from tests.authz_matrix import ANNOUNCEMENT, CALLERS, REQUESTS, ROSTER_CSV, ROSTER_STUDENT, table
 from tests.conftest import TOKEN_KEY, config_for, token_issuer
 from tests.routes import api_routes, fill, plain
 from tests.support import bearer, consumer_like
@@ -75,8 +75,7 @@ class World:
 
     def sign_up_body(self, **fields) -> dict:
         return {"given_name": "Мария", "family_name": "Иванова", "email": f"member{next(self.emails)}@example.bg",
-                "preferred_language": "bg", "consent": {"email": True, "sms": False}, "password": PASSWORD,
-                **fields}
+                "preferred_language": "bg", "consent": {"email": True, "sms": False}, **fields}
 
     def sign_up(self, **fields) -> dict:
         return self.call("members", "POST", M, 201, json=self.sign_up_body(**fields))
@@ -204,7 +203,7 @@ def world(local_store, jwt_keys, tmp_path_factory) -> World:
     config = config_for(local_store, jwt_keys, f"t{uuid.uuid4().hex[:10]}_", tmp_path_factory.mktemp("outbox"),
                         AMQP_URL="memory://")
     world = World({name: create(config).test_client() for name, create in APPS.items()}, token_issuer(jwt_keys))
-    alumnus = world.verified(faculty=MEDICINE, graduation_year=2010)
+    alumnus = world.verified(faculty=MEDICINE, graduation_year=2010, password=PASSWORD)  # who logs in
     world.self_id, world.self_email = alumnus["id"], alumnus["email"]
     unconfirmed = world.sign_up(faculty=MEDICINE)
     pending = world.sign_up(faculty=MEDICINE)
@@ -221,19 +220,16 @@ def world(local_store, jwt_keys, tmp_path_factory) -> World:
         "other": (world.verified()["id"], ("alumnus",)),
     }
     segment = world.call("members", "POST", f"{M}/segments", 201, world.admin, json={"name": "Всички", "filter": {}})
-    report = world.call("members", "POST", f"{M}/roster/imports", 201, world.admin,
-                        data="student_number,given_name,family_name,graduation_year,faculty\r\n"
-                             "RX0001,Иван,Петров,2005,medicine\r\n", content_type="text/csv; charset=utf-8")
+    report = world.call("members", "POST", f"{M}/roster/imports", 201, world.admin, data=ROSTER_CSV,
+                        content_type="text/csv; charset=utf-8")
     world.relay()
     # Happening today: open for registration until it starts, its door open from 6 hours before.
     event = world.event(starts_in=timedelta(hours=2))
     draft, for_medicine = world.event("draft", timedelta(hours=2)), world.event("audience", timedelta(hours=2))
     world.ticket_code = world.register(event, alumnus["id"])["ticket_code"]
-    announcement = world.call("notifications", "POST", f"{N}/announcements", 202, world.admin,
-                              json={"subject": {"bg": "Здравейте", "en": "Hello"},
-                                    "body": {"bg": "Текст.", "en": "Text."}})
+    announcement = world.call("notifications", "POST", f"{N}/announcements", 202, world.admin, json=ANNOUNCEMENT)
     world.fills = {"member_id": alumnus["id"], "event_id": event["id"], "segment_id": segment["id"],
-                   "import_id": report["id"], "student_number": "RX0001", "announcement_id": announcement["id"],
+                   "import_id": report["id"], "student_number": ROSTER_STUDENT, "announcement_id": announcement["id"],
                    "fmt": "png", "secret": "no-such-feed"}
     # A variant row plays its route on another object: the pending member, a draft, an
     # event for an audience.
@@ -254,7 +250,7 @@ def answer(world: World, service: str, method: str, rule: str, variant: str, cal
     request = request(world, caller) if callable(request) else request
     response = world.clients[service].open(fill(rule, scene.fills), method=method, headers=headers, **request)
     body = response.get_json(silent=True)
-    detail = body.get("detail") or body.get("title") or "" if isinstance(body, dict) else ""
+    detail = (body.get("detail") or body.get("title") or "") if isinstance(body, dict) else ""
     return response.status_code, str(detail)[:120]
 
 
