@@ -21,7 +21,7 @@ from services.awards.app import create_app as awards_app
 from services.events import calendar_store
 from services.events import handlers as events_handlers
 from services.events.app import create_app as events_app
-from services.members import accounts, accounts_store
+from services.members import accounts, accounts_store, signup
 from services.members.app import create_app as members_app
 from services.notifications import handlers as notifications_handlers
 from services.notifications.app import create_app as notifications_app
@@ -33,7 +33,6 @@ from tests.routes import api_routes, fill, plain
 from tests.support import bearer, consumer_like
 
 M, E, N = "/api/v1/members", "/api/v1/events", "/api/v1/notifications"
-ADMIN_ID = "a" * 32
 PASSWORD = "a long passphrase 42"
 MEDICINE = "medicine"
 APPS = {"members": members_app, "events": events_app, "notifications": notifications_app, "awards": awards_app}
@@ -58,6 +57,7 @@ class World:
     self_id: str = ""  # the alumnus: the member of the path
     self_email: str = ""
     ticket_code: str = ""
+    admin_id: str = ""
 
     # ------------------------------------------------------------------ services' APIs
 
@@ -68,7 +68,7 @@ class World:
 
     @property
     def admin(self) -> dict:
-        return bearer(self.issue(ADMIN_ID, "admin"))
+        return bearer(self.issue(self.admin_id, "admin"))
 
     def db(self, service: str):
         return self.clients[service].application.extensions["alumnet"].store.db
@@ -203,6 +203,10 @@ def world(local_store, jwt_keys, tmp_path_factory) -> World:
     config = config_for(local_store, jwt_keys, f"t{uuid.uuid4().hex[:10]}_", tmp_path_factory.mktemp("outbox"),
                         AMQP_URL="memory://")
     world = World({name: create(config).test_client() for name, create in APPS.items()}, token_issuer(jwt_keys))
+    # The office's first admin, as `alumnet members create-admin` makes them.
+    world.admin_id = signup.register(world.clients["members"].application.extensions["alumnet"].store, {
+        "given_name": "Офис", "family_name": "Алумни", "email": "office@example.bg", "preferred_language": "bg",
+        "consent": {"email": False, "sms": False}}, roles=["admin"], operator=True, correlation_id="test")["_id"]
     alumnus = world.verified(faculty=MEDICINE, graduation_year=2010, password=PASSWORD)  # who logs in
     world.self_id, world.self_email = alumnus["id"], alumnus["email"]
     unconfirmed = world.sign_up(faculty=MEDICINE)
@@ -216,7 +220,7 @@ def world(local_store, jwt_keys, tmp_path_factory) -> World:
         "student": (world.verified(is_student=True)["id"], ("student",)),
         "staff": (world.verified(roles=["staff"])["id"], ("staff",)),
         "judge": (world.verified(roles=["judge"])["id"], ("judge",)),
-        "admin": (ADMIN_ID, ("admin",)),
+        "admin": (world.admin_id, ("admin",)),
         "other": (world.verified()["id"], ("alumnus",)),
     }
     segment = world.call("members", "POST", f"{M}/segments", 201, world.admin, json={"name": "Всички", "filter": {}})
