@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -47,8 +48,9 @@ class Scene:
 
 @dataclass
 class World:
+    """The four apps' test clients, the callers, and the objects the matrix's paths name."""
     clients: dict
-    issue: callable
+    issue: Callable[..., str]
     emails: itertools.count = field(default_factory=lambda: itertools.count(1))
     relayed: set = field(default_factory=set)
     callers: dict = field(default_factory=dict)  # caller -> (subject, roles), None for anon
@@ -70,8 +72,11 @@ class World:
     def admin(self) -> dict:
         return bearer(self.issue(self.admin_id, "admin"))
 
+    def store(self, service: str):
+        return self.clients[service].application.extensions["alumnet"].store
+
     def db(self, service: str):
-        return self.clients[service].application.extensions["alumnet"].store.db
+        return self.store(service).db
 
     def sign_up_body(self, **fields) -> dict:
         return {"given_name": "Мария", "family_name": "Иванова", "email": f"member{next(self.emails)}@example.bg",
@@ -102,8 +107,7 @@ class World:
         consumers = []
         for service, subscriptions in (("events", events_handlers.subscriptions()),
                                        ("notifications", notifications_handlers.subscriptions())):
-            store = self.clients[service].application.extensions["alumnet"].store
-            consumers.append(({s.event_type for s in subscriptions}, consumer_like(store, subscriptions)))
+            consumers.append(({s.event_type for s in subscriptions}, consumer_like(self.store(service), subscriptions)))
         for event in self.members_events():
             if event.id in self.relayed:
                 continue
@@ -181,8 +185,8 @@ def _fresh_segment(world: World, variant: str) -> Scene:
 
 
 def _fresh_feed(world: World, variant: str) -> Scene:
-    store = world.clients["events"].application.extensions["alumnet"].store
-    return Scene({**world.fills, "secret": calendar_store.create(store, world.self_id, clock.now())}, world.self_id)
+    secret = calendar_store.create(world.store("events"), world.self_id, clock.now())
+    return Scene({**world.fills, "secret": secret}, world.self_id)
 
 
 # Rows whose cells change what the next cell would see are played on fresh objects per cell.
@@ -204,7 +208,7 @@ def world(local_store, jwt_keys, tmp_path_factory) -> World:
                         AMQP_URL="memory://")
     world = World({name: create(config).test_client() for name, create in APPS.items()}, token_issuer(jwt_keys))
     # The office's first admin, as `alumnet members create-admin` makes them.
-    world.admin_id = signup.register(world.clients["members"].application.extensions["alumnet"].store, {
+    world.admin_id = signup.register(world.store("members"), {
         "given_name": "Офис", "family_name": "Алумни", "email": "office@example.bg", "preferred_language": "bg",
         "consent": {"email": False, "sms": False}}, roles=["admin"], operator=True, correlation_id="test")["_id"]
     alumnus = world.verified(faculty=MEDICINE, graduation_year=2010, password=PASSWORD)  # who logs in
