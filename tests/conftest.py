@@ -61,41 +61,30 @@ def db_prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}_"
 
 
-def config_for(local_store, jwt_keys, db_prefix: str, outbox_dir, **overrides: str):
-    """A validated Config pointing at the test store, with overrides as env-style names (for
-    fixtures of a wider scope than ``make_config``)."""
-    env = {
-        "MONGO_URL": local_store.url,
-        "MONGO_DB_PREFIX": db_prefix,
-        "AMQP_URL": AMQP_URL,
-        "JWT_PUBLIC_KEY_FILE": str(jwt_keys[1]),
-        "JWT_PRIVATE_KEY_FILE": str(jwt_keys[0]),
-        "EMAIL_BACKEND": "file",
-        "SMS_BACKEND": "file",
-        "DEV_OUTBOX_DIR": str(outbox_dir),
-        "TOKEN_ENCRYPTION_KEY": TOKEN_KEY,
-        **overrides,
-    }
-    return load(env)
-
-
 @pytest.fixture
 def make_config(local_store, jwt_keys, db_prefix, tmp_path):
     """A validated Config pointing at the test store, with overrides as env-style names."""
     def make(**overrides: str):
-        return config_for(local_store, jwt_keys, db_prefix, tmp_path / "outbox", **overrides)
+        env = {
+            "MONGO_URL": local_store.url,
+            "MONGO_DB_PREFIX": db_prefix,
+            "AMQP_URL": AMQP_URL,
+            "JWT_PUBLIC_KEY_FILE": str(jwt_keys[1]),
+            "JWT_PRIVATE_KEY_FILE": str(jwt_keys[0]),
+            "EMAIL_BACKEND": "file",
+            "SMS_BACKEND": "file",
+            "DEV_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "TOKEN_ENCRYPTION_KEY": TOKEN_KEY,
+            **overrides,
+        }
+        return load(env)
     return make
 
 
-def token_issuer(jwt_keys):
-    """``issue(subject, *roles)``: an access token as the members service would sign it."""
+@pytest.fixture
+def issue_token(jwt_keys):
     issuer = TokenIssuer.from_file(str(jwt_keys[0]), "alumnet", "alumnet", 900)
 
     def issue(subject: str = "someone", *roles: str) -> str:
         return issuer.issue(subject, roles or ("alumnus",))
     return issue
-
-
-@pytest.fixture
-def issue_token(jwt_keys):
-    return token_issuer(jwt_keys)

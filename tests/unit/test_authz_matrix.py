@@ -11,8 +11,6 @@ row without a route, and a cell that answers otherwise fail the test, each named
 from __future__ import annotations
 
 import itertools
-import secrets
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,7 +30,7 @@ from shared import clock, unsubscribe
 from shared.bus.envelope import decode
 from shared.config import Config
 from tests.authz_matrix import ANNOUNCEMENT, CALLERS, REQUESTS, ROSTER_CSV, ROSTER_STUDENT, table
-from tests.conftest import TOKEN_KEY, config_for, token_issuer
+from tests.conftest import TOKEN_KEY
 from tests.routes import api_routes, fill, plain, variables
 from tests.support import bearer, consumer_like
 
@@ -223,12 +221,21 @@ SCENES = {
 }
 
 
-@pytest.fixture(scope="module")
-def world(local_store, jwt_keys, tmp_path_factory) -> World:
-    config = config_for(local_store, jwt_keys, f"t{uuid.uuid4().hex[:10]}_", tmp_path_factory.mktemp("outbox"),
-                        AMQP_URL="memory://", LINK_SIGNING_KEY=secrets.token_urlsafe(32))
-    world = World({name: create(config).test_client() for name, create in APPS.items()}, token_issuer(jwt_keys),
-                  config)
+BUILT: dict[str, World] = {}
+
+
+@pytest.fixture
+def world(make_config, issue_token) -> World:
+    """The world, built by the module's first test and kept for the others: ``make_config``
+    is per test, and building the world for each would be slow. Its databases are the first
+    test's, which nothing drops."""
+    if "world" not in BUILT:
+        BUILT["world"] = build_world(make_config(AMQP_URL="memory://"), issue_token)
+    return BUILT["world"]
+
+
+def build_world(config: Config, issue_token) -> World:
+    world = World({name: create(config).test_client() for name, create in APPS.items()}, issue_token, config)
     # The office's first admin, as `alumnet members create-admin` makes them.
     world.admin_id = signup.register(world.store("members"), {
         "given_name": "Офис", "family_name": "Алумни", "email": "office@example.bg", "preferred_language": "bg",
