@@ -1,8 +1,9 @@
 """The authorisation matrix (``tests/authz_matrix.py``) played over HTTP against the real
 members, events, notifications and awards apps on the session's local store.
 
-The world is built once per module through the services' own APIs: members who signed up,
-confirmed their email, were approved and given roles by the office; their events carried to
+The world is built once per module through the services' own APIs and functions: members
+who signed up (``signup.register``, as the route does), confirmed their email, were approved
+and given roles by the office; their events carried to
 the events and notifications read models by those services' own handlers (as their consumers
 would); an event, a registration, a segment, a roster import, an announcement. Every cell is
 then one request with the caller's token. A route of an app without a row in the matrix, a
