@@ -44,7 +44,7 @@ MATRIX = """
 GET    /api/v1/members/openapi.json                                             ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/members/docs                                                     ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/members                                                          401  403    403     403     403     403   403   ok    403
-POST   /api/v1/members                                                          ok   ok     ok      ok      ok      ok    ok    ok    ok   # no token needed; judgment: a taken email is a 409, which tells anyone the address is a member's (login and reset do not)
+POST   /api/v1/members                                                          ok   ok     ok      ok      ok      ok    ok    ok    ok   # no token needed
 GET    /api/v1/members/<member_id>                                              404  404    404     ok      ok      ok    ok    ok    ok   # nothing public: 404 to those who see public fields only
 GET    /api/v1/members/<member_id>                                   [pending]  404  404    ok      404     404     404   404   ok    404  # the path names the pending member
 PATCH  /api/v1/members/<member_id>                                              401  403    403     ok      403     403   403   ok    403
@@ -59,7 +59,7 @@ POST   /api/v1/members/<member_id>/consents                                     
 GET    /api/v1/members/<member_id>/consents/history                             401  403    403     ok      403     403   403   ok    403
 GET    /api/v1/members/directory                                                401  403    403     ok      ok      ok    ok    ok    ok
 # ---- members: accounts (the credential is in the body; a bearer token changes nothing)
-POST   /api/v1/members/auth/login                                               ok   ok     ok      ok      ok      ok    ok    ok    ok   # judgment: an unconfirmed member may log in too (only rejected and erased may not)
+POST   /api/v1/members/auth/login                                               ok   ok     ok      ok      ok      ok    ok    ok    ok
 POST   /api/v1/members/auth/refresh                                             ok   ok     ok      ok      ok      ok    ok    ok    ok
 POST   /api/v1/members/auth/logout                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 POST   /api/v1/members/auth/password-reset                                      ok   ok     ok      ok      ok      ok    ok    ok    ok   # 202 whatever the email
