@@ -7,14 +7,13 @@ without a test naming it; the refusal comes before the route reads its path or b
 """
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from services.awards.app import create_app as awards_app
 from services.events.app import create_app as events_app
 from services.members.app import create_app as members_app
 from services.notifications.app import create_app as notifications_app
+from tests.routes import api_routes, fill
 from tests.support import bearer
 
 # What staff may do that an alumnus may not: the door of an event.
@@ -27,13 +26,7 @@ ANY_ID = "0" * 32
 
 def routes(app) -> list[tuple[str, str, str]]:
     """(method, rule, url) of every API route of ``app``."""
-    found = []
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/"):
-            continue
-        url = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: FILLERS.get(m.group(1), ANY_ID), rule.rule)
-        found += [(method, rule.rule, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
-    return found
+    return [(method, rule, fill(rule, FILLERS, default=ANY_ID)) for method, rule in api_routes(app)]
 
 
 @pytest.mark.parametrize("create_app", [members_app, events_app, notifications_app, awards_app],

@@ -1,0 +1,199 @@
+"""The authorisation matrix: for every route of every service's OpenAPI and every kind of
+caller, the answer a careful security review expects. ``tests/unit/test_authz_matrix.py``
+plays the whole table over HTTP against the real apps; a route without a row fails it, and
+so does a row without a route.
+
+Callers (columns):
+
+- ``anon``     no token at all
+- ``unconf``   a member who signed up and has not confirmed their email (pending_verification)
+- ``pending``  a member who confirmed their email, waiting for the office (pending_verification)
+- ``alumnus``  a verified alumnus: *the* member of the path (``<member_id>`` is theirs, they hold
+               the registration, the ticket, the calendar feed): "self"
+- ``student``  a verified student (role ``student``), not the member of the path
+- ``staff``    a verified member with the role ``staff`` (the door of events)
+- ``judge``    a verified member with the role ``judge``
+- ``admin``    the alumni office (role ``admin``)
+- ``other``    another verified alumnus: the member of the path is not them
+
+The path's ids are real: ``<member_id>`` the alumnus, ``<event_id>`` a published event for
+everyone (happening today, so its door is open) the alumnus registered for, ``<segment_id>``,
+``<announcement_id>``, ``<import_id>``, ``<student_number>`` objects the office made. Rows that
+change what the next cell would see (erasure, rejection, cancellations, registering) are
+played on fresh objects per cell (``SCENES`` of the test).
+
+A ``[variant]`` row plays its route again on another object: ``[draft]`` an unpublished
+event, ``[audience]`` a published event for the faculty of medicine (the alumnus's, and the
+unconfirmed and pending members' too: they are of it but not verified), ``[pending]`` the
+pending member's own record (there ``pending`` is the member of the path).
+
+Cells: ``ok`` is the route's 2xx; otherwise the status expected. A trailing ``# ...`` is a
+note: why an answer is what it is when that is a judgment call.
+
+``REQUESTS``: what each route is sent besides the token, so that the answer is the
+authorisation decision and not a 422 for a missing body (a dict of test-client arguments, or
+a function of the world and the caller giving one).
+"""
+from __future__ import annotations
+
+CALLERS = ("anon", "unconf", "pending", "alumnus", "student", "staff", "judge", "admin", "other")
+
+MATRIX = """
+# method route                                                       [variant]  anon unconf pending alumnus student staff judge admin other
+# ---- members: sign-up, profiles, verification
+GET    /api/v1/members/openapi.json                                             ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/members/docs                                                     ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/members                                                          401  403    403     403     403     403   403   ok    403
+POST   /api/v1/members                                                          ok   ok     ok      ok      ok      ok    ok    ok    ok   # no token needed
+GET    /api/v1/members/<member_id>                                              404  404    404     ok      ok      ok    ok    ok    ok   # nothing public: 404 to those who see public fields only
+GET    /api/v1/members/<member_id>                                   [pending]  404  404    ok      404     404     404   404   ok    404  # the path names the pending member
+PATCH  /api/v1/members/<member_id>                                              401  403    403     ok      403     403   403   ok    403
+POST   /api/v1/members/<member_id>/approve                                      401  403    403     403     403     403   403   ok    403
+POST   /api/v1/members/<member_id>/reject                                       401  403    403     403     403     403   403   ok    403
+PUT    /api/v1/members/<member_id>/roles                                        401  403    403     403     403     403   403   ok    403
+DELETE /api/v1/members/<member_id>                                              401  403    403     ok      403     403   403   ok    403
+GET    /api/v1/members/<member_id>/export                                       401  403    403     ok      403     403   403   ok    403
+GET    /api/v1/members/<member_id>/export                            [pending]  401  403    ok      403     403     403   403   ok    403
+GET    /api/v1/members/<member_id>/consents                                     401  403    403     ok      403     403   403   ok    403
+POST   /api/v1/members/<member_id>/consents                                     401  403    403     ok      403     403   403   ok    403
+GET    /api/v1/members/<member_id>/consents/history                             401  403    403     ok      403     403   403   ok    403
+GET    /api/v1/members/directory                                                401  403    403     ok      ok      ok    ok    ok    ok
+# ---- members: accounts (the credential is in the body; a bearer token changes nothing)
+POST   /api/v1/members/auth/login                                               ok   ok     ok      ok      ok      ok    ok    ok    ok
+POST   /api/v1/members/auth/refresh                                             ok   ok     ok      ok      ok      ok    ok    ok    ok
+POST   /api/v1/members/auth/logout                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
+POST   /api/v1/members/auth/password-reset                                      ok   ok     ok      ok      ok      ok    ok    ok    ok   # 202 whatever the email
+POST   /api/v1/members/auth/password-reset/confirm                              ok   ok     ok      ok      ok      ok    ok    ok    ok
+POST   /api/v1/members/auth/confirm-email                                       ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/members/unsubscribe                                              ok   ok     ok      ok      ok      ok    ok    ok    ok   # the signed link is the credential
+POST   /api/v1/members/unsubscribe                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
+# ---- members: the office's roster and segments
+GET    /api/v1/members/roster/imports                                           401  403    403     403     403     403   403   ok    403
+POST   /api/v1/members/roster/imports                                           401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/roster/imports/<import_id>                               401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/roster/entries/<student_number>                          401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/segments                                                 401  403    403     403     403     403   403   ok    403
+POST   /api/v1/members/segments                                                 401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/segments/<segment_id>                                    401  403    403     403     403     403   403   ok    403
+PUT    /api/v1/members/segments/<segment_id>                                    401  403    403     403     403     403   403   ok    403
+DELETE /api/v1/members/segments/<segment_id>                                    401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/segments/<segment_id>/members                            401  403    403     403     403     403   403   ok    403
+# ---- events
+GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/events                                                           ok   ok     ok      ok      ok      ok    ok    ok    ok
+POST   /api/v1/events                                                           401  403    403     403     403     403   403   ok    403
+GET    /api/v1/events/<event_id>                                                ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/events/<event_id>                                     [draft]    404  404    404     404     404     404   404   ok    404
+GET    /api/v1/events/<event_id>                                     [audience] 404  404    404     ok      404     ok    404   ok    404  # for medicine: unconf and pending are of it, not verified
+GET    /api/v1/events/<event_id>.ics                                            ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/events/<event_id>.ics                                 [draft]    404  404    404     404     404     404   404   ok    404
+GET    /api/v1/events/<event_id>.ics                                 [audience] 404  404    404     ok      404     ok    404   ok    404
+PATCH  /api/v1/events/<event_id>                                                401  403    403     403     403     403   403   ok    403
+POST   /api/v1/events/<event_id>/publish                                        401  403    403     403     403     403   403   ok    403
+POST   /api/v1/events/<event_id>/cancel                                         401  403    403     403     403     403   403   ok    403
+GET    /api/v1/events/<event_id>/registrations                                  401  403    403     403     403     ok    403   ok    403  # the door
+GET    /api/v1/events/<event_id>/registrations                       [draft]    401  403    403     403     403     404   403   ok    403
+POST   /api/v1/events/<event_id>/registrations                                  401  403    403     ok      ok      ok    ok    ok    ok   # verified members only
+POST   /api/v1/events/<event_id>/registrations                       [draft]    401  404    404     404     404     404   404   409   404
+POST   /api/v1/events/<event_id>/registrations                       [audience] 401  404    404     ok      404     403   404   ok    404  # staff see it, but are not of its audience
+GET    /api/v1/events/<event_id>/registrations/mine                             401  404    404     ok      404     404   404   404   404
+DELETE /api/v1/events/<event_id>/registrations/mine                             401  404    404     ok      404     404   404   404   404
+GET    /api/v1/events/<event_id>/registrations/<member_id>                      401  403    403     403     403     403   403   ok    403
+DELETE /api/v1/events/<event_id>/registrations/<member_id>                      401  403    403     403     403     403   403   ok    403
+GET    /api/v1/events/registrations/mine                                        401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's own (empty but the alumnus's)
+GET    /api/v1/events/<event_id>/registrations/mine/ticket                      401  404    404     ok      404     404   404   404   404
+GET    /api/v1/events/<event_id>/registrations/mine/ticket.<fmt>                401  404    404     ok      404     404   404   404   404
+GET    /api/v1/events/<event_id>/registrations/<member_id>/ticket               401  403    403     403     403     403   403   ok    403  # the code is a bearer secret: not even staff
+GET    /api/v1/events/<event_id>/registrations/<member_id>/ticket.<fmt>         401  403    403     403     403     403   403   ok    403
+POST   /api/v1/events/<event_id>/check-ins                                      401  403    403     403     403     ok    403   ok    403
+POST   /api/v1/events/<event_id>/check-ins                           [draft]    401  403    403     403     403     404   403   409   403
+GET    /api/v1/events/<event_id>/attendance.csv                                 401  403    403     403     403     ok    403   ok    403
+GET    /api/v1/events/<event_id>/attendance.csv                      [draft]    401  403    403     403     403     404   403   ok    403
+POST   /api/v1/events/calendar-feed                                             401  ok     ok      ok      ok      ok    ok    ok    ok   # judgment: any signed-in caller; it lists only their own registrations
+DELETE /api/v1/events/calendar-feed                                             401  ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/events/calendar-feeds/<secret>.ics                               ok   ok     ok      ok      ok      ok    ok    ok    ok   # the secret URL is the credential
+# ---- notifications
+GET    /api/v1/notifications/openapi.json                                       ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/notifications/docs                                               ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/notifications/deliveries                                         401  ok     ok      ok      ok      ok    ok    ok    ok   # a member's own only; admins all
+GET    /api/v1/notifications/preferences/me                                     401  ok     ok      ok      ok      ok    ok    ok    ok
+PUT    /api/v1/notifications/preferences/me                                     401  ok     ok      ok      ok      ok    ok    ok    ok   # judgment: not yet verified members choose too
+GET    /api/v1/notifications/announcements                                      401  403    403     403     403     403   403   ok    403
+POST   /api/v1/notifications/announcements                                      401  403    403     403     403     403   403   ok    403
+GET    /api/v1/notifications/announcements/<announcement_id>                    401  403    403     403     403     403   403   ok    403
+POST   /api/v1/notifications/announcements/<announcement_id>/cancel             401  403    403     403     403     403   403   ok    403
+# ---- awards (a skeleton so far)
+GET    /api/v1/awards/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/awards/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
+"""
+
+
+def table() -> dict[tuple[str, str, str], dict[str, str]]:
+    """The matrix as ``{(method, route, variant): {caller: cell}}`` (variant ``""`` for the
+    route's main row); a malformed row raises."""
+    rows: dict[tuple[str, str, str], dict[str, str]] = {}
+    for number, line in enumerate(MATRIX.splitlines(), 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        method, route, *cells = text.split()
+        variant = cells.pop(0)[1:-1] if cells and cells[0].startswith("[") else ""
+        if len(cells) != len(CALLERS) or any(c != "ok" and not c.isdigit() for c in cells):
+            raise ValueError(f"matrix line {number}: {len(CALLERS)} cells of ok or a status wanted: {line!r}")
+        if (method, route, variant) in rows:
+            raise ValueError(f"matrix line {number}: a second row for {method} {route} {variant}")
+        rows[method, route, variant] = dict(zip(CALLERS, cells))
+    return rows
+
+
+ROSTER_STUDENT = "MX9001"
+ROSTER_CSV = "student_number,given_name,family_name,email,graduation_year,faculty\r\n" \
+             f"{ROSTER_STUDENT},Петър,Петров,petar.petrov@example.bg,2001,medicine\r\n"
+EVENT = {"title": {"bg": "Лекция", "en": "Lecture"}, "kind": "lecture", "starts_at": "2031-05-01T18:00",
+         "ends_at": "2031-05-01T20:00", "place": {"name": "Аула", "city": "Пловдив"}, "capacity": 50}
+ANNOUNCEMENT = {"subject": {"bg": "Новини", "en": "News"}, "body": {"bg": "Здравейте.", "en": "Hello."}}
+
+
+def _consent(world, caller: str) -> dict:
+    # The member records their own choice; the office records one asked for on the phone.
+    if caller == "admin":
+        return {"json": {"channel": "email", "category": "news", "granted": True, "source": "admin_on_request",
+                         "reason": "Asked on the phone."}}
+    return {"json": {"channel": "email", "category": "news", "granted": True, "source": "profile_page"}}
+
+
+M, E, N = "/api/v1/members", "/api/v1/events", "/api/v1/notifications"
+REQUESTS = {
+    ("POST", M): lambda world, caller: {"json": world.sign_up_body()},
+    ("PATCH", f"{M}/<member_id>"): {"json": {"city": "Пловдив"}},
+    ("POST", f"{M}/<member_id>/approve"): {"json": {}},
+    ("POST", f"{M}/<member_id>/reject"): {"json": {"reason": "Not in the university's records."}},
+    ("PUT", f"{M}/<member_id>/roles"): {"json": {"roles": ["alumnus"]}},
+    ("DELETE", f"{M}/<member_id>"): {"query_string": {"reason": "Asked in writing."}},
+    ("POST", f"{M}/<member_id>/consents"): _consent,
+    ("POST", f"{M}/auth/login"): lambda world, caller: {"json": world.credentials()},
+    ("POST", f"{M}/auth/refresh"): lambda world, caller: {"json": {"refresh_token": world.refresh_token()}},
+    ("POST", f"{M}/auth/logout"): lambda world, caller: {"json": {"refresh_token": world.refresh_token()}},
+    # Any address is answered alike; a new one per cell keeps clear of the per-email rate limit.
+    ("POST", f"{M}/auth/password-reset"): lambda world, caller: {"json": {"email": world.new_email()}},
+    ("POST", f"{M}/auth/password-reset/confirm"): lambda world, caller: {
+        "json": {"token": world.reset_token(), "new_password": "another long passphrase 7"}},
+    ("POST", f"{M}/auth/confirm-email"): lambda world, caller: {"json": {"token": world.confirmation_token()}},
+    ("POST", f"{M}/roster/imports"): {"query_string": {"dry_run": "true"}, "data": ROSTER_CSV,
+                                      "content_type": "text/csv; charset=utf-8"},
+    ("POST", f"{M}/segments"): {"json": {"name": "Пловдив", "filter": {}}},
+    ("PUT", f"{M}/segments/<segment_id>"): {"json": {"name": "Всички", "filter": {}}},
+    ("GET", f"{M}/unsubscribe"): lambda world, caller: {"query_string": {"token": world.unsubscribe_token()}},
+    ("POST", f"{M}/unsubscribe"): lambda world, caller: {"query_string": {"token": world.unsubscribe_token()}},
+    ("POST", E): {"json": EVENT},
+    ("PATCH", f"{E}/<event_id>"): {"json": {"capacity": 100}},
+    ("POST", f"{E}/<event_id>/publish"): {"json": {}},
+    ("POST", f"{E}/<event_id>/cancel"): {"json": {"reason": "The hall is closed."}},
+    ("POST", f"{E}/<event_id>/registrations"): {"json": {}},
+    ("POST", f"{E}/<event_id>/check-ins"): lambda world, caller: {"json": {"code": world.ticket_code}},
+    ("POST", f"{E}/calendar-feed"): {"json": {}},
+    ("PUT", f"{N}/preferences/me"): {"json": {"digest_hour": 7}},
+    ("POST", f"{N}/announcements"): {"json": ANNOUNCEMENT},
+    ("POST", f"{N}/announcements/<announcement_id>/cancel"): {"json": {}},
+}

@@ -1,0 +1,333 @@
+"""The authorisation matrix (``tests/authz_matrix.py``) played over HTTP against the real
+members, events, notifications and awards apps on the session's local store.
+
+The world is built once per module through the services' own APIs and functions: members
+who signed up (``signup.register``, as the route does), confirmed their email, were approved
+and given roles by the office; their events carried to
+the events and notifications read models by those services' own handlers (as their consumers
+would); an event, a registration, a segment, a roster import, an announcement. Every cell is
+then one request with the caller's token. A route of an app without a row in the matrix, a
+row without a route, and a cell that answers otherwise fail the test, each named.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from services.awards.app import create_app as awards_app
+from services.events import calendar_store
+from services.events import handlers as events_handlers
+from services.events.app import create_app as events_app
+from services.members import accounts, accounts_store, signup
+from services.members.app import create_app as members_app
+from services.members.schemas import SignUpSchema
+from services.notifications import handlers as notifications_handlers
+from services.notifications.app import create_app as notifications_app
+from shared import clock, unsubscribe
+from shared.bus.envelope import decode
+from shared.config import Config
+from tests.authz_matrix import ANNOUNCEMENT, CALLERS, REQUESTS, ROSTER_CSV, ROSTER_STUDENT, table
+from tests.conftest import TOKEN_KEY
+from tests.routes import api_routes, fill, plain, variables
+from tests.support import bearer, consumer_like
+
+M, E, N = "/api/v1/members", "/api/v1/events", "/api/v1/notifications"
+PASSWORD = "a long passphrase 42"
+MEDICINE = "medicine"
+APPS = {"members": members_app, "events": events_app, "notifications": notifications_app, "awards": awards_app}
+
+
+@dataclass
+class Scene:
+    """What a cell's path is filled with, and who "alumnus" (the member of the path) is."""
+    fills: dict[str, str]
+    self_id: str
+
+
+@dataclass
+class World:
+    """The four apps' test clients, the callers, and the objects the matrix's paths name."""
+    clients: dict
+    issue: Callable[..., str]
+    config: Config
+    emails: itertools.count = field(default_factory=lambda: itertools.count(1))
+    relayed: set = field(default_factory=set)
+    callers: dict = field(default_factory=dict)  # caller -> (subject, roles), None for anon
+    fills: dict = field(default_factory=dict)  # path variable -> the world's object
+    variants: dict = field(default_factory=dict)  # variant -> the path variables it fills otherwise
+    self_id: str = ""  # the alumnus: the member of the path
+    self_email: str = ""
+    ticket_code: str = ""
+    admin_id: str = ""
+
+    # ------------------------------------------------------------------ services' APIs
+
+    def call(self, service: str, method: str, url: str, status: int, headers: dict | None = None, **kwargs) -> dict:
+        response = self.clients[service].open(url, method=method, headers=headers or {}, **kwargs)
+        assert response.status_code == status, (method, url, response.get_data(as_text=True))
+        return response.get_json(silent=True) or {}
+
+    @property
+    def admin(self) -> dict:
+        return bearer(self.issue(self.admin_id, "admin"))
+
+    def store(self, service: str):
+        return self.clients[service].application.extensions["alumnet"].store
+
+    def db(self, service: str):
+        return self.store(service).db
+
+    def sign_up_body(self, **fields) -> dict:
+        return {"given_name": "Мария", "family_name": "Иванова", "email": f"member{next(self.emails)}@example.bg",
+                "preferred_language": "bg", "consent": {"email": True, "sms": False}, **fields}
+
+    def sign_up(self, **fields) -> str:
+        """A sign-up as the route stores it (its schema, then ``signup.register``), without
+        the route: the world's many sign-ups stay clear of its per-address rate limits."""
+        data = SignUpSchema().load(self.sign_up_body(**fields))
+        roles = accounts.roles_for_signup(data.pop("is_student", False))
+        return signup.register(self.store("members"), data, roles=roles, correlation_id="authz-matrix",
+                               token_key=TOKEN_KEY)["_id"]
+
+    def confirm_email(self, member_id: str) -> None:
+        assert signup.confirm_email(self.store("members"), self.confirmation_token_of(member_id), accounts.now())
+
+    def verified(self, roles: list[str] | None = None, **fields) -> dict:
+        member_id = self.sign_up(**fields)
+        self.confirm_email(member_id)
+        member = self.call("members", "POST", f"{M}/{member_id}/approve", 200, self.admin, json={})
+        if roles:
+            member = self.call("members", "PUT", f"{M}/{member['id']}/roles", 200, self.admin, json={"roles": roles})
+        return member
+
+    def members_events(self, event_type: str | None = None) -> list:
+        query = {} if event_type is None else {"type": event_type}
+        return [decode(doc["body"]) for doc in self.db("members").outbox.find(query).sort("order", 1)]
+
+    def relay(self) -> None:
+        """Carry the members service's new events to the events and notifications read
+        models, through those services' own handlers."""
+        consumers = []
+        for service, subscriptions in (("events", events_handlers.subscriptions()),
+                                       ("notifications", notifications_handlers.subscriptions())):
+            consumers.append(({s.event_type for s in subscriptions}, consumer_like(self.store(service), subscriptions)))
+        for event in self.members_events():
+            if event.id in self.relayed:
+                continue
+            self.relayed.add(event.id)
+            for types, deliver in consumers:
+                if event.type in types:
+                    deliver(event)
+
+    def event(self, variant: str = "", starts_in: timedelta = timedelta(days=10)) -> dict:
+        """A published event for everyone; a ``draft``; or one for an ``audience`` (the
+        faculty of medicine: the alumnus's, the unconfirmed's and the pending member's)."""
+        starts = clock.now() + starts_in
+        body = {"title": {"bg": "Среща", "en": "Reunion"}, "kind": "reunion", "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=4)).isoformat(), "capacity": 100,
+                "place": {"name": "Аула", "city": "Пловдив"},
+                "audience": {"kind": "faculty", "faculty": MEDICINE} if variant == "audience" else {"kind": "all"}}
+        event = self.call("events", "POST", E, 201, self.admin, json=body)
+        if variant == "draft":
+            return event
+        return self.call("events", "POST", f"{E}/{event['id']}/publish", 200, self.admin, json={})
+
+    def register(self, event: dict, member_id: str) -> dict:
+        return self.call("events", "POST", f"{E}/{event['id']}/registrations", 201, self.token(member_id), json={})
+
+    def token(self, member_id: str) -> dict:
+        roles = next((r for s, r in filter(None, self.callers.values()) if s == member_id), ("alumnus",))
+        return bearer(self.issue(member_id, *roles))
+
+    # ------------------------------------------------------------------ one-time credentials
+
+    def confirmation_token_of(self, member_id: str) -> str:
+        [event] = [e for e in self.members_events("members.member.registered") if e.subject == member_id]
+        return accounts.decrypt_token(TOKEN_KEY, event.data["encrypted_confirmation_token"])
+
+    def confirmation_token(self) -> str:
+        return self.confirmation_token_of(self.sign_up())
+
+    def reset_token_of(self, member: dict) -> str:
+        self.call("members", "POST", f"{M}/auth/password-reset", 202, json={"email": member["email"]})
+        [event] = [e for e in self.members_events("members.password_reset.requested") if e.subject == member["id"]]
+        return accounts.decrypt_token(TOKEN_KEY, event.data["encrypted_token"])
+
+    def reset_token(self) -> str:
+        return self.reset_token_of(self.verified())
+
+    def set_password(self, member: dict) -> None:
+        """The member's password, set as a member sets one: through the password reset."""
+        self.call("members", "POST", f"{M}/auth/password-reset/confirm", 204,
+                  json={"token": self.reset_token_of(member), "new_password": PASSWORD})
+
+    def new_email(self) -> str:
+        return self.sign_up_body()["email"]
+
+    def credentials(self) -> dict:
+        return {"email": self.self_email, "password": PASSWORD}
+
+    def refresh_token(self) -> str:
+        return accounts_store.issue_refresh_token(self.db("members"), None, self.self_id, accounts.new_family(),
+                                                  accounts.now())
+
+    def unsubscribe_token(self) -> str:
+        # Links are signed with LINK_SIGNING_KEY where the configuration has one (the
+        # encryption key signed them before it existed).
+        key = getattr(self.config, "link_signing_key", "") or TOKEN_KEY
+        return unsubscribe.make_token(key, self.self_id, "email", "news", clock.now())
+
+    # ------------------------------------------------------------------ scenes
+
+    def scene(self, method: str, route: str, variant: str) -> Scene:
+        build = SCENES.get((method, route))
+        return build(self, variant) if build else Scene({**self.fills, **self.variants[variant]}, self.self_id)
+
+    def fresh_event(self, variant: str, registered: bool = False) -> Scene:
+        event = self.event(variant)
+        if registered:
+            self.register(event, self.self_id)
+        return Scene({**self.fills, "event_id": event["id"]}, self.self_id)
+
+
+def _fresh_member(world: World, variant: str) -> Scene:
+    member_id = world.verified()["id"]
+    return Scene({**world.fills, "member_id": member_id}, member_id)
+
+
+def _fresh_segment(world: World, variant: str) -> Scene:
+    segment = world.call("members", "POST", f"{M}/segments", 201, world.admin, json={"name": "Нов", "filter": {}})
+    return Scene({**world.fills, "segment_id": segment["id"]}, world.self_id)
+
+
+def _fresh_feed(world: World, variant: str) -> Scene:
+    secret = calendar_store.create(world.store("events"), world.self_id, clock.now())
+    return Scene({**world.fills, "secret": secret}, world.self_id)
+
+
+# Rows whose cells change what the next cell would see are played on fresh objects per cell.
+SCENES = {
+    ("POST", f"{M}/<member_id>/reject"): _fresh_member,
+    ("DELETE", f"{M}/<member_id>"): _fresh_member,
+    ("DELETE", f"{M}/segments/<segment_id>"): _fresh_segment,
+    ("POST", f"{E}/<event_id>/cancel"): World.fresh_event,
+    ("POST", f"{E}/<event_id>/registrations"): World.fresh_event,
+    ("DELETE", f"{E}/<event_id>/registrations/mine"): lambda world, variant: world.fresh_event(variant, True),
+    ("DELETE", f"{E}/<event_id>/registrations/<member_id>"): lambda world, variant: world.fresh_event(variant, True),
+    ("GET", f"{E}/calendar-feeds/<secret>.ics"): _fresh_feed,
+}
+
+
+BUILT: dict[str, World] = {}
+
+
+@pytest.fixture
+def world(make_config, issue_token) -> World:
+    """The world, built by the module's first test and kept for the others: ``make_config``
+    is per test, and building the world for each would be slow. Its databases are the first
+    test's, which nothing drops."""
+    if "world" not in BUILT:
+        BUILT["world"] = build_world(make_config(AMQP_URL="memory://"), issue_token)
+    return BUILT["world"]
+
+
+def build_world(config: Config, issue_token) -> World:
+    world = World({name: create(config).test_client() for name, create in APPS.items()}, issue_token, config)
+    # The office's first admin, as `alumnet members create-admin` makes them.
+    world.admin_id = signup.register(world.store("members"), {
+        "given_name": "Офис", "family_name": "Алумни", "email": "office@example.bg", "preferred_language": "bg",
+        "consent": {"email": False, "sms": False}}, roles=["admin"], operator=True, correlation_id="test")["_id"]
+    alumnus = world.verified(faculty=MEDICINE, graduation_year=2010)
+    world.set_password(alumnus)  # the login row logs in as the alumnus
+    world.self_id, world.self_email = alumnus["id"], alumnus["email"]
+    unconfirmed = world.sign_up(faculty=MEDICINE)
+    pending = world.sign_up(faculty=MEDICINE)
+    world.confirm_email(pending)
+    world.callers = {
+        "anon": None,
+        "unconf": (unconfirmed, ("alumnus",)),
+        "pending": (pending, ("alumnus",)),
+        "alumnus": (alumnus["id"], ("alumnus",)),
+        "student": (world.verified(is_student=True)["id"], ("student",)),
+        "staff": (world.verified(roles=["staff"])["id"], ("staff",)),
+        "judge": (world.verified(roles=["judge"])["id"], ("judge",)),
+        "admin": (world.admin_id, ("admin",)),
+        "other": (world.verified()["id"], ("alumnus",)),
+    }
+    segment = world.call("members", "POST", f"{M}/segments", 201, world.admin, json={"name": "Всички", "filter": {}})
+    report = world.call("members", "POST", f"{M}/roster/imports", 201, world.admin, data=ROSTER_CSV,
+                        content_type="text/csv; charset=utf-8")
+    world.relay()
+    # Happening today: open for registration until it starts, its door open from 6 hours before.
+    event = world.event(starts_in=timedelta(hours=2))
+    draft, for_medicine = world.event("draft", timedelta(hours=2)), world.event("audience", timedelta(hours=2))
+    world.ticket_code = world.register(event, alumnus["id"])["ticket_code"]
+    announcement = world.call("notifications", "POST", f"{N}/announcements", 202, world.admin, json=ANNOUNCEMENT)
+    world.fills = {"member_id": alumnus["id"], "event_id": event["id"], "segment_id": segment["id"],
+                   "import_id": report["id"], "student_number": ROSTER_STUDENT, "announcement_id": announcement["id"],
+                   "fmt": "png", "secret": "no-such-feed", "filename": "swagger-ui.css"}
+    # A variant row plays its route on another object: the pending member, a draft, an
+    # event for an audience.
+    world.variants = {"": {}, "pending": {"member_id": pending}, "draft": {"event_id": draft["id"]},
+                      "audience": {"event_id": for_medicine["id"]}}
+    return world
+
+
+def answer(world: World, service: str, method: str, rule: str, variant: str, caller: str) -> tuple[int, str]:
+    """Play one cell: the status, and the problem's title or detail to explain a difference."""
+    route = plain(rule)
+    scene = world.scene(method, route, variant)
+    identity = world.callers[caller]
+    if caller == "alumnus":
+        identity = (scene.self_id, identity[1])
+    headers = {} if identity is None else bearer(world.issue(identity[0], *identity[1]))
+    request = REQUESTS.get((method, route), {})
+    request = request(world, caller) if callable(request) else request
+    response = world.clients[service].open(fill(rule, scene.fills), method=method, headers=headers, **request)
+    body = response.get_json(silent=True)
+    detail = (body.get("detail") or body.get("title") or "") if isinstance(body, dict) else ""
+    return response.status_code, str(detail)[:120]
+
+
+def matches(cell: str, status: int) -> bool:
+    return 200 <= status < 300 if cell == "ok" else int(cell) == status
+
+
+def shown(status: int) -> str:
+    return "ok" if 200 <= status < 300 else str(status)
+
+
+@pytest.mark.parametrize("service", list(APPS))
+def test_every_route_answers_every_caller_as_the_matrix_says(world, service):
+    expected = table()
+    prefix = f"/api/v1/{service}"
+    routes = {(method, plain(rule)): rule for method, rule in api_routes(world.clients[service].application)}
+    problems, unplayable = [], set()
+    for (method, route), rule in routes.items():
+        unknown = [name for name in variables(rule) if name not in world.fills]
+        if unknown:
+            problems.append(f"{method} {route}: the world has no object for <{'>, <'.join(unknown)}>; "
+                            "make one in the world fixture and add it to its fills")
+            unplayable.add((method, route))
+        if (method, route, "") not in expected:
+            now = "" if unknown else " (it answers now: " + " ".join(
+                shown(answer(world, service, method, rule, "", caller)[0]) for caller in CALLERS) + ")"
+            problems.append(f"no row for {method} {route} in tests/authz_matrix.py{now}")
+    for (method, route, variant), row in expected.items():
+        if not (route == prefix or route.startswith(prefix + "/")):
+            continue
+        if (method, route) not in routes:
+            problems.append(f"a row for {method} {route}, which {service} does not serve")
+            continue
+        if (method, route) in unplayable:
+            continue
+        for caller in CALLERS:
+            status, detail = answer(world, service, method, routes[method, route], variant, caller)
+            if not matches(row[caller], status):
+                name = f"{method} {route}" + (f" [{variant}]" if variant else "")
+                problems.append(f"{name} as {caller}: expected {row[caller]}, got {status} {detail}")
+    assert not problems, "\n".join(problems)
