@@ -43,6 +43,7 @@ MATRIX = """
 # ---- members: sign-up, profiles, verification
 GET    /api/v1/members/openapi.json                                             ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/members/docs                                                     ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/members/docs/assets/<filename>                                   ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/members                                                          401  403    403     403     403     403   403   ok    403
 POST   /api/v1/members                                                          ok   ok     ok      ok      ok      ok    ok    ok    ok   # no token needed
 GET    /api/v1/members/<member_id>                                              404  404    404     ok      ok      ok    ok    ok    ok   # nothing public: 404 to those who see public fields only
@@ -81,6 +82,7 @@ GET    /api/v1/members/segments/<segment_id>/members                            
 # ---- events
 GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/events/docs/assets/<filename>                                    ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events                                                           ok   ok     ok      ok      ok      ok    ok    ok    ok
 POST   /api/v1/events                                                           401  403    403     403     403     403   403   ok    403
 GET    /api/v1/events/<event_id>                                                ok   ok     ok      ok      ok      ok    ok    ok    ok
@@ -116,6 +118,7 @@ GET    /api/v1/events/calendar-feeds/<secret>.ics                               
 # ---- notifications
 GET    /api/v1/notifications/openapi.json                                       ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/notifications/docs                                               ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/notifications/docs/assets/<filename>                             ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/notifications/deliveries                                         401  ok     ok      ok      ok      ok    ok    ok    ok   # a member's own only; admins all
 GET    /api/v1/notifications/preferences/me                                     401  ok     ok      ok      ok      ok    ok    ok    ok
 PUT    /api/v1/notifications/preferences/me                                     401  ok     ok      ok      ok      ok    ok    ok    ok   # judgment: not yet verified members choose too
@@ -126,6 +129,7 @@ POST   /api/v1/notifications/announcements/<announcement_id>/cancel             
 # ---- awards (a skeleton so far)
 GET    /api/v1/awards/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/awards/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/awards/docs/assets/<filename>                                    ok   ok     ok      ok      ok      ok    ok    ok    ok
 """
 
 

@@ -178,7 +178,7 @@ class World:
     def unsubscribe_token(self) -> str:
         # Links are signed with LINK_SIGNING_KEY where the configuration has one (the
         # encryption key signed them before it existed).
-        key = getattr(self.config, "link_signing_key", "") or TOKEN_KEY
+        key = self.config.link_signing_key
         return unsubscribe.make_token(key, self.self_id, "email", "news", clock.now())
 
     # ------------------------------------------------------------------ scenes
