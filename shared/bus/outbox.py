@@ -56,11 +56,13 @@ HISTORY_LOST_CODES = {280, 286}  # ChangeStreamFatalError, ChangeStreamHistoryLo
 SAVE_INTERVAL_S = 0.1
 # A relay publishes a window only while its lease has this much left beyond the publisher's
 # confirm timeout: the store writes that follow (marks, position) must end before it expires.
-STORE_STEP_S = 5.0
-LEASE_TTL_S = 30.0
+STORE_STEP_S = 3.0
+# A dead relay's events wait for its lease to expire: short enough that a killed worker's
+# successor publishes within seconds, long enough to outlive a step (checked at start).
+LEASE_TTL_S = 12.5
 HEALTHY_AFTER_S = 1.0  # a stream followed this long without an error counts as working
 MAX_BACKOFF_S = 5.0
-STANDBY_POLL_S = 2.0  # how often a standby relay asks for the lease
+STANDBY_POLL_S = 1.0  # how often a standby relay asks for the lease
 LEGACY_INDEXES = ["published_ttl"]  # expired events that were never sent; dropped at start
 LEGACY_MARGIN = timedelta(minutes=5)  # see _adopt_legacy_marks
 OUTBOX_INDEXES = [

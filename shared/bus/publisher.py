@@ -31,7 +31,7 @@ class PublishResult:
 class AmqpPublisher:
     """Windowed confirming publisher on one connection and one channel (one thread only)."""
 
-    def __init__(self, url: str, *, confirm_timeout_s: float = 10.0, heartbeat: int = 30):
+    def __init__(self, url: str, *, confirm_timeout_s: float = 5.0, heartbeat: int = 30):
         self.url = url
         self.confirm_timeout_s = confirm_timeout_s
         self.heartbeat = heartbeat

@@ -33,8 +33,10 @@ from tests.support import wait_until
 
 RECIPIENTS = 150
 MAX_SIGNUPS = 2000
-STALL_TARGET_S = 15
-STALL_LIMIT_S = 70  # the store's abandoned-transaction lifetime (60 s) is the worst left
+STALL_TARGET_S = 15  # printed as met or missed
+# What fails the test: twice the target, so a loaded machine does not turn a slow takeover
+# into a red run, while a stall on the store's abandoned-transaction lifetime (60 s) does.
+STALL_LIMIT_S = 2 * STALL_TARGET_S
 
 
 class SignUps:
@@ -64,8 +66,10 @@ class SignUps:
             key = uuid.uuid4().hex
             for _ in range(20):
                 try:
-                    answer = requests.post(f"{self.api}/api/v1/members", json=body, timeout=10,
-                                           headers={"Idempotency-Key": key})
+                    # Each sign-up from its own client, as behind the gateway (which this
+                    # platform's dev mode trusts): the per-address limit is not what is tested.
+                    answer = requests.post(f"{self.api}/api/v1/members", json=body, timeout=10, headers={
+                        "Idempotency-Key": key, "X-Real-IP": f"198.18.{n // 200}.{n % 200 + 1}"})
                 except requests.RequestException as exc:
                     self.errors.append(repr(exc))
                     continue
@@ -84,22 +88,26 @@ class Arrivals:
 
     def __init__(self, sink):
         self.sink = sink
-        self.times: list[float] = []
+        self.seen: list[tuple[float, object]] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
-        seen = len(self.sink.messages)
+        count = len(self.sink.messages)
         while not self.stop.is_set():
-            count = len(self.sink.messages)
-            if count > seen:
-                self.times.append(time.monotonic())
-                seen = count
+            messages = list(self.sink.messages)
+            now = time.monotonic()
+            self.seen += [(now, m) for m in messages[count:]]
+            count = len(messages)
             self.stop.wait(0.01)
 
-    def longest_gap(self, since: float, until: float) -> float:
-        marks = [since, *(t for t in self.times if since < t < until), until]
-        return max(b - a for a, b in zip(marks, marks[1:]))
+    def longest_stall(self, since: float, of) -> tuple[float, float]:
+        """The longest time without a new email of one stream (``of`` picks its emails), from
+        ``since`` until that stream's last email (its work was waiting all that time), and
+        when it began."""
+        times = [t for t, m in self.seen if of(m) and t > since]
+        marks = [since, *times]
+        return max(((b - a, a) for a, b in zip(marks, marks[1:])), default=(0.0, since))
 
 
 def _dead_count(amqp_url: str, service: str) -> int:
@@ -136,6 +144,7 @@ def test_chaos_kills_and_a_broker_restart_lose_double_park_and_strand_nothing(
 
     def kill_and_restart(service: str, current: str) -> str:
         kills.append(time.monotonic())
+        phase(f"SIGKILL {current}")
         os.killpg(chaos.processes[current].pid, signal.SIGKILL)
         chaos.processes[current].wait(10)
         return start_worker(service)
@@ -221,7 +230,6 @@ def test_chaos_kills_and_a_broker_restart_lose_double_park_and_strand_nothing(
                               timeout_s=240, interval_s=0.5,
                               message=f"the announcement done (seed {seed})")
         phase("settled")
-        settled = time.monotonic()
         arrivals.stop.set()
 
         welcome, unknown = signup_copies(), unknown_welcomes()
@@ -229,12 +237,19 @@ def test_chaos_kills_and_a_broker_restart_lose_double_park_and_strand_nothing(
         parked = {service: _dead_count(private_broker.url, service) for service in ("members", "notifications")}
         notifications_db = MongoClient(env["MONGO_URL"])[env["MONGO_DB_PREFIX"] + "notifications"]
         stranded = notifications_db.deliveries.count_documents({"status": {"$in": ["queued", "sending"]}})
-        stall = arrivals.longest_gap(kills[0], settled)
+        welcome_stall = arrivals.longest_stall(kills[0], lambda m: m["To"].startswith("chaos")
+                                               and m["To"].endswith(f".{run}@example.bg"))
+        announcement_stall = arrivals.longest_stall(kills[0], lambda m: m["Subject"] == subject)
+        phase(f"longest stalls began at +{welcome_stall[1] - began:.1f} s (welcomes), "
+              f"+{announcement_stall[1] - began:.1f} s (announcement)")
+        welcome_stall, announcement_stall = welcome_stall[0], announcement_stall[0]
+        stall = max(welcome_stall, announcement_stall)
         print(f"\nchaos seed {seed}: {len(signups.accepted)} sign-ups accepted, "
               f"{sum(1 for e in signups.accepted if welcome[e] == 1)} welcomed once, "
               f"{len(unknown)} welcome unknown; announcement to {RECIPIENTS}: {len(announced)} received, "
               f"{max(announced.values())} most copies, {progress['unknown']} unknown; parked {parked}; "
-              f"stranded {stranded}; longest stall {stall:.1f} s (target {STALL_TARGET_S} s); "
+              f"stranded {stranded}; longest stall: welcomes {welcome_stall:.1f} s, announcement "
+              f"{announcement_stall:.1f} s (target {STALL_TARGET_S} s: {'met' if stall < STALL_TARGET_S else 'MISSED'}); "
               f"sign-up retries {len(signups.errors)}")
 
         assert max(welcome[e] for e in signups.accepted) == 1, f"seed {seed}: a welcome doubled"

@@ -8,24 +8,21 @@ import uuid
 
 import requests
 
+from tests.e2e.accounts import join, log_in
 from tests.support import wait_until
 
 ROUTES = {"events": "/api/v1/events/registrations/mine", "notifications": "/api/v1/notifications/preferences/me"}
 
 
-def test_a_role_change_revokes_the_members_tokens_in_every_service(platform, issue_token):
+def test_a_role_change_revokes_the_members_tokens_in_every_service(platform, smtp_sink, issue_token):
     members = platform.urls["members"]
     email = f"revoke.{uuid.uuid4().hex[:8]}@example.bg"
     password = "first-password-123"
-    created = requests.post(f"{members}/api/v1/members", timeout=10, json={
+    member_id, _ = join(members, smtp_sink[0], {
         "given_name": "Мария", "family_name": "Иванова", "email": email, "preferred_language": "bg",
         "password": password, "consent": {"email": False, "sms": False}})
-    assert created.status_code == 201, created.text
-    member_id = created.json()["id"]
-    login = requests.post(f"{members}/api/v1/members/auth/login", json={"email": email, "password": password},
-                          timeout=10)
-    assert login.status_code == 200, login.text
-    old = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    login = log_in(members, email, password)
+    old = {"Authorization": f"Bearer {login['access_token']}"}
     for service, route in ROUTES.items():
         response = requests.get(platform.urls[service] + route, headers=old, timeout=10)
         assert response.status_code == 200, (service, response.text)
@@ -46,7 +43,7 @@ def test_a_role_change_revokes_the_members_tokens_in_every_service(platform, iss
                for a in answers)
     assert requests.get(f"{members}/api/v1/members/{member_id}", headers=old, timeout=10).status_code == 401
     assert requests.post(f"{members}/api/v1/members/auth/refresh", timeout=10,
-                         json={"refresh_token": login.json()["refresh_token"]}).status_code == 401
+                         json={"refresh_token": login["refresh_token"]}).status_code == 401
 
     again = requests.post(f"{members}/api/v1/members/auth/login", json={"email": email, "password": password},
                           timeout=10)
