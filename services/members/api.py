@@ -21,9 +21,8 @@ from services.members.schemas import (
 from services.members.store import EmailTaken
 from shared.auth import optional_principal, require_auth
 from shared.logs import current_correlation_id
-from shared.web import pagination
+from shared.web import idempotency, pagination
 from shared.web.app import current_service
-from shared.web import idempotency
 from shared.web.idempotency import idempotent
 from shared.web.inputs import Blueprint
 from shared.web.problems import Problem

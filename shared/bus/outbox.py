@@ -14,8 +14,8 @@ milliseconds of its commit, without polling.
 - An event the broker returns (unroutable) or nacks is marked ``deferred`` with its error and
   retried with growing delays, also while events keep flowing; it is never counted as sent.
 - A sent event keeps its envelope but not its personal data (``redacted``): of ``data`` only
-  ids, times, flags, numbers and encrypted tokens stay; free text (names, addresses, phones,
-  titles) becomes null. Nothing reads a sent event's text: the catch-up sweep and the retries
+  ids, times, flags, numbers and encrypted tokens stay (the dev demo reads the confirmation
+  token of sent sign-ups); free text (names, addresses, phones, titles) becomes null. Nothing reads a sent event's text: the catch-up sweep and the retries
   read ``new`` and ``deferred`` ones, which keep their body until the broker has it.
 - If the store has forgotten the saved position (its change history was trimmed while the
   relay was down or behind), the relay publishes every event still ``new``, in order: the

@@ -163,6 +163,7 @@ def purge_member(db, session: ClientSession | None, member_id: str) -> int:
     """Delete every stored reply about a member (erasure): of their own requests (the caller in
     the key), of requests whose path names them, and those tagged with ``about``."""
     named = re.escape(member_id)
+    # No index serves the pattern: a scan, of replies kept a day, once per erasure.
     return db[COLLECTION].delete_many({"$or": [
         {"about": member_id},
         # The key is "<method> <path> <caller> <key>": the id as a path segment or the caller.
