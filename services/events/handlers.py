@@ -1,5 +1,6 @@
 """What the events service does with the members events it consumes: a read model of
-members (for audiences) and segments, anonymising the registrations of erased members, and
+members (for audiences) and segments, forgetting erased members (registrations anonymised,
+stored replies and parked messages about them removed), and
 the access revocations its token check honours (``shared.revocations``).
 
 Every handler is idempotent (the consumer's inbox deduplicates by event id besides) and
@@ -9,6 +10,7 @@ member is remembered by id so that no late event brings them back.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from marshmallow import fields
@@ -17,6 +19,7 @@ from services.events import calendar_store, readmodel_store, registrations_store
 from shared import memberview, revocations
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
+from shared.web import idempotency
 
 # The member fields the read model keeps: what audiences and the member filter language read.
 KEPT = memberview.KEPT
@@ -71,14 +74,18 @@ def on_member_rejected(event: Envelope, ctx: HandlerContext) -> None:
                                      _time(data["rejected_at"]))
 
 
-def on_member_erased(event: Envelope, ctx: HandlerContext) -> None:
-    """Forget the member, anonymise their registrations (freeing their seats) and delete their
-    calendar feed."""
+def on_member_erased(event: Envelope, ctx: HandlerContext, forget_parked: Callable[[str], int] | None = None) -> None:
+    """Forget the member, anonymise their registrations (freeing their seats), delete their
+    calendar feed and the stored replies about them, and remove the parked messages that
+    mention them (``forget_parked``: a failure there retries the whole erasure)."""
     erased_at = _time(event.data["erased_at"])
     member_id = event.data["member_id"]
     readmodel_store.forget_member(ctx.db, ctx.session, member_id, erased_at)
     registrations_store.anonymise_member(ctx.db, ctx.session, member_id, erased_at)
     ctx.db[calendar_store.FEEDS].delete_many({"member_id": member_id}, session=ctx.session)
+    idempotency.purge_member(ctx.db, ctx.session, member_id)
+    if forget_parked is not None:
+        forget_parked(member_id)
 
 
 def on_segment_saved(event: Envelope, ctx: HandlerContext) -> None:
@@ -90,13 +97,16 @@ def on_segment_deleted(event: Envelope, ctx: HandlerContext) -> None:
     readmodel_store.delete_segment(ctx.db, ctx.session, event.data["segment_id"])
 
 
-def subscriptions() -> list[Subscription]:
+def subscriptions(forget_parked: Callable[[str], int] | None = None) -> list[Subscription]:
+    """``forget_parked``: removes the service's parked messages mentioning a member
+    (``DeadLetters.purge_mentioning``), on erasure."""
     return [
         Subscription("members.member.registered", MemberRegistered(), on_member_registered),
         Subscription("members.member.updated", memberview.MemberUpdated(), on_member_updated),
         Subscription("members.member.verified", memberview.MemberVerified(), on_member_verified),
         Subscription("members.member.rejected", memberview.MemberRejected(), on_member_rejected),
-        Subscription("members.member.erased", memberview.MemberErased(), on_member_erased),
+        Subscription("members.member.erased", memberview.MemberErased(),
+                     lambda event, ctx: on_member_erased(event, ctx, forget_parked)),
         Subscription("members.segment.saved", memberview.SegmentSaved(), on_segment_saved),
         Subscription("members.segment.deleted", memberview.SegmentDeleted(), on_segment_deleted),
         revocations.subscription(),

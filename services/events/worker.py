@@ -7,6 +7,7 @@ import socket
 
 from services.events import handlers, reminders
 from services.events.app import NAME, create_store
+from shared.bus.deadletters import DeadLetters
 from shared.config import Config, load
 from shared.service import build_worker
 from shared.worker import Worker
@@ -17,5 +18,6 @@ def create_worker(config: Config | None = None) -> Worker:
     store = create_store(config)
     reminder_task = reminders.loop(store, worker_id=f"{socket.gethostname()}:{os.getpid()}",
                                    interval_s=config.events_reminder_interval_s)
-    return build_worker(NAME, config, store, subscriptions=handlers.subscriptions(),
+    forget_parked = DeadLetters(config.amqp_url, NAME).purge_mentioning
+    return build_worker(NAME, config, store, subscriptions=handlers.subscriptions(forget_parked),
                         loops={"reminders": reminder_task})

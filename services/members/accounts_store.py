@@ -13,6 +13,7 @@ Tokens are never stored, only their SHA-256 digests (``accounts.digest``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -297,3 +298,21 @@ def complete_password_reset(store, token: str, at: datetime, password_hash: str,
         return address_proven(db, session, member, at)
 
     return store.transaction(work)
+
+
+# --------------------------------------------------------------------------- erasure
+# (kept apart: called by privacy_store.erase; every write of these collections stays here)
+
+def forget_account(db: Database, session: ClientSession, member_id: str, email: str | None) -> None:
+    """Erasure: the member's password, sessions, reset and confirmation tokens (the latter hold
+    the address) go, and every throttling counter of their address: the account's own, each
+    (account, client) pair's and the rate counters per email (keyed by ``account_key``)."""
+    db[CREDENTIALS].delete_many({"_id": member_id}, session=session)
+    db[REFRESH_TOKENS].delete_many({"member_id": member_id}, session=session)
+    db[PASSWORD_RESETS].delete_many({"member_id": member_id}, session=session)
+    db[EMAIL_CONFIRMATIONS].delete_many({"member_id": member_id}, session=session)
+    if email:
+        account = accounts.account_key(email)
+        clear_account_failures(db, account, session=session)
+        # Rate counters are "<action>:<key>:<window>" (count_request, accounts_api.limit_rate).
+        db[RATE_LIMITS].delete_many({"_id": {"$regex": f"^[^:]+:{re.escape(account)}:"}}, session=session)

@@ -21,7 +21,7 @@ from services.members.schemas import (
 from services.members.store import EmailTaken
 from shared.auth import optional_principal, require_auth
 from shared.logs import current_correlation_id
-from shared.web import pagination
+from shared.web import idempotency, pagination
 from shared.web.app import current_service
 from shared.web.idempotency import idempotent
 from shared.web.inputs import Blueprint
@@ -100,9 +100,11 @@ class Members(MethodView):
         password = data.pop("password", None)
         roles = accounts.roles_for_signup(data.pop("is_student", False))
         student_number = data.pop("student_number", None)
-        signup.register(current_service().store, data, roles=roles, password=password,
-                        student_number=student_number, correlation_id=current_correlation_id(),
-                        token_key=current_service().config.token_encryption_key or None)
+        created = signup.register(current_service().store, data, roles=roles, password=password,
+                                  student_number=student_number, correlation_id=current_correlation_id(),
+                                  token_key=current_service().config.token_encryption_key or None)
+        if created is not None:  # its stored reply (Idempotency-Key) goes with the member's erasure
+            idempotency.about(created["_id"])
         return SIGNUP_ACCEPTED, 202
 
     @require_auth("admin")

@@ -8,10 +8,14 @@ Erasure, in one transaction:
   collide); it is no address and can never match a login (emails are validated);
 - their ``directory`` entry is deleted, and a roster entry they claimed is released (the
   roster is the university's own record of graduates, which erasure does not touch);
-- the member's ``consents``, ``credentials``, ``refresh_tokens`` and ``password_resets`` are
-  deleted, and the login-failure counter of their account (keyed by a hash of the email);
-- stored replies to the member's own POSTs under ``/api/v1/members/<id>/`` (``Idempotency-Key``
-  replays, which repeat what was sent) are deleted;
+- the member's ``consents``, ``credentials``, ``refresh_tokens``, ``password_resets`` and
+  ``email_confirmations`` are deleted, and every throttling counter of their address (the
+  account's, its (account, client) pairs', the per-email rate counters: ``accounts_store.forget_account``);
+- stored replies about the member (``Idempotency-Key`` replays, which repeat what was sent:
+  their own POSTs, those under ``/api/v1/members/<id>/``, their sign-up) are deleted
+  (``shared.web.idempotency.purge_member``);
+- the member's earlier events need nothing here: the outbox keeps no text of an event once the
+  broker has it (``shared.bus.outbox.redacted``), and other services forget what they got;
 - ``erasures`` gets ``{_id: member_id, erased_at, requested_by: "self"|"admin", admin_id, reason}``
   (the admin's id and reason are the office's accountability record, not the member's data);
 - ``members.member.erased`` goes to the outbox, so every other service forgets the member, and
@@ -21,19 +25,18 @@ Erasing again changes nothing and publishes nothing: the first erasure's record 
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 from pymongo.database import Database
 
-from services.members import access_store, accounts, consent_store, profiles_store, roster_store
+from services.members import access_store, accounts, accounts_store, consent_store, profiles_store, roster_store
 from services.members.consent_store import COLLECTION as CONSENTS
 from services.members.consent_store import live_member
 from services.members.messages import CATALOG, MEMBER_ERASED
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 from shared.store import Index
-from shared.web.idempotency import COLLECTION as IDEMPOTENCY
+from shared.web import idempotency
 
 ERASURES = "erasures"
 # Erasure and export find refresh tokens and password resets by member_id: the accounts
@@ -107,14 +110,9 @@ def erase(store, member_id: str, *, requested_by: str, admin_id: str | None = No
         # The roster is the university's record, not the member's: it stays, unclaimed.
         roster_store.release(db, session, member_id)
         db[CONSENTS].delete_many({"member_id": member_id}, session=session)
-        db.credentials.delete_many({"_id": member_id}, session=session)
-        db.refresh_tokens.delete_many({"member_id": member_id}, session=session)
-        db.password_resets.delete_many({"member_id": member_id}, session=session)
-        if member.get("email"):
-            db.login_failures.delete_one({"_id": accounts.account_key(member["email"])}, session=session)
-        # Stored responses of the member's own POSTs (Idempotency-Key replays) hold their data.
-        db[IDEMPOTENCY].delete_many({"_id": {"$regex": f"^POST /api/v1/members/{re.escape(member_id)}/"}},
-                                    session=session)
+        accounts_store.forget_account(db, session, member_id, member.get("email"))
+        # Stored replies (Idempotency-Key replays) repeat what was sent: the sign-up's too.
+        idempotency.purge_member(db, session, member_id)
         db[ERASURES].insert_one(record, session=session)
         access_store.revoke(db, session, member_id, reason="erased", at=now)
         outbox.add(db, session, CATALOG.create(MEMBER_ERASED, member_id, {

@@ -17,6 +17,7 @@ the worker's memory and the email itself.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ from services.notifications import store as notification_store
 from shared import memberview, revocations, unsubscribe
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
+from shared.web import idempotency
 
 CHANNELS = ("email", "sms")
 RESET_PATH = "/reset-password"
@@ -153,10 +155,15 @@ def on_segment_deleted(event: Envelope, ctx: HandlerContext) -> None:
     memberview.delete_segment(ctx.db[notification_store.SEGMENTS], ctx.session, event.data["segment_id"])
 
 
-def on_member_erased(event: Envelope, ctx: HandlerContext) -> None:
-    """Forget the member: contact gone, deliveries anonymised, queued ones never sent."""
+def on_member_erased(event: Envelope, ctx: HandlerContext, forget_parked: Callable[[str], int] | None = None) -> None:
+    """Forget the member: contact gone, deliveries anonymised, queued ones never sent, stored
+    replies about them deleted, and the parked messages that mention them removed
+    (``forget_parked``: a failure there retries the whole erasure)."""
     data = event.data
     notification_store.forget_member(ctx.db, ctx.session, data["member_id"], _time(data["erased_at"]))
+    idempotency.purge_member(ctx.db, ctx.session, data["member_id"])
+    if forget_parked is not None:
+        forget_parked(data["member_id"])
 
 
 def on_consent_changed(event: Envelope, ctx: HandlerContext) -> None:
@@ -221,7 +228,7 @@ def _both(first: Subscription, then: Subscription) -> Subscription:
 
 
 def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost:8080",
-                  wake_fanout=None) -> list[Subscription]:
+                  wake_fanout=None, forget_parked: Callable[[str], int] | None = None) -> list[Subscription]:
     """Every event notifications consumes: the read model's and password reset's own handlers
     here, and the notifications of ``catalogue.NOTIFICATIONS`` (after the read model's
     handler, where both use an event)."""
@@ -229,7 +236,8 @@ def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost
         Subscription("members.member.registered", MemberRegistered(),
                      lambda event, ctx: on_member_registered(event, ctx, wake_dispatcher)),
         Subscription("members.member.updated", memberview.MemberUpdated(), on_member_updated),
-        Subscription("members.member.erased", memberview.MemberErased(), on_member_erased),
+        Subscription("members.member.erased", memberview.MemberErased(),
+                     lambda event, ctx: on_member_erased(event, ctx, forget_parked)),
         Subscription("members.member.verified", memberview.MemberVerified(), on_member_verified),
         Subscription("members.member.rejected", memberview.MemberRejected(), on_member_rejected),
         Subscription("members.segment.saved", memberview.SegmentSaved(), on_segment_saved),

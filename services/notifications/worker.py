@@ -11,6 +11,7 @@ from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.fanout import FanoutSpreader, StrandedSweeper
 from services.notifications.handlers import context_for_sending, subscriptions
 from services.notifications.transports import channels_for
+from shared.bus.deadletters import DeadLetters
 from shared.config import Config, load
 from shared.service import build_worker
 from shared.worker import PeriodicTask, Worker
@@ -48,7 +49,8 @@ def create_worker(config: Config | None = None) -> Worker:
     stranded = PeriodicTask("stranded-sweeper", StrandedSweeper(store, wake_dispatcher=sender.wake).sweep,
                             interval_s=60.0)
     return build_worker(NAME, config, store,
-                        subscriptions=subscriptions(sender.wake, config.public_base_url, wake_fanout=fanouts.wake),
+                        subscriptions=subscriptions(sender.wake, config.public_base_url, wake_fanout=fanouts.wake,
+                                                    forget_parked=DeadLetters(config.amqp_url, NAME).purge_mentioning),
                         loops={"delivery-dispatcher": sender, "fanout": fanouts, "digest": digests,
                                "stranded-sweeper": stranded},
                         # No service consumes delivery events yet: keep them a week in a stream.

@@ -1,11 +1,17 @@
 """Operator tools for a service's parked messages (``<service>.dead``): list them with their
-errors, replay one or all into the inbox, or purge them.
+errors, replay one or all into the inbox, or purge them; and, for erasure, purge those that
+mention a member (``purge_mentioning``), which a service's ``members.member.erased`` handler
+calls, so no parked copy keeps an erased member's data.
 
 Listing takes messages with ``basic_get`` and puts them back (the dead queue is a classic
 queue, so this does not count as a failed delivery); replay republishes with confirms to the
 inbox with a fresh attempt count, then acks the parked copy. Most messages are parked by the
 consumer with their error (``x-error``); one the broker moved here itself (past the inbox's
 delivery limit) is described from the broker's ``x-death`` record.
+
+A purge acks only the messages it matches; every other message is never acked and goes back
+to the queue when the channel closes, whatever happens in between. A message held meanwhile by
+another reader of the queue (an operator's listing) is not seen by a purge running then.
 """
 from __future__ import annotations
 
@@ -92,10 +98,23 @@ class DeadLetters:
         return replayed
 
     def purge(self, message_id: str | None = None) -> int:
+        return self._purge(lambda message: message_id is None or message.properties.get("message_id") == message_id)
+
+    def purge_mentioning(self, text: str) -> int:
+        """Remove the parked messages whose body or error contains ``text`` (a member's id,
+        which is unique enough to match as a substring); return how many."""
+        needle = text.encode()
+
+        def mentions(message) -> bool:
+            parked = _describe(message)
+            return needle in parked.body or text in parked.error
+        return self._purge(mentions) if text else 0
+
+    def _purge(self, chosen) -> int:
         purged = 0
         with self._connection() as connection:
             for _, message in _drain(connection, self.queues.dead_name):
-                if message_id is None or message.properties.get("message_id") == message_id:
+                if chosen(message):
                     message.ack()
                     purged += 1
         return purged

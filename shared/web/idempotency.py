@@ -16,6 +16,10 @@ request whose claim was taken over finds it gone inside its transaction and comm
 Replays are bound to the caller (another caller's key is another key). On anonymous routes the
 body must be the same in every field: secret fields (a password) are compared through a salted
 slow hash, so the record keeps neither a secret nor a fast hash of one.
+
+A stored reply repeats what was sent and answered, so erasing a member purges their replays
+(``purge_member``): those of their own requests, those of requests on a path naming them, and
+those a view tagged as being about them (``about``: an anonymous sign-up names its new member).
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import uuid
 from datetime import timedelta
 
@@ -133,7 +138,8 @@ class _Attempt:
             raise _Unkept(response)
         kept = self.collection.update_one({"_id": self.scope, "claim": self.claim, "state": RUNNING}, {"$set": {
             "state": DONE, "status": response.status_code, "body": response.get_data(),
-            "content_type": response.content_type, "location": response.headers.get("Location")}},
+            "content_type": response.content_type, "location": response.headers.get("Location"),
+            "about": sorted(g.get(_ABOUT, ()))}},
             session=session)
         if kept.matched_count != 1:  # taken over past the deadline: the other request decides
             raise _in_progress()
@@ -142,6 +148,27 @@ class _Attempt:
     def _release(self) -> None:
         """Nothing was written: the key may be used again (unless another request holds it)."""
         self.collection.delete_one({"_id": self.scope, "claim": self.claim, "state": RUNNING})
+
+
+_ABOUT = "idempotency_about"
+
+
+def about(member_id: str) -> None:
+    """Tag the reply of the current request as being about ``member_id``, so that erasing
+    that member purges it (``purge_member``); for replies that name no one in their key."""
+    g.setdefault(_ABOUT, set()).add(member_id)
+
+
+def purge_member(db, session: ClientSession | None, member_id: str) -> int:
+    """Delete every stored reply about a member (erasure): of their own requests (the caller in
+    the key), of requests whose path names them, and those tagged with ``about``."""
+    named = re.escape(member_id)
+    # No index serves the pattern: a scan, of replies kept a day, once per erasure.
+    return db[COLLECTION].delete_many({"$or": [
+        {"about": member_id},
+        # The key is "<method> <path> <caller> <key>": the id as a path segment or the caller.
+        {"_id": {"$regex": f"^[A-Z]+ [^ ]*/{named}(/[^ ]*)? |^[A-Z]+ [^ ]+ {named} "}},
+    ]}, session=session).deleted_count
 
 
 def _fingerprint(body: bytes) -> dict:

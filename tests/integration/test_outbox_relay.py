@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import marshmallow as ma
 import pytest
 from kombu import Connection, Queue
 
@@ -166,3 +167,56 @@ def test_events_published_before_marks_existed_are_marked_sent_once(bus):
     assert bus.db.outbox.find_one({"_id": recent.id})["status"] == "sent"
     assert bus.queue_depth(f"{bus.service}.inbox") == 1
     relay.publisher.close()
+
+
+class MemberTouched(ma.Schema):
+    member_id = ma.fields.String(required=True)
+    given_name = ma.fields.String()
+    phone = ma.fields.String()
+    guests = ma.fields.Integer()
+    touched_at = ma.fields.String()
+    encrypted_token = ma.fields.String()
+    changed = ma.fields.Dict()
+    member_ids = ma.fields.List(ma.fields.String())
+
+
+def test_a_sent_event_keeps_its_envelope_and_ids_but_no_text_and_the_broker_gets_it_whole(bus, amqp_url):
+    """Erasure cannot reach the text of events already sent: the relay drops it when it marks
+    them sent. What is not yet sent (new, deferred) keeps its body to publish."""
+    touched = bus.catalog.register(f"{bus.service}.member.touched", MemberTouched(), {"member_id": "m"})
+    data = {"member_id": "m-1", "given_name": "Теодора", "phone": "+359887000111", "guests": 1,
+            "touched_at": "2026-12-04T10:00:00+00:00", "encrypted_token": "gAAAA-token",
+            "changed": {"email": "teodora@example.bg", "city_id": "c-9", "open_to_mentoring": True},
+            "member_ids": ["m-1", "m-2"]}
+    event = bus.catalog.create(touched, "m-1", data, "c-1")
+    lonely = bus.catalog.create(bus.catalog.register(f"{bus.service}.nobody.touched", MemberTouched(),
+                                                     {"member_id": "m"}), "m-1", data, "c-2")
+    bus.commit_events([event, lonely])
+    probe = Queue(f"{bus.service}.probe", exchange(), routing_key=touched, durable=False, auto_delete=False)
+    with Connection(amqp_url) as conn:
+        probe(conn.default_channel).declare()
+        try:
+            relay = bus.relay()
+            assert relay.relay_once() == 1
+            with conn.SimpleQueue(probe) as queue:
+                message = queue.get(timeout=5)
+                assert json.loads(message.body)["data"] == data
+                message.ack()
+        finally:
+            probe(conn.default_channel).delete()
+            relay.publisher.close()
+    sent = bus.db.outbox.find_one({"_id": event.id})
+    assert sent["status"] == "sent"
+    kept = json.loads(sent["body"])
+    assert {k: kept[k] for k in ("id", "type", "subject", "correlationid")} == {
+        "id": event.id, "type": touched, "subject": "m-1", "correlationid": "c-1"}
+    assert kept["data"] == {"member_id": "m-1", "given_name": None, "phone": None, "guests": 1,
+                            "touched_at": "2026-12-04T10:00:00+00:00", "encrypted_token": "gAAAA-token",
+                            "changed": {"email": None, "city_id": "c-9", "open_to_mentoring": True},
+                            "member_ids": ["m-1", "m-2"]}
+    deferred = bus.db.outbox.find_one({"_id": lonely.id})
+    assert deferred["status"] == "deferred" and json.loads(deferred["body"])["data"] == data
+
+
+def test_a_body_that_is_no_envelope_is_not_kept_once_sent():
+    assert outbox.redacted(b"x" * 900) == b"" and outbox.redacted(b"[1, 2]") == b""

@@ -25,7 +25,7 @@ from shared import clock
 from shared.auth import TokenIssuer, TokenVerifier, require_auth
 from shared.store import ServiceStore
 from shared.web.app import create_service_app
-from shared.web.idempotency import COLLECTION, DEADLINE_S, idempotent
+from shared.web.idempotency import COLLECTION, DEADLINE_S, about, idempotent, purge_member
 from tests.support import assert_problem, bearer
 
 THINGS = "/api/v1/demo/things"
@@ -71,7 +71,9 @@ def build_app(config, store, verifier, after_write: list):
         @blp.arguments(ThingSchema)
         @blp.response(201, ThingSchema)
         def post(self, data: dict):
-            return create(data, None), 201
+            created = create(data, None)
+            about(created["id"])  # as the sign-up names its new member
+            return created, 201
 
     return create_service_app("demo", config, store, blueprints=[blp], verifier=verifier)
 
@@ -231,3 +233,32 @@ def test_a_failure_after_an_event_is_stored_never_makes_its_retry_create_it_twic
     assert retry.status_code == 201, retry.get_data(as_text=True)
     events = app.extensions["alumnet"].store.db.events
     assert [e["_id"] for e in events.find()] == [retry.get_json()["id"]]
+
+
+def test_purging_a_member_deletes_the_replies_of_their_requests_and_about_them_only(client, store, token):
+    """Erasure: the replies of a member's own requests, and of anonymous ones tagged as about
+    them (a sign-up), go; everyone else's stay and still replay."""
+    for caller in ("member-a", "member-b"):
+        assert client.post(THINGS, json={"name": "ball"}, headers={**token(caller), "Idempotency-Key": "k"}
+                           ).status_code == 201
+    made = [client.post(ANONYMOUS, json={"name": name}, headers={"Idempotency-Key": name}).get_json()["id"]
+            for name in ("mine", "theirs")]
+    replies = store.db[COLLECTION]
+    assert purge_member(store.db, None, "member-a") == 1
+    assert purge_member(store.db, None, made[0]) == 1
+    assert purge_member(store.db, None, "member") == 0  # an id, never a prefix of one
+    assert sorted(r["_id"].split(" ")[2] for r in replies.find()) == ["-", "member-b"]
+    assert replies.find_one({"about": made[1]}) is not None
+    again = client.post(THINGS, json={"name": "ball"}, headers={**token("member-b"), "Idempotency-Key": "k"})
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_purging_a_member_deletes_the_replies_of_requests_on_paths_naming_them(store):
+    """An admin's POST under ``/members/<id>/`` repeats what it said of that member."""
+    replies = store.db[COLLECTION]
+    for scope in ("POST /api/v1/members/abc/consents office-1 k", "POST /api/v1/members/abc office-1 k",
+                  "POST /api/v1/members/abcd/consents office-1 k", "POST /api/v1/things office-1 abc"):
+        replies.insert_one({"_id": scope, "state": "done"})
+    assert purge_member(store.db, None, "abc") == 2
+    assert sorted(r["_id"] for r in replies.find()) == ["POST /api/v1/members/abcd/consents office-1 k",
+                                                       "POST /api/v1/things office-1 abc"]

@@ -143,6 +143,38 @@ def test_erasure_removes_personal_data_and_publishes_once(client, db, member, is
     assert shown.status_code in (404, 410) or set(shown.get_json()) <= {"id", "email", "status"}
 
 
+def test_erasure_leaves_no_record_holding_or_counting_the_address(client, db, issue_token):
+    """The sign-up's stored reply (anonymous, Idempotency-Key), the email confirmation (which
+    holds the address), the failed-login counters of the account and of each (account, client)
+    pair and the per-email rate counters all go; another member's stay."""
+    email = "teodora.z@example.bg"
+    member = signed_up_id(client, {"given_name": "Теодора", "family_name": "Здравкова", "email": email,
+                                   "preferred_language": "bg", "consent": {"email": True, "sms": False}},
+                          headers={"Idempotency-Key": "signup-1"})
+    other = sign_up(client, "someone.else@example.bg")
+    assert db.email_confirmations.count_documents({"member_id": member}) == 1
+    assert db.idempotency.count_documents({"about": member}) == 1
+    assert db.rate_limits.count_documents({"_id": {"$regex": accounts.account_key(email).split(":")[1]}}) >= 1
+    for address in ("10.0.0.1", "10.0.0.2"):
+        assert client.post(f"{MEMBERS}/auth/login", json={"email": email, "password": "wrong password"},
+                           environ_base={"REMOTE_ADDR": address}).status_code == 401
+    account = accounts.account_key(email)
+    assert db.login_failures.count_documents({"$or": [{"_id": account}, {"account": account}]}) == 3
+    kept = {name: db[name].count_documents({}) for name in ("idempotency", "rate_limits", "login_failures")}
+
+    assert client.delete(f"{MEMBERS}/{member}", headers=bearer(issue_token(member))).status_code == 202
+    assert db.email_confirmations.count_documents({"member_id": member}) == 0
+    assert db.idempotency.count_documents({"about": member}) == 0
+    assert db.login_failures.count_documents({"$or": [{"_id": account}, {"account": account}]}) == 0
+    assert db.rate_limits.count_documents({"_id": {"$regex": account.split(":")[1]}}) == 0
+    # Only the erased member's records went: the other's and the clients' own counters stay.
+    assert db.email_confirmations.count_documents({"member_id": other}) == 1
+    assert db.login_failures.count_documents({"_id": {"$regex": "^address:"}}) == 2
+    assert db.rate_limits.count_documents({}) == kept["rate_limits"] - 1
+    assert db.idempotency.count_documents({}) == kept["idempotency"] - 1
+    assert db.login_failures.count_documents({}) == kept["login_failures"] - 3
+
+
 def test_after_erasure_the_account_cannot_log_in(client):
     password = "correct horse battery staple"
     member_id = signed_up_id(client, {

@@ -167,6 +167,27 @@ def test_erasure_forgets_the_member_and_anonymises_the_delivery_log(store, deliv
     assert store.claim_batch("w1") == []
 
 
+def test_erasure_deletes_the_replies_about_the_member_and_their_parked_messages(store, deliver):
+    """Stored replies (``Idempotency-Key``) of the member's requests go, others' stay; the
+    parked messages are handed to ``forget_parked`` (the dead-letter queue's purge), whose
+    failure undoes the erasure so that the consumer retries it whole."""
+    deliver(registered())
+    store.db.idempotency.insert_many([{"_id": f"POST /api/v1/notifications/things {MEMBER} k"},
+                                      {"_id": "POST /api/v1/notifications/announcements office-1 k"}])
+    event = erased()
+
+    def broker_down(member_id: str) -> int:
+        raise ConnectionError("broker unreachable")
+    with pytest.raises(ConnectionError):
+        consumer_like(store, handlers.subscriptions(forget_parked=broker_down))(event)
+    assert store.contact(MEMBER) is not None and store.db.idempotency.count_documents({}) == 2
+
+    forgotten: list[str] = []
+    consumer_like(store, handlers.subscriptions(forget_parked=lambda m: forgotten.append(m) or 1))(event)
+    assert forgotten == [MEMBER] and store.contact(MEMBER) is None
+    assert [r["_id"] for r in store.db.idempotency.find()] == ["POST /api/v1/notifications/announcements office-1 k"]
+
+
 def test_late_events_about_an_erased_member_bring_nothing_back(store, deliver):
     deliver(erased())
     deliver(registered())

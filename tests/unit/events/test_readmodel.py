@@ -103,3 +103,25 @@ def test_changes_retried_out_of_order_never_undo_a_later_change(store, handle):
     handle(CATALOG.create(MEMBER_UPDATED, MEMBER, {"member_id": MEMBER, "changed": {"city": "Sofia"},
                                                     "updated_at": T0.replace(hour=10, minute=45).isoformat()}, "c"))
     assert readmodel_store.member(store.db, MEMBER)["city"] == "Varna"
+
+
+def test_erasure_deletes_the_replies_about_the_member_and_their_parked_messages(store, handle):
+    """Stored replies (``Idempotency-Key``) of the member's requests go, others' stay; the
+    parked messages are handed to ``forget_parked`` (the dead-letter queue's purge), whose
+    failure undoes the erasure so that the consumer retries it whole."""
+    handle(registered(status="verified"))
+    store.db.idempotency.insert_many([{"_id": f"POST /api/v1/events/e1/registrations {MEMBER} k"},
+                                      {"_id": "POST /api/v1/events office-1 k"}])
+    erasure = CATALOG.create(MEMBER_ERASED, MEMBER, {"member_id": MEMBER, "erased_at": T0.isoformat()}, "corr")
+
+    def broker_down(member_id: str) -> int:
+        raise ConnectionError("broker unreachable")
+    with pytest.raises(ConnectionError):
+        consumer_like(store, handlers.subscriptions(forget_parked=broker_down))(erasure)
+    assert readmodel_store.member(store.db, MEMBER) is not None
+    assert store.db.idempotency.count_documents({}) == 2
+
+    forgotten: list[str] = []
+    consumer_like(store, handlers.subscriptions(forget_parked=lambda m: forgotten.append(m) or 1))(erasure)
+    assert forgotten == [MEMBER] and readmodel_store.member(store.db, MEMBER) is None
+    assert [r["_id"] for r in store.db.idempotency.find()] == ["POST /api/v1/events office-1 k"]
