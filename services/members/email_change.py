@@ -17,6 +17,9 @@ Rules:
 - Undoing (that link, once) puts the old address back, voids every other link of the member's
   changes, revokes every session again (``email_change_undone``) and removes the password:
   whoever made the change may know it; the member sets a new one through the password reset.
+- Until its undo link expires (or is used), the old address stays the member's: no sign-up
+  and no other member's change may take it (``reserved_by``), or whoever made the change
+  could defeat the undo by signing up with it.
 - Each step is one transaction: the token is used, the change stored and its events put in
   the outbox together, or nothing at all. Tokens are stored only as digests.
 """
@@ -37,6 +40,7 @@ EMAIL_CHANGES = "email_changes"
 CONFIRM, UNDO = "confirm", "undo"
 INDEXES: list[Index] = [
     Index(EMAIL_CHANGES, asc("member_id"), name="email_change_member"),
+    Index(EMAIL_CHANGES, asc("old_email"), name="email_change_old_email"),
     Index(EMAIL_CHANGES, [("expires_at", ASCENDING)], name="email_change_ttl", options={"expireAfterSeconds": 0}),
 ]
 
@@ -63,9 +67,18 @@ def _void_others(db, session: ClientSession, member_id: str, at: datetime, kind:
     db[EMAIL_CHANGES].update_many(query, {"$set": {"used_at": at, "superseded": True}}, session=session)
 
 
-def _held_by_another(db, session: ClientSession, email: str, member_id: str) -> bool:
+def reserved_by(db, email: str, at: datetime, session: ClientSession | None = None) -> str | None:
+    """The member whose changed-away address ``email`` is while its undo link lives, or None."""
+    record = db[EMAIL_CHANGES].find_one({"old_email": email, "kind": UNDO, "used_at": None,
+                                         "expires_at": {"$gt": at}}, {"member_id": 1}, session=session)
+    return None if record is None else record["member_id"]
+
+
+def _held_by_another(db, session: ClientSession, email: str, member_id: str, at: datetime) -> bool:
     holder = accounts_store.member_by_email(db, email, session)
-    return holder is not None and holder["_id"] != member_id
+    if holder is not None:
+        return holder["_id"] != member_id
+    return reserved_by(db, email, at, session) not in (None, member_id)
 
 
 def request(store, member: dict, new_email: str, at: datetime, token_key: str) -> bool:
@@ -80,7 +93,7 @@ def request(store, member: dict, new_email: str, at: datetime, token_key: str) -
     }, current_correlation_id())
 
     def work(session: ClientSession) -> bool:
-        if _held_by_another(db, session, new_email, member["_id"]):
+        if _held_by_another(db, session, new_email, member["_id"], at):
             return False
         _void_others(db, session, member["_id"], at, CONFIRM)
         db[EMAIL_CHANGES].insert_one(_record(CONFIRM, token, member["_id"], member["email"], new_email, at,
@@ -104,7 +117,7 @@ def confirm(store, token: str, at: datetime, token_key: str) -> dict | None:
         member = db.members.find_one({"_id": record["member_id"]}, session=session)
         if member is None or not accounts.can_log_in(member) or member["email"] != record["old_email"]:
             return None
-        if _held_by_another(db, session, record["new_email"], member["_id"]):
+        if _held_by_another(db, session, record["new_email"], member["_id"], at):
             raise AddressTaken(record["new_email"])
         member, _ = profiles_store.apply_changes(db, session, member["_id"],
                                                  {"email": record["new_email"], "email_confirmed_at": at})
@@ -139,7 +152,7 @@ def undo(store, token: str, at: datetime) -> dict | None:
         member = db.members.find_one({"_id": record["member_id"]}, session=session)
         if member is None or member.get("status") == "erased":
             return None
-        if _held_by_another(db, session, record["old_email"], member["_id"]):
+        if _held_by_another(db, session, record["old_email"], member["_id"], at):
             raise AddressTaken(record["old_email"])
         member, _ = profiles_store.apply_changes(db, session, member["_id"],
                                                  {"email": record["old_email"], "email_confirmed_at": at})

@@ -4,28 +4,14 @@ change; the OLD address is told, with an undo link; the undo puts the old addres
 every token from before is refused."""
 from __future__ import annotations
 
-import re
 import uuid
 
 import requests
 
-from tests.e2e.accounts import join, log_in
+from tests.e2e.accounts import join, link_token, log_in
 from tests.support import wait_until
 
 PASSWORD = "first-password-123"
-
-
-def link_in_mail(sink, email: str, path: str) -> str:
-    """The token of the ``path`` link in a message ``sink`` received for ``email``."""
-    pattern = re.compile(rf"{re.escape(path)}\?token=([A-Za-z0-9_\-]+)")
-
-    def token():
-        for message in sink.to(email):
-            found = pattern.search(message.get_body(("plain",)).get_content())
-            if found:
-                return found.group(1)
-        return None
-    return wait_until(token, timeout_s=30, message=f"a {path} link in the mail of {email}")
 
 
 def test_a_change_is_confirmed_from_the_new_mailbox_and_undone_from_the_old(platform, smtp_sink, issue_token):
@@ -41,14 +27,14 @@ def test_a_change_is_confirmed_from_the_new_mailbox_and_undone_from_the_old(plat
 
     asked = requests.post(f"{member_url}/email-change", json={"new_email": new_email}, headers=headers, timeout=10)
     assert asked.status_code == 202, asked.text  # a login this fresh needs no password
-    token = link_in_mail(sink, new_email, "/confirm-email-change")
+    token = link_token(sink, new_email, "/confirm-email-change")
     assert requests.get(member_url, headers=admin, timeout=10).json()["email"] == old_email
 
     confirmed = requests.post(f"{auth}/confirm-email-change", json={"token": token}, timeout=10)
     assert confirmed.status_code == 200, confirmed.text
     assert requests.get(member_url, headers=admin, timeout=10).json()["email"] == new_email
     assert requests.get(member_url, headers=headers, timeout=10).status_code == 401  # every session ended
-    undo_token = link_in_mail(sink, old_email, "/undo-email-change")
+    undo_token = link_token(sink, old_email, "/undo-email-change")
     told = next(m for m in sink.to(old_email) if "/undo-email-change" in m.get_body(("plain",)).get_content())
     assert new_email in told.get_body(("plain",)).get_content()
 

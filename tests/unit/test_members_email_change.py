@@ -307,3 +307,39 @@ def test_asking_is_rate_limited_per_new_address(client, clock):
     limited = ask(client, member_id, tokens)
     assert_problem(limited, 429)
     assert int(limited.headers["Retry-After"]) >= 1
+
+
+# --------------------------------------------------------------------------- the old address
+
+def test_the_old_address_stays_the_members_while_the_undo_link_lives(client, db):
+    """Whoever changed the address cannot defeat the undo by taking the old address: a sign-up
+    with it creates nothing, another member's change to it sends nothing, until the link expires."""
+    member_id = join(client)
+    undo_token = changed(client, db, member_id)
+    signed_up = client.post(MEMBERS, json={"given_name": "Ива", "family_name": "Колева", "email": OLD,
+                                           "preferred_language": "bg", "consent": {"email": False, "sms": False}})
+    assert signed_up.status_code == 202
+    assert db.members.count_documents({"email": OLD}) == 0
+    other = join(client, "other@example.bg")
+    assert ask(client, other, session(client, "other@example.bg"), new_email=OLD).status_code == 202
+    assert [e["data"]["new_email"] for e in outbox_events(db, "members.email_change.requested")] == [NEW]
+    assert undo(client, undo_token).status_code == 200
+
+
+def test_the_old_address_is_free_once_the_undo_link_expires(client, db, clock):
+    member_id = join(client)
+    changed(client, db, member_id)
+    clock.advance(days=7, seconds=1)
+    newcomer = signed_up_id(client, {"given_name": "Ива", "family_name": "Колева", "email": OLD,
+                                     "preferred_language": "bg", "consent": {"email": False, "sms": False}})
+    assert newcomer != member_id
+
+
+def test_openapi_documents_the_email_change_routes(client):
+    spec = client.get(f"{MEMBERS}/openapi.json").get_json()
+    asking = spec["paths"][f"{MEMBERS}/{{member_id}}/email-change"]["post"]
+    assert {"202", "403", "422", "429", "503"} <= set(asking["responses"]) and asking["security"]
+    for path in ("confirm-email-change", "undo-email-change"):
+        link = spec["paths"][f"{AUTH}/{path}"]["post"]
+        assert {"200", "400", "409", "422", "429"} <= set(link["responses"]) and "security" not in link
+    assert "/email-change" in spec["components"]["schemas"]["ProfileUpdate"]["properties"]["email"]["description"]
