@@ -13,6 +13,9 @@ throttling.
 - Sign-up, login, password reset and the confirmations are also rate-limited per client
   address and per email (``accounts.RATE_LIMITS``, counted in the store): 429 with
   ``Retry-After``. The client address is ``request.remote_addr`` (proxy trust is the app's).
+- An access token carries ``auth_time``, the time of its login, kept across refreshes (how
+  recent a login is decides what needs the password again); its ``iat`` is taken before its
+  member is read, so a revocation committed meanwhile voids it (``accounts.issue_time``).
 - Refresh tokens are opaque, stored as digests, single use: each refresh returns a new one
   of the same family, and presenting a used one revokes the family.
 - Password reset answers 202 whatever the email; the one-time token travels only inside the
@@ -145,8 +148,8 @@ class Login(MethodView):
     def post(self, credentials: dict):
         """Log in with email and password.
 
-        Returns a short-lived access token (JWT, `sub` = member id, `roles`) and a refresh
-        token. An account whose email is not confirmed yet answers as a wrong password does.
+        Returns a short-lived access token (JWT, `sub` = member id, `roles`, `auth_time` = this
+        login's time, kept by the tokens its refresh token leads to) and a refresh token. An account whose email is not confirmed yet answers as a wrong password does.
         Failed attempts are counted per account on this client, per account and per client
         address: after {slow} failures of one client on an account it must wait before the
         next attempt, after {limit} that client is locked out of the account for {lock}

@@ -9,6 +9,8 @@
   confirmations they are rate-limited per client address (``confirm``); asking is limited per
   client address (``email_change``) and, once the member proved it is them, per new address
   (``email_change_link``), which caps the emails one address can be sent.
+- Idempotency-Key is not honoured (as on the other account routes): a retried request sends a
+  fresh link that supersedes the first, which is harmless.
 """
 from __future__ import annotations
 
