@@ -71,13 +71,15 @@ class TokenIssuer:
     def from_file(cls, path: str, issuer: str, audience: str, ttl_s: int) -> "TokenIssuer":
         return cls(Path(path).read_bytes(), issuer, audience, ttl_s)
 
-    def issue(self, subject: str, roles: Iterable[str], **claims) -> str:
-        moment = time.time()
-        now = int(moment)
+    def issue(self, subject: str, roles: Iterable[str], *, issued_at: float | None = None, **claims) -> str:
+        """A signed access token. ``issued_at`` (seconds since the epoch, wall clock; default
+        now): a caller that read the roles from the store dates the token from before that
+        read, so a revocation committed meanwhile covers it (``shared.revocations``)."""
+        moment = time.time() if issued_at is None else issued_at
         # iat to the millisecond: a revocation (shared.revocations) must tell a token issued
-        # just before it from a fresh login just after it.
+        # just before it from a fresh login just after it. exp counts from now.
         payload = {"iss": self.issuer, "aud": self.audience, "sub": subject, "iat": int(moment * 1000) / 1000,
-                   "exp": now + self.ttl_s, "jti": uuid.uuid4().hex, "roles": sorted(roles), **claims}
+                   "exp": int(time.time()) + self.ttl_s, "jti": uuid.uuid4().hex, "roles": sorted(roles), **claims}
         return jwt.encode(payload, self.key, algorithm=ALGORITHM)
 
 

@@ -1,8 +1,8 @@
 """Access revocations: every token of a subject issued before a moment (``not_before``) is
 refused by every service, within seconds, not at its expiry.
 
-- The members service decides (an erasure, a role change, a password reset; later the undo of
-  an email change): in the change's own transaction it writes the subject's row into its own
+- The members service decides (an erasure, a role change, a password reset, an email change or
+  its undo): in the change's own transaction it writes the subject's row into its own
   ``revocations`` collection and publishes ``members.access.revoked`` (``member_id``,
   ``not_before``). Every other service keeps the same rows in its own database from that
   event (``subscription()``). A row only ever moves forward (``$max``): the newest

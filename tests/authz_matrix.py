@@ -49,6 +49,7 @@ POST   /api/v1/members                                                          
 GET    /api/v1/members/<member_id>                                              404  404    404     ok      ok      ok    ok    ok    ok   # nothing public: 404 to those who see public fields only
 GET    /api/v1/members/<member_id>                                   [pending]  404  404    ok      404     404     404   404   ok    404  # the path names the pending member
 PATCH  /api/v1/members/<member_id>                                              401  403    403     ok      403     403   403   ok    403
+POST   /api/v1/members/<member_id>/email-change                                 401  403    403     ok      403     403   403   403   403  # the member alone: the office does not move an account's address
 POST   /api/v1/members/<member_id>/approve                                      401  403    403     403     403     403   403   ok    403
 POST   /api/v1/members/<member_id>/reject                                       401  403    403     403     403     403   403   ok    403
 PUT    /api/v1/members/<member_id>/roles                                        401  403    403     403     403     403   403   ok    403
@@ -66,6 +67,8 @@ POST   /api/v1/members/auth/logout                                              
 POST   /api/v1/members/auth/password-reset                                      ok   ok     ok      ok      ok      ok    ok    ok    ok   # 202 whatever the email
 POST   /api/v1/members/auth/password-reset/confirm                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 POST   /api/v1/members/auth/confirm-email                                       ok   ok     ok      ok      ok      ok    ok    ok    ok
+POST   /api/v1/members/auth/confirm-email-change                                ok   ok     ok      ok      ok      ok    ok    ok    ok   # the link's token is the credential
+POST   /api/v1/members/auth/undo-email-change                                   ok   ok     ok      ok      ok      ok    ok    ok    ok   # the link's token is the credential
 GET    /api/v1/members/unsubscribe                                              ok   ok     ok      ok      ok      ok    ok    ok    ok   # the signed link is the credential
 POST   /api/v1/members/unsubscribe                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 # ---- members: the office's roster and segments
@@ -184,6 +187,14 @@ REQUESTS = {
     ("POST", f"{M}/auth/password-reset/confirm"): lambda world, caller: {
         "json": {"token": world.reset_token(), "new_password": "another long passphrase 7"}},
     ("POST", f"{M}/auth/confirm-email"): lambda world, caller: {"json": {"token": world.confirmation_token()}},
+    # A new address per cell (the per-address link limit); the alumnus proves it with the password.
+    ("POST", f"{M}/<member_id>/email-change"): lambda world, caller: {
+        "json": {"new_email": world.new_email(), "current_password": world.credentials()["password"]}},
+    # Their own client address each: the confirmations share one per-address rate limit.
+    ("POST", f"{M}/auth/confirm-email-change"): lambda world, caller: {
+        "json": {"token": world.email_change_token()}, "environ_base": {"REMOTE_ADDR": "192.0.2.61"}},
+    ("POST", f"{M}/auth/undo-email-change"): lambda world, caller: {
+        "json": {"token": world.undo_token()}, "environ_base": {"REMOTE_ADDR": "192.0.2.62"}},
     ("POST", f"{M}/roster/imports"): {"query_string": {"dry_run": "true"}, "data": ROSTER_CSV,
                                       "content_type": "text/csv; charset=utf-8"},
     ("POST", f"{M}/segments"): {"json": {"name": "Пловдив", "filter": {}}},

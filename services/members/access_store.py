@@ -2,7 +2,7 @@
 at once and in every other within seconds.
 
 Called inside the transaction of the change that needs it (erasure, a role change, a password
-reset; later the undo of an email change, with its own ``reason``): the members api's own row
+reset, an email change and its undo, each with its own ``reason``): the members api's own row
 (``shared.revocations``, read by its token check and by the refresh-token rotation) and
 ``members.access.revoked`` in the outbox are written with the change, or not at all.
 """

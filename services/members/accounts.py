@@ -1,6 +1,6 @@
 """Rules of member accounts, without I/O: password policy and hashing, login throttling,
-request rate limits, opaque tokens (refresh and password-reset) and their digests, role
-assignment, who may log in.
+request rate limits, opaque tokens (refresh, password-reset, email-change) and their digests,
+how recent a login is, when an access token is dated, role assignment, who may log in.
 
 Login throttling keeps a stranger from locking anyone out: failures lock the *pair* (account,
 client address), slow the account as a whole only gently (never a lock), and lock a client
@@ -17,6 +17,7 @@ import hashlib
 import ipaddress
 import math
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -63,7 +64,10 @@ RATE_LIMITS: dict[tuple[str, str], RateLimit] = {
     ("login", "address"): RateLimit(60, timedelta(minutes=1)),  # per email: the failure throttles above
     ("password_reset", "address"): RateLimit(30, timedelta(minutes=10)),
     ("password_reset", "email"): RateLimit(5, timedelta(hours=1)),
-    ("confirm", "address"): RateLimit(30, timedelta(minutes=10)),  # email confirmation and reset tokens
+    ("confirm", "address"): RateLimit(30, timedelta(minutes=10)),  # every one-time token of an email
+    ("email_change", "address"): RateLimit(30, timedelta(minutes=10)),
+    # Links sent per new address (counted once the member proved it is them): caps emails to it.
+    ("email_change_link", "email"): RateLimit(3, timedelta(hours=1)),
 }
 
 # --------------------------------------------------------------------------- tokens
@@ -75,6 +79,12 @@ EMAIL_CONFIRMATION_TTL = timedelta(days=7)
 # A member gets at most one reset email per this interval, however often it is asked for.
 PASSWORD_RESET_INTERVAL = timedelta(seconds=60)
 TOKEN_BYTES = 32
+# An email change: the new address's link confirms it within EMAIL_CHANGE_TTL; the old
+# address's link undoes it within EMAIL_CHANGE_UNDO_TTL. Asking for one needs the current
+# password, or a login (the access token's ``auth_time``) less than RECENT_LOGIN old.
+EMAIL_CHANGE_TTL = timedelta(hours=24)
+EMAIL_CHANGE_UNDO_TTL = timedelta(days=7)
+RECENT_LOGIN = timedelta(minutes=5)
 
 # --------------------------------------------------------------------------- members
 CANNOT_LOG_IN = frozenset({"rejected", "erased"})
@@ -139,6 +149,24 @@ def digest(token: str) -> str:
 
 def new_family() -> str:
     return secrets.token_hex(16)
+
+
+def issue_time() -> float:
+    """When an access token about to be built is dated (wall clock, as revocations are): to be
+    taken *before* its member is read, and a millisecond earlier still. A revocation committed
+    between that read and the signing (a role change) is then dated after the token and voids
+    it; revocations compare whole milliseconds, so a token of the same millisecond would pass."""
+    return time.time() - 0.001
+
+
+def recently_authenticated(claims: dict, at: datetime) -> bool:
+    """Did the access token's login (its ``auth_time``, carried across refreshes) happen less
+    than ``RECENT_LOGIN`` before ``at``? A token without one never counts as recent."""
+    auth_time = claims.get("auth_time")
+    if not isinstance(auth_time, (int, float)) or isinstance(auth_time, bool):
+        return False
+    # A few seconds ahead is another api copy's clock (the token check's own leeway).
+    return -timedelta(seconds=5) <= at - datetime.fromtimestamp(auth_time, timezone.utc) < RECENT_LOGIN
 
 
 class EncryptionNotConfigured(Exception):

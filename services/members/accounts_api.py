@@ -9,9 +9,13 @@ throttling.
   email, so known and unknown emails are alike) and per client address: a pair slows down,
   then locks; the account as a whole only slows down a little (a stranger cannot lock the
   owner out); an address locks at a higher count. While blocked, 429 with ``Retry-After``.
-- Sign-up, login, password reset and both confirmations are also rate-limited per client
+- A wrong current password given to change the email address counts as a failed login.
+- Sign-up, login, password reset and the confirmations are also rate-limited per client
   address and per email (``accounts.RATE_LIMITS``, counted in the store): 429 with
   ``Retry-After``. The client address is ``request.remote_addr`` (proxy trust is the app's).
+- An access token carries ``auth_time``, the time of its login, kept across refreshes (how
+  recent a login is decides what needs the password again); its ``iat`` is taken before its
+  member is read, so a revocation committed meanwhile voids it (``accounts.issue_time``).
 - Refresh tokens are opaque, stored as digests, single use: each refresh returns a new one
   of the same family, and presenting a used one revokes the family.
 - Password reset answers 202 whatever the email; the one-time token travels only inside the
@@ -69,11 +73,15 @@ def _issuer() -> TokenIssuer:
     return issuer
 
 
-def _token_pair(member: dict, refresh_token: str) -> dict:
+def _token_pair(member: dict, refresh_token: str, issued_at: float, authenticated_at) -> dict:
+    """The answer of a login or refresh. ``issued_at`` (``accounts.issue_time``) was taken
+    before ``member`` was read: a token dated after the read could carry roles a revocation
+    committed meanwhile has already replaced, and outlive it."""
     roles = accounts.roles_of(member)
     issuer = _issuer()
+    login = {} if authenticated_at is None else {"auth_time": int(authenticated_at.timestamp())}
     return {
-        "access_token": issuer.issue(member["_id"], roles),
+        "access_token": issuer.issue(member["_id"], roles, issued_at=issued_at, **login),
         "token_type": accounts.ACCESS_TOKEN_TYPE,
         "expires_in": issuer.ttl_s,
         "refresh_token": refresh_token,
@@ -140,8 +148,8 @@ class Login(MethodView):
     def post(self, credentials: dict):
         """Log in with email and password.
 
-        Returns a short-lived access token (JWT, `sub` = member id, `roles`) and a refresh
-        token. An account whose email is not confirmed yet answers as a wrong password does.
+        Returns a short-lived access token (JWT, `sub` = member id, `roles`, `auth_time` = this
+        login's time, kept by the tokens its refresh token leads to) and a refresh token. An account whose email is not confirmed yet answers as a wrong password does.
         Failed attempts are counted per account on this client, per account and per client
         address: after {slow} failures of one client on an account it must wait before the
         next attempt, after {limit} that client is locked out of the account for {lock}
@@ -154,26 +162,23 @@ class Login(MethodView):
         limit_rate("login")
         db, at = current_service().store.db, accounts.now()
         email, password = credentials["email"], credentials["password"]
-        account, address = accounts.account_key(email), accounts.address_key(client_address())
-        pair = accounts.pair_key(account, address)
-        waits = [accounts_store.throttle(db, key).retry_after(at) for key in (pair, account, address)]
-        if any(waits):
-            raise _too_many(max(w for w in waits if w))
+        account, address, pair = refuse_if_throttled(db, email, at)
 
+        issued_at = accounts.issue_time()  # before the member (and its roles) is read
         member = accounts_store.member_by_email(db, email)
         credential = accounts_store.credential_of(db, member["_id"]) if member else None
         password_ok = accounts.verify_password(credential["password_hash"] if credential else None, password)
         if not password_ok or not accounts.email_confirmed(member):
-            _record_failure(db, account, address, pair, at)
+            record_failure(db, account, address, pair, at)
             raise _invalid_login()
         if not accounts.can_log_in(member):
             raise _invalid_login()
 
         accounts_store.clear_failures(db, pair)
         accounts_store.clear_failures(db, account)
-        refresh = accounts_store.issue_refresh_token(db, None, member["_id"], accounts.new_family(), at)
+        refresh = accounts_store.issue_refresh_token(db, None, member["_id"], accounts.new_family(), at, at)
         log.info("login", extra={"member_id": member["_id"]})
-        return _token_pair(member, refresh)
+        return _token_pair(member, refresh, issued_at, at)
 
     post.__doc__ = post.__doc__.format(
         slow=accounts.SLOWDOWN_AFTER, limit=accounts.PAIR_FAILURE_LIMIT,
@@ -181,7 +186,18 @@ class Login(MethodView):
         gentle=accounts.ACCOUNT_SLOWDOWN_AFTER, wait=int(accounts.ACCOUNT_SLOWDOWN.total_seconds()))
 
 
-def _record_failure(db, account: str, address: str, pair: str, at) -> None:
+def refuse_if_throttled(db, email: str, at) -> tuple[str, str, str]:
+    """429 while failed passwords for ``email`` from this client block another attempt;
+    otherwise the throttling keys (account, address, pair) to count a failure on."""
+    account, address = accounts.account_key(email), accounts.address_key(client_address())
+    pair = accounts.pair_key(account, address)
+    waits = [accounts_store.throttle(db, key).retry_after(at) for key in (pair, account, address)]
+    if any(waits):
+        raise _too_many(max(w for w in waits if w))
+    return account, address, pair
+
+
+def record_failure(db, account: str, address: str, pair: str, at) -> None:
     by_pair = accounts_store.record_failure(db, pair, at, accounts.pair_blocked_until, account=account)
     accounts_store.record_failure(db, account, at, accounts.account_blocked_until)
     by_address = accounts_store.record_failure(db, address, at, accounts.address_blocked_until)
@@ -203,6 +219,7 @@ class Refresh(MethodView):
         uses it again.
         """
         _issuer()
+        issued_at = accounts.issue_time()  # before the rotation reads the member (and its roles)
         rotation = accounts_store.rotate_refresh_token(current_service().store, body["refresh_token"],
                                                        accounts.now())
         if rotation.outcome == "reused":
@@ -210,7 +227,7 @@ class Refresh(MethodView):
         if rotation.outcome != "rotated":
             raise Problem(401, INVALID_REFRESH, kind="invalid-refresh-token",
                           headers={"WWW-Authenticate": 'Bearer realm="alumnet"'})
-        return _token_pair(rotation.member, rotation.token)
+        return _token_pair(rotation.member, rotation.token, issued_at, rotation.authenticated_at)
 
 
 @blp.route("/logout")

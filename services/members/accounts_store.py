@@ -153,12 +153,14 @@ def count_request(db: Database, key: str, limit: accounts.RateLimit, at: datetim
 # --------------------------------------------------------------------------- refresh tokens
 
 def issue_refresh_token(db: Database, session: ClientSession | None, member_id: str, family: str,
-                        at: datetime) -> str:
-    """Store a new refresh token (its digest) in ``family``; return the token itself."""
+                        at: datetime, authenticated_at: datetime | None = None) -> str:
+    """Store a new refresh token (its digest) in ``family``; return the token itself.
+    ``authenticated_at``: when the family's login was (the access tokens' ``auth_time``);
+    every token of the family carries it on."""
     token = accounts.new_token()
     db[REFRESH_TOKENS].insert_one({
         "_id": accounts.digest(token), "member_id": member_id, "family": family, "created_at": at,
-        "expires_at": at + accounts.REFRESH_TOKEN_TTL, "revoked_at": None,
+        "expires_at": at + accounts.REFRESH_TOKEN_TTL, "revoked_at": None, "authenticated_at": authenticated_at,
     }, session=session)
     return token
 
@@ -170,6 +172,7 @@ class Rotation:
     outcome: str  # "rotated", "invalid" (unknown, expired, member may not log in), "reused"
     member: dict | None = None
     token: str | None = None
+    authenticated_at: datetime | None = None  # the family's login (None: stored before it was kept)
 
 
 def rotate_refresh_token(store, token: str, at: datetime) -> Rotation:
@@ -200,7 +203,9 @@ def rotate_refresh_token(store, token: str, at: datetime) -> Rotation:
         if revocations.issued_before(doc["created_at"], revocations.not_before(db, member["_id"], session)):
             revoke_family(db, session, doc["family"], at, reason="access_revoked")
             return Rotation("invalid")  # issued before the member's access was revoked
-        return Rotation("rotated", member, issue_refresh_token(db, session, member["_id"], doc["family"], at))
+        authenticated_at = accounts.aware(doc.get("authenticated_at"))
+        return Rotation("rotated", member, issue_refresh_token(db, session, member["_id"], doc["family"], at,
+                                                               authenticated_at), authenticated_at)
 
     return store.transaction(work)
 

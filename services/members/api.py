@@ -18,7 +18,6 @@ from services.members.schemas import (
     RolesSchema,
     SignUpSchema,
 )
-from services.members.store import EmailTaken
 from shared.auth import optional_principal, require_auth
 from shared.logs import current_correlation_id
 from shared.web import idempotency, pagination
@@ -54,11 +53,6 @@ SIGNUP_ACCEPTED = {"status": "accepted",
 
 def _not_found() -> Problem:
     return Problem(404, "No such member.", kind="not-found")
-
-
-def _email_taken() -> Problem:
-    return Problem(409, "This email is already registered.", kind="conflict",
-                   errors={"email": ["Already registered."]})
 
 
 def viewer_is_verified(principal) -> bool:
@@ -150,14 +144,17 @@ class Member(MethodView):
     @require_auth()
     @blp.arguments(ProfileUpdateSchema)
     @blp.response(200, MemberSchema)
-    @blp.alt_response(409, description="The new email is already registered.")
+    @blp.alt_response(409, description="A verified member's graduation year or faculty (admins correct them).")
     def patch(self, patch: dict, member_id: str):
         """Edit a profile: the member themselves, or an admin.
 
         Only the fields sent change (`null` clears an optional one); `visibility` sets who
         sees each field. Changes of fields other services keep copies of publish
         `members.member.updated` with those fields only. A verified member's graduation
-        year and faculty are corrected by admins only (409 for the member).
+        year and faculty are corrected by admins only (409 for the member). The email address
+        is not changed here, by anyone (422 naming `email`): the member changes it through
+        `POST /api/v1/members/{member_id}/email-change`, and only the new address's link
+        applies it.
         """
         _owner_or_admin(member_id)
         try:
@@ -169,8 +166,6 @@ class Member(MethodView):
             raise Problem(409, "Verified against the university's records: the alumni office corrects these.",
                           kind="conflict", errors={f: ["Ask the alumni office to correct it."]
                                                    for f in locked.fields}) from None
-        except EmailTaken:
-            raise _email_taken() from None
         return full_view(member)
 
 

@@ -7,6 +7,7 @@ from services.members import (
     accounts_api,
     consent_api,
     directory_api,
+    email_change_api,
     privacy_api,
     roster_api,
     segments_api,
@@ -27,6 +28,6 @@ def create_store(config: Config) -> MembersStore:
 def create_app(config: Config | None = None) -> Flask:
     config = config or load()
     return build_api(NAME, config, create_store(config),
-                     [blp, accounts_api.blp, consent_api.blp, privacy_api.blp, roster_api.blp,
+                     [blp, accounts_api.blp, email_change_api.blp, consent_api.blp, privacy_api.blp, roster_api.blp,
                       directory_api.blp, segments_api.blp, unsubscribe_api.blp],
                      description="Members, profiles and consents of the alumni community.")

@@ -139,14 +139,19 @@ CONSENT_CHANGED = CATALOG.register("members.consent.changed", ConsentChangedData
 })
 
 
-class PasswordResetRequestedData(Schema):
+class AccountEmailData(Schema):
+    """What an email about the member's own account needs besides its address and link."""
+
+    member_id = fields.String(required=True)
+    preferred_language = fields.String(required=True, validate=LANGUAGE)
+    given_name = fields.String(required=True)
+
+
+class PasswordResetRequestedData(AccountEmailData):
     """The reset token travels encrypted (Fernet, key shared by members and notifications
     only): it is never published or logged in clear."""
 
-    member_id = fields.String(required=True)
     email = fields.Email(required=True)
-    preferred_language = fields.String(required=True, validate=LANGUAGE)
-    given_name = fields.String(required=True)
     encrypted_token = fields.String(required=True)
     expires_at = fields.AwareDateTime(required=True)
 
@@ -160,6 +165,51 @@ PASSWORD_RESET_REQUESTED = CATALOG.register(
         "encrypted_token": "gAAAAABn...",
         "expires_at": "2026-11-28T13:00:00+00:00",
     })
+
+
+class EmailChangeRequestedData(AccountEmailData):
+    """A member asked to change their address: the email goes to the NEW address (not yet the
+    member's), with the one-time link that applies the change. The token travels encrypted,
+    as the password reset's does."""
+
+    new_email = fields.Email(required=True)
+    encrypted_token = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+EMAIL_CHANGE_REQUESTED = CATALOG.register(
+    "members.email_change.requested", EmailChangeRequestedData(), example={
+        "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d",
+        "new_email": "maria.ivanova@example.com",
+        "preferred_language": "bg",
+        "given_name": "Мария",
+        "encrypted_token": "gAAAAABn...",
+        "expires_at": "2026-11-29T12:00:00+00:00",
+    })
+
+
+class EmailChangedData(AccountEmailData):
+    """The new address confirmed the change (``members.member.updated`` carries it too): the
+    email goes to the OLD address, with a link that undoes the change until
+    ``undo_expires_at`` (the undo token, encrypted)."""
+
+    old_email = fields.Email(required=True)
+    new_email = fields.Email(required=True)
+    encrypted_undo_token = fields.String(required=True)
+    undo_expires_at = fields.AwareDateTime(required=True)
+    changed_at = fields.AwareDateTime(required=True)
+
+
+EMAIL_CHANGED = CATALOG.register("members.email_change.confirmed", EmailChangedData(), example={
+    "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d",
+    "old_email": "maria.ivanova@example.bg",
+    "new_email": "maria.ivanova@example.com",
+    "preferred_language": "bg",
+    "given_name": "Мария",
+    "encrypted_undo_token": "gAAAAABn...",
+    "undo_expires_at": "2026-12-05T12:00:00+00:00",
+    "changed_at": "2026-11-28T12:00:00+00:00",
+})
 
 
 class MemberUpdatedData(Schema):
@@ -247,15 +297,16 @@ SEGMENT_DELETED = CATALOG.register("members.segment.deleted", SegmentDeletedData
 class AccessRevokedData(Schema):
     """Every access and refresh token of the member issued before ``not_before`` is void, in
     every service (``shared.revocations``): after an erasure, a role change, a password reset
-    and, when it exists, the undo of an email change (its own ``reason``). A token issued at or
+    and an email change or its undo (each its own ``reason``). A token issued at or
     after ``not_before`` (a fresh login) is valid. Consumers need only the id and the time;
     the newest ``not_before`` of a member wins."""
 
     member_id = fields.String(required=True)
     not_before = fields.AwareDateTime(required=True, metadata={"description": "UTC, millisecond precision"})
     reason = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z_]{0,39}\Z"),
-                           metadata={"description": "erased, roles_changed, password_reset (more may come: "
-                                                    "consumers must not depend on it)"})
+                           metadata={"description": "erased, roles_changed, password_reset, email_changed, "
+                                                    "email_change_undone (more may come: consumers must not "
+                                                    "depend on it)"})
 
 
 ACCESS_REVOKED = CATALOG.register("members.access.revoked", AccessRevokedData(), example={

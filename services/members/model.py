@@ -33,6 +33,8 @@ Collections of the ``alumnet_members`` database:
 - ``rate_limits``: request counters per action and client address or email, one per window
 - ``email_confirmations``: ``{_id: sha256(token), member_id, email, expires_at, used_at}``
 - ``password_resets``: ``{_id: sha256(token), member_id, expires_at, used_at}``
+- ``email_changes``: ``{_id: sha256(token), kind: "confirm"|"undo", member_id, old_email,
+  new_email, created_at, expires_at, used_at}`` (email_change.py)
 - ``consents``: the consent ledger, append-only:
   ``{_id, member_id, channel: "email"|"sms", category, granted: bool, source, at, expires_at}``
 - ``erasures``: anonymous tombstones ``{_id: member_id, erased_at, requested_by}``

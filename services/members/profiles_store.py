@@ -14,7 +14,6 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 
 from services.members import access_store, accounts_store, profiles
 from services.members.messages import (
@@ -96,40 +95,43 @@ def live(db: Database, member_id: str, session: ClientSession | None = None) -> 
 def update_profile(store, member_id: str, patch: dict[str, Any], *, by_admin: bool = False) -> tuple[dict, dict]:
     """Apply a validated partial profile; return the member and the changed fields.
 
-    Publishes ``members.member.updated`` with the changed fields other services hold. A
-    verified member cannot change what verification vouched for (``Locked``); admins can."""
-    db = store.db
+    The address is not among them: it changes only once the new one is proven
+    (``email_change``), which applies it through ``apply_changes`` inside its own transaction."""
+    if "email" in patch:
+        raise ValueError("the email address changes only through services.members.email_change")
+    return store.transaction(lambda session: apply_changes(store.db, session, member_id, patch, by_admin=by_admin))
 
-    def work(session: ClientSession) -> tuple[dict, dict]:
-        before = live(db, member_id, session)
-        if not by_admin and before.get("status") == "verified":
-            locked = [f for f in profiles.VERIFIED_FIELDS if f in patch and patch[f] != before.get(f)]
-            if locked:
-                raise Locked(locked)
-        after = {**before, **{k: v for k, v in patch.items() if k != "visibility"}}
-        if "visibility" in patch:
-            after["visibility"] = {**profiles.visibility_of(before), **patch["visibility"]}
-        changed = profiles.changes(before, after)
-        if not changed:
-            return before, {}
-        now = clock.now()
-        after["updated_at"] = now
-        if "email" in changed:
-            # The login follows the address (its uniqueness is the members index's).
-            db[accounts_store.CREDENTIALS].update_one({"_id": member_id}, {"$set": {"email": after["email"]}},
-                                                      session=session)
-        member = save_member(db, session, after)
-        shared = profiles.shared_changes(changed)
-        if shared:
-            outbox.add(db, session, CATALOG.create(MEMBER_UPDATED, member_id, {
-                "member_id": member_id, "changed": shared, "updated_at": now.isoformat()},
-                current_correlation_id()))
-        return member, changed
 
-    try:
-        return store.transaction(work)
-    except DuplicateKeyError:
-        raise EmailTaken(patch.get("email")) from None
+def apply_changes(db: Database, session: ClientSession, member_id: str, patch: dict[str, Any], *,
+                  by_admin: bool = False) -> tuple[dict, dict]:
+    """Apply a partial profile inside the caller's transaction; return the member and the
+    changed fields. Publishes ``members.member.updated`` with the changed fields other
+    services hold. A verified member cannot change what verification vouched for
+    (``Locked``); admins can. A new ``email`` moves the login with it; the caller has checked
+    that no other member holds it (the unique index would abort the transaction)."""
+    before = live(db, member_id, session)
+    if not by_admin and before.get("status") == "verified":
+        locked = [f for f in profiles.VERIFIED_FIELDS if f in patch and patch[f] != before.get(f)]
+        if locked:
+            raise Locked(locked)
+    after = {**before, **{k: v for k, v in patch.items() if k != "visibility"}}
+    if "visibility" in patch:
+        after["visibility"] = {**profiles.visibility_of(before), **patch["visibility"]}
+    changed = profiles.changes(before, after)
+    if not changed:
+        return before, {}
+    now = clock.now()
+    after["updated_at"] = now
+    if "email" in changed:
+        db[accounts_store.CREDENTIALS].update_one({"_id": member_id}, {"$set": {"email": after["email"]}},
+                                                  session=session)
+    member = save_member(db, session, after)
+    shared = profiles.shared_changes(changed)
+    if shared:
+        outbox.add(db, session, CATALOG.create(MEMBER_UPDATED, member_id, {
+            "member_id": member_id, "changed": shared, "updated_at": now.isoformat()},
+            current_correlation_id()))
+    return member, changed
 
 
 def decide(store, member_id: str, *, approve: bool, admin_id: str, reason: str | None) -> tuple[dict, bool]:

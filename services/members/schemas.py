@@ -150,10 +150,16 @@ VisibilitySchema = Schema.from_dict({
 }, name="Visibility")
 
 
-class ProfileUpdateSchema(ProfileFieldsSchema):
-    """A partial update: only the fields sent change; `null` clears an optional field."""
+EMAIL_CHANGE_ROUTE = "POST /api/v1/members/{member_id}/email-change"
 
-    email = fields.String(validate=[validate.Length(max=254), _valid_email])
+
+class ProfileUpdateSchema(ProfileFieldsSchema):
+    """A partial update: only the fields sent change; `null` clears an optional field. The
+    email address is not changed here: its new value must be proven first."""
+
+    email = fields.Raw(load_only=True, metadata={
+        "description": f"refused (422): the address changes through `{EMAIL_CHANGE_ROUTE}`, once the new "
+                       "address confirms it"})
     visibility = fields.Nested(VisibilitySchema, metadata={"description": "only the fields sent change"})
     in_directory = fields.Boolean(metadata={"description": "listed in the members' directory"})
 
@@ -162,11 +168,10 @@ class ProfileUpdateSchema(ProfileFieldsSchema):
         if not data:
             raise ValidationError("Send at least one field to change.", "_schema")
 
-    @post_load
-    def _normalise(self, data: dict, **_) -> dict:
-        if "email" in data:
-            data["email"] = normalise_email(data["email"])
-        return data
+    @validates("email")
+    def _email_elsewhere(self, value, **_) -> None:
+        raise ValidationError(f"The address is not changed here: use {EMAIL_CHANGE_ROUTE}; the new address "
+                              "must confirm it.")
 
 
 class VerificationSchema(Schema):
@@ -278,6 +283,25 @@ class EmailConfirmationSchema(Schema):
         load_only=True, load_default=None, allow_none=True, validate=PASSWORD_LENGTH,
         metadata={"format": "password", "description": "the password to log in with from now on (the one "
                   "chosen at sign-up, or a new one); without it, set one through the password reset"})
+
+
+class EmailChangeSchema(Schema):
+    new_email = fields.String(required=True, validate=[validate.Length(max=254), _valid_email],
+                              metadata={"description": "the address to change to; it must confirm the change"})
+    current_password = fields.String(
+        load_only=True, load_default=None, allow_none=True, validate=validate.Length(min=1, max=1024),
+        metadata={"format": "password", "description": "required unless you logged in less than "
+                  f"{int(accounts.RECENT_LOGIN.total_seconds() // 60)} minutes ago"})
+
+    @post_load
+    def _normalise(self, data: dict, **_) -> dict:
+        data["new_email"] = normalise_email(data["new_email"])
+        return data
+
+
+class EmailChangeTokenSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=512),
+                          metadata={"description": "the one-time token from the email's link"})
 
 
 class AcceptedSchema(Schema):

@@ -23,7 +23,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.members import accounts, accounts_store, profiles, profiles_store, roster_store
+from services.members import accounts, accounts_store, email_change, profiles, profiles_store, roster_store
 from services.members.messages import CATALOG, MEMBER_REGISTERED, MEMBER_SIGNED_UP_AGAIN, MEMBER_VERIFIED
 from shared.bus import outbox
 from shared.logs import current_correlation_id
@@ -85,7 +85,9 @@ def register(store, profile: dict, *, roles: list[str], correlation_id: str, pas
     def work(session: ClientSession) -> dict | None:
         # Looked up first rather than left to the unique index: a duplicate key aborts the
         # transaction, and a request's Idempotency-Key record shares this one.
-        if accounts_store.member_by_email(store.db, member["email"], session) is not None:
+        # An address changed away from is its owner's until the undo link expires (email_change).
+        if (accounts_store.member_by_email(store.db, member["email"], session) is not None
+                or email_change.reserved_by(store.db, member["email"], at, session) is not None):
             if operator:
                 raise profiles_store.EmailTaken(member["email"])
             _tell_owner(store.db, session, member["email"], at, correlation_id)

@@ -2,7 +2,8 @@
 them (the documents are described in ``model.py``)."""
 from __future__ import annotations
 
-from services.members import accounts_store, consent_store, privacy_store, profiles_store, roster_store, segments_store
+from services.members import (accounts_store, consent_store, email_change, privacy_store, profiles_store, roster_store,
+                              segments_store)
 from services.members.profiles_store import EmailTaken
 from shared.store import Index, ServiceStore, asc
 
@@ -13,6 +14,7 @@ class MembersStore(ServiceStore):
     indexes = [
         Index("members", asc("email"), unique=True, name="email_unique"),
         *accounts_store.INDEXES,
+        *email_change.INDEXES,
         *consent_store.INDEXES,
         *privacy_store.INDEXES,
         *roster_store.INDEXES,

@@ -7,7 +7,9 @@ the category (for consent and preferences), whether it is transactional (about t
 own account or registration: never blocked by marketing consent), who receives it (member ids
 taken from the event, or an ``audience`` of members spread by ``fanout.py``), whether it is
 urgent (bypasses SMS quiet hours) and the template context (built per language, from the
-event alone: nothing is fetched from other services at send time). The handler queues one
+event alone: nothing is fetched from other services at send time). A message about an address
+itself (proving a new one, telling the one just replaced) names that ``address``: it goes
+there by email, in the language the event names, never to the contact's current address. The handler queues one
 delivery per (event, recipient, channel) as ``routing.routes`` decides; the dispatcher sends
 each once.
 """
@@ -91,6 +93,8 @@ class Notification:
     # Instead of ``recipients``: the audience (``shared.memberview.fits``) to spread it over.
     audience: Callable[[Mapping[str, Any]], dict] | None = None
     urgent: Callable[[Mapping[str, Any], datetime], bool] = lambda data, now: False
+    # The email address the event names, sent to instead of the contact's (transactional only).
+    address: Callable[[Mapping[str, Any]], str] | None = None
 
 
 def starts_within_a_day(data: Mapping[str, Any], now: datetime) -> bool:
@@ -127,7 +131,35 @@ def _account_links(base_url: str) -> dict[str, str]:
             "reset_url": base_url.rstrip("/") + FORGOTTEN_PASSWORD_PATH}
 
 
+# What a message to a named address needs from its event (the contact may not know it).
+NAMED_ADDRESS = {**MEMBER_ID, "preferred_language": fields.String(required=True),
+                 "given_name": fields.String(required=True)}
+
+
+def _until(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
 NOTIFICATIONS: dict[str, Notification] = {
+    # The link that proves the new address: to that address. The token stays encrypted until
+    # the message is built (handlers.context_for_sending).
+    "members.email_change.requested": Notification(
+        "email_change_confirm", "account", True, _member,
+        lambda d, lang, base: {"new_email": d["new_email"], "encrypted_email_change_token": d["encrypted_token"],
+                               "expires_at": _until(d["expires_at"])},
+        expects={**NAMED_ADDRESS, "new_email": fields.Email(required=True),
+                 "encrypted_token": fields.String(required=True), "expires_at": fields.String(required=True)},
+        address=lambda d: d["new_email"]),
+    # The address was changed: the OLD address is told, with the link that undoes it.
+    "members.email_change.confirmed": Notification(
+        "email_changed", "account", True, _member,
+        lambda d, lang, base: {"new_email": d["new_email"], "encrypted_undo_token": d["encrypted_undo_token"],
+                               "expires_at": _until(d["undo_expires_at"])},
+        expects={**NAMED_ADDRESS, "old_email": fields.Email(required=True), "new_email": fields.Email(required=True),
+                 "encrypted_undo_token": fields.String(required=True),
+                 "undo_expires_at": fields.String(required=True)},
+        address=lambda d: d["old_email"]),
+
     # Someone signed up with a registered address (the sign-up answered as for any address).
     "members.member.signed_up_again": Notification(
         "account_exists", "account", True, _member, lambda d, lang, base: _account_links(base),
@@ -195,6 +227,12 @@ def handle(event: Envelope, ctx: HandlerContext, *, public_base_url: str, wake_d
         if wake_fanout is not None:
             ctx.after_commit.append(wake_fanout)
         return
+    if notification.address is not None:
+        deliveries = _to_named_address(event, ctx, notification, public_base_url)
+        notification_store.queue(ctx.db, ctx.session, deliveries)
+        if wake_dispatcher is not None and deliveries:
+            ctx.after_commit.append(wake_dispatcher)
+        return
     now = datetime.now(timezone.utc)
     recipients = [m for m in notification.recipients(event.data)
                   if not notification_store.is_erased(ctx.db, ctx.session, m)]
@@ -215,6 +253,20 @@ def handle(event: Envelope, ctx: HandlerContext, *, public_base_url: str, wake_d
     notification_store.queue(ctx.db, ctx.session, deliveries)
     if wake_dispatcher is not None and deliveries:
         ctx.after_commit.append(wake_dispatcher)
+
+
+def _to_named_address(event: Envelope, ctx: HandlerContext, notification: Notification,
+                      public_base_url: str) -> list[dict]:
+    """The one email of a notification with an ``address``, unless its member is erased."""
+    data = event.data
+    if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+        return []
+    language = data["preferred_language"] if data["preferred_language"] in ("bg", "en") else "bg"
+    return [notification_store.new_delivery(
+        source_id=event.id, recipient=data["member_id"], channel="email", template=notification.template,
+        language=language, address=notification.address(data),
+        context={"given_name": data["given_name"], **notification.context(data, language, public_base_url)},
+        correlation_id=event.correlationid, category=notification.category, marketing=False)]
 
 
 def subscriptions(*, public_base_url: str, wake_dispatcher=None, wake_fanout=None) -> list[Subscription]:

@@ -34,6 +34,11 @@ from shared.web import idempotency
 CHANNELS = ("email", "sms")
 RESET_PATH = "/reset-password"
 CONFIRM_PATH = "/confirm-email"
+# Encrypted token in a delivery's context -> the link it becomes at send time, and its page.
+ENCRYPTED_LINKS = (("encrypted_token", "reset_link", RESET_PATH),
+                   ("encrypted_confirmation_token", "confirm_link", CONFIRM_PATH),
+                   ("encrypted_email_change_token", "change_link", "/confirm-email-change"),
+                   ("encrypted_undo_token", "undo_link", "/undo-email-change"))
 
 
 class MemberRegistered(memberview.Expectation):
@@ -195,15 +200,14 @@ def on_password_reset_requested(event: Envelope, ctx: HandlerContext, wake_dispa
 
 def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str, link_key: str = "",
                         now: datetime | None = None) -> dict:
-    """The template context of a delivery at send time: an ``encrypted_token`` becomes the
-    ``reset_link``, an ``encrypted_confirmation_token`` the welcome email's ``confirm_link``
-    (decrypted now, never stored in clear); a marketing delivery gets its one-click
+    """The template context of a delivery at send time: each encrypted token becomes its link
+    (``ENCRYPTED_LINKS``: the ``reset_link``, the welcome email's ``confirm_link``, an email
+    change's ``change_link`` and ``undo_link``; decrypted now, never stored in clear); a marketing delivery gets its one-click
     ``unsubscribe_url`` (a token for its member, channel and category signed with ``link_key``). Raises
     ``cryptography.fernet.InvalidToken`` if the token cannot be decrypted (a wrong key: the
     delivery cannot be built, and retrying will not help)."""
     context = dict(delivery.get("context") or {})
-    for field, link, path in (("encrypted_token", "reset_link", RESET_PATH),
-                              ("encrypted_confirmation_token", "confirm_link", CONFIRM_PATH)):
+    for field, link, path in ENCRYPTED_LINKS:
         encrypted = context.pop(field, None)
         if encrypted is not None:
             token = Fernet(token_key.encode()).decrypt(encrypted.encode()).decode()

@@ -267,7 +267,8 @@ def test_html_pages_get_a_content_security_policy_and_json_does_not(gateway, htt
 
 
 LIMITED = ["/api/v1/members", "/api/v1/members/auth/login", "/api/v1/members/auth/password-reset",
-           "/api/v1/members/auth/password-reset/confirm", "/api/v1/members/auth/confirm-email"]
+           "/api/v1/members/auth/password-reset/confirm", "/api/v1/members/auth/confirm-email",
+           "/api/v1/members/auth/confirm-email-change", "/api/v1/members/auth/undo-email-change"]
 
 
 @pytest.mark.parametrize("n,path", list(enumerate(LIMITED)))

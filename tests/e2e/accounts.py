@@ -9,18 +9,23 @@ import requests
 
 from tests.support import wait_until
 
-CONFIRM_LINK = re.compile(r"confirm-email\?token=([A-Za-z0-9_\-]+)")
+def link_token(sink, email: str, path: str) -> str:
+    """The token of the ``path`` link (``/confirm-email``, ...) in a message ``sink`` received
+    for ``email``, waited for."""
+    pattern = re.compile(rf"{re.escape(path)}\?token=([A-Za-z0-9_\-]+)")
+
+    def token():
+        for message in sink.to(email):
+            found = pattern.search(message.get_body(("plain",)).get_content())
+            if found:
+                return found.group(1)
+        return None
+    return wait_until(token, timeout_s=30, message=f"a {path} link in the mail of {email}")
 
 
 def confirmation_token(sink, email: str) -> str:
     """The token of the confirmation link in the welcome email ``sink`` received for ``email``."""
-    def token():
-        for message in sink.to(email):
-            found = CONFIRM_LINK.search(message.get_body(("plain",)).get_content())
-            if found:
-                return found.group(1)
-        return None
-    return wait_until(token, timeout_s=30, message=f"the welcome email's link for {email}")
+    return link_token(sink, email, "/confirm-email")
 
 
 def confirm(members: str, sink, email: str, password: str | None = None) -> requests.Response:

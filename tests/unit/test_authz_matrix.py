@@ -22,7 +22,7 @@ from services.awards.app import create_app as awards_app
 from services.events import calendar_store
 from services.events import handlers as events_handlers
 from services.events.app import create_app as events_app
-from services.members import accounts, accounts_store, signup
+from services.members import accounts, accounts_store, email_change, signup
 from services.members.app import create_app as members_app
 from services.members.schemas import SignUpSchema
 from services.notifications import handlers as notifications_handlers
@@ -159,6 +159,20 @@ class World:
 
     def reset_token(self) -> str:
         return self.reset_token_of(self.verified())
+
+    def email_change_token(self, member_id: str | None = None) -> str:
+        """The link of a change asked for by a fresh member (its own store call, as the route)."""
+        member = self.db("members").members.find_one({"_id": member_id or self.verified()["id"]})
+        assert email_change.request(self.store("members"), member, self.new_email(), accounts.now(), TOKEN_KEY)
+        [event] = self.members_events("members.email_change.requested")[-1:]
+        return accounts.decrypt_token(TOKEN_KEY, event.data["encrypted_token"])
+
+    def undo_token(self) -> str:
+        member_id = self.verified()["id"]
+        assert email_change.confirm(self.store("members"), self.email_change_token(member_id), accounts.now(),
+                                    TOKEN_KEY)
+        [event] = self.members_events("members.email_change.confirmed")[-1:]
+        return accounts.decrypt_token(TOKEN_KEY, event.data["encrypted_undo_token"])
 
     def set_password(self, member: dict) -> None:
         """The member's password, set as a member sets one: through the password reset."""

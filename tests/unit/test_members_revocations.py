@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.members import accounts
+from services.members import accounts, accounts_store, profiles_store
 from shared import revocations
 from shared.bus.envelope import decode
 from tests.conftest import TOKEN_KEY
@@ -93,3 +93,46 @@ def test_setting_the_same_roles_revokes_nothing(client, db, admin_headers):
 def test_revocations_outlive_every_token():
     """Rows must be kept as long as a token issued before them can be presented."""
     assert revocations.KEEP_FOR > accounts.REFRESH_TOKEN_TTL
+
+
+# --------------------------------------------------------------------------- token dated before the read
+
+def _roles_change_after(read, client, member_id):
+    """``read`` (a store function the route calls), with a role change of ``member_id``
+    committing right after it returns: between the route's read and its signing."""
+    store = client.application.extensions["alumnet"].store
+
+    def read_then_roles_change(*args, **kwargs):
+        result = read(*args, **kwargs)
+        profiles_store.set_roles(store, member_id, ["alumnus", "judge"])
+        return result
+    return read_then_roles_change
+
+
+def test_a_login_racing_a_role_change_gets_a_token_the_change_revokes(client, db, monkeypatch):
+    """Regression: /login read the member, then dated its token "now": a role change that
+    committed in between left a token with the old roles dated after the revocation, and
+    every service accepted it until it expired."""
+    email = "race.login@example.bg"
+    member_id, _ = sign_up_and_log_in(client, email)
+    monkeypatch.setattr(accounts_store, "member_by_email",
+                        _roles_change_after(accounts_store.member_by_email, client, member_id))
+    login = client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200 and login.get_json()["roles"] == ["alumnus"]  # read before the change
+    stale = bearer(login.get_json()["access_token"])
+    assert "revoked" in assert_problem(client.get(f"{MEMBERS}/{member_id}", headers=stale), 401)["detail"]
+    monkeypatch.undo()
+    fresh = client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD}).get_json()
+    assert fresh["roles"] == ["alumnus", "judge"]
+    assert client.get(f"{MEMBERS}/{member_id}", headers=bearer(fresh["access_token"])).status_code == 200
+
+
+def test_a_refresh_racing_a_role_change_gets_a_token_the_change_revokes(client, db, monkeypatch):
+    """Regression: /refresh read the member inside the rotation, then dated its token "now"."""
+    member_id, tokens = sign_up_and_log_in(client, "race.refresh@example.bg")
+    monkeypatch.setattr(accounts_store, "rotate_refresh_token",
+                        _roles_change_after(accounts_store.rotate_refresh_token, client, member_id))
+    refreshed = client.post(f"{AUTH}/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 200 and refreshed.get_json()["roles"] == ["alumnus"]
+    stale = bearer(refreshed.get_json()["access_token"])
+    assert "revoked" in assert_problem(client.get(f"{MEMBERS}/{member_id}", headers=stale), 401)["detail"]

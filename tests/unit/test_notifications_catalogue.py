@@ -113,10 +113,16 @@ def test_every_mapped_notification_renders_from_its_context(event_type, language
     data = {**EVENT, "member_id": MARIA, "member_ids": [MARIA], "guests": 2, "position": 3, "reason": "Наводнение",
             "minutes_before": 1440, "previous": {"starts_at": "2026-12-05T16:00:00+00:00"},
             "description": {"bg": "Двадесет години по-късно.", "en": "Twenty years on."},
-            "audience": {"kind": "all"}}
+            "audience": {"kind": "all"}, "new_email": "maria@example.com", "old_email": "maria@example.bg",
+            "encrypted_token": "e", "expires_at": "2026-11-29T12:00:00+00:00", "encrypted_undo_token": "u",
+            "undo_expires_at": "2026-12-05T12:00:00+00:00"}
     context = {"given_name": "Мария", "family_name": "Иванова",
                **notification.context(data, language, "https://alumni.example.bg")}
-    if not notification.transactional:  # added at send time (handlers.context_for_sending)
+    # Added at send time (handlers.context_for_sending): links from encrypted tokens, unsubscribe.
+    for field, link, path in handlers.ENCRYPTED_LINKS:
+        if context.pop(field, None) is not None:
+            context[link] = f"https://alumni.example.bg{path}?token=t"
+    if not notification.transactional:
         context["unsubscribe_url"] = "https://alumni.example.bg/api/v1/members/unsubscribe?token=t"
     rendered = render_email(notification.template, language, context)
     assert rendered.subject and rendered.text and rendered.html
@@ -166,3 +172,39 @@ def test_a_confirmation_carries_the_event_as_an_ics_attachment():
     assert vevent["DTSTART"].params["TZID"] == "Europe/Sofia"
     assert vevent.decoded("DTSTART").hour == 18  # 16:00 UTC is 18:00 in Sofia
     assert str(vevent["UID"]) == f"{EVENT['event_id']}@alumnet"
+
+
+def test_email_change_messages_go_to_the_addresses_they_name_with_their_links(store, deliver):
+    """The link proving a new address goes to that address (not the contact's); the notice of
+    a change goes to the old one, with the undo link; an erased member gets neither."""
+    from cryptography.fernet import Fernet
+
+    from services.members.messages import EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED
+    signed_up(deliver, MARIA, "bg", "maria@example.bg")
+    key = Fernet.generate_key().decode()
+    secret = Fernet(key.encode())
+    deliver(MEMBERS.create(EMAIL_CHANGE_REQUESTED, MARIA, {
+        "member_id": MARIA, "new_email": "maria@example.com", "preferred_language": "bg", "given_name": "Мария",
+        "encrypted_token": secret.encrypt(b"confirm-me").decode(), "expires_at": "2026-11-29T10:00:00+00:00"}, "c"))
+    deliver(MEMBERS.create(EMAIL_CHANGED, MARIA, {
+        "member_id": MARIA, "old_email": "maria@example.bg", "new_email": "maria@example.com",
+        "preferred_language": "bg", "given_name": "Мария", "encrypted_undo_token": secret.encrypt(b"undo-me").decode(),
+        "undo_expires_at": "2026-12-05T10:00:00+00:00", "changed_at": T0.isoformat()}, "c"))
+    [confirm] = queued(store, "email_change_confirm")
+    [told] = queued(store, "email_changed")
+    assert (confirm["address"], confirm["channel"], confirm["language"]) == ("maria@example.com", "email", "bg")
+    assert told["address"] == "maria@example.bg"
+    assert "confirm-me" not in str(confirm) and "undo-me" not in str(told)
+    for delivery, link in ((confirm, "https://alumni.example.bg/confirm-email-change?token=confirm-me"),
+                           (told, "https://alumni.example.bg/undo-email-change?token=undo-me")):
+        context = handlers.context_for_sending(delivery, token_key=key, public_base_url="https://alumni.example.bg")
+        rendered = render_email(delivery["template"], "bg", context)
+        assert link in rendered.text and link in rendered.html
+    assert "maria@example.com" in render_email("email_changed", "bg", handlers.context_for_sending(
+        told, token_key=key, public_base_url="https://alumni.example.bg")).text
+
+    deliver(MEMBERS.create(MEMBER_ERASED, MARIA, {"member_id": MARIA, "erased_at": T0.isoformat()}, "c"))
+    deliver(MEMBERS.create(EMAIL_CHANGE_REQUESTED, MARIA, {
+        "member_id": MARIA, "new_email": "late@example.com", "preferred_language": "bg", "given_name": "Мария",
+        "encrypted_token": "x", "expires_at": "2026-11-29T10:00:00+00:00"}, "c"))
+    assert len(queued(store, "email_change_confirm")) == 1
