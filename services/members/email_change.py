@@ -163,3 +163,15 @@ def undo(store, token: str, at: datetime) -> dict | None:
         return member
 
     return store.transaction(work)
+
+
+# -- for the member's own export and erasure (privacy_store) ----------------------------------
+def of_member(db, member_id: str) -> list[dict]:
+    """The member's email changes for their export: addresses and times, no token hashes."""
+    return [{k: v for k, v in change.items() if k != "_id"}
+            for change in db[EMAIL_CHANGES].find({"member_id": member_id}).sort("created_at", 1)]
+
+
+def forget(db, session: ClientSession, member_id: str) -> None:
+    """Erasure: the member's pending and undoable changes go (they hold both addresses)."""
+    db[EMAIL_CHANGES].delete_many({"member_id": member_id}, session=session)

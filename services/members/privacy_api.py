@@ -54,6 +54,8 @@ class ExportSchema(Schema):
     refresh_tokens = fields.List(fields.Dict(), metadata={"description": "sessions, without token hashes"})
     password_resets = fields.List(fields.Dict(), metadata={"description": "reset requests, without token hashes"})
     login_failures = fields.Dict(allow_none=True, metadata={"description": "the account's failed-login counter"})
+    email_changes = fields.List(fields.Dict(), metadata={"description": "address changes asked for, confirmed or "
+                                                                        "undoable, without token hashes"})
 
 
 class ErasureQuerySchema(Schema):

@@ -29,7 +29,8 @@ from datetime import datetime, timezone
 
 from pymongo.database import Database
 
-from services.members import access_store, accounts, accounts_store, consent_store, profiles_store, roster_store
+from services.members import (access_store, accounts, accounts_store, consent_store, email_change, profiles_store,
+                              roster_store)
 from services.members.consent_store import COLLECTION as CONSENTS
 from services.members.consent_store import live_member
 from services.members.messages import CATALOG, MEMBER_ERASED
@@ -80,6 +81,7 @@ def export(db: Database, member_id: str) -> dict | None:
                            db.refresh_tokens.find({"member_id": member_id}).sort("expires_at", 1)],
         "password_resets": [_without(r, "_id", "token_hash") for r in
                             db.password_resets.find({"member_id": member_id}).sort("expires_at", 1)],
+        "email_changes": email_change.of_member(db, member_id),
         "roster_entry": db[roster_store.ROSTER].find_one({"claimed_by": member_id}),
         "login_failures": _without(db.login_failures.find_one({"_id": accounts.account_key(member["email"])}),
                                    "_id"),
@@ -111,6 +113,7 @@ def erase(store, member_id: str, *, requested_by: str, admin_id: str | None = No
         roster_store.release(db, session, member_id)
         db[CONSENTS].delete_many({"member_id": member_id}, session=session)
         accounts_store.forget_account(db, session, member_id, member.get("email"))
+        email_change.forget(db, session, member_id)
         # Stored replies (Idempotency-Key replays) repeat what was sent: the sign-up's too.
         idempotency.purge_member(db, session, member_id)
         db[ERASURES].insert_one(record, session=session)

@@ -343,3 +343,18 @@ def test_openapi_documents_the_email_change_routes(client):
         link = spec["paths"][f"{AUTH}/{path}"]["post"]
         assert {"200", "400", "409", "422", "429"} <= set(link["responses"]) and "security" not in link
     assert "/email-change" in spec["components"]["schemas"]["ProfileUpdate"]["properties"]["email"]["description"]
+
+
+# --------------------------------------------------------------------------- privacy
+def test_the_export_lists_the_changes_and_erasure_leaves_none(client, db, admin_headers):
+    """The changes hold both addresses: the member's export shows them (no token hashes) and
+    their erasure deletes them, the undo link's record included."""
+    member_id = join(client)
+    changed(client, db, member_id)
+    exported = client.get(f"{MEMBERS}/{member_id}/export", headers=admin_headers)
+    assert exported.status_code == 200, exported.get_data(as_text=True)
+    changes = exported.get_json()["email_changes"]
+    assert {(c["kind"], c["old_email"], c["new_email"]) for c in changes} >= {("undo", OLD, NEW)}
+    assert all("_id" not in c for c in changes)
+    assert client.delete(f"{MEMBERS}/{member_id}?reason=request", headers=admin_headers).status_code == 202
+    assert db.email_changes.count_documents({"member_id": member_id}) == 0
