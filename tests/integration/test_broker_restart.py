@@ -1,35 +1,26 @@
 """A broker restart in the middle of a stream of 1,000 events loses none and doubles none."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 import threading
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.broker_node import private_broker  # noqa: F401 (a fixture)
+from tests.integration.conftest import BusHarness
 from tests.support import wait_until
 
 TOTAL = 1000
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
-
-
 @pytest.fixture
-def broker_control():
-    if shutil.which("rabbitmqctl") is None:
-        if IN_CI:
-            pytest.fail("rabbitmqctl is needed to restart the broker")
-        pytest.skip("rabbitmqctl not available")
-    yield rabbitmqctl
-    # Whatever happened, leave the broker running for the next test.
-    subprocess.run(["rabbitmqctl", "start_app"], capture_output=True, timeout=120)
-    subprocess.run(["rabbitmqctl", "await_startup"], capture_output=True, timeout=120)
+def bus(private_broker, local_store):
+    """The bus harness on a private node, which this test restarts (the shared one never)."""
+    harness = BusHarness(private_broker.url, local_store.url)
+    yield harness
+    harness.close()
 
 
-def test_broker_restart_during_a_stream_of_1000_events_loses_and_doubles_nothing(bus, broker_control):
+def test_broker_restart_during_a_stream_of_1000_events_loses_and_doubles_nothing(bus, private_broker):
     consumer = bus.start(bus.consumer())
     relay = bus.start(bus.relay())
     wait_until(consumer.ready.is_set, message="consumer ready")
@@ -48,14 +39,13 @@ def test_broker_restart_during_a_stream_of_1000_events_loses_and_doubles_nothing
 
     threading.Thread(target=produce, daemon=True).start()
     wait_until(lambda: bus.effects() >= 200, timeout_s=60, message="a first part handled")
-    broker_control("stop_app")
+    private_broker.stop_app()
     outage_started.set()
     # The services keep committing while the broker is away: the outbox holds the events.
     wait_until(producer_done.is_set, timeout_s=60, message="commits during the outage")
     handled_during_outage = bus.effects()
     assert relay.published < TOTAL, "events committed during the outage wait in the outbox"
-    broker_control("start_app")
-    broker_control("await_startup")
+    private_broker.start_app()
     wait_until(lambda: bus.effects() >= TOTAL, timeout_s=120, interval_s=0.2,
                message="every event handled after the restart")
     assert handled_during_outage < TOTAL
