@@ -77,8 +77,11 @@ class BusHarness:
         """Commit ``events`` and relay them once."""
         self.commit_events(events)
         relay = self.relay()
-        relay.relay_once()
-        relay.publisher.close()
+        try:
+            assert relay.relay_once() >= len(events), "the relay published fewer events than were sent"
+        finally:
+            relay.publisher.close()
+            relay.lease.release()  # the next send's relay is another holder
 
     def start_consumer(self, **options) -> Consumer:
         consumer = self.start(self.consumer(**options))
