@@ -45,14 +45,14 @@ def consumer_like(store, subscriptions):
     """A function handling one event as the consumer does: through the wire format, validated
     with the subscription's expectation, one store transaction, then the after-commit hooks."""
     from shared.bus.consumer import HandlerContext
-    from shared.bus.envelope import decode, validate_data
+    from shared.bus.envelope import decode
 
     by_type = {s.event_type: s for s in subscriptions}
 
     def handle(event):
         event = decode(event.to_json())
         subscription = by_type[event.type]
-        validate_data(subscription.schema, event.data, event.type)
+        event = subscription.accept(event)
         after_commit = []
 
         def work(session):

@@ -22,7 +22,7 @@ from shared.bus.envelope import Envelope
 KEPT = memberview.KEPT
 
 
-class MemberRegistered(memberview.Expectation):
+class MemberRegistered(memberview.KeptFields):
     member_id = fields.String(required=True)
     given_name = fields.String(required=True)
     family_name = fields.String(required=True)

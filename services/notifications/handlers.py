@@ -34,7 +34,7 @@ RESET_PATH = "/reset-password"
 CONFIRM_PATH = "/confirm-email"
 
 
-class MemberRegistered(memberview.Expectation):
+class MemberRegistered(memberview.KeptFields):
     member_id = fields.String(required=True)
     given_name = fields.String(required=True)
     family_name = fields.String(required=True)

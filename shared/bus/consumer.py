@@ -6,8 +6,9 @@ inbox collection, and only then acked, so effects are stored exactly once. If th
 each message is handled alone, so one bad message cannot hold back the others: it is
 republished to a delay queue (1 s, 10 s, 60 s by default) and, once those are used up, parked
 in ``<service>.dead`` with its error. Messages that cannot be decoded or validated, or whose
-type nobody handles, are parked at once. Handlers run in a helper thread while the connection
-thread keeps sending heartbeats.
+type nobody handles, are parked at once. A handler gets the event with the ``data`` its
+subscription's schema loaded (``Subscription.accept``), never the raw message. Handlers run
+in a helper thread while the connection thread keeps sending heartbeats.
 
 Rules for messages that come back:
 - A message the broker returns unsettled (its worker died, or lost its connection) carries
@@ -30,7 +31,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
@@ -116,6 +117,12 @@ class Subscription:
     event_type: str
     schema: Schema
     handler: Handler
+
+    def accept(self, event: Envelope) -> Envelope:
+        """``event`` as its handler gets it: ``data`` loaded by the expectation (raising
+        ``InvalidEvent``), so fields it does not declare are gone and values have its types,
+        and dumped back to JSON primitives (times stay RFC 3339 strings)."""
+        return replace(event, data=validate_data(self.schema, event.data, event.type))
 
 
 @dataclass
@@ -289,11 +296,12 @@ class Consumer:
         for message in batch:
             delivery = _Delivery(message)
             try:
-                delivery.event = decode(_body_bytes(message))
-                delivery.subscription = self.subscriptions.get(delivery.event.type)
+                event = delivery.event = decode(_body_bytes(message))
+                delivery.subscription = self.subscriptions.get(event.type)
                 if delivery.subscription is None:
-                    raise InvalidEvent(f"{self.service} has no handler for {delivery.event.type}")
-                validate_data(delivery.subscription.schema, delivery.event.data, delivery.event.type)
+                    raise InvalidEvent(f"{self.service} has no handler for {event.type}")
+                # Handlers see only what their expectation declares, never the raw message.
+                delivery.event = delivery.subscription.accept(event)
             except InvalidEvent as exc:
                 self._park(delivery, f"invalid message: {exc}")
                 continue
