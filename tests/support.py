@@ -5,7 +5,12 @@ from __future__ import annotations
 import time
 from typing import Callable, TypeVar
 
+from kombu import Exchange
+
 T = TypeVar("T")
+# The broker's default exchange, into any queue by its name: tests (as guest) put raw messages
+# straight into a queue with it; no service's broker user may write it (alumnet/keys.py).
+DEFAULT_EXCHANGE = Exchange("", type="direct")
 
 
 def wait_until(condition: Callable[[], T], timeout_s: float = 10.0, interval_s: float = 0.02,

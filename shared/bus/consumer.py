@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from kombu import Connection, Consumer as KombuConsumer, Exchange, Producer
+from kombu import Connection, Consumer as KombuConsumer, Producer
 from kombu.message import Message
 from marshmallow import Schema
 from pymongo.client_session import ClientSession
@@ -48,7 +48,6 @@ from shared.bus.topology import RETRY_DELAYS_S, ServiceQueues, is_embedded
 from shared.logs import correlation
 
 log = logging.getLogger(__name__)
-DEFAULT_EXCHANGE = Exchange("", type="direct")
 # Worker deaths while handling one message after which it is parked as the one killing its
 # worker; far below the broker's DELIVERY_LIMIT (topology), which parks without saying why.
 POISON_ATTEMPTS = 3
@@ -451,9 +450,10 @@ class Consumer:
         return self._side
 
     def _republish(self, message: Message, queue_name: str, headers: dict) -> None:
-        """Publish a copy to one of our queues through the default exchange, with confirms;
-        the original is acked only after this returns."""
-        producer = Producer(self._side_connection().default_channel, exchange=DEFAULT_EXCHANGE)
+        """Publish a copy to one of our queues through our own exchange (topology), with
+        confirms; the original is acked only after this returns."""
+        producer = Producer(self._side_connection().default_channel, exchange=self.queues.requeue(),
+                            auto_declare=False)  # declared with the queues
         producer.publish(
             _body_bytes(message), routing_key=queue_name, headers=headers,
             content_type=message.content_type or "application/octet-stream",

@@ -7,10 +7,10 @@ import time
 from kombu import Connection, Producer
 from marshmallow import fields
 
-from shared.bus.consumer import DEFAULT_EXCHANGE, Consumer, Subscription
+from shared.bus.consumer import Consumer, Subscription
 from shared.bus.deadletters import DeadLetters
 from shared.memberview import Expectation
-from tests.support import wait_until
+from tests.support import DEFAULT_EXCHANGE, wait_until
 
 
 class Expecting(Expectation):
