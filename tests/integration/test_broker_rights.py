@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -175,7 +176,6 @@ def test_under_its_own_user_a_worker_retries_and_parks_and_the_operator_replays(
 
     consumer = Consumer("events", rights["events"], store.db, store.transaction,
                         [Subscription(erased, Erased(), handler)], retry_delays=(0.2, 0.4))
-    import threading
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
     try:
