@@ -4,9 +4,12 @@ Rules it keeps:
 - Secrets are made here, at deploy time, never written in the repository: the JWT key pair,
   TOKEN_ENCRYPTION_KEY (a Fernet key: encrypts) and LINK_SIGNING_KEY (signs) as two separate
   keys, one RabbitMQ user and one MongoDB user per service, each with its own password.
-- A service's broker user may configure and read only its own queues (``<service>.*``; and
-  declare the shared exchange, which every worker does), and, by RabbitMQ's topic
-  authorisation on ``alumnet.events``, publish only its own routing keys (``members.#``).
+- A service's broker user may configure, write and read only its own queues and exchange
+  (``<service>.*``: retries, parking and replays go through ``<service>.requeue``), and never
+  the default exchange, which reaches every queue. On ``alumnet.events`` it may publish, by
+  RabbitMQ's topic authorisation only its own routing keys (``members.#``), and bind its
+  queues; it may not configure it: the deployment's definitions create it, and a worker
+  only declares it passively (``shared.bus.topology.ensure_exchange``).
 - Files are written owner-only and never overwritten: rotating one key is a documented step
   (deploy/README.md), not a rerun that silently replaces everything.
 """
@@ -48,9 +51,8 @@ def broker_rights(service: str) -> BrokerRights:
     own = re.escape(service) + r"\..*"
     exchange = re.escape(EXCHANGE_NAME)
     return BrokerRights(
-        configure=f"^({exchange}|{own})$",
-        # amq.default: retries and parking republish to the service's own queues through it.
-        write=f"^({exchange}|amq\\.default|{own})$",
+        configure=f"^{own}$",
+        write=f"^({exchange}|{own})$",
         read=f"^({exchange}|{own})$",
         topic_write=f"^{re.escape(service)}\\.",
         topic_read=".*",  # binding keys: a service subscribes to other services' events

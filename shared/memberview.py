@@ -19,10 +19,38 @@ from pymongo.collection import Collection
 from shared import clock, memberfilter, readmodel
 from shared.memberfilter import FACULTIES, FIRST_GRADUATION_YEAR, LAST_GRADUATION_YEAR
 
-# The member fields a view keeps: what audiences and the member filter language read.
-KEPT = ("given_name", "family_name", "given_name_latin", "family_name_latin", "graduation_year", "faculty",
-        "programme", "specialty", "employer", "city", "country", "languages", "interests",
-        "open_to_mentoring", "open_to_ambassador", "international_graduate")
+
+class Expectation(Schema):
+    """What a consumer needs of a producer's data; other fields are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class KeptFields(Expectation):
+    """The member fields a view keeps, what audiences and the member filter language read, as
+    the members service sends them (all optional). A handler gets only the fields its
+    expectation declares, so a sign-up's profile reaches a view through these."""
+
+    given_name = fields.String()
+    family_name = fields.String()
+    given_name_latin = fields.String(allow_none=True)
+    family_name_latin = fields.String(allow_none=True)
+    graduation_year = fields.Integer(allow_none=True)
+    faculty = fields.String(allow_none=True)
+    programme = fields.String(allow_none=True)
+    specialty = fields.String(allow_none=True)
+    employer = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    languages = fields.List(fields.String(), allow_none=True)
+    interests = fields.List(fields.String(), allow_none=True)
+    open_to_mentoring = fields.Boolean(allow_none=True)
+    open_to_ambassador = fields.Boolean(allow_none=True)
+    international_graduate = fields.Boolean(allow_none=True)
+
+
+KEPT = tuple(KeptFields._declared_fields)
 # A deleted segment stays as a marker newer than any version, so a late "saved" cannot revive it.
 DELETED_VERSION = 2**62
 
@@ -118,13 +146,6 @@ class AudienceSchema(Schema):
             raise ValidationError("Required for a faculty audience.", "faculty")
         if kind == "segment" and not data.get("segment_id"):
             raise ValidationError("Required for a segment audience.", "segment_id")
-
-
-class Expectation(Schema):
-    """What a consumer needs of a producer's data; other fields are ignored."""
-
-    class Meta:
-        unknown = EXCLUDE
 
 
 # What a view needs of the members events (the consumers' expectations, checked against the

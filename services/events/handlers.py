@@ -25,7 +25,7 @@ from shared.web import idempotency
 KEPT = memberview.KEPT
 
 
-class MemberRegistered(memberview.Expectation):
+class MemberRegistered(memberview.KeptFields):
     member_id = fields.String(required=True)
     given_name = fields.String(required=True)
     family_name = fields.String(required=True)

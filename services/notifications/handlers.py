@@ -41,7 +41,7 @@ ENCRYPTED_LINKS = (("encrypted_token", "reset_link", RESET_PATH),
                    ("encrypted_undo_token", "undo_link", "/undo-email-change"))
 
 
-class MemberRegistered(memberview.Expectation):
+class MemberRegistered(memberview.KeptFields):
     member_id = fields.String(required=True)
     given_name = fields.String(required=True)
     family_name = fields.String(required=True)

@@ -6,8 +6,9 @@ inbox collection, and only then acked, so effects are stored exactly once. If th
 each message is handled alone, so one bad message cannot hold back the others: it is
 republished to a delay queue (1 s, 10 s, 60 s by default) and, once those are used up, parked
 in ``<service>.dead`` with its error. Messages that cannot be decoded or validated, or whose
-type nobody handles, are parked at once. Handlers run in a helper thread while the connection
-thread keeps sending heartbeats.
+type nobody handles, are parked at once. A handler gets the event with the ``data`` its
+subscription's schema loaded (``Subscription.accept``), never the raw message. Handlers run
+in a helper thread while the connection thread keeps sending heartbeats.
 
 Rules for messages that come back:
 - A message the broker returns unsettled (its worker died, or lost its connection) carries
@@ -30,11 +31,11 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from kombu import Connection, Consumer as KombuConsumer, Exchange, Producer
+from kombu import Connection, Consumer as KombuConsumer, Producer
 from kombu.message import Message
 from marshmallow import Schema
 from pymongo.client_session import ClientSession
@@ -47,7 +48,6 @@ from shared.bus.topology import RETRY_DELAYS_S, ServiceQueues, is_embedded
 from shared.logs import correlation
 
 log = logging.getLogger(__name__)
-DEFAULT_EXCHANGE = Exchange("", type="direct")
 # Worker deaths while handling one message after which it is parked as the one killing its
 # worker; far below the broker's DELIVERY_LIMIT (topology), which parks without saying why.
 POISON_ATTEMPTS = 3
@@ -116,6 +116,12 @@ class Subscription:
     event_type: str
     schema: Schema
     handler: Handler
+
+    def accept(self, event: Envelope) -> Envelope:
+        """``event`` as its handler gets it: ``data`` loaded by the expectation (raising
+        ``InvalidEvent``), so fields it does not declare are gone and values have its types,
+        and dumped back to JSON primitives (times stay RFC 3339 strings)."""
+        return replace(event, data=validate_data(self.schema, event.data, event.type))
 
 
 @dataclass
@@ -289,11 +295,12 @@ class Consumer:
         for message in batch:
             delivery = _Delivery(message)
             try:
-                delivery.event = decode(_body_bytes(message))
-                delivery.subscription = self.subscriptions.get(delivery.event.type)
+                event = delivery.event = decode(_body_bytes(message))
+                delivery.subscription = self.subscriptions.get(event.type)
                 if delivery.subscription is None:
-                    raise InvalidEvent(f"{self.service} has no handler for {delivery.event.type}")
-                validate_data(delivery.subscription.schema, delivery.event.data, delivery.event.type)
+                    raise InvalidEvent(f"{self.service} has no handler for {event.type}")
+                # Handlers see only what their expectation declares, never the raw message.
+                delivery.event = delivery.subscription.accept(event)
             except InvalidEvent as exc:
                 self._park(delivery, f"invalid message: {exc}")
                 continue
@@ -443,9 +450,10 @@ class Consumer:
         return self._side
 
     def _republish(self, message: Message, queue_name: str, headers: dict) -> None:
-        """Publish a copy to one of our queues through the default exchange, with confirms;
-        the original is acked only after this returns."""
-        producer = Producer(self._side_connection().default_channel, exchange=DEFAULT_EXCHANGE)
+        """Publish a copy to one of our queues through our own exchange (topology), with
+        confirms; the original is acked only after this returns."""
+        producer = Producer(self._side_connection().default_channel, exchange=self.queues.requeue(),
+                            auto_declare=False)  # declared with the queues
         producer.publish(
             _body_bytes(message), routing_key=queue_name, headers=headers,
             content_type=message.content_type or "application/octet-stream",

@@ -5,7 +5,8 @@ calls, so no parked copy keeps an erased member's data.
 
 Listing takes messages with ``basic_get`` and puts them back (the dead queue is a classic
 queue, so this does not count as a failed delivery); replay republishes with confirms to the
-inbox with a fresh attempt count, then acks the parked copy. Most messages are parked by the
+inbox (through ``<service>.requeue``, which the service's own broker user may write) with a
+fresh attempt count, then acks the parked copy. Most messages are parked by the
 consumer with their error (``x-error``); one the broker moved here itself (past the inbox's
 delivery limit) is described from the broker's ``x-death`` record.
 
@@ -19,7 +20,6 @@ from dataclasses import dataclass
 
 from kombu import Connection, Producer
 
-from shared.bus.consumer import DEFAULT_EXCHANGE
 from shared.bus.envelope import InvalidEvent, decode
 from shared.bus.topology import ServiceQueues
 
@@ -84,7 +84,8 @@ class DeadLetters:
         """Move parked messages (all, or those with ``message_id``) back to the inbox."""
         replayed = 0
         with self._connection() as connection:
-            producer = Producer(connection.default_channel, exchange=DEFAULT_EXCHANGE)
+            # The service's own exchange: the tool may run as the service's broker user.
+            producer = Producer(connection.default_channel, exchange=self.queues.requeue(), auto_declare=False)
             for _, message in _drain(connection, self.queues.dead_name):
                 if message_id is not None and message.properties.get("message_id") != message_id:
                     continue

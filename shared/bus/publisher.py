@@ -16,7 +16,7 @@ import amqp
 from kombu import Connection, Producer
 
 from shared.bus.envelope import CONTENT_TYPE
-from shared.bus.topology import EXCHANGE_NAME, exchange
+from shared.bus.topology import EXCHANGE_NAME, ensure_exchange, exchange
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,8 @@ class AmqpPublisher:
             self._kombu = Connection(self.url, heartbeat=self.heartbeat, connect_timeout=5)
             self._kombu.connect()
             raw: amqp.Connection = self._kombu.connection
+            ensure_exchange(raw.channel)
             channel = raw.channel()
-            channel.exchange_declare(EXCHANGE_NAME, "topic", durable=True, auto_delete=False)
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack)
             channel.events["basic_nack"].add(self._on_nack)

@@ -1,15 +1,25 @@
 """Names and declaration of the RabbitMQ topology: one topic exchange, and per consuming
 service a quorum inbox bound to the types it handles, delayed-retry queues that dead-letter
-back into the inbox, and a dead-letter queue where failed messages are parked.
+back into the inbox, a dead-letter queue where failed messages are parked, and the service's
+own direct exchange ``<service>.requeue`` through which all of that moves.
 
 Rules it keeps:
 - Every inbox has the same delivery limit, and past it the broker moves the message to
   ``<service>.dead`` itself: the backstop for a message the consumer never gets to park
   (the consumer parks one that keeps killing its worker well before, with the reason).
+- A message moves between a service's queues only through ``<service>.requeue``, bound to
+  each of them by the queue's name: the consumer's retries and parking, the operator's
+  replay, and the broker's dead-lettering. So a service's broker user needs write on no
+  exchange that reaches another service's queues (the default exchange reaches them all,
+  and RabbitMQ cannot limit it by queue; declaring a queue that dead-letters through it
+  would need that right too).
 - Messages move between our queues by dead-lettering *at least once* (quorum queues only):
   the source keeps a message until its target has confirmed it, so a retry whose inbox is
   briefly unavailable waits instead of being dropped. That strategy needs
   ``overflow=reject-publish``; our queues have no length limit, so it refuses nothing.
+- The shared exchange is the deployment's (deploy/rabbitmq/definitions.json): a service
+  declares it passively, which needs no right, and creates it only where it is missing and
+  its user may (tests, dev mode, a broker without the definitions) (``ensure_exchange``).
 - Declaring is idempotent, so every worker declares at start-up and a restart changes
   nothing. A queue created earlier with other arguments (before these rules) cannot be
   redeclared: it is used as it is, with an error in the log, until an operator migrates it
@@ -19,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 from kombu import Connection, Exchange, Queue, binding
 
@@ -30,16 +41,37 @@ RETRY_DELAYS_S = (1, 10, 60)
 # consumer's own (shared.bus.consumer.POISON_ATTEMPTS), which parks with the reason.
 DELIVERY_LIMIT = 20
 PRECONDITION_FAILED = 406  # AMQP reply code: a queue exists with other arguments
+NOT_FOUND = 404  # AMQP reply code: no such exchange
 
 
 def exchange() -> Exchange:
     return Exchange(EXCHANGE_NAME, type="topic", durable=True)
 
 
-def dead_lettering_to(queue: str) -> dict:
-    """Queue arguments that dead-letter into ``queue`` through the default exchange, at least
+def _bound_exchange() -> Exchange:
+    # Binding a queue would otherwise declare the exchange actively (a right services lack).
+    return Exchange(EXCHANGE_NAME, type="topic", durable=True, no_declare=True)
+
+
+def ensure_exchange(new_channel: Callable) -> None:
+    """Make sure the shared exchange exists, declaring it passively first (no right needed)
+    and creating it only if it is missing. ``new_channel``: opens a channel (a refused
+    declare closes the one it was made on)."""
+    channel = new_channel()
+    try:
+        channel.exchange_declare(EXCHANGE_NAME, "topic", durable=True, passive=True)
+    except Exception as exc:  # py-amqp's NotFound, or kombu's ChannelError in dev mode
+        if str(getattr(exc, "reply_code", "")) != str(NOT_FOUND):
+            raise
+        channel = new_channel()
+        channel.exchange_declare(EXCHANGE_NAME, "topic", durable=True, auto_delete=False)
+    channel.close()
+
+
+def dead_lettering_to(exchange_name: str, queue: str) -> dict:
+    """Queue arguments that dead-letter into ``queue`` through ``exchange_name``, at least
     once (see the module's rules)."""
-    return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue,
+    return {"x-dead-letter-exchange": exchange_name, "x-dead-letter-routing-key": queue,
             "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
 
 
@@ -73,40 +105,55 @@ class ServiceQueues:
     def retry_name(self, delay: float) -> str:
         return f"{self.service}.retry.{delay:g}s"
 
+    @property
+    def requeue_name(self) -> str:
+        return f"{self.service}.requeue"
+
+    def requeue(self) -> Exchange:
+        """The service's own exchange into its own queues, each bound by its name."""
+        return Exchange(self.requeue_name, type="direct", durable=True)
+
+    def _by_name(self, name: str) -> binding:
+        return binding(self.requeue(), routing_key=name)
+
     def inbox(self) -> Queue:
         return Queue(
             self.inbox_name, durable=True,
-            bindings=[binding(exchange(), routing_key=t) for t in self.event_types],
+            bindings=[*(binding(_bound_exchange(), routing_key=t) for t in self.event_types),
+                      self._by_name(self.inbox_name)],
             queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
-                             **dead_lettering_to(self.dead_name)},
+                             **dead_lettering_to(self.requeue_name, self.dead_name)},
         )
 
     def dead(self) -> Queue:
         # Classic, not quorum: operators list parked messages by getting and requeueing them,
         # which must not count towards a quorum queue's delivery limit.
-        return Queue(self.dead_name, durable=True, queue_arguments={"x-queue-mode": "lazy"})
+        return Queue(self.dead_name, durable=True, bindings=[self._by_name(self.dead_name)],
+                     queue_arguments={"x-queue-mode": "lazy"})
 
     def retry(self, delay: float) -> Queue:
         # Quorum, for at-least-once dead-lettering; one TTL per queue, so messages expire in
         # order at its head, which is where a quorum queue expires them.
-        return Queue(self.retry_name(delay), durable=True, queue_arguments={
+        name = self.retry_name(delay)
+        return Queue(name, durable=True, bindings=[self._by_name(name)], queue_arguments={
             "x-queue-type": "quorum", "x-message-ttl": int(delay * 1000),
-            **dead_lettering_to(self.inbox_name),
+            **dead_lettering_to(self.requeue_name, self.inbox_name),
         })
 
     def events_log(self) -> Queue:
         return Queue(f"{self.service}.events", durable=True,
-                     bindings=[binding(exchange(), routing_key=p) for p in self.event_log],
+                     bindings=[binding(_bound_exchange(), routing_key=p) for p in self.event_log],
                      queue_arguments={"x-queue-type": "stream", "x-max-age": EVENT_LOG_MAX_AGE})
 
     def all_queues(self) -> list[Queue]:
         return [self.inbox(), self.dead(), *(self.retry(d) for d in self.retry_delays)]
 
     def declare(self, connection: Connection) -> list[str]:
-        """Declare the exchange and the service's queues with their bindings; return the names
+        """Declare the exchanges and the service's queues with their bindings; return the names
         of queues that exist with older arguments and were bound as they are."""
+        ensure_exchange(connection.channel)
         channel = connection.channel()  # its own: a refused declare closes the channel
-        exchange()(channel).declare()
+        self.requeue()(channel).declare()
         queues = self.all_queues()
         if self.event_log and not is_embedded(connection):  # the memory transport has no streams
             queues.append(self.events_log())

@@ -244,7 +244,7 @@ def test_definitions_declare_the_consumer_queues(definitions, service):
         assert retry["arguments"]["x-queue-type"] == "quorum"
         assert retry["arguments"]["x-dead-letter-strategy"] == "at-least-once"
         assert retry["arguments"]["x-message-ttl"] == ttl
-        assert retry["arguments"]["x-dead-letter-exchange"] == ""
+        assert retry["arguments"]["x-dead-letter-exchange"] == f"{service}.requeue"
         assert retry["arguments"]["x-dead-letter-routing-key"] == f"{service}.inbox"
     assert queues[f"{service}.dead"]["durable"]
 
@@ -271,11 +271,20 @@ def test_definitions_match_the_code_topology(definitions):
         sys.path.insert(0, str(ROOT))
     topology = importlib.import_module("shared.bus.topology")
     queues = {q["name"]: q for q in definitions["queues"]}
+    exchanges = {e["name"]: e for e in definitions["exchanges"]}
+    bindings = {(b["source"], b["destination"], b["routing_key"]) for b in definitions["bindings"]}
     for service in CONSUMERS:
-        for queue in topology.ServiceQueues(service, ()).all_queues():
+        service_queues = topology.ServiceQueues(service, ())
+        requeue = service_queues.requeue()
+        assert exchanges[requeue.name]["type"] == requeue.type and exchanges[requeue.name]["durable"]
+        for queue in service_queues.all_queues():
             assert queue.name in queues
             assert queues[queue.name]["arguments"] == (queue.queue_arguments or {}), queue.name
             assert queues[queue.name]["durable"] == queue.durable, queue.name
+            # retries, parking and replays reach the queue through the service's own exchange
+            by_name = {(b.exchange.name, queue.name, b.routing_key) for b in queue.bindings
+                       if b.exchange.name == requeue.name}
+            assert by_name == {(requeue.name, queue.name, queue.name)} and by_name <= bindings, queue.name
     assert topology.EXCHANGE_NAME == "alumnet.events"
 
 
@@ -299,6 +308,10 @@ def test_generated_broker_users_match_the_definitions_and_the_urls(definitions, 
         assert topic["exchange"] == "alumnet.events" and topic["write"] == f"^{service}\\."
         [rights] = [p for p in users["permissions"] if p["user"] == service]
         assert ".*" not in (rights["configure"], rights["write"], rights["read"])
+        # The default exchange reaches every service's queues; the shared one is the deployment's.
+        assert not re.search(rights["write"], "amq.default")
+        assert not re.search(rights["configure"], "alumnet.events")
+        assert re.search(rights["write"], f"{service}.requeue") and re.search(rights["configure"], f"{service}.inbox")
 
 
 def test_password_hash_round_trip():

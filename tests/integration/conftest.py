@@ -111,6 +111,7 @@ class BusHarness:
                     channel.queue_delete(f"{self.service}.{name}")
                 except Exception:
                     channel = conn.channel()
+            channel.exchange_delete(f"{self.service}.requeue")
         self.store.client.drop_database(self.db.name)
 
 

@@ -5,10 +5,16 @@ import json
 import time
 
 from kombu import Connection, Producer
+from marshmallow import fields
 
-from shared.bus.consumer import DEFAULT_EXCHANGE
+from shared.bus.consumer import Consumer, Subscription
 from shared.bus.deadletters import DeadLetters
-from tests.support import wait_until
+from shared.memberview import Expectation
+from tests.support import DEFAULT_EXCHANGE, wait_until
+
+
+class Expecting(Expectation):
+    n = fields.Integer(required=True)
 
 
 def _publish_raw(amqp_url: str, queue: str, body: bytes, message_id: str = "raw-1") -> None:
@@ -139,6 +145,27 @@ def test_undecodable_and_invalid_messages_are_parked_at_once(bus):
     assert attempts == []
     assert dead.purge() == 2
     assert dead.list() == []
+
+
+def test_handlers_get_the_validated_payload_never_the_raw_message(bus):
+    """An extra field is dropped and a value converted by the expectation before the handler
+    runs; a value of the wrong shape is parked with its reason, never handled."""
+    seen = []
+    consumer = bus.start(Consumer(bus.service, bus.amqp_url, bus.db, bus.store.transaction,
+                                  [Subscription(bus.event_type, Expecting(), lambda e, c: seen.append(e.data))],
+                                  retry_delays=bus.retry_delays))
+    wait_until(consumer.ready.is_set)
+    extra = json.loads(bus.event(1).to_json())
+    extra["data"] = {"n": "7", "injected": {"role": "admin"}}
+    _publish_raw(bus.amqp_url, consumer.queues.inbox_name, json.dumps(extra).encode(), "extra")
+    wrong = json.loads(bus.event(2).to_json())
+    wrong["data"] = {"n": {"$gt": 0}}
+    _publish_raw(bus.amqp_url, consumer.queues.inbox_name, json.dumps(wrong).encode(), "wrong")
+    [parked] = wait_until(lambda: DeadLetters(bus.amqp_url, bus.service).list(), message="the wrong one parked")
+    wait_until(lambda: seen, message="the extra one handled")
+    assert seen == [{"n": 7}]
+    assert parked.message_id == "wrong" and parked.attempts == 0
+    assert "invalid data" in parked.error and "'n'" in parked.error
 
 
 def test_stop_finishes_and_acks_the_batch_in_hand(bus):

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from kombu import Connection, Producer
 
 from alumnet.cli import main
-from shared.bus.consumer import DEFAULT_EXCHANGE
 from shared.bus.topology import ServiceQueues
+from tests.support import DEFAULT_EXCHANGE
 
 
 def test_list_shows_a_parked_message_with_its_error_and_purge_removes_only_it(amqp_url, monkeypatch):

@@ -61,6 +61,18 @@ def test_sign_up_verification_and_changes_build_the_audience_data(store, handle)
     assert "mariya" not in member["tokens"] and "maria" in member["tokens"]
 
 
+def test_the_profile_a_sign_up_carries_reaches_the_view_and_nothing_else(store, handle):
+    """Handlers get only what their expectation declares: the kept profile fields must be
+    declared, contact details and unknown fields never arrive."""
+    event = CATALOG.create(MEMBER_REGISTERED, MEMBER, {
+        **CATALOG.examples[MEMBER_REGISTERED], "member_id": MEMBER, "city": "Пловдив", "interests": ["research"]},
+        "corr")
+    handled = handle(event)
+    member = readmodel_store.member(store.db, MEMBER)
+    assert member["city"] == "Пловдив" and member["interests"] == ["research"] and member["open_to_mentoring"]
+    assert "email" not in handled.data and "consent" not in handled.data
+
+
 def test_a_late_sign_up_fills_only_what_is_unknown(store, handle):
     handle(updated(graduation_year=2007))
     handle(registered(status="verified", year=2006))
