@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from kombu import Connection, Producer
 
-from shared.bus.consumer import DEFAULT_EXCHANGE
 from shared.bus.deadletters import DeadLetters
+from tests.support import DEFAULT_EXCHANGE
 
 MEMBER = "6f1c2b9e4d8a4e5f9a0b1c2d3e4f5a6b"
 
