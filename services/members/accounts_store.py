@@ -241,8 +241,7 @@ def request_password_reset(store, member_id: str, token: str, at: datetime, even
     db = store.db
 
     def work(session: ClientSession) -> None:
-        db[PASSWORD_RESETS].update_many({"member_id": member_id, "used_at": None},
-                                        {"$set": {"used_at": at, "superseded": True}}, session=session)
+        void_password_resets(db, session, member_id, at)
         db[PASSWORD_RESETS].insert_one({
             "_id": accounts.digest(token), "member_id": member_id, "created_at": at,
             "expires_at": at + accounts.PASSWORD_RESET_TTL, "used_at": None,
@@ -250,6 +249,12 @@ def request_password_reset(store, member_id: str, token: str, at: datetime, even
         outbox.add(db, session, event)
 
     store.transaction(work)
+
+
+def void_password_resets(db: Database, session: ClientSession, member_id: str, at: datetime) -> None:
+    """Every unused reset link of the member stops working."""
+    db[PASSWORD_RESETS].update_many({"member_id": member_id, "used_at": None},
+                                    {"$set": {"used_at": at, "superseded": True}}, session=session)
 
 
 def recent_reset(db: Database, member_id: str, at: datetime) -> bool:
@@ -273,9 +278,11 @@ def confirmation_email(db: Database, token: str) -> str | None:
 
 
 def revoke_credentials(db: Database, session: ClientSession, member_id: str, at: datetime, *, reason: str) -> None:
-    """Every password and session of the member stops working (an address just confirmed:
-    whatever was set before may be an impostor's)."""
+    """Every password, reset link and session of the member stops working (an address just
+    confirmed, or an email change undone: whatever was set or mailed before may be an
+    impostor's)."""
     db[CREDENTIALS].delete_one({"_id": member_id}, session=session)
+    void_password_resets(db, session, member_id, at)
     revoke_member_tokens(db, session, member_id, at, reason=reason)
 
 

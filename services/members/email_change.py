@@ -122,6 +122,9 @@ def confirm(store, token: str, at: datetime, token_key: str) -> dict | None:
         member, _ = profiles_store.apply_changes(db, session, member["_id"],
                                                  {"email": record["new_email"], "email_confirmed_at": at})
         accounts_store.revoke_member_tokens(db, session, member["_id"], at, reason="email_changed")
+        # A reset link mailed to the old address must not set the password of the account now
+        # at the new one.
+        accounts_store.void_password_resets(db, session, member["_id"], at)
         access_store.revoke(db, session, member["_id"], reason="email_changed")
         undo_expires = at + accounts.EMAIL_CHANGE_UNDO_TTL
         db[EMAIL_CHANGES].insert_one(_record(UNDO, undo_token, member["_id"], record["old_email"],
@@ -156,7 +159,13 @@ def undo(store, token: str, at: datetime) -> dict | None:
             raise AddressTaken(record["old_email"])
         member, _ = profiles_store.apply_changes(db, session, member["_id"],
                                                  {"email": record["old_email"], "email_confirmed_at": at})
-        _void_others(db, session, member["_id"], at)
+        # Pending confirmations go, and undo links newer than this one (a change made after
+        # the one undone); older undo links stay, so an impostor's own undo link (from a
+        # second change) cannot void the owner's.
+        db[EMAIL_CHANGES].update_many({
+            "member_id": member["_id"], "used_at": None,
+            "$or": [{"kind": CONFIRM}, {"created_at": {"$gt": record["created_at"]}}]},
+            {"$set": {"used_at": at, "superseded": True}}, session=session)
         accounts_store.revoke_credentials(db, session, member["_id"], at, reason="email_change_undone")
         access_store.revoke(db, session, member["_id"], reason="email_change_undone")
         accounts_store.clear_account_failures(db, accounts.account_key(record["old_email"]), session=session)

@@ -277,6 +277,46 @@ def test_a_second_change_does_not_defeat_the_owners_undo(client, db):
     assert db.members.find_one({"_id": member_id})["email"] == OLD
 
 
+def test_an_impostors_own_undo_link_does_not_void_the_owners(client, db):
+    """Regression: using any undo link voided every other, so whoever changed the address
+    twice could undo their second change and kill the owner's link."""
+    member_id = join(client)
+    owners_undo = changed(client, db, member_id)
+    attacker = session(client, NEW)
+    assert ask(client, member_id, attacker, new_email="third@example.com").status_code == 202
+    assert confirm(client, link_token(db, "members.email_change.requested", "encrypted_token")).status_code == 200
+    attackers_undo = link_token(db, "members.email_change.confirmed", "encrypted_undo_token")
+
+    assert undo(client, attackers_undo).status_code == 200  # back to the impostor's address
+    assert db.members.find_one({"_id": member_id})["email"] == NEW
+    assert undo(client, owners_undo).status_code == 200
+    assert db.members.find_one({"_id": member_id})["email"] == OLD
+
+
+def test_a_reset_link_mailed_before_the_undo_sets_no_password(client, db):
+    """Regression: a reset link the impostor asked for at their address still set a password
+    after the owner's undo had taken the password away."""
+    member_id = join(client)
+    owners_undo = changed(client, db, member_id)
+    assert client.post(f"{AUTH}/password-reset", json={"email": NEW}).status_code == 202
+    reset = link_token(db, "members.password_reset.requested", "encrypted_token")
+    assert undo(client, owners_undo).status_code == 200
+    assert_problem(client.post(f"{AUTH}/password-reset/confirm",
+                               json={"token": reset, "new_password": "the impostors own 2026"}), 400)
+    assert db.credentials.find_one({"_id": member_id}) is None
+    assert login(client, OLD, "the impostors own 2026").status_code == 401
+
+
+def test_a_reset_link_mailed_to_the_old_address_dies_with_the_change(client, db):
+    member_id = join(client)
+    assert client.post(f"{AUTH}/password-reset", json={"email": OLD}).status_code == 202
+    reset = link_token(db, "members.password_reset.requested", "encrypted_token")
+    changed(client, db, member_id)
+    assert_problem(client.post(f"{AUTH}/password-reset/confirm",
+                               json={"token": reset, "new_password": "another passphrase 2026"}), 400)
+    assert login(client, NEW, PASSWORD).status_code == 200
+
+
 def test_the_undo_link_expires_after_seven_days(client, db, clock):
     member_id = join(client)
     undo_token = changed(client, db, member_id)
