@@ -62,9 +62,12 @@ def _use(db, session: ClientSession, kind: str, token: str, at: datetime) -> dic
         {"$set": {"used_at": at}}, session=session)
 
 
-def _void_others(db, session: ClientSession, member_id: str, at: datetime, kind: str | None = None) -> None:
-    query = {"member_id": member_id, "used_at": None, **({"kind": kind} if kind else {})}
-    db[EMAIL_CHANGES].update_many(query, {"$set": {"used_at": at, "superseded": True}}, session=session)
+def _void(db, session: ClientSession, member_id: str, at: datetime, *, newer_than: datetime | None = None) -> None:
+    """Unused confirmation links of the member stop working, and with ``newer_than`` also the
+    undo links of changes made after that time (never an older one: see ``undo``)."""
+    kinds = [{"kind": CONFIRM}] + ([{"created_at": {"$gt": newer_than}}] if newer_than else [])
+    db[EMAIL_CHANGES].update_many({"member_id": member_id, "used_at": None, "$or": kinds},
+                                  {"$set": {"used_at": at, "superseded": True}}, session=session)
 
 
 def reserved_by(db, email: str, at: datetime, session: ClientSession | None = None) -> str | None:
@@ -95,7 +98,7 @@ def request(store, member: dict, new_email: str, at: datetime, token_key: str) -
     def work(session: ClientSession) -> bool:
         if _held_by_another(db, session, new_email, member["_id"], at):
             return False
-        _void_others(db, session, member["_id"], at, CONFIRM)
+        _void(db, session, member["_id"], at)
         db[EMAIL_CHANGES].insert_one(_record(CONFIRM, token, member["_id"], member["email"], new_email, at,
                                              expires_at), session=session)
         outbox.add(db, session, event)
@@ -159,13 +162,9 @@ def undo(store, token: str, at: datetime) -> dict | None:
             raise AddressTaken(record["old_email"])
         member, _ = profiles_store.apply_changes(db, session, member["_id"],
                                                  {"email": record["old_email"], "email_confirmed_at": at})
-        # Pending confirmations go, and undo links newer than this one (a change made after
-        # the one undone); older undo links stay, so an impostor's own undo link (from a
-        # second change) cannot void the owner's.
-        db[EMAIL_CHANGES].update_many({
-            "member_id": member["_id"], "used_at": None,
-            "$or": [{"kind": CONFIRM}, {"created_at": {"$gt": record["created_at"]}}]},
-            {"$set": {"used_at": at, "superseded": True}}, session=session)
+        # Older undo links stay, so an impostor's own undo link (from a second change) cannot
+        # void the owner's.
+        _void(db, session, member["_id"], at, newer_than=record["created_at"])
         accounts_store.revoke_credentials(db, session, member["_id"], at, reason="email_change_undone")
         access_store.revoke(db, session, member["_id"], reason="email_change_undone")
         accounts_store.clear_account_failures(db, accounts.account_key(record["old_email"]), session=session)
