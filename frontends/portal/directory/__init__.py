@@ -1,0 +1,6 @@
+"""Portal area `directory` (see ``frontends.portal.app.AREAS``)."""
+from flask import Blueprint
+
+blp = Blueprint("directory", __name__, template_folder="templates")
+
+from frontends.portal.directory import views  # noqa: E402,F401  (registers the routes)

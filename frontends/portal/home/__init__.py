@@ -1,0 +1,6 @@
+"""Portal area `home` (see ``frontends.portal.app.AREAS``)."""
+from flask import Blueprint
+
+blp = Blueprint("home", __name__, template_folder="templates")
+
+from frontends.portal.home import views  # noqa: E402,F401  (registers the routes)
