@@ -70,6 +70,8 @@ class EventStatsSchema(Schema):
     starts_from = fields.Date(required=True)
     starts_to = fields.Date(required=True, allow_none=True)
     events = fields.List(fields.Nested(EventFillSchema), required=True)
+    more = fields.Boolean(required=True, metadata={
+        "description": "more events start in the period than `limit` let through"})
 
 
 def _ratio(part: int, whole: int | None) -> float | None:
@@ -108,10 +110,12 @@ class EventStats(MethodView):
                                                    - timedelta(days=RECENT_DAYS))
         last: date | None = query.get("starts_to")
         db = current_service().store.db
-        events = stats_store.published_events(db, day_start(first), day_end(last), query["limit"])
+        # One more than asked for, to tell whether the list was cut.
+        events = stats_store.published_events(db, day_start(first), day_end(last), query["limit"] + 1)
+        more, events = len(events) > query["limit"], events[:query["limit"]]
         groups = stats_store.registration_groups(db, [e["_id"] for e in events])
         by_event: dict[str, list[dict]] = {}
         for group in groups:
             by_event.setdefault(group["event_id"], []).append(group)
-        return {"starts_from": first, "starts_to": last,
+        return {"starts_from": first, "starts_to": last, "more": more,
                 "events": [fill_of(e, by_event.get(e["_id"], []), at) for e in events]}

@@ -24,7 +24,8 @@ COUNTED = (rules.CONFIRMED, rules.WAITLISTED)
 
 def published_events(db: Database, starts_from: datetime | None, starts_to: datetime | None,
                      limit: int) -> list[dict]:
-    """The published events starting in [``starts_from``, ``starts_to``], earliest first."""
+    """The published events starting in [``starts_from``, ``starts_to``], earliest first, at
+    most ``limit``."""
     starts: dict[str, Any] = {}
     if starts_from is not None:
         starts["$gte"] = starts_from

@@ -75,6 +75,7 @@ def summary(groups: list[dict]) -> dict:
     years, faculties, pairs = Counter(), Counter(), Counter()
     for group in groups:
         count, status = group["count"], group["status"]
+        # The one rule of a proven address, asked of the group's key as of a member.
         confirmed = accounts.email_confirmed({"email_confirmed_at": True if group["confirmed"] else None,
                                               "verification": {"method": group["method"]}})
         funnel["signed_up"] += count

@@ -38,7 +38,7 @@ CountsSchema = Schema.from_dict({status: fields.Integer(required=True) for statu
 
 class ChannelTotalSchema(Schema):
     channel = fields.String(required=True)
-    total = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"description": "every delivery of the channel in the period"})
     counts = fields.Nested(CountsSchema, required=True)
 
 
@@ -61,7 +61,7 @@ class DeliveryStatsSchema(Schema):
 
 def summary(groups: list[dict], first: date, days: int) -> tuple[list[dict], list[dict]]:
     """Totals per channel and counts per day and channel from ``stats_store.delivery_groups``
-    (no I/O); a channel or status outside the known ones is counted under its own name."""
+    (no I/O); a channel outside the known ones is listed too."""
     channels = list(dict.fromkeys([*CHANNELS, *(g["channel"] for g in groups)]))
     totals: dict[str, Counter] = {channel: Counter() for channel in channels}
     per_day: dict[tuple[str, str], Counter] = {}
@@ -70,7 +70,7 @@ def summary(groups: list[dict], first: date, days: int) -> tuple[list[dict], lis
         per_day.setdefault((group["day"], group["channel"]), Counter())[group["status"]] += group["count"]
 
     def counts(counter: Counter) -> dict[str, int]:
-        return {**{status: counter[status] for status in STATUSES}, **counter}
+        return {status: counter[status] for status in STATUSES}
 
     days_listed = [first + timedelta(days=n) for n in range(days)]
     return ([{"channel": c, "total": sum(totals[c].values()), "counts": counts(totals[c])} for c in channels],

@@ -105,11 +105,16 @@ def test_by_default_events_from_ninety_days_back_and_every_upcoming_one_earliest
 
     found = stats(client, admin)
     assert found["starts_from"] == (NOW + timedelta(days=5)).date().isoformat() and found["starts_to"] is None
+    assert found["more"] is False
     assert [(e["id"], e["past"]) for e in found["events"]] == [(recent["id"], True), (upcoming["id"], False),
                                                                 (later["id"], False)]
     chosen = stats(client, admin, starts_from=(NOW + timedelta(days=1)).date().isoformat(),
                    starts_to=(NOW + timedelta(days=100)).date().isoformat(), limit=2)
     assert [e["id"] for e in chosen["events"]] == [early["id"], recent["id"]]
+    assert chosen["more"] is True  # upcoming starts in the period too
+    everything = stats(client, admin, starts_from=(NOW + timedelta(days=1)).date().isoformat(),
+                       starts_to=(NOW + timedelta(days=100)).date().isoformat(), limit=3)
+    assert len(everything["events"]) == 3 and everything["more"] is False
 
 
 @pytest.mark.parametrize(("query", "field"), [
