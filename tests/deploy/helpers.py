@@ -21,6 +21,7 @@ DOCUMENTED_ENV = frozenset(SETTINGS) | {"WEB_CONCURRENCY", "GUNICORN_THREADS", "
 # The placeholders of deploy/nginx/alumnet.conf.template, set by compose and Kubernetes.
 GATEWAY_VARIABLES = frozenset({
     "GATEWAY_LISTEN", "MEMBERS_API", "EVENTS_API", "AWARDS_API", "NOTIFICATIONS_API", "GATEWAY_REAL_IP_FROM",
+    "PORTAL_UPSTREAM", "PORTAL_REAL_IP_FROM",
 })
 
 
