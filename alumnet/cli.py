@@ -148,7 +148,8 @@ def keys() -> None:
 @click.option("--mongo-options", default="replicaSet=rs0", show_default=True, help="MONGO_URL query options")
 def keys_generate(directory: str, amqp_host: str, mongo_host: str, mongo_options: str) -> None:
     """Write every secret into DIRECTORY: the JWT key pair, the token and link keys, per-service
-    broker and MongoDB users (SERVICE.env holds a service's secret settings)."""
+    broker and MongoDB users (SERVICE.env holds a service's secret settings), and the portal's
+    session key (portal.env)."""
     from alumnet.keys import generate
     try:
         written = generate(directory, amqp_host=amqp_host, mongo_host=mongo_host, mongo_options=mongo_options)
@@ -170,6 +171,13 @@ def keys_jwt(directory: str) -> None:
 @keys.command("token")
 def keys_token() -> None:
     """Print a new TOKEN_ENCRYPTION_KEY (Fernet) for members and notifications."""
+    from alumnet.keys import new_token_key
+    click.echo(new_token_key())
+
+
+@keys.command("session")
+def keys_session() -> None:
+    """Print a new PORTAL_SESSION_KEY (Fernet) for the portal."""
     from alumnet.keys import new_token_key
     click.echo(new_token_key())
 
