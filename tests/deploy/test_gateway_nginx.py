@@ -9,6 +9,7 @@ import json
 import os
 import re
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -201,18 +202,23 @@ def test_access_log_is_json_with_the_request_id(gateway, http):
     assert entry["uri"] == "/api/v1/events/events"
 
 
-def test_a_stopped_upstream_gives_a_problem(nginx, stubs, tmp_path, http):
-    down = Stub("awards")
-    upstreams = {service: stub.address for service, stub in stubs.items()}
-    upstreams["awards"] = down.address
+@contextmanager
+def one_upstream_stopped(nginx, stubs, tmp_path, http, name: str, path: str):
+    """A gateway whose ``name`` upstream answers ``path``, then stops: yields the answer after.
+    The others are unaffected (checked on leaving)."""
+    down = Stub(name)
+    upstreams = {**{n: stub.address for n, stub in stubs.items()}, name: down.address}
     with Gateway(nginx, tmp_path, upstreams) as gateway:
-        assert http.get(f"{gateway.url}/api/v1/awards/cycles", timeout=5).status_code == 200
+        assert http.get(f"{gateway.url}{path}", timeout=5).status_code == 200
         down.stop()
-        response = http.get(f"{gateway.url}/api/v1/awards/cycles", timeout=10)
+        yield http.get(f"{gateway.url}{path}", timeout=10)
+        assert http.get(f"{gateway.url}/api/v1/members/me", timeout=5).status_code == 200
+
+
+def test_a_stopped_upstream_gives_a_problem(nginx, stubs, tmp_path, http):
+    with one_upstream_stopped(nginx, stubs, tmp_path, http, "awards", "/api/v1/awards/cycles") as response:
         assert response.status_code in (502, 503)
         assert_problem(response, response.status_code)
-        # The other services are unaffected.
-        assert http.get(f"{gateway.url}/api/v1/members/me", timeout=5).status_code == 200
 
 
 # --------------------------------------------------------------------------- trust and hardening
@@ -351,16 +357,8 @@ def test_the_portal_calling_the_apis_is_counted_as_its_visitor(nginx, stubs, tmp
 
 
 def test_a_stopped_portal_gives_a_readable_page(nginx, stubs, tmp_path, http):
-    down = Stub("portal")
-    upstreams = {name: stub.address for name, stub in stubs.items()}
-    upstreams["portal"] = down.address
-    with Gateway(nginx, tmp_path, upstreams) as gateway:
-        assert http.get(f"{gateway.url}/login", timeout=5).status_code == 200
-        down.stop()
-        response = http.get(f"{gateway.url}/login", timeout=10)
+    with one_upstream_stopped(nginx, stubs, tmp_path, http, "portal", "/login") as response:
         assert response.status_code == 503
         assert response.headers["Content-Type"].startswith("text/html")
         assert "Опитайте отново" in response.text and "try again" in response.text
         assert int(response.headers["Retry-After"]) > 0
-        # The apis are unaffected.
-        assert http.get(f"{gateway.url}/api/v1/members/me", timeout=5).status_code == 200
