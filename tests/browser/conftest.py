@@ -2,7 +2,8 @@
 portal at its ``/``, and a headless Debian Chromium driven by Selenium.
 
     site       (session) the running platform: ``site.url`` is the gateway, ``site.open(...)``,
-               ``site.join(...)``, ``site.create_admin(...)``, ``site.outbox``
+               ``site.join(...)``, ``site.log_in(...)``, ``site.bearer(...)``,
+               ``site.create_admin(...)``, ``site.outbox``
     browser    (each test) a fresh Chromium with its own client address; on failure its
                screenshot and HTML are saved to .test-artifacts/browser/
     read_dev_email(to, subject_contains) -> links in that mail (waited for)
@@ -86,6 +87,24 @@ class Site:
                                   json={"token": token, "password": body["password"]})
         assert confirmed.status_code == 200, confirmed.text
         return body
+
+    def log_in(self, driver, email: str, password: str = PASSWORD, lang: str = "bg", next_path: str = "/") -> None:
+        """Log ``driver`` in through the portal's login page, as a person does; then on ``next_path``."""
+        from selenium.webdriver.common.by import By
+        from tests.browser.helpers import submit
+        self.open(driver, f"/login?next={quote(next_path, safe='')}", lang=lang)
+        driver.find_element(By.ID, "f-email").send_keys(email)
+        driver.find_element(By.ID, "f-password").send_keys(password)
+        submit(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        assert driver.find_elements(By.CSS_SELECTOR, "form[action='/logout']"), (
+            f"{email} is not signed in on {driver.current_url}")
+
+    def bearer(self, email: str, password: str = PASSWORD) -> dict:
+        """An ``Authorization`` header for ``email``, for setting data up through the API."""
+        answer = requests.post(f"{self.url}/api/v1/members/auth/login", json={"email": email, "password": password},
+                               headers={"X-Forwarded-For": next_address()}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
     def create_admin(self, email: str, password: str = PASSWORD, given_name: str = "Офис",
                      family_name: str = "Алумни", language: str = "bg") -> str:

@@ -47,3 +47,17 @@ def test_a_wrong_password_is_told_next_to_the_form(site, browser, lang):
     assert browser.find_element(By.ID, "f-password").get_attribute("value") == ""
     check_axe(browser)
     check_fits(browser, 360)
+
+
+@pytest.mark.parametrize("lang", ["bg", "en"])
+def test_a_member_and_an_admin_log_in_through_the_gateway(site, browser, admin, lang):
+    member = site.join(lang)
+    site.log_in(browser, member["email"], member["password"], lang=lang)
+    assert not browser.find_elements(By.CSS_SELECTOR, "a[href='/office']")  # not the office's
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button"))
+    assert browser.find_elements(By.ID, "f-email")  # back on the login page, signed out
+
+    site.log_in(browser, *admin, lang=lang)
+    assert browser.find_elements(By.CSS_SELECTOR, "a[href='/office']")
+    check_axe(browser)
+    check_fits(browser, 360)
