@@ -21,9 +21,11 @@ install: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/alumnet dev
 
+# Without npm the browser suite skips on a developer's machine (and fails under CI=true).
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
-	npm ci --prefix tests/browser --no-audit --no-fund
-	touch $(AXE)
+	@if command -v npm >/dev/null 2>&1 || [ "$$CI" = true ]; then \
+		npm ci --prefix tests/browser --no-audit --no-fund && touch $(AXE); \
+	else echo "make: npm is missing, so the browser suite will be skipped (apt-get install npm)"; fi
 
 test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest tests
