@@ -1,13 +1,13 @@
 """The browser suite's fixtures: the real platform behind the real nginx gateway, with the
 portal at its ``/``, and a headless Debian Chromium driven by Selenium.
 
-    site       (session) the running platform: ``site.url`` is the gateway, ``site.open(...)``,
+    site       (all browser tests) the running platform: ``site.url`` is the gateway, ``site.open(...)``,
                ``site.join(...)``, ``site.log_in(...)``, ``site.bearer(...)``,
                ``site.create_admin(...)``, ``site.outbox``
     browser    (each test) a fresh Chromium with its own client address; on failure its
                screenshot and HTML are saved to .test-artifacts/browser/
     read_dev_email(to, subject_contains) -> links in that mail (waited for)
-    admin      (session) an office admin's (email, password), for logging in in the browser
+    admin      (all browser tests) an office admin's (email, password), for logging in in the browser
 
 Without Chromium, chromedriver, nginx or RabbitMQ the suite is skipped, except under
 CI=true, where that is a failure.
@@ -128,7 +128,9 @@ def chromium() -> tuple[str, str]:
     return CHROMIUM, CHROMEDRIVER
 
 
-@pytest.fixture(scope="session")
+# "package": the platform stops when the last browser test is done, before tests/e2e starts its
+# own, whose workers would otherwise compete with these for the same fixed queue names.
+@pytest.fixture(scope="package")
 def site(chromium, amqp_url, local_store, jwt_keys, tmp_path_factory):
     nginx = find_nginx()
     _needed(None if nginx else "nginx is not installed (Debian: apt-get install nginx-light)")
@@ -164,7 +166,7 @@ def read_dev_email(site):
     return site.read_dev_email
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(site) -> tuple[str, str]:
     email = f"office.{uuid.uuid4().hex[:6]}@mu-plovdiv.bg"
     site.create_admin(email)
