@@ -113,6 +113,7 @@ def test_the_roster_page_has_the_upload_form_and_the_past_imports(admin, gateway
     assert 'href="/office/roster/imports/i-7"' in page and "2005.csv" in page
     assert "120 created, 3 updated, 0 unchanged, 2 rejected" in page
     assert '<div class="table-wrap">' in page
+    assert 'href="/static/console_members/console_members.css"' in page
     assert gateway.sent("GET", IMPORTS)[0].params == {"page": 1, "per_page": 20}
 
 
@@ -549,6 +550,7 @@ def test_deleting_a_segment_asks_first_then_deletes_it(admin, gateway):
     assert "is deleted" in text(admin.get("/office/segments"))
 
 
-def test_the_segments_script_is_served(client):
+def test_the_areas_script_and_stylesheet_are_served(client):
     response = client.get("/static/console_members/segments.js")
     assert response.status_code == 200 and b"data-count-url" in response.data
+    assert client.get("/static/console_members/console_members.css").status_code == 200
