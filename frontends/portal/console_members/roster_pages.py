@@ -2,12 +2,15 @@
 dry run (nothing is written), imports it, and reads the per-row report of this and past imports.
 
 The members API does both (``POST /api/v1/members/roster/imports`` with ``?dry_run=true``).
-After a dry run the page carries the checked file back in its "Import it" form, so the office
-imports exactly what it checked without choosing it again; files too large for a form field
-(Flask reads at most 500 kB of a form's text) are chosen again instead.
+After a dry run the page carries the checked file back in its "Import it" form (base64, so the
+browser's line-break normalisation of form fields cannot change a byte), and the office imports
+exactly what it checked without choosing it again; files too large for a form field (Flask reads
+at most 500 kB of a form's text) are chosen again instead.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 from urllib.parse import quote
 
 from flask import flash, redirect, render_template, request, url_for
@@ -21,7 +24,7 @@ from frontends.portal.gateway import ApiProblem, api
 
 IMPORTS = "/api/v1/members/roster/imports"
 MAX_FILE_BYTES = 5 * 1024 * 1024  # the members API's limit
-CARRY_MAX = 400_000  # a checked file carried back in the page, under Flask's 500 kB form-field limit
+CARRY_MAX = 360_000  # a checked file carried back in the page: as base64, under Flask's 500 kB form-field limit
 ROWS_SHOWN = 1000
 ORDER = {"rejected": 0, "updated": 1, "created": 2, "unchanged": 3}
 
@@ -50,9 +53,12 @@ def _upload() -> tuple[bytes | None, str | None]:
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         return upload.read(MAX_FILE_BYTES + 1), upload.filename
-    carried = request.form.get("csv")
+    carried = request.form.get("checked")
     if carried:
-        return carried.encode("utf-8"), request.form.get("filename") or None
+        try:
+            return base64.b64decode(carried, validate=True), request.form.get("filename") or None
+        except binascii.Error:
+            return None, None
     return None, None
 
 
@@ -84,12 +90,7 @@ def roster():
         flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
                 "%(rejected)s rejected.", **{k: counts.get(k, 0) for k in ORDER}), "success")
         return redirect(url_for("console_members.roster_import", import_id=report["id"]))
-    carry = None
-    if len(data) <= CARRY_MAX:
-        try:
-            carry = data.decode("utf-8")
-        except UnicodeDecodeError:
-            carry = None
+    carry = base64.b64encode(data).decode("ascii") if len(data) <= CARRY_MAX else None
     rows, total = _shown_rows(report, None)
     return render_template("console_members/report.html", report=report, rows=rows, total=total,
                            shown=ROWS_SHOWN, carry=carry, filename=filename, status=None)

@@ -3,6 +3,7 @@ queue, a member's roles, and segments with their live count; each against the me
 answers and problems, for admins only."""
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -142,7 +143,8 @@ def test_a_dry_run_sends_the_file_and_shows_the_report_row_by_row(admin, gateway
     assert "It must have exactly one @-sign." in page  # an unknown message is shown as the API wrote it
     assert "Changed: Email, Faculty" in page
     # The checked file goes back in the page, to be imported as it is.
-    assert re.search(r'name="csv" value="факултетен номер;име;фамилия;випуск;факултет\nМФ1001', page)
+    carried = re.search(r'name="checked" value="([A-Za-z0-9+/=]+)"', page).group(1)
+    assert base64.b64decode(carried) == CSV.encode()
     assert 'name="filename" value="vipusk-2005.csv"' in page
 
 
@@ -164,16 +166,37 @@ def test_importing_the_checked_file_sends_it_and_shows_the_stored_report(admin, 
     gateway.on("POST", IMPORTS, 201, {**REPORT, "id": "i-8", "dry_run": False})
     gateway.on("GET", f"{IMPORTS}/i-8", 200, {**REPORT, "id": "i-8", "dry_run": False})
     response = admin.post("/office/roster", data={"csrf_token": csrf_token(admin, "/office/roster"),
-                                                  "action": "import", "csv": CSV, "filename": "vipusk-2005.csv"},
+                                                  "action": "import", "filename": "vipusk-2005.csv",
+                                                  "checked": base64.b64encode(CSV.encode()).decode()},
                           content_type="multipart/form-data")
     assert response.status_code == 302 and response.headers["Location"] == "/office/roster/imports/i-8"
     [call] = gateway.sent("POST", IMPORTS)
     assert call.params == {"dry_run": "false"}
     assert call.files["file"][0] == "vipusk-2005.csv"
-    assert call.files["file"][1].decode().replace("\r\n", "\n") == CSV
+    assert call.files["file"][1] == CSV.encode()  # byte for byte what was checked
     page = text(admin.get(response.headers["Location"]))
     assert "Imported: 1 created, 1 updated, 1 unchanged, 2 rejected." in page
-    assert "Roster import report" in page and "nothing has been saved" not in page and 'name="csv"' not in page
+    assert "Roster import report" in page and "nothing has been saved" not in page and 'name="checked"' not in page
+
+
+def test_a_checked_file_too_large_to_carry_is_chosen_again(admin, gateway):
+    _past(gateway)
+    gateway.on("POST", IMPORTS, 200, REPORT)
+    big = CSV.encode() + b"\n" * 400_000
+    response = admin.post("/office/roster", data={"csrf_token": csrf_token(admin, "/office/roster"), "action": "check",
+                                                  "file": (__import__("io").BytesIO(big), "big.csv")},
+                          content_type="multipart/form-data")
+    page = text(response)
+    assert response.status_code == 200
+    assert 'name="checked"' not in page and "Choose the same file again to import it" in page and 'type="file"' in page
+
+
+def test_a_garbled_carried_file_is_no_file_and_nothing_is_sent(admin, gateway):
+    _past(gateway)
+    response = admin.post("/office/roster", data={"csrf_token": csrf_token(admin, "/office/roster"), "action": "import",
+                                                  "checked": "not base64!"}, content_type="multipart/form-data")
+    assert response.status_code == 400 and "Choose a CSV file." in text(response)
+    assert gateway.sent("POST", IMPORTS) == []
 
 
 def test_choosing_no_file_is_explained_at_the_field_and_nothing_is_sent(admin, gateway):

@@ -75,10 +75,10 @@ def test_a_roster_is_checked_then_imported_and_its_report_read(office, db):
         ("rejected", "4"), ("rejected", "5"), ("created", "2"), ("created", "3")]
     assert "The same student number as row 2." in page and "Must be a year from 1945 to" in page
     assert "Бележка" in page
-    carried = re.search(r'name="csv" value="([^"]*)"', page).group(1)
+    carried = re.search(r'name="checked" value="([^"]*)"', page).group(1)
 
     response = office.post("/office/roster", data={"csrf_token": token(office), "action": "import",
-                                                   "csv": carried, "filename": "vipusk.csv"},
+                                                   "checked": carried, "filename": "vipusk.csv"},
                            content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     assert db.roster.count_documents({}) == 2
