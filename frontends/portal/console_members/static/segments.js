@@ -13,7 +13,8 @@ document.addEventListener("DOMContentLoaded", function () {
       data.delete("action");
       fetch(form.getAttribute("data-count-url"), {method: "POST", body: data, credentials: "same-origin",
                                                    headers: {"X-Requested-With": "fetch"}})
-        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        // A redirect is the login page (the session ended): not a count to show.
+        .then(function (r) { return r.ok && !r.redirected ? r.text() : Promise.reject(r.status); })
         .then(function (html) { if (mine === asked) { box.innerHTML = html; } })
         .catch(function () { /* keep the last count; the Count button still works */ });
     }
