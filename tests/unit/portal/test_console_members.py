@@ -4,6 +4,7 @@ answers and problems, for admins only."""
 from __future__ import annotations
 
 import base64
+import io
 import re
 
 import pytest
@@ -128,7 +129,7 @@ def test_a_dry_run_sends_the_file_and_shows_the_report_row_by_row(admin, gateway
     gateway.on("POST", IMPORTS, 200, REPORT)
     response = admin.post("/office/roster", data={
         "csrf_token": csrf_token(admin, "/office/roster"), "action": "check",
-        "file": (__import__("io").BytesIO(CSV.encode()), "vipusk-2005.csv")}, content_type="multipart/form-data")
+        "file": (io.BytesIO(CSV.encode()), "vipusk-2005.csv")}, content_type="multipart/form-data")
     page = text(response)
     assert response.status_code == 200
     [call] = gateway.sent("POST", IMPORTS)
@@ -154,7 +155,7 @@ def test_the_dry_run_report_in_bulgarian(admin, gateway):
     admin.get("/language/bg")
     response = admin.post("/office/roster", data={
         "csrf_token": csrf_token(admin, "/office/roster"), "action": "check",
-        "file": (__import__("io").BytesIO(CSV.encode()), "v.csv")}, content_type="multipart/form-data")
+        "file": (io.BytesIO(CSV.encode()), "v.csv")}, content_type="multipart/form-data")
     page = text(response)
     assert '<html lang="bg">' in page
     assert "отхвърлен" in page and "Същият факултетен номер като ред 2." in page
@@ -184,7 +185,7 @@ def test_a_checked_file_too_large_to_carry_is_chosen_again(admin, gateway):
     gateway.on("POST", IMPORTS, 200, REPORT)
     big = CSV.encode() + b"\n" * 400_000
     response = admin.post("/office/roster", data={"csrf_token": csrf_token(admin, "/office/roster"), "action": "check",
-                                                  "file": (__import__("io").BytesIO(big), "big.csv")},
+                                                  "file": (io.BytesIO(big), "big.csv")},
                           content_type="multipart/form-data")
     page = text(response)
     assert response.status_code == 200
@@ -213,7 +214,7 @@ def test_a_file_over_5_mb_is_refused_before_it_is_sent(admin, gateway):
     _past(gateway)
     big = b"a" * (5 * 1024 * 1024 + 1)
     response = admin.post("/office/roster", data={"csrf_token": csrf_token(admin, "/office/roster"), "action": "check",
-                                                  "file": (__import__("io").BytesIO(big), "big.csv")},
+                                                  "file": (io.BytesIO(big), "big.csv")},
                           content_type="multipart/form-data")
     assert response.status_code == 413 and "larger than 5 MB" in text(response)
     assert gateway.sent("POST", IMPORTS) == []
@@ -221,7 +222,7 @@ def test_a_file_over_5_mb_is_refused_before_it_is_sent(admin, gateway):
 
 def _upload(admin, action="check"):
     return admin.post("/office/roster", data={"csrf_token": csrf_token(admin, "/office/roster"), "action": action,
-                                              "file": (__import__("io").BytesIO(CSV.encode()), "r.csv")},
+                                              "file": (io.BytesIO(CSV.encode()), "r.csv")},
                       content_type="multipart/form-data")
 
 
