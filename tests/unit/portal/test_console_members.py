@@ -115,7 +115,7 @@ def test_the_roster_page_has_the_upload_form_and_the_past_imports(admin, gateway
     assert 'href="/office/roster/imports/i-7"' in page and "2005.csv" in page
     assert "120 created, 3 updated, 0 unchanged, 2 rejected" in page
     assert '<div class="table-wrap">' in page
-    assert 'href="/static/console_members/console_members.css"' in page
+    assert 'href="/static/console_members/console_members.css?v=' in page
     assert gateway.sent("GET", IMPORTS)[0].params == {"page": 1, "per_page": 20}
 
 
@@ -452,7 +452,7 @@ FILTER = {"graduation_year_from": 2000, "graduation_year_to": 2005, "faculty": [
 def test_a_new_segment_is_saved_with_its_filter_once(admin, gateway):
     page = text(admin.get("/office/segments/new"))
     key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page).group(1)
-    assert 'src="/static/console_members/segments.js"' in page and "<script>" not in page
+    assert 'src="/static/console_members/segments.js?v=' in page and "<script>" not in page
     gateway.on("POST", SEGMENTS, 201, {**SEGMENT, "id": "s-2", "name": "Ментори в чужбина"})
     response = admin.post("/office/segments/new", data={"csrf_token": csrf_token(admin, "/no-such-page"),
                                                         "idempotency_key": key, "action": "save", **_segment_form()})
