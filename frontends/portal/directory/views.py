@@ -21,10 +21,6 @@ SORTS = {"name": _l("Name, A to Z"), "-name": _l("Name, Z to A"),
 TEXT_FILTERS = ("q", "graduation_year_from", "graduation_year_to", "city", "language", "sort")
 LIST_FILTERS = ("faculty", "country")
 FLAG_FILTERS = ("open_to_mentoring", "open_to_ambassador")
-DIRECTORY_PROBLEMS = {
-    "forbidden": _l("The directory is open to verified members. The alumni office will verify your "
-                    "membership; then you can find your classmates here."),
-}
 
 
 @blp.context_processor
@@ -64,7 +60,7 @@ def search():
     except ApiProblem as problem:
         if problem.status == 403:
             return render_template("directory/closed.html"), 403
-        errors, message = problems.field_errors(problem), problems.summary(problem, DIRECTORY_PROBLEMS)
+        errors, message = problems.field_errors(problem), problems.summary(problem)
         status = problem.status if problem.status in (404, 409, 429) else 400
     has_next = bool(result) and result["page"] * result["per_page"] < result["total"]
     return render_template("directory/search.html", form=typed, result=result, errors=errors, message=message,
