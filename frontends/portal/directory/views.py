@@ -13,11 +13,12 @@ from frontends.portal import problems
 from frontends.portal.auth import signed_in, viewer
 from frontends.portal.directory import blp
 from frontends.portal.gateway import ApiProblem, api
-from frontends.portal.profile import labels
+from frontends.portal.profile import api_messages, labels
 
 PER_PAGE = 20
 SORTS = {"name": _l("Name, A to Z"), "-name": _l("Name, Z to A"),
-         "graduation_year": _l("Graduation year, earliest first"), "-graduation_year": _l("Graduation year, latest first")}
+         "graduation_year": _l("Graduation year, earliest first"),
+         "-graduation_year": _l("Graduation year, latest first")}
 TEXT_FILTERS = ("q", "graduation_year_from", "graduation_year_to", "city", "language", "sort")
 LIST_FILTERS = ("faculty", "country")
 FLAG_FILTERS = ("open_to_mentoring", "open_to_ambassador")
@@ -60,7 +61,7 @@ def search():
     except ApiProblem as problem:
         if problem.status == 403:
             return render_template("directory/closed.html"), 403
-        errors, message = problems.field_errors(problem), problems.summary(problem)
+        errors, message = api_messages.field_errors(problem, {"page": "q"}), problems.summary(problem)
         status = problem.status if problem.status in (404, 409, 429) else 400
     has_next = bool(result) and result["page"] * result["per_page"] < result["total"]
     return render_template("directory/search.html", form=typed, result=result, errors=errors, message=message,

@@ -36,7 +36,8 @@ def event_calls(fetched: Fetched) -> list[OpenCall]:
     calls = []
     for event in fetched.events:
         seats = event.get("seats_left")
-        if not event.get("registration_open") or event["id"] in mine or (seats is not None and seats <= 0):
+        full = seats is not None and seats <= 0
+        if not event.get("fits_me") or not event.get("registration_open") or event["id"] in mine or full:
             continue
         detail = (_("No limit on seats") if seats is None
                   else ngettext("%(num)s seat left", "%(num)s seats left", seats))

@@ -14,7 +14,7 @@ from flask import render_template
 from frontends.portal.auth import viewer
 from frontends.portal.gateway import ApiDown, ApiProblem, api
 from frontends.portal.home import blp, calls, show
-from frontends.portal.profile import form as profile_form, labels
+from frontends.portal.profile import form as profile_form
 
 log = logging.getLogger("alumnet.portal.home")
 EVENTS_SHOWN = 5
@@ -44,7 +44,10 @@ def index():
     if me is None:
         return render_template("home/welcome.html")
     member = api().get(f"/api/v1/members/{me.member_id}")
-    events = _fetch("/api/v1/events", {"fits_me": "true", "when": "upcoming", "per_page": EVENTS_FETCHED})
+    # Events fit only verified members: others are shown the events open to everyone.
+    verified = member.get("status") == "verified" or me.is_admin
+    events = _fetch("/api/v1/events", {**({"fits_me": "true"} if verified else {}), "when": "upcoming",
+                                       "per_page": EVENTS_FETCHED})
     registrations = _fetch("/api/v1/events/registrations/mine", {"per_page": 50})
     now = datetime.now(timezone.utc)
     mine = [r for r in registrations or [] if _upcoming(r, now)]
@@ -53,4 +56,4 @@ def index():
     return render_template("home/index.html", member=member, events=(events or [])[:EVENTS_SHOWN],
                            events_missing=events is None, registrations=mine,
                            registrations_missing=registrations is None, open_calls=calls.open_calls(fetched),
-                           missing=profile_form.missing_key_fields(member), show=show, labels=labels)
+                           missing=profile_form.missing_key_fields(member), verified=verified, show=show)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from frontends.portal import problems
 from frontends.portal.auth import signed_in, viewer
 from frontends.portal.gateway import ApiProblem, api
-from frontends.portal.profile import blp, form, labels
+from frontends.portal.profile import api_messages, blp, form, labels
 
 PROFILE_PROBLEMS = {
     "conflict": _l("Your graduation year and faculty were verified against the university's records: "
@@ -58,7 +58,7 @@ def mine():
         api().patch(_member_path(), changes)
     except ApiProblem as problem:
         status = problem.status if problem.status in (403, 404, 409, 429) else 400
-        return _page(member, shown, problems.field_errors(problem), problems.summary(problem, PROFILE_PROBLEMS),
+        return _page(member, shown, api_messages.field_errors(problem), problems.summary(problem, PROFILE_PROBLEMS),
                      status)
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("profile.mine"))
@@ -74,7 +74,7 @@ def email():
         try:
             api().post(f"{_member_path()}/email-change", body)
         except ApiProblem as problem:
-            message, errors = problems.summary(problem, EMAIL_PROBLEMS), problems.field_errors(problem)
+            message, errors = problems.summary(problem, EMAIL_PROBLEMS), api_messages.field_errors(problem)
             status = problem.status if problem.status in (403, 404, 409, 429) else 400
             return render_template("profile/email.html", member=member, form=typed, errors=errors,
                                    message=message), status

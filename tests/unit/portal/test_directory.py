@@ -95,8 +95,16 @@ def test_bad_filters_are_shown_at_their_fields(verified, gateway):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'href="#f-graduation_year_to"' in page and 'href="#f-q"' in page
-    assert "Must not be before graduation_year_from." in page
+    assert "The last year must not be before the first." in page
+    assert "Type at least one word of 2 or more letters." in page
     assert 'value="2010"' in page and "member found" not in page
+
+
+def test_a_page_too_deep_is_explained_at_the_search_field(verified, gateway):
+    gateway.problem("GET", DIRECTORY, 422, "validation", "That page is too deep: narrow the search.",
+                    errors={"page": ["page x per_page must stay under 10000."]})
+    page = verified.get("/directory?q=ivan&page=600").get_data(as_text=True)
+    assert 'href="#f-q"' in page and "That page is too far: narrow the search." in page
 
 
 def test_too_many_searches_are_said_in_words(verified, gateway):

@@ -78,13 +78,13 @@ def test_my_upcoming_registrations_with_ticket_and_waitlist_place(home, gateway)
 def test_open_calls_are_events_with_seats_left_that_i_am_not_in(home, gateway):
     gateway.on("GET", EVENTS, 200, page_of(
         event("e-1", seats_left=4), event("e-2", seats_left=None), event("e-3", seats_left=0),
-        event("e-4", registration_open=False), event("e-5")))
+        event("e-4", registration_open=False), event("e-5"), event("e-6", fits_me=False)))
     gateway.on("GET", MINE, 200, page_of(registration("e-5")))
     page = home.get("/").get_data(as_text=True)
     calls = page.split('id="h-calls"')[1]
     assert "Reunion e-1" in calls and "4 seats left" in calls
     assert "Reunion e-2" in calls and "No limit on seats" in calls
-    for closed in ("e-3", "e-4", "e-5"):
+    for closed in ("e-3", "e-4", "e-5", "e-6"):
         assert f"Reunion {closed}" not in calls
 
 
@@ -106,10 +106,14 @@ def test_an_incomplete_profile_is_nudged_naming_the_empty_fields(client, gateway
 
 def test_a_pending_member_sees_her_membership_awaits_approval(client, gateway):
     log_in(client, gateway, **{**FULL_PROFILE, "status": "pending_verification"})
-    gateway.on("GET", EVENTS, 200, page_of(event("e-1")))
+    gateway.on("GET", EVENTS, 200, page_of(event("e-1", fits_me=False)))  # as the API answers her
     gateway.on("GET", MINE, 200, page_of())
     page = client.get("/").get_data(as_text=True)
     assert "awaits the alumni office" in page and "Reunion e-1" in page
+    # Only verified members fit an audience: she is shown the events open to everyone.
+    assert gateway.sent("GET", EVENTS)[0].params == {"when": "upcoming", "per_page": 20}
+    assert "once your membership is verified" in page
+    assert "Nothing waits for your answer right now." in page  # only verified members may register
 
 
 @pytest.mark.parametrize("path", [EVENTS, MINE])

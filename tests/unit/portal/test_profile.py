@@ -139,6 +139,19 @@ def test_field_errors_from_the_api_appear_at_their_fields_with_what_was_typed(me
     assert 'value="two thousand"' in page
 
 
+def test_the_members_api_s_own_messages_are_translated_and_list_items_go_to_their_field(me, gateway):
+    gateway.problem("PATCH", ME, 422, "validation", "The request has invalid fields.",
+                    errors={"languages": {"1": ["Must be an ISO 639-1 code, e.g. de."]},
+                            "graduation_year": ["Must be between 1945 and 2032."]})
+    me.get("/language/bg")
+    response = save(me, {"languages": "bg, xyz", "graduation_year": "1800"})
+    page = response.get_data(as_text=True)
+    assert 'href="#f-languages"' in page and "languages-1" not in page
+    assert re.search(r'id="f-languages" name="languages" type="text" value="bg, xyz"[^>]*aria-invalid="true"', page)
+    assert "Въведете двубуквени кодове на езици" in page and "ISO 639-1" not in page
+    assert "Въведете година от 1945 до 2032." in page
+
+
 def test_a_locked_fact_changed_meanwhile_is_explained(me, gateway):
     gateway.problem("PATCH", ME, 409, "conflict", "Verified against the university's records.",
                     errors={"faculty": ["Ask the alumni office to correct it."]})
@@ -210,6 +223,7 @@ def test_a_wrong_password_is_shown_at_the_password_field(me, gateway):
     assert response.status_code == 403
     page = response.get_data(as_text=True)
     assert "Confirm it is you" in page and 'href="#f-current_password"' in page
+    assert "The password is not correct." in page
     assert 'value="maria.new@example.bg"' in page and 'value="wrong"' not in page
 
 
