@@ -55,11 +55,12 @@ def test_visitors_get_a_welcome_with_log_in_and_join(client, gateway):
 
 
 def test_the_events_that_fit_me_are_asked_for_and_shown(home, gateway):
-    gateway.on("GET", EVENTS, 200, page_of(event("e-1"), event("e-2", status="cancelled")))
+    gateway.on("GET", EVENTS, 200, page_of(event("e-1"), event("e-2", status="cancelled"),
+                                           event("e-3", place=None, kind="webinar")))
     page = home.get("/").get_data(as_text=True)
     assert gateway.sent("GET", EVENTS)[0].params == {"fits_me": "true", "when": "upcoming", "per_page": 20}
     assert 'href="/events/e-1"' in page and "Reunion e-1" in page and "Cancelled" in page
-    assert "Hello, Maria" in page
+    assert "Hello, Maria" in page and "· Пловдив" in page and "· Online" in page
     assert "Complete your profile" not in page and "awaits" not in page
 
 
