@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from frontends.portal import problems
 from frontends.portal.auth import signed_in, viewer
-from frontends.portal.directory import blp
+from frontends.portal.directory import blp, preview
 from frontends.portal.gateway import ApiProblem, api
 from frontends.portal.profile import api_messages, labels
 
@@ -71,7 +71,8 @@ def search():
 @blp.route("/members/<member_id>")
 def member(member_id: str):
     """Anyone may open it: the API shows visitors only what members made public, and
-    answers 404 for a member who is not shown to this viewer at all."""
+    answers 404 for a member who is not shown to this viewer at all. My own page can be
+    previewed as verified members (``?as=members``) or visitors (``?as=public``) see it."""
     try:
         shown = api().get(f"/api/v1/members/{member_id}")
     except ApiProblem as problem:
@@ -79,4 +80,10 @@ def member(member_id: str):
             return render_template("directory/not_shown.html"), 404
         raise
     me = viewer()
-    return render_template("directory/member.html", member=shown, mine=bool(me and me.member_id == member_id))
+    mine = bool(me and me.member_id == member_id)
+    audience = request.args.get("as") if mine and request.args.get("as") in preview.AUDIENCES else None
+    own = shown
+    if audience:
+        shown = preview.as_seen_by(shown, audience)
+    return render_template("directory/member.html", member=shown, own=own, mine=mine, audience=audience,
+                           audiences=preview.AUDIENCE_NAMES)

@@ -172,3 +172,37 @@ def test_too_many_member_pages_are_said_in_words(verified, gateway):
 def test_a_member_s_page_with_the_api_down_gives_the_friendly_page(verified, gateway):
     gateway.down = True
     assert verified.get("/members/m-2").status_code == 503
+
+
+def own_record(**more) -> dict:
+    return {"id": "m-1", "given_name": "Мария", "family_name": "Иванова", "given_name_latin": "Maria",
+            "email": "maria@example.bg", "phone": "+359888123456", "city": "Пловдив", "employer": "УМБАЛ",
+            "status": "verified", "in_directory": True,
+            "visibility": {"names": "public", "email": "private", "phone": "members", "city": "members",
+                           "employer": "public"}, **more}
+
+
+def test_my_own_page_previews_what_members_and_visitors_see(client, gateway):
+    log_in(client, gateway, **own_record())
+    whole = client.get("/members/m-1").get_data(as_text=True)
+    assert "maria@example.bg" in whole and 'href="/members/m-1?as=members"' in whole
+    as_members = client.get("/members/m-1?as=members").get_data(as_text=True)
+    assert "how verified members see your page" in as_members
+    assert "Мария Иванова" in as_members and "+359888123456" in as_members and "Пловдив" in as_members
+    assert "maria@example.bg" not in as_members
+    as_visitors = client.get("/members/m-1?as=public").get_data(as_text=True)
+    assert "Мария Иванова" in as_visitors and "УМБАЛ" in as_visitors
+    assert "+359888123456" not in as_visitors and "Пловдив" not in as_visitors
+
+
+@pytest.mark.parametrize("state, words", [({"in_directory": False}, "You have left the directory"),
+                                          ({"status": "pending_verification"}, "only you and the office see")])
+def test_the_preview_says_when_nobody_else_can_open_my_page(client, gateway, state, words):
+    log_in(client, gateway, **own_record(**state))
+    assert words in client.get("/members/m-1?as=members").get_data(as_text=True)
+
+
+def test_another_member_s_page_is_never_filtered_by_the_portal(verified, gateway):
+    gateway.on("GET", "/api/v1/members/m-2", 200, {**CLASSMATE, "email": "ivan@example.bg"})
+    page = verified.get("/members/m-2?as=public").get_data(as_text=True)
+    assert "ivan@example.bg" in page and "how visitors" not in page
