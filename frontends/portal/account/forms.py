@@ -47,14 +47,17 @@ def field_errors(problem) -> dict[str, list[str]]:
     account pages' own messages)."""
     errors = problems.field_errors(problem)
     for name, messages in errors.items():
+        raw = problem.errors.get(name)
+        raw = raw if isinstance(raw, list) and len(raw) == len(messages) else messages
         translated = []
-        for message in messages:
+        for original, message in zip(raw, messages):
             for pattern, say in _MESSAGES:
                 if match := pattern.match(message):
                     message = say(match)
                     break
             else:
-                if name in _ANY_MESSAGE_OF:
+                # A message neither list knows (the API wrote it as it was): the field's own sentence.
+                if name in _ANY_MESSAGE_OF and problems.field_message(str(original)) == original:
                     message = _ANY_MESSAGE_OF[name]()
             translated.append(message)
         errors[name] = list(dict.fromkeys(translated))
