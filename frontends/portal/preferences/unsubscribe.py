@@ -42,5 +42,5 @@ def unsubscribe():
         else:
             return _private((render_template(
                 "preferences/unsubscribed.html", category=words.name(words.CATEGORIES, answer.get("category")),
-                channel=words.name(words.CHANNELS, answer.get("channel"))), 200))
+                channel=words.name(words.BY_CHANNEL, answer.get("channel"))), 200))
     return _private((render_template("preferences/unsubscribe.html", token=token, message=message), status))

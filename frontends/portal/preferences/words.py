@@ -14,6 +14,9 @@ CATEGORIES = {
 }
 MARKETING = ("news", "events", "mentoring", "awards", "surveys")
 CHANNELS = {"email": lazy_gettext("Email"), "sms": lazy_gettext("SMS")}
+# A channel inside a sentence ("..., by email") and as a heading ("By email").
+BY_CHANNEL = {"email": lazy_gettext("by email"), "sms": lazy_gettext("by SMS")}
+BY_CHANNEL_HEADING = {"email": lazy_gettext("By email"), "sms": lazy_gettext("By SMS")}
 CHOICES = {
     "email": lazy_gettext("Email"),
     "sms": lazy_gettext("SMS"),
