@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from flask import request
 from flask_babel import gettext as _, lazy_gettext
 
 from frontends.portal import problems
+from frontends.portal.gateway import ApiProblem, forget_login
 
 from frontends.portal.settings import LANGUAGES
 
@@ -87,3 +92,32 @@ def page_status(problem) -> int:
     """The status of a page re-shown with an API problem: 429 stays 429, 409 stays 409, the rest
     of a form's problems are 400."""
     return problem.status if problem.status in (409, 429) else 400
+
+
+@dataclass
+class LinkForm:
+    """A one-time link's password form after a POST: the API's answer, or what to show."""
+    done: bool = False
+    answer: Any = None
+    message: str | None = None
+    errors: dict = field(default_factory=dict)
+    status: int = 200
+    link_dead: bool = False  # the token is used or expired: the page offers a new link instead
+
+
+def submit_password_link(name: str, again: str, send: Callable[[str], Any], by_kind: dict) -> LinkForm:
+    """Check the password typed twice, then ``send(password)`` to the API with the link's token.
+    On success the browser's session is forgotten: the API ended every session of the member."""
+    errors = repeated_password(request.form, name, again)
+    if errors:
+        return LinkForm(message=problems.summary(ApiProblem(422, {"errors": errors})), errors=errors, status=400)
+    try:
+        answer = send(request.form[name])
+    except ApiProblem as problem:
+        errors = field_errors(problem)
+        # The token is no field of the form, so it is not listed with them.
+        dead = errors.pop("token", None) is not None or problem.kind == "invalid-token"
+        return LinkForm(message=problems.summary(problem, by_kind), errors=errors, status=page_status(problem),
+                        link_dead=dead)
+    forget_login()
+    return LinkForm(done=True, answer=answer)

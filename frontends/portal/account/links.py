@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext
 
 from frontends.portal import problems
 from frontends.portal.account import blp
-from frontends.portal.account.forms import LINK_PROBLEMS, field_errors, page_status, password_hint, repeated_password
+from frontends.portal.account.forms import LINK_PROBLEMS, LinkForm, page_status, password_hint, submit_password_link
 from frontends.portal.gateway import ApiProblem, api, forget_login
 
 # The API's sentences (``accounts_api.EmailConfirmation``) that say where the member stands.
@@ -35,27 +35,16 @@ def confirm_email():
     token = _token()
     if not token:
         return _invalid_link(title)
-    message, errors, status, link_dead = None, {}, 200, False
+    result = LinkForm()
     if request.method == "POST":
-        errors = repeated_password(request.form, "password", "password_again")
-        if errors:
-            message, status = problems.summary(ApiProblem(422, {"errors": errors})), 400
-        else:
-            try:
-                answer = api().post("/api/v1/members/auth/confirm-email",
-                                    {"token": token, "password": request.form["password"]}, anonymous=True)
-            except ApiProblem as problem:
-                message, errors = problems.summary(problem, CONFIRM_PROBLEMS), field_errors(problem)
-                status = page_status(problem)
-                # The token is no field of the form: the page offers a new link instead.
-                link_dead = errors.pop("token", None) is not None or problem.kind == "invalid-token"
-            else:
-                # The confirmation ends every session made before it, this browser's too.
-                forget_login()
-                verified = VERIFIED_SENTENCE in str((answer or {}).get("detail", ""))
-                return render_template("account/email_confirmed.html", verified=verified)
-    return render_template("account/confirm_email.html", token=token, message=message, errors=errors,
-                           password_hint=password_hint(), link_dead=link_dead), status
+        result = submit_password_link("password", "password_again", lambda password: api().post(
+            "/api/v1/members/auth/confirm-email", {"token": token, "password": password}, anonymous=True),
+            CONFIRM_PROBLEMS)
+        if result.done:
+            verified = VERIFIED_SENTENCE in str((result.answer or {}).get("detail", ""))
+            return render_template("account/email_confirmed.html", verified=verified)
+    return render_template("account/confirm_email.html", token=token, form=result,
+                           password_hint=password_hint()), result.status
 
 
 # The two email-change links: the same page, a button and the API's answer.

@@ -12,8 +12,9 @@ from flask_babel import gettext as _, lazy_gettext
 
 from frontends.portal import problems
 from frontends.portal.account import blp
-from frontends.portal.account.forms import LINK_PROBLEMS, field_errors, page_status, password_hint, repeated_password
-from frontends.portal.gateway import ApiProblem, api, forget_login
+from frontends.portal.account.forms import (LINK_PROBLEMS, LinkForm, field_errors, page_status, password_hint,
+                                            submit_password_link)
+from frontends.portal.gateway import ApiProblem, api
 
 REQUEST_PROBLEMS = {
     "too-many-requests": lazy_gettext("Too many reset requests from your connection or for this address. "
@@ -44,22 +45,13 @@ def reset_sent():
 
 
 def _choose_password(token: str):
-    message, errors, status, link_dead = None, {}, 200, False
+    result = LinkForm()
     if request.method == "POST":
-        errors = repeated_password(request.form, "new_password", "new_password_again")
-        if errors:
-            message, status = problems.summary(ApiProblem(422, {"errors": errors})), 400
-        else:
-            try:
-                api().call("POST", "/api/v1/members/auth/password-reset/confirm",
-                           json={"token": token, "new_password": request.form["new_password"]}, anonymous=True)
-            except ApiProblem as problem:
-                message, errors, status = problems.summary(problem, LINK_PROBLEMS), field_errors(problem), \
-                    page_status(problem)
-                link_dead = errors.pop("token", None) is not None or problem.kind == "invalid-token"
-            else:
-                forget_login()  # every session of the member was revoked, this one's too
-                flash(_("Your new password is set and your address is confirmed. Log in with it now."), "success")
-                return redirect(url_for("account.login"))
-    return render_template("account/reset_password.html", token=token, message=message, errors=errors,
-                           password_hint=password_hint(), link_dead=link_dead), status
+        result = submit_password_link("new_password", "new_password_again", lambda password: api().call(
+            "POST", "/api/v1/members/auth/password-reset/confirm", json={"token": token, "new_password": password},
+            anonymous=True), LINK_PROBLEMS)
+        if result.done:
+            flash(_("Your new password is set and your address is confirmed. Log in with it now."), "success")
+            return redirect(url_for("account.login"))
+    return render_template("account/reset_password.html", token=token, form=result,
+                           password_hint=password_hint()), result.status

@@ -108,6 +108,12 @@ def _form_token(page: str) -> str:
     return re.search(r'name="token" value="([^"]+)"', page).group(1)
 
 
+def _confirm(client, token="tok-1", password="a long password", again=None):
+    return client.post("/confirm-email", data={
+        "token": token, "password": password, "password_again": password if again is None else again,
+        "csrf_token": csrf_token(client, f"/confirm-email?token={token}")})
+
+
 def test_opening_the_confirmation_link_changes_nothing(client, gateway):
     response = client.get("/confirm-email?token=tok-1")
     assert response.status_code == 200
@@ -121,9 +127,7 @@ def test_opening_the_confirmation_link_changes_nothing(client, gateway):
     ("Your email is confirmed. The alumni office will verify your membership.", False)])
 def test_confirming_sets_the_password_and_says_what_comes_next(client, gateway, detail, verified):
     gateway.on("POST", CONFIRM, 200, {"status": "confirmed", "detail": detail})
-    response = client.post("/confirm-email", data={"token": "tok-1", "password": "a long password",
-                                                   "password_again": "a long password",
-                                                   "csrf_token": csrf_token(client, "/confirm-email?token=tok-1")})
+    response = _confirm(client)
     assert response.status_code == 200
     assert [c.json for c in gateway.sent("POST", CONFIRM)] == [{"token": "tok-1", "password": "a long password"}]
     page = response.get_data(as_text=True)
@@ -133,17 +137,14 @@ def test_confirming_sets_the_password_and_says_what_comes_next(client, gateway, 
 
 
 def test_two_different_passwords_are_caught_before_the_api(client, gateway):
-    response = client.post("/confirm-email", data={"token": "tok-1", "password": "a long password",
-                                                   "password_again": "a long passwort",
-                                                   "csrf_token": csrf_token(client, "/confirm-email?token=tok-1")})
+    response = _confirm(client, password="a long password", again="a long passwort")
     assert response.status_code == 400 and gateway.sent("POST", CONFIRM) == []
     page = response.get_data(as_text=True)
     assert "not the same" in page and 'href="#f-password_again"' in page
 
 
 def test_a_missing_password_is_asked_for(client, gateway):
-    response = client.post("/confirm-email", data={"token": "tok-1", "password": "", "password_again": "",
-                                                   "csrf_token": csrf_token(client, "/confirm-email?token=tok-1")})
+    response = _confirm(client, password="")
     assert response.status_code == 400 and gateway.sent("POST", CONFIRM) == []
     assert "Choose a password." in response.get_data(as_text=True)
 
@@ -151,9 +152,7 @@ def test_a_missing_password_is_asked_for(client, gateway):
 def test_a_password_the_api_refuses_is_explained_at_the_field(client, gateway):
     gateway.problem("POST", CONFIRM, 422, "validation", "The request has invalid fields.",
                     errors={"password": ["Must not be your email address."]})
-    response = client.post("/confirm-email", data={"token": "tok-1", "password": "maria@example.bg",
-                                                   "password_again": "maria@example.bg",
-                                                   "csrf_token": csrf_token(client, "/confirm-email?token=tok-1")})
+    response = _confirm(client, password="maria@example.bg")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "not your email address" in page and 'href="#f-password"' in page
@@ -163,9 +162,7 @@ def test_a_password_the_api_refuses_is_explained_at_the_field(client, gateway):
 def test_a_used_or_expired_confirmation_link_offers_a_new_one(client, gateway):
     gateway.problem("POST", CONFIRM, 400, "invalid-token", "The confirmation link is not valid.",
                     errors={"token": ["Unknown, used or expired."]})
-    response = client.post("/confirm-email", data={"token": "old", "password": "a long password",
-                                                   "password_again": "a long password",
-                                                   "csrf_token": csrf_token(client, "/confirm-email?token=old")})
+    response = _confirm(client, "old")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "not valid any more" in page and 'href="/reset-password"' in page
@@ -174,9 +171,7 @@ def test_a_used_or_expired_confirmation_link_offers_a_new_one(client, gateway):
 
 def test_too_many_confirmations_and_a_missing_token(client, gateway):
     gateway.problem("POST", CONFIRM, 429, "too-many-requests", "Too many requests.")
-    response = client.post("/confirm-email", data={"token": "t", "password": "a long password",
-                                                   "password_again": "a long password",
-                                                   "csrf_token": csrf_token(client, "/confirm-email?token=t")})
+    response = _confirm(client, "t")
     assert response.status_code == 429 and "wait a minute" in response.get_data(as_text=True)
     response = client.get("/confirm-email")
     assert response.status_code == 400 and "link is incomplete" in response.get_data(as_text=True)
