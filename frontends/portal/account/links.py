@@ -15,9 +15,6 @@ from frontends.portal.account import blp
 from frontends.portal.account.forms import LINK_PROBLEMS, LinkForm, page_status, password_hint, submit_password_link
 from frontends.portal.gateway import ApiProblem, api, forget_login
 
-# The API's sentences (``accounts_api.EmailConfirmation``) that say where the member stands.
-VERIFIED_SENTENCE = "Your membership is verified."
-
 CONFIRM_PROBLEMS = {**LINK_PROBLEMS, "validation": lazy_gettext("Please choose another password.")}
 
 
@@ -41,7 +38,7 @@ def confirm_email():
             "/api/v1/members/auth/confirm-email", {"token": token, "password": password}, anonymous=True),
             CONFIRM_PROBLEMS)
         if result.done:
-            verified = VERIFIED_SENTENCE in str((result.answer or {}).get("detail", ""))
+            verified = (result.answer or {}).get("membership") == "verified"
             return render_template("account/email_confirmed.html", verified=verified)
     return render_template("account/confirm_email.html", token=token, form=result,
                            password_hint=password_hint()), result.status

@@ -122,11 +122,9 @@ def test_opening_the_confirmation_link_changes_nothing(client, gateway):
     assert gateway.calls == []
 
 
-@pytest.mark.parametrize("detail, verified", [
-    ("Your email is confirmed. Your membership is verified.", True),
-    ("Your email is confirmed. The alumni office will verify your membership.", False)])
-def test_confirming_sets_the_password_and_says_what_comes_next(client, gateway, detail, verified):
-    gateway.on("POST", CONFIRM, 200, {"status": "confirmed", "detail": detail})
+@pytest.mark.parametrize("membership, verified", [("verified", True), ("pending_verification", False)])
+def test_confirming_sets_the_password_and_says_what_comes_next(client, gateway, membership, verified):
+    gateway.on("POST", CONFIRM, 200, {"status": "confirmed", "membership": membership, "detail": "Confirmed."})
     response = _confirm(client)
     assert response.status_code == 200
     assert [c.json for c in gateway.sent("POST", CONFIRM)] == [{"token": "tok-1", "password": "a long password"}]
