@@ -55,6 +55,11 @@ def zone_of(event: dict) -> ZoneInfo:
         return ZoneInfo(DEFAULT_TIMEZONE)
 
 
+def _day_time(stamp: datetime, zone: ZoneInfo, date_format: str) -> str:
+    return f"{format_date(stamp, date_format, locale=language())}, " \
+           f"{format_time(stamp, 'short', tzinfo=zone, locale=language())}"
+
+
 def when(event: dict) -> str:
     """``събота, 15 май 2027 г., 18:00 – 23:00`` in the event's time zone (the zone named when
     it is not Sofia's: an event abroad is read in its own clock)."""
@@ -62,14 +67,12 @@ def when(event: dict) -> str:
     if start is None:
         return ""
     start = start.astimezone(zone)
-    said = f"{format_date(start, 'full', locale=language())}, {format_time(start, 'short', tzinfo=zone, locale=language())}"
+    said = _day_time(start, zone, "full")
     if end is not None:
         end = end.astimezone(zone)
-        if end.date() == start.date():
-            said += f" – {format_time(end, 'short', tzinfo=zone, locale=language())}"
-        else:
-            said += (f" – {format_date(end, 'full', locale=language())}, "
-                     f"{format_time(end, 'short', tzinfo=zone, locale=language())}")
+        same_day = end.date() == start.date()
+        said += " – " + (format_time(end, "short", tzinfo=zone, locale=language()) if same_day
+                         else _day_time(end, zone, "full"))
     if str(zone) != DEFAULT_TIMEZONE:
         said += " " + _("(%(zone)s time)", zone=str(zone))
     return said
@@ -81,8 +84,7 @@ def at(event: dict, value: str | None) -> str:
     if stamp is None:
         return ""
     zone = zone_of(event)
-    stamp = stamp.astimezone(zone)
-    return f"{format_date(stamp, 'long', locale=language())}, {format_time(stamp, 'short', tzinfo=zone, locale=language())}"
+    return _day_time(stamp.astimezone(zone), zone, "long")
 
 
 def kind(value: str | None) -> str:
