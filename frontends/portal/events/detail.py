@@ -2,6 +2,7 @@
 on the waitlist), registering with guests, and cancelling after a confirmation."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timezone
 
@@ -46,6 +47,18 @@ def not_for_you():
     return render_template("events/not_found.html", sentence=present.not_found_sentence()), 404
 
 
+def with_event(view):
+    """The view gets the event (as the caller sees it) in place of its id; "not found or not
+    for you" if the caller does not see it."""
+    @functools.wraps(view)
+    def wrapped(event_id: str, **kwargs):
+        event = load_event(event_id)
+        if event is None:
+            return not_for_you()
+        return view(event, **kwargs)
+    return wrapped
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -63,19 +76,16 @@ def shown_status(problem: ApiProblem) -> int:
 
 
 @blp.route("/events/<event_id>")
-def detail(event_id: str):
-    event = load_event(event_id)
-    if event is None:
-        return not_for_you()
-    return show(event, my_registration(event_id))
+@with_event
+def detail(event: dict):
+    return show(event, my_registration(event["id"]))
 
 
 @blp.post("/events/<event_id>/register")
 @signed_in
-def register(event_id: str):
-    event = load_event(event_id)
-    if event is None:
-        return not_for_you()
+@with_event
+def register(event: dict):
+    event_id = event["id"]
     typed = request.form.get("guests", "").strip() or "0"
     if not re.fullmatch(r"\d{1,2}", typed):
         return show(event, my_registration(event_id), message=_("Please check the number of guests."),
@@ -100,11 +110,10 @@ def register(event_id: str):
 
 @blp.route("/events/<event_id>/cancel", methods=["GET", "POST"])
 @signed_in
-def cancel(event_id: str):
+@with_event
+def cancel(event: dict):
     """A confirmation page first: cancelling gives the seats away to the waitlist at once."""
-    event = load_event(event_id)
-    if event is None:
-        return not_for_you()
+    event_id = event["id"]
     message, status = None, 200
     if request.method == "POST":
         try:

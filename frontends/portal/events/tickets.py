@@ -8,7 +8,7 @@ from flask import Response, abort, render_template
 
 from frontends.portal.auth import signed_in
 from frontends.portal.events import blp, present
-from frontends.portal.events.detail import api_path, load_event, my_registration, not_for_you
+from frontends.portal.events.detail import api_path, my_registration, not_for_you, with_event
 from frontends.portal.gateway import ApiProblem, api
 
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
@@ -19,10 +19,9 @@ SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 @blp.route("/events/<event_id>/ticket")
 @signed_in
-def ticket(event_id: str):
-    event = load_event(event_id)
-    if event is None:
-        return not_for_you()
+@with_event
+def ticket(event: dict):
+    event_id = event["id"]
     try:
         mine = api().get(api_path(event_id, "/registrations/mine/ticket"))
     except ApiProblem as problem:
