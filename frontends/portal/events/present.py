@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from flask import g
-from flask_babel import gettext as _, lazy_gettext
+from flask_babel import gettext as _, lazy_gettext, ngettext
 
 from frontends.portal import problems
 from frontends.portal.gateway import ApiProblem
@@ -116,10 +116,12 @@ def ended(event: dict, now: datetime) -> bool:
 _GUEST_MESSAGES = [
     (re.compile(r"^This event allows no guests\.$"), lambda m: _("This event allows no guests.")),
     (re.compile(r"^This event allows at most (\d+) guests? per member\.$"),
-     lambda m: _("You may bring at most %(n)s guest(s) to this event.", n=m.group(1))),
+     lambda m: ngettext("You may bring at most %(num)s guest to this event.",
+                        "You may bring at most %(num)s guests to this event.", int(m.group(1)))),
     (re.compile(r"^A party of (\d+) is larger than the event's capacity of (\d+)\.$"),
-     lambda m: _("A party of %(party)s does not fit: the event has %(capacity)s seats in all.",
-                 party=m.group(1), capacity=m.group(2))),
+     lambda m: ngettext("A party of %(party)s does not fit: the event has %(num)s seat in all.",
+                        "A party of %(party)s does not fit: the event has %(num)s seats in all.", int(m.group(2)),
+                        party=m.group(1))),
 ]
 
 

@@ -64,6 +64,7 @@ def test_the_list_shows_upcoming_events_with_seats_and_the_waitlist(member, gate
     call = gateway.sent("GET", "/api/v1/events")[-1]
     assert call.params == {"when": "upcoming", "page": 1, "per_page": 20}
     assert call.headers["Authorization"] == "Bearer access-m-1"
+    assert "3 upcoming events" in page
 
 
 def test_the_list_filters_past_events_by_kind_for_me(member, gateway):
@@ -103,6 +104,7 @@ def test_the_list_in_bulgarian_names_kinds_and_dates_in_bulgarian(member, gatewa
     assert '<html lang="bg">' in page and "Среща на випуска" in page
     assert "събота, 15 май 2027\u202fг., 18:00 – 23:00" in page
     assert "Only in English" in page  # the other language when the page's one is empty
+    assert "1 предстоящо събитие" in page  # Bulgarian's own plural forms
     assert gateway.sent("GET", "/api/v1/events")[-1].headers["Accept-Language"] == "bg"
 
 
@@ -174,7 +176,7 @@ def test_my_confirmed_registration_links_the_ticket_and_cancelling(member, gatew
     gateway.on("GET", EVENT, 200, event())
     gateway.on("GET", MINE, 200, registration())
     page = text(member.get(f"/events/{EVENT_ID}"))
-    assert "You are registered, with 1 guest(s)." in page
+    assert "You are registered, with 1 guest." in page
     assert f'href="/events/{EVENT_ID}/ticket"' in page and f'href="/events/{EVENT_ID}/cancel"' in page
     assert "/register" not in page
 
@@ -260,18 +262,18 @@ def test_guests_over_the_limit_are_shown_at_the_field_in_both_languages(member, 
     response = post_register(member, "3")
     page = text(response)
     assert response.status_code == 422
-    assert 'aria-invalid="true"' in page and "You may bring at most 1 guest(s) to this event." in page
+    assert 'aria-invalid="true"' in page and "You may bring at most 1 guest to this event." in page
     assert 'value="3"' in page and 'href="#f-guests"' in page
     in_bulgarian(member)
     page = text(post_register(member, "3"))
-    assert "Можете да доведете най-много 1 гост(и)" in page and "at most 1 guest" not in page
+    assert "Можете да доведете най-много 1 гост на това събитие." in page and "at most 1 guest" not in page
 
 
 def test_a_party_larger_than_the_capacity_is_explained(member, gateway, reunion):
     gateway.problem("POST", f"{EVENT}/registrations", 422, "validation",
                     errors={"guests": ["A party of 2 is larger than the event's capacity of 1."]})
     page = text(post_register(member))
-    assert "A party of 2 does not fit: the event has 1 seats in all." in page
+    assert "A party of 2 does not fit: the event has 1 seat in all." in page
 
 
 def test_a_number_of_guests_that_is_no_number_is_refused_before_the_api(member, gateway, reunion):

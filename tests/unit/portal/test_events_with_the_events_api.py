@@ -138,7 +138,7 @@ def test_a_full_reunion_waitlists_with_the_place_and_guests_over_the_limit_are_r
     log_in(client, gateway, member_id=first)
     token = csrf_token(client, f"/events/{reunion}")
     response = client.post(f"/events/{reunion}/register", data={"guests": "2", "csrf_token": token})
-    assert response.status_code == 422 and "You may bring at most 1 guest(s) to this event." in page(response)
+    assert response.status_code == 422 and "You may bring at most 1 guest to this event." in page(response)
     assert client.post(f"/events/{reunion}/register", data={"guests": "1", "csrf_token": token}).status_code == 302
 
     client.post("/logout", data={"csrf_token": token})
