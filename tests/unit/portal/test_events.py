@@ -534,3 +534,13 @@ def test_every_events_page_links_its_stylesheet_that_exists(member, gateway):
     page = text(member.get("/events"))
     href = re.search(r'href="(/static/events/events\.css)"', page).group(1)
     assert member.get(href).status_code == 200
+
+
+def test_past_events_show_no_seats_and_visitors_no_login_to_register(client, gateway):
+    past = event(starts_at="2020-05-15T15:00:00+00:00", ends_at="2020-05-15T20:00:00+00:00", registration_open=False,
+                 audience={"kind": "all"}, fits_me=None)
+    gateway.on("GET", "/api/v1/events", 200, page_of([past]))
+    assert "seats left" not in text(client.get("/events?when=past"))
+    gateway.on("GET", EVENT, 200, past)
+    page = text(client.get(f"/events/{EVENT_ID}"))
+    assert "This event is over." in page and "Log in to register" not in page
