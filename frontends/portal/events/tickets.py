@@ -35,7 +35,8 @@ def ticket(event: dict):
     return response
 
 
-@blp.route("/events/<event_id>/ticket.<any(png, svg):fmt>")
+@blp.route("/events/<event_id>/ticket.svg", defaults={"fmt": "svg"})
+@blp.route("/events/<event_id>/ticket.png", defaults={"fmt": "png"})
 @signed_in
 def ticket_image(event_id: str, fmt: str):
     try:
