@@ -147,7 +147,7 @@ def register_problem(problem: ApiProblem, event: dict) -> tuple[str, dict[str, l
         "validation": _("Please check the number of guests."),
     }
     if problem.status == 403:
-        if problem.detail.startswith("Only verified members"):
+        if problem.kind == "not-verified":
             return _("Only verified members can register. The alumni office has not verified your membership "
                      "yet; we email you when it does."), errors
         return _("This event is for another group of alumni, so you cannot register for it."), errors
