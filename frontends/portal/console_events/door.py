@@ -78,17 +78,20 @@ def _refusal(problem: ApiProblem, event: dict) -> tuple[str, int]:
 @blp.route("/office/events/<event_id>/check-in", methods=["GET", "POST"])
 @with_role("staff")
 def check_in(event_id: str):
-    event = api().get(f"/api/v1/events/{event_id}")
     refusal, status = None, 200
     if request.method == "POST":
+        # A scan goes straight to the API: the queue at the door waits for nothing else.
         code = request.form.get("code", "").strip()
         try:
             result = api().post(f"/api/v1/events/{event_id}/check-ins", {"code": code})
         except ApiProblem as problem:
-            refusal, status = _refusal(problem, event)
+            if problem.kind == "not-found":
+                raise  # no such event (a ticket that is not this event's is "no-ticket")
+            refusal, status = _refusal(problem, api().get(f"/api/v1/events/{event_id}"))
         else:
             session[RESULT_KEY] = {"event_id": event_id, **_outcome(result)}
             return redirect(url_for("console_events.check_in", event_id=event_id))
+    event = api().get(f"/api/v1/events/{event_id}")
     outcome = None
     if request.method == "GET" and (session.get(RESULT_KEY) or {}).get("event_id") == event_id:
         outcome = session.pop(RESULT_KEY)  # shown once: a reload shows the empty field only
