@@ -82,6 +82,10 @@ def check_in(event_id: str):
     if request.method == "POST":
         # A scan goes straight to the API: the queue at the door waits for nothing else.
         code = request.form.get("code", "").strip()
+        if not code:  # Enter on the empty field: nothing to ask the API
+            event = api().get(f"/api/v1/events/{event_id}")
+            return render_template("console_events/check_in.html", event=event, outcome=None,
+                                   refusal=_("Scan a ticket first: the field was empty.")), 400
         try:
             result = api().post(f"/api/v1/events/{event_id}/check-ins", {"code": code})
         except ApiProblem as problem:

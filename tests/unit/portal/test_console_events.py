@@ -534,6 +534,19 @@ def test_refused_scans_are_said_plainly_and_the_field_is_ready_again(door, gatew
     assert "autofocus" in field and 'value=""' in field
 
 
+def test_enter_on_the_empty_field_asks_nothing(door, gateway):
+    response = scan(door, "  ")
+    assert response.status_code == 400 and "Scan a ticket first" in response.get_data(as_text=True)
+    assert gateway.sent("POST", CHECK_INS) == []
+
+
+def test_the_edit_form_of_a_published_event_says_who_is_told(admin, gateway, segments):
+    gateway.on("GET", ONE, 200, an_event(status="published"))
+    assert "everyone registered is told" in admin.get(f"/office/events/{EVENT_ID}/edit").get_data(as_text=True)
+    gateway.on("GET", ONE, 200, an_event())
+    assert "everyone registered is told" not in admin.get(f"/office/events/{EVENT_ID}/edit").get_data(as_text=True)
+
+
 def test_check_in_not_open_yet_says_when_in_the_event_s_zone(door, gateway):
     gateway.problem("POST", CHECK_INS, 409, "check-in-closed", "Check-in opens at 2026-12-12T12:00:00+02:00.",
                     opens_at="2026-12-12T10:00:00+00:00", closes_at="2026-12-12T20:00:00+00:00")
