@@ -8,6 +8,7 @@ which the API calls required where it is) and shows the API's answer.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from frontends.portal.console_events import times
@@ -43,11 +44,17 @@ def _or_none(value: str) -> str | None:
     return value or None
 
 
+def _whole(value: str) -> int | str | None:
+    """A number field: an integer when it is one (the API takes JSON integers only), else what
+    was typed, which the API refuses as "Not a valid integer." next to the field."""
+    return int(value) if re.fullmatch(r"-?\d{1,9}", value) else _or_none(value)
+
+
 def body(form: Mapping[str, str]) -> dict[str, Any]:
     """The API body for a create (every field) or, compared by ``changes``, an edit."""
     audience: dict[str, Any] = {"kind": form["audience.kind"] or "all"}
     if audience["kind"] == "graduation_years":
-        audience.update(year_from=_or_none(form["audience.year_from"]), year_to=_or_none(form["audience.year_to"]))
+        audience.update(year_from=_whole(form["audience.year_from"]), year_to=_whole(form["audience.year_to"]))
     elif audience["kind"] == "faculty":
         audience["faculty"] = _or_none(form["audience.faculty"])
     elif audience["kind"] == "segment":
@@ -63,8 +70,8 @@ def body(form: Mapping[str, str]) -> dict[str, Any]:
         "timezone": form["timezone"] or DEFAULT_TIMEZONE,
         "starts_at": _or_none(form["starts_at"]),
         "ends_at": _or_none(form["ends_at"]),
-        "capacity": _or_none(form["capacity"]),  # empty: unlimited
-        "guests_allowed": form["guests_allowed"] or 0,
+        "capacity": _whole(form["capacity"]),  # empty: unlimited
+        "guests_allowed": _whole(form["guests_allowed"]) or 0,
         "place": place,
         "online_url": _or_none(form["online_url"]),
         "audience": audience,

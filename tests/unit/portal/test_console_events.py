@@ -168,10 +168,31 @@ def test_creating_an_event_sends_both_languages_and_goes_to_it(admin, gateway, s
         "title": {"bg": "Среща на випуск 2006", "en": "Class of 2006 reunion"},
         "description": {"bg": "Двадесет години по-късно.", "en": "Twenty years on."}, "kind": "reunion",
         "timezone": "Europe/Sofia", "starts_at": "2026-12-12T18:00", "ends_at": "2026-12-12T22:00",
-        "capacity": "120", "guests_allowed": "1",
+        "capacity": 120, "guests_allowed": 1,
         "place": {"name": "Aula Magna", "address": "bul. Vasil Aprilov 15A", "city": "Plovdiv"},
-        "online_url": None, "audience": {"kind": "graduation_years", "year_from": "2006", "year_to": "2006"}}
+        "online_url": None, "audience": {"kind": "graduation_years", "year_from": 2006, "year_to": 2006}}
     assert "saved as a draft" in admin.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("changes", [{}, {"capacity": "", "guests_allowed": "", "audience.kind": "all"},
+                                     {"kind": "webinar", "online_url": "https://meet.example.bg/x",
+                                      "audience.kind": "faculty", "audience.faculty": "pharmacy"}])
+def test_the_form_s_body_is_what_the_events_api_takes(changes):
+    """A contract check against the events service's own request schema and JSON type rules
+    (the portal never imports them; its tests may)."""
+    from frontends.portal.console_events import forms
+    from services.events.schemas import EventCreateSchema
+    from shared.web.inputs import type_errors
+    body = forms.body(forms.typed(form_of(**changes)))
+    assert type_errors(EventCreateSchema(), body) == {}
+    EventCreateSchema().load(body)  # raises on anything it refuses
+
+
+def test_a_number_that_is_not_one_is_sent_as_typed_for_the_api_to_refuse(admin, gateway, segments):
+    gateway.on("POST", EVENTS, 201, an_event())
+    post(admin, "/office/events/new", form_of(capacity="many", guests_allowed="2"))
+    sent = gateway.sent("POST", EVENTS)[-1].json
+    assert sent["capacity"] == "many" and sent["guests_allowed"] == 2
 
 
 def test_an_online_event_for_a_segment_without_a_limit(admin, gateway, segments):
@@ -277,7 +298,7 @@ def test_an_edit_sends_only_what_changed(admin, gateway, segments):
                     form_of(**{"description.en": "Twenty years on!", "capacity": "150"}))
     assert response.status_code == 302
     assert gateway.sent("PATCH", ONE)[-1].json == {
-        "description": {"bg": "Двадесет години по-късно.", "en": "Twenty years on!"}, "capacity": "150"}
+        "description": {"bg": "Двадесет години по-късно.", "en": "Twenty years on!"}, "capacity": 150}
 
 
 def test_a_new_time_zone_sends_the_times_typed_in_it(admin, gateway, segments):
