@@ -265,8 +265,18 @@ def test_the_event_page_shows_both_languages_and_the_actions_of_a_draft(admin, g
     gateway.on("GET", ONE, 200, an_event())
     page = admin.get(f"/office/events/{EVENT_ID}").get_data(as_text=True)
     assert "Среща на випуск 2006" in page and "Class of 2006 reunion" in page and "Twenty years on." in page
-    assert f'action="/office/events/{EVENT_ID}/publish"' in page and "Graduates of 2006–2006" in page
+    assert f'action="/office/events/{EVENT_ID}/publish"' in page and "Graduates of 2006" in page
     assert f'href="/office/events/{EVENT_ID}/attendance.csv"' in page
+
+
+@pytest.mark.parametrize("audience, words", [
+    ({"kind": "graduation_years", "year_from": 2000, "year_to": None}, "Graduates of 2000–…"),
+    ({"kind": "faculty", "faculty": "dental_medicine"}, "Faculty: Dental medicine"),
+    ({"kind": "segment", "segment_id": "s" * 32}, "Segment: Cardiologists abroad"),
+    ({"kind": "all"}, "Everyone")])
+def test_the_event_page_says_who_it_is_for(admin, gateway, segments, audience, words):
+    gateway.on("GET", ONE, 200, an_event(audience=audience))
+    assert words in admin.get(f"/office/events/{EVENT_ID}").get_data(as_text=True)
 
 
 def test_a_cancelled_event_offers_no_edit_nor_publish(admin, gateway):
