@@ -626,3 +626,63 @@ def test_admins_run_the_door_too(admin, gateway):
     response = post(admin, f"/office/events/{EVENT_ID}/check-in", {"code": CODE})
     assert "Checked in: Maria Ivanova" in admin.get(response.headers["Location"]).get_data(as_text=True)
     assert gateway.sent("POST", CHECK_INS)[-1].headers["Authorization"] == "Bearer access-admin-1"
+
+
+# --------------------------------------------------------------------------- every page, when the API refuses or is away
+
+GET_PAGES = [("/office/events", EVENTS), ("/office/events/today", EVENTS),
+             (f"/office/events/{EVENT_ID}", ONE), (f"/office/events/{EVENT_ID}/edit", ONE),
+             (f"/office/events/{EVENT_ID}/cancel", ONE), (f"/office/events/{EVENT_ID}/registrations", ONE),
+             (f"/office/events/{EVENT_ID}/check-in", ONE), (f"/office/events/{EVENT_ID}/attendance.csv",
+                                                            f"{ONE}/attendance.csv")]
+
+
+@pytest.mark.parametrize("page, api", GET_PAGES)
+@pytest.mark.parametrize("status, kind", [(403, "forbidden"), (404, "not-found"), (429, "too-many-requests")])
+def test_a_refusal_of_the_api_is_the_page_s_status_in_words(admin, gateway, segments, page, api, status, kind):
+    gateway.problem("GET", api, status, kind, "No.")
+    response = admin.get(page)
+    assert response.status_code == status
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page, _api", GET_PAGES)
+def test_every_page_when_the_api_is_down(admin, gateway, page, _api):
+    gateway.down = True
+    response = admin.get(page)
+    assert response.status_code == 503 and b"try again" in response.data.lower()
+
+
+def test_the_registrations_api_refusing_is_the_page_s_status(admin, gateway):
+    gateway.on("GET", ONE, 200, an_event(status="published"))
+    gateway.problem("GET", f"{ONE}/registrations", 429, "too-many-requests", "Slow down.")
+    assert admin.get(f"/office/events/{EVENT_ID}/registrations").status_code == 429
+
+
+@pytest.mark.parametrize("status, kind", [(404, "not-found"), (403, "forbidden")])
+def test_publishing_an_event_the_api_does_not_know_or_allow(admin, gateway, status, kind):
+    gateway.on("GET", ONE, 200, an_event())
+    gateway.problem("POST", f"{ONE}/publish", status, kind, "No.")
+    assert post(admin, f"/office/events/{EVENT_ID}/publish", {}, form_path=f"/office/events/{EVENT_ID}").status_code == status
+
+
+def test_publishing_too_often_is_said_on_the_event_page(admin, gateway):
+    gateway.on("GET", ONE, 200, an_event())
+    gateway.problem("POST", f"{ONE}/publish", 429, "too-many-requests", "Slow down.")
+    response = post(admin, f"/office/events/{EVENT_ID}/publish", {}, form_path=f"/office/events/{EVENT_ID}")
+    assert "Too many attempts" in admin.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status, kind", [(404, "not-found"), (403, "forbidden")])
+def test_cancelling_refused(admin, gateway, status, kind):
+    gateway.on("GET", ONE, 200, an_event(status="published"))
+    gateway.problem("POST", f"{ONE}/cancel", status, kind, "No.")
+    assert post(admin, f"/office/events/{EVENT_ID}/cancel", {"reason": "x"}).status_code == status
+
+
+def test_cancelling_too_often(admin, gateway):
+    gateway.on("GET", ONE, 200, an_event(status="published"))
+    gateway.problem("POST", f"{ONE}/cancel", 429, "too-many-requests", "Slow down.")
+    response = post(admin, f"/office/events/{EVENT_ID}/cancel", {"reason": "The hall is flooded."})
+    assert response.status_code == 429 and "Too many attempts" in response.get_data(as_text=True)
+    assert "The hall is flooded." in response.get_data(as_text=True)  # what was typed is kept
