@@ -27,7 +27,6 @@ SHOWS = {
 }
 EDIT_PROBLEMS = {"conflict": _l("This event is cancelled: it can no longer be changed.")}
 PUBLISH_PROBLEMS = {"conflict": _l("A cancelled event cannot be published.")}
-CANCEL_PROBLEMS = {}
 
 
 def _page_number() -> int:
@@ -41,16 +40,17 @@ def _event(event_id: str) -> dict:
     return api().get(f"/api/v1/events/{event_id}")
 
 
-@blp.app_template_global("event_title")
 def event_title(event: dict) -> str:
     """The title in the page's language, else in the other one."""
     title = event.get("title") or {}
     return title.get(g.get("locale", "bg")) or title.get("bg") or title.get("en") or ""
 
 
-@blp.app_context_processor
+@blp.context_processor
 def _helpers():
-    return {"events_when": times.when, "events_clock": times.clock, "events_labels": labels}
+    """For this area's templates only (other areas may name their own helpers alike)."""
+    return {"event_title": event_title, "events_when": times.when, "events_clock": times.clock,
+            "events_labels": labels}
 
 
 @blp.route("/office/events")
@@ -170,7 +170,7 @@ def cancel(event_id: str):
         except ApiProblem as problem:
             if problem.status in (403, 404):
                 raise
-            errors, message = wording.field_errors(problem), wording.summary(problem, CANCEL_PROBLEMS)
+            errors, message = wording.field_errors(problem), wording.summary(problem)
             status = _form_status(problem)
         else:
             flash(_("The event is cancelled. Everyone registered is told, with your reason."), "success")
