@@ -14,7 +14,7 @@ from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from frontends.portal.auth import viewer, with_role
-from frontends.portal.console_events import blp, times
+from frontends.portal.console_events import blp, people, times
 from frontends.portal.gateway import ApiProblem, api
 from frontends.portal.i18n import DEFAULT_TIMEZONE
 
@@ -39,23 +39,13 @@ def today_page():
     return today()
 
 
-def _member_name(member_id: str | None) -> str | None:
-    if not member_id:
-        return None
-    try:
-        member = api().get(f"/api/v1/members/{member_id}")
-    except ApiProblem:
-        return None
-    return " ".join(p for p in (member.get("given_name"), member.get("family_name")) if p) or None
-
-
 def _outcome(result: dict) -> dict:
     """What the page needs of a check-in answer, kept in the session until it is shown."""
     by = result.get("checked_in_by")
     return {"status": result.get("status"), "guests": int(result.get("guests") or 0),
-            "name": " ".join(p for p in (result.get("given_name"), result.get("family_name")) if p),
+            "name": people.full_name(result),
             "at": result.get("checked_in_at"), "by": by,
-            "by_name": None if by == viewer().member_id else _member_name(by)}
+            "by_name": None if by == viewer().member_id else people.name(by)}
 
 
 def _refusal(problem: ApiProblem, event: dict) -> tuple[str, int]:

@@ -12,7 +12,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_babel import lazy_pgettext as pgettext
 
 from frontends.portal.auth import viewer, with_role
-from frontends.portal.console_events import blp, door, forms, labels, times, wording
+from frontends.portal.console_events import blp, door, forms, labels, people, times, wording
 from frontends.portal.gateway import ApiProblem, api
 
 PER_PAGE = 20
@@ -27,6 +27,11 @@ SHOWS = {
 }
 EDIT_PROBLEMS = {"conflict": _l("This event is cancelled: it can no longer be changed.")}
 PUBLISH_PROBLEMS = {"conflict": _l("A cancelled event cannot be published.")}
+# The form's Idempotency-Key (one per rendering of the new event form) met again.
+CREATE_PROBLEMS = {
+    "idempotency-in-progress": _l("This event is being saved already. Look for it among the drafts in a moment."),
+    "idempotency-mismatch": _l("This form has already created an event. Open a new form to create another."),
+}
 
 
 def _page_number() -> int:
@@ -97,6 +102,9 @@ def create():
     except ApiProblem as problem:
         if problem.status in (403, 404):
             raise
+        if problem.kind in CREATE_PROBLEMS:  # about the form's key, not its fields
+            return _form_page(form, event=None, message=str(CREATE_PROBLEMS[problem.kind]),
+                              status=_form_status(problem), idempotency_key=uuid.uuid4().hex)
         return _form_page(form, event=None, errors=wording.field_errors(problem),
                           message=wording.summary(problem), status=_form_status(problem),
                           idempotency_key=uuid.uuid4().hex)
@@ -179,18 +187,6 @@ def cancel(event_id: str):
                            message=message), status
 
 
-def _names(member_ids: list[str | None]) -> dict[str, str]:
-    """Each registered member's name as the office sees it (a member erased since has none)."""
-    names = {}
-    for member_id in dict.fromkeys(m for m in member_ids if m):
-        try:
-            member = api().get(f"/api/v1/members/{member_id}")
-        except ApiProblem:
-            continue
-        names[member_id] = " ".join(p for p in (member.get("given_name"), member.get("family_name")) if p)
-    return names
-
-
 @blp.route("/office/events/<event_id>/registrations")
 @with_role("admin")
 def registrations(event_id: str):
@@ -203,7 +199,7 @@ def registrations(event_id: str):
     found = api().get(f"/api/v1/events/{event_id}/registrations", params=params)
     items = found.get("items", [])
     return render_template("console_events/registrations.html", event=shown, registrations=items,
-                           names=_names([r.get("member_id") for r in items]), status=status, page=page,
+                           names=people.names([r.get("member_id") for r in items]), status=status, page=page,
                            total=found.get("total", 0),
                            has_next=page * REGISTRATIONS_PER_PAGE < found.get("total", 0))
 

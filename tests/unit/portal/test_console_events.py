@@ -238,6 +238,19 @@ def test_other_problems_on_create_are_said_above_the_form(admin, gateway, segmen
     assert response.status_code == status and words in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("status, kind, errors, words", [
+    (409, "idempotency-in-progress", None, "This event is being saved already."),
+    (422, "idempotency-mismatch", {"Idempotency-Key": ["Used with a different body."]},
+     "This form has already created an event.")])
+def test_the_form_s_key_met_again_is_explained_without_field_errors(admin, gateway, segments, status, kind,
+                                                                      errors, words):
+    gateway.problem("POST", EVENTS, status, kind, "Idempotency.", errors=errors)
+    response = post(admin, "/office/events/new", {**form_of(), "idempotency_key": "k-1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == status and words in page and 'aria-invalid="true"' not in page
+    assert 'name="idempotency_key" value="k-1"' not in page  # a new key for the next try
+
+
 def test_a_403_from_the_api_on_create_is_the_403_page(admin, gateway, segments):
     gateway.problem("POST", EVENTS, 403, "forbidden", "Admins only.")
     assert post(admin, "/office/events/new", form_of()).status_code == 403
