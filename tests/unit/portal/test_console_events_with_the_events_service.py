@@ -19,10 +19,10 @@ from cryptography.fernet import Fernet
 
 from frontends.portal.app import create_app as create_portal
 from frontends.portal.settings import PortalSettings
-from services.events.app import create_app as create_events
-from shared.clock import FixedClock
+from tests.unit.events.conftest import app as events, clock  # noqa: F401  (the events app at NOW, below)
 from tests.unit.portal.conftest import csrf_token, log_in
 from tests.unit.portal.fake_gateway import FakeGateway
+from tests.unit.portal.test_console_events import form_of
 
 ADMIN, MEMBER = "a" * 32, "1" * 32
 NOW = datetime(2030, 6, 1, 9, 0, tzinfo=timezone.utc)
@@ -54,18 +54,6 @@ class _Answer:
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def events(make_config, clock):
-    app = create_events(make_config(AMQP_URL="memory://"))
-    app.extensions["alumnet"].clock = clock
-    return app
-
-
-@pytest.fixture
 def office(events, issue_token):
     """The portal in front of the events app, an admin logged in with a real admin token."""
     bridge = Bridge(events.test_client())
@@ -91,13 +79,12 @@ def text(response) -> str:
     return response.get_data(as_text=True).replace("\u202f", " ").replace("\xa0", " ")
 
 
-FORM = {"title.bg": "Среща на випуск 2010", "title.en": "Class of 2010 reunion",
-        "description.bg": "Двадесет години по-късно.\nЗаповядайте!", "description.en": "Twenty years on.",
-        "kind": "reunion", "timezone": "Europe/Sofia", "starts_at": "2030-06-10T18:00",
-        "ends_at": "2030-06-10T22:00", "capacity": "120", "guests_allowed": "2", "place.name": "Аула",
-        "place.address": "бул. „Васил Априлов“ 15А", "place.city": "Пловдив", "online_url": "",
-        "audience.kind": "graduation_years", "audience.year_from": "2010", "audience.year_to": "2010",
-        "audience.faculty": "", "audience.segment_id": ""}
+FORM = form_of(**{
+    "title.bg": "Среща на випуск 2010", "title.en": "Class of 2010 reunion",
+    "description.bg": "Двадесет години по-късно.\nЗаповядайте!", "starts_at": "2030-06-10T18:00",
+    "ends_at": "2030-06-10T22:00", "guests_allowed": "2", "place.name": "Аула",
+    "place.address": "бул. „Васил Априлов“ 15А", "place.city": "Пловдив", "audience.year_from": "2010",
+    "audience.year_to": "2010"})
 
 
 def test_an_event_from_creation_to_the_door_and_its_cancellation(office, events, clock):
