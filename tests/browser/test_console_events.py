@@ -24,7 +24,7 @@ WORDS = {
            "draft": "Draft", "published": "Published", "registrations": "Registrations",
            "checked_in": "Checked in: {name} (+1 guest)", "again": r"Already checked in at \d{1,2}:\d\d\s?[AP]M by you\.",
            "not_a_ticket": "Not a ticket for this event."},
-    "bg": {"create": "Създаване като чернова", "publish": "Публикуване", "door": "Посрещане на входа",
+    "bg": {"create": "Създаване като чернова", "publish": "Публикуване", "door": "Регистрация на входа",
            "draft": "Чернова", "published": "Публикувано", "registrations": "Записвания",
            "checked_in": "Влезе: {name} (+1 гост)", "again": r"Билетът е отбелязан в \d{1,2}:\d\d от вас\.",
            "not_a_ticket": "Това не е билет за това събитие."},
@@ -133,3 +133,49 @@ def test_the_office_creates_and_publishes_an_event_and_checks_a_member_in_twice(
     again = scan(browser, code)
     assert re.search(words["again"], again.replace("\u202f", " ")), again
     checked(browser)
+
+
+DOOR_WORDS = {"en": {"nav": "Check-in", "pick": "Check in guests"},
+              "bg": {"nav": "Регистрация на входа", "pick": "Към регистрацията на входа"}}
+
+
+@pytest.mark.parametrize("lang", ["bg", "en"])
+def test_staff_pick_today_s_event_and_check_a_member_in_but_see_no_office_page(site, browser, admin, lang):
+    office = site.bearer(*admin)
+    # An event that began a minute ago (so it is today's in Sofia), registration open until its end.
+    starts = datetime.now(SOFIA).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    title = {"bg": f"Клубна среща {starts:%H%M}", "en": f"Club meeting {starts:%H%M}"}
+    made = requests.post(f"{site.url}/api/v1/events", headers=office, timeout=10, json={
+        "title": title, "kind": "club_meeting", "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (starts + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        "registration_closes_at": (starts + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        "guests_allowed": 1, "place": {"name": "Клуб", "city": "Пловдив"}})
+    assert made.status_code == 201, made.text
+    event_id = made.json()["id"]
+    assert requests.post(f"{site.url}/api/v1/events/{event_id}/publish", headers=office, timeout=10).ok
+    member, headers = verified_member(site, admin, lang)
+    code = register(site, event_id, headers)
+
+    door, _ = verified_member(site, admin, lang)
+    door_id = requests.post(f"{site.url}/api/v1/members/auth/login", timeout=10,
+                            json={"email": door["email"], "password": door["password"]},
+                            headers={"X-Forwarded-For": next_address()}).json()["member_id"]
+    roles = requests.put(f"{site.url}/api/v1/members/{door_id}/roles", json={"roles": ["alumnus", "staff"]},
+                         headers=office, timeout=10)
+    assert roles.status_code == 200, roles.text
+    site.log_in(browser, door["email"], door["password"], lang=lang)
+
+    submit(browser, tab_to(browser, DOOR_WORDS[lang]["nav"]), key=Keys.ENTER)
+    assert browser.current_url.endswith("/office/events")
+    checked(browser)
+    link = tab_to(browser, title[lang])  # the link's text names its event for screen readers
+    assert DOOR_WORDS[lang]["pick"] in link.text
+    submit(browser, link, key=Keys.ENTER)
+    assert browser.current_url.endswith(f"/office/events/{event_id}/check-in")
+    checked(browser)
+    name = f"{member['given_name']} {member['family_name']}"
+    assert scan(browser, code) == WORDS[lang]["checked_in"].format(name=name)
+    assert re.search(WORDS[lang]["again"], scan(browser, code).replace("\u202f", " "))
+
+    site.open(browser, f"/office/events/{event_id}")  # the office's page of the event: not the door's
+    assert browser.title.startswith("403 ")  # the 403 page, whose title is its status
