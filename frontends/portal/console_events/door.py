@@ -19,7 +19,7 @@ from frontends.portal.gateway import ApiProblem, api
 from frontends.portal.i18n import DEFAULT_TIMEZONE
 
 RESULT_KEY = "door_result"  # the last scan's answer, shown once by the page after the redirect
-# The events API's refusals of a scan, by problem kind, as the door says them.
+# The events API's refusals of a scan that are neither "no ticket" nor "not open now", by their detail.
 CONFLICTS = {"The event is cancelled.": _l("This event is cancelled: nobody is checked in."),
              "The event is not published.": _l("This event is not published yet.")}
 
@@ -68,24 +68,25 @@ def _refusal(problem: ApiProblem, event: dict) -> tuple[str, int]:
 @blp.route("/office/events/<event_id>/check-in", methods=["GET", "POST"])
 @with_role("staff")
 def check_in(event_id: str):
-    refusal, status = None, 200
+    problem, refusal, status = None, None, 200
     if request.method == "POST":
         # A scan goes straight to the API: the queue at the door waits for nothing else.
         code = request.form.get("code", "").strip()
         if not code:  # Enter on the empty field: nothing to ask the API
-            event = api().get(f"/api/v1/events/{event_id}")
-            return render_template("console_events/check_in.html", event=event, outcome=None,
-                                   refusal=_("Scan a ticket first: the field was empty.")), 400
-        try:
-            result = api().post(f"/api/v1/events/{event_id}/check-ins", {"code": code})
-        except ApiProblem as problem:
-            if problem.kind == "not-found":
-                raise  # no such event (a ticket that is not this event's is "no-ticket")
-            refusal, status = _refusal(problem, api().get(f"/api/v1/events/{event_id}"))
+            refusal, status = _("Scan a ticket first: the field was empty."), 400
         else:
-            session[RESULT_KEY] = {"event_id": event_id, **_outcome(result)}
-            return redirect(url_for("console_events.check_in", event_id=event_id))
+            try:
+                result = api().post(f"/api/v1/events/{event_id}/check-ins", {"code": code})
+            except ApiProblem as refused:
+                if refused.kind == "not-found":
+                    raise  # no such event (a ticket that is not this event's is "no-ticket")
+                problem = refused
+            else:
+                session[RESULT_KEY] = {"event_id": event_id, **_outcome(result)}
+                return redirect(url_for("console_events.check_in", event_id=event_id))
     event = api().get(f"/api/v1/events/{event_id}")
+    if problem is not None:
+        refusal, status = _refusal(problem, event)  # in words, its times in the event's zone
     outcome = None
     if request.method == "GET" and (session.get(RESULT_KEY) or {}).get("event_id") == event_id:
         outcome = session.pop(RESULT_KEY)  # shown once: a reload shows the empty field only
