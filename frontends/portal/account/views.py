@@ -35,8 +35,10 @@ def login():
             remember_login(pair)
             member = api().get(f"/api/v1/members/{pair['member_id']}")
             session["auth"] = {**session["auth"], "name": member.get("given_name", "")}
+            # A language picked with the switch before logging in is a choice made now: it wins
+            # over the profile's preference, which otherwise decides.
             preferred = member.get("preferred_language")
-            session["lang"] = preferred if preferred in LANGUAGES else chosen_language
+            session["lang"] = chosen_language or (preferred if preferred in LANGUAGES else None)
             return redirect(next_page)
     return render_template("account/login.html", form=form, errors=errors, message=message,
                            next_page=next_page), (400 if message else 200)

@@ -64,6 +64,12 @@ def test_the_language_follows_the_member_then_the_switch(client, gateway):
     assert '<html lang="en">' in client.get("/no-such-page").get_data(as_text=True)
 
 
+def test_a_language_picked_before_logging_in_wins_over_the_profile(client, gateway):
+    client.get("/language/en")
+    log_in(client, gateway, language="bg")
+    assert '<html lang="en">' in client.get("/no-such-page").get_data(as_text=True)
+
+
 def test_accept_language_chooses_for_visitors(client):
     assert '<html lang="en">' in client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
     assert '<html lang="bg">' in client.get("/login", headers={"Accept-Language": "bg,en;q=0.5"}).get_data(as_text=True)
