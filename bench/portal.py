@@ -75,6 +75,7 @@ APIS = {
 }
 PORTAL_APP = "frontends.portal.app:create_app()"
 BARE_APP = "bench.bare_page:app"
+TEMPLATE = ROOT / "deploy" / "nginx" / "alumnet.conf.template"
 BARE_PATH = "/bench/bare-page"  # the bench's own location in its copy of the gateway config
 HTTP_TIMEOUT_S = 60.0
 # Calls a page makes only now and then (its session's access token is about to expire): not
@@ -101,14 +102,13 @@ class BenchGateway:
         self.access_log = workdir / "access.log"
         self.additions: list[str] = []
         self.nginx = find_nginx()
-        if self.nginx is None:
-            raise SystemExit("bench/portal.py: nginx is not installed (apt-get install nginx)")
 
     def version(self) -> str:
         return subprocess.run([self.nginx, "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
 
-    def site(self) -> str:
-        template = (ROOT / "deploy" / "nginx" / "alumnet.conf.template").read_text()
+    def site(self, template: str | None = None) -> str:
+        """The site config: ``template`` (by default the deployment's) rendered, plus the bench's additions."""
+        template = template if template is not None else TEMPLATE.read_text()
         values = {"GATEWAY_LISTEN": f"127.0.0.1:{self.port}", "GATEWAY_REAL_IP_FROM": "127.0.0.1",
                   "PORTAL_UPSTREAM": self.portal}
         for name in set(PLACEHOLDER.findall(template)) - set(values):
@@ -152,6 +152,8 @@ class BenchGateway:
 
     def start(self) -> "BenchGateway":
         from alumnet.localstore import free_port
+        if self.nginx is None:
+            raise SystemExit("bench/portal.py: nginx is not installed (apt-get install nginx)")
         self.port = free_port()
         self.write_config()
         argv = [self.nginx, "-p", f"{self.workdir}/", "-c", str(self.workdir / "nginx.conf"),
@@ -475,9 +477,20 @@ class Bench(ServiceBench):
         return {"Authorization": self.bearer, "Accept-Language": self.viewer["preferred_language"]}
 
     # ---------------------------------------------------------------- what a page calls
-    def probe(self, page: Page) -> None:
-        """Request the page once with a unique request id; read the API calls it made from the
-        gateway's access log."""
+    def probe(self, page: Page, times: int = 4) -> None:
+        """Request the page ``times`` times, each with a unique request id, and read the API
+        calls it made from the gateway's access log. The last request's calls are the page's
+        (a page may call something only until a worker has cached it); a note says if the
+        earlier ones differed."""
+        seen = [self.probe_once(page) for _ in range(times)]
+        page.calls = seen[-1]
+        if any(calls != page.calls for calls in seen):
+            self.notes.append(f"{page.shown}: the API calls differed between {times} requests "
+                              f"({', '.join(str(len(c)) for c in seen)} calls); the last request's are replayed")
+        shown = "; ".join(f"{m} {u} -> {s}" for m, u, s in page.calls) or "none"
+        say(f"   {page.shown}: {page.status}, {page.size:,} bytes; API calls: {shown}")
+
+    def probe_once(self, page: Page) -> list[tuple[str, str, int]]:
         request_id = f"bench-portal-{uuid.uuid4().hex}"
         status, msg, body = request(self.gateway.port, "GET", page.path,
                                     {**self.page_headers(), "X-Request-ID": request_id})
@@ -492,15 +505,16 @@ class Bench(ServiceBench):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the gateway's access log has no line for {page.path} ({request_id})")
             time.sleep(0.05)
+        calls = []
         for line in lines:
             if not line["uri"].startswith("/api/"):
                 continue
             if line["uri"].startswith(OCCASIONAL_CALLS):
-                page.skipped.append(f"{line['method']} {line['uri']}")
+                if f"{line['method']} {line['uri']}" not in page.skipped:
+                    page.skipped.append(f"{line['method']} {line['uri']}")
             else:
-                page.calls.append((line["method"], line["uri"], int(line["status"])))
-        shown = "; ".join(f"{m} {u} -> {s}" for m, u, s in page.calls) or "none"
-        say(f"   {page.shown}: {status}, {len(body):,} bytes; API calls: {shown}")
+                calls.append((line["method"], line["uri"], int(line["status"])))
+        return calls
 
     # ---------------------------------------------------------------- load
     def drive(self, name: str, steps: list[tuple[str, str, int]], headers: dict) -> Result:
