@@ -545,7 +545,7 @@ class Bench(ServiceBench):
         self.pages = [Page("home", "/"),
                       Page("directory search", f"/directory?q={quote(a.query)}", f"/directory?q={a.query}"),
                       Page("event", f"/events/{event}")]
-        say("what each page calls (one request each, by request id in the gateway's access log):")
+        say("what each page calls (four requests each, by request id in the gateway's access log):")
         for page in self.pages:
             self.probe(page)
         measured = [p for p in self.pages if p.status == 200]
