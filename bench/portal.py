@@ -82,6 +82,7 @@ HTTP_TIMEOUT_S = 60.0
 # part of what the page costs each time.
 OCCASIONAL_CALLS = ("/api/v1/members/auth/refresh",)
 PASSWORD = "bench-" + uuid.uuid4().hex
+ACCEPT_ENCODING = "gzip, deflate"  # what browsers and the portal's requests session ask for
 
 
 # ------------------------------------------------------------------------------------------
@@ -470,11 +471,14 @@ class Bench(ServiceBench):
             f"portal session cookie and a bearer token")
 
     def page_headers(self) -> dict:
-        return {"Cookie": cookie_header(self.cookies)}
+        # As a browser asks: compressed (nginx gzips HTML and JSON).
+        return {"Cookie": cookie_header(self.cookies), "Accept-Encoding": ACCEPT_ENCODING}
 
     def api_headers(self) -> dict:
-        # As the portal sends them: the page's language (the member's, set at login).
-        return {"Authorization": self.bearer, "Accept-Language": self.viewer["preferred_language"]}
+        # As the portal sends them (requests' default encodings; the page's language, the
+        # member's, set at login).
+        return {"Authorization": self.bearer, "Accept-Language": self.viewer["preferred_language"],
+                "Accept-Encoding": ACCEPT_ENCODING}
 
     # ---------------------------------------------------------------- what a page calls
     def probe(self, page: Page, times: int = 4) -> None:
@@ -492,8 +496,9 @@ class Bench(ServiceBench):
 
     def probe_once(self, page: Page) -> list[tuple[str, str, int]]:
         request_id = f"bench-portal-{uuid.uuid4().hex}"
-        status, msg, body = request(self.gateway.port, "GET", page.path,
-                                    {**self.page_headers(), "X-Request-ID": request_id})
+        # Uncompressed, so that the size printed (and given to the bare page) is the HTML's.
+        headers = {**self.page_headers(), "X-Request-ID": request_id, "Accept-Encoding": "identity"}
+        status, msg, body = request(self.gateway.port, "GET", page.path, headers)
         page.status, page.size = status, len(body)
         if status in (302, 303) and "/login" in (msg.get("Location") or ""):
             raise SystemExit(f"bench/portal.py: {page.path} sent the signed-in member to the login page")
@@ -551,7 +556,7 @@ class Bench(ServiceBench):
         measured = [p for p in self.pages if p.status == 200]
         self.bare_size = max([p.size for p in measured] or [8000])
         self.start_bare(self.bare_size)
-        bare = self.drive("bare page", [("GET", BARE_PATH, 200)], {})
+        bare = self.drive("bare page", [("GET", BARE_PATH, 200)], {"Accept-Encoding": ACCEPT_ENCODING})
         self.add(f"bare Flask page, {self.bare_size:,} B of Jinja (same gunicorn config), via the gateway", bare,
                  app="bare")
         for page in self.pages:
