@@ -58,13 +58,13 @@ from bench.harness import (  # noqa: E402
     keepalive_request,
     machine,
     ms,
-    pctl,
     run_threads,
     say,
     sigterm_interrupts,
     start_watchdog,
     table_lines,
 )
+from bench.events import Result  # noqa: E402
 from bench.members import seed as seed_members  # noqa: E402
 from tests.deploy.nginx_harness import PLACEHOLDER, find_nginx, render  # noqa: E402
 
@@ -235,9 +235,11 @@ def cookie_header(jar: dict[str, str]) -> str:
 def _sequence_child(port: int, steps: list[tuple[str, str, int]], headers: dict, first: int, threads: int,
                     t_measure: float, t_end: float, out) -> None:
     """Each thread sends ``steps`` (method, path, expected status) one after another, again
-    and again; one pass is one timed unit, a success if every answer had its expected status."""
+    and again; one pass is one timed unit, a success if every answer had its expected status.
+    The result is bench/events.py's: a unit that succeeded counts as status 200, one that did
+    not as "<status>!=<expected>" (an error)."""
     lock = threading.Lock()
-    result = {"latencies": [], "statuses": Counter(), "samples": [], "reconnects": 0, "done": 0}
+    result = {"latencies": [], "statuses": Counter(), "samples": [], "reconnects": 0, "done": 0, "exhausted": 0}
 
     def run(_tid: int) -> None:
         conn = None
@@ -255,17 +257,18 @@ def _sequence_child(port: int, steps: list[tuple[str, str, int]], headers: dict,
                                                                    HTTP_TIMEOUT_S)
                 reconnects += retried
                 if status != expected:
-                    failed = f"{status} (expected {expected}) {method} {path}: {payload[:200]!r}"
+                    failed = f"{status}!={expected}"
+                    sample = f"{status} (expected {expected}) {method} {path}: {payload[:200]!r}"
                     break
             t1 = time.monotonic()
             if t0 < t_measure:
                 continue
-            statuses["ok" if failed is None else "failed"] += 1
+            statuses[200 if failed is None else failed] += 1
             if failed is None:
                 lat.append(t1 - t0)
                 done += t1 <= t_end
             elif len(samples) < 3:
-                samples.append(failed)
+                samples.append(sample)
         if conn is not None:
             conn.close()
         with lock:
@@ -300,23 +303,6 @@ class CpuWindow(threading.Thread):
         sleep_until(self.t_measure + self.seconds)
         after = self.sample()
         self.used = {name: (after[name] - before[name]) / self.seconds for name in before}
-
-
-class Result:
-    def __init__(self, name: str, seconds: float, raw: list[dict], cpu: dict):
-        self.name = name
-        self.latencies = [x for r in raw for x in r["latencies"]]
-        self.statuses: Counter = Counter()
-        for r in raw:
-            self.statuses.update(r["statuses"])
-        self.samples = [s for r in raw for s in r["samples"]]
-        self.reconnects = sum(r["reconnects"] for r in raw)
-        self.rate = sum(r["done"] for r in raw) / seconds
-        self.errors = self.statuses["failed"]
-        self.cpu = cpu
-
-    def pctl(self, q: float) -> float | None:
-        return pctl(self.latencies, q) if self.latencies else None
 
 
 # ------------------------------------------------------------------------------------------
@@ -537,7 +523,7 @@ class Bench(ServiceBench):
         load = self.load(_sequence_child, (self.gateway.port, steps, headers), None, a.connections,
                          lead_s=lead_s, result_timeout_s=HTTP_TIMEOUT_S + 60)
         window.join(30)
-        result = Result(name, a.seconds, load.raw, {**load.cpu, **window.used})
+        result = Result(name, a.seconds, load.raw, {**load.cpu, **window.used}, a.connections)
         say(f"   {fmt_rate(result.rate)}, p50 {ms(result.pctl(50))}, p99 {ms(result.pctl(99))}, "
             f"errors {result.errors}")
         for s in result.samples[:3]:
