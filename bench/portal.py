@@ -58,6 +58,7 @@ from bench.harness import (  # noqa: E402
     keepalive_request,
     machine,
     ms,
+    run_load,
     run_threads,
     say,
     sigterm_interrupts,
@@ -508,27 +509,45 @@ class Bench(ServiceBench):
         return calls
 
     # ---------------------------------------------------------------- load
-    def drive(self, name: str, steps: list[tuple[str, str, int]], headers: dict) -> Result:
+    def drive(self, rows: list[tuple[str, list[tuple[str, str, int]], dict]]) -> list[Result]:
+        """Measure ``rows`` (name, steps, headers) in ``--rounds`` rounds, the rows taking turns
+        within each round, so that a change of the machine's load between a page's row and its
+        API calls' row weighs on both alike. A row's figures are over all its rounds."""
         a = self.args
-        waited = self.wait_store_quiet()
-        if waited > 1.5:
-            self.notes.append(f"{name}: waited {waited:.0f}s before the row for the store to become idle")
-        say(f"row: {name} ({a.connections} connections, {a.warmup:g}s warm-up + {a.seconds:g}s) ...")
-        lead_s = 0.5
-        window = CpuWindow({"portal": [self.portal_app.process.pid],
-                            "apis": [app.process.pid for app in self.api_apps.values()],
-                            "bare": [self.bare_app.process.pid], "nginx": [self.gateway.proc.pid]},
-                           time.monotonic() + lead_s + a.warmup, a.seconds)
-        window.start()
-        load = self.load(_sequence_child, (self.gateway.port, steps, headers), None, a.connections,
-                         lead_s=lead_s, result_timeout_s=HTTP_TIMEOUT_S + 60)
-        window.join(30)
-        result = Result(name, a.seconds, load.raw, {**load.cpu, **window.used}, a.connections)
-        say(f"   {fmt_rate(result.rate)}, p50 {ms(result.pctl(50))}, p99 {ms(result.pctl(99))}, "
-            f"errors {result.errors}")
-        for s in result.samples[:3]:
-            say(f"     error: {s}")
-        return result
+        seconds = a.seconds / a.rounds
+        raws: dict[str, list] = {name: [] for name, _, _ in rows}
+        cpus: dict[str, list[dict]] = {name: [] for name, _, _ in rows}
+        for k in range(a.rounds):
+            for name, steps, headers in rows:
+                waited = self.wait_store_quiet()
+                if waited > 1.5:
+                    self.notes.append(f"{name}: waited {waited:.0f}s before the row for the store to become idle")
+                say(f"row: {name}, round {k + 1}/{a.rounds} ({a.connections} connections, {a.warmup:g}s "
+                    f"warm-up + {seconds:g}s) ...")
+                lead_s = 0.5
+                window = CpuWindow({"portal": [self.portal_app.process.pid],
+                                    "apis": [app.process.pid for app in self.api_apps.values()],
+                                    "bare": [self.bare_app.process.pid], "nginx": [self.gateway.proc.pid]},
+                                   time.monotonic() + lead_s + a.warmup, seconds)
+                window.start()
+                load = run_load(self.children, _sequence_child, (self.gateway.port, steps, headers), None,
+                                self.store, a.connections, procs=max(1, min(a.client_processes, a.connections)),
+                                lead_s=lead_s, warmup=a.warmup, seconds=seconds,
+                                result_timeout_s=HTTP_TIMEOUT_S + 60)
+                window.join(30)
+                raws[name] += load.raw
+                cpus[name].append({**load.cpu, **window.used})
+        results = []
+        for name, _, _ in rows:
+            cpu = {key: None if any(c.get(key) is None for c in cpus[name]) else
+                   sum(c[key] for c in cpus[name]) / len(cpus[name]) for key in cpus[name][0]}
+            result = Result(name, a.seconds, raws[name], cpu, a.connections)
+            say(f"   {name}: {fmt_rate(result.rate)}, p50 {ms(result.pctl(50))}, p99 {ms(result.pctl(99))}, "
+                f"errors {result.errors}")
+            for sample in result.samples[:3]:
+                say(f"     error: {sample}")
+            results.append(result)
+        return results
 
     def run_rows(self) -> None:
         a = self.args
@@ -542,7 +561,7 @@ class Bench(ServiceBench):
         measured = [p for p in self.pages if p.status == 200]
         self.bare_size = max([p.size for p in measured] or [8000])
         self.start_bare(self.bare_size)
-        bare = self.drive("bare page", [("GET", BARE_PATH, 200)], {"Accept-Encoding": ACCEPT_ENCODING})
+        bare, = self.drive([("bare page", [("GET", BARE_PATH, 200)], {"Accept-Encoding": ACCEPT_ENCODING})])
         self.add(f"bare Flask page, {self.bare_size:,} B of Jinja (same gunicorn config), via the gateway", bare,
                  app="bare")
         for page in self.pages:
@@ -550,9 +569,11 @@ class Bench(ServiceBench):
                 self.rows.append((f"GET {page.shown} ({page.label})", "n/a", "-", "-", "-", "-",
                                   f"not available: the page answers {page.status}", ""))
                 continue
-            page.result = self.drive(page.label, [("GET", page.path, 200)], self.page_headers())
+            rows = [(page.label, [("GET", page.path, 200)], self.page_headers())]
             if page.calls:
-                page.calls_result = self.drive(f"{page.label}: its API calls", page.calls, self.api_headers())
+                rows.append((f"{page.label}: its API calls", page.calls, self.api_headers()))
+            page.result, *rest = self.drive(rows)
+            page.calls_result = rest[0] if rest else None
             self.add_page(page, bare)
         self.check_still_signed_in()
 
@@ -586,8 +607,8 @@ class Bench(ServiceBench):
         ratio = r.rate / calls.rate if calls.rate else 0.0
         ok = ratio >= 0.5 and not r.errors and not calls.errors
         self.add(name, r, f"{ratio:.2f} x its API calls, >= 0.50; {of_bare}", "PASS" if ok else "MISS")
-        self.add(f"  its {len(page.calls)} API call{'s' if len(page.calls) > 1 else ''}, one after another "
-                 "(bearer token)", calls)
+        count = len(page.calls)
+        self.add(f"  its API call{f's ({count}, one after another)' if count > 1 else ''}, bearer token", calls)
         self.verdicts.append(f"{page.label}: {fmt_rate(r.rate)} / its API calls {fmt_rate(calls.rate)} = "
                              f"{ratio:.2f}   target >= 0.50   {'PASS' if ok else 'MISS'}")
 
@@ -607,7 +628,8 @@ class Bench(ServiceBench):
             "deploy/nginx/alumnet.conf.template rendered, worker_processes auto; the bench's copy adds "
             + "; ".join(self.gateway.additions if self.gateway else []),
             f"load gen: {a.connections} keep-alive connections from {min(a.client_processes, a.connections)} "
-            f"processes (http.client) to the gateway, {a.warmup:g}s warm-up + {a.seconds:g}s per row, "
+            f"processes (http.client) to the gateway; a row is {a.rounds} round{'s' if a.rounds > 1 else ''} of "
+            f"{a.warmup:g}s warm-up + {a.seconds / a.rounds:g}s, a page's row and its API calls' row taking turns; "
             "on the same machine",
         ]
         if hasattr(self, "population"):
@@ -632,8 +654,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--client-processes", type=int, default=2, help="load generator processes")
-    parser.add_argument("--seconds", type=float, default=12.0, help="measured seconds per row")
-    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=12.0, help="measured seconds per row (over all rounds)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="a page's row and its API calls' row take turns this many times")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds before each round of a row")
     parser.add_argument("--members", type=int, default=3000)
     parser.add_argument("--events", type=int, default=12, help="published events")
     parser.add_argument("--registrations", type=int, default=200, help="registrations for the event shown")
@@ -645,7 +669,7 @@ def main() -> int:
     args = parser.parse_args()
     args.mongo_url = None  # ServiceBench's option; this bench always runs its own store
     if args.quick:
-        args.seconds, args.warmup, args.members = 3.0, 1.0, 1000
+        args.seconds, args.warmup, args.rounds, args.members = 3.0, 1.0, 1, 1000
     bench = Bench(args)
     sigterm_interrupts()
     watchdog = start_watchdog(300 + 10 * (args.seconds + args.warmup + 1), bench.cleanup)
