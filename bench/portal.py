@@ -93,49 +93,40 @@ ACCEPT_ENCODING = "gzip, deflate"  # what browsers and the portal's requests ses
 class BenchGateway:
     """nginx running deploy/nginx/alumnet.conf.template rendered for this run, inside the
     official image's main settings (``worker_processes auto``, 1024 connections a worker),
-    not the test harness's single small worker. The bench adds to its copy of the site only
-    what the template lacks: a location for the bare page and, until the template routes
-    ``/`` to the portal (``PORTAL_UPSTREAM``), that route."""
+    not the test harness's single small worker. The bench's copy of the site adds one
+    location, for the bare page, with an upstream kept alive as the apis' are."""
 
     def __init__(self, workdir: Path, apis: dict[str, str], portal: str, bare: str):
         self.workdir, self.apis, self.portal, self.bare = workdir, apis, portal, bare
         self.port = 0
         self.proc: subprocess.Popen | None = None
         self.access_log = workdir / "access.log"
-        self.additions: list[str] = []
         self.nginx = find_nginx()
 
     def version(self) -> str:
         return subprocess.run([self.nginx, "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
 
     def site(self, template: str | None = None) -> str:
-        """The site config: ``template`` (by default the deployment's) rendered, plus the bench's additions."""
+        """The site config: ``template`` (by default the deployment's) rendered, and the bare
+        page's location and upstream added."""
         template = template if template is not None else TEMPLATE.read_text()
+        # Everything runs on 127.0.0.1: the portal calls the apis from there, and there is no
+        # load balancer in front ("127.0.0.1 if none", says the template).
         values = {"GATEWAY_LISTEN": f"127.0.0.1:{self.port}", "GATEWAY_REAL_IP_FROM": "127.0.0.1",
-                  "PORTAL_UPSTREAM": self.portal}
+                  "PORTAL_REAL_IP_FROM": "127.0.0.1", "PORTAL_UPSTREAM": self.portal}
         for name in set(PLACEHOLDER.findall(template)) - set(values):
-            service = name.removesuffix("_API").lower()
             if not name.endswith("_API"):
                 raise SystemExit(f"bench/portal.py: the gateway template has a variable it does not know: {name}")
-            # A service the bench does not run: nginx needs an address, no request goes there.
-            values[name] = self.apis.get(service, "127.0.0.1:9")
-        self.additions = []
+            # A service the bench does not run (awards): nginx needs an address, no request goes there.
+            values[name] = self.apis.get(name.removesuffix("_API").lower(), "127.0.0.1:9")
+        upstream = (f"upstream alumnet_bench_bare {{\n    server {self.bare};\n    keepalive 16;\n"
+                    "    keepalive_timeout 60s;\n}\n\n")
+        location = f"location = {BARE_PATH} {{\n        proxy_pass http://alumnet_bench_bare/page;\n    }}\n\n    "
         text = render(template, values)
-        upstreams = [("alumnet_bench_bare", self.bare)]
-        if "PORTAL_UPSTREAM" not in template:
-            catch_all = re.compile(r"location / \{\s*return 404;\s*\}")
-            if not catch_all.search(text):
-                raise SystemExit("bench/portal.py: the gateway template neither routes / to the portal "
-                                 "(PORTAL_UPSTREAM) nor has the `location / { return 404; }` the bench replaces")
-            text = catch_all.sub("location / {\n        proxy_pass http://alumnet_bench_portal;\n    }", text)
-            upstreams.append(("alumnet_bench_portal", self.portal))
-            self.additions.append("`location /` -> the portal (the template has no PORTAL_UPSTREAM yet)")
-        blocks = "".join(f"upstream {name} {{\n    server {address};\n    keepalive 16;\n"
-                         f"    keepalive_timeout 60s;\n}}\n\n" for name, address in upstreams)
-        bare = f"location = {BARE_PATH} {{\n        proxy_pass http://alumnet_bench_bare/page;\n    }}\n\n    "
-        text = blocks + text.replace("location = /healthz {", bare + "location = /healthz {", 1)
-        self.additions.append(f"`location = {BARE_PATH}` -> the bare page (upstream keepalive as the apis')")
-        return text
+        if "location = /healthz {" not in text:
+            raise SystemExit("bench/portal.py: the gateway template has no `location = /healthz {` to put the "
+                             "bare page's location before")
+        return upstream + text.replace("location = /healthz {", location + "location = /healthz {", 1)
 
     def write_config(self) -> None:
         site = self.workdir / "alumnet.conf"
@@ -625,8 +616,8 @@ class Bench(ServiceBench):
             f"GUNICORN_THREADS={env.get('GUNICORN_THREADS')}, gthread, LOG_LEVEL={env.get('LOG_LEVEL')}; "
             "members, events, notifications apis, the portal (DEV_MODE=false), the bare page",
             f"gateway:  nginx {self.gateway.version() if self.gateway else '?'}, "
-            "deploy/nginx/alumnet.conf.template rendered, worker_processes auto; the bench's copy adds "
-            + "; ".join(self.gateway.additions if self.gateway else []),
+            f"deploy/nginx/alumnet.conf.template rendered, worker_processes auto; the bench's copy adds "
+            f"`location = {BARE_PATH}` (the bare page)",
             f"load gen: {a.connections} keep-alive connections from {min(a.client_processes, a.connections)} "
             f"processes (http.client) to the gateway; a row is {a.rounds} round{'s' if a.rounds > 1 else ''} of "
             f"{a.warmup:g}s warm-up + {a.seconds / a.rounds:g}s, a page's row and its API calls' row taking turns; "
