@@ -3,15 +3,15 @@ same gunicorn config as the portal (``gunicorn --config deploy/gunicorn.conf.py
 bench.bare_page:app``). What a Flask HTML page of a given size costs on this gunicorn and
 machine with no session, no CSRF, no translations and no API call behind it.
 
-``BARE_PAGE_BYTES`` (environment, default 8000): about how many bytes ``GET /page`` answers, so
-that the baseline sends as much HTML as the portal's pages do. The page is rendered on every
-request (a table of escaped rows), not cached.
+``GET /page?bytes=N`` answers about N bytes of HTML (default 8000, at most 1 MB), so that each
+page of the portal has a baseline of its own size. The page is rendered on every request (a
+table of escaped rows), not cached; only the rows' data is made once per size.
 """
 from __future__ import annotations
 
-import os
+import functools
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 
 PAGE = """<!doctype html>
 <html lang="{{ lang }}">
@@ -35,6 +35,7 @@ def _row(k: int) -> dict:
     return {"id": f"{k:032x}", "name": f"Мария Петрова <{k}>", "year": 1990 + k % 36, "city": "Пловдив"}
 
 
+@functools.lru_cache(maxsize=64)
 def _rows(total_bytes: int) -> list[dict]:
     """As many rows as make the rendered page about ``total_bytes`` of UTF-8."""
     def size(rows: list[dict]) -> int:
@@ -43,9 +44,7 @@ def _rows(total_bytes: int) -> list[dict]:
     return [_row(k) for k in range(max(1, (total_bytes - empty) // max(1, one - empty)))]
 
 
-ROWS = _rows(int(os.environ.get("BARE_PAGE_BYTES", "8000")))
-
-
 @app.get("/page")
 def page():
-    return render_template(TEMPLATE, lang="bg", title="Alumnet", rows=ROWS)
+    size = min(request.args.get("bytes", 8000, type=int), 1_000_000)
+    return render_template(TEMPLATE, lang="bg", title="Alumnet", rows=_rows(size))

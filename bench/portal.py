@@ -313,6 +313,7 @@ class Page:
         self.skipped: list[str] = []
         self.result: Result | None = None
         self.calls_result: Result | None = None
+        self.bare_result: Result | None = None
 
 
 class Bench(ServiceBench):
@@ -396,7 +397,8 @@ class Bench(ServiceBench):
                                    self.tmp)
         self.bare_app = Gunicorn("bare-page", BARE_APP, {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics / "bare")},
                                  self.tmp)
-        self.apps += [*self.api_apps.values(), self.portal_app, self.bare_app]
+        apps = [*self.api_apps.values(), self.portal_app, self.bare_app]
+        self.apps += apps  # before they start, so that the cleanup stops them whatever happens
         self.gateway = BenchGateway(self.tmp / "nginx",
                                     {n: f"127.0.0.1:{app.port}" for n, app in self.api_apps.items()},
                                     f"127.0.0.1:{self.portal_app.port}", f"127.0.0.1:{self.bare_app.port}")
@@ -405,18 +407,14 @@ class Bench(ServiceBench):
         self.portal_app.env.update(PORTAL_API_URL=f"http://127.0.0.1:{self.gateway.port}",
                                    PORTAL_SESSION_KEY=Fernet.generate_key().decode(), DEV_MODE="false",
                                    PORTAL_TRUSTED_PROXIES="1")
-        say(f"starting gunicorn: {', '.join(APIS)} apis and the portal; nginx on :{self.gateway.port} ...")
-        for app in (*self.api_apps.values(), self.portal_app):
+        say(f"starting gunicorn: {', '.join(APIS)} apis, the portal, the bare page; nginx on :{self.gateway.port} ...")
+        for app in apps:
             app.start()
         for app in self.api_apps.values():
             app.wait_ready("/readyz")
         self.portal_app.wait_ready("/healthz")
-        say(f"   logs in {self.tmp}")
-
-    def start_bare(self, size: int) -> None:
-        self.bare_app.env["BARE_PAGE_BYTES"] = str(size)
-        self.bare_app.start()
         self.bare_app.wait_ready("/page")
+        say(f"   logs in {self.tmp}")
 
     def cleanup(self) -> None:
         super().cleanup()
@@ -549,12 +547,6 @@ class Bench(ServiceBench):
         say("what each page calls (four requests each, by request id in the gateway's access log):")
         for page in self.pages:
             self.probe(page)
-        measured = [p for p in self.pages if p.status == 200]
-        self.bare_size = max([p.size for p in measured] or [8000])
-        self.start_bare(self.bare_size)
-        bare, = self.drive([("bare page", [("GET", BARE_PATH, 200)], {"Accept-Encoding": ACCEPT_ENCODING})])
-        self.add(f"bare Flask page, {self.bare_size:,} B of Jinja (same gunicorn config), via the gateway", bare,
-                 app="bare")
         for page in self.pages:
             if page.status != 200:
                 self.rows.append((f"GET {page.shown} ({page.label})", "n/a", "-", "-", "-", "-",
@@ -563,9 +555,11 @@ class Bench(ServiceBench):
             rows = [(page.label, [("GET", page.path, 200)], self.page_headers())]
             if page.calls:
                 rows.append((f"{page.label}: its API calls", page.calls, self.api_headers()))
-            page.result, *rest = self.drive(rows)
+            rows.append((f"{page.label}: bare page of its size", [("GET", f"{BARE_PATH}?bytes={page.size}", 200)],
+                         {"Accept-Encoding": ACCEPT_ENCODING}))
+            page.result, *rest, page.bare_result = self.drive(rows)
             page.calls_result = rest[0] if rest else None
-            self.add_page(page, bare)
+            self.add_page(page)
         self.check_still_signed_in()
 
     def check_still_signed_in(self) -> None:
@@ -586,12 +580,14 @@ class Bench(ServiceBench):
         for s in r.samples[:3]:
             self.notes.append(f"{r.name}: error {s}")
 
-    def add_page(self, page: Page, bare: Result) -> None:
-        r, calls = page.result, page.calls_result
+    def add_page(self, page: Page) -> None:
+        r, calls, bare = page.result, page.calls_result, page.bare_result
         of_bare = f"{r.rate / bare.rate:.2f} x bare page" if bare.rate else ""
         name = f"GET {page.shown} ({page.label}), {page.size:,} B"
+        bare_name = "  bare Flask page of the same size (same gunicorn config)"
         if calls is None:
             self.add(name, r, f"no API calls; {of_bare}", "-")
+            self.add(bare_name, bare, app="bare")
             self.verdicts.append(f"{page.label}: makes no API call (the page may not be built yet); "
                                  f"{fmt_rate(r.rate)}, {of_bare}")
             return
@@ -600,6 +596,7 @@ class Bench(ServiceBench):
         self.add(name, r, f"{ratio:.2f} x its API calls, >= 0.50; {of_bare}", "PASS" if ok else "MISS")
         count = len(page.calls)
         self.add(f"  its API call{f's ({count}, one after another)' if count > 1 else ''}, bearer token", calls)
+        self.add(bare_name, bare, app="bare")
         self.verdicts.append(f"{page.label}: {fmt_rate(r.rate)} / its API calls {fmt_rate(calls.rate)} = "
                              f"{ratio:.2f}   target >= 0.50   {'PASS' if ok else 'MISS'}")
 
