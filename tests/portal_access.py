@@ -1,0 +1,86 @@
+"""Who the portal lets reach each of its pages: one row per route and method.
+
+The portal decides only what to show (every API call it makes is authorised again by the
+service, see tests/authz_matrix.py); this table pins its own gate, so an office page that
+forgot ``@with_role("admin")`` fails ``tests/unit/portal/test_access_matrix.py``, and a new
+page fails it until it has its row.
+
+- ``PUBLIC``: anyone, signed in or not (sign up, log in, the links in emails);
+- ``SIGNED_IN``: any member who is logged in; a visitor is sent to the login page;
+- ``STAFF``: the door (admins and the ``staff`` role); other members get a 403 page;
+- ``ADMIN``: the office; staff and members get a 403 page.
+"""
+from __future__ import annotations
+
+PUBLIC, SIGNED_IN, STAFF, ADMIN = "public", "signed in", "staff", "admin"
+
+# (method, rule as Flask writes it) -> who may reach it.
+ACCESS: dict[tuple[str, str], str] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/language/<code>"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/join"): PUBLIC,
+    ("GET", "/"): PUBLIC,
+    ("GET", "/me"): SIGNED_IN,
+    ("GET", "/directory"): SIGNED_IN,
+    # Events: visitors see those open to all (as the events API shows them); the rest is a member's.
+    ("GET", "/events"): PUBLIC,
+    ("GET", "/events/<event_id>"): PUBLIC,
+    ("GET", "/events/<event_id>.ics"): PUBLIC,
+    ("GET", "/events/mine"): SIGNED_IN,
+    ("POST", "/events/<event_id>/register"): SIGNED_IN,
+    ("GET", "/events/<event_id>/cancel"): SIGNED_IN,
+    ("POST", "/events/<event_id>/cancel"): SIGNED_IN,
+    ("GET", "/events/<event_id>/ticket"): SIGNED_IN,
+    ("GET", "/events/<event_id>/ticket.svg"): SIGNED_IN,
+    ("GET", "/events/<event_id>/ticket.png"): SIGNED_IN,
+    ("GET", "/events/calendar-feed"): SIGNED_IN,
+    ("POST", "/events/calendar-feed"): SIGNED_IN,
+    ("GET", "/me/notifications"): SIGNED_IN,
+    ("GET", "/office/roster"): ADMIN,
+    ("GET", "/office/events"): STAFF,
+    ("GET", "/office/announcements"): ADMIN,
+    ("GET", "/office"): ADMIN,
+    ("POST", "/me"): SIGNED_IN,
+    ("GET", "/me/email"): SIGNED_IN,
+    ("POST", "/me/email"): SIGNED_IN,
+    ("GET", "/members/<member_id>"): PUBLIC,  # what the API shows the visitor: public fields to anyone
+    ("GET", "/office/approvals"): ADMIN,
+    ("GET", "/office/members/<member_id>"): ADMIN,
+    ("POST", "/office/members/<member_id>"): ADMIN,
+    ("POST", "/office/members/<member_id>/approve"): ADMIN,
+    ("POST", "/office/members/<member_id>/reject"): ADMIN,
+    ("POST", "/office/roster"): ADMIN,
+    ("GET", "/office/roster/imports/<import_id>"): ADMIN,
+    ("GET", "/office/segments"): ADMIN,
+    ("GET", "/office/segments/<segment_id>"): ADMIN,
+    ("POST", "/office/segments/<segment_id>"): ADMIN,
+    ("GET", "/office/segments/<segment_id>/delete"): ADMIN,
+    ("POST", "/office/segments/<segment_id>/delete"): ADMIN,
+    ("POST", "/office/segments/count"): ADMIN,
+    ("GET", "/office/segments/new"): ADMIN,
+    ("POST", "/office/segments/new"): ADMIN,
+    ("GET", "/confirm-email"): PUBLIC,
+    ("POST", "/confirm-email"): PUBLIC,
+    ("GET", "/confirm-email-change"): PUBLIC,
+    ("POST", "/confirm-email-change"): PUBLIC,
+    ("POST", "/join"): PUBLIC,
+    ("GET", "/join/check-email"): PUBLIC,
+    ("GET", "/reset-password"): PUBLIC,
+    ("POST", "/reset-password"): PUBLIC,
+    ("GET", "/reset-password/sent"): PUBLIC,
+    ("GET", "/undo-email-change"): PUBLIC,
+    ("POST", "/undo-email-change"): PUBLIC,
+    ("GET", "/unsubscribe"): PUBLIC,  # the token in the link is the credential
+    ("POST", "/unsubscribe"): PUBLIC,
+    ("GET", "/me/data"): SIGNED_IN,
+    ("GET", "/me/data/erase"): SIGNED_IN,
+    ("POST", "/me/data/erase"): SIGNED_IN,
+    ("GET", "/me/data/erased"): PUBLIC,  # shown after the erasure, which signs the member out
+    ("GET", "/me/data/export"): SIGNED_IN,
+    ("POST", "/me/notifications"): SIGNED_IN,
+    ("POST", "/me/notifications/consents"): SIGNED_IN,
+    ("GET", "/me/notifications/history"): SIGNED_IN,
+}
