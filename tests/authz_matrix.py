@@ -78,6 +78,7 @@ GET    /api/v1/members/roster/imports/<import_id>                               
 GET    /api/v1/members/roster/entries/<student_number>                          401  403    403     403     403     403   403   ok    403
 GET    /api/v1/members/segments                                                 401  403    403     403     403     403   403   ok    403
 POST   /api/v1/members/segments                                                 401  403    403     403     403     403   403   ok    403
+POST   /api/v1/members/segments/preview                                         401  403    403     403     403     403   403   ok    403  # names members on all fields: the office alone
 GET    /api/v1/members/segments/<segment_id>                                    401  403    403     403     403     403   403   ok    403
 PUT    /api/v1/members/segments/<segment_id>                                    401  403    403     403     403     403   403   ok    403
 DELETE /api/v1/members/segments/<segment_id>                                    401  403    403     403     403     403   403   ok    403
@@ -202,6 +203,7 @@ REQUESTS = {
                                       "content_type": "text/csv; charset=utf-8"},
     ("POST", f"{M}/segments"): {"json": {"name": "Пловдив", "filter": {}}},
     ("PUT", f"{M}/segments/<segment_id>"): {"json": {"name": "Всички", "filter": {}}},
+    ("POST", f"{M}/segments/preview"): {"json": {"filter": {"faculty": ["medicine"]}}},
     ("GET", f"{M}/unsubscribe"): lambda world, caller: {"query_string": {"token": world.unsubscribe_token()}},
     ("POST", f"{M}/unsubscribe"): lambda world, caller: {"query_string": {"token": world.unsubscribe_token()}},
     ("POST", E): {"json": EVENT},

@@ -1,5 +1,6 @@
 """HTTP routes of segments: the alumni office's saved member filters, which other services
-(announcements, event audiences) refer to by id."""
+(announcements, event audiences) refer to by id, and the preview of a filter being written
+(its count and first members, by the same query as the saved segment's)."""
 from __future__ import annotations
 
 from flask import g, url_for
@@ -21,10 +22,33 @@ blp = Blueprint("segments", __name__, url_prefix="/api/v1/members/segments",
                 description="Named member filters of the alumni office (admins only).")
 
 
+SEGMENT_NAME = [validate.Length(min=1, max=200), NAME[1]]
+# How many matching members a preview names: enough to recognise the filter, not a listing.
+SAMPLE = 5
+
+
 class SegmentInSchema(Schema):
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NAME[1]])
+    name = fields.String(required=True, validate=SEGMENT_NAME)
     filter = fields.Nested(MemberFilterSchema, required=True, metadata={
         "description": "the directory's filter language; `{}` is every verified member"})
+
+
+class SegmentPreviewInSchema(SegmentInSchema):
+    """The body of a segment being written: its name may not be given yet (and is ignored)."""
+    name = fields.String(validate=SEGMENT_NAME)
+
+
+class SampleMemberSchema(Schema):
+    id = fields.String(required=True)
+    given_name = fields.String()
+    family_name = fields.String()
+
+
+class SegmentPreviewSchema(Schema):
+    count = fields.Integer(required=True, metadata={
+        "description": "verified members the segment saved from this filter would match now"})
+    sample = fields.List(fields.Nested(SampleMemberSchema), required=True, metadata={
+        "description": f"the first {SAMPLE} of them by name"})
 
 
 class SegmentSchema(SegmentInSchema):
@@ -71,6 +95,21 @@ class Segments(MethodView):
         return pagination.page([_out(s) for s in items], query, total)
 
 
+@blp.route("/preview")
+class SegmentPreview(MethodView):
+    @require_auth("admin")
+    @blp.arguments(SegmentPreviewInSchema)
+    @blp.response(200, SegmentPreviewSchema)
+    def post(self, body: dict):
+        """What a segment with this filter would match now, without saving it: the count the
+        saved segment would show (the same query) and the first few members by name."""
+        db = current_service().store.db
+        sample, _ = segments_store.members_page(db, body["filter"], 1, SAMPLE)
+        return {"count": segments_store.count(db, body["filter"]),
+                "sample": [{"id": m["_id"], **{k: m[k] for k in ("given_name", "family_name") if k in m}}
+                           for m in sample]}
+
+
 @blp.route("/<segment_id>")
 class Segment(MethodView):
     @require_auth("admin")
@@ -78,7 +117,7 @@ class Segment(MethodView):
     def get(self, segment_id: str):
         """A segment with the number of verified members it matches now."""
         segment = _segment(segment_id)
-        return _out(segment, count=segments_store.count(current_service().store.db, segment))
+        return _out(segment, count=segments_store.count(current_service().store.db, segment["filter"]))
 
     @require_auth("admin")
     @blp.arguments(SegmentInSchema)
@@ -109,6 +148,6 @@ class SegmentMembers(MethodView):
     def get(self, query: dict, segment_id: str):
         """The verified members a segment matches now, by name, with all their fields."""
         segment = _segment(segment_id)
-        items, total = segments_store.members_page(current_service().store.db, segment, query["page"],
+        items, total = segments_store.members_page(current_service().store.db, segment["filter"], query["page"],
                                                    query["per_page"])
         return pagination.page([full_view(m) for m in items], query, total)

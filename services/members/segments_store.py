@@ -85,10 +85,14 @@ def page(db: Database, number: int, per_page: int) -> tuple[list[dict], int]:
     return profiles_store.page_of(db[SEGMENTS], {}, [("name", ASCENDING), ("_id", ASCENDING)], number, per_page)
 
 
-def members_page(db: Database, segment: dict, number: int, per_page: int) -> tuple[list[dict], int]:
-    return profiles_store.page_of(db.members, profiles_store.segment_query(segment["filter"]),
+# The two below take a filter, not a saved segment, so that a preview of an unsaved filter
+# answers with exactly what the segment saved from it will.
+
+def members_page(db: Database, spec: dict, number: int, per_page: int) -> tuple[list[dict], int]:
+    return profiles_store.page_of(db.members, profiles_store.segment_query(spec),
                                   profiles_store.SORTS["name"], number, per_page)
 
 
-def count(db: Database, segment: dict) -> int:
-    return db.members.count_documents(profiles_store.segment_query(segment["filter"]))
+def count(db: Database, spec: dict) -> int:
+    """The verified members a segment with this filter matches now."""
+    return db.members.count_documents(profiles_store.segment_query(spec))

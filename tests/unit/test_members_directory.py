@@ -137,3 +137,78 @@ def test_segment_filters_are_validated_and_admin_only(client, db, people, admin_
     member = people.verified()
     assert_problem(client.post(SEGMENTS, json={"name": "n", "filter": {}}, headers=member["headers"]), 403)
     assert_problem(client.get(SEGMENTS, headers=member["headers"]), 403)
+
+
+# --------------------------------------------------------------------------- preview of a filter
+
+PREVIEW = f"{SEGMENTS}/preview"
+
+
+def saved_count(client, admin_headers, body: dict) -> int:
+    created = client.post(SEGMENTS, json=body, headers=admin_headers)
+    assert created.status_code == 201, created.get_json()
+    return client.get(f"{SEGMENTS}/{created.get_json()['id']}", headers=admin_headers).get_json()["count"]
+
+
+def test_a_preview_counts_what_the_saved_segment_will_and_stores_nothing(client, db, people, admin_headers):
+    shown = people.verified(family_name="Арнаудова", city="Пловдив", graduation_year=2005, open_to_mentoring=True)
+    hidden = people.verified(family_name="Бонева", city="Пловдив", graduation_year=2006, open_to_mentoring=True)
+    client.patch(f"{MEMBERS}/{hidden['id']}", headers=hidden["headers"],
+                 json={"visibility": {"city": "private", "graduation_year": "private"}, "in_directory": False})
+    people.verified(family_name="Вълчева", city="Пловдив", graduation_year=2005, open_to_mentoring=False)
+    pending = people.sign_up(family_name="Генова", city="Пловдив", graduation_year=2005)
+    client.patch(f"{MEMBERS}/{pending['id']}", headers=pending["headers"], json={"open_to_mentoring": True})
+    erased = people.verified(family_name="Димова", city="Пловдив", graduation_year=2005, open_to_mentoring=True)
+    assert client.delete(f"{MEMBERS}/{erased['id']}", headers=admin_headers,
+                         query_string={"reason": "Asked in writing."}).status_code in (200, 202, 204)
+    body = {"name": "Plovdiv mentors", "filter": {"city": "plovdiv", "graduation_year_from": 2005,
+                                                  "open_to_mentoring": True}}
+
+    preview = client.post(PREVIEW, json={"filter": body["filter"]}, headers=admin_headers)
+    assert preview.status_code == 200, preview.get_json()
+    # The directory finds only the member who shows her city and year; the office's count is both.
+    directory = client.get(DIRECTORY, headers=shown["headers"], query_string={
+        "city": "plovdiv", "graduation_year_from": 2005, "open_to_mentoring": "true"}).get_json()
+    assert directory["total"] == 1
+    assert preview.get_json() == {"count": 2, "sample": [
+        {"id": shown["id"], "given_name": "Мария", "family_name": "Арнаудова"},
+        {"id": hidden["id"], "given_name": "Мария", "family_name": "Бонева"}]}
+    assert db.segments.count_documents({}) == 0
+    assert outbox_events(db, "members.segment.saved") == []
+    # The very body that saves the segment previews it too (its name is ignored).
+    assert client.post(PREVIEW, json=body, headers=admin_headers).get_json()["count"] == 2
+    assert saved_count(client, admin_headers, body) == 2
+
+
+def test_an_empty_filter_previews_every_verified_member_as_its_segment_counts(client, people, admin_headers):
+    verified = [people.verified(family_name=f"Колега{n}") for n in range(7)]
+    people.sign_up()
+    rejected = people.sign_up()
+    client.post(f"{MEMBERS}/{rejected['id']}/reject", json={"reason": "no record"}, headers=admin_headers)
+    erased = verified.pop()
+    client.delete(f"{MEMBERS}/{erased['id']}", headers=admin_headers, query_string={"reason": "Asked in writing."})
+    preview = client.post(PREVIEW, json={"filter": {}}, headers=admin_headers).get_json()
+    assert preview["count"] == saved_count(client, admin_headers, {"name": "Всички", "filter": {}})
+    assert preview["count"] == db_verified(client, admin_headers)
+    assert len(preview["sample"]) == 5 and erased["id"] not in {m["id"] for m in preview["sample"]}
+
+
+def db_verified(client, admin_headers) -> int:
+    listing = client.get(MEMBERS, headers=admin_headers, query_string={"status": "verified", "per_page": 1})
+    assert listing.status_code == 200, listing.get_json()
+    return listing.get_json()["total"]
+
+
+def test_a_preview_validates_its_filter_as_saving_does_and_is_for_admins(client, db, people, admin_headers):
+    bad = {"name": "", "filter": {"faculty": ["surgery"], "graduation_year_from": 2010,
+                                  "graduation_year_to": 2000, "x": 1}}
+    previewed = assert_problem(client.post(PREVIEW, json=bad, headers=admin_headers), 422)
+    saved = assert_problem(client.post(SEGMENTS, json=bad, headers=admin_headers), 422)
+    assert previewed["errors"] == saved["errors"]
+    assert {"faculty", "x"} <= set(previewed["errors"]["filter"])
+    assert "filter" in assert_problem(client.post(PREVIEW, json={}, headers=admin_headers), 422)["errors"]
+    assert "name" not in assert_problem(client.post(PREVIEW, json={"filter": {"q": "!"}}, headers=admin_headers),
+                                        422)["errors"]
+    member = people.verified()
+    assert_problem(client.post(PREVIEW, json={"filter": {}}, headers=member["headers"]), 403)
+    assert_problem(client.post(PREVIEW, json={"filter": {}}), 401)

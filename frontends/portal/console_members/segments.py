@@ -1,13 +1,11 @@
 """Segments: the office's saved member filters (announcements and event audiences refer to
 them), listed, created, edited and deleted, with a live count of the members a filter finds.
 
-The members API has no "count this unsaved filter" route. The count comes from the directory
-search with the same filter and one result per page (its ``total``): the same filter
-language, but the directory finds members only by the fields they show to other members,
-and not those who left the directory, so it may count fewer than the saved segment, whose
-exact count (every verified member, on all fields) the edit page shows after saving. The pages
-say so. ``segments.js`` posts the form to ``/office/segments/count`` as the admin types
-(debounced); without JavaScript the "Count" button does the same with a full page.
+The live count is the members API's preview of the unsaved filter, answered by the same query
+as the saved segment's count, so it is the number the segment will hold (every verified member,
+on all their fields, in the directory or not), with the first few of them by name.
+``segments.js`` posts the form to ``/office/segments/count`` as the admin types (debounced);
+without JavaScript the "Count" button does the same with a full page.
 """
 from __future__ import annotations
 
@@ -25,7 +23,7 @@ from frontends.portal.console_members.common import collapse, form_status, has_n
 from frontends.portal.gateway import ApiProblem, api
 
 SEGMENTS = "/api/v1/members/segments"
-DIRECTORY = "/api/v1/members/directory"
+PREVIEW = f"{SEGMENTS}/preview"
 FLAGS = ("open_to_mentoring", "open_to_ambassador", "international_graduate")
 TEXTS = ("q", "city", "language")
 YEARS = ("graduation_year_from", "graduation_year_to")
@@ -75,24 +73,18 @@ def _typed(form) -> dict:
     return typed
 
 
-def directory_count(spec: dict) -> int:
-    """How many members the directory finds with this filter (see the module's docstring)."""
-    params = {name: ("true" if value else "false") if isinstance(value, bool) else value
-              for name, value in spec.items()}
-    return int(api().get(DIRECTORY, params={**params, "page": 1, "per_page": 1}).get("total", 0))
-
-
-def _count(spec: dict) -> tuple[int | None, str | None, dict]:
-    """The live count, or the problem that stops it (a sentence, field errors)."""
+def _count(spec: dict) -> tuple[dict | None, str | None, dict]:
+    """The live count (the API's preview: ``count`` and a ``sample`` of members), or the
+    problem that stops it (a sentence, field errors by the form's fields)."""
     try:
-        return directory_count(spec), None, {}
+        return api().post(PREVIEW, {"filter": spec}), None, {}
     except ApiProblem as problem:
-        return None, problems.summary(problem), collapse(problems.field_errors(problem))
+        return None, problems.summary(problem), collapse(problems.field_errors(problem), "filter.")
 
 
-def _form_page(segment: dict | None, form: dict, *, count=None, message=None, errors=None, status=200):
-    return render_template("console_members/segment_form.html", segment=segment, form=form, count=count,
-                           counted=count is not None, message=message, errors=errors or {},
+def _form_page(segment: dict | None, form: dict, *, preview=None, message=None, errors=None, status=200):
+    return render_template("console_members/segment_form.html", segment=segment, form=form, preview=preview,
+                           message=message, errors=errors or {},
                            faculties=labels.FACULTIES, idempotency_key=uuid.uuid4().hex), status
 
 
@@ -100,8 +92,8 @@ def _save_or_count(segment: dict | None):
     """The form's POST: count with these filters, or save them."""
     form, spec = _typed(request.form), filter_from_form(request.form)
     if request.form.get("action") == "count":
-        count, message, errors = _count(spec)
-        return _form_page(segment, form, count=count, message=message, errors=errors,
+        preview, message, errors = _count(spec)
+        return _form_page(segment, form, preview=preview, message=message, errors=errors,
                           status=200 if message is None else 400)
     name = request.form.get("name", "").strip()
     if not name:
@@ -160,6 +152,5 @@ def segment_delete(segment_id: str):
 @with_role("admin")
 def segment_count():
     """The live count's fragment, for ``segments.js``."""
-    count, message, errors = _count(filter_from_form(request.form))
-    return render_template("console_members/_count.html", count=count, counted=count is not None,
-                           message=message, errors=errors), 200
+    preview, message, errors = _count(filter_from_form(request.form))
+    return render_template("console_members/_count.html", preview=preview, message=message, errors=errors), 200

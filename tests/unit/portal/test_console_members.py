@@ -14,6 +14,7 @@ from tests.unit.portal.conftest import csrf_token, log_in
 IMPORTS = "/api/v1/members/roster/imports"
 MEMBERS = "/api/v1/members"
 SEGMENTS = "/api/v1/members/segments"
+PREVIEW = f"{SEGMENTS}/preview"
 DIRECTORY = "/api/v1/members/directory"
 
 REPORT = {
@@ -462,47 +463,77 @@ def test_a_new_segment_is_saved_with_its_filter_once(admin, gateway):
     assert call.headers["Idempotency-Key"] == key
 
 
-def test_the_count_button_counts_through_the_directory_without_saving(admin, gateway):
-    gateway.on("GET", DIRECTORY, 200, page_of([{"id": "x"}], total=17, per_page=1))
+SAMPLE = [{"id": "m-1", "given_name": "Анна", "family_name": "Арнаудова"},
+          {"id": "m-2", "given_name": "Boris", "family_name": "Black"}]
+
+
+def test_the_count_button_counts_with_the_apis_preview_without_saving(admin, gateway):
+    gateway.on("POST", PREVIEW, 200, {"count": 17, "sample": SAMPLE})
     response = admin.post("/office/segments/new", data={"csrf_token": csrf_token(admin, "/no-such-page"), "action": "count",
                                                         **_segment_form()})
     page = text(response)
     assert response.status_code == 200
-    assert "The directory finds 17 members with these filters." in page
+    assert "17 verified members match these filters." in page
+    assert "First by name: Анна Арнаудова, Boris Black …" in page  # as the API gives them; more than shown
+    assert "The directory" not in page and "left the directory" not in page  # no estimate, no caveat
     assert 'value="Ментори в чужбина"' in page and 'value="de, GB;at"' in page  # the form as typed
     assert re.search(r'value="dental_medicine" checked', page) and not re.search(r'value="pharmacy" checked', page)
-    [call] = gateway.sent("GET", DIRECTORY)
-    assert call.params == {"graduation_year_from": 2000, "graduation_year_to": 2005,
-                           "faculty": ["medicine", "dental_medicine"], "country": ["de", "GB", "at"],
-                           "open_to_mentoring": "true", "international_graduate": "false", "page": 1, "per_page": 1}
-    assert gateway.sent("POST", SEGMENTS) == []
+    # The filter the saved segment would get, exactly; the name is not the preview's business.
+    assert [c.json for c in gateway.sent("POST", PREVIEW)] == [{"filter": FILTER}]
+    assert gateway.sent("POST", SEGMENTS) == [] and gateway.sent("GET", DIRECTORY) == []
 
 
 def test_the_live_count_fragment(admin, gateway):
-    gateway.on("GET", DIRECTORY, 200, page_of([], total=1, per_page=1))
+    gateway.on("POST", PREVIEW, 200, {"count": 1, "sample": SAMPLE[:1]})
     response = admin.post("/office/segments/count", data={"csrf_token": csrf_token(admin, "/no-such-page"), "city": "Plovdiv"},
                           headers={"X-Requested-With": "fetch"})
     page = text(response)
     assert response.status_code == 200 and "<html" not in page
-    assert "The directory finds 1 member with these filters." in page
-    assert gateway.sent("GET", DIRECTORY)[0].params == {"city": "Plovdiv", "page": 1, "per_page": 1}
+    assert "1 verified member matches these filters." in page
+    assert "First by name: Анна Арнаудова</p>" in page  # all of them: no ellipsis
+    assert [c.json for c in gateway.sent("POST", PREVIEW)] == [{"filter": {"city": "Plovdiv"}}]
+
+
+def test_a_filter_nobody_matches_counts_zero(admin, gateway):
+    gateway.on("POST", PREVIEW, 200, {"count": 0, "sample": []})
+    admin.get("/language/bg")
+    page = text(admin.post("/office/segments/count", data={"csrf_token": csrf_token(admin, "/no-such-page"),
+                                                           "language": "JA"}))
+    assert "0 потвърдени члена отговарят на тези филтри." in page and "Първите по име" not in page
+    assert [c.json for c in gateway.sent("POST", PREVIEW)] == [{"filter": {"language": "ja"}}]
 
 
 def test_the_live_count_of_a_filter_the_api_refuses_names_the_field(admin, gateway):
-    gateway.problem("GET", DIRECTORY, 422, "validation", "", errors={"country": {"0": ["Must be an ISO 3166 two-letter country code, e.g. BG."]}})
+    gateway.problem("POST", PREVIEW, 422, "validation", "",
+                    errors={"filter": {"country": {"0": ["Must be an ISO 3166 two-letter country code, e.g. BG."]}}})
     admin.get("/language/bg")
     page = text(admin.post("/office/segments/count", data={"csrf_token": csrf_token(admin, "/no-such-page"), "country": "XX"}))
     assert "Държави" in page and "Must be an ISO 3166" in page  # the field in Bulgarian; the API's own words kept
 
 
 def test_counting_with_a_bad_year_shows_the_error_at_the_field(admin, gateway):
-    gateway.problem("GET", DIRECTORY, 422, "validation", "", errors={"graduation_year_from": ["Not a valid integer."]})
+    gateway.problem("POST", PREVIEW, 422, "validation", "", errors={"filter": {"graduation_year_from": ["Not a valid integer."]}})
     response = admin.post("/office/segments/new", data={"csrf_token": csrf_token(admin, "/no-such-page"), "action": "count",
                                                         **_segment_form(graduation_year_from="двехиляди")})
     page = text(response)
     assert response.status_code == 400
     assert "Enter a whole number." in page and re.search(r'id="f-graduation_year_from"[^>]*aria-invalid="true"', page)
-    assert gateway.sent("GET", DIRECTORY)[0].params["graduation_year_from"] == "двехиляди"
+    assert gateway.sent("POST", PREVIEW)[0].json["filter"]["graduation_year_from"] == "двехиляди"
+
+
+@pytest.mark.parametrize("status, kind, expected", [
+    (403, "forbidden", "You are not allowed"), (429, "too-many-requests", "Too many attempts."),
+])
+def test_other_problems_counting_are_said_in_the_count_box(admin, gateway, status, kind, expected):
+    gateway.problem("POST", PREVIEW, status, kind, "")
+    response = admin.post("/office/segments/count", data={"csrf_token": csrf_token(admin, "/no-such-page")})
+    assert response.status_code == 200 and expected in text(response)
+
+
+def test_the_live_count_while_the_api_is_down_is_the_friendly_page(admin, gateway):
+    gateway.down = True
+    response = admin.post("/office/segments/count", data={"csrf_token": csrf_token(admin, "/no-such-page")})
+    assert response.status_code == 503
 
 
 def test_a_segment_without_a_name_is_explained_and_nothing_is_sent(admin, gateway):

@@ -137,25 +137,34 @@ def test_a_rejection_needs_a_reason_and_sends_it(office, app, db):
 def test_a_segment_is_counted_live_saved_edited_and_deleted(office, app, db, issue_token):
     api = app.test_client()
     admin = {"Authorization": f"Bearer {issue_token(ADMIN_ID, 'admin')}"}
-    for n, (year, faculty) in enumerate([(2005, "medicine"), (2005, "pharmacy"), (2010, "medicine")]):
-        member_id = signed_up_id(api, {"given_name": "Мария", "family_name": "Иванова", "email": f"p{n}@example.bg",
+    people = [("Иванова", 2005, "medicine"), ("Петрова", 2005, "pharmacy"), ("Колева", 2010, "medicine"),
+              ("Ангелова", 2005, "medicine")]
+    for n, (family_name, year, faculty) in enumerate(people):
+        member_id = signed_up_id(api, {"given_name": "Мария", "family_name": family_name, "email": f"p{n}@example.bg",
                                        "preferred_language": "bg", "consent": {"email": True, "sms": False},
                                        "graduation_year": year, "faculty": faculty})
         assert api.post(f"/api/v1/members/{member_id}/approve", json={}, headers=admin).status_code == 200
+    # The last keeps her year from members and left the directory: the directory would not count
+    # her, the segment does, and so must the live count.
+    hidden = api.patch(f"/api/v1/members/{member_id}", headers={"Authorization": f"Bearer {issue_token(member_id, 'alumnus')}"},
+                       json={"visibility": {"graduation_year": "private"}, "in_directory": False})
+    assert hidden.status_code == 200, hidden.get_json()
     form = {"csrf_token": token(office), "name": "Випуск 2005, медици", "graduation_year_from": "2005",
             "graduation_year_to": "2005", "faculty": ["medicine", "dental_medicine"], "country": "", "city": "",
             "open_to_mentoring": ""}
     fragment = office.post("/office/segments/count", data=form).get_data(as_text=True)
-    assert "The directory finds 1 member with these filters." in fragment
+    assert "2 verified members match these filters." in fragment
+    assert "First by name: Мария Ангелова, Мария Иванова</p>" in fragment
     wider = office.post("/office/segments/count", data={**form, "faculty": ["medicine", "pharmacy"]}).get_data(as_text=True)
-    assert "The directory finds 2 members with these filters." in wider
+    assert "3 verified members match these filters." in wider
     refused = office.post("/office/segments/count", data={**form, "country": "XX"}).get_data(as_text=True)
     assert "Countries" in refused and "ISO 3166" in refused
+    assert db.segments.count_documents({}) == 0  # counting saves nothing
 
     response = office.post("/office/segments/new", data={**form, "action": "save"})
     assert response.status_code == 302, response.get_data(as_text=True)
     page = office.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Saved: 1 verified member matches it now." in page
+    assert "Saved: 2 verified members match it now." in page  # what the live count said
     segment_id = response.headers["Location"].rsplit("/", 1)[1]
     assert db.segments.find_one({"_id": segment_id})["filter"] == {
         "graduation_year_from": 2005, "graduation_year_to": 2005, "faculty": ["medicine", "dental_medicine"]}
@@ -164,7 +173,7 @@ def test_a_segment_is_counted_live_saved_edited_and_deleted(office, app, db, iss
     assert response.status_code == 422 and 'href="#f-country"' in response.get_data(as_text=True)
     response = office.post(f"/office/segments/{segment_id}", data={**form, "action": "save", "graduation_year_to": "2010"})
     assert response.status_code == 302
-    assert "Saved: 2 verified members match it now." in office.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Saved: 3 verified members match it now." in office.get(response.headers["Location"]).get_data(as_text=True)
 
     response = office.post(f"/office/segments/{segment_id}/delete", data={"csrf_token": token(office)})
     assert response.status_code == 302 and db.segments.find_one({"_id": segment_id}) is None
