@@ -1,0 +1,142 @@
+"""Every page of the portal in a real browser, through the gateway over the real services.
+
+Each GET route of tests/portal_access.py that is a page (not a download) is opened by the
+visitor its row names (anyone: a visitor who is not logged in; signed in: a verified member;
+staff and admin: an office admin), in Bulgarian and in English, and must answer 200, be in the
+page's language, pass axe-core with no serious or critical violation and fit a 360-px-wide
+screen. A new page is crawled as soon as it has its row; a page whose path needs an id this file
+cannot fill fails until ``IDS`` learns it. The other browser tests play journeys; this one makes
+sure no page escapes the checks.
+
+Screenshots of two pages go to ``.test-artifacts/screenshots/`` (the README's come from there:
+``ALUMNET_SCREENSHOTS=docs/screenshots`` writes them into the repository instead).
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+
+from alumnet import demo
+from tests.browser.conftest import next_address
+from tests.browser.helpers import check_axe, check_fits, wait_for
+from tests.browser.test_alumni_pages import verified_member
+from tests.portal_access import ACCESS, ADMIN, PUBLIC, SIGNED_IN, STAFF
+
+# Routes that answer a file, a redirect or nothing a person reads: not crawled.
+NOT_PAGES = {
+    "/healthz", "/language/<code>", "/events/<event_id>.ics", "/events/<event_id>/ticket.svg",
+    "/events/<event_id>/ticket.png", "/me/data/export", "/office/events/<event_id>/attendance.csv",
+}
+# The links in emails carry a token; with a made-up one the page still shows its button.
+QUERIES = {path: "?token=made-up-token" for path in (
+    "/confirm-email", "/confirm-email-change", "/undo-email-change", "/unsubscribe")}
+VISITOR = {PUBLIC: "anyone", SIGNED_IN: "member", STAFF: "admin", ADMIN: "admin"}
+SCREENSHOTS = {("member", "bg", "/"): "portal-home-bg.png", ("admin", "en", "/office/events/<event_id>/check-in"):
+               "office-check-in-en.png"}
+
+
+def client(header: dict | None = None) -> dict:
+    return {**(header or {}), "X-Forwarded-For": next_address()}
+
+
+@pytest.fixture(scope="module")
+def world(site, admin) -> dict:
+    """What the pages' paths name, made through the API: a verified member with a public name,
+    registered for a published event; a segment; a roster import."""
+    office = site.bearer(*admin)
+    member = verified_member(site, admin, "bg", graduation_year=2012, faculty="medicine")
+    own = site.bearer(member["email"], member["password"])
+    patched = requests.patch(f"{site.url}/api/v1/members/{member['id']}", timeout=10, headers=client(own),
+                             json={"city": "Пловдив", "visibility": {"names": "public"}})
+    assert patched.status_code == 200, patched.text
+    event_id, open_event_id = (published(site, office, event) for event in demo.EVENTS[:2])
+    wait_for(lambda: requests.post(f"{site.url}/api/v1/events/{event_id}/registrations", json={"guests": 1},
+                                   headers=client(own), timeout=10).status_code in (200, 201),
+             timeout_s=30, message="the member's registration (once events knows she is verified)")
+    segment = requests.post(f"{site.url}/api/v1/members/segments", timeout=10,
+                            headers={**client(office), "Idempotency-Key": uuid.uuid4().hex},
+                            json={"name": "Випуск 2012", "filter": {"graduation_year_from": 2012,
+                                                                     "graduation_year_to": 2012}})
+    assert segment.status_code == 201, segment.text
+    header, row = demo.ROSTER_CSV.splitlines()[:2]
+    imported = requests.post(f"{site.url}/api/v1/members/roster/imports?filename=crawl.csv", timeout=30,
+                             data=f"{header}\n{row.replace('MF0812', 'MF9' + uuid.uuid4().hex[:5])}\n".encode(),
+                             headers={**client(office), "Content-Type": "text/csv", "Idempotency-Key": uuid.uuid4().hex})
+    assert imported.status_code in (200, 201), imported.text
+    ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
+           "import_id": imported.json()["id"]}
+    # A visitor sees only events open to everyone (the reunion is the class of 2012's).
+    return {"member": member, "admin": admin, "ids": {"member": ids, "admin": ids,
+                                                      "anyone": {**ids, "event_id": open_event_id}}}
+
+
+def published(site, office: dict, event: dict) -> str:
+    created = requests.post(f"{site.url}/api/v1/events", json=event, timeout=10,
+                            headers={**client(office), "Idempotency-Key": uuid.uuid4().hex})
+    assert created.status_code == 201, created.text
+    event_id = created.json()["id"]
+    assert requests.post(f"{site.url}/api/v1/events/{event_id}/publish", headers=client(office),
+                         timeout=10).status_code == 200
+    return event_id
+
+
+def pages_for(visitor: str) -> list[str]:
+    return sorted(rule for (method, rule), who in ACCESS.items()
+                  if method == "GET" and rule not in NOT_PAGES and VISITOR[who] == visitor)
+
+
+def fill(rule: str, ids: dict) -> str:
+    def value(match: re.Match) -> str:
+        name = match.group(1).split(":")[-1]
+        assert name in ids, f"{rule}: teach tests/browser/test_every_page.py a value for <{name}>"
+        return str(ids[name])
+    return re.sub(r"<([^>]+)>", value, rule) + QUERIES.get(rule, "")
+
+
+def status_of(site, browser, path: str) -> int:
+    """The page's HTTP status, asked again with the browser's own cookies (Selenium cannot tell)."""
+    cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+    return requests.get(site.url + path, cookies=cookies, allow_redirects=False, timeout=15,
+                        headers={"X-Forwarded-For": next_address()}).status_code
+
+
+@pytest.mark.parametrize("lang", ["bg", "en"])
+@pytest.mark.parametrize("visitor", ["anyone", "member", "admin"])
+def test_every_page_passes_axe_fits_360_px_and_speaks_the_language(site, browser, world, visitor, lang):
+    if visitor == "member":
+        site.log_in(browser, world["member"]["email"], world["member"]["password"], lang=lang)
+    elif visitor == "admin":
+        site.log_in(browser, *world["admin"], lang=lang)
+    site.open(browser, "/", lang=lang)  # the switch, after the login: this test's language wins
+    failures = []
+    for rule in pages_for(visitor):
+        path = fill(rule, world["ids"][visitor])
+        browser.get(site.url + path)
+        try:
+            status = status_of(site, browser, path)
+            assert status == 200, f"answered {status}"
+            assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang, "another language"
+            assert browser.find_elements(By.CSS_SELECTOR, "main h1"), "no heading"
+            check_axe(browser)
+            check_fits(browser, 360)
+            shot = SCREENSHOTS.get((visitor, lang, rule))
+            if shot:
+                _screenshot(browser, shot)
+        except AssertionError as failure:
+            failures.append(f"{path}: {failure}")
+    assert not failures, f"{len(failures)} of {len(pages_for(visitor))} pages as {visitor} in {lang}:\n" + "\n".join(failures)
+
+
+def _screenshot(browser, name: str) -> None:
+    folder = Path(os.environ.get("ALUMNET_SCREENSHOTS") or ".test-artifacts/screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    browser.set_window_size(1280, 900)
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1280, min(max(height, 600), 1400))
+    browser.save_screenshot(str(folder / name))
