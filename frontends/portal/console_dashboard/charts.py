@@ -150,8 +150,11 @@ def event_fill(stats: dict, language: str) -> Chart:
         rows.append([name, _when(e.get("starts_at")), capacity, format_number(e.get("seats_taken") or 0),
                      _percent(e.get("fill")), format_number(e.get("waitlisted_people") or 0),
                      format_number(e.get("checked_in_people") or 0), _percent(e.get("attendance"))])
-    return Chart("events", title, _("%(n)s published events from %(day)s: how full each is and how many came.",
-                                    n=format_number(len(events)), day=_day(stats.get("starts_from"))),
+    summary = _("%(n)s published events from %(day)s: how full each is and how many came.",
+                n=format_number(len(events)), day=_day(stats.get("starts_from")))
+    if stats.get("more"):
+        summary += " " + _("More events start in this period than are shown here.")
+    return Chart("events", title, summary,
                  _drawn(chart), [_("Event"), _("Starts"), _("Capacity"), _("Seats taken"), _("Fill"),
                                  _("Waitlist (people)"), _("Checked in (people)"), _("Attendance")], rows)
 

@@ -29,7 +29,7 @@ MEMBER_STATS = {
     "funnel": {"signed_up": 2000, "email_confirmed": 1700, "verified": 1300, "pending_verification": 500,
                "awaiting_email": 300, "awaiting_office": 200, "rejected": 200},
 }
-EVENT_STATS = {"starts_from": "2026-01-01", "starts_to": None, "events": [
+EVENT_STATS = {"starts_from": "2026-01-01", "starts_to": None, "more": False, "events": [
     {"id": "e-1", "title": {"bg": "Бал на випуск 2005", "en": "Class of 2005 ball"}, "kind": "reunion",
      "starts_at": "2026-02-01T18:00:00+02:00", "ends_at": "2026-02-01T23:00:00+02:00", "timezone": "Europe/Sofia",
      "past": True, "capacity": 200, "seats_taken": 150, "confirmed_registrations": 100, "waitlist_length": 0,
@@ -174,10 +174,16 @@ def test_with_the_whole_gateway_down_the_page_still_links_to_the_office(admin, g
     assert '<a href="/office/announcements">Announcements</a>' in html
 
 
+def test_a_list_of_events_cut_by_the_apis_limit_says_so(admin, gateway, stats):
+    assert "More events start in this period" not in page(admin.get("/office"))
+    gateway.on("GET", EVENTS, 200, {**EVENT_STATS, "more": True})
+    assert "More events start in this period than are shown here." in figure(page(admin.get("/office")), "events")
+
+
 def test_empty_statistics_draw_empty_charts_without_failing(admin, gateway):
     gateway.on("GET", MEMBERS, 200, {"verified_members": 0, "by_graduation_year": [], "by_faculty": [],
                                      "by_class_and_faculty": [], "funnel": {}})
-    gateway.on("GET", EVENTS, 200, {"starts_from": "2026-01-01", "starts_to": None, "events": []})
+    gateway.on("GET", EVENTS, 200, {"starts_from": "2026-01-01", "starts_to": None, "more": False, "events": []})
     gateway.on("GET", NOTIFICATIONS, 200, {"days": 30, "timezone": "Europe/Sofia", "since": "2026-03-01T00:00:00+02:00",
                                            "until": "2026-03-30T00:00:00+02:00", "totals": [], "per_day": []})
     response = admin.get("/office")
