@@ -218,7 +218,7 @@ def test_the_page_of_an_announcement_under_way_polls_its_progress_and_offers_to_
     assert "75 of 100 handled (75%)" in html
     for label, count in (("Queued", 20), ("Sent", 60), ("Failed", 3), ("Skipped", 7), ("Held for digests", 4),
                          ("Unknown", 1)):
-        assert f"<dt>{label}</dt><dd>{count}</dd>" in html
+        assert f'<th scope="row">{label}</th><td>{count}</td>' in html
     assert "data-done" not in html
     assert f'action="/office/announcements/{A_ID}/cancel"' in html and "Stop this announcement" in html
     assert "Class of 2005" in html and "Email, SMS" in html
