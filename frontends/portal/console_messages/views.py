@@ -7,15 +7,16 @@ made when its form was drawn, so a double click or a resent form sends it once.
 """
 from __future__ import annotations
 
+import functools
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext
 
 from frontends.portal import problems
-from frontends.portal.auth import with_role
+from frontends.portal.auth import viewer, with_role
 from frontends.portal.console_messages import blp, labels, progress
-from frontends.portal.gateway import ApiProblem, api
+from frontends.portal.gateway import ApiProblem, SignedOut, api
 
 ANNOUNCEMENTS = "/api/v1/notifications/announcements"
 PER_PAGE = 20
@@ -26,7 +27,12 @@ RENAMES = {"subject.bg": "subject_bg", "subject.en": "subject_en", "body.bg": "b
            "audience.segment_id": "segment_id", "channels.0": "sms", "channels": "sms"}
 CHECK_FIELDS = lazy_gettext("Please correct the fields marked below.")
 NEW_PROBLEMS = {
-    "conflict": lazy_gettext("This announcement is already being sent. Look for it in the list."),
+    # The same drawn form sent twice: the first is still being accepted.
+    "idempotency-in-progress": lazy_gettext("This announcement is already being sent. Look for it in the list."),
+    # The same drawn form sent again with other words (the browser's back button): nothing was sent.
+    "idempotency-mismatch": lazy_gettext("This form was already sent with other contents, so nothing was sent "
+                                         "now. Check the list of announcements; the form below can be sent "
+                                         "as a new one."),
 }
 AUDIENCES = (("all", lazy_gettext("Everyone")), ("graduation_years", lazy_gettext("A class")),
              ("faculty", lazy_gettext("A faculty")), ("segment", lazy_gettext("A members segment")))
@@ -54,10 +60,14 @@ def announcements():
                            has_next=page * PER_PAGE < int(listed.get("total") or 0))
 
 
-def _segment_options() -> list[tuple[str, str]]:
+def _segment_options() -> list[tuple[str, str]] | None:
     """The saved segments to choose from (the first hundred, by name: the API's page limit),
-    each with how many verified members it matches now; none when there are none."""
-    saved = api().get("/api/v1/members/segments", params={"page": 1, "per_page": 100}).get("items", [])
+    each with how many verified members it matches now; None when they cannot be listed now
+    (the rest of the form still works)."""
+    try:
+        saved = api().get("/api/v1/members/segments", params={"page": 1, "per_page": 100}).get("items", [])
+    except ApiProblem:
+        return None
     if not saved:
         return []
     return [("", _("Choose a segment"))] + [
@@ -103,8 +113,9 @@ def new():
                 sent = api().post(ANNOUNCEMENTS, body, headers={"Idempotency-Key": request.form.get("key", "")[:255]
                                                                 or uuid.uuid4().hex})
             except ApiProblem as problem:
-                message, errors = problems.summary(problem, NEW_PROBLEMS), problems.field_errors(problem, RENAMES)
-                status = status_of(problem)
+                message, status = problems.summary(problem, NEW_PROBLEMS), status_of(problem)
+                if problem.kind not in NEW_PROBLEMS:  # those name the key, no field of the form
+                    errors = problems.field_errors(problem, RENAMES)
             else:
                 flash(_("The announcement is on its way. Its progress is shown below."), "success")
                 return redirect(url_for("console_messages.announcement", announcement_id=sent["id"]))
@@ -140,7 +151,24 @@ def announcement(announcement_id: str):
                            audience=labels.audience(shown.get("audience"), _segment_names(shown)))
 
 
+def _fetched(view):
+    """A fragment the page's script asks for: a session that ended answers 401, not the
+    login page (which the script would paste into the box); it keeps the last answer."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.headers.get("X-Requested-With") != "fetch":
+            return view(*args, **kwargs)
+        if viewer() is None:
+            abort(401)
+        try:
+            return view(*args, **kwargs)
+        except SignedOut:
+            abort(401)
+    return wrapped
+
+
 @blp.route("/office/announcements/<announcement_id>/progress")
+@_fetched
 @with_role("admin")
 def progress_fragment(announcement_id: str):
     """What the announcement's page refreshes every two seconds (a fragment, not a page)."""

@@ -173,7 +173,7 @@ def test_an_unknown_segment_is_shown_at_the_segment_field(admin, gateway, segmen
 
 @pytest.mark.parametrize("status, kind, words", [
     (403, "forbidden", "You are not allowed to do this."),
-    (409, "conflict", "already being sent"),
+    (409, "idempotency-in-progress", "already being sent"),
     (429, "too-many-requests", "Too many attempts."),
 ])
 def test_refusals_of_the_api_are_explained_on_the_form(admin, gateway, segments, status, kind, words):
@@ -181,6 +181,22 @@ def test_refusals_of_the_api_are_explained_on_the_form(admin, gateway, segments,
     response = admin.post("/office/announcements/new", data=form(admin))
     assert response.status_code == status and words in page(response)
     assert 'role="alert"' in page(response)
+
+
+def test_a_form_sent_again_with_other_words_is_explained_without_a_field_error(admin, gateway, segments):
+    gateway.problem("POST", ANNOUNCEMENTS, 422, "idempotency-mismatch", "Used with a different request body.",
+                    errors={"Idempotency-Key": ["Used with a different body."]})
+    response = admin.post("/office/announcements/new", data=form(admin, subject_en="Other words"))
+    html = page(response)
+    assert response.status_code == 400 and "already sent with other contents" in html
+    assert "#f-Idempotency-Key" not in html and 'value="Other words"' in html
+
+
+def test_the_form_still_works_when_the_segments_cannot_be_listed(admin, gateway):
+    gateway.problem("GET", SEGMENTS, 403, "forbidden")
+    response = admin.get("/office/announcements/new")
+    assert response.status_code == 200 and "The segments cannot be listed right now" in page(response)
+    assert 'name="segment_id"' not in page(response)
 
 
 def test_sending_with_the_api_down_is_the_friendly_page(admin, gateway, segments):
@@ -277,6 +293,16 @@ def test_an_unknown_announcement_is_a_404_page(admin, gateway, path):
 def test_an_announcement_id_that_is_no_id_never_reaches_the_api(admin, gateway):
     assert admin.get("/office/announcements/..%2F..%2Fmembers/progress").status_code == 404
     assert gateway.sent("GET", ANNOUNCEMENTS + r"/.*") == []
+
+
+def test_the_polled_fragment_answers_401_when_the_session_ended_instead_of_the_login_page(client, gateway):
+    response = client.get(f"/office/announcements/{A_ID}/progress", headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 401 and "Log in" not in page(response)
+    log_in(client, gateway, member_id="admin-1", roles=("admin",))
+    gateway.on("POST", "/api/v1/members/auth/refresh", 401, {"status": 401})
+    gateway.on("GET", f"{ANNOUNCEMENTS}/{A_ID}", 401, {"status": 401})  # revoked: the refresh fails too
+    response = client.get(f"/office/announcements/{A_ID}/progress", headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 401
 
 
 def test_the_progress_with_the_api_down_is_the_friendly_page(admin, gateway):
