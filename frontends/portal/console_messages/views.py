@@ -8,6 +8,7 @@ made when its form was drawn, so a double click or a resent form sends it once.
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -19,6 +20,7 @@ from frontends.portal.console_messages import blp, labels, progress
 from frontends.portal.gateway import ApiProblem, SignedOut, api
 
 ANNOUNCEMENTS = "/api/v1/notifications/announcements"
+ANNOUNCEMENT_ID = re.compile(r"[0-9A-Za-z_-]{1,80}")
 PER_PAGE = 20
 # The API's field names -> the form's.
 RENAMES = {"subject.bg": "subject_bg", "subject.en": "subject_en", "body.bg": "body_bg", "body.en": "body_en",
@@ -126,10 +128,15 @@ def new():
                            categories=list(labels.CATEGORIES.items())), status
 
 
-def _announcement(announcement_id: str) -> dict:
-    if not announcement_id.isalnum() or len(announcement_id) > 80:
+def _checked(announcement_id: str) -> str:
+    """An id as the API makes them (hex), so nothing else is pasted into the API's path."""
+    if not ANNOUNCEMENT_ID.fullmatch(announcement_id):
         abort(404)
-    return api().get(f"{ANNOUNCEMENTS}/{announcement_id}")
+    return announcement_id
+
+
+def _announcement(announcement_id: str) -> dict:
+    return api().get(f"{ANNOUNCEMENTS}/{_checked(announcement_id)}")
 
 
 def _segment_names(announcement: dict) -> dict[str, str]:
@@ -183,8 +190,6 @@ def cancel(announcement_id: str):
     if request.method == "GET":
         shown = _announcement(announcement_id)
         return render_template("console_messages/cancel.html", a=shown, p=progress.of(shown))
-    if not announcement_id.isalnum():
-        abort(404)
-    api().post(f"{ANNOUNCEMENTS}/{announcement_id}/cancel")
+    api().post(f"{ANNOUNCEMENTS}/{_checked(announcement_id)}/cancel")
     flash(_("The announcement is stopped. What was already sent stays sent."), "success")
     return redirect(url_for("console_messages.announcement", announcement_id=announcement_id))

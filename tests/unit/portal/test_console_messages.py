@@ -292,7 +292,10 @@ def test_an_unknown_announcement_is_a_404_page(admin, gateway, path):
 
 def test_an_announcement_id_that_is_no_id_never_reaches_the_api(admin, gateway):
     assert admin.get("/office/announcements/..%2F..%2Fmembers/progress").status_code == 404
-    assert gateway.sent("GET", ANNOUNCEMENTS + r"/.*") == []
+    assert admin.get("/office/announcements/a%3Fx%3D1").status_code == 404
+    token = csrf_token(admin, "/office/deliveries")
+    assert admin.post("/office/announcements/a.b/cancel", data={"csrf_token": token}).status_code == 404
+    assert [c.path for c in gateway.calls if c.path.startswith(ANNOUNCEMENTS + "/")] == []
 
 
 def test_the_polled_fragment_answers_401_when_the_session_ended_instead_of_the_login_page(client, gateway):
