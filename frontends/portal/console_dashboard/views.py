@@ -24,7 +24,7 @@ PAGES = (
     ("console_members.approvals", "/office/approvals", lazy_gettext("Approval queue")),
     ("console_members.segments", "/office/segments", lazy_gettext("Segments")),
     ("console_events.index", "/office/events", lazy_gettext("Events")),
-    ("console_events.check_in", "/office/check-in", lazy_gettext("Check-in at the door")),
+    ("console_events.today_page", "/office/events/today", lazy_gettext("Check-in at the door")),
     ("console_messages.announcements", "/office/announcements", lazy_gettext("Announcements")),
     ("console_messages.deliveries", "/office/deliveries", lazy_gettext("Delivery log")),
 )
