@@ -15,7 +15,7 @@ from flask_babel import gettext as _, lazy_gettext
 from frontends.portal import problems
 from frontends.portal.auth import with_role
 from frontends.portal.console_messages import blp, labels
-from frontends.portal.console_messages.views import CHECK_FIELDS, status_of
+from frontends.portal.console_messages.views import CHECK_FIELDS, page_number, status_of
 from frontends.portal.gateway import ApiProblem, api
 
 DELIVERIES = "/api/v1/notifications/deliveries"
@@ -40,11 +40,7 @@ def _day(value: str, field: str, errors: dict) -> date | None:
 def query_of(args) -> tuple[dict, dict[str, list[str]]]:
     """The API's query from the filters form, and what is wrong with it before asking."""
     errors: dict[str, list[str]] = {}
-    query: dict = {"per_page": PER_PAGE}
-    try:
-        query["page"] = max(1, int(args.get("page", "1")))
-    except ValueError:
-        query["page"] = 1
+    query: dict = {"per_page": PER_PAGE, "page": page_number(args)}
     for form_name, api_name in (("member", "recipient"), ("status", "status"), ("channel", "channel"),
                                 ("template", "template"), ("announcement", "announcement_id")):
         value = args.get(form_name, "").strip()

@@ -45,9 +45,10 @@ def status_of(problem: ApiProblem) -> int:
     return problem.status if problem.status in (403, 404, 409, 429) else 400
 
 
-def _page() -> int:
+def page_number(args) -> int:
+    """The page asked for in the query (``?page=``), 1 when it is not a number."""
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return max(1, int(args.get("page", "1")))
     except ValueError:
         return 1
 
@@ -55,7 +56,7 @@ def _page() -> int:
 @blp.route("/office/announcements")
 @with_role("admin")
 def announcements():
-    page = _page()
+    page = page_number(request.args)
     listed = api().get(ANNOUNCEMENTS, params={"page": page, "per_page": PER_PAGE})
     items = [{**item, "shown": progress.of(item)} for item in listed.get("items", [])]
     return render_template("console_messages/announcements.html", items=items, page=page,
