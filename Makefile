@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test install unit integration e2e bench clean
+# axe-core, which the browser suite runs inside Chromium (version pinned in tests/browser/package.json).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+.PHONY: dev test install unit integration e2e browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +21,13 @@ install: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/alumnet dev
 
-test: $(STAMP)
+# Without npm the browser suite skips on a developer's machine (and fails under CI=true).
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1 || [ "$$CI" = true ]; then \
+		npm ci --prefix tests/browser --no-audit --no-fund && touch $(AXE); \
+	else echo "make: npm is missing, so the browser suite will be skipped (apt-get install npm)"; fi
+
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest tests
 
 unit: $(STAMP)
@@ -30,8 +39,11 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e
 
+browser: $(STAMP) $(AXE)
+	$(BIN)/python -m pytest tests/browser
+
 bench: $(STAMP)
 	$(BIN)/python bench/bus.py
 
 clean:
-	rm -rf $(VENV) .dev .pytest_cache .hypothesis
+	rm -rf $(VENV) .dev .pytest_cache .hypothesis .test-artifacts tests/browser/node_modules

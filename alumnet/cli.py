@@ -3,6 +3,7 @@
     alumnet dev                      the whole platform in one process (see ``make dev``)
     alumnet api SERVICE              a service's HTTP API under gunicorn
     alumnet worker SERVICE           a service's worker (consumer, outbox relay, timers)
+    alumnet portal                   the web portal under gunicorn (it calls the gateway)
     alumnet dead list|replay|purge SERVICE [--id MESSAGE_ID]
     alumnet keys generate DIR        every secret a deployment needs (see alumnet/keys.py)
 """
@@ -50,9 +51,26 @@ def main() -> None:
 def api(service: str) -> None:
     """Run SERVICE's HTTP API under gunicorn (deploy/gunicorn.conf.py)."""
     _deployable_config_or_exit(service, "api")  # fail before forking workers, naming every bad setting
+    _gunicorn(f"services.{service}.app:create_app()")
+
+
+@main.command()
+def portal() -> None:
+    """Run the web portal (frontends/portal) under gunicorn (deploy/gunicorn.conf.py).
+
+    It reads only its own settings (PORTAL_API_URL, PORTAL_SESSION_KEY, ...: see
+    frontends/portal/settings.py), none of the services'."""
+    from frontends.portal.settings import PortalConfigError, load as load_portal_settings
+    try:
+        load_portal_settings()  # fail before forking workers, naming every bad setting
+    except PortalConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    _gunicorn("frontends.portal.app:create_app()")
+
+
+def _gunicorn(app: str) -> None:
     conf = os.environ.get("GUNICORN_CONF", str(ROOT / "deploy" / "gunicorn.conf.py"))
-    argv = [sys.executable, "-m", "gunicorn", "--config", conf, f"services.{service}.app:create_app()"]
-    os.execv(sys.executable, argv)
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", conf, app])
 
 
 @main.command()
@@ -130,7 +148,8 @@ def keys() -> None:
 @click.option("--mongo-options", default="replicaSet=rs0", show_default=True, help="MONGO_URL query options")
 def keys_generate(directory: str, amqp_host: str, mongo_host: str, mongo_options: str) -> None:
     """Write every secret into DIRECTORY: the JWT key pair, the token and link keys, per-service
-    broker and MongoDB users (SERVICE.env holds a service's secret settings)."""
+    broker and MongoDB users (SERVICE.env holds a service's secret settings), and the portal's
+    session key (portal.env)."""
     from alumnet.keys import generate
     try:
         written = generate(directory, amqp_host=amqp_host, mongo_host=mongo_host, mongo_options=mongo_options)
@@ -152,6 +171,13 @@ def keys_jwt(directory: str) -> None:
 @keys.command("token")
 def keys_token() -> None:
     """Print a new TOKEN_ENCRYPTION_KEY (Fernet) for members and notifications."""
+    from alumnet.keys import new_token_key
+    click.echo(new_token_key())
+
+
+@keys.command("session")
+def keys_session() -> None:
+    """Print a new PORTAL_SESSION_KEY (Fernet) for the portal."""
     from alumnet.keys import new_token_key
     click.echo(new_token_key())
 

@@ -2,8 +2,9 @@
 
 A local SecantusDB server keeps the data under ``.dev/``, kombu's in-process memory broker
 carries the events (or the RabbitMQ at ``AMQP_URL`` if one is set), every service's api is
-mounted under its gateway prefix on one port, every worker runs in threads, and email and
-SMS are written to ``.dev/outbox``. Demo members are signed up through the public API, so
+mounted under its gateway prefix on one port with the web portal at ``/`` (an index of the
+API docs at ``/dev``), every worker runs in threads, and email and SMS are written to
+``.dev/outbox``. The portal calls the apis through this same gateway, as in deployment. Demo members are signed up through the public API, so
 they follow the same path as real ones. Ctrl-C or SIGTERM at any moment, the demo's loading
 included, stops everything started so far, the store server last.
 """
@@ -21,7 +22,7 @@ from werkzeug.serving import make_server
 
 from alumnet import demo as demo_data
 from alumnet import service_module
-from alumnet.gateway import Gateway, index_page
+from alumnet.gateway import INDEX_PATH, Gateway, index_page
 from alumnet.keys import new_link_key
 from alumnet.localstore import LocalStore
 from shared import logs
@@ -29,18 +30,24 @@ from shared.auth import generate_keypair
 from shared.config import SERVICES, load
 
 log = logging.getLogger("alumnet.dev")
-def _dev_environment(data_dir: Path, store: LocalStore) -> dict[str, str]:
+# The demo's office login (an admin), beside the demo members' (alumni) logins.
+DEMO_ADMIN_EMAIL = "office@example.bg"
+
+
+def _key_file(path: Path, make) -> str:
+    """A dev key kept under .dev/keys, so a restart keeps tokens, links and sessions valid."""
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _dev_environment(data_dir: Path, store: LocalStore, base_url: str) -> dict[str, str]:
     keys = data_dir / "keys"
     if not (keys / "jwt-public.pem").exists():
         generate_keypair(keys)
-    token_key = keys / "token-encryption.key"
-    if not token_key.exists():
-        token_key.write_bytes(Fernet.generate_key())
-        token_key.chmod(0o600)
-    link_key = keys / "link-signing.key"
-    if not link_key.exists():
-        link_key.write_text(new_link_key())
-        link_key.chmod(0o600)
+    token_key = _key_file(keys / "token-encryption.key", lambda: Fernet.generate_key().decode())
+    link_key = _key_file(keys / "link-signing.key", new_link_key)
     env = {
         "DEV_MODE": "true",
         "MONGO_URL": store.url,
@@ -50,10 +57,38 @@ def _dev_environment(data_dir: Path, store: LocalStore) -> dict[str, str]:
         "EMAIL_BACKEND": "file",
         "SMS_BACKEND": "file",
         "DEV_OUTBOX_DIR": str(data_dir / "outbox"),
-        "TOKEN_ENCRYPTION_KEY": token_key.read_text().strip(),
-        "LINK_SIGNING_KEY": link_key.read_text().strip(),
+        "TOKEN_ENCRYPTION_KEY": token_key,
+        "LINK_SIGNING_KEY": link_key,
+        # Links in emails open the portal on this gateway.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", base_url),
     }
     return {**os.environ, **env}
+
+
+def _portal(data_dir: Path, base_url: str, outbox_dir: str):
+    """The web portal, calling the apis through this gateway (``base_url``) like in deployment."""
+    from frontends.portal.app import create_app
+    from frontends.portal.settings import load as load_portal_settings
+
+    return create_app(load_portal_settings({
+        "DEV_MODE": "true",  # session cookies over plain http
+        "PORTAL_API_URL": base_url,
+        "PORTAL_SESSION_KEY": _key_file(data_dir / "keys" / "portal-session.key",
+                                        lambda: Fernet.generate_key().decode()),
+        "PORTAL_TRUSTED_PROXIES": "0",  # browsers reach it directly
+        "DEV_OUTBOX_DIR": outbox_dir,
+    }))
+
+
+def _demo_admin(config) -> str:
+    """The office's demo login; kept from an earlier run if the store already has it."""
+    from alumnet.members_cli import make_admin
+    from services.members.store import EmailTaken
+    try:
+        make_admin(config, DEMO_ADMIN_EMAIL, "Офис", "Алумни", "bg", demo_data.PASSWORD)
+    except EmailTaken:
+        pass
+    return DEMO_ADMIN_EMAIL
 
 
 class Stop(BaseException):
@@ -81,18 +116,23 @@ def run(port: int, data_dir: Path, demo: bool) -> None:
     workers, gateway = [], None
     try:
         store.start()
-        config = load(_dev_environment(data_dir, store))
+        base = f"http://127.0.0.1:{port}"
+        config = load(_dev_environment(data_dir, store, base))
         apps = {name: service_module(name, "app").create_app(config) for name in SERVICES}
         for name in SERVICES:
             workers.append(service_module(name, "worker").create_worker(config))
             workers[-1].start()
-        base = f"http://127.0.0.1:{port}"
-        server = make_server("127.0.0.1", port, Gateway(apps, index_page(base, list(SERVICES), config.dev_outbox_dir)),
-                             threaded=True)
+        portal = _portal(data_dir, base, config.dev_outbox_dir)
+        server = make_server("127.0.0.1", port, Gateway(apps, index_page(base, list(SERVICES), config.dev_outbox_dir),
+                                                        portal), threaded=True)
         threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
         gateway = server
+        admin = _demo_admin(config) if demo else None
         loaded = demo_data.load(apps["members"], config.jwt_private_key_file, apps["events"]) if demo else {}
-        print(json.dumps({"alumnet": "dev mode is running", "gateway": base,
+        if admin:
+            loaded["demo_logins"]["admin"] = admin
+        print(json.dumps({"alumnet": "dev mode is running", "gateway": base, "portal": f"{base}/",
+                          "index": f"{base}{INDEX_PATH}",
                           "api_docs": {s: f"{base}/api/v1/{s}/docs" for s in SERVICES},
                           "dev_outbox": config.dev_outbox_dir, "store": store.url,
                           "broker": config.amqp_url, "demo_members_created": 0, **loaded,

@@ -1,29 +1,36 @@
 """The dev-mode gateway: one WSGI app that routes ``/api/v1/<service>/...`` to each service's
-app unchanged, like the nginx gateway in deployment, and serves an index page at ``/``."""
+app unchanged, and every other path to the web portal, like the nginx gateway in deployment.
+``/dev`` is an index of the API docs and the outbox; ``/healthz`` answers for the gateway."""
 from __future__ import annotations
 
 import html
 import json
 from typing import Callable
 
+INDEX_PATH = "/dev"
+
 
 class Gateway:
-    def __init__(self, apps: dict[str, Callable], index_html: str):
+    def __init__(self, apps: dict[str, Callable], index_html: str, portal: Callable | None = None):
+        """``portal``: the app served at ``/`` (without one, ``/`` is the index)."""
         self.apps = apps
         self.index_html = index_html
+        self.portal = portal
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         parts = path.split("/")
         if len(parts) >= 4 and parts[1] == "api" and parts[2] == "v1" and parts[3] in self.apps:
             return self.apps[parts[3]](environ, start_response)
-        if path == "/":
+        if path == INDEX_PATH or (path == "/" and self.portal is None):
             body = self.index_html.encode()
             start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
                                       ("Content-Length", str(len(body)))])
             return [body]
         if path == "/healthz":
             return self._json(start_response, "200 OK", {"status": "ok"}, "application/json")
+        if self.portal is not None and not path.startswith("/api/"):
+            return self.portal(environ, start_response)
         return self._json(start_response, "404 Not Found", {
             "type": "about:blank", "title": "Not Found", "status": 404,
             "detail": "No service is mounted at this path.", "instance": path,
@@ -41,5 +48,6 @@ def index_page(base_url: str, services: list[str], outbox_dir: str) -> str:
         f'<li><b>{s}</b>: <a href="/api/v1/{s}/docs">API docs</a> · '
         f'<a href="/api/v1/{s}/openapi.json">OpenAPI</a></li>' for s in services)
     return (f"<!doctype html><meta charset=utf-8><title>Alumnet dev</title>"
-            f"<h1>Alumnet (dev mode)</h1><p>Gateway: {html.escape(base_url)}</p><ul>{rows}</ul>"
+            f"<h1>Alumnet (dev mode)</h1><p>Gateway: {html.escape(base_url)} · "
+            f'<a href="/">the portal</a></p><ul>{rows}</ul>'
             f"<p>Email and SMS are written to <code>{html.escape(outbox_dir)}</code>.</p>")

@@ -3,7 +3,8 @@
 Rules it keeps:
 - Secrets are made here, at deploy time, never written in the repository: the JWT key pair,
   TOKEN_ENCRYPTION_KEY (a Fernet key: encrypts) and LINK_SIGNING_KEY (signs) as two separate
-  keys, one RabbitMQ user and one MongoDB user per service, each with its own password.
+  keys, one RabbitMQ user and one MongoDB user per service, each with its own password, and
+  the portal's PORTAL_SESSION_KEY (a Fernet key of its own: the portal shares no key with a service).
 - A service's broker user may configure, write and read only its own queues and exchange
   (``<service>.*``: retries, parking and replays go through ``<service>.requeue``), and never
   the default exchange, which reaches every queue. On ``alumnet.events`` it may publish, by
@@ -122,6 +123,8 @@ def generate(directory: str | Path, *, amqp_host: str = "rabbitmq:5672", mongo_h
     mongo = {service: new_password() for service in SERVICES}
     token_key, link_key = new_token_key(), new_link_key()
     files: dict[str, str] = {
+        # The portal's only secret: it encrypts its session cookie, which holds API tokens.
+        "portal.env": f"PORTAL_SESSION_KEY={new_token_key()}\n",
         "token-encryption.key": token_key + "\n",
         "link-signing.key": link_key + "\n",
         "rabbitmq-users.json": json.dumps(broker_users(broker), indent=2) + "\n",

@@ -82,6 +82,7 @@ GET    /api/v1/members/segments/<segment_id>                                    
 PUT    /api/v1/members/segments/<segment_id>                                    401  403    403     403     403     403   403   ok    403
 DELETE /api/v1/members/segments/<segment_id>                                    401  403    403     403     403     403   403   ok    403
 GET    /api/v1/members/segments/<segment_id>/members                            401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/stats                                                    401  403    403     403     403     403   403   ok    403  # the office's dashboard
 # ---- events
 GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
@@ -118,6 +119,7 @@ GET    /api/v1/events/<event_id>/attendance.csv                      [draft]    
 POST   /api/v1/events/calendar-feed                                             401  ok     ok      ok      ok      ok    ok    ok    ok   # judgment: any signed-in caller; it lists only their own registrations
 DELETE /api/v1/events/calendar-feed                                             401  ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/calendar-feeds/<secret>.ics                               ok   ok     ok      ok      ok      ok    ok    ok    ok   # the secret URL is the credential
+GET    /api/v1/events/stats                                                     401  403    403     403     403     403   403   ok    403  # the office's dashboard; staff run the door only
 # ---- notifications
 GET    /api/v1/notifications/openapi.json                                       ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/notifications/docs                                               ok   ok     ok      ok      ok      ok    ok    ok    ok
@@ -129,6 +131,7 @@ GET    /api/v1/notifications/announcements                                      
 POST   /api/v1/notifications/announcements                                      401  403    403     403     403     403   403   ok    403
 GET    /api/v1/notifications/announcements/<announcement_id>                    401  403    403     403     403     403   403   ok    403
 POST   /api/v1/notifications/announcements/<announcement_id>/cancel             401  403    403     403     403     403   403   ok    403
+GET    /api/v1/notifications/stats                                              401  403    403     403     403     403   403   ok    403  # the office's dashboard
 # ---- awards (a skeleton so far)
 GET    /api/v1/awards/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/awards/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok

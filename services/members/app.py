@@ -11,6 +11,7 @@ from services.members import (
     privacy_api,
     roster_api,
     segments_api,
+    stats_api,
     unsubscribe_api,
 )
 from services.members.api import blp
@@ -29,5 +30,5 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or load()
     return build_api(NAME, config, create_store(config),
                      [blp, accounts_api.blp, email_change_api.blp, consent_api.blp, privacy_api.blp, roster_api.blp,
-                      directory_api.blp, segments_api.blp, unsubscribe_api.blp],
+                      directory_api.blp, segments_api.blp, unsubscribe_api.blp, stats_api.blp],
                      description="Members, profiles and consents of the alumni community.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from services.notifications import stats_api
 from services.notifications.api import blp
 from services.notifications.store import NotificationsStore
 from shared.config import Config, load
@@ -17,5 +18,5 @@ def create_store(config: Config) -> NotificationsStore:
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or load()
-    return build_api(NAME, config, create_store(config), [blp],
+    return build_api(NAME, config, create_store(config), [blp, stats_api.blp],
                      description="Email and SMS to members, in Bulgarian and English.")

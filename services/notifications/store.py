@@ -1,4 +1,4 @@
-"""All MongoDB access of the notifications service.
+"""All MongoDB access of the notifications service (but the dashboard's counts: ``stats_store``).
 
 Collections:
 

@@ -18,9 +18,15 @@ SERVICES = ("members", "events", "awards", "notifications")
 # gunicorn and prometheus-client read themselves.
 DOCUMENTED_ENV = frozenset(SETTINGS) | {"WEB_CONCURRENCY", "GUNICORN_THREADS", "PROMETHEUS_MULTIPROC_DIR"}
 
+# What the portal reads (frontends/portal/settings.py) and what gunicorn's config reads for it.
+PORTAL_ENV = frozenset({"PORTAL_API_URL", "PORTAL_SESSION_KEY", "DEV_MODE", "PORTAL_API_TIMEOUT_S",
+                        "PORTAL_TRUSTED_PROXIES", "DEV_OUTBOX_DIR", "PORT", "WEB_CONCURRENCY",
+                        "GUNICORN_THREADS", "LOG_LEVEL"})
+
 # The placeholders of deploy/nginx/alumnet.conf.template, set by compose and Kubernetes.
 GATEWAY_VARIABLES = frozenset({
     "GATEWAY_LISTEN", "MEMBERS_API", "EVENTS_API", "AWARDS_API", "NOTIFICATIONS_API", "GATEWAY_REAL_IP_FROM",
+    "PORTAL_UPSTREAM", "PORTAL_REAL_IP_FROM",
 })
 
 

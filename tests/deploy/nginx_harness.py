@@ -55,6 +55,12 @@ def http_session() -> requests.Session:
     return session
 
 
+# What frontends/portal/app.py and Flask's static files send; the gateway must not add a second copy.
+PORTAL_HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'self'",
+                  "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff",
+                  "Cache-Control": "no-cache"}
+
+
 class _StubHandler(BaseHTTPRequestHandler):
     """Answers every request with JSON describing what arrived (service, path, headers)."""
 
@@ -103,6 +109,9 @@ class _StubHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
+        if self.server.name == "portal":  # the safety headers the portal sets on its own
+            for name, value in PORTAL_HEADERS.items():
+                self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 
@@ -143,14 +152,20 @@ class Stub:
 class Gateway:
     """An nginx process running the rendered gateway template."""
 
-    def __init__(self, nginx: str, workdir: Path, upstreams: dict[str, str], real_ip_from: str = "127.0.0.1"):
-        """``real_ip_from``: the load balancer in front; by default the tests' own address."""
+    def __init__(self, nginx: str, workdir: Path, upstreams: dict[str, str], real_ip_from: str = "127.0.0.1",
+                 portal_real_ip_from: str = "192.0.2.2", port: int = 0):
+        """``upstreams``: host:port of each service's api and of the ``portal``.
+        ``real_ip_from``: the load balancer in front; by default the tests' own address.
+        ``portal_real_ip_from``: where the portal calls from; by default nowhere (TEST-NET).
+        ``port``: listen here (when others must know the URL before the start); by default a free one."""
         self.nginx = nginx
         self.workdir = workdir
         self.upstreams = upstreams
         self.real_ip_from = real_ip_from
+        self.portal_real_ip_from = portal_real_ip_from
         self.proc: subprocess.Popen | None = None
-        self.port = 0
+        self.fixed_port = port
+        self.port = port
         self.access_log = workdir / "access.log"
         self.error_log = workdir / "error.log"
 
@@ -159,9 +174,11 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     def _write_config(self) -> Path:
-        values = {f"{service.upper()}_API": address for service, address in self.upstreams.items()}
+        values = {("PORTAL_UPSTREAM" if name == "portal" else f"{name.upper()}_API"): address
+                  for name, address in self.upstreams.items()}
         values["GATEWAY_LISTEN"] = f"127.0.0.1:{self.port}"
         values["GATEWAY_REAL_IP_FROM"] = self.real_ip_from
+        values["PORTAL_REAL_IP_FROM"] = self.portal_real_ip_from
         assert set(values) == GATEWAY_VARIABLES
         site = self.workdir / "alumnet.conf"
         site.write_text(render(TEMPLATE.read_text(), values))
@@ -197,8 +214,8 @@ class Gateway:
 
     def start(self) -> "Gateway":
         last_error = ""
-        for _attempt in range(3):  # the free port may be taken between probe and bind
-            self.port = free_port()
+        for _attempt in range(1 if self.fixed_port else 3):  # a free port may be taken between probe and bind
+            self.port = self.fixed_port or free_port()
             self._write_config()
             with self.access_log.open("ab") as out, (self.workdir / "stderr.log").open("ab") as err:
                 self.proc = subprocess.Popen(

@@ -13,7 +13,7 @@ import pytest
 from alumnet import keys
 from shared.config import SETTINGS
 
-from .helpers import DEPLOY, DOCUMENTED_ENV, GATEWAY_VARIABLES, ROOT, SERVICES, load_yaml
+from .helpers import DEPLOY, DOCUMENTED_ENV, GATEWAY_VARIABLES, PORTAL_ENV, ROOT, SERVICES, load_yaml
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DEFINITIONS = DEPLOY / "rabbitmq" / "definitions.json"
@@ -185,8 +185,10 @@ def test_gateway_routes_to_each_api(services):
     mounts = [v for v in gateway["volumes"] if "/etc/nginx/templates/" in v]
     assert mounts and mounts[0].startswith("./deploy/nginx/alumnet.conf.template:")
     assert mounts[0].split(":")[1].endswith(".template")
-    for service in SERVICES:
-        assert gateway["depends_on"][f"{service}-api"]["condition"] == "service_healthy"
+    for service in (*SERVICES, "portal"):
+        name = service if service == "portal" else f"{service}-api"
+        assert gateway["depends_on"][name]["condition"] == "service_healthy"
+    assert env["PORTAL_UPSTREAM"] == "portal:8000"
 
 
 def test_mongo_is_a_replica_set(compose, services):
@@ -324,4 +326,42 @@ def test_secret_files_are_what_the_key_generator_writes(compose, services, tmp_p
     written = {path.name for path in keys.generate(tmp_path)}
     mounted = {secret["file"].rsplit("/", 1)[1] for secret in compose["secrets"].values()}
     env_files = {entry["env_file"].rsplit("/", 1)[1] for _, _, _, entry in alumnet_processes(services)}
+    env_files.add(services["portal"]["env_file"].rsplit("/", 1)[1])
     assert mounted | env_files <= written
+
+
+# --------------------------------------------------------------------------- the portal
+
+def test_the_portal_runs_from_the_same_image_behind_the_gateway(services):
+    portal, api = services["portal"], services["members-api"]
+    assert (portal["image"], portal["build"]) == (api["image"], api["build"])
+    assert command_of(portal) == ["alumnet", "portal"]
+    env = env_of(portal)
+    assert env["PORTAL_API_URL"] == "http://gateway:8080"
+    assert env["PORTAL_TRUSTED_PROXIES"] == "1"  # the gateway, and no one in front of it
+    assert set(env) <= PORTAL_ENV, sorted(set(env) - PORTAL_ENV)
+    assert "ports" not in portal  # reached through the gateway only
+    assert "/healthz" in portal["healthcheck"]["test"] and "api" in portal["healthcheck"]["test"]
+    assert portal["deploy"]["resources"]["limits"]["memory"]
+
+
+def test_the_portals_session_key_comes_from_its_own_secrets_file(services, tmp_path):
+    portal = services["portal"]
+    assert portal["env_file"] == "./deploy/secrets/portal.env"
+    assert "PORTAL_SESSION_KEY" not in env_of(portal) and "DEV_MODE" not in env_of(portal)
+    keys.generate(tmp_path)
+    line = (tmp_path / "portal.env").read_text().strip()
+    name, value = line.split("=", 1)
+    assert name == "PORTAL_SESSION_KEY"
+    from frontends.portal.settings import load as load_portal
+    assert load_portal({"PORTAL_SESSION_KEY": value}).session_key == value  # a Fernet key it accepts
+    # Not any service's key: the portal shares no secret with them.
+    assert value not in "".join(p.read_text() for p in tmp_path.glob("*.env") if p.name != "portal.env")
+    assert not portal.get("secrets")  # no JWT key either: it verifies nothing itself
+
+
+def test_the_gateway_believes_the_portal_from_its_fixed_address_only(services):
+    portal_address = services["portal"]["networks"]["default"]["ipv4_address"]
+    gateway = env_of(services["gateway"])
+    assert gateway["PORTAL_REAL_IP_FROM"] == portal_address
+    assert portal_address != services["gateway"]["networks"]["default"]["ipv4_address"]

@@ -9,11 +9,12 @@ import json
 import os
 import re
 import time
+from contextlib import contextmanager
 
 import pytest
 
 from .helpers import GATEWAY_VARIABLES, SERVICES
-from .nginx_harness import PLACEHOLDER, TEMPLATE, Gateway, Stub, find_nginx, http_session, render
+from .nginx_harness import PLACEHOLDER, PORTAL_HEADERS, TEMPLATE, Gateway, Stub, find_nginx, http_session, render
 
 PROBLEM_TYPE = "application/problem+json"
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")  # nginx's $request_id
@@ -32,7 +33,7 @@ def nginx() -> str:
 
 @pytest.fixture(scope="module")
 def stubs():
-    started = {service: Stub(service) for service in SERVICES}
+    started = {name: Stub(name) for name in (*SERVICES, "portal")}
     yield started
     for stub in started.values():
         stub.stop()
@@ -143,9 +144,9 @@ def test_forwarded_proto_from_a_front_load_balancer_is_kept(gateway, http):
     assert headers["x-forwarded-proto"] == "https"
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/api/v1/unknown/x", "/api/v2/members/x",
-                                  "/api/v1/membersx/y", "/metrics"])
-def test_unknown_paths_get_a_404_problem(gateway, http, path):
+@pytest.mark.parametrize("path", ["/api/", "/api/v1/unknown/x", "/api/v2/members/x",
+                                  "/api/v1/membersx/y", "/api/metrics"])
+def test_unknown_api_paths_get_a_404_problem(gateway, http, path):
     response = http.get(f"{gateway.url}{path}", timeout=5)
     body = assert_problem(response, 404)
     assert body["request_id"] == response.headers["X-Request-ID"]
@@ -201,18 +202,23 @@ def test_access_log_is_json_with_the_request_id(gateway, http):
     assert entry["uri"] == "/api/v1/events/events"
 
 
-def test_a_stopped_upstream_gives_a_problem(nginx, stubs, tmp_path, http):
-    down = Stub("awards")
-    upstreams = {service: stub.address for service, stub in stubs.items()}
-    upstreams["awards"] = down.address
+@contextmanager
+def one_upstream_stopped(nginx, stubs, tmp_path, http, name: str, path: str):
+    """A gateway whose ``name`` upstream answers ``path``, then stops: yields the answer after.
+    The others are unaffected (checked on leaving)."""
+    down = Stub(name)
+    upstreams = {**{n: stub.address for n, stub in stubs.items()}, name: down.address}
     with Gateway(nginx, tmp_path, upstreams) as gateway:
-        assert http.get(f"{gateway.url}/api/v1/awards/cycles", timeout=5).status_code == 200
+        assert http.get(f"{gateway.url}{path}", timeout=5).status_code == 200
         down.stop()
-        response = http.get(f"{gateway.url}/api/v1/awards/cycles", timeout=10)
+        yield http.get(f"{gateway.url}{path}", timeout=10)
+        assert http.get(f"{gateway.url}/api/v1/members/me", timeout=5).status_code == 200
+
+
+def test_a_stopped_upstream_gives_a_problem(nginx, stubs, tmp_path, http):
+    with one_upstream_stopped(nginx, stubs, tmp_path, http, "awards", "/api/v1/awards/cycles") as response:
         assert response.status_code in (502, 503)
         assert_problem(response, response.status_code)
-        # The other services are unaffected.
-        assert http.get(f"{gateway.url}/api/v1/members/me", timeout=5).status_code == 200
 
 
 # --------------------------------------------------------------------------- trust and hardening
@@ -242,7 +248,7 @@ def test_a_clients_own_forwarding_headers_are_not_believed(gateway_without_load_
 
 
 def test_every_response_has_the_safety_headers(gateway, http):
-    for path in ("/api/v1/events/events", "/nope", "/healthz"):
+    for path in ("/api/v1/events/events", "/api/nope", "/healthz"):
         response = http.get(f"{gateway.url}{path}", timeout=5)
         assert response.headers["X-Content-Type-Options"] == "nosniff", path
         assert response.headers["Referrer-Policy"] == "no-referrer", path
@@ -287,3 +293,72 @@ def test_identity_routes_are_rate_limited_per_client_address(gateway, http, n, p
     assert http.get(f"{gateway.url}/api/v1/members", headers=client, timeout=5).status_code == 200
     assert http.post(f"{gateway.url}/api/v1/members/auth/refresh", json={}, headers=client,
                      timeout=5).status_code == 200
+
+
+# --------------------------------------------------------------------------- the portal
+
+@pytest.mark.parametrize("path", ["/", "/login?next=%2Fevents", "/events/42/ticket", "/metrics", "/apix",
+                                  "/static/portal.css"])
+def test_every_other_path_reaches_the_portal_unchanged(gateway, http, path):
+    echoed = http.get(f"{gateway.url}{path}", timeout=5).json()
+    assert (echoed["service"], echoed["path"]) == ("portal", path)
+
+
+def test_a_portal_form_post_reaches_the_portal(gateway, http):
+    body = b"x" * (5 * 1024 * 1024)  # a roster CSV of 5 MB, more than the apis' 1 MiB
+    echoed = http.post(f"{gateway.url}/console/members/imports", data=body, timeout=20).json()
+    assert (echoed["service"], echoed["method"], echoed["body_length"]) == ("portal", "POST", len(body))
+
+
+def test_the_portal_sees_who_its_visitor_is(gateway, http):
+    headers = http.get(f"{gateway.url}/login", headers={"X-Forwarded-For": "203.0.113.7"},
+                       timeout=5).json()["headers"]
+    assert headers["x-forwarded-for"] == "203.0.113.7"  # one address, as the portal's ProxyFix(x_for=1) reads it
+    assert headers["x-forwarded-proto"] == "http"
+    assert headers["x-forwarded-host"] == "127.0.0.1"
+
+
+def test_the_portals_pages_carry_its_own_safety_headers_once(gateway, http):
+    response = http.get(f"{gateway.url}/login?html=1", timeout=5)
+    assert response.headers["Content-Type"].startswith("text/html")
+    # requests joins repeated headers with ", ": equality means exactly one copy.
+    for name, value in PORTAL_HEADERS.items():
+        assert response.headers[name] == value, name
+
+
+def test_the_apis_html_keeps_the_gateways_policy(gateway, http):
+    page = http.get(f"{gateway.url}/api/v1/members/docs?html=1", timeout=5)
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_static_files_are_cached_long_when_versioned(gateway, http):
+    versioned = http.get(f"{gateway.url}/static/portal.css?v=3f2a9c", timeout=5)
+    assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    plain = http.get(f"{gateway.url}/static/events/ticket.js", timeout=5)
+    assert plain.headers["Cache-Control"] == "public, max-age=3600"
+    page = http.get(f"{gateway.url}/login", timeout=5)
+    assert page.headers["Cache-Control"] == "no-cache"  # the portal's own, untouched
+
+
+def test_the_portal_calling_the_apis_is_counted_as_its_visitor(nginx, stubs, tmp_path, http):
+    """Through the portal's address, X-Forwarded-For names the visitor: the identity rate
+    limit counts each visitor apart, not every login through the portal as one client."""
+    upstreams = {name: stub.address for name, stub in stubs.items()}
+    with Gateway(nginx, tmp_path, upstreams, real_ip_from="192.0.2.1", portal_real_ip_from="127.0.0.1") as gateway:
+        path = f"{gateway.url}/api/v1/members/auth/login"
+        one = {"X-Forwarded-For": "198.51.100.201"}
+        statuses = [http.post(path, json={}, headers=one, timeout=5).status_code for _ in range(12)]
+        assert statuses[0] == 200 and 429 in statuses, statuses
+        other = {"X-Forwarded-For": "198.51.100.202"}
+        answer = http.post(path, json={}, headers=other, timeout=5)
+        assert answer.status_code == 200
+        assert answer.json()["headers"]["x-real-ip"] == "198.51.100.202"
+
+
+def test_a_stopped_portal_gives_a_readable_page(nginx, stubs, tmp_path, http):
+    with one_upstream_stopped(nginx, stubs, tmp_path, http, "portal", "/login") as response:
+        assert response.status_code == 503
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert "Опитайте отново" in response.text and "try again" in response.text
+        assert int(response.headers["Retry-After"]) > 0

@@ -5,7 +5,7 @@ import posixpath
 
 import pytest
 
-from .helpers import DEPLOY, DOCUMENTED_ENV, GATEWAY_VARIABLES, SERVICES, load_yaml, load_yaml_documents
+from .helpers import DEPLOY, DOCUMENTED_ENV, GATEWAY_VARIABLES, PORTAL_ENV, SERVICES, load_yaml, load_yaml_documents
 
 K8S = DEPLOY / "k8s"
 NOT_APPLIED = {"secret.example.yaml"}  # applying placeholders would overwrite real secrets
@@ -104,12 +104,13 @@ def test_alumnet_probes_use_the_health_endpoints(deployments):
             continue
         [container] = pod_containers(deployment)
         port_names = {p["name"]: p["containerPort"] for p in container["ports"]}
-        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+        # The portal depends on nothing it could wait for: a down api gives a friendly page.
+        assert container["readinessProbe"]["httpGet"]["path"] == ("/healthz" if name == "portal" else "/readyz"), name
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
         for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
             if probe in container:
                 assert container[probe]["httpGet"]["port"] in port_names, name
-        expected = 8000 if name.endswith("-api") else 9000
+        expected = 8000 if name.endswith("-api") or name == "portal" else 9000
         assert list(port_names.values()) == [expected], name
 
 
@@ -149,8 +150,11 @@ def test_config_names_only_documented_variables(generated):
     assert "DEV_MODE" not in config  # it would accept published secrets
     secrets = [doc for doc in load_yaml_documents(K8S / "secret.example.yaml")
                if doc["metadata"]["name"].endswith("-secrets")]
-    assert {doc["metadata"]["name"] for doc in secrets} == {f"{s}-secrets" for s in SERVICES}
+    assert {doc["metadata"]["name"] for doc in secrets} == {f"{s}-secrets" for s in (*SERVICES, "portal")}
     for doc in secrets:
+        if doc["metadata"]["name"] == "portal-secrets":
+            assert set(doc["stringData"]) == {"PORTAL_SESSION_KEY"}
+            continue
         assert set(doc["stringData"]) <= DOCUMENTED_ENV
         assert not set(doc["stringData"]) & set(config)
         assert {"AMQP_URL", "MONGO_URL"} <= set(doc["stringData"])
@@ -158,7 +162,7 @@ def test_config_names_only_documented_variables(generated):
 
 def test_processes_use_the_config_and_only_documented_variables(deployments, generated):
     for name, deployment in deployments.items():
-        if name == "gateway":
+        if name in ("gateway", "portal"):
             continue
         [container] = pod_containers(deployment)
         refs = {(k, v["name"]) for ref in container["envFrom"] for k, v in ref.items()}
@@ -171,7 +175,7 @@ def test_processes_use_the_config_and_only_documented_variables(deployments, gen
 def test_key_files_are_mounted_where_the_config_says(deployments, generated):
     config = read_env_file(K8S / generated["alumnet-config"]["envs"][0])
     for name, deployment in deployments.items():
-        if name == "gateway":
+        if name in ("gateway", "portal"):
             continue
         [container] = pod_containers(deployment)
         volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
@@ -199,6 +203,7 @@ def test_gateway_renders_the_same_template(deployments, generated):
     assert set(env) == GATEWAY_VARIABLES
     for service in SERVICES:
         assert env[f"{service.upper()}_API"] == f"{service}-api:8000"
+    assert env["PORTAL_UPSTREAM"] == "portal:8000"
     volumes = {v["name"]: v for v in gateway["spec"]["template"]["spec"]["volumes"]}
     [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == "/etc/nginx/templates"]
     config_map = volumes[mount["name"]]["configMap"]
@@ -257,3 +262,29 @@ def test_only_apis_and_workers_reach_the_broker_and_the_store():
                     assert sorted(expression["values"]) == ["api", "worker"]
                 else:  # the service's own peers (cluster, replica set)
                     assert peer == {"podSelector": {"matchLabels": {"app.kubernetes.io/name": target}}}
+
+
+# --------------------------------------------------------------------------- the portal
+
+def test_the_portal_runs_alone_with_its_own_secret(deployments, k8s_services):
+    portal = deployments["portal"]
+    [container] = pod_containers(portal)
+    assert container["args"] == ["alumnet", "portal"]
+    assert container["image"] == pod_containers(deployments["members-api"])[0]["image"]
+    # Its own Secret only: no service's broker or store users, no JWT key, not the services' config.
+    assert container["envFrom"] == [{"secretRef": {"name": "portal-secrets"}}]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert set(env) <= PORTAL_ENV, sorted(set(env) - PORTAL_ENV)
+    assert "DEV_MODE" not in env and "PORTAL_SESSION_KEY" not in env
+    assert env["PORTAL_TRUSTED_PROXIES"] == "1"
+    gateway_port = k8s_services["gateway"]["spec"]["ports"][0]["port"]
+    assert env["PORTAL_API_URL"] in ("http://gateway", f"http://gateway:{gateway_port}")
+    assert not any("secret" in v for v in portal["spec"]["template"]["spec"]["volumes"])
+    assert [p["port"] for p in k8s_services["portal"]["spec"]["ports"]] == [8000]
+
+
+def test_the_gateway_believes_the_portals_pods(deployments):
+    [container] = pod_containers(deployments["gateway"])
+    env = {e["name"]: e["value"] for e in container["env"]}
+    import ipaddress
+    assert ipaddress.ip_network(env["PORTAL_REAL_IP_FROM"]).is_private

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,13 +45,15 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
         assert info["demo_members_created"] == 6
 
         outbox = Path(info["dev_outbox"]) / "email"
-        # Six welcomes, and "membership verified" for the three whose email is on the roster
-        # (Nikolay's student number only puts his roster entry beside him in the office's queue).
-        emails = wait_until(lambda: sorted(outbox.glob("*.eml")) if len(list(outbox.glob("*.eml"))) >= 9 else None,
-                            timeout_s=30, message="nine emails in the dev outbox")
+        # Seven welcomes (six members and the office's admin), and "membership verified" for the
+        # three whose email is on the roster (Nikolay's student number only puts his roster
+        # entry beside him in the office's queue).
+        emails = wait_until(lambda: sorted(outbox.glob("*.eml")) if len(list(outbox.glob("*.eml"))) >= 10 else None,
+                            timeout_s=30, message="ten emails in the dev outbox")
         subjects = [message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"] for p in emails]
-        assert len(emails) == 9
-        assert sum(s.startswith(("Добре дошли", "Welcome")) for s in subjects) == 6
+        assert len(emails) == 10
+        assert sum(s.startswith(("Добре дошли", "Welcome")) for s in subjects) == 7
+        assert "Добре дошли в Алумни клуба, Офис!" in subjects
         assert subjects.count("Членството Ви в Алумни клуба е потвърдено") == 3
         assert "Добре дошли в Алумни клуба, Мария!" in subjects
         assert "Welcome to the Alumni Club, Georgi!" in subjects
@@ -60,7 +63,30 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
             assert spec.status_code == 200 and spec.json()["info"]["title"] == f"Alumnet {service} API"
             docs = requests.get(f"{base}/api/v1/{service}/docs", timeout=5)
             assert docs.status_code == 200 and "swagger" in docs.text.lower()
-        assert requests.get(f"{base}/nowhere", timeout=5).headers["Content-Type"] == "application/problem+json"
+        assert requests.get(f"{base}/api/nowhere", timeout=5).headers["Content-Type"] == "application/problem+json"
+        index = requests.get(f"{base}/dev", timeout=5)
+        assert index.status_code == 200 and "/api/v1/members/docs" in index.text
+
+        # The portal is at /: a newcomer's first click is one of its pages, in Bulgarian by
+        # default, leading to its login page, where the demo's logins work (the portal calls the
+        # apis through this same gateway).
+        browser = requests.Session()
+        first = browser.get(f"{base}/", timeout=10)
+        assert first.status_code == 200 and '<html lang="bg">' in first.text
+        assert "script-src 'self'" in first.headers["Content-Security-Policy"]  # the portal's own
+        assert 'href="/login' in first.text
+        login = browser.get(f"{base}/login", timeout=10)
+        assert 'name="password"' in login.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+        for email, is_admin in (("maria.ivanova@example.bg", False), (info["demo_logins"]["admin"], True)):
+            page = browser.post(f"{base}/login", timeout=10, data={
+                "csrf_token": csrf, "email": email, "password": info["demo_logins"]["password"], "next": "/"})
+            assert page.status_code == 200 and page.url == f"{base}/", (email, page.status_code, page.url)
+            assert 'action="/logout"' in page.text, email  # signed in
+            assert ('href="/office"' in page.text) == is_admin, email
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            browser.post(f"{base}/logout", data={"csrf_token": csrf}, timeout=10)
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(f"{base}/login", timeout=10).text).group(1)
 
         # The demo is usable as printed: a member on the roster logs in and searches the
         # directory; members off the roster wait in the office's approval queue.

@@ -21,12 +21,13 @@ def gateway(platform, tmp_path_factory):
         if IN_CI:
             pytest.fail("nginx is needed for the gateway end-to-end test")
         pytest.skip("nginx not installed")
-    closed = f"127.0.0.1:{free_port()}"  # events and awards apis are not started here
+    closed = f"127.0.0.1:{free_port()}"  # events and awards apis and the portal are not started here
     upstreams = {
         "members": platform.urls["members"].removeprefix("http://"),
         "notifications": platform.urls["notifications"].removeprefix("http://"),
         "events": closed,
         "awards": closed,
+        "portal": closed,
     }
     with Gateway(nginx, tmp_path_factory.mktemp("gateway"), upstreams) as running:
         yield running

@@ -1,4 +1,4 @@
-"""Portal area `directory` (see ``frontends.portal.app.AREAS``)."""
+"""Portal area `directory`: search of verified members, and a member's page as I may see it."""
 from flask import Blueprint
 
 blp = Blueprint("directory", __name__, template_folder="templates")

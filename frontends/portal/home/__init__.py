@@ -1,4 +1,4 @@
-"""Portal area `home` (see ``frontends.portal.app.AREAS``)."""
+"""Portal area `home`: the front page, a welcome for visitors and what fits a member."""
 from flask import Blueprint
 
 blp = Blueprint("home", __name__, template_folder="templates")
