@@ -50,4 +50,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/office/segments/count"): ADMIN,
     ("GET", "/office/segments/new"): ADMIN,
     ("POST", "/office/segments/new"): ADMIN,
+    ("GET", "/office/announcements/new"): ADMIN,
+    ("POST", "/office/announcements/new"): ADMIN,
+    ("GET", "/office/announcements/<announcement_id>"): ADMIN,
+    ("GET", "/office/announcements/<announcement_id>/progress"): ADMIN,
+    ("GET", "/office/announcements/<announcement_id>/cancel"): ADMIN,
+    ("POST", "/office/announcements/<announcement_id>/cancel"): ADMIN,
+    ("GET", "/office/deliveries"): ADMIN,
 }
