@@ -1,5 +1,5 @@
 """The words of the office's messaging pages: delivery statuses, channels, categories,
-faculties and audiences as a person reads them (the APIs speak in codes).
+faculties (console_members' list) and audiences as a person reads them (the APIs speak in codes).
 
 The dashboard shows the same statuses and faculties, so it takes them from here.
 """
@@ -8,6 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import format_datetime, format_number, gettext as _, lazy_gettext
+
+# One list of faculty names for the office's pages (shared/memberfilter.py FACULTIES).
+from frontends.portal.console_members.labels import FACULTIES
 
 # services/notifications/schemas.py STATUSES, in the order a delivery goes through them.
 STATUSES = {
@@ -30,15 +33,6 @@ CATEGORIES = {
     "mentoring": lazy_gettext("Mentoring"),
     "awards": lazy_gettext("Awards"),
     "surveys": lazy_gettext("Surveys"),
-}
-
-# shared/memberfilter.py FACULTIES
-FACULTIES = {
-    "medicine": lazy_gettext("Faculty of Medicine"),
-    "dental_medicine": lazy_gettext("Faculty of Dental Medicine"),
-    "pharmacy": lazy_gettext("Faculty of Pharmacy"),
-    "public_health": lazy_gettext("Faculty of Public Health"),
-    "medical_college": lazy_gettext("Medical College"),
 }
 
 ANNOUNCEMENT_STATES = {
