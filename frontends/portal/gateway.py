@@ -39,6 +39,7 @@ class SignedOut(Exception):
 class ApiProblem(Exception):
     status: int
     body: dict[str, Any] = field(default_factory=dict)
+    retry_after_s: int | None = None  # from a 429's Retry-After: how long the page asks one to wait
 
     @property
     def kind(self) -> str:
@@ -196,7 +197,7 @@ class RequestApi:
                 body = {}
         if result.status == 401 and not auth and not anonymous:
             raise SignedOut()
-        raise ApiProblem(result.status, body if isinstance(body, dict) else {})
+        raise ApiProblem(result.status, body if isinstance(body, dict) else {}, _retry_after(result.headers))
 
     def get(self, path: str, **kwargs) -> Any:
         return self.call("GET", path, **kwargs).json()
@@ -212,6 +213,13 @@ class RequestApi:
 
     def delete(self, path: str, **kwargs) -> Any:
         return self.call("DELETE", path, **kwargs).json()
+
+
+def _retry_after(headers) -> int | None:
+    try:
+        return max(0, int(headers.get("Retry-After", "")))
+    except ValueError:
+        return None
 
 
 def api() -> RequestApi:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from flask_babel import gettext as _, lazy_gettext
+from flask_babel import gettext as _, lazy_gettext, ngettext
 
 from frontends.portal.gateway import ApiProblem
 
@@ -79,6 +79,10 @@ def field_errors(problem: ApiProblem, renames: dict[str, str] | None = None) -> 
 def summary(problem: ApiProblem, by_kind: dict[str, str] | None = None) -> str:
     """One sentence for the top of the form: the page's own wording for this kind of problem,
     else the common one, else a generic sentence and the API's own words."""
+    if problem.status == 429 and problem.retry_after_s:
+        minutes = max(1, -(-problem.retry_after_s // 60))
+        return ngettext("Too many attempts. Please try again in %(num)d minute.",
+                        "Too many attempts. Please try again in %(num)d minutes.", minutes)
     if by_kind and problem.kind in by_kind:
         return str(by_kind[problem.kind])
     if problem.errors:

@@ -136,10 +136,10 @@ def _audience_check(principal):
         member = readmodel_store.member(db, principal.subject, session)
         if not audience.verified(member):
             raise Problem(403, "Only verified members can register; your membership is not verified yet.",
-                          kind="forbidden")
+                          kind="not-verified")
         segment = readmodel_store.segment(db, event["audience"].get("segment_id"), session)
         if not audience.fits(event["audience"], member, segment):
-            raise Problem(403, "This event is for another audience than you.", kind="forbidden")
+            raise Problem(403, "This event is for another audience than you.", kind="other-audience")
     return admit
 
 

@@ -34,7 +34,7 @@ from flask.views import MethodView
 
 from services.members import accounts, accounts_store, signup
 from services.members.messages import CATALOG, PASSWORD_RESET_REQUESTED
-from services.members.schemas import (AcceptedSchema, EmailConfirmationSchema, LoginSchema, PasswordResetConfirmSchema,
+from services.members.schemas import (AcceptedSchema, EmailConfirmationSchema, EmailConfirmedSchema, LoginSchema, PasswordResetConfirmSchema,
                                       PasswordResetRequestSchema, ProblemSchema, RefreshSchema,
                                       TokenPairSchema, normalise_email)
 from shared.auth import TokenIssuer
@@ -318,7 +318,7 @@ class PasswordResetConfirm(MethodView):
 @blp.route("/confirm-email")
 class EmailConfirmation(MethodView):
     @blp.arguments(EmailConfirmationSchema)
-    @blp.response(200, AcceptedSchema)
+    @blp.response(200, EmailConfirmedSchema)
     @_problem_doc(400, "The token is unknown, used or expired.")
     @_problem_doc(429, "Too many attempts from this address.", headers=RETRY_AFTER_HEADER)
     def post(self, body: dict):
@@ -344,6 +344,6 @@ class EmailConfirmation(MethodView):
             raise Problem(400, "The confirmation link is not valid: unknown, used or expired.",
                           kind="invalid-token", errors={"token": ["Unknown, used or expired."]})
         verified = member["status"] == "verified"
-        return {"status": "confirmed", "detail": "Your email is confirmed." + (
+        return {"status": "confirmed", "membership": member["status"], "detail": "Your email is confirmed." + (
             " Your membership is verified." if verified else
             " The alumni office will verify your membership.")}

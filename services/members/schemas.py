@@ -309,6 +309,12 @@ class AcceptedSchema(Schema):
     detail = fields.String(required=True)
 
 
+class EmailConfirmedSchema(AcceptedSchema):
+    membership = fields.String(required=True, metadata={
+        "description": "`verified` (the roster lists the address) or `pending_verification` "
+                       "(the alumni office decides)", "example": "verified"})
+
+
 class ProblemSchema(Schema):
     """RFC 9457 problem details (``application/problem+json``), as every error is answered."""
 

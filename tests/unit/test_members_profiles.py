@@ -61,6 +61,7 @@ def test_a_roster_email_sign_up_is_verified_when_the_email_is_confirmed(client, 
 
     confirmed = confirm(client, db, member)
     assert confirmed.status_code == 200, confirmed.get_json()
+    assert confirmed.get_json()["membership"] == "verified"  # what the portal's next-step page says
     assert client.get(f"{MEMBERS}/{member['id']}", headers=member["headers"]).get_json()["status"] == "verified"
     [verified] = outbox_events(db, "members.member.verified")
     assert verified["data"]["method"] == "roster_email"
@@ -112,7 +113,8 @@ def test_a_roster_entry_with_an_email_is_claimed_only_through_that_email(client,
 
 def test_confirming_an_unmatched_sign_up_confirms_the_email_only(client, db, people):
     member = people.sign_up()
-    assert confirm(client, db, member).status_code == 200
+    confirmed = confirm(client, db, member)
+    assert confirmed.status_code == 200 and confirmed.get_json()["membership"] == "pending_verification"
     stored = db.members.find_one({"_id": member["id"]})
     assert stored["status"] == "pending_verification" and stored["email_confirmed_at"] is not None
     assert outbox_events(db, "members.member.verified") == []

@@ -58,8 +58,3 @@ def logout():
         session["lang"] = language
     flash(_("You are logged out."), "success")
     return redirect(url_for("account.login"))
-
-
-@blp.route("/join")
-def signup():
-    return render_template("stub.html", title=_("Join"))

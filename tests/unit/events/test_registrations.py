@@ -295,6 +295,7 @@ def test_only_members_in_the_audience_register_and_admins_always_fit(client, db,
     problem = assert_problem(client.post(f"{EVENTS}/{published(client, admin)['id']}/registrations", json={},
                                          headers=pending["headers"]), 403)
     assert "verified" in problem["detail"]
+    assert problem["type"].endswith("/not-verified")  # the portal tells this apart from another audience's event
     assert register(client, event, insider)["status"] == "confirmed"
     assert register(client, event, {"headers": admin})["member_id"] == ADMIN_ID
     assert set(member_ids(db, "events.registration.confirmed")) == {insider["id"], ADMIN_ID}

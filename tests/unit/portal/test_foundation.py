@@ -108,3 +108,12 @@ def test_a_session_the_api_no_longer_accepts_goes_back_to_the_login_page(portal,
     response = client.get("/probe")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=/probe")
     assert client.get_cookie("alumnet_session") is None or b'action="/logout"' not in client.get("/login").data
+
+
+def test_too_many_attempts_says_how_long_to_wait(client, gateway):
+    gateway.on("POST", "/api/v1/members/auth/login", 429, {
+        "type": "https://alumnet.dev/problems/too-many-requests", "status": 429, "detail": "Slow down."},
+        headers={"Retry-After": "150"})
+    client.get("/language/bg")
+    page = client.post("/login", data={"email": "a@example.bg", "password": "x", "csrf_token": csrf_token(client)})
+    assert "3 минути" in page.get_data(as_text=True)
