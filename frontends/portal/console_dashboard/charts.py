@@ -104,7 +104,7 @@ def members_by_faculty(stats: dict) -> Chart:
 
 
 def funnel_labels() -> dict[str, str]:
-    return {"signed_up": _("Signed up"), "email_confirmed": _("Address confirmed"), "verified": _("Verified"),
+    return {"signed_up": _("Members who signed up"), "email_confirmed": _("Address confirmed"), "verified": _("Verified"),
             "awaiting_email": _("Pending: awaiting the address"), "awaiting_office": _("Pending: awaiting the office"),
             "rejected": _("Rejected")}
 

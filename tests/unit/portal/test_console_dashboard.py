@@ -115,7 +115,7 @@ def test_the_charts_draw_the_figures_the_apis_gave(admin, gateway, stats):
     assert ">1987<" in classes and ">2005<" in classes and ">not given<" in classes
     assert ">Faculty of Pharmacy<" in svg_of(html, "faculties")
     funnel = svg_of(html, "funnel")
-    assert ">Signed up<" in funnel and ">Pending: awaiting the office<" in funnel
+    assert ">Members who signed up<" in funnel and ">Pending: awaiting the office<" in funnel
     events = svg_of(html, "events")
     assert ">Class of 2005 ball<" in events and "Fill (seats taken of capacity)" in events
     email = svg_of(html, "email")
