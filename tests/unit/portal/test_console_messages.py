@@ -427,3 +427,17 @@ def test_the_delivery_log_in_bulgarian(admin, gateway):
     gateway.on("GET", DELIVERIES, 200, {"items": [delivery(status="sent")], "page": 1, "per_page": 50, "total": 1})
     html = page(admin.get("/office/deliveries"))
     assert "<h1>Дневник на изпращанията</h1>" in html and "<td>Изпратено</td>" in html
+
+
+def test_strings_these_pages_share_with_other_areas_read_the_same_in_bulgarian():
+    """The areas' catalogues are merged into one at run time (the last loaded wins), so a
+    string of ours translated otherwise elsewhere would change the other area's page."""
+    from frontends.portal import catalogues
+    translated: dict[str, dict[str, str]] = {}
+    for area in catalogues.areas():
+        for message in catalogues.read(area):
+            if message.id and message.string and isinstance(message.id, str):
+                translated.setdefault(message.id, {})[area or "core"] = message.string
+    ours = {"console_messages", "console_dashboard"}
+    clashes = {msgid: by for msgid, by in translated.items() if ours & by.keys() and len(set(by.values())) > 1}
+    assert clashes == {}
