@@ -3,7 +3,8 @@ shared pages (``translations``), so people working on different areas never edit
 
     python -m frontends.portal.catalogues update [area...]   # extract strings, merge into the .po files
     python -m frontends.portal.catalogues compile [area...]  # .po -> .mo (committed, loaded at run time)
-    python -m frontends.portal.catalogues check               # exit 1 naming untranslated or stale strings
+    python -m frontends.portal.catalogues check               # exit 1 naming untranslated, stale or
+                                                              # differently translated strings
 
 English is the source language and needs no catalogue. ``tests/unit/portal`` runs ``check``.
 """
@@ -101,6 +102,25 @@ def problems(area: str) -> list[str]:
     return found
 
 
+def disagreements(selected: list[str]) -> list[str]:
+    """Strings two areas translate differently. Flask-Babel merges every area's catalogue into
+    one at run time, where the last one loaded wins: one area's wording would replace the
+    other's on its own pages."""
+    seen: dict[tuple, tuple[str, object]] = {}
+    found = []
+    for area in selected:
+        for message in read(area):
+            if not message.id or not message.string:
+                continue
+            key = (message.id if isinstance(message.id, str) else tuple(message.id), message.context)
+            string = message.string if isinstance(message.string, str) else tuple(message.string)
+            if key in seen and seen[key][1] != string:
+                found.append(f"{area or 'core'} and {seen[key][0] or 'core'} translate {key[0]!r} differently: "
+                             f"{string!r} and {seen[key][1]!r}")
+            seen.setdefault(key, (area, string))
+    return found
+
+
 def main(argv: list[str]) -> int:
     command, chosen = (argv[0] if argv else "check"), argv[1:]
     selected = [("" if a in ("core", "") else a) for a in chosen] or areas()
@@ -111,7 +131,7 @@ def main(argv: list[str]) -> int:
         for area in selected:
             compile(area)
     elif command == "check":
-        found = [line for area in selected for line in problems(area)]
+        found = [line for area in selected for line in problems(area)] + disagreements(selected)
         print("\n".join(found) or "every string has its Bulgarian translation")
         return 1 if found else 0
     else:

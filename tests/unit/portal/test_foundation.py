@@ -13,6 +13,11 @@ def test_every_string_has_its_bulgarian_translation_and_compiled_catalogue():
     assert found == []
 
 
+def test_no_two_areas_translate_one_string_differently():
+    # The catalogues are merged at run time: a second wording would replace the first everywhere.
+    assert catalogues.disagreements(catalogues.areas()) == []
+
+
 def test_the_session_cookie_hides_the_tokens_and_is_locked_down(client, gateway):
     log_in(client, gateway)
     cookie = client.get_cookie("alumnet_session")
