@@ -6,6 +6,7 @@ axe-core, at 360 px and with the keyboard."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -144,7 +145,9 @@ def test_staff_pick_today_s_event_and_check_a_member_in_but_see_no_office_page(s
     office = site.bearer(*admin)
     # An event that began a minute ago (so it is today's in Sofia), registration open until its end.
     starts = datetime.now(SOFIA).replace(second=0, microsecond=0) - timedelta(minutes=1)
-    title = {"bg": f"Клубна среща {starts:%H%M}", "en": f"Club meeting {starts:%H%M}"}
+    # Unique: the bg and en runs may make their events in the same minute, on the same site.
+    tag = uuid.uuid4().hex[:4]
+    title = {"bg": f"Клубна среща {starts:%H%M} {tag}", "en": f"Club meeting {starts:%H%M} {tag}"}
     made = requests.post(f"{site.url}/api/v1/events", headers=office, timeout=10, json={
         "title": title, "kind": "club_meeting", "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
         "ends_at": (starts + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),

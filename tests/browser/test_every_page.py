@@ -32,6 +32,7 @@ from tests.portal_access import ACCESS, ADMIN, PUBLIC, SIGNED_IN, STAFF
 NOT_PAGES = {
     "/healthz", "/language/<code>", "/events/<event_id>.ics", "/events/<event_id>/ticket.svg",
     "/events/<event_id>/ticket.png", "/me/data/export", "/office/events/<event_id>/attendance.csv",
+    "/office/announcements/<announcement_id>/progress",  # the live fragment inside the announcement's page
 }
 # The links in emails carry a token; with a made-up one the page still shows its button.
 QUERIES = {path: "?token=made-up-token" for path in (
@@ -69,8 +70,14 @@ def world(site, admin) -> dict:
                              data=f"{header}\n{row.replace('MF0812', 'MF9' + uuid.uuid4().hex[:5])}\n".encode(),
                              headers={**client(office), "Content-Type": "text/csv", "Idempotency-Key": uuid.uuid4().hex})
     assert imported.status_code in (200, 201), imported.text
+    announced = requests.post(f"{site.url}/api/v1/notifications/announcements", timeout=10,
+                              headers={**client(office), "Idempotency-Key": uuid.uuid4().hex}, json={
+                                  "subject": {"bg": "Среща на випуска", "en": "Class reunion"},
+                                  "body": {"bg": "Заповядайте.", "en": "Do come."},
+                                  "audience": {"kind": "segment", "segment_id": segment.json()["id"]}})
+    assert announced.status_code == 202, announced.text
     ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
-           "import_id": imported.json()["id"]}
+           "import_id": imported.json()["id"], "announcement_id": announced.json()["id"]}
     # A visitor sees only events open to everyone (the reunion is the class of 2012's).
     return {"member": member, "admin": admin, "ids": {"member": ids, "admin": ids,
                                                       "anyone": {**ids, "event_id": open_event_id}}}
