@@ -61,6 +61,12 @@ def _config(title: str, colours: tuple[str, ...] = (ACCENT,), **extra) -> pygal.
                         truncate_label=-1, truncate_legend=-1, print_values=False, **extra)
 
 
+def _count_axis(largest: int) -> dict:
+    """Whole-number ticks for a chart of counts (pygal would mark 0.1, 0.2... for a count of 1)."""
+    step = max(1, -(-max(largest, 1) // 6))
+    return {"y_labels": list(range(0, max(largest, 1) + step, step))}
+
+
 def _without_scripts(root):
     """pygal's xml filter: drop the settings script it writes even without its JavaScript."""
     for parent in list(root.iter()):
@@ -80,7 +86,8 @@ def members_by_class(stats: dict) -> Chart:
     labels = [str(g["graduation_year"]) if g.get("graduation_year") is not None else _("not given") for g in groups]
     counts = [int(g.get("count") or 0) for g in groups]
     title = _("Verified members by class")
-    chart = pygal.Bar(_config(title, x_label_rotation=-45 if len(groups) > 12 else 0, show_legend=False))
+    chart = pygal.Bar(_config(title, x_label_rotation=-45 if len(groups) > 12 else 0, show_legend=False,
+                              **_count_axis(max(counts, default=0))))
     chart.x_labels = labels
     chart.add(_("Members"), counts)
     return Chart("classes", title, _("%(n)s verified members in %(classes)s classes; the largest: %(top)s.",
@@ -95,7 +102,7 @@ def members_by_faculty(stats: dict) -> Chart:
     labels = [label(FACULTIES, g.get("faculty")) if g.get("faculty") else _("not given") for g in groups]
     counts = [int(g.get("count") or 0) for g in groups]
     title = _("Verified members by faculty")
-    chart = pygal.HorizontalBar(_config(title, show_legend=False))
+    chart = pygal.HorizontalBar(_config(title, show_legend=False, **_count_axis(max(counts, default=0))))
     chart.x_labels = labels[::-1]  # pygal draws the first bar at the bottom: read from the top
     chart.add(_("Members"), counts[::-1])
     return Chart("faculties", title, "; ".join(f"{name}: {format_number(n)}" for name, n in zip(labels, counts))
@@ -114,7 +121,7 @@ def verification_funnel(stats: dict) -> Chart:
     names = funnel_labels()
     counts = [int(funnel.get(stage) or 0) for stage in FUNNEL]
     title = _("Verification funnel")
-    chart = pygal.HorizontalBar(_config(title, show_legend=False))
+    chart = pygal.HorizontalBar(_config(title, show_legend=False, **_count_axis(max(counts, default=0))))
     chart.x_labels = [names[stage] for stage in FUNNEL][::-1]  # signed up at the top
     chart.add(_("Members"), counts[::-1])
     return Chart("funnel", title, _("Of %(signed)s who signed up, %(confirmed)s confirmed their address and "
@@ -167,7 +174,9 @@ def email_outcomes(stats: dict) -> Chart:
     title = _("Email outcomes, last %(n)s days", n=format_number(stats.get("days") or len(per_day)))
     chart = pygal.StackedBar(_config(title, tuple(STATUS_COLOURS.get(s, MUTED) for s in shown),
                                      x_label_rotation=-45, show_minor_x_labels=False,
-                                     x_labels_major_every=max(1, len(per_day) // 6)))
+                                     x_labels_major_every=max(1, len(per_day) // 6),
+                                     **_count_axis(max((sum(int(v or 0) for v in (row.get("counts") or {}).values())
+                                                        for row in per_day), default=0))))
     chart.x_labels = [_day(row.get("day"), "d MMM") for row in per_day]
     for status in shown:
         chart.add(label(STATUSES, status), [int((row.get("counts") or {}).get(status) or 0) for row in per_day])
