@@ -204,16 +204,17 @@ def definition_errors(survey: Mapping[str, Any]) -> dict[str, list[str]]:
     ids: set[str] = set()
     mapped: dict[str, str] = {}
     for section in survey["sections"]:
-        if section["id"] in ids:
-            fault(section["id"], "Another section or question has this id.")
+        if section["id"] in ids or section["id"] in SurveySchema._declared_fields:
+            fault(section["id"], "Another section or question, or a field of the survey, has this id.")
         ids.add(section["id"])
         for message in _condition_errors(section.get("show_if"), earlier):
             fault(section["id"], message)
         in_section: dict[str, Mapping[str, Any]] = {}
         for question in section["questions"]:
             qid = question["id"]
-            if qid in ids:
-                fault(qid, "Another section or question has this id.")
+            # Errors are keyed by these ids beside the survey's own fields: they must not meet.
+            if qid in ids or qid in SurveySchema._declared_fields:
+                fault(qid, "Another section or question, or a field of the survey, has this id.")
             ids.add(qid)
             for message in _question_errors(question):
                 fault(qid, message)

@@ -105,6 +105,7 @@ def test_a_condition_has_one_form(condition):
 def test_ids_are_unique_in_the_survey_and_choice_ids_in_their_question():
     assert list(errors_of(survey([q("a", "text"), q("a", "text")]))) == ["a"]
     assert list(errors_of(survey([q("s0", "text")]))) == ["s0"]   # a question named like its section
+    assert list(errors_of(survey([q("closes_at", "text")]))) == ["closes_at"]   # like a field of the survey
     twice = q("c", "single_choice", choices=[{"id": "x", "text": t("x")}, {"id": "x", "text": t("y")}])
     assert errors_of(survey([twice])) == {"c": ["Choice ids must be unique."]}
 
