@@ -447,6 +447,8 @@ def test_registrations_of_one_status(admin, gateway):
     assert gateway.sent("GET", f"{ONE}/registrations")[-1].params == {"page": 2, "per_page": 25,
                                                                       "status": "waitlisted"}
     assert "No registrations here yet." in page
+    # The shared page links keep the event in the path and the status in the query.
+    assert (f'rel="prev" href="/office/events/{EVENT_ID}/registrations?status=waitlisted&amp;page=1"') in page
     admin.get(f"/office/events/{EVENT_ID}/registrations?status=bogus")
     assert gateway.sent("GET", f"{ONE}/registrations")[-1].params == {"page": 1, "per_page": 25}
 
