@@ -61,7 +61,7 @@ def test_a_crash_after_commit_before_ack_is_redelivered_without_second_effect(bu
     events = [bus.event(n) for n in range(20)]
     bus.commit_events(events)
     relay.relay_once()
-    wait_until(lambda: bus.effects() == 20, message="effects stored by the crashing consumer")
+    wait_until(lambda: bus.effects() == 20, timeout_s=30, message="effects stored by the crashing consumer")
     crashing.stop()
     healthy = bus.start(bus.consumer())
     # The crashing consumer acked the first (taken alone at start); the other 19 come back.
