@@ -112,7 +112,7 @@ def signed_up_id(client, body: dict, **request) -> str:
 def confirm_address(client, member_id: str, **body):
     """Follow the member's welcome-email link through a members app's test client: the token
     is read from the ``members.member.registered`` event, where it travels encrypted."""
-    from services.members import accounts
+    from services.members.accounts import rules as accounts
     service = client.application.extensions["alumnet"]
     [event] = [e for e in outbox_events(service.store.db, "members.member.registered")
                if e["data"]["member_id"] == member_id]

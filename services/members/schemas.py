@@ -15,7 +15,8 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.members import accounts, profiles
+from services.members.accounts import rules as accounts
+from services.members.profiles import rules as profiles
 from shared import memberfilter
 from shared.auth import ROLES
 from shared.web.pagination import page_query_schema, page_schema

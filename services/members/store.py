@@ -2,9 +2,14 @@
 them (the documents are described in ``model.py``)."""
 from __future__ import annotations
 
-from services.members import (accounts_store, consent_store, email_change, privacy_store, profiles_store, roster_store,
-                              segments_store)
-from services.members.profiles_store import EmailTaken
+from services.members.accounts import store as accounts_store
+from services.members.consent import store as consent_store
+from services.members.email_change import store as email_change
+from services.members.privacy import store as privacy_store
+from services.members.profiles import store as profiles_store
+from services.members.profiles.store import EmailTaken
+from services.members.roster import store as roster_store
+from services.members.segments import store as segments_store
 from shared.store import Index, ServiceStore, asc
 
 __all__ = ["EmailTaken", "MembersStore"]

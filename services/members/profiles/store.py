@@ -15,7 +15,9 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from services.members import access_store, accounts_store, profiles
+from services.members.access import store as access_store
+from services.members.accounts import store as accounts_store
+from services.members.profiles import rules as profiles
 from services.members.messages import (
     CATALOG,
     MEMBER_REJECTED,
@@ -98,7 +100,7 @@ def update_profile(store, member_id: str, patch: dict[str, Any], *, by_admin: bo
     The address is not among them: it changes only once the new one is proven
     (``email_change``), which applies it through ``apply_changes`` inside its own transaction."""
     if "email" in patch:
-        raise ValueError("the email address changes only through services.members.email_change")
+        raise ValueError("the email address changes only through services.members.email_change.store")
     return store.transaction(lambda session: apply_changes(store.db, session, member_id, patch, by_admin=by_admin))
 
 

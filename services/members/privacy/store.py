@@ -29,11 +29,16 @@ from datetime import datetime, timezone
 
 from pymongo.database import Database
 
-from services.members import (access_store, accounts, accounts_store, consent_store, email_change, profiles_store,
-                              roster_store)
-from services.members.consent_store import COLLECTION as CONSENTS
-from services.members.consent_store import live_member
+from services.members.access import store as access_store
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
+from services.members.consent import store as consent_store
+from services.members.consent.store import COLLECTION as CONSENTS
+from services.members.consent.store import live_member
+from services.members.email_change import store as email_change
 from services.members.messages import CATALOG, MEMBER_ERASED
+from services.members.profiles import store as profiles_store
+from services.members.roster import store as roster_store
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 from shared.store import Index

@@ -32,8 +32,10 @@ import logging
 from flask import request
 from flask.views import MethodView
 
-from services.members import accounts, accounts_store, signup
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
 from services.members.messages import CATALOG, PASSWORD_RESET_REQUESTED
+from services.members.signup import store as signup
 from services.members.schemas import (AcceptedSchema, EmailConfirmationSchema, EmailConfirmedSchema, LoginSchema, PasswordResetConfirmSchema,
                                       PasswordResetRequestSchema, ProblemSchema, RefreshSchema,
                                       TokenPairSchema, normalise_email)

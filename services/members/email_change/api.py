@@ -19,8 +19,11 @@ import logging
 from flask import g
 from flask.views import MethodView
 
-from services.members import accounts, accounts_store, email_change, profiles_store
-from services.members.accounts_api import RETRY_AFTER_HEADER, limit_rate, record_failure, refuse_if_throttled
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
+from services.members.accounts.api import RETRY_AFTER_HEADER, limit_rate, record_failure, refuse_if_throttled
+from services.members.email_change import store as email_change
+from services.members.profiles import store as profiles_store
 from services.members.schemas import AcceptedSchema, EmailChangeSchema, EmailChangeTokenSchema, ProblemSchema
 from shared.auth import require_auth
 from shared.web.app import current_service

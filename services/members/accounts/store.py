@@ -23,7 +23,8 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.members import access_store, accounts
+from services.members.access import store as access_store
+from services.members.accounts import rules as accounts
 from shared import revocations
 from shared.bus import outbox
 from shared.bus.envelope import Envelope

@@ -23,8 +23,13 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.members import accounts, accounts_store, email_change, profiles, profiles_store, roster_store
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
+from services.members.email_change import store as email_change
 from services.members.messages import CATALOG, MEMBER_REGISTERED, MEMBER_SIGNED_UP_AGAIN, MEMBER_VERIFIED
+from services.members.profiles import rules as profiles
+from services.members.profiles import store as profiles_store
+from services.members.roster import store as roster_store
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 

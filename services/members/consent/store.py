@@ -17,7 +17,7 @@ from bson import ObjectId
 from pymongo import DESCENDING
 from pymongo.database import Database
 
-from services.members import consent
+from services.members.consent import rules as consent
 from services.members.messages import CATALOG, CONSENT_CHANGED
 from shared.bus import outbox
 from shared.logs import current_correlation_id
