@@ -60,6 +60,28 @@ def new_credential(member_id: str, email: str, password_hash: str, at: datetime)
     return {"_id": member_id, "email": email, "password_hash": password_hash, "created_at": at, "changed_at": at}
 
 
+def add_credential(db: Database, session: ClientSession | None, member_id: str, email: str, password_hash: str,
+                   at: datetime) -> None:
+    """A new member's password (sign-up): inserted, never replaced (``set_password`` does that)."""
+    db[CREDENTIALS].insert_one(new_credential(member_id, email, password_hash, at), session=session)
+
+
+def add_email_confirmation(db: Database, session: ClientSession | None, token: str, member_id: str, email: str,
+                           at: datetime) -> None:
+    """Remember the sign-up's confirmation token (its digest) for ``accounts.EMAIL_CONFIRMATION_TTL``."""
+    db[EMAIL_CONFIRMATIONS].insert_one({
+        "_id": accounts.digest(token), "member_id": member_id, "email": email,
+        "created_at": at, "expires_at": at + accounts.EMAIL_CONFIRMATION_TTL, "used_at": None},
+        session=session)
+
+
+def use_email_confirmation(db: Database, session: ClientSession | None, token: str, at: datetime) -> dict | None:
+    """Mark a live, unused confirmation token used; its record, or ``None`` if there is none."""
+    return db[EMAIL_CONFIRMATIONS].find_one_and_update(
+        {"_id": accounts.digest(token), "used_at": None, "expires_at": {"$gt": at}},
+        {"$set": {"used_at": at}}, session=session)
+
+
 def member_by_email(db: Database, email: str, session: ClientSession | None = None) -> dict | None:
     return db.members.find_one({"email": email.strip().lower()}, session=session)
 

@@ -111,3 +111,8 @@ def record(store, member_id: str, change: dict, *, recorded_by: str, reason: str
 
     store.transaction(work)
     return entry
+
+
+def forget(db: Database, session, member_id: str) -> None:
+    """Erasure: the member's whole ledger goes (``privacy.store.erase``, in its transaction)."""
+    db[COLLECTION].delete_many({"member_id": member_id}, session=session)

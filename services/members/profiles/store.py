@@ -87,6 +87,15 @@ def save_member(db: Database, session: ClientSession | None, member: dict, *, in
     return member
 
 
+def tombstone(db: Database, session: ClientSession, member_id: str, at) -> None:
+    """Erasure: replace the member by an anonymous tombstone and take them out of the
+    directory (``privacy.store.erase``, in its transaction)."""
+    db.members.replace_one({"_id": member_id}, {
+        "_id": member_id, "status": "erased", "email": f"erased:{member_id}", "erased_at": at,
+    }, session=session)
+    db[DIRECTORY].delete_one({"_id": member_id}, session=session)
+
+
 def live(db: Database, member_id: str, session: ClientSession | None = None) -> dict:
     member = db.members.find_one({"_id": member_id}, session=session)
     if member is None or member.get("status") == "erased":

@@ -102,13 +102,9 @@ def register(store, profile: dict, *, roles: list[str], correlation_id: str, pas
             _match_roster(store.db, session, stored, student_number, at)
         stored = profiles_store.save_member(store.db, session, stored, insert=True)
         if password_hash is not None:
-            store.db[accounts_store.CREDENTIALS].insert_one(
-                accounts_store.new_credential(stored["_id"], stored["email"], password_hash, at), session=session)
+            accounts_store.add_credential(store.db, session, stored["_id"], stored["email"], password_hash, at)
         if token is not None:
-            store.db[accounts_store.EMAIL_CONFIRMATIONS].insert_one({
-                "_id": accounts.digest(token), "member_id": stored["_id"], "email": stored["email"],
-                "created_at": at, "expires_at": at + accounts.EMAIL_CONFIRMATION_TTL, "used_at": None},
-                session=session)
+            accounts_store.add_email_confirmation(store.db, session, token, stored["_id"], stored["email"], at)
         outbox.add(store.db, session, CATALOG.create(MEMBER_REGISTERED, stored["_id"], {
             "member_id": stored["_id"], **{k: stored.get(k) for k in EVENT_FIELDS},
             "registered_at": at.isoformat(), "status": stored["status"],
@@ -157,9 +153,7 @@ def confirm_email(store, token: str, at: datetime, password_hash: str | None = N
     db = store.db
 
     def work(session: ClientSession) -> dict | None:
-        record = db[accounts_store.EMAIL_CONFIRMATIONS].find_one_and_update(
-            {"_id": accounts.digest(token), "used_at": None, "expires_at": {"$gt": at}},
-            {"$set": {"used_at": at}}, session=session)
+        record = accounts_store.use_email_confirmation(db, session, token, at)
         if record is None:
             return None
         member = db.members.find_one({"_id": record["member_id"]}, session=session)
