@@ -100,7 +100,7 @@ def signed_up_id(client, body: dict, **request) -> str:
     """Sign up through a members app's test client and return the new member's id. The answer
     is a 202 that is the same for every address (no id in it): the id is read from the app's
     store by the email."""
-    from services.members.schemas import normalise_email
+    from services.members.accounts.schemas import normalise_email
     response = client.post("/api/v1/members", json=body, **request)
     assert response.status_code == 202, response.get_data(as_text=True)
     db = client.application.extensions["alumnet"].store.db

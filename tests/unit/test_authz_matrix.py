@@ -26,7 +26,7 @@ from services.members.accounts import rules as accounts
 from services.members.accounts import store as accounts_store
 from services.members.app import create_app as members_app
 from services.members.email_change import store as email_change
-from services.members.schemas import SignUpSchema
+from services.members.profiles.schemas import SignUpSchema
 from services.members.signup import store as signup
 from services.notifications import handlers as notifications_handlers
 from services.notifications.app import create_app as notifications_app

@@ -34,11 +34,12 @@ from flask.views import MethodView
 
 from services.members.accounts import rules as accounts
 from services.members.accounts import store as accounts_store
+from services.members.accounts.schemas import (EmailConfirmationSchema, EmailConfirmedSchema, LoginSchema,
+                                               PasswordResetConfirmSchema, PasswordResetRequestSchema, RefreshSchema,
+                                               TokenPairSchema, normalise_email)
 from services.members.messages import CATALOG, PASSWORD_RESET_REQUESTED
+from services.members.schemas import AcceptedSchema, ProblemSchema
 from services.members.signup import store as signup
-from services.members.schemas import (AcceptedSchema, EmailConfirmationSchema, EmailConfirmedSchema, LoginSchema, PasswordResetConfirmSchema,
-                                      PasswordResetRequestSchema, ProblemSchema, RefreshSchema,
-                                      TokenPairSchema, normalise_email)
 from shared.auth import TokenIssuer
 from shared.logs import current_correlation_id
 from shared.web.app import current_service

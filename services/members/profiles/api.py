@@ -11,8 +11,7 @@ from services.members.profiles import rules as profiles
 from services.members.profiles import store as profiles_store
 from services.members.roster import store as roster_store
 from services.members.signup import store as signup
-from services.members.schemas import (
-    AcceptedSchema,
+from services.members.profiles.schemas import (
     DecisionSchema,
     MemberListQuerySchema,
     MemberPageSchema,
@@ -22,6 +21,7 @@ from services.members.schemas import (
     RolesSchema,
     SignUpSchema,
 )
+from services.members.schemas import AcceptedSchema
 from shared.auth import optional_principal, require_auth
 from shared.logs import current_correlation_id
 from shared.web import idempotency, pagination
