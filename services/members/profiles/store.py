@@ -30,6 +30,8 @@ from shared.logs import current_correlation_id
 from shared.store import Index, asc
 
 DIRECTORY = "directory"
+# One member per address: the account's key (listed first in the service's registry, as before).
+EMAIL_UNIQUE = Index("members", asc("email"), unique=True, name="email_unique")
 INDEXES: list[Index] = [
     Index("members", asc("status"), name="members_status"),
     Index("members", asc("tokens"), name="members_tokens"),
