@@ -305,7 +305,7 @@ class PasswordResetConfirm(MethodView):
         invalid = Problem(400, "The password reset token is not valid: unknown, used or expired.",
                           kind="invalid-token", errors={"token": ["Unknown, used or expired."]})
         record = accounts_store.usable_reset(store.db, body["token"], at)
-        member = store.db.members.find_one({"_id": record["member_id"]}) if record else None
+        member = store.get(record["member_id"]) if record else None
         if member is None:
             raise invalid
         problems = accounts.password_problems(body["new_password"], member.get("email"))
