@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 
-from services.members import accounts
+from services.members.accounts import rules as accounts
 from shared.auth import TokenIssuer
 
 log = logging.getLogger("alumnet.dev")

@@ -12,7 +12,8 @@ import uuid
 import click
 import email_validator
 
-from services.members import accounts, signup
+from services.members.accounts import rules as accounts
+from services.members.signup import store as signup
 from shared.config import ConfigError, load
 
 

@@ -58,7 +58,8 @@ from bench.harness import (  # noqa: E402
     start_watchdog,
     table_lines,
 )
-from services.members import profiles, profiles_store  # noqa: E402
+from services.members.profiles import rules as profiles  # noqa: E402
+from services.members.profiles import store as profiles_store  # noqa: E402
 from services.members.store import MembersStore  # noqa: E402
 from shared import translit  # noqa: E402
 
@@ -590,7 +591,7 @@ class Bench(ServiceBench):
 
         from marshmallow import fields
 
-        from services.members.directory_api import DirectoryQuerySchema
+        from services.members.directory.api import DirectoryQuerySchema
         schema = DirectoryQuerySchema()
         for _kind, path in requests:
             if path.startswith(DIRECTORY):

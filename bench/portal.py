@@ -329,7 +329,8 @@ class Bench(ServiceBench):
     def seed(self) -> None:
         from services.events import events_store, registrations_store
         from services.events.store import EventsStore
-        from services.members import accounts, accounts_store
+        from services.members.accounts import rules as accounts
+        from services.members.accounts import store as accounts_store
         from services.members.store import MembersStore
         from services.notifications import store as notifications_store
         from services.notifications.store import NotificationsStore

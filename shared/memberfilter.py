@@ -12,7 +12,7 @@ Only equality, ``$in``, ranges and ``$and`` of array equalities are used, and th
 selective condition comes first: the embedded test store drives a query by the index of its
 first indexed field, and answers any query with a top-level ``$and`` by scanning (MongoDB
 intersects), so the directory matches several words one at a time instead (see
-``services/members/profiles_store.py``).
+``services/members/profiles/store.py``).
 """
 from __future__ import annotations
 

@@ -100,7 +100,7 @@ def signed_up_id(client, body: dict, **request) -> str:
     """Sign up through a members app's test client and return the new member's id. The answer
     is a 202 that is the same for every address (no id in it): the id is read from the app's
     store by the email."""
-    from services.members.schemas import normalise_email
+    from services.members.accounts.schemas import normalise_email
     response = client.post("/api/v1/members", json=body, **request)
     assert response.status_code == 202, response.get_data(as_text=True)
     db = client.application.extensions["alumnet"].store.db
@@ -112,7 +112,7 @@ def signed_up_id(client, body: dict, **request) -> str:
 def confirm_address(client, member_id: str, **body):
     """Follow the member's welcome-email link through a members app's test client: the token
     is read from the ``members.member.registered`` event, where it travels encrypted."""
-    from services.members import accounts
+    from services.members.accounts import rules as accounts
     service = client.application.extensions["alumnet"]
     [event] = [e for e in outbox_events(service.store.db, "members.member.registered")
                if e["data"]["member_id"] == member_id]

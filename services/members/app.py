@@ -3,19 +3,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.members import (
-    accounts_api,
-    consent_api,
-    directory_api,
-    email_change_api,
-    privacy_api,
-    roster_api,
-    segments_api,
-    stats_api,
-    unsubscribe_api,
-)
-from services.members.api import blp
+from services.members.accounts import api as accounts_api
+from services.members.consent import api as consent_api
+from services.members.directory import api as directory_api
+from services.members.email_change import api as email_change_api
+from services.members.privacy import api as privacy_api
+from services.members.profiles.api import blp
+from services.members.roster import api as roster_api
+from services.members.segments import api as segments_api
+from services.members.stats import api as stats_api
 from services.members.store import MembersStore
+from services.members.unsubscribe import api as unsubscribe_api
 from shared.config import Config, load
 from shared.service import build_api
 

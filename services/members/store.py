@@ -1,18 +1,23 @@
-"""The members service's store: its collections' indexes, gathered from the modules that own
-them (the documents are described in ``model.py``)."""
+"""The members service's store: its collections' indexes, gathered from the feature store
+modules that declare them (the documents are described in ``model.py``)."""
 from __future__ import annotations
 
-from services.members import (accounts_store, consent_store, email_change, privacy_store, profiles_store, roster_store,
-                              segments_store)
-from services.members.profiles_store import EmailTaken
-from shared.store import Index, ServiceStore, asc
+from services.members.accounts import store as accounts_store
+from services.members.consent import store as consent_store
+from services.members.email_change import store as email_change
+from services.members.privacy import store as privacy_store
+from services.members.profiles import store as profiles_store
+from services.members.profiles.store import EmailTaken
+from services.members.roster import store as roster_store
+from services.members.segments import store as segments_store
+from shared.store import ServiceStore
 
 __all__ = ["EmailTaken", "MembersStore"]
 
 
 class MembersStore(ServiceStore):
     indexes = [
-        Index("members", asc("email"), unique=True, name="email_unique"),
+        profiles_store.EMAIL_UNIQUE,
         *accounts_store.INDEXES,
         *email_change.INDEXES,
         *consent_store.INDEXES,

@@ -22,9 +22,12 @@ from services.awards.app import create_app as awards_app
 from services.events import calendar_store
 from services.events import handlers as events_handlers
 from services.events.app import create_app as events_app
-from services.members import accounts, accounts_store, email_change, signup
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
 from services.members.app import create_app as members_app
-from services.members.schemas import SignUpSchema
+from services.members.email_change import store as email_change
+from services.members.profiles.schemas import SignUpSchema
+from services.members.signup import store as signup
 from services.notifications import handlers as notifications_handlers
 from services.notifications.app import create_app as notifications_app
 from shared import clock, unsubscribe

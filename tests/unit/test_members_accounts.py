@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
 from alumnet.members_cli import members as members_cli
-from services.members import accounts, accounts_store
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
 from services.members.app import create_app
 from shared.auth import TokenVerifier
 from shared.bus.envelope import decode

@@ -1,4 +1,4 @@
-"""The consent ledger: the pure rules (``services.members.consent``) and its HTTP API
+"""The consent ledger: the pure rules (``services.members.consent.rules``) and its HTTP API
 (``/api/v1/members/{id}/consents``) on the real members app against the session's local
 store (``AMQP_URL=memory://``: events stay in the outbox, where the tests read them).
 
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.members import consent
+from services.members.consent import rules as consent
 from services.members.messages import CATEGORIES, CHANNELS
 from tests.support import assert_problem, bearer, signed_up_id
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.members import accounts
+from services.members.accounts import rules as accounts
 from shared import revocations
 from shared.clock import FixedClock
 from tests.conftest import TOKEN_KEY

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.members import accounts
+from services.members.accounts import rules as accounts
 from tests.support import assert_problem, bearer, confirm_address, signed_up_id
 
 PROBLEM = "application/problem+json"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 
-from services.members import accounts, profiles
+from services.members.accounts import rules as accounts
+from services.members.profiles import rules as profiles
 from tests.conftest import TOKEN_KEY
 from tests.support import assert_problem, outbox_events
 

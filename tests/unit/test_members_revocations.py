@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.members import accounts, accounts_store, profiles_store
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
+from services.members.profiles import store as profiles_store
 from shared import revocations
 from shared.bus.envelope import decode
 from tests.conftest import TOKEN_KEY

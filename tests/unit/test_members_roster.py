@@ -15,7 +15,8 @@ from datetime import date
 
 import pytest
 
-from services.members import roster, roster_store
+from services.members.roster import rules as roster
+from services.members.roster import store as roster_store
 from services.members.schemas import FACULTIES
 from shared.leases import Lease
 from tests.support import assert_problem, bearer

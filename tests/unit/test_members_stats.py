@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from services.members import stats_api, stats_store
+from services.members.stats import api as stats_api
+from services.members.stats import store as stats_store
 from tests.support import confirm_address
 
 STATS = "/api/v1/members/stats"

@@ -15,7 +15,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from services.members import app as members_app
-from services.members import unsubscribe_api
+from services.members.unsubscribe import api as unsubscribe_api
 from shared import unsubscribe
 from tests.conftest import LINK_KEY
 from tests.support import assert_problem, outbox_events

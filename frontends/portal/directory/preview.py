@@ -1,7 +1,7 @@
 """My own page as others see it: the API shows me all of my record, so the portal hides what
 an audience would not see, by the effective visibility the API returns with it.
 
-The rule mirrors the members API's (services/members/profiles.py ``view``): names go by the
+The rule mirrors the members API's (services/members/profiles/rules.py ``view``): names go by the
 ``names`` level, every other field by its own; verified members see ``members`` and
 ``public`` fields, visitors only ``public`` ones. It only previews: what others get is
 decided by the API every time.

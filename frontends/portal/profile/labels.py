@@ -1,7 +1,7 @@
 """Words for the members API's codes: faculties, visibility levels, countries and languages,
 in the page's language. The profile, the directory and the home page all show them.
 
-The codes are the API's (services/members/profiles.py and shared/memberfilter.py); the
+The codes are the API's (services/members/profiles/rules.py and shared/memberfilter.py); the
 portal repeats them here because it imports no service and no shared module.
 """
 from __future__ import annotations

@@ -16,8 +16,8 @@ from bson import ObjectId
 from flask import g
 from marshmallow import Schema, fields, validate
 
-from services.members import privacy_store
-from services.members.consent_api import self_or_admin
+from services.members.consent.api import self_or_admin
+from services.members.privacy import store as privacy_store
 from shared.auth import require_auth
 from shared.web.app import current_service
 from shared.web.inputs import Blueprint

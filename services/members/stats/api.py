@@ -17,7 +17,8 @@ from collections import Counter
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from services.members import accounts, stats_store
+from services.members.accounts import rules as accounts
+from services.members.stats import store as stats_store
 from shared.auth import require_auth
 from shared.web.app import current_service
 from shared.web.inputs import Blueprint

@@ -29,11 +29,15 @@ from datetime import datetime, timezone
 
 from pymongo.database import Database
 
-from services.members import (access_store, accounts, accounts_store, consent_store, email_change, profiles_store,
-                              roster_store)
-from services.members.consent_store import COLLECTION as CONSENTS
-from services.members.consent_store import live_member
+from services.members.access import store as access_store
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
+from services.members.consent import store as consent_store
+from services.members.consent.store import live_member
+from services.members.email_change import store as email_change
 from services.members.messages import CATALOG, MEMBER_ERASED
+from services.members.profiles import store as profiles_store
+from services.members.roster import store as roster_store
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 from shared.store import Index
@@ -105,13 +109,10 @@ def erase(store, member_id: str, *, requested_by: str, admin_id: str | None = No
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)
         record = {"_id": member_id, "erased_at": now, "requested_by": requested_by,
                   "admin_id": admin_id, "reason": reason}
-        db.members.replace_one({"_id": member_id}, {
-            "_id": member_id, "status": "erased", "email": f"erased:{member_id}", "erased_at": now,
-        }, session=session)
-        db[profiles_store.DIRECTORY].delete_one({"_id": member_id}, session=session)
+        profiles_store.tombstone(db, session, member_id, now)
         # The roster is the university's record, not the member's: it stays, unclaimed.
         roster_store.release(db, session, member_id)
-        db[CONSENTS].delete_many({"member_id": member_id}, session=session)
+        consent_store.forget(db, session, member_id)
         accounts_store.forget_account(db, session, member_id, member.get("email"))
         email_change.forget(db, session, member_id)
         # Stored replies (Idempotency-Key replays) repeat what was sent: the sign-up's too.

@@ -15,7 +15,9 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from services.members import access_store, accounts_store, profiles
+from services.members.access import store as access_store
+from services.members.accounts import store as accounts_store
+from services.members.profiles import rules as profiles
 from services.members.messages import (
     CATALOG,
     MEMBER_REJECTED,
@@ -28,6 +30,8 @@ from shared.logs import current_correlation_id
 from shared.store import Index, asc
 
 DIRECTORY = "directory"
+# One member per address: the account's key (listed first in the service's registry, as before).
+EMAIL_UNIQUE = Index("members", asc("email"), unique=True, name="email_unique")
 INDEXES: list[Index] = [
     Index("members", asc("status"), name="members_status"),
     Index("members", asc("tokens"), name="members_tokens"),
@@ -85,6 +89,15 @@ def save_member(db: Database, session: ClientSession | None, member: dict, *, in
     return member
 
 
+def tombstone(db: Database, session: ClientSession, member_id: str, at) -> None:
+    """Erasure: replace the member by an anonymous tombstone and take them out of the
+    directory (``privacy.store.erase``, in its transaction)."""
+    db.members.replace_one({"_id": member_id}, {
+        "_id": member_id, "status": "erased", "email": f"erased:{member_id}", "erased_at": at,
+    }, session=session)
+    db[DIRECTORY].delete_one({"_id": member_id}, session=session)
+
+
 def live(db: Database, member_id: str, session: ClientSession | None = None) -> dict:
     member = db.members.find_one({"_id": member_id}, session=session)
     if member is None or member.get("status") == "erased":
@@ -98,7 +111,7 @@ def update_profile(store, member_id: str, patch: dict[str, Any], *, by_admin: bo
     The address is not among them: it changes only once the new one is proven
     (``email_change``), which applies it through ``apply_changes`` inside its own transaction."""
     if "email" in patch:
-        raise ValueError("the email address changes only through services.members.email_change")
+        raise ValueError("the email address changes only through services.members.email_change.store")
     return store.transaction(lambda session: apply_changes(store.db, session, member_id, patch, by_admin=by_admin))
 
 

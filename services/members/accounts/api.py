@@ -32,11 +32,14 @@ import logging
 from flask import request
 from flask.views import MethodView
 
-from services.members import accounts, accounts_store, signup
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
+from services.members.accounts.schemas import (EmailConfirmationSchema, EmailConfirmedSchema, LoginSchema,
+                                               PasswordResetConfirmSchema, PasswordResetRequestSchema, RefreshSchema,
+                                               TokenPairSchema, normalise_email)
 from services.members.messages import CATALOG, PASSWORD_RESET_REQUESTED
-from services.members.schemas import (AcceptedSchema, EmailConfirmationSchema, EmailConfirmedSchema, LoginSchema, PasswordResetConfirmSchema,
-                                      PasswordResetRequestSchema, ProblemSchema, RefreshSchema,
-                                      TokenPairSchema, normalise_email)
+from services.members.schemas import AcceptedSchema, ProblemSchema
+from services.members.signup import store as signup
 from shared.auth import TokenIssuer
 from shared.logs import current_correlation_id
 from shared.web.app import current_service
@@ -302,7 +305,7 @@ class PasswordResetConfirm(MethodView):
         invalid = Problem(400, "The password reset token is not valid: unknown, used or expired.",
                           kind="invalid-token", errors={"token": ["Unknown, used or expired."]})
         record = accounts_store.usable_reset(store.db, body["token"], at)
-        member = store.db.members.find_one({"_id": record["member_id"]}) if record else None
+        member = store.get(record["member_id"]) if record else None
         if member is None:
             raise invalid
         problems = accounts.password_problems(body["new_password"], member.get("email"))

@@ -7,9 +7,10 @@ from flask import g, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from services.members import segments_store
-from services.members.api import full_view
-from services.members.schemas import NAME, MemberPageSchema
+from services.members.profiles.api import full_view
+from services.members.profiles.schemas import MemberPageSchema
+from services.members.schemas import NAME
+from services.members.segments import store as segments_store
 from shared.auth import require_auth
 from shared.memberfilter import MemberFilterSchema
 from shared.web import pagination

@@ -17,7 +17,7 @@ from bson import ObjectId
 from pymongo import DESCENDING
 from pymongo.database import Database
 
-from services.members import consent
+from services.members.consent import rules as consent
 from services.members.messages import CATALOG, CONSENT_CHANGED
 from shared.bus import outbox
 from shared.logs import current_correlation_id
@@ -111,3 +111,8 @@ def record(store, member_id: str, change: dict, *, recorded_by: str, reason: str
 
     store.transaction(work)
     return entry
+
+
+def forget(db: Database, session, member_id: str) -> None:
+    """Erasure: the member's whole ledger goes (``privacy.store.erase``, in its transaction)."""
+    db[COLLECTION].delete_many({"member_id": member_id}, session=session)

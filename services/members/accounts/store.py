@@ -23,7 +23,8 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.members import access_store, accounts
+from services.members.access import store as access_store
+from services.members.accounts import rules as accounts
 from shared import revocations
 from shared.bus import outbox
 from shared.bus.envelope import Envelope
@@ -57,6 +58,28 @@ INDEXES: list[Index] = [
 
 def new_credential(member_id: str, email: str, password_hash: str, at: datetime) -> dict:
     return {"_id": member_id, "email": email, "password_hash": password_hash, "created_at": at, "changed_at": at}
+
+
+def add_credential(db: Database, session: ClientSession | None, member_id: str, email: str, password_hash: str,
+                   at: datetime) -> None:
+    """A new member's password (sign-up): inserted, never replaced (``set_password`` does that)."""
+    db[CREDENTIALS].insert_one(new_credential(member_id, email, password_hash, at), session=session)
+
+
+def add_email_confirmation(db: Database, session: ClientSession | None, token: str, member_id: str, email: str,
+                           at: datetime) -> None:
+    """Remember the sign-up's confirmation token (its digest) for ``accounts.EMAIL_CONFIRMATION_TTL``."""
+    db[EMAIL_CONFIRMATIONS].insert_one({
+        "_id": accounts.digest(token), "member_id": member_id, "email": email,
+        "created_at": at, "expires_at": at + accounts.EMAIL_CONFIRMATION_TTL, "used_at": None},
+        session=session)
+
+
+def use_email_confirmation(db: Database, session: ClientSession | None, token: str, at: datetime) -> dict | None:
+    """Mark a live, unused confirmation token used; its record, or ``None`` if there is none."""
+    return db[EMAIL_CONFIRMATIONS].find_one_and_update(
+        {"_id": accounts.digest(token), "used_at": None, "expires_at": {"$gt": at}},
+        {"$set": {"used_at": at}}, session=session)
 
 
 def member_by_email(db: Database, email: str, session: ClientSession | None = None) -> dict | None:

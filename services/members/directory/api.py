@@ -5,9 +5,9 @@ from flask import g
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from services.members import profiles_store
-from services.members.api import viewer_is_verified
-from services.members.schemas import MemberSchema
+from services.members.profiles import store as profiles_store
+from services.members.profiles.api import viewer_is_verified
+from services.members.profiles.schemas import MemberSchema
 from shared.auth import require_auth
 from shared.memberfilter import MemberFilterSchema
 from shared.web import pagination

@@ -30,8 +30,11 @@ from datetime import datetime
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 
-from services.members import access_store, accounts, accounts_store, profiles_store
+from services.members.access import store as access_store
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
 from services.members.messages import CATALOG, EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED
+from services.members.profiles import store as profiles_store
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 from shared.store import Index, asc

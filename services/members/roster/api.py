@@ -16,7 +16,8 @@ from flask import g, request, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from services.members import roster, roster_store
+from services.members.roster import rules as roster
+from services.members.roster import store as roster_store
 from shared.auth import require_auth
 from shared.web import pagination
 from shared.web.app import current_service

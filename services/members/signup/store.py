@@ -23,8 +23,13 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.members import accounts, accounts_store, email_change, profiles, profiles_store, roster_store
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
+from services.members.email_change import store as email_change
 from services.members.messages import CATALOG, MEMBER_REGISTERED, MEMBER_SIGNED_UP_AGAIN, MEMBER_VERIFIED
+from services.members.profiles import rules as profiles
+from services.members.profiles import store as profiles_store
+from services.members.roster import store as roster_store
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 
@@ -97,13 +102,9 @@ def register(store, profile: dict, *, roles: list[str], correlation_id: str, pas
             _match_roster(store.db, session, stored, student_number, at)
         stored = profiles_store.save_member(store.db, session, stored, insert=True)
         if password_hash is not None:
-            store.db[accounts_store.CREDENTIALS].insert_one(
-                accounts_store.new_credential(stored["_id"], stored["email"], password_hash, at), session=session)
+            accounts_store.add_credential(store.db, session, stored["_id"], stored["email"], password_hash, at)
         if token is not None:
-            store.db[accounts_store.EMAIL_CONFIRMATIONS].insert_one({
-                "_id": accounts.digest(token), "member_id": stored["_id"], "email": stored["email"],
-                "created_at": at, "expires_at": at + accounts.EMAIL_CONFIRMATION_TTL, "used_at": None},
-                session=session)
+            accounts_store.add_email_confirmation(store.db, session, token, stored["_id"], stored["email"], at)
         outbox.add(store.db, session, CATALOG.create(MEMBER_REGISTERED, stored["_id"], {
             "member_id": stored["_id"], **{k: stored.get(k) for k in EVENT_FIELDS},
             "registered_at": at.isoformat(), "status": stored["status"],
@@ -152,9 +153,7 @@ def confirm_email(store, token: str, at: datetime, password_hash: str | None = N
     db = store.db
 
     def work(session: ClientSession) -> dict | None:
-        record = db[accounts_store.EMAIL_CONFIRMATIONS].find_one_and_update(
-            {"_id": accounts.digest(token), "used_at": None, "expires_at": {"$gt": at}},
-            {"$set": {"used_at": at}}, session=session)
+        record = accounts_store.use_email_confirmation(db, session, token, at)
         if record is None:
             return None
         member = db.members.find_one({"_id": record["member_id"]}, session=session)

@@ -13,7 +13,8 @@ from flask import g
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.members import consent, consent_store
+from services.members.consent import rules as consent
+from services.members.consent import store as consent_store
 from services.members.messages import CATEGORIES, CHANNELS
 from shared.auth import require_auth
 from shared.web import pagination

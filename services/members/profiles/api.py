@@ -5,10 +5,13 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
-from services.members import accounts, profiles, profiles_store, roster_store, signup
-from services.members.accounts_api import rate_limited
-from services.members.schemas import (
-    AcceptedSchema,
+from services.members.accounts import rules as accounts
+from services.members.accounts.api import rate_limited
+from services.members.profiles import rules as profiles
+from services.members.profiles import store as profiles_store
+from services.members.roster import store as roster_store
+from services.members.signup import store as signup
+from services.members.profiles.schemas import (
     DecisionSchema,
     MemberListQuerySchema,
     MemberPageSchema,
@@ -18,6 +21,7 @@ from services.members.schemas import (
     RolesSchema,
     SignUpSchema,
 )
+from services.members.schemas import AcceptedSchema
 from shared.auth import optional_principal, require_auth
 from shared.logs import current_correlation_id
 from shared.web import idempotency, pagination

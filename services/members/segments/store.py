@@ -12,8 +12,8 @@ from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from services.members import profiles_store
 from services.members.messages import CATALOG, SEGMENT_DELETED, SEGMENT_SAVED
+from services.members.profiles import store as profiles_store
 from shared import clock
 from shared.bus import outbox
 from shared.logs import current_correlation_id

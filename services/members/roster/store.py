@@ -32,7 +32,7 @@ import bson
 from pymongo import DESCENDING, InsertOne, UpdateOne
 from pymongo.database import Database
 
-from services.members import roster
+from services.members.roster import rules as roster
 from shared import clock, translit
 from shared.leases import Lease
 from shared.store import Index, asc

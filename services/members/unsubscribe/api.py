@@ -31,7 +31,8 @@ from flask import make_response, request
 from flask.views import MethodView
 from marshmallow import EXCLUDE, Schema, fields
 
-from services.members import consent, consent_store
+from services.members.consent import rules as consent
+from services.members.consent import store as consent_store
 from services.members.messages import CATEGORIES, CHANNELS
 from services.members.schemas import ProblemSchema
 from shared import unsubscribe

@@ -18,10 +18,15 @@ import logging
 
 from flask import g
 from flask.views import MethodView
+from marshmallow import Schema, fields, post_load, validate
 
-from services.members import accounts, accounts_store, email_change, profiles_store
-from services.members.accounts_api import RETRY_AFTER_HEADER, limit_rate, record_failure, refuse_if_throttled
-from services.members.schemas import AcceptedSchema, EmailChangeSchema, EmailChangeTokenSchema, ProblemSchema
+from services.members.accounts import rules as accounts
+from services.members.accounts import store as accounts_store
+from services.members.accounts.api import RETRY_AFTER_HEADER, limit_rate, record_failure, refuse_if_throttled
+from services.members.accounts.schemas import normalise_email, valid_email
+from services.members.email_change import store as email_change
+from services.members.profiles import store as profiles_store
+from services.members.schemas import AcceptedSchema, ProblemSchema
 from shared.auth import require_auth
 from shared.web.app import current_service
 from shared.web.inputs import Blueprint
@@ -37,6 +42,25 @@ RECENT_MINUTES = int(accounts.RECENT_LOGIN.total_seconds() // 60)
 ACCEPTED = {"status": "accepted",
             "detail": "We have sent a link to the new address. Your address changes when you follow it "
                       f"(within {int(accounts.EMAIL_CHANGE_TTL.total_seconds() // 3600)} hours)."}
+
+
+class EmailChangeSchema(Schema):
+    new_email = fields.String(required=True, validate=[validate.Length(max=254), valid_email],
+                              metadata={"description": "the address to change to; it must confirm the change"})
+    current_password = fields.String(
+        load_only=True, load_default=None, allow_none=True, validate=validate.Length(min=1, max=1024),
+        metadata={"format": "password", "description": "required unless you logged in less than "
+                  f"{int(accounts.RECENT_LOGIN.total_seconds() // 60)} minutes ago"})
+
+    @post_load
+    def _normalise(self, data: dict, **_) -> dict:
+        data["new_email"] = normalise_email(data["new_email"])
+        return data
+
+
+class EmailChangeTokenSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=512),
+                          metadata={"description": "the one-time token from the email's link"})
 
 
 def _problem_doc(status: int, description: str, **kwargs):

@@ -1,0 +1,1 @@
+"""Revoking a member's access (every token issued before now)."""

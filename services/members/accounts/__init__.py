@@ -1,0 +1,1 @@
+"""Member accounts: password login, tokens, password reset, throttling."""

@@ -1,0 +1,1 @@
+"""The consent ledger: consent per channel and category, with its history."""

@@ -1,0 +1,1 @@
+"""The members' directory: verified members search each other."""

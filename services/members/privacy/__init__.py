@@ -1,0 +1,1 @@
+"""GDPR: a member's data export and erasure."""

@@ -1,0 +1,1 @@
+"""Member records: sign-up route, profiles and their visibility, the office's list and verification."""

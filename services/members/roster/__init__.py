@@ -1,0 +1,1 @@
+"""The alumni roster: the university's list of graduates, imported as CSV."""

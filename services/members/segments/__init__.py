@@ -1,0 +1,1 @@
+"""Segments: the alumni office's saved member filters."""

@@ -1,0 +1,1 @@
+"""Sign-up: a new member, and the proof that its address is theirs."""

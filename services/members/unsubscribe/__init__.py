@@ -1,0 +1,1 @@
+"""One-click unsubscribe from marketing messages (RFC 8058)."""
