@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-import urllib3
 from flask import current_app, g, request, session
 
-from frontends.portal.transport import Transport
+from frontends.portal.transport import Transport, Unreachable
 
 REFRESH_MARGIN_S = 60
 # A refresh token works once; two requests of one browser that refresh at the same moment
@@ -97,7 +96,7 @@ class Gateway:
         try:
             response = self.transport.request(method, self.base_url + path, headers=sent,
                                               timeout=self.timeout_s, allow_redirects=False, **kwargs)
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        except (requests.RequestException, Unreachable) as exc:
             raise ApiDown(str(exc)) from exc
         if response.status_code >= 500:
             raise ApiDown(f"{method} {path}: {response.status_code}")

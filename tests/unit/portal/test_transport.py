@@ -12,14 +12,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from frontends.portal.gateway import ApiDown, Gateway
+from frontends.portal import transport as transport_module
 from frontends.portal.transport import Transport, query_string
 
 
 class Echo(BaseHTTPRequestHandler):
-    """Answers with what it received; ``/gzip`` answers gzipped, ``/status/<n>`` with status n."""
+    """Answers with what it received; ``/gzip`` answers gzipped, ``/status/<n>`` with status n,
+    ``/close`` closes the connection after its answer without saying so (as a server whose
+    keep-alive timeout ran out between two requests)."""
     protocol_version = "HTTP/1.1"
 
     def _answer(self):
+        self.connections_seen.add(self.client_address)  # before answering: the client goes on at once
         length = int(self.headers.get("Content-Length") or 0)
         seen = {"method": self.command, "path": self.path, "headers": dict(self.headers),
                 "body": self.rfile.read(length).decode("latin-1")}
@@ -33,7 +37,10 @@ class Echo(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+        if self.path == "/close":
+            self.close_connection = True
 
+    connections_seen: set = set()
     do_GET = do_POST = do_DELETE = _answer
 
     def log_message(self, *args):
@@ -78,6 +85,27 @@ def test_files_go_as_multipart_form_data(server):
 def test_a_gzipped_answer_is_decompressed(server):
     answer = Transport().request("GET", f"{server}/gzip", timeout=5)
     assert json.loads(answer.content)["path"] == "/gzip"
+
+
+def test_calls_share_one_keep_alive_connection_and_survive_the_server_closing_it(server):
+    transport = Transport()
+    Echo.connections_seen.clear()
+    for _ in range(3):
+        assert transport.request("GET", f"{server}/a", timeout=5).status_code == 200
+    assert len(Echo.connections_seen) == 1
+    transport.request("GET", f"{server}/close", timeout=5)
+    answer = transport.request("GET", f"{server}/after", timeout=5)  # on a new connection
+    assert json.loads(answer.content)["path"] == "/after" and len(Echo.connections_seen) == 2
+
+
+def test_a_get_on_a_connection_closed_unnoticed_is_sent_again_but_not_a_post(server, monkeypatch):
+    monkeypatch.setattr(transport_module, "_dropped", lambda connection: False)  # the close comes too late
+    transport = Transport()
+    transport.request("GET", f"{server}/close", timeout=5)
+    assert json.loads(transport.request("GET", f"{server}/again", timeout=5).content)["path"] == "/again"
+    transport.request("GET", f"{server}/close", timeout=5)
+    with pytest.raises(transport_module.Unreachable):
+        transport.request("POST", f"{server}/once", json={}, timeout=5)
 
 
 def test_statuses_are_passed_on_and_a_server_error_is_api_down(server):
