@@ -13,7 +13,7 @@ from flask import Flask, redirect, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from frontends.portal import i18n, problems, settings as portal_settings, static_urls
+from frontends.portal import i18n, options, problems, settings as portal_settings, static_urls
 from frontends.portal.auth import login_url, viewer
 from frontends.portal.gateway import ApiDown, ApiProblem, Gateway, SignedOut
 from frontends.portal.session import EncryptedCookieSessionInterface
@@ -69,6 +69,7 @@ def create_app(config: portal_settings.PortalSettings | None = None, *, transpor
     static_urls.init(app)
 
     app.jinja_env.globals["summary"] = problems.summary
+    app.jinja_env.globals["option_tags"] = options.option_tags
 
     @app.context_processor
     def _viewer():

@@ -18,7 +18,8 @@ from typing import Any
 
 import requests
 from flask import current_app, g, request, session
-from requests.adapters import HTTPAdapter
+
+from frontends.portal.transport import Transport, Unreachable
 
 REFRESH_MARGIN_S = 60
 # A refresh token works once; two requests of one browser that refresh at the same moment
@@ -80,12 +81,10 @@ class Gateway:
     def __init__(self, base_url: str, timeout_s: float, transport=None):
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
-        if transport is None:
-            transport = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
-            transport.mount("http://", adapter)
-            transport.mount("https://", adapter)
-        self.transport = transport
+        # The gateway's address is configured (PORTAL_API_URL) and reached directly: no proxy
+        # settings or .netrc from the environment (requests' session scanned the whole
+        # environment for them on every call). See frontends/portal/transport.py.
+        self.transport = transport if transport is not None else Transport()
         self._rotations: dict[str, tuple[float, dict]] = {}
         self._lock = threading.Lock()
 
@@ -97,7 +96,7 @@ class Gateway:
         try:
             response = self.transport.request(method, self.base_url + path, headers=sent,
                                               timeout=self.timeout_s, allow_redirects=False, **kwargs)
-        except requests.RequestException as exc:
+        except (requests.RequestException, Unreachable) as exc:
             raise ApiDown(str(exc)) from exc
         if response.status_code >= 500:
             raise ApiDown(f"{method} {path}: {response.status_code}")

@@ -2,6 +2,11 @@
 
 The portal is a client of the gateway, deployable on its own, so it reads its own few
 settings rather than the services' configuration. No secret has a default outside dev mode.
+
+``PORTAL_API_URL`` is the gateway's address as the portal reaches it, directly: the portal
+does not read ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``, ``.netrc`` or
+``REQUESTS_CA_BUNDLE`` from the environment (frontends/portal/gateway.py turns requests'
+``trust_env`` off: it cost a scan of the environment on every API call).
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ class PortalConfigError(RuntimeError):
 
 @dataclass(frozen=True)
 class PortalSettings:
-    api_url: str            # the gateway, as the portal reaches it (e.g. http://gateway:8080)
+    api_url: str            # the gateway, as the portal reaches it (e.g. http://gateway:8080), never via a proxy
     session_key: str        # Fernet key encrypting the session cookie (it holds API tokens)
     dev_mode: bool          # plain-http cookies and a generated session key are allowed
     api_timeout_s: float    # a page waits at most this long for one API call

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from flask import g
-from flask_babel import format_date, format_time
+from flask_babel import format_date, format_time, get_locale, get_timezone
 
 
 def title(event: dict) -> str:
@@ -16,6 +17,14 @@ def when(moment: str | None) -> str:
     """A day and time, in Sofia time, in the page's language (``петък, 4 декември 2026 г., 18:00``)."""
     if not moment:
         return ""
+    return _when(moment, str(get_locale()), str(get_timezone()))
+
+
+# The page says the same few moments again and again (an event is in the list and in the open
+# calls, on every member's home page); Babel's formatting costs about 50 µs a moment. The
+# words depend only on the moment, the language and the time zone, which make the key.
+@lru_cache(maxsize=4096)
+def _when(moment: str, locale: str, zone: str) -> str:
     at = datetime.fromisoformat(moment)
     return f"{format_date(at, 'full')}, {format_time(at, 'short')}"
 
