@@ -27,8 +27,16 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 		npm ci --prefix tests/browser --no-audit --no-fund && touch $(AXE); \
 	else echo "make: npm is missing, so the browser suite will be skipped (apt-get install npm)"; fi
 
+# Two runs: the tests that own everything they touch spread over both cores (pytest-xdist);
+# those that share the broker's fixed queue names (browser, e2e, integration) one at a time.
+# Both always run; the target fails if either did.
+PARALLEL_TESTS := tests/unit tests/contract tests/deploy
+SERIAL_TESTS := tests/browser tests/e2e tests/integration
+
 test: $(STAMP) $(AXE)
-	$(BIN)/python -m pytest tests
+	@$(BIN)/python -m pytest -n 2 $(PARALLEL_TESTS); parallel=$$?; \
+	$(BIN)/python -m pytest $(SERIAL_TESTS); serial=$$?; \
+	test $$parallel -eq 0 && test $$serial -eq 0
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/contract
