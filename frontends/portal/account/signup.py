@@ -15,14 +15,10 @@ from frontends.portal.account import blp
 from frontends.portal.account.forms import LANGUAGE_CHOICES, field_errors, language_or_default, page_status
 from frontends.portal.auth import viewer
 from frontends.portal.gateway import ApiProblem, api
+from frontends.portal.vocabulary import FACULTIES as FACULTY_NAMES
 
-FACULTIES = (
-    ("medicine", lazy_gettext("Faculty of Medicine")),
-    ("dental_medicine", lazy_gettext("Faculty of Dental Medicine")),
-    ("pharmacy", lazy_gettext("Faculty of Pharmacy")),
-    ("public_health", lazy_gettext("Faculty of Public Health")),
-    ("medical_college", lazy_gettext("Medical College")),
-)
+FACULTIES = tuple(FACULTY_NAMES.items())  # the sign-up form's choices, in this order
+
 TEXT_FIELDS = ("given_name", "family_name", "given_name_latin", "family_name_latin", "email", "phone",
                "graduation_year", "faculty", "student_number")
 SIGNUP_PROBLEMS = {

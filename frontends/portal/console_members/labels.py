@@ -9,13 +9,8 @@ from typing import Callable
 
 from flask_babel import format_datetime, gettext as _, lazy_gettext
 
-FACULTIES = {
-    "medicine": lazy_gettext("Faculty of Medicine"),
-    "dental_medicine": lazy_gettext("Faculty of Dental Medicine"),
-    "pharmacy": lazy_gettext("Faculty of Pharmacy"),
-    "public_health": lazy_gettext("Faculty of Public Health"),
-    "medical_college": lazy_gettext("Medical College"),
-}
+from frontends.portal.vocabulary import FACULTIES
+
 
 ROLES = {
     "admin": lazy_gettext("Administrator (the alumni office)"),

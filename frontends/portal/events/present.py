@@ -14,6 +14,7 @@ from flask_babel import gettext as _, lazy_gettext, ngettext
 from frontends.portal import problems
 from frontends.portal.gateway import ApiProblem
 from frontends.portal.i18n import DEFAULT_TIMEZONE
+from frontends.portal.vocabulary import FACULTIES
 
 KINDS = {
     "reunion": lazy_gettext("Class reunion"),
@@ -22,13 +23,6 @@ KINDS = {
     "club_meeting": lazy_gettext("Club meeting"),
     "conference": lazy_gettext("Conference"),
     "volunteering": lazy_gettext("Volunteering"),
-}
-FACULTIES = {
-    "medicine": lazy_gettext("Faculty of Medicine"),
-    "dental_medicine": lazy_gettext("Faculty of Dental Medicine"),
-    "pharmacy": lazy_gettext("Faculty of Pharmacy"),
-    "public_health": lazy_gettext("Faculty of Public Health"),
-    "medical_college": lazy_gettext("Medical College"),
 }
 
 

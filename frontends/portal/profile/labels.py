@@ -13,13 +13,8 @@ from babel import Locale
 from flask import g
 from flask_babel import lazy_gettext as _l
 
-FACULTIES = {
-    "medicine": _l("Faculty of Medicine"),
-    "dental_medicine": _l("Faculty of Dental Medicine"),
-    "pharmacy": _l("Faculty of Pharmacy"),
-    "public_health": _l("Faculty of Public Health"),
-    "medical_college": _l("Medical College"),
-}
+from frontends.portal.vocabulary import FACULTIES
+
 
 # Who sees a field: the API's visibility levels, as the member reads them.
 VISIBILITY = {
