@@ -46,12 +46,21 @@ _KINDS = {
 }
 
 
-def field_message(message: str) -> str:
-    for pattern, say in _FIELD_MESSAGES:
+Phrasebook = list[tuple[re.Pattern, Callable[[re.Match], str]]]
+
+
+def translated(message: str, phrasebook: Phrasebook) -> str | None:
+    """The phrasebook's sentence for an API message (the first pattern that matches), or None.
+    Each area keeps a phrasebook of the messages only its APIs write."""
+    for pattern, say in phrasebook:
         match = pattern.match(message)
         if match:
             return say(match)
-    return message
+    return None
+
+
+def field_message(message: str) -> str:
+    return translated(message, _FIELD_MESSAGES) or message
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:

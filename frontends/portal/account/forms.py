@@ -56,14 +56,12 @@ def field_errors(problem) -> dict[str, list[str]]:
         raw = raw if isinstance(raw, list) and len(raw) == len(messages) else messages
         translated = []
         for original, message in zip(raw, messages):
-            for pattern, say in _MESSAGES:
-                if match := pattern.match(message):
-                    message = say(match)
-                    break
-            else:
+            own = problems.translated(message, _MESSAGES)
+            if own is not None:
+                message = own
+            elif name in _ANY_MESSAGE_OF and problems.field_message(str(original)) == original:
                 # A message neither list knows (the API wrote it as it was): the field's own sentence.
-                if name in _ANY_MESSAGE_OF and problems.field_message(str(original)) == original:
-                    message = _ANY_MESSAGE_OF[name]()
+                message = _ANY_MESSAGE_OF[name]()
             translated.append(message)
         errors[name] = list(dict.fromkeys(translated))
     return errors

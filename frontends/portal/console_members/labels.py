@@ -9,6 +9,7 @@ from typing import Callable
 
 from flask_babel import format_datetime, gettext as _, lazy_gettext
 
+from frontends.portal import problems
 from frontends.portal.vocabulary import FACULTIES
 
 
@@ -103,11 +104,7 @@ def role_label(role: str) -> str:
 
 
 def message(text: str) -> str:
-    for pattern, say in _MESSAGES:
-        match = pattern.match(text)
-        if match:
-            return say(match)
-    return text
+    return problems.translated(text, _MESSAGES) or text
 
 
 def when(value: str | None) -> str:

@@ -120,11 +120,7 @@ _GUEST_MESSAGES = [
 
 
 def _guest_message(message: str) -> str:
-    for pattern, say in _GUEST_MESSAGES:
-        match = pattern.match(message)
-        if match:
-            return say(match)
-    return message
+    return problems.translated(message, _GUEST_MESSAGES) or message
 
 
 def register_problem(problem: ApiProblem, event: dict) -> tuple[str, dict[str, list[str]]]:

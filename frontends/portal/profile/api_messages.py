@@ -41,11 +41,7 @@ _MESSAGES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
 
 
 def _localised(message: str) -> str:
-    for pattern, say in _MESSAGES:
-        match = pattern.match(message)
-        if match:
-            return say(match)
-    return message
+    return problems.translated(message, _MESSAGES) or message
 
 
 def field_errors(problem: ApiProblem, renames: dict[str, str] | None = None) -> dict[str, list[str]]:
