@@ -314,3 +314,76 @@ ACCESS_REVOKED = CATALOG.register("members.access.revoked", AccessRevokedData(),
     "not_before": "2026-11-28T12:30:00.123000+00:00",
     "reason": "roles_changed",
 })
+
+
+class BilingualData(Schema):
+    bg = fields.String(required=True)
+    en = fields.String(required=True)
+
+
+class SurveyOpenedData(Schema):
+    """An admin opened a survey: notifications invites its audience (consent category
+    ``surveys``, each invitation with the member's personal link, ``shared.surveylink``) and
+    reminds, once before ``closes_at``, those who have not completed it. The audience is given
+    as a member filter (``shared.memberfilter``; ``{}`` is every verified member) or, for a
+    saved segment, its id (whose filter the consumer holds from ``members.segment.saved``)."""
+
+    survey_id = fields.String(required=True)
+    title = fields.Nested(BilingualData, required=True)
+    description = fields.Nested(BilingualData, allow_none=True, load_default=None)
+    opens_at = fields.AwareDateTime(required=True, metadata={"description": "invitations go out from then"})
+    closes_at = fields.AwareDateTime(required=True)
+    anonymous = fields.Boolean(required=True)
+    questions = fields.Integer(required=True, metadata={"description": "how many questions (the email says so)"})
+    filter = fields.Dict(allow_none=True, load_default=None,
+                         metadata={"description": "shared.memberfilter language; null for a segment audience"})
+    segment_id = fields.String(allow_none=True, load_default=None)
+    opened_at = fields.AwareDateTime(required=True)
+
+
+SURVEY_OPENED = CATALOG.register("members.survey.opened", SurveyOpenedData(), example={
+    "survey_id": "9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b",
+    "title": {"bg": "Къде сте днес?", "en": "Where are you today?"},
+    "description": {"bg": "Пет минути за профила на випуска.", "en": "Five minutes for your class's profile."},
+    "opens_at": "2026-12-07T08:00:00+00:00",
+    "closes_at": "2026-12-21T22:00:00+00:00",
+    "anonymous": False,
+    "questions": 12,
+    "filter": None,
+    "segment_id": "3d6f0a8e2b7c4d19a5e1f0b2c3d4e5f6",
+    "opened_at": "2026-12-05T10:00:00+00:00",
+})
+
+
+class SurveyCompletedData(Schema):
+    """A member submitted their response (the first time; later edits publish nothing). For an
+    anonymous survey nothing of the answers is inside: only that this member took part."""
+
+    survey_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    anonymous = fields.Boolean(required=True)
+    completed_at = fields.AwareDateTime(required=True, metadata={
+        "description": "for an anonymous survey, the day only (midnight UTC): it must not tie the member "
+                       "to a response by its time"})
+
+
+SURVEY_COMPLETED = CATALOG.register("members.survey.completed", SurveyCompletedData(), example={
+    "survey_id": "9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b",
+    "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d",
+    "anonymous": False,
+    "completed_at": "2026-12-08T19:42:10+00:00",
+})
+
+
+class SurveyClosedData(Schema):
+    """An admin closed the survey before its ``closes_at``: no more answers, no reminder. (A
+    survey that reaches its ``closes_at`` publishes nothing: every consumer knows the time.)"""
+
+    survey_id = fields.String(required=True)
+    closed_at = fields.AwareDateTime(required=True)
+
+
+SURVEY_CLOSED = CATALOG.register("members.survey.closed", SurveyClosedData(), example={
+    "survey_id": "9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b",
+    "closed_at": "2026-12-21T22:00:00+00:00",
+})
