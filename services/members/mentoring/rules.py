@@ -78,7 +78,7 @@ def _distinct(values: list) -> None:
         raise ValidationError("Name each one once.")
 
 
-def key(text: str | None) -> str | None:
+def match_key(text: str | None) -> str | None:
     """A specialty or city as compared and indexed: case and spacing do not matter."""
     return " ".join(text.split()).casefold() if text and text.strip() else None
 
@@ -112,7 +112,7 @@ class MentorOfferSchema(Schema):
         # (offer_errors), not here.
         if partial and "city" not in data:
             return
-        if IN_PERSON in (data.get("formats") or ()) and not key(data.get("city")):
+        if IN_PERSON in (data.get("formats") or ()) and not match_key(data.get("city")):
             raise ValidationError({"city": ["In-person meetings need a city."]})
 
     @post_load
@@ -120,7 +120,7 @@ class MentorOfferSchema(Schema):
         if data.get("specialties") is not None:
             seen: dict[str, str] = {}
             for specialty in data["specialties"]:
-                seen.setdefault(key(specialty), " ".join(specialty.split()))
+                seen.setdefault(match_key(specialty), " ".join(specialty.split()))
             data["specialties"] = list(seen.values())
         if data.get("city"):
             data["city"] = " ".join(data["city"].split())
@@ -129,7 +129,7 @@ class MentorOfferSchema(Schema):
 
 def offer_errors(offer: Mapping[str, Any]) -> dict[str, list[str]]:
     """What is wrong across the fields of an offer as stored after an update (``{}``: fine)."""
-    if IN_PERSON in offer.get("formats", ()) and not key(offer.get("city")):
+    if IN_PERSON in offer.get("formats", ()) and not match_key(offer.get("city")):
         return {"city": ["In-person meetings need a city."]}
     return {}
 
@@ -141,6 +141,18 @@ class MentorshipRequestSchema(Schema):
                           validate=[validate.Length(min=1, max=MAX_CHOICES), _distinct],
                           metadata={"description": f"1 to {MAX_CHOICES} mentor ids, the first preferred"})
     message = fields.String(required=True, validate=[validate.Length(min=1, max=MAX_MESSAGE), _no_control])
+
+
+def request_errors(request: Mapping[str, Any], mentee_id: str,
+                   already_asked: Collection[str] = ()) -> dict[str, list[str]]:
+    """What is wrong with a loaded request for this mentee (``{}``: fine): asking themself, or
+    a mentor they already asked (an open request or a mentorship: the caller's list)."""
+    if mentee_id in request["mentors"]:
+        return {"mentors": ["You cannot be your own mentor."]}
+    again = [m for m in request["mentors"] if m in already_asked]
+    if again:
+        return {"mentors": [f"You have already asked {', '.join(again)}."]}
+    return {}
 
 
 class WishesSchema(Schema):
@@ -284,7 +296,7 @@ class Score:
 
 
 def _keys(texts: Iterable[str | None]) -> set[str]:
-    return {k for k in map(key, texts) if k}
+    return {k for k in map(match_key, texts) if k}
 
 
 def _factor_values(mentee: Mapping[str, Any], mentor: Mapping[str, Any], now: datetime) -> dict[str, float]:
@@ -300,10 +312,11 @@ def _factor_values(mentee: Mapping[str, Any], mentor: Mapping[str, Any], now: da
     answered = sum(stats.get(k, 0) for k in ("accepted", "declined", "expired"))
     years = years_since_graduation(mentor, now)
     formats = mentor.get("formats") or ()
-    same_city = IN_PERSON in formats and key(mentor.get("city")) is not None \
-        and key(mentor.get("city")) == key(mentee.get("city"))
+    same_city = IN_PERSON in formats and match_key(mentor.get("city")) is not None \
+        and match_key(mentor.get("city")) == match_key(mentee.get("city"))
     return {
-        "shared_specialty": float(bool(_keys(mentee.get("specialties") or ()) & _keys(mentor.get("specialties") or ()))),
+        "shared_specialty": float(bool(_keys(mentee.get("specialties") or ())
+                                       & _keys(mentor.get("specialties") or ()))),
         # The share of the mentee's topics the mentor offers (none wished: nothing to match).
         "topics": len(wanted_topics & set(mentor.get("topics") or ())) / len(wanted_topics) if wanted_topics else 0.0,
         "common_language": float(bool(set(mentee.get("languages") or ()) & set(mentor.get("languages") or ()))),
@@ -397,9 +410,9 @@ ENDED_EVENT = "members.mentorship.ended"
 
 # Why a transition is refused, one place: the API maps them (409, 410, 403), the email link's
 # page says what happened.
-NOT_PENDING, PAST_DEADLINE, NOT_ASKED, NOT_DUE, NOT_MENTEE, NOT_ACTIVE, NOT_IN_PAIR, ALREADY_GIVEN = (
-    "not_pending", "past_deadline", "not_asked", "not_due", "not_mentee", "not_active", "not_in_pair",
-    "already_given")
+NOT_PENDING, PAST_DEADLINE, NOT_ASKED, NOT_DUE, NOT_MENTEE = (
+    "not_pending", "past_deadline", "not_asked", "not_due", "not_mentee")
+NOT_ACTIVE, NOT_ENDED, NOT_IN_PAIR, ALREADY_GIVEN = "not_active", "not_ended", "not_in_pair", "already_given"
 
 
 class Refused(Exception):
@@ -660,7 +673,7 @@ def give_feedback(mentorship: Mapping[str, Any], member_id: str, feedback: Mappi
     """The side that did not end it gives its feedback afterwards, once per side."""
     side(mentorship, member_id)
     if mentorship["state"] != ENDED:
-        raise Refused(NOT_ACTIVE, "Feedback is given when the mentorship ends.", mentorship["state"])
+        raise Refused(NOT_ENDED, "Feedback is given when the mentorship ends.", mentorship["state"])
     if member_id in (mentorship.get("feedback") or {}):
         raise Refused(ALREADY_GIVEN, "You have already given your feedback.", mentorship["state"])
     return {**mentorship, "feedback": {**(mentorship.get("feedback") or {}), member_id: _feedback(feedback, now)}}

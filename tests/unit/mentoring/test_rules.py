@@ -79,7 +79,8 @@ def test_in_person_with_a_city_loads_and_capacity_bounds_are_inclusive():
 
 def test_a_partial_update_without_the_city_is_checked_against_the_stored_offer():
     change = rules.MentorOfferSchema().load({"formats": ["in_person"]}, partial=True)
-    assert rules.offer_errors({"formats": ["online"], "city": None} | change) == {"city": ["In-person meetings need a city."]}
+    assert rules.offer_errors({"formats": ["online"], "city": None} | change) == {
+        "city": ["In-person meetings need a city."]}
     assert rules.offer_errors({"formats": ["online"], "city": "Варна"} | change) == {}
 
 
@@ -93,6 +94,13 @@ def test_a_request_names_one_to_three_distinct_mentors_and_a_short_message():
     assert "message" in errors_of(schema, {"mentors": [A], "message": "x" * 1001})
     assert "message" in errors_of(schema, {"mentors": [A], "message": "  "})
     assert schema.load({"mentors": [A], "message": "x" * 1000})["message"] == "x" * 1000
+
+
+def test_a_mentee_may_not_ask_themself_or_a_mentor_already_asked():
+    request = {"mentors": [A, B], "message": "hi"}
+    assert rules.request_errors(request, MENTEE) == {}
+    assert "mentors" in rules.request_errors({"mentors": [A, MENTEE], "message": "hi"}, MENTEE)
+    assert rules.request_errors(request, MENTEE, already_asked={B, C}) == {"mentors": [f"You have already asked {B}."]}
 
 
 def test_the_seeker_takes_wishes_first_and_fills_the_rest_from_the_profile():
@@ -467,6 +475,57 @@ def test_no_transition_leaves_an_ended_request(final):
             act()
 
 
+def act(request: dict, step: tuple, now: datetime) -> rules.Transition:
+    action, who, unavailable = step
+    if action == "accept":
+        return rules.accept(request, who, now, "m" * 32)
+    if action == "decline":
+        return rules.decline(request, who, now, unavailable=unavailable)
+    if action == "expire":
+        return rules.expire(request, now, unavailable=unavailable)
+    return rules.withdraw(request, who, now)
+
+
+steps = st.lists(st.tuples(
+    st.tuples(st.sampled_from(["accept", "decline", "expire", "withdraw"]), st.sampled_from([MENTEE, A, B, C]),
+              st.frozensets(st.sampled_from([A, B, C]))),
+    st.sampled_from([0, 1, 24, 48, 71, 72, 73])), max_size=12)   # hours: the deadline exactly, often
+
+
+@settings(max_examples=400)
+@given(st.permutations([A, B, C]).flatmap(lambda p: st.integers(1, 3).map(lambda n: p[:n])),
+       st.frozensets(st.sampled_from([A, B, C])), steps)
+def test_any_sequence_of_answers_and_clock_keeps_the_cascade_consistent(choices, unavailable, sequence):
+    made = started(choices, unavailable)
+    request, events, now = made.document, list(made.events), NOW
+    for step, hours in sequence:
+        now += timedelta(hours=hours)
+        before = repr(request)
+        try:
+            moved = act(request, step, now)
+        except rules.Refused:
+            assert repr(request) == before   # a refusal changes nothing
+            continue
+        assert request["state"] == rules.PENDING   # only a waiting request moves
+        request, events = moved.document, events + list(moved.events)
+        answers = request["answers"]
+        assert [a["mentor_id"] for a in answers] == list(choices[:len(answers)])   # in order, once each
+        assert all(a["outcome"] in (rules.DECLINED, rules.EXPIRED, rules.SKIPPED) for a in answers[:-1])
+        state = request["state"]
+        assert (state == rules.PENDING) == (rules.asked_mentor(request) is not None)
+        if state == rules.PENDING:
+            assert len(answers) == request["index"] and request["deadline"] == now + rules.DEFAULT_DEADLINE
+        elif state in (rules.ACCEPTED, rules.WITHDRAWN):
+            assert len(answers) == request["index"] + 1 and answers[-1]["outcome"] == state
+        else:
+            assert state == rules.EXHAUSTED and len(answers) == len(choices)
+        accepted = [a for a in answers if a["outcome"] == rules.ACCEPTED]
+        assert all(a["at"] < a["asked_at"] + rules.DEFAULT_DEADLINE for a in accepted)
+        assert all(a["at"] >= a["asked_at"] + rules.DEFAULT_DEADLINE for a in answers if a["outcome"] == rules.EXPIRED)
+    asks = sum(a["outcome"] != rules.SKIPPED for a in request["answers"]) + (request["state"] == rules.PENDING)
+    assert [e.type for e in events].count(rules.REQUESTED_EVENT) == asks
+
+
 # --- the mentorship -------------------------------------------------------------------------
 
 def pair(**extra) -> dict:
@@ -534,7 +593,7 @@ def test_ending_keeps_each_sides_feedback_from_the_other():
     assert again.value.reason == rules.NOT_ACTIVE
     with pytest.raises(rules.Refused) as early:
         rules.give_feedback(pair(), A, {"rating": 4}, NOW)
-    assert early.value.reason == rules.NOT_ACTIVE
+    assert early.value.reason == rules.NOT_ENDED
     with pytest.raises(rules.Refused):
         rules.own_feedback(both, B)
 
