@@ -108,12 +108,11 @@ class MentorOfferSchema(Schema):
 
     @validates_schema
     def _city_for_meetings(self, data: dict, partial: bool | None = None, **_) -> None:
-        # A partial update that leaves the city out is checked against the stored offer
-        # (offer_errors), not here.
-        if partial and "city" not in data:
-            return
-        if IN_PERSON in (data.get("formats") or ()) and not match_key(data.get("city")):
-            raise ValidationError({"city": ["In-person meetings need a city."]})
+        # A partial update that leaves the city out is checked against the stored offer by
+        # the caller (offer_errors of the merged offer), not here.
+        errors = {} if partial and "city" not in data else offer_errors(data)
+        if errors:
+            raise ValidationError(errors)
 
     @post_load
     def _normalise(self, data: dict, **_) -> dict:
@@ -129,7 +128,7 @@ class MentorOfferSchema(Schema):
 
 def offer_errors(offer: Mapping[str, Any]) -> dict[str, list[str]]:
     """What is wrong across the fields of an offer as stored after an update (``{}``: fine)."""
-    if IN_PERSON in offer.get("formats", ()) and not match_key(offer.get("city")):
+    if IN_PERSON in (offer.get("formats") or ()) and not match_key(offer.get("city")):
         return {"city": ["In-person meetings need a city."]}
     return {}
 
@@ -145,14 +144,16 @@ class MentorshipRequestSchema(Schema):
 
 def request_errors(request: Mapping[str, Any], mentee_id: str,
                    already_asked: Collection[str] = ()) -> dict[str, list[str]]:
-    """What is wrong with a loaded request for this mentee (``{}``: fine): asking themself, or
-    a mentor they already asked (an open request or a mentorship: the caller's list)."""
-    if mentee_id in request["mentors"]:
-        return {"mentors": ["You cannot be your own mentor."]}
-    again = [m for m in request["mentors"] if m in already_asked]
-    if again:
-        return {"mentors": [f"You have already asked {', '.join(again)}."]}
-    return {}
+    """What is wrong with a loaded request for this mentee, by the position of the mentor at
+    fault (``{}``: fine): themself, or a mentor they already asked (in an open request or a
+    mentorship: the caller's list)."""
+    faults = {}
+    for position, mentor_id in enumerate(request["mentors"]):
+        if mentor_id == mentee_id:
+            faults[position] = ["You cannot be your own mentor."]
+        elif mentor_id in already_asked:
+            faults[position] = ["You have already asked this mentor."]
+    return {"mentors": faults} if faults else {}
 
 
 class WishesSchema(Schema):
@@ -220,6 +221,11 @@ def mentee_refusal(member: Mapping[str, Any], now: datetime,
 
 
 # --- capacity -------------------------------------------------------------------------------
+# An ask takes a place while it waits (so a mentor asked by many cannot be promised twice),
+# an acceptance turns it into an active mentorship, a decline, an expiry or a withdrawal gives
+# it back, and so does the end of a mentorship. The store keeps the counts on the offer and
+# changes them in conditional updates (take only while a place is free), which is what keeps
+# two mentees from both getting the last place.
 
 def free_places(offer: Mapping[str, Any], active: int, pending: int) -> int:
     """Places left: the capacity minus active mentorships and asks still pending (0 when a
@@ -239,7 +245,9 @@ FACTORS = ("shared_specialty", "topics", "common_language", "place", "free_capac
 DEFAULT_WEIGHTS: dict[str, float] = {
     "shared_specialty": 3.0, "topics": 2.0, "common_language": 2.0, "place": 1.0,
     "free_capacity": 1.0, "reply_time": 1.0, "acceptance": 1.0, "experience": 0.5}
-# Replies slower than this count as no better than none; experience counts up to this.
+# Replies slower than the default deadline count as no better than none. Experience (years
+# since graduation) counts up to ten years: past that every mentor has seen the road a
+# student asks about, and the older classes should not crowd out the younger ones.
 SLOW_REPLY_HOURS = DEFAULT_DEADLINE.total_seconds() / 3600
 EXPERIENCE_YEARS = 10
 UNKNOWN = 0.5   # a new mentor's reply time: neither fast nor slow

@@ -99,8 +99,10 @@ def test_a_request_names_one_to_three_distinct_mentors_and_a_short_message():
 def test_a_mentee_may_not_ask_themself_or_a_mentor_already_asked():
     request = {"mentors": [A, B], "message": "hi"}
     assert rules.request_errors(request, MENTEE) == {}
-    assert "mentors" in rules.request_errors({"mentors": [A, MENTEE], "message": "hi"}, MENTEE)
-    assert rules.request_errors(request, MENTEE, already_asked={B, C}) == {"mentors": [f"You have already asked {B}."]}
+    assert rules.request_errors({"mentors": [A, MENTEE], "message": "hi"}, MENTEE) == {
+        "mentors": {1: ["You cannot be your own mentor."]}}
+    assert rules.request_errors(request, MENTEE, already_asked={B, C}) == {
+        "mentors": {1: ["You have already asked this mentor."]}}
 
 
 def test_the_seeker_takes_wishes_first_and_fills_the_rest_from_the_profile():
