@@ -5,7 +5,8 @@ Adding a notification is adding an entry here and its templates
 ``templates/sms/<template>/<bg|en>.txt`` if it may go by SMS): the entry names the template,
 the category (for consent and preferences), whether it is transactional (about the member's
 own account or registration: never blocked by marketing consent), who receives it (member ids
-taken from the event, or an ``audience`` of members spread by ``fanout.py``), whether it is
+taken from the event, or an ``audience`` of members spread by ``fanout.py``, on its
+``channels``, from its ``not_before`` time), whether it is
 urgent (bypasses SMS quiet hours) and the template context (built per language, from the
 event alone: nothing is fetched from other services at send time). A message about an address
 itself (proving a new one, telling the one just replaced) names that ``address``: it goes

@@ -331,3 +331,17 @@ def test_erasure_forgets_the_members_completions(store, deliver):
 def test_the_contact_view_keeps_every_field_a_member_filter_reads():
     read = {*memberfilter.FILTERED_FIELDS, *memberfilter.NAME_FIELDS, *memberfilter.TEXT_FIELDS, "city"}
     assert read <= set(memberview.KEPT)
+
+
+def test_the_reminders_lead_and_the_timers_interval_are_settings(make_config, store):
+    from services.notifications.worker import create_worker
+    from shared.config import ConfigError
+    assert make_config().survey_reminder_lead_s == surveys.DEFAULT_REMINDER_LEAD.total_seconds()
+    worker = create_worker(make_config(AMQP_URL="memory://", SURVEY_REMINDER_INTERVAL_S="0.25"))
+    assert worker.loops["survey-reminders"].interval_s == 0.25
+    with pytest.raises(ConfigError, match="SURVEY_REMINDER_LEAD_S"):
+        make_config(SURVEY_REMINDER_LEAD_S="soon")
+    short_lead = consumer_like(store, handlers.subscriptions(public_base_url=BASE,
+                                                             survey_reminder_lead=timedelta(seconds=20)))
+    short_lead(opened(filter_={}))
+    assert store.db.surveys.find_one({"_id": SURVEY})["reminder_due_at"] == CLOSES - timedelta(seconds=20)
