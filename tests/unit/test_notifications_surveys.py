@@ -205,6 +205,23 @@ def test_each_invitation_carries_its_members_own_link_and_the_surveys_unsubscrib
     assert "12 questions" in en and "22 December 2026, 00:00" in en
 
 
+def test_an_invitation_held_for_the_digest_keeps_the_members_own_link(store, deliver, spreader, clock, prepare,
+                                                                        config):
+    from services.notifications.digest import DigestBuilder
+    maria = member(deliver, 1)
+    store.save_preferences(maria, {"channels": {"surveys": "digest"}, "digest_hour": 8, "timezone": "Europe/Sofia"})
+    event = deliver(opened(filter_={}))
+    clock.at = OPENS
+    spreader.spread_all()
+    held = store.delivery(f"{event.id}:{maria}:email")
+    assert held["status"] == "held"
+    assert DigestBuilder(store, prepare).build_due(now=held["due_at"] + timedelta(minutes=1)) == 1
+    [digest] = store.db.deliveries.find({"recipient": maria, "template": "digest"})
+    [link] = [w for item in digest["context"]["items"] for w in item["text"].split() if "/surveys/" in w]
+    token = parse_qs(urlparse(link).query)["t"][0]
+    assert surveylink.read_token(config.link_signing_key, token, datetime.now(timezone.utc)).member_id == maria
+
+
 def test_an_anonymous_survey_says_so(store, deliver, spreader, clock, prepare):
     member(deliver, 1)
     without_account_mail(store)
