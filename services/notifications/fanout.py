@@ -1,5 +1,9 @@
-"""Spreading one message over an audience: event announcements (``events.event.published``)
-and the office's announcements.
+"""Spreading one message over an audience: event announcements (``events.event.published``),
+survey invitations and reminders (``surveys.py``) and the office's announcements.
+
+A fan-out with a ``not_before`` time (a survey's opening) is not spread before it. A survey
+reminder's audience is the survey's invited who have not completed it
+(``surveys_store.invitees_not_completed``); every other audience is ``memberview.fits``.
 
 The message handler (or the announcements API) only stores a fan-out document; a worker loop
 (``FanoutSpreader``) then walks the verified contacts with a cursor, a page at a time, and
