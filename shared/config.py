@@ -169,6 +169,10 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("PUBLIC_BASE_URL", "http://localhost:8080", _url("http", "https"), "the gateway URL people see in links"),
     Setting("EVENTS_REMINDER_INTERVAL_S", "5", _seconds,
             "how often an events worker claims due reminders (they are due minutes to days ahead)"),
+    Setting("SURVEY_REMINDER_LEAD_S", "259200", _positive_int,
+            "how long before a survey's close its one reminder goes (at most half the survey's open period)"),
+    Setting("SURVEY_REMINDER_INTERVAL_S", "30", _seconds,
+            "how often a notifications worker looks for due survey reminders"),
     Setting("TRUSTED_PROXIES", "", _networks,
             "addresses or networks (comma-separated) whose X-Real-IP / X-Forwarded-* headers are "
             "believed: the gateway's; empty trusts none (dev mode: this machine)"),
@@ -221,6 +225,8 @@ class Config:
     max_content_length: int
     public_base_url: str
     events_reminder_interval_s: float
+    survey_reminder_lead_s: int
+    survey_reminder_interval_s: float
     trusted_proxies: tuple
     dev_mode: bool
     extra: dict = field(default_factory=dict)

@@ -105,7 +105,7 @@ def delete_segment(segments: Collection, session: ClientSession | None, segment_
 def fits(audience: Mapping[str, Any], member: Mapping[str, Any] | None,
          segment: Mapping[str, Any] | None = None) -> bool:
     """Whether a member (their view document, or ``None`` if unknown) is in an audience
-    (``{"kind": "all" | "graduation_years" | "faculty" | "segment", ...}``); ``segment`` is
+    (``{"kind": "all" | "graduation_years" | "faculty" | "segment" | "filter", ...}``); ``segment`` is
     the view's segment for a segment audience. Only verified members are in any audience."""
     if member is None or member.get("status") != "verified":
         return False
@@ -120,6 +120,8 @@ def fits(audience: Mapping[str, Any], member: Mapping[str, Any] | None,
         return member.get("faculty") == audience.get("faculty")
     if kind == "segment":
         return segment is not None and memberfilter.matches(member, segment.get("filter") or {})
+    if kind == "filter":  # a member filter given inline (a survey's audience); {} is everyone
+        return memberfilter.matches(member, audience.get("filter") or {})
     return False
 
 

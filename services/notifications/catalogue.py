@@ -5,7 +5,8 @@ Adding a notification is adding an entry here and its templates
 ``templates/sms/<template>/<bg|en>.txt`` if it may go by SMS): the entry names the template,
 the category (for consent and preferences), whether it is transactional (about the member's
 own account or registration: never blocked by marketing consent), who receives it (member ids
-taken from the event, or an ``audience`` of members spread by ``fanout.py``), whether it is
+taken from the event, or an ``audience`` of members spread by ``fanout.py``, on its
+``channels``, from its ``not_before`` time), whether it is
 urgent (bypasses SMS quiet hours) and the template context (built per language, from the
 event alone: nothing is fetched from other services at send time). A message about an address
 itself (proving a new one, telling the one just replaced) names that ``address``: it goes
@@ -95,6 +96,10 @@ class Notification:
     urgent: Callable[[Mapping[str, Any], datetime], bool] = lambda data, now: False
     # The email address the event names, sent to instead of the contact's (transactional only).
     address: Callable[[Mapping[str, Any]], str] | None = None
+    # An audience notification: the channels it may use (SMS only where its template has an
+    # SMS body) and the time its fan-out may start (None: at once).
+    channels: tuple[str, ...] = ("email", "sms")
+    not_before: Callable[[Mapping[str, Any]], datetime] | None = None
 
 
 def starts_within_a_day(data: Mapping[str, Any], now: datetime) -> bool:
@@ -134,6 +139,41 @@ def _account_links(base_url: str) -> dict[str, str]:
 # What a message to a named address needs from its event (the contact may not know it).
 NAMED_ADDRESS = {**MEMBER_ID, "preferred_language": fields.String(required=True),
                  "given_name": fields.String(required=True)}
+
+
+SOFIA = "Europe/Sofia"
+
+
+def questions_count(n: int, language: str) -> str:
+    if language == "bg":
+        return "1 въпрос" if n == 1 else f"{n} въпроса"
+    return "1 question" if n == 1 else f"{n} questions"
+
+
+def survey_context(data: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """What a survey's emails say. ``survey_id`` becomes the member's personal ``survey_url``
+    when the message is built (``handlers.context_for_sending``): a link per recipient."""
+    description = data.get("description") or {}
+    return {"survey_id": data["survey_id"], "survey_title": data["title"][language],
+            "survey_description": description.get(language) or "",
+            "survey_questions": questions_count(data["questions"], language),
+            "survey_closes": when(data["closes_at"], SOFIA, language), "survey_anonymous": data["anonymous"]}
+
+
+SURVEY_FIELDS = {"survey_id": fields.String(required=True), "title": fields.Dict(required=True),
+                 "description": fields.Dict(allow_none=True, load_default=None),
+                 "opens_at": fields.String(required=True), "closes_at": fields.String(required=True),
+                 "anonymous": fields.Boolean(required=True), "questions": fields.Integer(required=True),
+                 "filter": fields.Dict(allow_none=True, load_default=None),
+                 "segment_id": fields.String(allow_none=True, load_default=None)}
+
+
+def survey_audience(data: Mapping[str, Any]) -> dict:
+    """A survey's audience as ``memberview.fits`` reads it: its saved segment, or its member
+    filter (``{}``: every verified member)."""
+    if data.get("segment_id"):
+        return {"kind": "segment", "segment_id": data["segment_id"]}
+    return {"kind": "filter", "filter": data.get("filter") or {}}
 
 
 def _until(iso: str) -> str:
@@ -213,6 +253,13 @@ NOTIFICATIONS: dict[str, Notification] = {
                                "event_url": _event_page(d, base)},
         expects={**EVENT_FIELDS, "description": fields.Dict(required=True), "audience": fields.Dict(required=True)},
         audience=lambda d: d["audience"]),
+    # Marketing (consent to surveys, List-Unsubscribe), by email only: the point of it is the
+    # personal link, which would take most of an SMS. Spread from the survey's opening on; its
+    # reminder is the same message with template ``survey_reminder`` (``surveys.py``).
+    "members.survey.opened": Notification(
+        "survey_invitation", "surveys", False, None, lambda d, lang, base: survey_context(d, lang),
+        expects=dict(SURVEY_FIELDS), audience=survey_audience, channels=("email",),
+        not_before=lambda d: datetime.fromisoformat(d["opens_at"])),
 }
 
 

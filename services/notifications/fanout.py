@@ -1,5 +1,9 @@
-"""Spreading one message over an audience: event announcements (``events.event.published``)
-and the office's announcements.
+"""Spreading one message over an audience: event announcements (``events.event.published``),
+survey invitations and reminders (``surveys.py``) and the office's announcements.
+
+A fan-out with a ``not_before`` time (a survey's opening) is not spread before it. A survey
+reminder's audience is the survey's invited who have not completed it
+(``surveys_store.invitees_not_completed``); every other audience is ``memberview.fits``.
 
 The message handler (or the announcements API) only stores a fan-out document; a worker loop
 (``FanoutSpreader``) then walks the verified contacts with a cursor, a page at a time, and
@@ -16,17 +20,18 @@ Cancelling stops the walk at the next page and skips whatever still waits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from services.notifications import routing
+from services.notifications import routing, surveys_store
 from services.notifications import store as notification_store
 from services.notifications.rendering import has_sms
 from services.notifications.store import BULK, URGENT, NotificationsStore
+from shared import clock as clocks
 from shared import memberview
 from shared.bus.envelope import Envelope
 from shared.leases import holder_id
@@ -64,29 +69,44 @@ def create_for_event(db: Database, session: ClientSession, event: Envelope, noti
     notification_store.create_fanout(db, session, {
         "_id": event.id, "kind": "event", "event_type": event.type, "data": event.data,
         "audience": notification.audience(event.data), "template": notification.template,
-        "category": notification.category, "channels": ["email", "sms"], "correlation_id": event.correlationid,
-        "status": SPREADING, "created_at": datetime.now(timezone.utc), "lease_until": None})
+        "category": notification.category, "channels": list(notification.channels),
+        "not_before": notification.not_before(event.data) if notification.not_before else None,
+        "correlation_id": event.correlationid, "status": SPREADING, "created_at": datetime.now(timezone.utc),
+        "lease_until": None})
 
 
 class FanoutSpreader:
     """The worker loop's tick: spread every fan-out that is not spread yet."""
 
     def __init__(self, store: NotificationsStore, context_of: Callable[[dict, str], dict],
-                 wake_dispatcher: Callable[[], None] | None = None, page: int = PAGE):
-        self.store, self.context_of, self.page = store, context_of, page
+                 wake_dispatcher: Callable[[], None] | None = None, page: int = PAGE,
+                 clock: Callable[[], datetime] = clocks.now):
+        self.store, self.context_of, self.page, self.clock = store, context_of, page, clock
         self.wake_dispatcher = wake_dispatcher or (lambda: None)
         self.worker_id = holder_id()
 
     def spread_all(self) -> int:
+        """Spread every fan-out whose time has come (a survey's not before its opening)."""
         spread = 0
-        while (fanout := self.store.claim_fanout(self.worker_id, LEASE)) is not None:
+        while (fanout := self.store.claim_fanout(self.worker_id, LEASE, self.clock())) is not None:
             self.spread(fanout)
             spread += 1
         return spread
 
+    def audience(self, fanout: dict) -> Iterator[dict]:
+        """The verified contacts a fan-out reaches, streamed: those ``memberview.fits`` its
+        audience, or for a survey's reminder the invited who have not completed it."""
+        audience = fanout["audience"]
+        if audience.get("kind") == "survey_invitees":
+            yield from surveys_store.invitees_not_completed(self.store.db, audience["survey_id"],
+                                                            audience["invitation"], self.page)
+            return
+        segment = self.store.segment(audience.get("segment_id")) if audience.get("kind") == "segment" else None
+        for contact in self.store.verified_contacts(self.page):
+            if memberview.fits(audience, contact, segment):
+                yield contact
+
     def spread(self, fanout: dict) -> None:
-        segment = self.store.segment(fanout["audience"].get("segment_id")) \
-            if fanout["audience"].get("kind") == "segment" else None
         contexts: dict[str, dict] = {}
 
         def context(language: str) -> dict:
@@ -95,9 +115,8 @@ class FanoutSpreader:
             return contexts[language]
 
         audience, page = 0, []
-        for contact in self.store.verified_contacts(self.page):
-            if memberview.fits(fanout["audience"], contact, segment):
-                page.append(contact)
+        for contact in self.audience(fanout):
+            page.append(contact)
             if len(page) >= self.page:
                 audience += self._queue(fanout, page, context)
                 page = []

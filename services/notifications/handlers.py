@@ -18,15 +18,15 @@ the worker's memory and the email itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 from cryptography.fernet import Fernet
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.notifications import catalogue, routing
+from services.notifications import catalogue, routing, surveys
 from services.notifications import store as notification_store
-from shared import memberview, revocations, unsubscribe
+from shared import memberview, revocations, surveylink, unsubscribe
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
 from shared.web import idempotency
@@ -64,6 +64,16 @@ class ConsentChanged(memberview.Expectation):
     source = fields.String(required=True)
     at = fields.AwareDateTime(required=True)
     expires_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
+class SurveyCompleted(memberview.Expectation):
+    survey_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+
+
+class SurveyClosed(memberview.Expectation):
+    survey_id = fields.String(required=True)
+    closed_at = fields.AwareDateTime(required=True)
 
 
 class PasswordResetRequested(memberview.Expectation):
@@ -161,11 +171,12 @@ def on_segment_deleted(event: Envelope, ctx: HandlerContext) -> None:
 
 
 def on_member_erased(event: Envelope, ctx: HandlerContext, forget_parked: Callable[[str], int] | None = None) -> None:
-    """Forget the member: contact gone, deliveries anonymised, queued ones never sent, stored
-    replies about them deleted, and the parked messages that mention them removed
+    """Forget the member: contact gone, deliveries anonymised, queued ones never sent, survey
+    completions gone, stored replies about them deleted, and the parked messages that mention them removed
     (``forget_parked``: a failure there retries the whole erasure)."""
     data = event.data
     notification_store.forget_member(ctx.db, ctx.session, data["member_id"], _time(data["erased_at"]))
+    surveys.on_member_erased(event, ctx)
     idempotency.purge_member(ctx.db, ctx.session, data["member_id"])
     if forget_parked is not None:
         forget_parked(data["member_id"])
@@ -202,7 +213,9 @@ def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str,
                         now: datetime | None = None) -> dict:
     """The template context of a delivery at send time: each encrypted token becomes its link
     (``ENCRYPTED_LINKS``: the ``reset_link``, the welcome email's ``confirm_link``, an email
-    change's ``change_link`` and ``undo_link``; decrypted now, never stored in clear); a marketing delivery gets its one-click
+    change's ``change_link`` and ``undo_link``; decrypted now, never stored in clear); a survey's
+    email gets its recipient's personal ``survey_url`` (``shared.surveylink``, signed with
+    ``link_key``); a marketing delivery gets its one-click
     ``unsubscribe_url`` (a token for its member, channel and category signed with ``link_key``). Raises
     ``cryptography.fernet.InvalidToken`` if the token cannot be decrypted (a wrong key: the
     delivery cannot be built, and retrying will not help)."""
@@ -212,6 +225,10 @@ def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str,
         if encrypted is not None:
             token = Fernet(token_key.encode()).decrypt(encrypted.encode()).decode()
             context[link] = f"{public_base_url.rstrip('/')}{path}?token={quote(token, safe='')}"
+    survey_id = context.get("survey_id")
+    if survey_id:  # a survey's invitation or reminder: the link is this recipient's own
+        token = surveylink.make_token(link_key, delivery["recipient"], survey_id, now or datetime.now(timezone.utc))
+        context["survey_url"] = surveylink.portal_link(public_base_url, survey_id, token)
     if delivery.get("marketing"):
         token = unsubscribe.make_token(link_key, delivery["recipient"], delivery["channel"], delivery["category"],
                                        now or datetime.now(timezone.utc))
@@ -232,10 +249,12 @@ def _both(first: Subscription, then: Subscription) -> Subscription:
 
 
 def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost:8080",
-                  wake_fanout=None, forget_parked: Callable[[str], int] | None = None) -> list[Subscription]:
-    """Every event notifications consumes: the read model's and password reset's own handlers
-    here, and the notifications of ``catalogue.NOTIFICATIONS`` (after the read model's
+                  wake_fanout=None, forget_parked: Callable[[str], int] | None = None,
+                  survey_reminder_lead: timedelta = surveys.DEFAULT_REMINDER_LEAD) -> list[Subscription]:
+    """Every event notifications consumes: the read model's, password reset's and the surveys'
+    own handlers here, and the notifications of ``catalogue.NOTIFICATIONS`` (after the own
     handler, where both use an event)."""
+    survey_opened = Schema.from_dict(catalogue.SURVEY_FIELDS, name="SurveyOpened")(unknown=EXCLUDE)
     own = [
         Subscription("members.member.registered", MemberRegistered(),
                      lambda event, ctx: on_member_registered(event, ctx, wake_dispatcher)),
@@ -249,6 +268,10 @@ def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost
         Subscription("members.consent.changed", ConsentChanged(), on_consent_changed),
         Subscription("members.password_reset.requested", PasswordResetRequested(),
                      lambda event, ctx: on_password_reset_requested(event, ctx, wake_dispatcher)),
+        Subscription(surveys.OPENED, survey_opened,
+                     lambda event, ctx: surveys.on_opened(event, ctx, survey_reminder_lead)),
+        Subscription("members.survey.completed", SurveyCompleted(), surveys.on_completed),
+        Subscription("members.survey.closed", SurveyClosed(), surveys.on_closed),
         revocations.subscription(),  # for the api's token check; nothing is sent
     ]
     by_type = {s.event_type: s for s in own}

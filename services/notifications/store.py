@@ -7,7 +7,9 @@ Collections:
 - ``segments``: saved member segments (from members events), for announcement audiences;
 - ``preferences``: what each member chose (channel per category, quiet hours, digest);
 - ``deliveries``: one per (source, recipient, channel) - the key of at-most-once sending;
-- ``fanouts``: announcements and event announcements being spread over their audience.
+- ``fanouts``: announcements and event announcements being spread over their audience;
+- ``surveys`` and ``survey_completions``: opened surveys and who completed them, for the
+  invitations and the one reminder (``surveys_store``).
 
 A delivery's life: ``queued`` in a batch (or ``held`` for the member's daily digest, or
 ``skipped`` with a reason) -> ``sending`` just before the provider call, by the one worker that
@@ -49,6 +51,8 @@ REDACTED_ERROR = "(error text removed: the recipient was erased)"
 # when an older event about them arrives late (a retry, a replay from the dead-letter queue).
 ERASED = "erased_members"
 CONTACTS, SEGMENTS, PREFERENCES, DELIVERIES, FANOUTS = "contacts", "segments", "preferences", "deliveries", "fanouts"
+# Written and read by ``surveys_store`` only (their indexes are declared here with the rest).
+SURVEYS, COMPLETIONS = "surveys", "survey_completions"
 # The dispatcher's work list: one small document per batch of queued deliveries due together,
 # so taking work never scans the (possibly huge) set of queued deliveries.
 BATCHES, BATCH_SIZE, READY, TAKEN = "delivery_batches", 50, "ready", "taken"
@@ -203,6 +207,18 @@ def create_fanout(db: Database, session: ClientSession | None, fanout: dict) -> 
     return result.upserted_id is not None
 
 
+def cancel_fanout(db: Database, session: ClientSession | None, fanout_id: str, by: str,
+                  reason: str = "cancelled") -> None:
+    """Stop a fan-out (nothing more is queued) and skip what of it still waits."""
+    now = now_utc()
+    db[FANOUTS].update_one({"_id": fanout_id, "status": {"$in": ["spreading", "spread"]}},
+                           {"$set": {"status": "cancelled", "cancelled_at": now, "cancelled_by": by}}, session=session)
+    db[DELIVERIES].update_many(
+        {"fanout_id": fanout_id, "status": {"$in": [QUEUED, HELD]}},
+        {"$set": {"status": SKIPPED, f"{SKIPPED}_at": now, "reason": reason}}, session=session)
+    db[FANOUTS].update_one({"_id": fanout_id}, {"$unset": {"progress": "", "progress_at": ""}}, session=session)
+
+
 def queue_delivery(db: Database, session: ClientSession, *, event_id: str, recipient: str,
                    channel: str, template: str, language: str, address: str, context: dict,
                    correlation_id: str, category: str = "account") -> None:
@@ -224,6 +240,8 @@ class NotificationsStore(ServiceStore):
         Index(DELIVERIES, [("queued_at", DESCENDING), ("_id", DESCENDING)], name="by_time_id"),
         Index(CONTACTS, asc("status"), name="contacts_by_status"),
         Index(FANOUTS, asc("status", "created_at"), name="fanouts_by_status"),
+        Index(SURVEYS, asc("status", "reminder_due_at"), name="surveys_by_reminder"),
+        Index(COMPLETIONS, asc("member_id"), name="completions_by_member"),
     ]
 
     # ------------------------------------------------------------------ sending
@@ -400,10 +418,13 @@ class NotificationsStore(ServiceStore):
             .limit(page_size)
         return list(found), total
 
-    def claim_fanout(self, worker_id: str, lease: timedelta) -> dict | None:
-        """One fan-out to spread, for this worker alone until the lease ends (a crashed
-        worker's fan-out is taken over after it; spreading is idempotent)."""
-        return self._lease_fanout({"status": "spreading"}, "lease_until", "leased_by", worker_id, lease)
+    def claim_fanout(self, worker_id: str, lease: timedelta, now: datetime | None = None) -> dict | None:
+        """One fan-out to spread whose ``not_before`` (if any: a survey's opening) has come by
+        ``now``, for this worker alone until the lease ends (a crashed worker's fan-out is
+        taken over after it; spreading is idempotent)."""
+        due = {"$or": [{"not_before": None}, {"not_before": {"$lte": now or now_utc()}}]}
+        return self._lease_fanout({"status": "spreading", "$and": [due]}, "lease_until", "leased_by", worker_id,
+                                  lease)
 
     def _lease_fanout(self, query: dict, until: str, holder: str, worker_id: str, lease: timedelta) -> dict | None:
         """One fan-out matching ``query`` whose lease (``until``) is free or over, leased to
@@ -476,13 +497,7 @@ class NotificationsStore(ServiceStore):
     def cancel_fanout(self, fanout_id: str, by: str) -> dict | None:
         """Stop a fan-out: nothing more is queued, and what waits is skipped. Returns the
         fan-out, or None if unknown."""
-        now = now_utc()
-        self.db[FANOUTS].update_one({"_id": fanout_id, "status": {"$in": ["spreading", "spread"]}},
-                                    {"$set": {"status": "cancelled", "cancelled_at": now, "cancelled_by": by}})
-        self.db[DELIVERIES].update_many(
-            {"fanout_id": fanout_id, "status": {"$in": [QUEUED, HELD]}},
-            {"$set": {"status": SKIPPED, f"{SKIPPED}_at": now, "reason": "cancelled"}})
-        self.forget_progress(fanout_id)
+        cancel_fanout(self.db, None, fanout_id, by)
         return self.fanout(fanout_id)
 
     def fanout_progress(self, fanout_id: str) -> dict[str, int]:
@@ -500,9 +515,6 @@ class NotificationsStore(ServiceStore):
         if sum(counts.values()) >= PROGRESS_CACHE_FROM:
             self.db[FANOUTS].update_one({"_id": fanout_id}, {"$set": {"progress": counts, "progress_at": now_utc()}})
         return counts
-
-    def forget_progress(self, fanout_id: str) -> None:
-        self.db[FANOUTS].update_one({"_id": fanout_id}, {"$unset": {"progress": "", "progress_at": ""}})
 
     def verified_contacts(self, batch_size: int) -> Iterator[dict]:
         """Every verified contact, streamed (bounded memory whatever the audience size)."""

@@ -1,8 +1,10 @@
 """The notifications worker: consumes members and events messages into the contact read model,
 deliveries and fan-outs; spreads fan-outs over their audience; builds daily digests; sends
-queued deliveries by email and SMS; and gives queued deliveries left in no batch their batch
-again (the stranded sweeper)."""
+queued deliveries by email and SMS; creates surveys' reminders when due; and gives queued
+deliveries left in no batch their batch again (the stranded sweeper)."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from services.notifications.app import NAME, create_store
 from services.notifications.catalogue import NOTIFICATIONS
@@ -10,6 +12,7 @@ from services.notifications.digest import DigestBuilder
 from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.fanout import FanoutSpreader, StrandedSweeper
 from services.notifications.handlers import context_for_sending, subscriptions
+from services.notifications.surveys import SurveyReminders
 from services.notifications.transports import channels_for
 from shared.bus.deadletters import DeadLetters
 from shared.config import Config, load
@@ -44,14 +47,18 @@ def create_worker(config: Config | None = None) -> Worker:
     sender = PeriodicTask("delivery-dispatcher", dispatcher.dispatch_all, interval_s=1.0, on_stop=dispatcher.stop)
     spreader = FanoutSpreader(store, fanout_context(config.public_base_url), wake_dispatcher=sender.wake)
     fanouts = PeriodicTask("fanout", spreader.spread_all, interval_s=2.0)
+    survey_reminders = PeriodicTask("survey-reminders", SurveyReminders(store, wake_fanout=fanouts.wake).run_due,
+                                    interval_s=config.survey_reminder_interval_s)
     digests = PeriodicTask("digest", DigestBuilder(store, prepare, wake_dispatcher=sender.wake).build_due,
                            interval_s=60.0)
     stranded = PeriodicTask("stranded-sweeper", StrandedSweeper(store, wake_dispatcher=sender.wake).sweep,
                             interval_s=60.0)
     return build_worker(NAME, config, store,
                         subscriptions=subscriptions(sender.wake, config.public_base_url, wake_fanout=fanouts.wake,
-                                                    forget_parked=DeadLetters(config.amqp_url, NAME).purge_mentioning),
+                                                    forget_parked=DeadLetters(config.amqp_url, NAME).purge_mentioning,
+                                                    survey_reminder_lead=timedelta(
+                                                        seconds=config.survey_reminder_lead_s)),
                         loops={"delivery-dispatcher": sender, "fanout": fanouts, "digest": digests,
-                               "stranded-sweeper": stranded},
+                               "stranded-sweeper": stranded, "survey-reminders": survey_reminders},
                         # No service consumes delivery events yet: keep them a week in a stream.
                         consumer_options={"event_log": ("notifications.delivery.*",)})

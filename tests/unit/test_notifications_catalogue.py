@@ -115,13 +115,17 @@ def test_every_mapped_notification_renders_from_its_context(event_type, language
             "description": {"bg": "Двадесет години по-късно.", "en": "Twenty years on."},
             "audience": {"kind": "all"}, "new_email": "maria@example.com", "old_email": "maria@example.bg",
             "encrypted_token": "e", "expires_at": "2026-11-29T12:00:00+00:00", "encrypted_undo_token": "u",
-            "undo_expires_at": "2026-12-05T12:00:00+00:00"}
+            "undo_expires_at": "2026-12-05T12:00:00+00:00", "survey_id": "s" * 32,
+            "opens_at": "2026-12-07T08:00:00+00:00", "closes_at": "2026-12-21T22:00:00+00:00", "anonymous": False,
+            "questions": 12}
     context = {"given_name": "Мария", "family_name": "Иванова",
                **notification.context(data, language, "https://alumni.example.bg")}
     # Added at send time (handlers.context_for_sending): links from encrypted tokens, unsubscribe.
     for field, link, path in handlers.ENCRYPTED_LINKS:
         if context.pop(field, None) is not None:
             context[link] = f"https://alumni.example.bg{path}?token=t"
+    if context.get("survey_id"):
+        context["survey_url"] = f"https://alumni.example.bg/surveys/{context['survey_id']}/answer?t=t"
     if not notification.transactional:
         context["unsubscribe_url"] = "https://alumni.example.bg/api/v1/members/unsubscribe?token=t"
     rendered = render_email(notification.template, language, context)

@@ -56,6 +56,11 @@ SAMPLE_CONTEXT = {
            "body": "Уважаеми колеги,\n\nОбщото събрание на клуба ще се проведе на 12 декември 2026 г. от 17:00 ч."
                    "\nДневен ред: отчет за годината & избор на ново ръководство.",
            "date": "28 ноември 2026 г.",
+           "survey_title": "Къде сте днес? Профил на випуск 2000",
+           "survey_description": "Пет минути за профила на випуска.\nОтговорите помагат да планираме събитията.",
+           "survey_questions": "12 въпроса", "survey_closes": "22 декември 2026 г., 00:00 ч.",
+           "survey_anonymous": False, "survey_id": "9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b",
+           "survey_url": "https://alumni.mu-plovdiv.bg/surveys/9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b/answer?t=eyJ2IjoxfQ.x",
            "items": [{"subject": "Ново събитие: Среща на випуск 2006",
                       "text": "Каним Ви на среща на випуск 2006 на 12 декември 2026 г.\nРегистрацията е отворена."},
                      {"subject": "Нова публикация в указателя",
@@ -77,6 +82,11 @@ SAMPLE_CONTEXT = {
            "body": "Dear colleagues,\n\nThe General Assembly of the club will be held on 12 December 2026 at 17:00."
                    "\nAgenda: annual report & election of the new board.",
            "date": "28 November 2026",
+           "survey_title": "Where are you today? Class of 2000 profile",
+           "survey_description": "Five minutes for your class's profile.\nYour answers help us plan our events.",
+           "survey_questions": "12 questions", "survey_closes": "22 December 2026, 00:00",
+           "survey_anonymous": True, "survey_id": "9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b",
+           "survey_url": "https://alumni.mu-plovdiv.bg/surveys/9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b/answer?t=eyJ2IjoxfQ.x",
            "items": [{"subject": "New event: Class of 2006 Reunion",
                       "text": "You are invited to the Class of 2006 reunion on 12 December 2026.\nRegistration is open."},
                      {"subject": "Directory update",
@@ -270,6 +280,8 @@ KEY_VARIABLE = {
     "event_reminder": "starts_in",
     "event_published": "event_url",
     "digest": "date",
+    "survey_invitation": "survey_url",
+    "survey_reminder": "survey_url",
 }
 
 
@@ -299,7 +311,7 @@ def test_registration_confirmed_carries_the_ticket_and_counts_guests(language):
 
 # --------------------------------------------------------------------------- marketing mail
 
-MARKETING = ("event_published", "announcement", "digest")
+MARKETING = ("event_published", "announcement", "digest", "survey_invitation", "survey_reminder")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -312,7 +324,8 @@ def test_marketing_mail_carries_the_unsubscribe_link_in_both_parts(template, lan
 
 # Free text written by people (the office, an event's organiser): shown as written in the text
 # part, escaped in the HTML part, its line breaks kept.
-FREE_TEXT = [("announcement", "body"), ("event_published", "event_description"), ("digest", "items")]
+FREE_TEXT = [("announcement", "body"), ("event_published", "event_description"), ("digest", "items"),
+             ("survey_invitation", "survey_description"), ("survey_reminder", "survey_description")]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
