@@ -24,7 +24,8 @@ NAMES = [("Мария", "Иванова", "Maria", "Ivanova"), ("Георги", 
          ("Rahul", "Sharma", None, None), ("Йордан", "Илиев", "Jordan", "Iliev"), ("Ива", "Иванова", None, None)]
 CITIES = ["Пловдив", "Plovdiv", "София", "Sofia", "Стара Загора", "London", "Varna"]
 EMPLOYERS = ["УМБАЛ Свети Георги", "Медицински университет Пловдив", "NHS", "Аджибадем Сити Клиник"]
-INTERESTS = ["кардиология", "спорт", "research", "педиатрия", "surgery", "кардиохирургия", "Research", "Sports Medicine"]
+INTERESTS = ["кардиология", "спорт", "research", "педиатрия", "surgery", "кардиохирургия", "Research",
+             "Sports Medicine"]
 SPECIALTIES = ["кардиология", "педиатрия", "обща медицина", None]
 LEVELS = ["private", "members", "public"]
 FILTERED = ["graduation_year", "faculty", "country", "city", "languages", "employer", "specialty", "interests",
