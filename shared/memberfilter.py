@@ -12,10 +12,13 @@ Only equality, ``$in``, ranges and ``$and`` of array equalities are used, and th
 selective condition comes first: the embedded test store drives a query by the index of its
 first indexed field, and answers any query with a top-level ``$and`` by scanning (MongoDB
 intersects), so the directory matches several words one at a time instead (see
-``services/members/profiles/store.py``).
+``services/members/profiles/store.py``). An ``interest`` is one whole interest, compared
+without regard to case or spacing through the derived ``interest_keys`` (an array equality,
+never an ``$and``), so "Research " finds the member who wrote "research".
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,12 +37,16 @@ from shared import translit
 
 # The faculties and college of the Medical University - Plovdiv.
 FACULTIES = ("medicine", "dental_medicine", "pharmacy", "public_health", "medical_college")
-FLAGS = ("open_to_mentoring", "open_to_ambassador", "international_graduate")
+FLAGS = ("open_to_mentoring", "open_to_ambassador", "open_to_volunteer", "international_graduate")
 FIRST_GRADUATION_YEAR = 1945
 LAST_GRADUATION_YEAR = 2100
 MAX_LIST = 10
+# The longest interest a profile holds (and so the longest worth filtering on).
+MAX_INTEREST = 60
 # Fields a document needs for filtering, beside the derived ones of ``searchable_fields``.
 FILTERED_FIELDS = ("graduation_year", "faculty", "country", "languages", *FLAGS)
+# The fields ``searchable_fields`` derives: an index of the profile, never shown or exported.
+DERIVED_FIELDS = ("tokens", "city_key", "interest_keys", "sort_name")
 # Fields whose words the free-text ``q`` searches.
 NAME_FIELDS = ("given_name", "family_name", "given_name_latin", "family_name_latin")
 TEXT_FIELDS = ("employer", "specialty", "interests")
@@ -76,14 +83,22 @@ class MemberFilterSchema(Schema):
                          metadata={"description": "in either alphabet: Пловдив = Plovdiv"})
     language = fields.String(validate=validate.Regexp(r"^[a-z]{2}\Z", error="Must be an ISO 639-1 code, e.g. de."),
                              metadata={"description": "speaks this language"})
+    interest = fields.String(validate=validate.Length(min=1, max=MAX_INTEREST), metadata={
+        "description": "has this among their interests, whole, in any case or spacing ('Research' = 'research')"})
     open_to_mentoring = fields.Boolean()
     open_to_ambassador = fields.Boolean()
+    open_to_volunteer = fields.Boolean()
     international_graduate = fields.Boolean()
 
     @validates("q")
     def _q_has_words(self, value: str, **_) -> None:
         if value.strip() and not translit.query_tokens(value):
             raise ValidationError(f"Give at least one word of {translit.MIN_TOKEN} or more letters.")
+
+    @validates("interest")
+    def _interest_is_given(self, value: str, **_) -> None:
+        if not interest_key(value):
+            raise ValidationError("Give the interest.")
 
     @validates("city")
     def _city_has_words(self, value: str, **_) -> None:
@@ -100,6 +115,8 @@ class MemberFilterSchema(Schema):
     def _drop_empty(self, data: dict, **_) -> dict:
         if "q" in data and not data["q"].strip():
             del data["q"]
+        if "interest" in data:
+            data["interest"] = " ".join(data["interest"].split())
         return data
 
 
@@ -111,6 +128,7 @@ def searchable_fields(profile: Mapping[str, Any]) -> dict[str, Any]:
             translit.index_tokens([profile.get("employer"), profile.get("specialty"), *interests],
                                   min_prefix=TEXT_MIN_PREFIX))),
         "city_key": city_key(profile.get("city")),
+        "interest_keys": sorted({interest_key(i) for i in interests if isinstance(i, str)} - {""}),
         "sort_name": translit.sort_key(profile.get("family_name_latin") or profile.get("family_name"),
                                        profile.get("given_name_latin") or profile.get("given_name")),
     }
@@ -118,6 +136,11 @@ def searchable_fields(profile: Mapping[str, Any]) -> dict[str, Any]:
 
 def city_key(city: str | None) -> str | None:
     return " ".join(translit.words(city)) or None if city else None
+
+
+def interest_key(interest: str) -> str:
+    """An interest as compared: lower-case (``casefold``), its spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFC", interest).casefold().split())
 
 
 def to_mongo(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -128,6 +151,8 @@ def to_mongo(spec: Mapping[str, Any]) -> dict[str, Any]:
         query["tokens"] = words[0]
         if len(words) > 1:
             query["$and"] = [{"tokens": w} for w in words[1:]]
+    if spec.get("interest"):
+        query["interest_keys"] = interest_key(spec["interest"])
     if spec.get("city"):
         query["city_key"] = city_key(spec["city"])
     years = {}
@@ -154,6 +179,8 @@ def matches(doc: Mapping[str, Any], spec: Mapping[str, Any]) -> bool:
     with ``to_mongo``. A field the document does not show never matches a condition on it."""
     tokens = set(doc.get("tokens") or ())
     if not all(w in tokens for w in translit.query_tokens(spec.get("q"))):
+        return False
+    if spec.get("interest") and interest_key(spec["interest"]) not in (doc.get("interest_keys") or ()):
         return False
     if spec.get("city") and doc.get("city_key") != city_key(spec["city"]):
         return False

@@ -47,6 +47,7 @@ class KeptFields(Expectation):
     interests = fields.List(fields.String(), allow_none=True)
     open_to_mentoring = fields.Boolean(allow_none=True)
     open_to_ambassador = fields.Boolean(allow_none=True)
+    open_to_volunteer = fields.Boolean(allow_none=True)
     international_graduate = fields.Boolean(allow_none=True)
 
 

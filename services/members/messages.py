@@ -36,6 +36,7 @@ class ProfileFieldsData(Schema):
     interests = fields.List(fields.String(), allow_none=True)
     open_to_mentoring = fields.Boolean(allow_none=True)
     open_to_ambassador = fields.Boolean(allow_none=True)
+    open_to_volunteer = fields.Boolean(allow_none=True)
     international_graduate = fields.Boolean(allow_none=True)
 
 
@@ -87,6 +88,7 @@ MEMBER_REGISTERED = CATALOG.register("members.member.registered", MemberRegister
     "interests": [],
     "open_to_mentoring": True,
     "open_to_ambassador": False,
+    "open_to_volunteer": False,
     "international_graduate": False,
 })
 

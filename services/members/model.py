@@ -8,7 +8,7 @@ Collections of the ``alumnet_members`` database:
        email (lower-case, unique), phone (E.164 or None), preferred_language ("bg"|"en"),
        graduation_year, faculty, programme, specialty, position, employer, city,
        country (ISO 3166), languages [ISO 639-1], interests [str],
-       open_to_mentoring, open_to_ambassador, international_graduate,
+       open_to_mentoring, open_to_ambassador, open_to_volunteer, international_graduate,
        visibility: {field group: "private"|"members"|"public"},   # see profiles.py
        in_directory: bool,
        consent: {email: bool, sms: bool},      # current sign-up consents (ledger: consents)
@@ -18,7 +18,7 @@ Collections of the ``alumnet_members`` database:
        email_confirmed_at: when the member proved the address (None: no password works yet),
        roles: ["alumnus"|"student"|"admin"|"staff"|"judge", ...],   # shared.auth.ROLES
        registered_at, updated_at,
-       tokens, city_key, sort_name}            # search fields derived from all the fields
+       tokens, city_key, interest_keys, sort_name}   # search fields derived from all the fields
 
 - ``directory``: the directory's projection, one document per listed verified member with
   only the fields it shows to members and search fields derived from those (profiles_store.py)

@@ -212,3 +212,62 @@ def test_a_preview_validates_its_filter_as_saving_does_and_is_for_admins(client,
     member = people.verified()
     assert_problem(client.post(PREVIEW, json={"filter": {}}, headers=member["headers"]), 403)
     assert_problem(client.post(PREVIEW, json={"filter": {}}), 401)
+
+
+# --------------------------------------------------------------------------- what surveys fill
+
+def test_a_segment_of_an_interest_and_the_volunteers_counts_and_lists_them(client, db, people, admin_headers):
+    volunteer = people.verified(family_name="Арнаудова", interests=["Research", "Ски"], open_to_volunteer=True)
+    client.patch(f"{MEMBERS}/{volunteer['id']}", headers=volunteer["headers"],
+                 json={"visibility": {"interests": "private", "open_to_volunteer": "private"}})
+    spaced = people.verified(family_name="Бонева", interests=["  research "], open_to_volunteer=True)
+    people.verified(family_name="Вълчева", interests=["research methods"], open_to_volunteer=True)
+    people.verified(family_name="Генова", interests=["research"], open_to_volunteer=False)
+    people.verified(family_name="Димова", interests=["research"])  # never said
+    people.sign_up(family_name="Евтимова", interests=["research"], open_to_volunteer=True)  # pending
+    spec = {"interest": "RESEARCH", "open_to_volunteer": True}
+
+    preview = client.post(PREVIEW, json={"filter": spec}, headers=admin_headers)
+    assert preview.status_code == 200, preview.get_json()
+    # On all fields, hidden or not; the interest whole, in any case or spacing.
+    assert preview.get_json()["count"] == 2
+    assert [m["id"] for m in preview.get_json()["sample"]] == [volunteer["id"], spaced["id"]]
+    created = client.post(SEGMENTS, json={"name": "Research volunteers", "filter": spec}, headers=admin_headers)
+    assert created.status_code == 201, created.get_json()
+    segment = created.get_json()
+    assert client.get(f"{SEGMENTS}/{segment['id']}", headers=admin_headers).get_json()["count"] == 2
+    listed = client.get(f"{SEGMENTS}/{segment['id']}/members", headers=admin_headers).get_json()["items"]
+    assert [m["id"] for m in listed] == [volunteer["id"], spaced["id"]]
+    assert listed[0]["open_to_volunteer"] is True and "interest_keys" not in listed[0]
+    assert outbox_events(db, "members.segment.saved")[0]["data"]["filter"] == {"interest": "RESEARCH",
+                                                                               "open_to_volunteer": True}
+    # Those who said no are a segment too.
+    said_no = client.post(PREVIEW, json={"filter": {"interest": "research", "open_to_volunteer": False}},
+                          headers=admin_headers).get_json()
+    assert [m["family_name"] for m in said_no["sample"]] == ["Генова"]
+
+
+def test_a_bad_interest_or_volunteer_flag_is_a_problem_naming_it(client, db, admin_headers):
+    problem = assert_problem(client.post(PREVIEW, json={"filter": {"interest": "  ", "open_to_volunteer": "yes"}},
+                                         headers=admin_headers), 422)
+    assert {"interest", "open_to_volunteer"} <= set(problem["errors"]["filter"])
+    problem = assert_problem(client.post(SEGMENTS, json={"name": "n", "filter": {"interest": "x" * 61}},
+                                         headers=admin_headers), 422)
+    assert set(problem["errors"]["filter"]) == {"interest"}
+    assert outbox_events(db, "members.segment.saved") == []
+
+
+def test_the_directory_finds_an_interest_and_volunteers_only_where_they_show_them(client, people):
+    shown = people.verified(family_name="Открита", interests=["Кардиология"], open_to_volunteer=True)
+    hidden = people.verified(family_name="Скрита", interests=["кардиология"], open_to_volunteer=True)
+    client.patch(f"{MEMBERS}/{hidden['id']}", headers=hidden["headers"],
+                 json={"visibility": {"interests": "private", "open_to_volunteer": "private"}})
+    viewer = people.verified()
+    assert ids(client.get(DIRECTORY, query_string={"interest": "КАРДИОЛОГИЯ"},
+                          headers=viewer["headers"])) == [shown["id"]]
+    assert ids(client.get(DIRECTORY, query_string={"open_to_volunteer": "true"},
+                          headers=viewer["headers"])) == [shown["id"]]
+    everyone = client.get(DIRECTORY, headers=viewer["headers"]).get_json()["items"]
+    assert next(i for i in everyone if i["id"] == shown["id"])["open_to_volunteer"] is True
+    assert "open_to_volunteer" not in next(i for i in everyone if i["id"] == hidden["id"])
+    assert all("interest_keys" not in item for item in everyone)

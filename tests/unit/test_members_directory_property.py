@@ -24,12 +24,13 @@ NAMES = [("Мария", "Иванова", "Maria", "Ivanova"), ("Георги", 
          ("Rahul", "Sharma", None, None), ("Йордан", "Илиев", "Jordan", "Iliev"), ("Ива", "Иванова", None, None)]
 CITIES = ["Пловдив", "Plovdiv", "София", "Sofia", "Стара Загора", "London", "Varna"]
 EMPLOYERS = ["УМБАЛ Свети Георги", "Медицински университет Пловдив", "NHS", "Аджибадем Сити Клиник"]
-INTERESTS = ["кардиология", "спорт", "research", "педиатрия", "surgery", "кардиохирургия"]
+INTERESTS = ["кардиология", "спорт", "research", "педиатрия", "surgery", "кардиохирургия", "Research",
+             "Sports Medicine"]
 SPECIALTIES = ["кардиология", "педиатрия", "обща медицина", None]
 LEVELS = ["private", "members", "public"]
 FILTERED = ["graduation_year", "faculty", "country", "city", "languages", "employer", "specialty", "interests",
-            "open_to_mentoring", "open_to_ambassador", "international_graduate"]
-FLAGS = ["open_to_mentoring", "open_to_ambassador", "international_graduate"]
+            "open_to_mentoring", "open_to_ambassador", "open_to_volunteer", "international_graduate"]
+FLAGS = ["open_to_mentoring", "open_to_ambassador", "open_to_volunteer", "international_graduate"]
 
 
 def _profile(rnd: random.Random) -> dict:
@@ -81,6 +82,10 @@ def _word_matches(word: str, member: dict, shown: dict) -> bool:
     return any(w == word or (len(word) >= 4 and w.startswith(word)) for w in text_words)
 
 
+def _folded(interest: str) -> str:
+    return " ".join(interest.lower().split())
+
+
 def oracle_matches(member: dict, query: dict) -> bool:
     shown = shown_to_members(member)
     if not all(_word_matches(w, member, shown) for w in translit.query_tokens(query.get("q"))):
@@ -97,6 +102,8 @@ def oracle_matches(member: dict, query: dict) -> bool:
     if "city" in query and translit.words(shown.get("city")) != translit.words(query["city"]):
         return False
     if "language" in query and query["language"] not in (shown.get("languages") or []):
+        return False
+    if "interest" in query and _folded(query["interest"]) not in {_folded(i) for i in shown.get("interests") or []}:
         return False
     return all(shown.get(flag) is (query[flag] in ("true", "1")) for flag in FLAGS if flag in query)
 
@@ -134,6 +141,7 @@ def _valid():
         "country": st.lists(st.sampled_from(["BG", "gb", "DE", "US"]), min_size=1, max_size=2),
         "city": st.sampled_from([*CITIES, "plovdiv", "STARA ZAGORA", "Бургас"]),
         "language": st.sampled_from(["bg", "en", "de", "fr", "it"]),
+        "interest": st.sampled_from(["research", "RESEARCH", " Кардиология", "sports  medicine", "хирургия"]),
         **{flag: st.sampled_from(["true", "false", "1", "0"]) for flag in FLAGS},
         "sort": st.sampled_from(["name", "-name", "graduation_year", "-graduation_year"]),
         "page": st.sampled_from(["1", "2", "3", "600"]),
@@ -150,6 +158,7 @@ def _invalid():
         "country": st.lists(st.sampled_from(["XX", "Bulgaria", "", "001"]), min_size=1, max_size=2),
         "city": st.sampled_from(["", "—", "  "]),
         "language": st.sampled_from(["english", "E", "b1", ""]),
+        "interest": st.sampled_from(["", "   ", "x" * 61]),
         **{flag: st.sampled_from(["maybe", "2", "yes please"]) for flag in FLAGS},
         "sort": st.sampled_from(["relevance", "name,", "-"]),
         "page": st.sampled_from(["0", "-1", "one"]),

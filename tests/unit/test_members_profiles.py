@@ -221,6 +221,24 @@ def test_a_member_edits_their_profile_and_other_services_hear_only_shared_change
     assert len(outbox_events(db, "members.member.updated")) == 1  # no change, no event
 
 
+def test_willingness_to_volunteer_is_a_profile_flag_others_hear_about_and_see_as_chosen(client, db, people):
+    member = people.verified()
+    assert "open_to_volunteer" not in client.get(member_url(member), headers=member["headers"]).get_json()
+    changed = client.patch(member_url(member), headers=member["headers"], json={"open_to_volunteer": True})
+    assert changed.status_code == 200 and changed.get_json()["open_to_volunteer"] is True
+    [event] = outbox_events(db, "members.member.updated")
+    assert event["data"]["changed"] == {"open_to_volunteer": True}
+    peer = people.verified()
+    assert client.get(member_url(member), headers=peer["headers"]).get_json()["open_to_volunteer"] is True
+    client.patch(member_url(member), headers=member["headers"], json={"visibility": {"open_to_volunteer": "private"}})
+    assert "open_to_volunteer" not in client.get(member_url(member), headers=peer["headers"]).get_json()
+    assert client.get(member_url(member), headers=member["headers"]).get_json()["visibility"]["open_to_volunteer"] \
+        == "private"
+    problem = assert_problem(client.patch(member_url(member), headers=member["headers"],
+                                          json={"open_to_volunteer": "maybe"}), 422)
+    assert set(problem["errors"]) == {"open_to_volunteer"}
+
+
 def test_bad_profile_input_names_the_fields_and_changes_nothing(client, db, people):
     member = people.verified(city="Варна")
     before = db.members.find_one({"_id": member["id"]})

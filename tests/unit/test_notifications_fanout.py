@@ -33,6 +33,7 @@ from services.members.messages import (
     CONSENT_CHANGED,
     MEMBER_ERASED,
     MEMBER_REGISTERED,
+    MEMBER_UPDATED,
     MEMBER_VERIFIED,
     SEGMENT_SAVED,
 )
@@ -192,6 +193,22 @@ def test_an_announcement_to_a_segment_follows_the_segment(store, deliver, spread
     spreader.spread_all()
     assert set(by_recipient(store, "a1")) == set(mentors)
     assert store.fanout_progress("a1")["queued"] == 4
+
+
+def test_an_announcement_to_a_segment_of_an_interest_reaches_the_volunteers_who_said_it(store, deliver, spreader):
+    said = [member(deliver, n) for n in range(1, 4)]
+    for n, member_id in enumerate(said):
+        deliver(MEMBERS.create(MEMBER_UPDATED, member_id, {
+            "member_id": member_id, "changed": {"interests": ["Research" if n else " research  "],
+                                                "open_to_volunteer": n < 2},
+            "updated_at": (T0 + timedelta(minutes=2)).isoformat()}, "c"))
+    member(deliver, 10)  # said nothing
+    deliver(MEMBERS.create(SEGMENT_SAVED, "v" * 32, {
+        "segment_id": "v" * 32, "name": "Research volunteers", "version": 1, "saved_at": T0.isoformat(),
+        "filter": {"interest": "RESEARCH", "open_to_volunteer": True}}, "c"))
+    store.create_fanout(None, announcement("a9", {"kind": "segment", "segment_id": "v" * 32}))
+    spreader.spread_all()
+    assert set(by_recipient(store, "a9")) == set(said[:2])
 
 
 def announcement(fanout_id: str, audience: dict, channels=("email",)) -> dict:

@@ -38,6 +38,7 @@ FIELDS = {
     # A segment's filter.
     "name": lazy_gettext("Name"),
     "q": lazy_gettext("Words"),
+    "interest": lazy_gettext("Interest"),
     "graduation_year_from": lazy_gettext("Graduated from (year)"),
     "graduation_year_to": lazy_gettext("Graduated until (year)"),
     "country": lazy_gettext("Countries"),
@@ -45,6 +46,7 @@ FIELDS = {
     "language": lazy_gettext("Speaks the language"),
     "open_to_mentoring": lazy_gettext("Open to mentoring"),
     "open_to_ambassador": lazy_gettext("Open to being an ambassador"),
+    "open_to_volunteer": lazy_gettext("Open to volunteering"),
     "international_graduate": lazy_gettext("International graduate"),
     "roles": lazy_gettext("Roles"),
 }

@@ -6,6 +6,10 @@ as the saved segment's count, so it is the number the segment will hold (every v
 on all their fields, in the directory or not), with the first few of them by name.
 ``segments.js`` posts the form to ``/office/segments/count`` as the admin types (debounced);
 without JavaScript the "Count" button does the same with a full page.
+
+A new segment's form can come filled in from its link's query string, so that a page of
+results links "make a segment of these" (``/office/segments/new?interest=research&
+open_to_volunteer=yes&name=...``): the office then sees the count at once and saves.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from urllib.parse import quote
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from frontends.portal import problems
 from frontends.portal.auth import with_role
@@ -24,8 +29,10 @@ from frontends.portal.gateway import ApiProblem, api
 
 SEGMENTS = "/api/v1/members/segments"
 PREVIEW = f"{SEGMENTS}/preview"
-FLAGS = ("open_to_mentoring", "open_to_ambassador", "international_graduate")
-TEXTS = ("q", "city", "language")
+FLAGS = ("open_to_mentoring", "open_to_ambassador", "open_to_volunteer", "international_graduate")
+TEXTS = ("q", "interest", "city", "language")
+# A flag in a link may say yes or no; the form's own values are true and false.
+LINK_FLAGS = {"yes": "true", "true": "true", "no": "false", "false": "false"}
 YEARS = ("graduation_year_from", "graduation_year_to")
 
 
@@ -71,6 +78,14 @@ def _typed(form) -> dict:
     typed = {name: form.get(name, "") for name in ("name", *TEXTS, *YEARS, "country", *FLAGS)}
     typed["faculty"] = form.getlist("faculty")
     return typed
+
+
+def prefilled(args) -> MultiDict:
+    """A link's query string as the form it fills in; a flag it does not understand is "either"."""
+    form = MultiDict(args)
+    for name in FLAGS:
+        form[name] = LINK_FLAGS.get(args.get(name, "").strip().lower(), "")
+    return form
 
 
 def _count(spec: dict) -> tuple[dict | None, str | None, dict]:
@@ -124,7 +139,12 @@ def segments():
 @with_role("admin")
 def segment_new():
     if request.method == "GET":
-        return _form_page(None, form_from_filter({}) | {"name": ""})
+        prefill = prefilled(request.args)
+        spec = filter_from_form(prefill)
+        if not spec:
+            return _form_page(None, form_from_filter({}) | {"name": prefill.get("name", "")})
+        preview, message, errors = _count(spec)
+        return _form_page(None, _typed(prefill), preview=preview, message=message, errors=errors)
     return _save_or_count(None)
 
 

@@ -21,7 +21,7 @@ SORTS = {"name": _l("Name, A to Z"), "-name": _l("Name, Z to A"),
          "-graduation_year": _l("Graduation year, latest first")}
 TEXT_FILTERS = ("q", "graduation_year_from", "graduation_year_to", "city", "language", "sort")
 LIST_FILTERS = ("faculty", "country")
-FLAG_FILTERS = ("open_to_mentoring", "open_to_ambassador")
+FLAG_FILTERS = ("open_to_mentoring", "open_to_ambassador", "open_to_volunteer")
 
 
 @blp.context_processor

@@ -17,7 +17,7 @@ REQUIRED = ("given_name", "family_name")
 TEXTS = ("programme", "specialty", "position", "employer", "city", "phone")
 CHOICES = ("faculty", "country", "preferred_language")
 LISTS = ("languages", "interests")
-FLAGS = ("international_graduate", "open_to_mentoring", "open_to_ambassador")
+FLAGS = ("international_graduate", "open_to_mentoring", "open_to_ambassador", "open_to_volunteer")
 SETTINGS_FLAGS = ("in_directory",)
 # What verification vouches for: the alumni office corrects it once a member is verified.
 LOCKED_WHEN_VERIFIED = ("graduation_year", "faculty")
@@ -40,6 +40,7 @@ GROUPS = {
     "interests": _l("Interests"),
     "open_to_mentoring": _l("Open to mentoring"),
     "open_to_ambassador": _l("Open to being an ambassador"),
+    "open_to_volunteer": _l("Open to volunteering"),
 }
 # The fields the home page asks a member to fill in when they are empty.
 KEY_FIELDS = ("graduation_year", "faculty", "specialty", "position", "city", "country")

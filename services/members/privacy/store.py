@@ -38,6 +38,7 @@ from services.members.email_change import store as email_change
 from services.members.messages import CATALOG, MEMBER_ERASED
 from services.members.profiles import store as profiles_store
 from services.members.roster import store as roster_store
+from shared import memberfilter
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 from shared.store import Index
@@ -50,7 +51,7 @@ INDEXES: list[Index] = []
 # Fields that are secrets, never exported (hashes of passwords and tokens).
 SECRET_FIELDS = {"password_hash"}
 # Search keys computed from the profile: not data about the member, only an index of it.
-DERIVED_FIELDS = ("tokens", "city_key", "sort_name")
+DERIVED_FIELDS = memberfilter.DERIVED_FIELDS
 
 
 class MemberNotFound(Exception):

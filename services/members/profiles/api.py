@@ -22,6 +22,7 @@ from services.members.profiles.schemas import (
     SignUpSchema,
 )
 from services.members.schemas import AcceptedSchema
+from shared import memberfilter
 from shared.auth import optional_principal, require_auth
 from shared.logs import current_correlation_id
 from shared.web import idempotency, pagination
@@ -32,7 +33,7 @@ from shared.web.problems import Problem
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members",
                 description="Sign-up, profiles and verification of members.")
-DERIVED = ("tokens", "city_key", "sort_name")
+DERIVED = memberfilter.DERIVED_FIELDS
 
 
 def full_view(member: dict) -> dict:

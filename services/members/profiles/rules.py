@@ -36,6 +36,7 @@ DEFAULT_VISIBILITY = {
     "interests": MEMBERS,
     "open_to_mentoring": MEMBERS,
     "open_to_ambassador": MEMBERS,
+    "open_to_volunteer": MEMBERS,
     "international_graduate": MEMBERS,
 }
 VISIBILITY_FIELDS = tuple(DEFAULT_VISIBILITY)

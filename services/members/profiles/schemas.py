@@ -56,10 +56,12 @@ class ProfileFieldsSchema(Schema):
     languages = fields.List(fields.String(validate=validate.Regexp(
         r"^[a-z]{2}\Z", error="Must be an ISO 639-1 code, e.g. de.")), allow_none=True,
         validate=validate.Length(max=15), metadata={"description": "languages spoken, ISO 639-1 codes"})
-    interests = fields.List(fields.String(validate=[validate.Length(min=1, max=60), NAME[1]]), allow_none=True,
+    interests = fields.List(fields.String(validate=[validate.Length(min=1, max=memberfilter.MAX_INTEREST), NAME[1]]),
+                            allow_none=True,
                             validate=validate.Length(max=20))
     open_to_mentoring = fields.Boolean(metadata={"description": "would mentor students and new graduates"})
     open_to_ambassador = fields.Boolean(metadata={"description": "would represent the university"})
+    open_to_volunteer = fields.Boolean(metadata={"description": "would volunteer for the university's causes"})
     international_graduate = fields.Boolean(metadata={"description": "graduated from an English-taught programme"})
 
     @validates("phone")

@@ -22,6 +22,7 @@ from services.members.messages import (
     SEGMENT_DELETED,
     SEGMENT_SAVED,
 )
+from shared import memberview
 from tests.support import consumer_like
 
 MEMBER = "6f1c2b9e4d8a4e5f9a0b1c2d"
@@ -71,6 +72,27 @@ def test_the_profile_a_sign_up_carries_reaches_the_view_and_nothing_else(store, 
     member = readmodel_store.member(store.db, MEMBER)
     assert member["city"] == "Пловдив" and member["interests"] == ["research"] and member["open_to_mentoring"]
     assert "email" not in handled.data and "consent" not in handled.data
+
+
+def test_what_surveys_fill_reaches_the_view_and_decides_segment_audiences(store, handle):
+    """Interests and the volunteer flag, from the sign-up and from later changes, are what a
+    segment of "who said research and would volunteer" reads."""
+    handle(CATALOG.create(MEMBER_REGISTERED, MEMBER, {
+        **CATALOG.examples[MEMBER_REGISTERED], "member_id": MEMBER, "status": "verified",
+        "registered_at": T0.isoformat(),
+        "interests": ["Research"], "open_to_volunteer": False}, "corr"))
+    member = readmodel_store.member(store.db, MEMBER)
+    assert member["open_to_volunteer"] is False and member["interest_keys"] == ["research"]
+    spec = {"interest": "research", "open_to_volunteer": True}
+    handle(CATALOG.create(SEGMENT_SAVED, "s" * 32, {"segment_id": "s" * 32, "name": "Research volunteers",
+                                                    "filter": spec, "version": 1, "saved_at": T0.isoformat()}, "corr"))
+    segment = readmodel_store.segments(store.db, ["s" * 32])["s" * 32]
+    audience = {"kind": "segment", "segment_id": "s" * 32}
+    assert not memberview.fits(audience, member, segment)
+    handle(updated(open_to_volunteer=True, interests=["Sports medicine", "  RESEARCH "]))
+    member = readmodel_store.member(store.db, MEMBER)
+    assert member["interest_keys"] == ["research", "sports medicine"]
+    assert memberview.fits(audience, member, segment)
 
 
 def test_a_late_sign_up_fills_only_what_is_unknown(store, handle):

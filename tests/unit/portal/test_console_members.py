@@ -586,6 +586,70 @@ def test_editing_a_segment_shows_its_saved_count_and_filter_and_saves_it(admin, 
     assert [c.json for c in gateway.sent("PUT", f"{SEGMENTS}/s-1")] == [{"name": "Ментори в чужбина", "filter": FILTER}]
 
 
+# --- a segment of "who said what" ----------------------------------------------------------
+
+def test_an_interest_and_the_volunteer_flag_are_filters_of_a_segment(admin, gateway):
+    page = text(admin.get("/office/segments/new"))
+    assert re.search(r'<input id="f-interest" name="interest" type="text" value=""', page)
+    assert re.search(r'<select id="f-open_to_volunteer"[^>]*>\s*<option value="" selected>Either</option>', page)
+    gateway.on("POST", SEGMENTS, 201, {**SEGMENT, "id": "s-3"})
+    admin.post("/office/segments/new", data={"csrf_token": csrf_token(admin, "/no-such-page"), "action": "save",
+                                             "name": "Доброволци", "interest": " Research ", "open_to_volunteer": "true"})
+    assert [c.json for c in gateway.sent("POST", SEGMENTS)] == [
+        {"name": "Доброволци", "filter": {"interest": "Research", "open_to_volunteer": True}}]
+    gateway.on("GET", f"{SEGMENTS}/s-3", 200, {**SEGMENT, "filter": {"interest": "Research", "open_to_volunteer": False}})
+    page = text(admin.get("/office/segments/s-3"))
+    assert 'value="Research"' in page
+    assert re.search(r'<select id="f-open_to_volunteer"[^>]*>(\s*<option value="[a-z]*">[^<]*</option>){2}'
+                     r'\s*<option value="false" selected', page)
+    admin.get("/language/bg")
+    page = text(admin.get("/office/segments/new"))
+    assert "Интерес" in page and "Готов(а) да бъде доброволец" in page
+
+
+def test_a_link_fills_in_a_new_segment_and_shows_its_count_at_once(admin, gateway):
+    gateway.on("POST", PREVIEW, 200, {"count": 12, "sample": SAMPLE})
+    response = admin.get("/office/segments/new", query_string={
+        "open_to_volunteer": "yes", "interest": "research", "name": "Research volunteers (survey 2026)",
+        "open_to_mentoring": "No", "open_to_ambassador": "maybe", "faculty": ["medicine", "pharmacy"],
+        "graduation_year_from": "2005", "unknown": "ignored"})
+    page = text(response)
+    assert response.status_code == 200
+    assert [c.json for c in gateway.sent("POST", PREVIEW)] == [{"filter": {
+        "interest": "research", "graduation_year_from": 2005, "faculty": ["medicine", "pharmacy"],
+        "open_to_mentoring": False, "open_to_volunteer": True}}]
+    assert "12 verified members match these filters." in page
+    assert 'value="Research volunteers (survey 2026)"' in page and 'value="research"' in page
+    assert re.search(r'<select id="f-open_to_volunteer".*?<option value="true" selected', page, re.S)
+    assert re.search(r'<select id="f-open_to_ambassador"[^>]*>\s*<option value="" selected', page)
+    assert re.search(r'value="pharmacy" checked', page)
+    assert gateway.sent("POST", SEGMENTS) == []  # saving is the office's second click
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page).group(1)
+    gateway.on("POST", SEGMENTS, 201, {**SEGMENT, "id": "s-4"})
+    form = dict(re.findall(r'<input id="f-[a-z_]+" name="([a-z_]+)" type="(?:text|search|number)" value="([^"]*)"', page))
+    saved = admin.post("/office/segments/new", data={
+        **form, "csrf_token": csrf_token(admin, "/no-such-page"), "idempotency_key": key, "action": "save",
+        "faculty": ["medicine", "pharmacy"], "open_to_volunteer": "true", "open_to_mentoring": "false"})
+    assert saved.status_code == 302
+    assert gateway.sent("POST", SEGMENTS)[0].json["filter"] == gateway.sent("POST", PREVIEW)[0].json["filter"]
+
+
+def test_a_link_with_only_a_name_counts_nothing_yet(admin, gateway):
+    page = text(admin.get("/office/segments/new", query_string={"name": "Ski trip"}))
+    assert 'value="Ski trip"' in page and gateway.sent("POST", PREVIEW) == []
+
+
+def test_a_link_the_api_refuses_shows_the_problem_at_its_field(admin, gateway):
+    gateway.problem("POST", PREVIEW, 422, "validation", "",
+                    errors={"filter": {"graduation_year_from": ["Not a valid integer."]}})
+    response = admin.get("/office/segments/new", query_string={"graduation_year_from": "soon", "interest": "ski"})
+    page = text(response)
+    assert response.status_code == 200
+    assert gateway.sent("POST", PREVIEW)[0].json["filter"] == {"interest": "ski", "graduation_year_from": "soon"}
+    assert "Enter a whole number." in page and 'value="soon"' in page
+    assert re.search(r'id="f-graduation_year_from"[^>]*aria-invalid="true"', page)
+
+
 def test_a_segment_deleted_meanwhile_is_the_not_found_page(admin, gateway):
     gateway.problem("GET", f"{SEGMENTS}/s-404", 404, "not-found", "No such segment.")
     assert admin.get("/office/segments/s-404").status_code == 404

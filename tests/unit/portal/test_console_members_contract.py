@@ -177,3 +177,26 @@ def test_a_segment_is_counted_live_saved_edited_and_deleted(office, app, db, iss
 
     response = office.post(f"/office/segments/{segment_id}/delete", data={"csrf_token": token(office)})
     assert response.status_code == 302 and db.segments.find_one({"_id": segment_id}) is None
+
+
+def test_a_link_from_a_results_page_makes_a_segment_of_who_said_what(office, app, db, issue_token):
+    api = app.test_client()
+    admin = {"Authorization": f"Bearer {issue_token(ADMIN_ID, 'admin')}"}
+    said = [("Иванова", ["Research"], True), ("Петрова", [" research  "], True), ("Колева", ["research"], False),
+            ("Ангелова", ["ski"], True)]
+    for n, (family_name, interests, volunteer) in enumerate(said):
+        member_id = signed_up_id(api, {"given_name": "Мария", "family_name": family_name, "email": f"v{n}@example.bg",
+                                       "preferred_language": "bg", "consent": {"email": True, "sms": False},
+                                       "interests": interests, "open_to_volunteer": volunteer})
+        assert api.post(f"/api/v1/members/{member_id}/approve", json={}, headers=admin).status_code == 200
+    page = office.get("/office/segments/new", query_string={"interest": "RESEARCH", "open_to_volunteer": "yes",
+                                                            "name": "Research volunteers"}).get_data(as_text=True)
+    assert "2 verified members match these filters." in page
+    assert "First by name: Мария Иванова, Мария Петрова</p>" in page
+    response = office.post("/office/segments/new", data={
+        "csrf_token": token(office), "action": "save", "name": "Research volunteers", "interest": "RESEARCH",
+        "open_to_volunteer": "true"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "Saved: 2 verified members match it now." in office.get(response.headers["Location"]).get_data(as_text=True)
+    [segment] = db.segments.find()
+    assert segment["filter"] == {"interest": "RESEARCH", "open_to_volunteer": True}

@@ -44,11 +44,12 @@ def test_a_search_in_either_alphabet_is_sent_as_typed_and_shows_names_as_entered
 def test_filters_become_the_api_s_query(verified, gateway):
     gateway.on("GET", DIRECTORY, 200, found())
     verified.get("/directory?q=&graduation_year_from=2000&graduation_year_to=2006&faculty=dental_medicine"
-                 "&country=BG&city=Plovdiv&language=de&open_to_mentoring=true&open_to_ambassador=true&sort=-name")
+                 "&country=BG&city=Plovdiv&language=de&open_to_mentoring=true&open_to_ambassador=true"
+                 "&open_to_volunteer=true&sort=-name")
     assert gateway.sent("GET", DIRECTORY)[0].params == {
         "graduation_year_from": "2000", "graduation_year_to": "2006", "faculty": ["dental_medicine"],
         "country": ["BG"], "city": "Plovdiv", "language": "de", "open_to_mentoring": "true",
-        "open_to_ambassador": "true", "sort": "-name", "page": 1, "per_page": 20}
+        "open_to_ambassador": "true", "open_to_volunteer": "true", "sort": "-name", "page": 1, "per_page": 20}
 
 
 def test_the_filters_show_what_was_chosen(verified, gateway):
@@ -57,6 +58,17 @@ def test_the_filters_show_what_was_chosen(verified, gateway):
     assert '<option value="pharmacy" selected>' in page
     assert 'id="f-open_to_mentoring" name="open_to_mentoring" type="checkbox" value="true" checked' in page
     assert "<details open>" in page and "Nobody matches" in page
+
+
+def test_volunteers_are_a_filter_and_say_so_on_their_card(verified, gateway):
+    gateway.on("GET", DIRECTORY, 200, found({**CLASSMATE, "open_to_volunteer": True}))
+    page = verified.get("/directory?open_to_volunteer=true").get_data(as_text=True)
+    assert gateway.sent("GET", DIRECTORY)[0].params == {"open_to_volunteer": "true", "page": 1, "per_page": 20}
+    assert 'id="f-open_to_volunteer" name="open_to_volunteer" type="checkbox" value="true" checked' in page
+    assert "<dt>Volunteering</dt><dd>Open to volunteering</dd>" in page
+    verified.get("/language/bg")
+    assert "<dt>Доброволчество</dt><dd>Готов(а) да бъде доброволец</dd>" in verified.get(
+        "/directory?open_to_volunteer=true").get_data(as_text=True)
 
 
 def test_pages_link_forward_and_back_keeping_the_search(verified, gateway):

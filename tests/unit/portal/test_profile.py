@@ -13,7 +13,7 @@ VISIBILITY = {"names": "members", "email": "private", "phone": "private", "gradu
               "faculty": "members", "programme": "members", "specialty": "members", "position": "members",
               "employer": "members", "city": "members", "country": "members", "languages": "members",
               "interests": "members", "open_to_mentoring": "members", "open_to_ambassador": "members",
-              "international_graduate": "members"}
+              "open_to_volunteer": "members", "international_graduate": "members"}
 
 
 def record(**changes) -> dict:
@@ -94,6 +94,25 @@ def test_saving_sends_only_what_changed(me, gateway):
     assert call.json == {"city": "София", "position": "Лекар", "languages": ["bg", "en", "de"],
                          "open_to_mentoring": True, "visibility": {"email": "members"}}
     assert "Your profile is saved." in me.get("/me").get_data(as_text=True)
+
+
+def test_willingness_to_volunteer_is_shown_beside_the_other_flags_and_saved(client, gateway):
+    log_in(client, gateway)
+    gateway.on("GET", ME, 200, record(open_to_volunteer=True, visibility={**VISIBILITY, "open_to_volunteer": "private"}))
+    page = client.get("/me").get_data(as_text=True)
+    assert re.search(r'<input id="f-open_to_volunteer" name="open_to_volunteer" type="checkbox"[^>]* checked', page)
+    assert "I am open to volunteering for the university's causes" in page
+    assert page.index('id="f-open_to_ambassador"') < page.index('id="f-open_to_volunteer"')
+    who = re.search(r'id="f-visibility-open_to_volunteer".*?</select>', page, re.S).group(0)
+    assert '<option value="private" selected>' in who
+    gateway.on("PATCH", ME, 200, record())
+    save(client, {"visibility.open_to_volunteer": "public"}, drop=("open_to_volunteer",))  # unticked
+    gateway.on("GET", ME, 200, record())
+    save(client, {"open_to_volunteer": "on"})
+    assert [c.json for c in gateway.sent("PATCH", ME)] == [
+        {"open_to_volunteer": False, "visibility": {"open_to_volunteer": "public"}}, {"open_to_volunteer": True}]
+    client.get("/language/bg")
+    assert "Готов(а) съм да помагам като доброволец" in client.get("/me").get_data(as_text=True)
 
 
 def test_emptying_an_optional_field_clears_it_and_unticking_turns_it_off(client, gateway):
