@@ -8,11 +8,17 @@ import ssl
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from shared.config import Config
+
+# Headers are folded only past RFC 5322's 998-character line limit, not at 78: CPython's
+# folder splits a long non-ASCII header into encoded words at a space and leaves that space
+# as folding whitespace, which RFC 2047 decoders drop, so "клуба: Къде" arrived as
+# "клуба:Къде". One encoded word for a subject is read by every mail client.
+WIRE_POLICY = SMTP.clone(max_line_length=998)
 
 
 class PermanentFailure(Exception):
@@ -153,7 +159,7 @@ class SmtpMailer:
         without that dot, so a worker killed before it loses nothing and a failure before it
         is known not to have delivered; only the last round trip is uncertain."""
         sender, recipient = parseaddr(message["From"])[1], parseaddr(message["To"])[1]
-        payload = message.as_bytes(policy=SMTP_POLICY)
+        payload = message.as_bytes(policy=WIRE_POLICY)
         try:
             try:
                 smtp = self._envelope(sender, recipient)
@@ -219,7 +225,7 @@ class FileMailer:
         if not begin():
             raise NotBegun()
         name = message["X-Alumnet-Delivery"].replace(":", "_")
-        (self.folder / f"{name}.eml").write_bytes(bytes(message))
+        (self.folder / f"{name}.eml").write_bytes(message.as_bytes(policy=WIRE_POLICY))
         return message["Message-ID"]
 
     def close(self) -> None:

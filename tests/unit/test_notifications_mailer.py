@@ -191,3 +191,19 @@ def test_a_message_whose_delivery_could_not_be_marked_is_abandoned_and_the_next_
         assert [m["To"] for m in sink.messages] == ["ivan@example.bg"]
         # No command of the next message was read as content of the abandoned one.
         assert not [line for line in trace.read_as_content() if "MAIL FROM" in line.upper() or "QUIT" in line.upper()]
+
+
+@pytest.mark.parametrize("subject", [
+    "Анкета на Алумни клуба: Къде сте днес?",
+    "Покана: Годишна среща на випуск 2006 на Медицинския факултет — събота, 12 декември, Пловдив",
+])
+def test_a_long_cyrillic_subject_arrives_with_every_space(subject):
+    """CPython folds long non-ASCII headers into encoded words split at a space, and decoders
+    drop that space; the wire policy must not fold a subject."""
+    with SmtpSink() as sink:
+        sender = SmtpMailer(host="127.0.0.1", port=sink.port, starttls=False, username="", password="", timeout=5)
+        sent = build_message(sender="Alumni <alumni@mu-plovdiv.bg>", to="maria@example.bg", subject=subject,
+                             text="текст", html="<p>текст</p>", delivery_id="e:m3:email", language="bg")
+        sender.send(sent, begin=lambda: True)
+        sender.close()
+        assert [m["Subject"] for m in sink.messages] == [subject]
