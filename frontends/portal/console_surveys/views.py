@@ -159,13 +159,12 @@ def preview(survey_id: str):
 
 
 def _decision(survey_id: str, verb: str, wanted_status: str, done_message, problems_by_kind: dict):
-    """The confirmation page of opening or closing (GET), and doing it (POST)."""
+    """The confirmation page of opening or closing (GET), and doing it (POST). A survey in
+    another state gets the page with the reason and no button."""
     shown = _survey(survey_id)
-    if shown.get("status") != wanted_status:
-        flash(str(problems_by_kind["conflict"]), "info")
-        return redirect(url_for("console_surveys.survey", survey_id=survey_id))
-    message, status = None, 200
-    if request.method == "POST":
+    possible = shown.get("status") == wanted_status
+    message, status = (None if possible else str(problems_by_kind["conflict"])), 200
+    if request.method == "POST" and possible:
         try:
             done = api().post(_path(survey_id, verb))
         except ApiProblem as problem:
@@ -178,7 +177,10 @@ def _decision(survey_id: str, verb: str, wanted_status: str, done_message, probl
         else:
             flash(done_message(done or {}), "success")
             return redirect(url_for("console_surveys.survey", survey_id=survey_id))
-    return render_template("console_surveys/decide.html", survey=shown, verb=verb, message=message), status
+    elif request.method == "POST":
+        status = 409
+    return render_template("console_surveys/decide.html", survey=shown, verb=verb, message=message,
+                           possible=possible), status
 
 
 def _opened(done: dict) -> str:
@@ -249,9 +251,10 @@ def texts(survey_id: str, question_id: str):
 @with_role("admin")
 def export(survey_id: str):
     """The members API's export passed through with the admin's token (the browser holds
-    none): its bytes as they are, the UTF-8 BOM that spreadsheets need included."""
-    result = api().call("GET", _path(survey_id, "export.csv"))
+    none), piece by piece as it comes (an export can be large), its bytes as they are: the
+    UTF-8 BOM that spreadsheets need included."""
+    result = api().stream(_path(survey_id, "export.csv"))
     filename = "survey-" + re.sub(r"[^A-Za-z0-9_-]", "", survey_id) + ".csv"
-    return Response(result.content, content_type=result.headers.get("Content-Type") or "text/csv; charset=utf-8",
+    return Response(result.chunks(), content_type=result.headers.get("Content-Type") or "text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "private, no-store"})

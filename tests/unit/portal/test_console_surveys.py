@@ -291,8 +291,16 @@ def test_closing_an_open_survey(admin, gateway, segments):
 
 
 def test_a_draft_cannot_be_closed(admin, gateway, draft):
-    response = admin.get(f"/office/surveys/{SURVEY_ID}/close")
-    assert response.status_code == 302 and gateway.sent("POST", f"{ONE}/close") == []
+    page = html(admin.get(f"/office/surveys/{SURVEY_ID}/close"))
+    assert "Only an open survey can be closed." in page and "Close it now" not in page
+    assert post(admin, f"/office/surveys/{SURVEY_ID}/close", {}, form_path="/office/surveys").status_code == 409
+    assert gateway.sent("POST", f"{ONE}/close") == []
+
+
+def test_a_missing_export_is_the_not_found_page(admin, gateway):
+    gateway.problem("GET", f"{ONE}/export.csv", 404, "not-found")
+    response = admin.get(f"/office/surveys/{SURVEY_ID}/export.csv")
+    assert response.status_code == 404 and "text/html" in response.headers["Content-Type"]
 
 
 # --------------------------------------------------------------------------- results
