@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from frontends.portal.console_events.labels import label  # noqa: F401  (templates: surveys_labels.label)
 from frontends.portal.vocabulary import FACULTIES
 
 STATUSES = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
@@ -47,11 +48,6 @@ MAPPABLE = {
 # The segment form's prefills a mapped yes/no question's "make a segment" link sets.
 SEGMENT_FLAGS = ("open_to_mentoring", "open_to_ambassador", "open_to_volunteer")
 BREAKDOWNS = {"class": _l("Class"), "faculty": _l("Faculty")}
-
-
-def label(table: dict, code) -> str:
-    """The words for ``code``, or the code itself if it is new to the portal."""
-    return str(table.get(code, code or ""))
 
 
 def options(table: dict, empty: str | None = None) -> list[tuple[str, str]]:

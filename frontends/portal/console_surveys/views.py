@@ -16,13 +16,13 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from frontends.portal import problems
 from frontends.portal.auth import with_role
 from frontends.portal.console_events.times import when
+from frontends.portal.console_events.views import segment_options
 from frontends.portal.console_members.common import form_status, has_next, page_number
 from frontends.portal.console_surveys import blp, builder, labels, results
 from frontends.portal.gateway import ApiProblem, api
 from frontends.portal.i18n import DEFAULT_TIMEZONE
 
 SURVEYS = "/api/v1/members/surveys"
-SEGMENTS = "/api/v1/members/segments"
 PER_PAGE = 20
 TEXTS_PER_PAGE = 25
 STATUSES = ("", "draft", "open", "closed")
@@ -60,15 +60,6 @@ def _helpers():
             "response_rate": results.response_rate}
 
 
-def _segments() -> list[tuple[str, str]]:
-    """The saved segments a survey may be for (the form works without them)."""
-    try:
-        found = api().get(SEGMENTS, params={"per_page": 100})
-    except ApiProblem:
-        return []
-    return [(s["id"], s.get("name") or s["id"]) for s in found.get("items", [])]
-
-
 # --- the list ----------------------------------------------------------------------------
 
 @blp.get("/office/surveys")
@@ -88,7 +79,7 @@ def index():
 def _builder_page(model: dict, *, survey: dict | None, errors=None, message=None, status=200,
                   idempotency_key: str | None = None):
     return render_template("console_surveys/builder.html", model=model, survey=survey, errors=errors or {},
-                           message=message, segments=_segments(), refs=builder.question_refs(model),
+                           message=message, segments=segment_options(), refs=builder.question_refs(model),
                            idempotency_key=idempotency_key), status
 
 
@@ -146,7 +137,7 @@ def survey(survey_id: str):
     segment_name = None
     segment_id = (shown.get("audience") or {}).get("segment_id")
     if segment_id:
-        segment_name = dict(_segments()).get(segment_id)
+        segment_name = dict(segment_options()).get(segment_id)
     return render_template("console_surveys/survey.html", survey=shown, segment_name=segment_name)
 
 
