@@ -18,7 +18,7 @@ from frontends.portal.auth import with_role
 from frontends.portal.console_events.times import when
 from frontends.portal.console_events.views import segment_options
 from frontends.portal.console_members.common import form_status, has_next, page_number
-from frontends.portal.console_surveys import blp, builder, labels, results
+from frontends.portal.console_surveys import blp, builder, labels, results, wording
 from frontends.portal.gateway import ApiProblem, api
 from frontends.portal.i18n import DEFAULT_TIMEZONE
 
@@ -100,7 +100,7 @@ def _build(survey: dict | None):
     except ApiProblem as problem:
         if problem.status in (403, 404):
             raise
-        errors = builder.error_places(problems.field_errors(problem), model)
+        errors = builder.error_places(wording.field_errors(problem), model)
         message = problems.summary(problem) if problem.errors else problems.summary(problem, SAVE_PROBLEMS)
         return _builder_page(model, survey=survey, errors=errors, message=message, status=form_status(problem),
                              idempotency_key=uuid.uuid4().hex if survey is None else None)
@@ -163,7 +163,7 @@ def _decision(survey_id: str, verb: str, wanted_status: str, done_message, probl
                 raise
             message = problems.summary(problem, problems_by_kind)
             if problem.errors:
-                message = " ".join([message, *(m for ms in problems.field_errors(problem).values() for m in ms)])
+                message = " ".join([message, *(m for ms in wording.field_errors(problem).values() for m in ms)])
             status = form_status(problem)
         else:
             flash(done_message(done or {}), "success")

@@ -232,12 +232,21 @@ def test_the_apis_422_errors_are_shown_beside_the_fields_they_name(admin, gatewa
     page = html(response)
     assert 'class="problem" role="alert"' in page
     choices = page.index('id="f-sections-0-questions-0-choices"')
-    assert page.index("A choice question needs at least two choices.", choices) < page.index("Choice id", choices)
-    assert re.search(r'id="f-sections-0-questions-1-text-bg-error-1">', page)
+    assert page.index("Give at least two choices.", choices) < page.index("Choice id", choices)
+    assert re.search(r'id="f-sections-0-questions-1-text-bg-error-1">Fill this in.', page)
     hours = page.index('id="f-sections-0-questions-2"')  # the survey-wide check named the question by its id
-    assert page.index("The condition may only look at an earlier question", hours) < page.index("Question id", hours)
+    assert page.index("The condition may only look at an earlier question, not “nothing”.", hours) \
+        < page.index("Question id", hours)
     assert re.search(r'id="f-closes_at-error-1">', page)
     assert 'href="#f-sections-0-questions-2"' in page  # the summary links to the question
+
+
+def test_the_definition_messages_are_in_bulgarian_too(admin, gateway, draft):
+    admin.get("/language/bg")
+    gateway.problem("PUT", ONE, 422, "validation", errors={"where": ["interests can only be filled by a multiple_choice question."]})
+    form = builder_form(html(admin.get(f"/office/surveys/{SURVEY_ID}/edit")))
+    page = html(post(admin, f"/office/surveys/{SURVEY_ID}/edit", {**form, "action": "save"}))
+    assert "Това поле от профила може да се попълва само от въпрос от вида: Няколко избора." in page
 
 
 def test_a_survey_that_is_no_longer_a_draft_cannot_be_edited(admin, gateway, segments):
@@ -279,7 +288,7 @@ def test_opening_asks_first_then_names_the_audience_size(admin, gateway, draft):
 def test_opening_refused_by_the_api_says_why(admin, gateway, draft):
     gateway.problem("POST", f"{ONE}/open", 422, "validation", errors={"closes_at": ["Already past."]})
     response = post(admin, f"/office/surveys/{SURVEY_ID}/open", {})
-    assert response.status_code == 422 and "Already past." in html(response)
+    assert response.status_code == 422 and "This time is already past." in html(response)
 
 
 def test_closing_an_open_survey(admin, gateway, segments):
