@@ -165,6 +165,18 @@ def test_adding_and_removing_questions_and_choices_keeps_what_was_typed(admin, g
     assert gateway.sent("POST", SURVEYS) == []  # nothing is saved by the structure buttons
 
 
+def test_adding_and_removing_a_section(admin, segments):
+    form = builder_form(html(admin.get("/office/surveys/new")))
+    page = _round_trip(admin, form, "add_section")
+    assert 'name="sections.1.id" type="text" value="s2"' in page
+    assert 'name="sections.1.questions.0.id" type="text" value="q2"' in page
+    form = builder_form(page)
+    form["sections.1.title.en"] = "Second section"
+    page = _round_trip(admin, form, "remove_section:0")
+    assert 'name="sections.1.id"' not in page and 'value="Second section"' in page
+    assert page.index('value="save"') < page.index('value="remove_section:0"')  # Enter saves, never removes
+
+
 def test_moving_a_question_down_and_changing_its_kind(admin, segments):
     form = builder_form(html(admin.get("/office/surveys/new")))
     form["sections.0.questions.0.text.en"] = "First"
