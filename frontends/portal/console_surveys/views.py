@@ -16,7 +16,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from frontends.portal import problems
 from frontends.portal.auth import with_role
 from frontends.portal.console_events.times import when
-from frontends.portal.console_events.views import segment_options
+from frontends.portal.console_events.views import segment_name, segment_options
 from frontends.portal.console_members.common import form_status, has_next, page_number
 from frontends.portal.console_surveys import blp, builder, labels, results, wording
 from frontends.portal.gateway import ApiProblem, api
@@ -134,11 +134,8 @@ def edit(survey_id: str):
 @with_role("admin")
 def survey(survey_id: str):
     shown = _survey(survey_id)
-    segment_name = None
-    segment_id = (shown.get("audience") or {}).get("segment_id")
-    if segment_id:
-        segment_name = dict(segment_options()).get(segment_id)
-    return render_template("console_surveys/survey.html", survey=shown, segment_name=segment_name)
+    return render_template("console_surveys/survey.html", survey=shown,
+                           segment_name=segment_name(shown.get("audience")))
 
 
 @blp.get("/office/surveys/<survey_id>/preview")

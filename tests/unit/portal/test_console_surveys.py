@@ -311,6 +311,13 @@ def test_closing_an_open_survey(admin, gateway, segments):
     assert response.status_code == 302 and gateway.sent("POST", f"{ONE}/close")
 
 
+def test_a_survey_for_a_segment_names_it(admin, gateway, segments):
+    gateway.on("GET", ONE, 200, a_survey(audience={"kind": "segment", "segment_id": "s" * 32}))
+    page = html(admin.get(f"/office/surveys/{SURVEY_ID}"))
+    assert "Segment: Cardiologists abroad" in page
+    assert f'href="/office/surveys/{SURVEY_ID}/edit"' in page and f'href="/office/surveys/{SURVEY_ID}/results"' not in page
+
+
 def test_a_draft_cannot_be_closed(admin, gateway, draft):
     page = html(admin.get(f"/office/surveys/{SURVEY_ID}/close"))
     assert "Only an open survey can be closed." in page and "Close it now" not in page
