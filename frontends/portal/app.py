@@ -13,7 +13,8 @@ from flask import Flask, redirect, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from frontends.portal import i18n, options, problems, settings as portal_settings, static_urls
+from frontends.portal import i18n, options, problems, settings as portal_settings, static_urls, survey_answers, \
+    survey_questions
 from frontends.portal.auth import login_url, viewer
 from frontends.portal.gateway import ApiDown, ApiProblem, Gateway, SignedOut
 from frontends.portal.session import EncryptedCookieSessionInterface
@@ -33,6 +34,7 @@ AREAS = (
     "console_events",     # events for the office, registrations, check-in at the door
     "console_messages",   # announcements and the delivery log
     "console_dashboard",  # the console's front page with its charts
+    "console_surveys",    # surveys for the office: builder, preview, open and close, results
 )
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -70,6 +72,11 @@ def create_app(config: portal_settings.PortalSettings | None = None, *, transpor
 
     app.jinja_env.globals["summary"] = problems.summary
     app.jinja_env.globals["option_tags"] = options.option_tags
+    # What templates/_survey_questions.html needs (the office's preview and the members' answers).
+    app.jinja_env.globals.update(
+        survey_words=survey_questions.survey_words, survey_countries=survey_questions.survey_countries,
+        survey_number_hint=survey_questions.survey_number_hint, survey_chosen=survey_answers.chosen,
+        survey_other=survey_answers.other_text, survey_scale_points=survey_answers.scale_points)
 
     @app.context_processor
     def _viewer():

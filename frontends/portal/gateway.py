@@ -7,6 +7,8 @@
 - An answer of 4xx becomes ``ApiProblem`` (with the problem's field errors), a gateway that
   cannot be reached or answers 502/503/504 becomes ``ApiDown`` (the friendly "try again" page)
   and a session that can no longer be refreshed becomes ``SignedOut`` (back to the login page).
+- ``api().stream(path)`` is a GET whose answer's body is passed on as it arrives (downloads
+  such as a survey's CSV export), with the same token handling and problems.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import requests
 from flask import current_app, g, request, session
@@ -73,6 +75,22 @@ class ApiResult:
             self._json = json.loads(self.content)
         return self._json
 
+    def close(self) -> None:
+        """Nothing to release: the body is read (a streamed answer's ``close`` ends its connection)."""
+
+
+@dataclass
+class StreamedResult:
+    """An answer whose body is still coming: ``chunks()`` yields it (and then closes)."""
+    status: int
+    headers: Any
+    chunks: Callable[[], Iterator[bytes]]
+    close: Callable[[], None]
+
+    def read(self) -> ApiResult:
+        """The whole (small: a problem's) body, read now."""
+        return ApiResult(self.status, self.headers, b"".join(self.chunks()))
+
 
 class Gateway:
     """One per app: a pooled HTTP session to the gateway (or a fake transport in page tests:
@@ -101,6 +119,30 @@ class Gateway:
         if response.status_code >= 500:
             raise ApiDown(f"{method} {path}: {response.status_code}")
         return ApiResult(response.status_code, response.headers, response.content)
+
+    def stream(self, method: str, path: str, *, token: str | None = None, headers: dict | None = None,
+               **kwargs) -> StreamedResult:
+        """``send``, with the body left to read: from a transport that can stream, as it comes;
+        from one that cannot (the page tests' fake), in one piece."""
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        opener = getattr(self.transport, "stream", None)
+        try:
+            if opener is None:
+                whole = self.transport.request(method, self.base_url + path, headers=sent, timeout=self.timeout_s,
+                                               allow_redirects=False, **kwargs)
+                response = StreamedResult(whole.status_code, whole.headers, lambda: iter((whole.content,)),
+                                          lambda: None)
+            else:
+                answer = opener(method, self.base_url + path, headers=sent, timeout=self.timeout_s, **kwargs)
+                response = StreamedResult(answer.status_code, answer.headers, answer.chunks, answer.close)
+        except (requests.RequestException, Unreachable) as exc:
+            raise ApiDown(str(exc)) from exc
+        if response.status >= 500:
+            response.close()
+            raise ApiDown(f"{method} {path}: {response.status}")
+        return response
 
     def refreshed(self, refresh_token: str, headers: dict) -> dict | None:
         """A new token pair for ``refresh_token`` (from memory if this process just rotated
@@ -167,36 +209,44 @@ class RequestApi:
         remember_login(pair)
         return True
 
-    def call(self, method: str, path: str, *, anonymous: bool = False, ok: tuple[int, ...] = (),
-             headers: dict | None = None, **kwargs) -> ApiResult:
-        """Call the API; a 2xx or a status in ``ok`` is returned, any other 4xx raises
-        ``ApiProblem``. Signed-in requests carry the member's token unless ``anonymous``."""
+    def _exchange(self, send: Callable, method: str, path: str, anonymous: bool, headers: dict | None,
+                  kwargs: dict):
+        """Send with the member's token (refreshed shortly before it expires, and once more on a
+        401); the answer and the login it was sent with."""
         sent = {**self._headers(), **(headers or {})}
         auth = None if anonymous else session.get("auth")
         if auth and auth["expires_at"] - REFRESH_MARGIN_S < time.time():
             if not self._refresh():
                 raise SignedOut()
             auth = session["auth"]
-        result = self.gateway.send(method, path, token=auth and auth["access_token"], headers=sent, **kwargs)
+        result = send(method, path, token=auth and auth["access_token"], headers=sent, **kwargs)
         if result.status == 401 and auth:
             # Expired early, or revoked (a password reset elsewhere): one refresh, then give up.
+            result.close()
             if not self._refresh():
                 raise SignedOut()
-            result = self.gateway.send(method, path, token=session["auth"]["access_token"], headers=sent, **kwargs)
+            result = send(method, path, token=session["auth"]["access_token"], headers=sent, **kwargs)
             if result.status == 401:
+                result.close()
                 forget_login()
                 raise SignedOut()
+        return result, auth
+
+    def call(self, method: str, path: str, *, anonymous: bool = False, ok: tuple[int, ...] = (),
+             headers: dict | None = None, **kwargs) -> ApiResult:
+        """Call the API; a 2xx or a status in ``ok`` is returned, any other 4xx raises
+        ``ApiProblem``. Signed-in requests carry the member's token unless ``anonymous``."""
+        result, auth = self._exchange(self.gateway.send, method, path, anonymous, headers, kwargs)
         if result.status < 300 or result.status in ok:
             return result
-        body = {}
-        if result.headers.get("Content-Type", "").startswith(("application/problem+json", "application/json")):
-            try:
-                body = result.json() or {}
-            except ValueError:
-                body = {}
-        if result.status == 401 and not auth and not anonymous:
-            raise SignedOut()
-        raise ApiProblem(result.status, body if isinstance(body, dict) else {}, _retry_after(result.headers))
+        raise _problem(result, signed_out=not auth and not anonymous)
+
+    def stream(self, path: str, *, headers: dict | None = None, **kwargs) -> StreamedResult:
+        """A GET whose 2xx body is read as it comes (``chunks()``); other answers as ``call``."""
+        result, auth = self._exchange(self.gateway.stream, "GET", path, False, headers, kwargs)
+        if result.status < 300:
+            return result
+        raise _problem(result.read(), signed_out=not auth)
 
     def get(self, path: str, **kwargs) -> Any:
         return self.call("GET", path, **kwargs).json()
@@ -212,6 +262,20 @@ class RequestApi:
 
     def delete(self, path: str, **kwargs) -> Any:
         return self.call("DELETE", path, **kwargs).json()
+
+
+def _problem(result: ApiResult, *, signed_out: bool) -> Exception:
+    """What a 4xx answer raises: ``ApiProblem`` with its problem body, or ``SignedOut`` for a
+    401 to a request that needed a login and had none."""
+    body = {}
+    if result.headers.get("Content-Type", "").startswith(("application/problem+json", "application/json")):
+        try:
+            body = result.json() or {}
+        except ValueError:
+            body = {}
+    if result.status == 401 and signed_out:
+        return SignedOut()
+    return ApiProblem(result.status, body if isinstance(body, dict) else {}, _retry_after(result.headers))
 
 
 def _retry_after(headers) -> int | None:

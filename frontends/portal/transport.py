@@ -12,6 +12,9 @@ never following redirects. Answers have ``status_code``, ``headers`` (case-insen
 ``get``) and ``content`` (decompressed: the gateway gzips JSON). A connection the gateway
 closed while idle is noticed before it is used; a GET that fails on a reused connection is
 sent once more on a new one. Anything else that fails raises ``Unreachable``.
+
+``stream`` answers a download (a survey's CSV export) piece by piece, on a connection of its
+own that is closed once the body is read, so the portal never holds a whole export.
 """
 from __future__ import annotations
 
@@ -88,6 +91,28 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
     return bool(poller.poll(0))
 
 
+class Streamed:
+    """A response whose body is read as it is sent on: ``status_code``, ``headers``,
+    ``chunks()`` (bytes, as they come; the connection closes after the last) and ``close()``."""
+
+    def __init__(self, connection: http.client.HTTPConnection, response: http.client.HTTPResponse,
+                 chunk_size: int):
+        self.status_code, self.headers = response.status, response.headers
+        self._connection, self._response, self._chunk_size = connection, response, chunk_size
+
+    def chunks(self):
+        try:
+            while chunk := self._response.read1(self._chunk_size):  # what has come, not a full piece
+                yield chunk
+        except (OSError, http.client.HTTPException) as exc:
+            raise Unreachable(f"the answer broke off: {exc!r}") from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._connection.close()
+
+
 class Transport:
     def __init__(self):
         self._local = threading.local()
@@ -132,3 +157,21 @@ class Transport:
         except (OSError, EOFError, zlib.error) as exc:
             raise Unreachable(f"{method} {url}: an answer that does not decompress ({exc})") from exc
         return Answer(response.status, response.headers, content)
+
+    def stream(self, method: str, url: str, headers: dict | None = None, params: Any = None,
+               timeout: float | None = None, chunk_size: int = 64 * 1024) -> Streamed:
+        """Send a request without a body and answer as soon as the headers are in. The body is
+        asked for unencoded (``identity``): it is passed on byte for byte."""
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if params:
+            target += ("&" if "?" in target else "?") + query_string(params)
+        sent = {**DEFAULT_HEADERS, **(headers or {}), "Accept-Encoding": "identity"}
+        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        connection = kind(parts.hostname or "", parts.port, timeout=timeout)
+        try:
+            connection.request(method, target, headers=sent)
+            return Streamed(connection, connection.getresponse(), chunk_size)
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            raise Unreachable(f"{method} {url}: {exc!r}") from exc

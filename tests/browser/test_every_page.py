@@ -33,6 +33,7 @@ NOT_PAGES = {
     "/healthz", "/language/<code>", "/events/<event_id>.ics", "/events/<event_id>/ticket.svg",
     "/events/<event_id>/ticket.png", "/me/data/export", "/office/events/<event_id>/attendance.csv",
     "/office/announcements/<announcement_id>/progress",  # the live fragment inside the announcement's page
+    "/office/surveys/<survey_id>/export.csv",
 }
 # The links in emails carry a token; with a made-up one the page still shows its button.
 QUERIES = {path: "?token=made-up-token" for path in (
@@ -76,8 +77,16 @@ def world(site, admin) -> dict:
                                   "body": {"bg": "Заповядайте.", "en": "Do come."},
                                   "audience": {"kind": "segment", "segment_id": segment.json()["id"]}})
     assert announced.status_code == 202, announced.text
+    survey = requests.post(f"{site.url}/api/v1/members/surveys", timeout=10, headers=client(office), json={
+        "title": {"bg": "Къде сте днес", "en": "Where are you now"}, "anonymous": False,
+        "opens_at": "2030-01-10T09:00:00+02:00", "closes_at": "2030-02-10T09:00:00+02:00",
+        "audience": {"kind": "class", "graduation_year": 2012},
+        "sections": [{"id": "work", "title": {"bg": "Работа", "en": "Work"}, "questions": [
+            {"id": "notes", "kind": "text", "text": {"bg": "Бележки", "en": "Notes"}}]}]})
+    assert survey.status_code == 201, survey.text
     ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
-           "import_id": imported.json()["id"], "announcement_id": announced.json()["id"]}
+           "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
+           "survey_id": survey.json()["id"], "question_id": "notes"}
     # A visitor sees only events open to everyone (the reunion is the class of 2012's).
     return {"member": member, "admin": admin, "ids": {"member": ids, "admin": ids,
                                                       "anyone": {**ids, "event_id": open_event_id}}}

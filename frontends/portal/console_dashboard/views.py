@@ -27,6 +27,7 @@ PAGES = (
     ("console_events.today_page", "/office/events/today", lazy_gettext("Check-in at the door")),
     ("console_messages.announcements", "/office/announcements", lazy_gettext("Announcements")),
     ("console_messages.deliveries", "/office/deliveries", lazy_gettext("Delivery log")),
+    ("console_surveys.index", "/office/surveys", lazy_gettext("Surveys")),
 )
 STATS = {"members": "/api/v1/members/stats", "events": "/api/v1/events/stats",
          "notifications": "/api/v1/notifications/stats"}

@@ -73,8 +73,8 @@ def index():
                            has_next=page * PER_PAGE < listing.get("total", 0))
 
 
-def _segments() -> list[tuple[str, str]]:
-    """The saved segments an event may be for (the form works without them)."""
+def segment_options() -> list[tuple[str, str]]:
+    """The saved segments an event or a survey may be for (the form works without them)."""
     try:
         found = api().get("/api/v1/members/segments", params={"per_page": 100})
     except ApiProblem:
@@ -82,10 +82,16 @@ def _segments() -> list[tuple[str, str]]:
     return [(s["id"], s.get("name") or s["id"]) for s in found.get("items", [])]
 
 
+def segment_name(audience: dict | None) -> str | None:
+    """The name of the saved segment an audience names, if it has one and it is still there."""
+    segment_id = (audience or {}).get("segment_id")
+    return dict(segment_options()).get(segment_id) if segment_id else None
+
+
 def _form_page(template_form: dict, *, event: dict | None, errors=None, message=None, status=200,
                idempotency_key: str | None = None):
     return render_template("console_events/form.html", form=template_form, event=event, errors=errors or {},
-                           message=message, segments=_segments(), timezones=forms.TIMEZONES,
+                           message=message, segments=segment_options(), timezones=forms.TIMEZONES,
                            idempotency_key=idempotency_key), status
 
 
@@ -120,11 +126,7 @@ def _form_status(problem: ApiProblem) -> int:
 @with_role("admin")
 def event(event_id: str):
     shown = _event(event_id)
-    segment_name = None
-    segment_id = (shown.get("audience") or {}).get("segment_id")
-    if segment_id:
-        segment_name = dict(_segments()).get(segment_id)
-    return render_template("console_events/event.html", event=shown, segment_name=segment_name)
+    return render_template("console_events/event.html", event=shown, segment_name=segment_name(shown.get("audience")))
 
 
 @blp.route("/office/events/<event_id>/edit", methods=["GET", "POST"])

@@ -80,6 +80,12 @@ def language_options(empty: str) -> list[tuple[str, str]]:
     return [("", empty), *_language_list(_language())]
 
 
+def country_list(language: str) -> tuple[tuple[str, str], ...]:
+    """Every country the API accepts as ``(code, name in language)``, by name (the survey
+    questions' country select shows them in the survey's language, not the page's)."""
+    return _country_list(language)
+
+
 @lru_cache(maxsize=8)
 def _country_list(language: str) -> tuple[tuple[str, str], ...]:
     territories = _names(language)[0]

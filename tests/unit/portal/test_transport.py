@@ -121,3 +121,42 @@ def test_a_gateway_that_cannot_be_reached_is_api_down():
         port = probe.getsockname()[1]  # closed again: nothing listens there
     with pytest.raises(ApiDown):
         Gateway(f"http://127.0.0.1:{port}", 2).send("GET", "/api/v1/events")
+
+
+class Download(BaseHTTPRequestHandler):
+    """A CSV sent in pieces with chunked transfer encoding, the second piece only after the
+    client has read the first (so a client that waited for the whole body would hang)."""
+    protocol_version = "HTTP/1.1"
+    first_read = threading.Event()
+
+    def do_GET(self):
+        Download.accept_encoding = self.headers.get("Accept-Encoding")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv; charset=utf-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for piece in ("\ufeffid,answer\r\n".encode(), "1,да\r\n".encode()):
+            self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.flush()
+            Download.first_read.wait(5)
+        self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_download_is_streamed_piece_by_piece_byte_for_byte():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Download)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        answer = Transport().stream("GET", f"http://127.0.0.1:{httpd.server_address[1]}/export.csv", timeout=5)
+        assert answer.status_code == 200 and answer.headers.get("content-type") == "text/csv; charset=utf-8"
+        chunks = answer.chunks()
+        first = next(chunks)  # before the server sends the rest
+        Download.first_read.set()
+        assert first == "\ufeffid,answer\r\n".encode()
+        assert b"".join(chunks) == "1,да\r\n".encode()
+        assert Download.accept_encoding == "identity"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
