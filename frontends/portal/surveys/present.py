@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import g
-from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l
 
 from frontends.portal.profile import form as profile_form, labels
 
@@ -29,10 +29,11 @@ def text(texts: dict | None) -> str:
 
 
 def when(moment: str | None) -> str:
-    """A moment in Sofia time, in the page's language."""
+    """A day and time in Sofia time, in the page's language (``31 януари 2027 г., 23:59``)."""
     if not moment:
         return ""
-    return format_datetime(datetime.fromisoformat(moment), "medium")
+    at = datetime.fromisoformat(moment)
+    return f"{format_date(at, 'long')}, {format_time(at, 'short')}"
 
 
 def status(code: str | None) -> str:

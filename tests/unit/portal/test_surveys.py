@@ -107,7 +107,7 @@ def test_the_list_shows_each_survey_with_its_close_length_and_my_status(client, 
          "anonymous": True, "questions": 3, "my_status": "submitted"}]})
     page = text(client.get("/surveys"))
     assert "Alumni 2026" in page and "8 questions" in page and "1 question" in page
-    assert "Open until Feb 1, 2027" in page  # Sofia time
+    assert "Open until February 1, 2027, 12:00\u202fAM" in page  # Sofia time
     assert f'href="{ANSWER}">Start' in page and f'href="/surveys/{"f" * 32}/answer">Continue' in page
     assert "Anonymous: your answers are not linked to you." in page and "Thank you for taking part." in page
     assert "Not started" in page and "Draft saved" in page and "Submitted" in page
