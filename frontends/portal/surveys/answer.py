@@ -17,6 +17,8 @@ answers saved as a draft at every step and the last step submitting them.
 from __future__ import annotations
 
 import json
+import re
+import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -26,6 +28,7 @@ from frontends.portal.gateway import ApiProblem, api
 from frontends.portal.surveys import api_messages, blp, link, present, visibility
 
 ACTIONS = ("back", "next", "submit", "later")
+_KEY = re.compile(r"^[0-9a-f]{32}\Z")
 SUBMIT_PROBLEMS = {"validation": _l("Some answers need another look: they are marked below.")}
 
 
@@ -90,6 +93,8 @@ def _page(survey: dict, response: dict, answers: dict, step: int, *, errors: dic
         sections=len(order), first=step == order[0], last=step == order[-1],
         answered=sum(1 for qid in visible if visibility.is_answered(answers.get(qid))), total=len(visible),
         errors=errors, message=message, summary=summary, notice=notice, token=link.token(),
+        # One Idempotency-Key per rendering of the last page: a double click submits once.
+        key=uuid.uuid4().hex,
         kept=json.dumps(answers, ensure_ascii=False, separators=(",", ":")) if kept else ""), status
 
 
@@ -180,8 +185,10 @@ def _later(survey: dict, changing: bool):
 
 
 def _submit(survey_id: str, survey: dict, response: dict, answers: dict, how: dict, changing: bool):
+    key = request.form.get("key", "")
+    sent = {**how, "headers": {**how.get("headers", {}), **({"Idempotency-Key": key} if _KEY.match(key) else {})}}
     try:
-        result = api().post(survey_path(survey_id, "/response/submit"), {"answers": answers}, **how)
+        result = api().post(survey_path(survey_id, "/response/submit"), {"answers": answers}, **sent)
     except ApiProblem as problem:
         if problem.status != 422:
             return refused(problem, survey)

@@ -190,6 +190,7 @@ def test_a_draft_resumes_at_its_first_unanswered_section(answering, gateway):
     assert "Welcome back: we kept your draft" in page and "Section 3 of 3" in page
     assert 'name="a.hours" value="4"' in page and "5 of 8 questions answered" in page
     assert 'value="submit">Submit my answers' in page and 'value="back"' in page
+    assert re.search(r'name="key" value="[0-9a-f]{32}"', page)
 
 
 def test_refused_answers_are_shown_beside_their_questions_with_a_summary(answering, gateway):
@@ -210,7 +211,7 @@ def test_the_last_step_submits_and_goes_to_the_review_of_proposed_changes(answer
     gateway.on("POST", SUBMIT, 200, {"status": "submitted", "submitted_at": "2026-12-05T10:00:00+00:00",
                                      "proposals": [{"field": "employer", "old": None, "new": "Sofia Med",
                                                     "question": "employer", "state": "pending"}]})
-    reply = answering.post(ANSWER, data=form(answering, step="2", shown=LAST,
+    reply = answering.post(ANSWER, data=form(answering, step="2", shown=LAST, key="ab" * 16,
                                              a__nps="10", a__country="bg", a__club="_other",
                                              a__club__other="The library", action="submit"))
     assert reply.status_code == 302 and reply.headers["Location"] == REVIEW
@@ -218,6 +219,7 @@ def test_the_last_step_submits_and_goes_to_the_review_of_proposed_changes(answer
         "working": True, "employer": "Sofia Med", "nps": 10, "country": "BG",
         "club": {"choices": [], "other": "The library"}}}
     assert saved(gateway)["nps"] == 10  # the last page's draft is saved before it is submitted
+    assert gateway.sent("POST", SUBMIT)[0].headers["Idempotency-Key"] == "ab" * 16  # a double click submits once
 
 
 def test_a_submission_without_proposals_thanks_the_member(answering, gateway):
@@ -414,3 +416,14 @@ def test_a_number_that_is_no_number_goes_as_typed_and_a_decimal_comma_is_read():
     assert survey_answers.answer_from_form(question, MultiDict({"a.hours": "3,5"})) == 3.5
     assert survey_answers.answer_from_form(question, MultiDict({"a.hours": "lots"})) == "lots"
     assert survey_answers.answer_from_form(question, MultiDict({"a.hours": " "})) is None
+
+
+def test_with_the_link_finishing_later_says_how_to_come_back(client, gateway):
+    gateway.on("GET", SURVEY, 200, survey())
+    gateway.on("GET", RESPONSE, 200, response())
+    gateway.on("PUT", RESPONSE, 200, {"status": "draft"})
+    reply = client.post(ANSWER, data=form(client, f"{ANSWER}?t={TOKEN}", t=TOKEN, step="0", shown="working",
+                                          a__working="yes", action="later"))
+    page = text(reply)
+    assert reply.status_code == 200 and "Your draft is saved." in page and "open the link in your email again" in page
+    assert gateway.sent("PUT", RESPONSE)[0].headers["X-Survey-Token"] == TOKEN
