@@ -30,6 +30,7 @@ AREAS = (
     "directory",          # search and a member's page
     "events",             # events, registration, tickets, calendars
     "preferences",        # notification preferences and consents, my data, unsubscribe
+    "surveys",            # surveys for me, answering (also by the email's personal link), profile review
     "console_members",    # roster import, approvals, segments
     "console_events",     # events for the office, registrations, check-in at the door
     "console_messages",   # announcements and the delivery log

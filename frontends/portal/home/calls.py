@@ -2,8 +2,9 @@
 
 Each source is a function of what the home page already fetched (``Fetched``), giving
 ``OpenCall``s; ``SOURCES`` lists them in the order they are shown. Today only events with
-seats left that fit the member; later issues add theirs here (mentoring requests, causes
-looking for help, surveys) without touching the page.
+seats left that fit the member, and the open surveys for the member that they have not
+submitted; later issues add theirs here (mentoring requests, causes looking for help)
+without touching the page.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class Fetched:
     member: dict
     events: list[dict] = field(default_factory=list)
     registrations: list[dict] = field(default_factory=list)
+    surveys: list[dict] = field(default_factory=list)
 
 
 def event_calls(fetched: Fetched) -> list[OpenCall]:
@@ -46,8 +48,24 @@ def event_calls(fetched: Fetched) -> list[OpenCall]:
     return calls
 
 
-# Mentoring, causes and surveys will add their sources here.
-SOURCES: tuple[Callable[[Fetched], list[OpenCall]], ...] = (event_calls,)
+def survey_calls(fetched: Fetched) -> list[OpenCall]:
+    """Open surveys for me that I have not submitted (GET /api/v1/members/me/surveys)."""
+    calls = []
+    for survey in fetched.surveys:
+        if survey.get("my_status") == "submitted":
+            continue
+        count = survey.get("questions") or 0
+        detail = _("Open until %(when)s", when=show.when(survey.get("closes_at")))
+        detail += " · " + ngettext("%(num)s question", "%(num)s questions", count)
+        if survey.get("anonymous"):
+            detail += " · " + _("anonymous")
+        calls.append(OpenCall(show.title(survey), f"/surveys/{survey['id']}/answer", detail,
+                              _("Continue") if survey.get("my_status") == "draft" else _("Answer the survey")))
+    return calls
+
+
+# Mentoring and causes will add their sources here.
+SOURCES: tuple[Callable[[Fetched], list[OpenCall]], ...] = (event_calls, survey_calls)
 
 
 def open_calls(fetched: Fetched) -> list[OpenCall]:

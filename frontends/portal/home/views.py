@@ -52,7 +52,9 @@ def index():
     now = datetime.now(timezone.utc)
     mine = [r for r in registrations or [] if _upcoming(r, now)]
     mine.sort(key=lambda r: r["event"]["starts_at"])
-    fetched = calls.Fetched(member, events or [], registrations or [])
+    # Surveys are for verified members only (the API answers others 403).
+    surveys = _fetch("/api/v1/members/me/surveys", {}) if verified else None
+    fetched = calls.Fetched(member, events or [], registrations or [], surveys or [])
     return render_template("home/index.html", member=member, events=(events or [])[:EVENTS_SHOWN],
                            events_missing=events is None, registrations=mine,
                            registrations_missing=registrations is None, open_calls=calls.open_calls(fetched),
