@@ -137,12 +137,10 @@ def _respondent(survey_id: str) -> Respondent:
         if not surveys_store.in_audience(_db(), survey, member):
             raise _not_found()
         return Respondent(survey, member, by_link=True)
-    principal = optional_principal()
-    if principal is None:
-        raise Problem(401, f"A bearer access token or the personal link's {TOKEN} header is required.",
-                      kind="unauthenticated", headers={"WWW-Authenticate": 'Bearer realm="alumnet"'})
-    member = _db().members.find_one({"_id": principal.subject})
-    if member is None or member.get("status") != "verified":
+    member = _db().members.find_one({"_id": _principal().subject})
+    if member is None:
+        raise _not_found()   # no member record (an office token): in no survey's audience
+    if member.get("status") != "verified":
         raise Problem(403, "Surveys are for verified members.", kind="forbidden")
     survey = _survey(survey_id)
     if survey["status"] == surveys_store.DRAFT or not surveys_store.in_audience(_db(), survey, member):
@@ -150,13 +148,22 @@ def _respondent(survey_id: str) -> Respondent:
     return Respondent(survey, member, by_link=False)
 
 
+def _principal():
+    principal = optional_principal()
+    if principal is None:
+        raise Problem(401, f"A bearer access token or the personal link's {TOKEN} header is required.",
+                      kind="unauthenticated", headers={"WWW-Authenticate": 'Bearer realm="alumnet"'})
+    return principal
+
+
 def respondent_route(view):
-    """A member route of one survey: ``g.respondent`` and ``g.survey`` are set; the OpenAPI
-    document shows both ways in."""
+    """The outer decorator of a member route of one survey: without a bearer token or the
+    link's header, a 401 before the body is read; the OpenAPI document shows both ways in.
+    :func:`respondent` (innermost) then finds who answers."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        g.respondent = _respondent(kwargs["survey_id"])
-        g.survey = g.respondent.survey
+        if TOKEN not in request.headers:
+            _principal()
         return view(*args, **kwargs)
 
     doc = getattr(wrapper, "_apidoc", {})
@@ -167,6 +174,17 @@ def respondent_route(view):
             "in": "header", "name": TOKEN, "required": False, "schema": {"type": "string", "maxLength": 1000},
             "description": "the personal link's token (from the invitation email), instead of a login: "
                            "valid for its survey only, while it is open"}]}}
+    return wrapper
+
+
+def respondent(view):
+    """The inner decorator of a member route of one survey (below the body's schema, so that a
+    malformed body is refused alike for anyone): ``g.respondent`` and ``g.survey`` are set."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        g.respondent = _respondent(kwargs["survey_id"])
+        g.survey = g.respondent.survey
+        return view(*args, **kwargs)
     return wrapper
 
 
@@ -310,7 +328,9 @@ class MySurveys(MethodView):
         """The surveys open now whose audience includes me, soonest to close first, each with
         where I am: `new`, `draft` or `submitted`."""
         member = _db().members.find_one({"_id": g.principal.subject})
-        if member is None or member.get("status") != "verified":
+        if member is None:
+            return {"items": []}   # no member record (an office token): in no survey's audience
+        if member.get("status") != "verified":
             raise Problem(403, "Surveys are for verified members.", kind="forbidden")
         surveys = surveys_store.open_for(_db(), member, _now())
         statuses = surveys_store.statuses(_db(), surveys, member["_id"])
@@ -325,6 +345,7 @@ class MyResponse(MethodView):
     @respondent_route
     @blp.response(200, ResponseSchema)
     @_respondent_problems
+    @respondent
     def get(self, survey_id: str):
         """My response: `new` (nothing saved), `draft` or `submitted`, with its answers
         (none for a submitted anonymous response: they are no longer linked to me)."""
@@ -350,6 +371,7 @@ class MyResponse(MethodView):
                        "change it by submitting again.")
     @_problem_doc(422, "Answers of the wrong form or to no question of the survey: `errors.answers` keyed by "
                        "question id.")
+    @respondent
     def put(self, body: dict, survey_id: str):
         """Save my unfinished answers as a draft, to resume later. Required questions may be
         left out; answers the later ones hide are kept (until the submission)."""
@@ -377,6 +399,7 @@ class Submission(MethodView):
                        "(`submitted`: it is final).")
     @_problem_doc(422, "`errors.answers` keyed by question id: wrong forms, required questions left "
                        "unanswered, answers to questions the other answers hide.")
+    @respondent
     def post(self, body: dict, survey_id: str):
         """Submit my response (the answers sent, or else my saved draft).
 
@@ -411,6 +434,7 @@ class Proposals(MethodView):
     @respondent_route
     @blp.response(200, ProposalsSchema)
     @_respondent_problems
+    @respondent
     def get(self, survey_id: str):
         """The profile changes my submitted answers propose, each `pending`, `accepted` or
         `declined` (none for anonymous surveys or before the submission)."""
@@ -426,6 +450,7 @@ class Proposals(MethodView):
     @_problem_doc(409, "A verified member's locked field (the alumni office corrects it).")
     @_problem_doc(422, "A field without a pending proposal, or an accepted value the profile does not take "
                        "(`errors.decisions` keyed by field).")
+    @respondent
     def post(self, body: dict, survey_id: str):
         """Accept or decline proposed profile changes, each field once.
 
