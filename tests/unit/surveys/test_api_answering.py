@@ -5,6 +5,7 @@ when wrong); answers are taken only while it is open; one response per member, h
 or concurrently submitted, and ``members.survey.completed`` once."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from services.members.surveys import store as surveys_store
@@ -137,3 +138,28 @@ def test_two_submits_through_the_store_make_one_response(app, db, office, people
         surveys_store.submit(store, survey, me["id"], answers, clock())
     assert db[surveys_store.RESPONSES].count_documents({"survey_id": survey["_id"]}) == 1
     assert len(events(db, "members.survey.completed")) == 1
+
+
+def test_two_concurrent_submits_make_one_response_and_one_event(app, db, office, people, clock):
+    me = people.verified()
+    store = app.extensions["alumnet"].store
+    for anonymous in (False, True):
+        survey = surveys_store.get(db, office.open_survey(anonymous=anonymous)["id"])
+        start, outcomes = threading.Barrier(2), []
+
+        def submit():
+            start.wait()   # both transactions begin together: the one-response rule, not luck, decides
+            try:
+                outcomes.append(surveys_store.submit(store, survey, me["id"], DONE, clock())["status"])
+            except surveys_store.AlreadySubmitted:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=submit) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # Named: the second is a re-submission; anonymous: it is refused (a submission is final).
+        assert sorted(outcomes) == (["refused", "submitted"] if anonymous else ["submitted", "submitted"])
+        assert db[surveys_store.RESPONSES].count_documents({"survey_id": survey["_id"]}) == 1
+    assert len(events(db, "members.survey.completed")) == 2
