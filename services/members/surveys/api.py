@@ -102,7 +102,6 @@ def _member_out(survey: dict) -> dict:
 class Respondent:
     survey: dict
     member: dict
-    by_link: bool  # through the personal link's token, not a login
 
 
 def _bad_link(status: int, reason: str) -> Problem:
@@ -136,7 +135,7 @@ def _respondent(survey_id: str) -> Respondent:
         member = _linked_member(survey, token)
         if not surveys_store.in_audience(_db(), survey, member):
             raise _not_found()
-        return Respondent(survey, member, by_link=True)
+        return Respondent(survey, member)
     member = _db().members.find_one({"_id": _principal().subject})
     if member is None:
         raise _not_found()   # no member record (an office token): in no survey's audience
@@ -145,7 +144,7 @@ def _respondent(survey_id: str) -> Respondent:
     survey = _survey(survey_id)
     if survey["status"] == surveys_store.DRAFT or not surveys_store.in_audience(_db(), survey, member):
         raise _not_found()
-    return Respondent(survey, member, by_link=False)
+    return Respondent(survey, member)
 
 
 def _principal():
@@ -244,8 +243,10 @@ class Survey(MethodView):
     @blp.response(200, SurveyOutSchema)
     @_respondent_problems
     def get(self, survey_id: str):
-        """A survey: admins see any, with its figures; a member of its audience (or the holder
-        of its personal link) sees its definition while it is open, and 404 otherwise."""
+        """A survey.
+
+        Admins see any, with its figures; a member of its audience (or the holder of its
+        personal link) sees its definition while it is open, and 404 otherwise."""
         principal = None if TOKEN in request.headers else optional_principal()
         if principal is not None and principal.is_admin:
             return _admin_out(_survey(survey_id))
@@ -258,6 +259,7 @@ class Survey(MethodView):
     @blp.arguments(rules.SurveySchema)
     @blp.response(200, SurveyOutSchema)
     @_problem_doc(409, "The survey is not a draft (`not-draft`): an open or closed survey does not change.")
+    @_problem_doc(404, "No such survey.")
     def put(self, body: dict, survey_id: str):
         """Replace a draft's definition (admins)."""
         try:
@@ -270,6 +272,7 @@ class Survey(MethodView):
     @require_auth("admin")
     @blp.response(204)
     @_problem_doc(409, "The survey is not a draft (`not-draft`).")
+    @_problem_doc(404, "No such survey.")
     def delete(self, survey_id: str):
         """Delete a draft (admins); an opened survey stays, with its answers."""
         try:
@@ -286,8 +289,11 @@ class OpenSurvey(MethodView):
     @blp.response(200, SurveyOutSchema)
     @_problem_doc(409, "The survey is not a draft (`not-draft`).")
     @_problem_doc(422, "Its `closes_at` is past, or its audience's segment no longer exists (`errors`).")
+    @_problem_doc(404, "No such survey.")
     def post(self, survey_id: str):
-        """Open a draft (admins): its audience is counted (`audience_size`: verified members
+        """Open a draft (admins).
+
+        Its audience is counted (`audience_size`: verified members
         matching it now) and `members.survey.opened` is published, so notifications invites
         the audience from `opens_at`. Answers are taken from `opens_at` until `closes_at`."""
         try:
@@ -306,9 +312,11 @@ class CloseSurvey(MethodView):
     @require_auth("admin")
     @blp.response(200, SurveyOutSchema)
     @_problem_doc(409, "The survey is not open (`not-open`).")
+    @_problem_doc(404, "No such survey.")
     def post(self, survey_id: str):
-        """Close an open survey now (admins): no more answers, no reminder. Publishes
-        `members.survey.closed`."""
+        """Close an open survey now (admins).
+
+        No more answers, no reminder. Publishes `members.survey.closed`."""
         try:
             return _admin_out(surveys_store.close_survey(current_service().store, survey_id, _now()))
         except surveys_store.NotFound:
@@ -325,8 +333,10 @@ class MySurveys(MethodView):
     @blp.response(200, MySurveysSchema)
     @_problem_doc(403, "Not a verified member.")
     def get(self):
-        """The surveys open now whose audience includes me, soonest to close first, each with
-        where I am: `new`, `draft` or `submitted`."""
+        """The surveys open for me.
+
+        Open now and for an audience that includes me, soonest to close first, each with where
+        I am: `new`, `draft` or `submitted`."""
         member = _db().members.find_one({"_id": g.principal.subject})
         if member is None:
             return {"items": []}   # no member record (an office token): in no survey's audience
@@ -347,8 +357,10 @@ class MyResponse(MethodView):
     @_respondent_problems
     @respondent
     def get(self, survey_id: str):
-        """My response: `new` (nothing saved), `draft` or `submitted`, with its answers
-        (none for a submitted anonymous response: they are no longer linked to me)."""
+        """My response to a survey.
+
+        `new` (nothing saved), `draft` or `submitted`, with its answers (none for a submitted
+        anonymous response: they are no longer linked to me)."""
         survey, member = g.survey, g.respondent.member
         found = surveys_store.mine(_db(), survey, member["_id"])
         open_now = surveys_store.is_answerable(survey, _now())
@@ -373,8 +385,10 @@ class MyResponse(MethodView):
                        "question id.")
     @respondent
     def put(self, body: dict, survey_id: str):
-        """Save my unfinished answers as a draft, to resume later. Required questions may be
-        left out; answers the later ones hide are kept (until the submission)."""
+        """Save my unfinished answers as a draft.
+
+        To resume later: required questions may be left out; answers the later ones hide are
+        kept (until the submission)."""
         _answerable()
         errors = rules.validate_answers(g.survey, body["answers"], final=False)
         if errors:
@@ -436,8 +450,10 @@ class Proposals(MethodView):
     @_respondent_problems
     @respondent
     def get(self, survey_id: str):
-        """The profile changes my submitted answers propose, each `pending`, `accepted` or
-        `declined` (none for anonymous surveys or before the submission)."""
+        """The profile changes my answers propose.
+
+        Each `pending`, `accepted` or `declined` (none for anonymous surveys or before the
+        submission)."""
         found = surveys_store.mine(_db(), g.survey, g.respondent.member["_id"])
         if g.survey["anonymous"] or found is None or found["status"] != surveys_store.SUBMITTED:
             return {"proposals": []}
