@@ -2,7 +2,7 @@
 the draft is kept on the member's participation record until the submission, which leaves a
 response holding no member id and no time finer than the day, under a random id; the
 submission is final; ``members.survey.completed`` says the day only; erasure removes the
-participation and leaves the unlinked response."""
+participation and leaves the unlinked response; the export shows what is linked to the member."""
 from __future__ import annotations
 
 import re
@@ -124,3 +124,14 @@ def test_erasure_removes_the_participation_and_the_named_responses(client, db, o
     assert db[surveys_store.RESPONSES].count_documents({"member_id": me["id"]}) == 0
     assert db[surveys_store.RESPONSES].count_documents({"survey_id": anonymous["id"]}) == 1
     assert recorded == [(named["id"], {"class": "2010", "faculty": None}, ANSWERS, None)]
+
+
+def test_the_export_shows_the_named_responses_and_the_participation(client, office, people):
+    me = people.verified()
+    anonymous, named = office.open_survey(anonymous=True), office.open_survey()
+    for survey in (anonymous, named):
+        assert client.post(url(survey, "/response/submit"), json={"answers": ANSWERS},
+                           headers=me["headers"]).status_code == 200
+    exported = client.get(f"/api/v1/members/{me['id']}/export", headers=me["headers"]).get_json()["surveys"]
+    assert [(r["survey_id"], r["answers"]) for r in exported["responses"]] == [(named["id"], ANSWERS)]
+    assert [p["survey_id"] for p in exported["participation"]] == [anonymous["id"]]
