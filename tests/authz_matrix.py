@@ -84,6 +84,26 @@ PUT    /api/v1/members/segments/<segment_id>                                    
 DELETE /api/v1/members/segments/<segment_id>                                    401  403    403     403     403     403   403   ok    403
 GET    /api/v1/members/segments/<segment_id>/members                            401  403    403     403     403     403   403   ok    403
 GET    /api/v1/members/stats                                                    401  403    403     403     403     403   403   ok    403  # the office's dashboard
+# ---- members: surveys (<survey_id>: open, for everyone; [draft] a draft; the office's own member record is verified)
+GET    /api/v1/members/surveys                                                  401  403    403     403     403     403   403   ok    403
+POST   /api/v1/members/surveys                                                  401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/surveys/<survey_id>                                      401  403    403     ok      ok      ok    ok    ok    ok   # its audience: every verified member
+GET    /api/v1/members/surveys/<survey_id>                           [draft]    401  403    403     404     404     404   404   ok    404  # a draft is the office's alone
+PUT    /api/v1/members/surveys/<survey_id>                                      401  403    403     403     403     403   403   409   403  # an open survey does not change
+PUT    /api/v1/members/surveys/<survey_id>                           [draft]    401  403    403     403     403     403   403   ok    403
+DELETE /api/v1/members/surveys/<survey_id>                                      401  403    403     403     403     403   403   409   403
+DELETE /api/v1/members/surveys/<survey_id>                           [draft]    401  403    403     403     403     403   403   ok    403
+POST   /api/v1/members/surveys/<survey_id>/open                                 401  403    403     403     403     403   403   409   403
+POST   /api/v1/members/surveys/<survey_id>/open                      [draft]    401  403    403     403     403     403   403   ok    403
+POST   /api/v1/members/surveys/<survey_id>/close                                401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/me/surveys                                               401  403    403     ok      ok      ok    ok    ok    ok   # verified members: the open surveys for them
+GET    /api/v1/members/surveys/<survey_id>/response                             401  403    403     ok      ok      ok    ok    ok    ok   # each their own; or the personal link's token (unit tests)
+GET    /api/v1/members/surveys/<survey_id>/response                  [draft]    401  403    403     404     404     404   404   404   404
+PUT    /api/v1/members/surveys/<survey_id>/response                             401  403    403     ok      ok      ok    ok    ok    ok
+POST   /api/v1/members/surveys/<survey_id>/response/submit                      401  403    403     ok      ok      ok    ok    ok    ok
+POST   /api/v1/members/surveys/<survey_id>/response/submit           [draft]    401  403    403     404     404     404   404   404   404
+GET    /api/v1/members/surveys/<survey_id>/proposals                            401  403    403     ok      ok      ok    ok    ok    ok
+POST   /api/v1/members/surveys/<survey_id>/proposals                            401  403    403     ok      ok      ok    ok    ok    ok   # decides on their own response's proposals only
 # ---- events
 GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
@@ -163,6 +183,10 @@ ROSTER_CSV = "student_number,given_name,family_name,email,graduation_year,facult
              f"{ROSTER_STUDENT},Петър,Петров,petar.petrov@example.bg,2001,medicine\r\n"
 EVENT = {"title": {"bg": "Лекция", "en": "Lecture"}, "kind": "lecture", "starts_at": "2031-05-01T18:00",
          "ends_at": "2031-05-01T20:00", "place": {"name": "Аула", "city": "Пловдив"}, "capacity": 50}
+SURVEY = {"title": {"bg": "Къде сте днес?", "en": "Where are you today?"}, "anonymous": False,
+          "audience": {"kind": "everyone"},
+          "sections": [{"id": "now", "title": {"bg": "Днес", "en": "Today"}, "questions": [
+              {"id": "town", "kind": "text", "text": {"bg": "Град", "en": "City"}, "maps_to": "city"}]}]}
 ANNOUNCEMENT = {"subject": {"bg": "Новини", "en": "News"}, "body": {"bg": "Здравейте.", "en": "Hello."}}
 
 
@@ -206,6 +230,13 @@ REQUESTS = {
     ("POST", f"{M}/segments/preview"): {"json": {"filter": {"faculty": ["medicine"]}}},
     ("GET", f"{M}/unsubscribe"): lambda world, caller: {"query_string": {"token": world.unsubscribe_token()}},
     ("POST", f"{M}/unsubscribe"): lambda world, caller: {"query_string": {"token": world.unsubscribe_token()}},
+    ("POST", f"{M}/surveys"): lambda world, caller: {"json": world.survey_body()},
+    ("PUT", f"{M}/surveys/<survey_id>"): lambda world, caller: {"json": world.survey_body()},
+    ("PUT", f"{M}/surveys/<survey_id>/response"): {"json": {"answers": {"town": "Варна"}}},
+    ("POST", f"{M}/surveys/<survey_id>/response/submit"): {"json": {"answers": {"town": "Варна"}}},
+    # The caller's response proposes their city (submitted first), which they decline.
+    ("POST", f"{M}/surveys/<survey_id>/proposals"): lambda world, caller: {
+        "json": {"decisions": {"city": "decline"}}, **world.submitted_for(caller)},
     ("POST", E): {"json": EVENT},
     ("PATCH", f"{E}/<event_id>"): {"json": {"capacity": 100}},
     ("POST", f"{E}/<event_id>/publish"): {"json": {}},

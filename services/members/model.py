@@ -37,6 +37,14 @@ Collections of the ``alumnet_members`` database:
   new_email, created_at, expires_at, used_at}`` (email_change.py)
 - ``consents``: the consent ledger, append-only:
   ``{_id, member_id, channel: "email"|"sms", category, granted: bool, source, at, expires_at}``
+- ``surveys``: ``{_id, status: "draft"|"open"|"closed", title, description, sections, opens_at,
+  closes_at, audience, anonymous, created_by, created_at, updated_at, opened_at, closed_at,
+  audience_size, version}``; ``survey_participation``: ``{_id: "<survey_id>:<member_id>",
+  survey_id, member_id, status, draft (anonymous surveys, until the submission), saved_at,
+  submitted_at}``; ``survey_responses``: named ``{_id: "<survey_id>:<member_id>", survey_id,
+  member_id, status, answers, class, faculty, saved_at, submitted_at, proposals}`` or anonymous
+  ``{_id: random uuid4 hex, survey_id, status, answers, class, faculty, submitted_on: day}``
+  (surveys/store.py)
 - ``erasures``: anonymous tombstones ``{_id: member_id, erased_at, requested_by}``
 
 Erasure removes every personal field of a member from all of these and keeps only the

@@ -8,10 +8,16 @@ from shared import memberfilter
 
 LANGUAGES = ("bg", "en")
 FACULTIES = memberfilter.FACULTIES
-NAME = [validate.Length(min=1, max=100),
+# The profile's length limits, one place for its schema and for the survey questions that fill it.
+NAME_MAX, SHORT_TEXT_MAX = 100, 200
+PROFILE_TEXT_LIMITS = {"employer": SHORT_TEXT_MAX, "position": SHORT_TEXT_MAX, "specialty": SHORT_TEXT_MAX,
+                       "city": NAME_MAX}
+PROFILE_LIST_LIMITS = {"languages": 15, "interests": 20}
+MAX_INTEREST = memberfilter.MAX_INTEREST  # an interest is also a segment condition
+NAME = [validate.Length(min=1, max=NAME_MAX),
         # No control characters: names end up in email headers and SMS bodies.
         validate.Regexp(r"^[^\x00-\x1f\x7f]*\Z", error="Must not contain control characters or line breaks.")]
-SHORT_TEXT = [validate.Length(min=1, max=200), NAME[1]]
+SHORT_TEXT = [validate.Length(min=1, max=SHORT_TEXT_MAX), NAME[1]]
 
 
 class AcceptedSchema(Schema):

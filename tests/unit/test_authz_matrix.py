@@ -28,12 +28,13 @@ from services.members.app import create_app as members_app
 from services.members.email_change import store as email_change
 from services.members.profiles.schemas import SignUpSchema
 from services.members.signup import store as signup
+from services.members.surveys import store as surveys_store
 from services.notifications import handlers as notifications_handlers
 from services.notifications.app import create_app as notifications_app
 from shared import clock, unsubscribe
 from shared.bus.envelope import decode
 from shared.config import Config
-from tests.authz_matrix import ANNOUNCEMENT, CALLERS, REQUESTS, ROSTER_CSV, ROSTER_STUDENT, table
+from tests.authz_matrix import ANNOUNCEMENT, CALLERS, REQUESTS, ROSTER_CSV, ROSTER_STUDENT, SURVEY, table
 from tests.conftest import TOKEN_KEY
 from tests.routes import api_routes, fill, plain, variables
 from tests.support import bearer, consumer_like
@@ -66,6 +67,7 @@ class World:
     self_email: str = ""
     ticket_code: str = ""
     admin_id: str = ""
+    scene_survey: str = ""  # the survey of the cell being played, when its scene made one
 
     # ------------------------------------------------------------------ services' APIs
 
@@ -141,6 +143,34 @@ class World:
 
     def register(self, event: dict, member_id: str) -> dict:
         return self.call("events", "POST", f"{E}/{event['id']}/registrations", 201, self.token(member_id), json={})
+
+    def survey_body(self) -> dict:
+        """A named survey for everyone, open from an hour ago for a month."""
+        now = clock.now()
+        return {**SURVEY, "opens_at": (now - timedelta(hours=1)).isoformat(),
+                "closes_at": (now + timedelta(days=30)).isoformat()}
+
+    def survey(self, variant: str = "") -> dict:
+        """An open survey for everyone, or a ``draft``."""
+        survey = self.call("members", "POST", f"{M}/surveys", 201, self.admin, json=self.survey_body())
+        if variant == "draft":
+            return survey
+        return self.call("members", "POST", f"{M}/surveys/{survey['id']}/open", 200, self.admin)
+
+    def fresh_survey(self, variant: str) -> Scene:
+        self.scene_survey = self.survey(variant)["id"]
+        return Scene({**self.fills, "survey_id": self.scene_survey}, self.self_id)
+
+    def submitted_for(self, caller: str) -> dict:
+        """The caller's response to the cell's survey, submitted (as the route stores it), when
+        the caller is a verified member; no request arguments of its own."""
+        identity = self.callers[caller]
+        member = identity and self.db("members").members.find_one({"_id": identity[0]})
+        if member and member["status"] == "verified":
+            store = self.store("members")
+            survey = surveys_store.get(store.db, self.scene_survey)
+            surveys_store.submit(store, survey, member["_id"], {"town": "Варна"}, clock.now())
+        return {}
 
     def token(self, member_id: str) -> dict:
         roles = next((r for s, r in filter(None, self.callers.values()) if s == member_id), ("alumnus",))
@@ -236,6 +266,12 @@ SCENES = {
     ("DELETE", f"{E}/<event_id>/registrations/mine"): lambda world, variant: world.fresh_event(variant, True),
     ("DELETE", f"{E}/<event_id>/registrations/<member_id>"): lambda world, variant: world.fresh_event(variant, True),
     ("GET", f"{E}/calendar-feeds/<secret>.ics"): _fresh_feed,
+    ("DELETE", f"{M}/surveys/<survey_id>"): World.fresh_survey,
+    ("POST", f"{M}/surveys/<survey_id>/open"): World.fresh_survey,
+    ("POST", f"{M}/surveys/<survey_id>/close"): World.fresh_survey,
+    ("PUT", f"{M}/surveys/<survey_id>/response"): World.fresh_survey,
+    ("POST", f"{M}/surveys/<survey_id>/response/submit"): World.fresh_survey,
+    ("POST", f"{M}/surveys/<survey_id>/proposals"): World.fresh_survey,
 }
 
 
@@ -284,12 +320,14 @@ def build_world(config: Config, issue_token) -> World:
     draft, for_medicine = world.event("draft", timedelta(hours=2)), world.event("audience", timedelta(hours=2))
     world.ticket_code = world.register(event, alumnus["id"])["ticket_code"]
     announcement = world.call("notifications", "POST", f"{N}/announcements", 202, world.admin, json=ANNOUNCEMENT)
+    survey, draft_survey = world.survey(), world.survey("draft")
     world.fills = {"member_id": alumnus["id"], "event_id": event["id"], "segment_id": segment["id"],
                    "import_id": report["id"], "student_number": ROSTER_STUDENT, "announcement_id": announcement["id"],
+                   "survey_id": survey["id"],
                    "fmt": "png", "secret": "no-such-feed", "filename": "swagger-ui.css"}
     # A variant row plays its route on another object: the pending member, a draft, an
     # event for an audience.
-    world.variants = {"": {}, "pending": {"member_id": pending}, "draft": {"event_id": draft["id"]},
+    world.variants = {"": {}, "pending": {"member_id": pending}, "draft": {"event_id": draft["id"], "survey_id": draft_survey["id"]},
                       "audience": {"event_id": for_medicine["id"]}}
     return world
 

@@ -56,6 +56,9 @@ class ExportSchema(Schema):
     login_failures = fields.Dict(allow_none=True, metadata={"description": "the account's failed-login counter"})
     email_changes = fields.List(fields.Dict(), metadata={"description": "address changes asked for, confirmed or "
                                                                         "undoable, without token hashes"})
+    surveys = fields.Dict(metadata={"description": "`responses`: the member's named survey responses; "
+                                                   "`participation`: the surveys they took part in (anonymous "
+                                                   "responses are linked to no one)"})
 
 
 class ErasureQuerySchema(Schema):

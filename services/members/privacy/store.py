@@ -8,6 +8,8 @@ Erasure, in one transaction:
   collide); it is no address and can never match a login (emails are validated);
 - their ``directory`` entry is deleted, and a roster entry they claimed is released (the
   roster is the university's own record of graduates, which erasure does not touch);
+- their named survey responses leave the results and are deleted, with their survey
+  participation records (``surveys_store.forget``; anonymous responses hold nothing of them);
 - the member's ``consents``, ``credentials``, ``refresh_tokens``, ``password_resets`` and
   ``email_confirmations`` are deleted, and every throttling counter of their address (the
   account's, its (account, client) pairs', the per-email rate counters: ``accounts_store.forget_account``);
@@ -38,6 +40,7 @@ from services.members.email_change import store as email_change
 from services.members.messages import CATALOG, MEMBER_ERASED
 from services.members.profiles import store as profiles_store
 from services.members.roster import store as roster_store
+from services.members.surveys import store as surveys_store
 from shared import memberfilter
 from shared.bus import outbox
 from shared.logs import current_correlation_id
@@ -88,6 +91,7 @@ def export(db: Database, member_id: str) -> dict | None:
                             db.password_resets.find({"member_id": member_id}).sort("expires_at", 1)],
         "email_changes": email_change.of_member(db, member_id),
         "roster_entry": db[roster_store.ROSTER].find_one({"claimed_by": member_id}),
+        "surveys": surveys_store.of_member(db, member_id),
         "login_failures": _without(db.login_failures.find_one({"_id": accounts.account_key(member["email"])}),
                                    "_id"),
     }
@@ -116,6 +120,7 @@ def erase(store, member_id: str, *, requested_by: str, admin_id: str | None = No
         consent_store.forget(db, session, member_id)
         accounts_store.forget_account(db, session, member_id, member.get("email"))
         email_change.forget(db, session, member_id)
+        surveys_store.forget(db, session, member_id)
         # Stored replies (Idempotency-Key replays) repeat what was sent: the sign-up's too.
         idempotency.purge_member(db, session, member_id)
         db[ERASURES].insert_one(record, session=session)

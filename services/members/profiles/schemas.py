@@ -18,7 +18,7 @@ from marshmallow import (
 from services.members.accounts import rules as accounts
 from services.members.accounts.schemas import PASSWORD_LENGTH, normalise_email, valid_email
 from services.members.profiles import rules as profiles
-from services.members.schemas import FACULTIES, LANGUAGES, NAME, SHORT_TEXT
+from services.members.schemas import FACULTIES, LANGUAGES, MAX_INTEREST, NAME, PROFILE_LIST_LIMITS, SHORT_TEXT
 from shared import memberfilter
 from shared.auth import ROLES
 from shared.web.pagination import page_query_schema, page_schema
@@ -55,10 +55,10 @@ class ProfileFieldsSchema(Schema):
     country = memberfilter.CountryCode(allow_none=True, metadata={"description": "ISO 3166 code, e.g. BG"})
     languages = fields.List(fields.String(validate=validate.Regexp(
         r"^[a-z]{2}\Z", error="Must be an ISO 639-1 code, e.g. de.")), allow_none=True,
-        validate=validate.Length(max=15), metadata={"description": "languages spoken, ISO 639-1 codes"})
-    interests = fields.List(fields.String(validate=[validate.Length(min=1, max=memberfilter.MAX_INTEREST), NAME[1]]),
-                            allow_none=True,
-                            validate=validate.Length(max=20))
+        validate=validate.Length(max=PROFILE_LIST_LIMITS["languages"]),
+        metadata={"description": "languages spoken, ISO 639-1 codes"})
+    interests = fields.List(fields.String(validate=[validate.Length(min=1, max=MAX_INTEREST), NAME[1]]),
+                            allow_none=True, validate=validate.Length(max=PROFILE_LIST_LIMITS["interests"]))
     open_to_mentoring = fields.Boolean(metadata={"description": "would mentor students and new graduates"})
     open_to_ambassador = fields.Boolean(metadata={"description": "would represent the university"})
     open_to_volunteer = fields.Boolean(metadata={"description": "would volunteer for the university's causes"})

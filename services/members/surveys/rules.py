@@ -28,6 +28,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+# The profile's own limits (its schema's): a proposal must pass the normal update.
+from services.members.schemas import MAX_INTEREST, PROFILE_LIST_LIMITS, PROFILE_TEXT_LIMITS
 from shared import memberfilter
 
 SINGLE, MULTIPLE, SCALE, TEXT, NUMBER, DATE, COUNTRY, YES_NO = (
@@ -56,10 +58,6 @@ MAPPABLE = {
     "open_to_mentoring": (YES_NO,), "open_to_ambassador": (YES_NO,), "open_to_volunteer": (YES_NO,),
 }
 LIST_FIELDS = ("languages", "interests")
-# The profile's own limits (the members profile schema): a proposal must pass the normal update.
-PROFILE_LIST_LIMITS = {"languages": 15, "interests": 20}
-PROFILE_TEXT_LIMITS = {"employer": 200, "position": 200, "specialty": 200, "city": 100}
-MAX_INTEREST = 60
 AUDIENCES = ("everyone", "class", "faculty", "segment")
 LANGUAGES = ("bg", "en")
 
