@@ -10,6 +10,7 @@ from services.members.profiles import store as profiles_store
 from services.members.profiles.store import EmailTaken
 from services.members.roster import store as roster_store
 from services.members.segments import store as segments_store
+from services.members.surveys import results_store as survey_results_store
 from shared.store import ServiceStore
 
 __all__ = ["EmailTaken", "MembersStore"]
@@ -25,6 +26,7 @@ class MembersStore(ServiceStore):
         *roster_store.INDEXES,
         *profiles_store.INDEXES,
         *segments_store.INDEXES,
+        *survey_results_store.INDEXES,
     ]
 
     def get(self, member_id: str) -> dict | None:
