@@ -106,21 +106,24 @@ def change(survey: Mapping[str, Any], before: Mapping[str, Any] | None,
 
 # --- results -----------------------------------------------------------------------------
 
-def question_results(question: Mapping[str, Any], tally: Mapping[str, Any] | None) -> dict[str, Any]:
-    """One question's results from its part of a tally document (``tally["q"][id]``)."""
+def question_results(question: Mapping[str, Any], tally: Mapping[str, Any] | None, *,
+                     texts: bool = True) -> dict[str, Any]:
+    """One question's results from its part of a tally document (``tally["q"][id]``);
+    without ``texts``, the question's and its choices' texts are left out (a breakdown's
+    groups: the totals carry them once)."""
     tally = tally or {}
     kind = question["kind"]
     answered = tally.get("answered", 0)
     values = {k: n for k, n in (tally.get("values") or {}).items() if n}
     result: dict[str, Any] = {
-        "id": question["id"], "kind": kind, "text": question["text"], "answered": answered,
+        "id": question["id"], "kind": kind, **({"text": question["text"]} if texts else {}), "answered": answered,
         "choices": None, "other": None, "mean": None, "median": None, "distribution": None,
         "nps": None, "yes": None, "no": None}
     if kind in rules.CHOICE_KINDS:
         counts = {c["id"]: (tally.get("choices") or {}).get(c["id"], 0) for c in question["choices"]}
         share = rules.shares(counts, answered)
-        result["choices"] = [{"id": c["id"], "text": c["text"], "count": counts[c["id"]], "share": share[c["id"]]}
-                             for c in question["choices"]]
+        result["choices"] = [{"id": c["id"], **({"text": c["text"]} if texts else {}), "count": counts[c["id"]],
+                              "share": share[c["id"]]} for c in question["choices"]]
         if question.get("other"):
             result["other"] = tally.get("other", 0)
     elif kind in rules.NUMERIC_KINDS:
@@ -140,9 +143,10 @@ def question_results(question: Mapping[str, Any], tally: Mapping[str, Any] | Non
     return result
 
 
-def questions_results(survey: Mapping[str, Any], tally: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def questions_results(survey: Mapping[str, Any], tally: Mapping[str, Any] | None, *,
+                      texts: bool = True) -> list[dict[str, Any]]:
     counted = (tally or {}).get("q") or {}
-    return [question_results(q, counted.get(q["id"])) for q in rules.questions(survey)]
+    return [question_results(q, counted.get(q["id"]), texts=texts) for q in rules.questions(survey)]
 
 
 def respondents(tally: Mapping[str, Any] | None) -> int:
@@ -159,8 +163,8 @@ def _group_order(key: str) -> tuple:
 
 
 def breakdown(survey: Mapping[str, Any], by: str, tallies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The groups of a breakdown (``by`` class or faculty) from their tally documents, the
-    group "not given" last; an anonymous survey's small groups left out and counted in
+    """The groups of a breakdown (``by`` class or faculty) from their tally documents (the
+    questions without their texts, which the totals carry), the group "not given" last; an anonymous survey's small groups left out and counted in
     ``hidden``. A group every respondent has left (erasures) is no group."""
     groups = {t["key"]: t for t in tallies if t.get("by") == by and respondents(t) > 0}
     hidden: frozenset[str] = frozenset()
@@ -168,7 +172,7 @@ def breakdown(survey: Mapping[str, Any], by: str, tallies: Iterable[Mapping[str,
         hidden = rules.hidden_groups({key: respondents(t) for key, t in groups.items()})
     return {"by": by, "hidden": len(hidden), "groups": [
         {"key": None if key == NOT_GIVEN else key, "respondents": respondents(groups[key]),
-         "questions": questions_results(survey, groups[key])}
+         "questions": questions_results(survey, groups[key], texts=False)}
         for key in sorted(groups, key=_group_order) if key not in hidden]}
 
 

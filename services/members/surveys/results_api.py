@@ -37,16 +37,17 @@ class BilingualOutSchema(Schema):
 
 class ChoiceResultSchema(Schema):
     id = fields.String(required=True)
-    text = fields.Nested(BilingualOutSchema, required=True)
+    text = fields.Nested(BilingualOutSchema, metadata={"description": "in the totals (a group's choices have none)"})
     count = fields.Integer(required=True)
     share = fields.Float(required=True, allow_none=True, metadata={
         "description": "percentage of those who answered the question (a multiple choice's add past 100)"})
 
 
-class QuestionResultSchema(Schema):
+class GroupQuestionResultSchema(Schema):
+    """A question's results in a group of a breakdown: its texts are in the totals."""
+
     id = fields.String(required=True)
     kind = fields.String(required=True)
-    text = fields.Nested(BilingualOutSchema, required=True)
     answered = fields.Integer(required=True)
     choices = fields.List(fields.Nested(ChoiceResultSchema), allow_none=True,
                           metadata={"description": "choice questions, in the question's order"})
@@ -60,11 +61,15 @@ class QuestionResultSchema(Schema):
     no = fields.Integer(allow_none=True)
 
 
+class QuestionResultSchema(GroupQuestionResultSchema):
+    text = fields.Nested(BilingualOutSchema, required=True)
+
+
 class GroupResultSchema(Schema):
     key = fields.String(required=True, allow_none=True, metadata={
         "description": "the class (graduation year) or faculty; null: not given"})
     respondents = fields.Integer(required=True)
-    questions = fields.List(fields.Nested(QuestionResultSchema), required=True)
+    questions = fields.List(fields.Nested(GroupQuestionResultSchema), required=True)
 
 
 class BreakdownSchema(Schema):

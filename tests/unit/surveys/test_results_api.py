@@ -173,6 +173,9 @@ def test_a_breakdown_by_class_lists_each_class_and_those_without_one_last(client
     assert breakdown["by"] == "class" and breakdown["hidden"] == 0  # named: nothing hidden
     assert [(g["key"], g["respondents"], by_id(g["questions"])["stars"]["mean"]) for g in breakdown["groups"]] == [
         ("2008", 2, 3.0), ("2010", 1, 5.0), (None, 1, 3.0)]
+    # the texts are in the totals once, not again in every group
+    assert all("text" not in x for g in breakdown["groups"] for x in g["questions"])
+    assert "text" not in by_id(breakdown["groups"][0]["questions"])["work"]["choices"][0]
 
 
 def test_an_anonymous_breakdown_hides_small_groups_so_they_cannot_be_worked_out(client, db, store, admin_headers):
