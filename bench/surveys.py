@@ -13,10 +13,10 @@ N verified members (bench/members.py's generator), runs the members api and
 ``bench/bare_ping.py`` under gunicorn with ``deploy/gunicorn.conf.py`` and the deployment's
 environment, creates and opens a survey through the HTTP API as an admin, and has every
 member submit it once at C connections. Then it seeds a 40-question survey with M responses
-*directly* (responses inserted, tallies through ``results_store.record`` outside any
-transaction: fast, and the same counts as submitting them) and times its results. Each row is
-a fixed number of requests, spread over the connections; rate = answered requests / time from
-the first request sent to the last answer. What each row means: bench/README.md, "## surveys".
+*directly* (responses inserted, then ``results_store.recount``: the sums of what
+``results_store.record`` adds per submission, one write per tally document) and times its
+results. Each row is a fixed number of requests, spread over the connections; rate =
+answered requests / time from the first request sent to the last answer. What each row means: bench/README.md, "## surveys".
 """
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -282,7 +281,8 @@ class Bench(ServiceBench):
 
     def seed_big_survey(self) -> dict:
         """The 40-question survey with M responses, written directly: responses inserted in
-        batches, their tallies through ``results_store.record`` (no transaction), 8 threads."""
+        batches, then their tallies made by ``results_store.recount`` (the sums of what
+        ``results_store.record`` adds per response, one write per tally document)."""
         from services.members.surveys import results_store, rules
         a = self.args
         db = self.client[self.db_name]
@@ -305,12 +305,7 @@ class Bench(ServiceBench):
                          "submitted_at": now - timedelta(seconds=i), "proposals": []})
         for start in range(0, len(docs), 1000):
             db.survey_responses.insert_many(docs[start:start + 1000])
-
-        def count(doc: dict) -> None:
-            results_store.record(db, None, survey, {"class": str(doc["class"]), "faculty": doc["faculty"]},
-                                 None, doc["answers"])
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(count, docs))
+        results_store.recount(db, survey)
         self.big_seed_s = time.perf_counter() - t
         say(f"seeded the {a.big_questions}-question survey with {len(docs):,} responses and their tallies "
             f"in {self.big_seed_s:.1f}s")
@@ -456,7 +451,7 @@ class Bench(ServiceBench):
             f"data:     {a.responses:,} verified members submit once each (a survey created and opened over HTTP); "
             f"a {a.big_questions}-question survey with {a.big_responses:,} responses seeded directly "
             + (f"in {self.big_seed_s:.0f}s " if hasattr(self, "big_seed_s") else "")
-            + "(responses inserted, tallies by results_store.record outside a transaction)",
+            + "(responses inserted, then results_store.recount: the sums of record's increments)",
             "", *table_lines(header, self.rows),
         ]
         if self.verdicts:

@@ -56,13 +56,34 @@ def record(db: Database, session: ClientSession | None, survey: Mapping[str, Any
     the class and faculty the response was first counted under (what the response keeps),
     so that taking it away hits the documents it was added to."""
     net = results.change(survey, before, after)
-    if not net:
-        return
-    survey_id = survey["_id"]
+    if net:
+        _add(db, session, survey["_id"], {group: net for group in results.group_keys(groups)})
+
+
+def _add(db: Database, session: ClientSession | None, survey_id: str,
+         increments: Mapping[tuple[str, str], Mapping[str, int]]) -> None:
+    """``$inc`` each tally document ``(by, key)`` by its increments (upserted), one command."""
     db[TALLIES].bulk_write([
         UpdateOne({"_id": results.tally_id(survey_id, by, key)},
-                  {"$inc": net, "$setOnInsert": {"survey_id": survey_id, "by": by, "key": key}}, upsert=True)
-        for by, key in results.group_keys(groups)], ordered=True, session=session)
+                  {"$inc": dict(inc), "$setOnInsert": {"survey_id": survey_id, "by": by, "key": key}}, upsert=True)
+        for (by, key), inc in increments.items()], ordered=True, session=session)
+
+
+def recount(db: Database, survey: Mapping[str, Any], session: ClientSession | None = None) -> None:
+    """Make a survey's tallies again from its submitted responses: the sums of what
+    :func:`record` would have added for each, written over the old tallies. For a repair,
+    or responses loaded in bulk (bench/surveys.py); not while the survey takes submissions,
+    whose counts between the read and the write would be lost."""
+    sums: dict[tuple[str, str], dict[str, int]] = {}
+    for response in submitted(db, survey["_id"]):
+        net = results.change(survey, None, response.get("answers") or {})
+        for group in results.group_keys({"class": response.get("class"), "faculty": response.get("faculty")}):
+            counts = sums.setdefault(group, {})
+            for path, n in net.items():
+                counts[path] = counts.get(path, 0) + n
+    db[TALLIES].delete_many({"survey_id": survey["_id"]}, session=session)
+    if sums:
+        _add(db, session, survey["_id"], sums)
 
 
 def tallies(db: Database, survey_id: str, by: str | None = None) -> tuple[dict | None, list[dict]]:

@@ -164,6 +164,31 @@ def test_a_resubmission_and_an_erasure_move_the_counts(client, db, store, admin_
     assert [g["key"] for g in shown["breakdown"]["groups"]] == ["pharmacy"]
 
 
+def test_a_recount_from_the_responses_gives_the_tallies_that_record_kept(db, store):
+    survey = make_survey(db)
+    responses = Responses(store, survey)
+    docs = [responses.submit({"work": {"choices": ["hospital"]}, "stars": 1 + i % 5, "years": i / 2,
+                              "volunteer": i % 2 == 0}, year=2000 + i % 3, faculty=(None, "pharmacy")[i % 2])
+            for i in range(9)]
+    responses.resubmit(docs[0], {"work": {"other": "Аптека"}, "recommend": 9})
+    responses.erase(docs[1])
+
+    def nonzero(node):
+        if isinstance(node, dict):
+            kept = {k: nonzero(v) for k, v in node.items() if k != "_id"}
+            return {k: v for k, v in kept.items() if v not in (0, {})}
+        return node
+
+    def snapshot():
+        totals, by_class = results_store.tallies(db, survey["_id"], "class")
+        _, by_faculty = results_store.tallies(db, survey["_id"], "faculty")
+        return [nonzero(t) for t in sorted([totals, *by_class, *by_faculty], key=lambda t: t["_id"])]
+
+    kept = snapshot()
+    results_store.recount(db, survey)
+    assert snapshot() == kept and kept[0]["respondents"] == 8
+
+
 def test_a_breakdown_by_class_lists_each_class_and_those_without_one_last(client, db, store, admin_headers):
     survey = make_survey(db)
     responses = Responses(store, survey)
