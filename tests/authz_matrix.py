@@ -104,6 +104,9 @@ POST   /api/v1/members/surveys/<survey_id>/response/submit                      
 POST   /api/v1/members/surveys/<survey_id>/response/submit           [draft]    401  403    403     404     404     404   404   404   404
 GET    /api/v1/members/surveys/<survey_id>/proposals                            401  403    403     ok      ok      ok    ok    ok    ok
 POST   /api/v1/members/surveys/<survey_id>/proposals                            401  403    403     ok      ok      ok    ok    ok    ok   # decides on their own response's proposals only
+GET    /api/v1/members/surveys/<survey_id>/results                              401  403    403     403     403     403   403   ok    403  # the office's alone
+GET    /api/v1/members/surveys/<survey_id>/results/texts/<question_id>          401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/surveys/<survey_id>/export.csv                           401  403    403     403     403     403   403   ok    403
 # ---- events
 GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok

@@ -14,6 +14,7 @@ from services.members.segments import api as segments_api
 from services.members.stats import api as stats_api
 from services.members.store import MembersStore
 from services.members.surveys import api as surveys_api
+from services.members.surveys import results_api as survey_results_api
 from services.members.unsubscribe import api as unsubscribe_api
 from shared.config import Config, load
 from shared.service import build_api
@@ -30,5 +31,5 @@ def create_app(config: Config | None = None) -> Flask:
     return build_api(NAME, config, create_store(config),
                      [blp, accounts_api.blp, email_change_api.blp, consent_api.blp, privacy_api.blp, roster_api.blp,
                       directory_api.blp, segments_api.blp, unsubscribe_api.blp, stats_api.blp,
-                      surveys_api.blp],
+                      surveys_api.blp, survey_results_api.blp],
                      description="Members, profiles and consents of the alumni community.")

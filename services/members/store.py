@@ -11,6 +11,7 @@ from services.members.profiles.store import EmailTaken
 from services.members.roster import store as roster_store
 from services.members.segments import store as segments_store
 from services.members.surveys import store as surveys_store
+from services.members.surveys import results_store as survey_results_store
 from shared.store import ServiceStore
 
 __all__ = ["EmailTaken", "MembersStore"]
@@ -27,6 +28,7 @@ class MembersStore(ServiceStore):
         *profiles_store.INDEXES,
         *segments_store.INDEXES,
         *surveys_store.INDEXES,
+        *survey_results_store.INDEXES,
     ]
 
     def get(self, member_id: str) -> dict | None:

@@ -323,7 +323,7 @@ def build_world(config: Config, issue_token) -> World:
     survey, draft_survey = world.survey(), world.survey("draft")
     world.fills = {"member_id": alumnus["id"], "event_id": event["id"], "segment_id": segment["id"],
                    "import_id": report["id"], "student_number": ROSTER_STUDENT, "announcement_id": announcement["id"],
-                   "survey_id": survey["id"],
+                   "survey_id": survey["id"], "question_id": "town",
                    "fmt": "png", "secret": "no-such-feed", "filename": "swagger-ui.css"}
     # A variant row plays its route on another object: the pending member, a draft, an
     # event for an audience.
