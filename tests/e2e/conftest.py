@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from alumnet.localstore import free_port
+from tests.conftest import IN_CI
+from tests.deploy.nginx_harness import Gateway, find_nginx
 from tests.processes import Platform, platform_env, purge_inboxes  # noqa: F401 (Platform: tests import it from here)
 from tests.sms_sink import SmsSink
 from tests.smtp_sink import SmtpSink
@@ -28,10 +31,32 @@ def platform(amqp_url, local_store, smtp_sink, sms_sink, jwt_keys, tmp_path_fact
     env = platform_env(
         amqp_url, local_store.url, jwt_keys,
         EMAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_sink[1]),
-        SMS_BACKEND="http", SMS_API_URL=sms_sink.url, SMS_ACCOUNT_SID="AC-e2e", SMS_AUTH_TOKEN="e2e-token")
+        SMS_BACKEND="http", SMS_API_URL=sms_sink.url, SMS_ACCOUNT_SID="AC-e2e", SMS_AUTH_TOKEN="e2e-token",
+        # The survey reminder is due 25 s before the close, and its timer looks every second.
+        SURVEY_REMINDER_INTERVAL_S="1", SURVEY_REMINDER_LEAD_S="25")
     running = Platform(env, tmp_path_factory.mktemp("logs"))
     try:
         running.start_services(("members", "events", "notifications"))
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(platform, tmp_path_factory):
+    """The real nginx in front of the members and notifications apis (the rest closed)."""
+    nginx = find_nginx()
+    if nginx is None:
+        if IN_CI:
+            pytest.fail("nginx is needed for the gateway end-to-end test")
+        pytest.skip("nginx not installed")
+    closed = f"127.0.0.1:{free_port()}"  # events and awards apis and the portal are not started here
+    upstreams = {
+        "members": platform.urls["members"].removeprefix("http://"),
+        "notifications": platform.urls["notifications"].removeprefix("http://"),
+        "events": closed,
+        "awards": closed,
+        "portal": closed,
+    }
+    with Gateway(nginx, tmp_path_factory.mktemp("gateway"), upstreams) as running:
+        yield running

@@ -5,32 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 import requests
 
-from alumnet.localstore import free_port
-from tests.conftest import IN_CI
-from tests.deploy.nginx_harness import Gateway, find_nginx
 from tests.support import wait_until
-
-
-@pytest.fixture(scope="module")
-def gateway(platform, tmp_path_factory):
-    nginx = find_nginx()
-    if nginx is None:
-        if IN_CI:
-            pytest.fail("nginx is needed for the gateway end-to-end test")
-        pytest.skip("nginx not installed")
-    closed = f"127.0.0.1:{free_port()}"  # events and awards apis and the portal are not started here
-    upstreams = {
-        "members": platform.urls["members"].removeprefix("http://"),
-        "notifications": platform.urls["notifications"].removeprefix("http://"),
-        "events": closed,
-        "awards": closed,
-        "portal": closed,
-    }
-    with Gateway(nginx, tmp_path_factory.mktemp("gateway"), upstreams) as running:
-        yield running
 
 
 def test_signup_through_the_gateway(gateway, smtp_sink):
