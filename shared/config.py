@@ -169,6 +169,15 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("PUBLIC_BASE_URL", "http://localhost:8080", _url("http", "https"), "the gateway URL people see in links"),
     Setting("EVENTS_REMINDER_INTERVAL_S", "5", _seconds,
             "how often an events worker claims due reminders (they are due minutes to days ahead)"),
+    Setting("MENTORING_WEIGHTS", "", _text,
+            "the mentoring score's weights over the defaults, e.g. `shared_specialty=3, topics=2.5` (factors: "
+            "shared_specialty, topics, common_language, place, free_capacity, reply_time, acceptance, experience)"),
+    Setting("MENTORING_DEADLINE_HOURS", "72", _positive_int,
+            "how long an asked mentor has to answer before the next choice is asked"),
+    Setting("MENTORING_RECENT_YEARS", "3", _positive_int,
+            "graduates may ask for a mentor until the end of this many calendar years after graduating"),
+    Setting("MENTORING_EXPIRY_INTERVAL_S", "60", _seconds,
+            "how often a members worker expires mentoring asks past their deadline"),
     Setting("TRUSTED_PROXIES", "", _networks,
             "addresses or networks (comma-separated) whose X-Real-IP / X-Forwarded-* headers are "
             "believed: the gateway's; empty trusts none (dev mode: this machine)"),
@@ -221,6 +230,10 @@ class Config:
     max_content_length: int
     public_base_url: str
     events_reminder_interval_s: float
+    mentoring_weights: str
+    mentoring_deadline_hours: int
+    mentoring_recent_years: int
+    mentoring_expiry_interval_s: float
     trusted_proxies: tuple
     dev_mode: bool
     extra: dict = field(default_factory=dict)
