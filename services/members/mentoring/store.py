@@ -167,14 +167,15 @@ def candidates(db: Database, query: rules.CandidateQuery) -> list[dict]:
     each query on its own index (``INDEXES``), most free places first."""
     base = {"paused": False, "free": {"$gt": 0}, "_id": {"$nin": list(query.exclude)}}
     order = [("free", DESCENDING), ("_id", ASCENDING)]
-    found: list[dict] = []
+    asked = []
     if query.specialty_keys:
-        found += db[OFFERS].find({**base, "specialty_keys": {"$in": list(query.specialty_keys)}}) \
-            .sort(order).limit(query.per_query)
+        asked.append(({**base, "specialty_keys": {"$in": list(query.specialty_keys)}}, query.per_query))
     if query.languages:
-        found += db[OFFERS].find({**base, "languages": {"$in": list(query.languages)}}).sort(order).limit(query.per_query)
-    found += db[OFFERS].find(base).sort(order).limit(query.by_capacity)
-    return [as_mentor(offer) for offer in found]
+        asked.append(({**base, "languages": {"$in": list(query.languages)}}, query.per_query))
+    asked.append((base, query.by_capacity))
+    # One batch per query: one command each, however many documents it returns.
+    return [as_mentor(offer) for filter_, limit in asked
+            for offer in db[OFFERS].find(filter_).sort(order).limit(limit).batch_size(limit)]
 
 
 def _take_place(db: Database, session: ClientSession, mentor_id: str) -> bool:
