@@ -36,6 +36,9 @@ a function of the world and the caller giving one).
 """
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 CALLERS = ("anon", "unconf", "pending", "alumnus", "student", "staff", "judge", "admin", "other")
 
 MATRIX = """
@@ -84,6 +87,22 @@ PUT    /api/v1/members/segments/<segment_id>                                    
 DELETE /api/v1/members/segments/<segment_id>                                    401  403    403     403     403     403   403   ok    403
 GET    /api/v1/members/segments/<segment_id>/members                            401  403    403     403     403     403   403   ok    403
 GET    /api/v1/members/stats                                                    401  403    403     403     403     403   403   ok    403  # the office's dashboard
+# ---- members: mentoring (issue 14; the signed one-click link on accept/decline is played in tests/unit/mentoring)
+GET    /api/v1/members/me/mentoring/offer                                       401  404    404     ok      404     404   404   404   404  # the alumnus mentors; others offer nothing
+PUT    /api/v1/members/me/mentoring/offer                                       401  403    403     ok      403     403   403   403   ok   # verified alumni only
+DELETE /api/v1/members/me/mentoring/offer                                       401  ok     ok      ok      ok      ok    ok    ok    ok   # withdrawing none is fine
+GET    /api/v1/members/mentoring/mentors/<member_id>                            401  403    403     ok      ok      ok    ok    ok    ok   # verified members see a mentor's card
+GET    /api/v1/members/me/mentoring/recommendations                             401  403    403     403     ok      403   403   403   403  # students and recent graduates only
+POST   /api/v1/members/me/mentoring/requests                                    401  403    403     403     ok      403   403   403   403
+GET    /api/v1/members/me/mentoring/requests                                    401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's own
+GET    /api/v1/members/me/mentoring/asks                                        401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's own
+POST   /api/v1/members/mentoring/requests/<request_id>/accept                   401  403    403     ok      403     403   403   403   403  # the asked mentor alone: not the mentee, not the office
+POST   /api/v1/members/mentoring/requests/<request_id>/decline                  401  403    403     ok      403     403   403   403   403
+POST   /api/v1/members/mentoring/requests/<request_id>/withdraw                 401  403    403     ok      403     403   403   403   403  # the path's member is the mentee
+GET    /api/v1/members/me/mentoring/mentorships                                 401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's own
+GET    /api/v1/members/mentoring/mentorships/<mentorship_id>/meetings           401  403    403     ok      ok      403   403   403   403  # the pair alone (the student is the mentee): notes are private
+POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/meetings           401  403    403     ok      ok      403   403   403   403
+POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/end                401  403    403     ok      403     403   403   403   403  # a fresh pair: the path's member is its mentor
 # ---- events
 GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
@@ -163,6 +182,8 @@ ROSTER_CSV = "student_number,given_name,family_name,email,graduation_year,facult
              f"{ROSTER_STUDENT},Петър,Петров,petar.petrov@example.bg,2001,medicine\r\n"
 EVENT = {"title": {"bg": "Лекция", "en": "Lecture"}, "kind": "lecture", "starts_at": "2031-05-01T18:00",
          "ends_at": "2031-05-01T20:00", "place": {"name": "Аула", "city": "Пловдив"}, "capacity": 50}
+MENTOR_OFFER = {"topics": ["specialty_choice"], "specialties": ["Кардиология"], "languages": ["bg"],
+                "formats": ["online"], "capacity": 10}
 ANNOUNCEMENT = {"subject": {"bg": "Новини", "en": "News"}, "body": {"bg": "Здравейте.", "en": "Hello."}}
 
 
@@ -206,6 +227,16 @@ REQUESTS = {
     ("POST", f"{M}/segments/preview"): {"json": {"filter": {"faculty": ["medicine"]}}},
     ("GET", f"{M}/unsubscribe"): lambda world, caller: {"query_string": {"token": world.unsubscribe_token()}},
     ("POST", f"{M}/unsubscribe"): lambda world, caller: {"query_string": {"token": world.unsubscribe_token()}},
+    # ---- mentoring (issue 14)
+    ("PUT", f"{M}/me/mentoring/offer"): {"json": MENTOR_OFFER},
+    ("POST", f"{M}/me/mentoring/requests"): lambda world, caller: {
+        "json": {"mentors": [world.mentor()], "message": "Здравейте!"}},
+    ("POST", f"{M}/mentoring/requests/<request_id>/accept"): {"json": {}},
+    ("POST", f"{M}/mentoring/requests/<request_id>/decline"): {"json": {}},
+    ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/meetings"): lambda world, caller: {"json": {
+        "on": datetime.now(ZoneInfo("Europe/Sofia")).date().isoformat(), "minutes": 30, "topic": "Специалност"}},
+    ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/end"): {"json": {}},
+    # ---- events
     ("POST", E): {"json": EVENT},
     ("PATCH", f"{E}/<event_id>"): {"json": {"capacity": 100}},
     ("POST", f"{E}/<event_id>/publish"): {"json": {}},
