@@ -217,7 +217,8 @@ class LoggedMeetingSchema(Schema):
     on = fields.String(required=True, metadata={"description": "YYYY-MM-DD"})
     minutes = fields.Integer()
     topic = fields.String(allow_none=True)
-    notes = fields.String(allow_none=True, metadata={"description": "seen only by the pair"})
+    notes = fields.String(allow_none=True, metadata={"description": "seen only by the pair (in the list; "
+                                                                    "not in the answer to logging one)"})
     by = fields.String()
     at = fields.AwareDateTime()
 
@@ -240,8 +241,10 @@ def _card(offer: dict, names: dict) -> dict:
     return {"id": offer["_id"], **names.get(offer["_id"], {}), **_offer_out(offer)}
 
 
-def _request_out(request: dict) -> dict:
-    names = _names(request["choices"])
+def _request_out(request: dict, named: bool = True) -> dict:
+    """``named``: with the mentors' names (not in a POST's answer, which an Idempotency-Key
+    keeps as a stored reply that erasing a mentor would not find)."""
+    names = _names(request["choices"]) if named else {}
     choices = [{"mentor_id": m, "choice": i + 1, "outcome": rules.outcome_for(request, m), **names.get(m, {})}
                for i, m in enumerate(request["choices"])]
     return {**request, "id": request["_id"], "choices": choices, "asked_mentor": rules.asked_mentor(request)}
@@ -391,7 +394,7 @@ class MyRequests(MethodView):
         except mentoring_store.NoneAvailable:
             raise Problem(409, "None of these mentors can take a mentee now: ask for new recommendations.",
                           kind="mentoring-none-available") from None
-        return _request_out(created), 201
+        return _request_out(created, named=False), 201
 
     @require_auth()
     @blp.arguments(pagination.PageQuerySchema, location="query")
@@ -535,7 +538,8 @@ class Meetings(MethodView):
                                                   body, _now())
         except rules.Refused as refusal:
             raise _refused(refusal) from None
-        return {**meeting, "id": meeting["_id"]}, 201
+        # Without the notes: a stored reply (Idempotency-Key) must not keep a copy of them.
+        return {**meeting, "id": meeting["_id"], "notes": None}, 201
 
     @require_auth()
     @blp.arguments(pagination.PageQuerySchema, location="query")

@@ -463,9 +463,11 @@ def end(store, mentorship_id: str, member_id: str, now: datetime, feedback: Mapp
 
 def forget(db: Database, session: ClientSession, member_id: str, now: datetime) -> None:
     """Erasure (in ``privacy.store.erase``'s transaction): the member's active mentorships end
-    (the other side is told), the notes of every meeting of their pairs and their feedback are
-    removed, their waiting requests are withdrawn, asks waiting for them move on to the next
-    choice, and their offer is withdrawn."""
+    (the other side is told), the notes and topics of every meeting of their pairs and their
+    feedback are removed, so are the messages of requests they wrote or were named in (but for
+    one now waiting for another mentor, who is yet to read it), their
+    waiting requests are withdrawn, asks waiting for them move on to the next choice, and
+    their offer is withdrawn."""
     for mentorship in db[MENTORSHIPS].find({"$or": [{"mentor_id": member_id}, {"mentee_id": member_id}],
                                             "state": rules.ACTIVE}, session=session):
         _end(db, session, _loaded(mentorship), member_id, now, None, "erased")
@@ -478,7 +480,6 @@ def forget(db: Database, session: ClientSession, member_id: str, now: datetime) 
         done = rules.withdraw(request, member_id, now)
         _replace(db, session, request, done.document)
         _give_back(db, session, rules.asked_mentor(request))
-    db[REQUESTS].update_many({"mentee_id": member_id}, {"$set": {"message": None}}, session=session)
     for request in db[REQUESTS].find({"asked_mentor": member_id, "state": rules.PENDING}, session=session):
         # Their ask moves on as their answer would (an expiry when its time has passed).
         done = _cascade(db, session, lambda unavailable, request=request: rules.expire(
@@ -486,4 +487,9 @@ def forget(db: Database, session: ClientSession, member_id: str, now: datetime) 
             request, member_id, now, unavailable=unavailable))
         _replace(db, session, request, done.document)
         _publish_all(db, session, done.document, request, done.events, now)
+    # A message is the mentee's, written to the mentors named: gone with either, except where
+    # it still waits for the next mentor's answer (that mentor is yet to read it).
+    db[REQUESTS].update_many({"$or": [{"mentee_id": member_id},
+                                      {"choices": member_id, "state": {"$ne": rules.PENDING}}]},
+                             {"$set": {"message": None}}, session=session)
     db[OFFERS].delete_one({"_id": member_id}, session=session)

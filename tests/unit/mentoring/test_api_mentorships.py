@@ -80,7 +80,17 @@ def test_erasure_ends_the_mentorships_and_removes_the_notes(client, db, pair, ad
 def test_erasing_a_mentor_moves_their_asks_on_and_withdraws_the_offer(client, db, mentoring, admin_headers):
     first, second, mentee = mentoring.mentor(), mentoring.mentor(), mentoring.student()
     request = mentoring.ask(mentee, first, second)
-    client.delete(f"{M}/{first['id']}", headers=admin_headers, query_string={"reason": "Asked."})
+    assert client.delete(f"{M}/{first['id']}", headers=admin_headers,
+                         query_string={"reason": "Asked."}).status_code == 202
     [mine] = client.get(f"{M}/me/mentoring/requests", headers=mentee["headers"]).get_json()["items"]
-    assert mine["id"] == request["id"] and mine["asked_mentor"] == second["id"]
+    assert mine["id"] == request["id"] and mine["asked_mentor"] == second["id"] and mine["message"]
     assert db[mentoring_store.OFFERS].find_one({"_id": first["id"]}) is None
+
+
+def test_erasing_a_mentor_removes_the_messages_written_to_them(client, db, pair, admin_headers):
+    mentor, mentee, _ = pair
+    assert client.delete(f"{M}/{mentor['id']}", headers=admin_headers,
+                         query_string={"reason": "Asked."}).status_code == 202
+    assert [r["message"] for r in db[mentoring_store.REQUESTS].find({"mentee_id": mentee["id"]})] == [None]
+    [mine] = client.get(f"{M}/me/mentoring/mentorships", headers=mentee["headers"]).get_json()["items"]
+    assert mine["state"] == "ended" and mine["other"] == {}
