@@ -216,3 +216,23 @@ def test_every_mentoring_event_in_the_outbox_matches_the_catalogue(client, db, m
         assert validate_data(CATALOG.schemas[event.type], event.data, event.type) == event.data
         assert event.data["mentor_id"] and event.data["mentee_id"]
     assert pair["ask"]["mentorship_id"] == mentorship["id"]
+
+
+def test_a_link_past_its_deadline_answers_410_before_the_timer_runs(client, db, mentoring, clock):
+    from datetime import datetime
+    mentor, mentee = mentoring.mentor(), mentoring.student()
+    request = mentoring.ask(mentee, mentor)
+    deadline = datetime.fromisoformat(events(db, "members.mentorship.requested")[0].data["deadline"])
+    token = mentoringlink.make_token(LINK_KEY, mentor["id"], request["id"], "accept", deadline)
+    clock.advance(hours=72)
+    late = client.post(f"{M}/mentoring/requests/{request['id']}/accept", headers={mentoringlink.HEADER: token})
+    assert assert_problem(late, 410)["outcome"] == "expired"
+    assert events(db, "members.mentorship.accepted") == []
+
+
+def test_a_signed_in_decision_needs_no_body(client, mentoring):
+    mentor, mentee = mentoring.mentor(), mentoring.student()
+    request = mentoring.ask(mentee, mentor)
+    response = client.post(f"{M}/mentoring/requests/{request['id']}/decline", headers=mentor["headers"])
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["decided"] == "declined"
