@@ -236,3 +236,14 @@ def test_a_signed_in_decision_needs_no_body(client, mentoring):
     response = client.post(f"{M}/mentoring/requests/{request['id']}/decline", headers=mentor["headers"])
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["decided"] == "declined"
+
+
+def test_a_retried_request_with_an_idempotency_key_asks_once(client, db, mentoring):
+    mentor, mentee = mentoring.mentor(), mentoring.student()
+    body = {"mentors": [mentor["id"]], "message": "Здравейте"}
+    headers = {**mentee["headers"], "Idempotency-Key": "ask-1"}
+    first = client.post(f"{M}/me/mentoring/requests", json=body, headers=headers)
+    again = client.post(f"{M}/me/mentoring/requests", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201 and first.get_json() == again.get_json()
+    assert len(events(db, "members.mentorship.requested")) == 1
+    assert offer(client, mentor)["pending"] == 1
