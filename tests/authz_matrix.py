@@ -103,6 +103,7 @@ GET    /api/v1/members/me/mentoring/mentorships                                 
 GET    /api/v1/members/mentoring/mentorships/<mentorship_id>/meetings           401  403    403     ok      ok      403   403   403   403  # the pair alone (the student is the mentee): notes are private
 POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/meetings           401  403    403     ok      ok      403   403   403   403
 POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/end                401  403    403     ok      403     403   403   403   403  # a fresh pair: the path's member is its mentor
+POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/feedback           401  403    403     ok      403     403   403   403   403  # a fresh pair its mentee ended: the path's member is its mentor
 # ---- events
 GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
@@ -236,6 +237,7 @@ REQUESTS = {
     ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/meetings"): lambda world, caller: {"json": {
         "on": datetime.now(ZoneInfo("Europe/Sofia")).date().isoformat(), "minutes": 30, "topic": "Специалност"}},
     ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/end"): {"json": {}},
+    ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/feedback"): {"json": {"rating": 4}},
     # ---- events
     ("POST", E): {"json": EVENT},
     ("PATCH", f"{E}/<event_id>"): {"json": {"capacity": 100}},

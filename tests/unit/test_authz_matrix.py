@@ -265,6 +265,14 @@ def _fresh_pair(world: World, variant: str) -> Scene:
     return Scene({**world.fills, "mentorship_id": decided["ask"]["mentorship_id"]}, mentor_id)
 
 
+def _ended_pair(world: World, variant: str) -> Scene:
+    scene = _fresh_pair(world, variant)
+    mentee_id = world.db("members").mentorships.find_one({"_id": scene.fills["mentorship_id"]})["mentee_id"]
+    world.call("members", "POST", f"{M}/mentoring/mentorships/{scene.fills['mentorship_id']}/end", 200,
+               world.token(mentee_id), json={})
+    return scene
+
+
 def build_mentoring(world: World) -> None:
     """The alumnus mentors the student (an accepted request, an active pair)."""
     world.call("members", "PUT", f"{M}/me/mentoring/offer", 200, world.token(world.self_id), json=MENTOR_OFFER)
@@ -282,6 +290,7 @@ MENTORING_SCENES = {
     ("POST", f"{M}/mentoring/requests/<request_id>/decline"): _fresh_ask,
     ("POST", f"{M}/mentoring/requests/<request_id>/withdraw"): _fresh_request,
     ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/end"): _fresh_pair,
+    ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/feedback"): _ended_pair,
 }
 # ---- end of mentoring
 

@@ -566,3 +566,20 @@ class End(MethodView):
         except rules.Refused as refusal:
             raise _refused(refusal) from None
         return _mentorship_out(ended, g.principal.subject)
+
+
+@blp.route("/mentoring/mentorships/<mentorship_id>/feedback")
+class Feedback(MethodView):
+    @require_auth()
+    @blp.arguments(rules.FeedbackSchema)
+    @blp.response(200, MentorshipSchema)
+    def post(self, body: dict, mentorship_id: str):
+        """The side that did not end the mentorship gives its feedback afterwards (1-5 and
+        text), once; the other side never sees it. 409 before the end or when given already."""
+        _in_pair(mentorship_id)
+        try:
+            given = mentoring_store.give_feedback(current_service().store, mentorship_id, g.principal.subject, body,
+                                                  _now())
+        except rules.Refused as refusal:
+            raise _refused(refusal) from None
+        return _mentorship_out(given, g.principal.subject)

@@ -459,6 +459,20 @@ def end(store, mentorship_id: str, member_id: str, now: datetime, feedback: Mapp
                                                   member_id, now, feedback, "ended"))
 
 
+def give_feedback(store, mentorship_id: str, member_id: str, feedback: Mapping[str, Any], now: datetime) -> dict:
+    """The side that did not end it gives its feedback afterwards, once (conditional on none
+    given yet by that side, so a double click stores one)."""
+    db = store.db
+    mentorship = get_mentorship(db, mentorship_id)
+    given = rules.give_feedback(mentorship, member_id, feedback, now)
+    moved = db[MENTORSHIPS].update_one(
+        {"_id": mentorship_id, "state": rules.ENDED, f"feedback.{member_id}": {"$exists": False}},
+        {"$set": {f"feedback.{member_id}": given["feedback"][member_id]}})
+    if not moved.matched_count:
+        raise rules.Refused(rules.ALREADY_GIVEN, "You have already given your feedback.", rules.ENDED)
+    return given
+
+
 # --- erasure -----------------------------------------------------------------------------------
 
 def forget(db: Database, session: ClientSession, member_id: str, now: datetime) -> None:

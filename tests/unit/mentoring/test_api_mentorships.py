@@ -94,3 +94,18 @@ def test_erasing_a_mentor_removes_the_messages_written_to_them(client, db, pair,
     assert [r["message"] for r in db[mentoring_store.REQUESTS].find({"mentee_id": mentee["id"]})] == [None]
     [mine] = client.get(f"{M}/me/mentoring/mentorships", headers=mentee["headers"]).get_json()["items"]
     assert mine["state"] == "ended" and mine["other"] == {}
+
+
+def test_the_other_side_gives_feedback_after_the_end_once(client, pair):
+    mentor, mentee, mentorship_id = pair
+    url = f"{M}/mentoring/mentorships/{mentorship_id}"
+    assert_problem(client.post(f"{url}/feedback", json={"rating": 4}, headers=mentor["headers"]), 409)  # not ended
+    client.post(f"{url}/end", json={"feedback": {"rating": 2}}, headers=mentee["headers"])
+    given = client.post(f"{url}/feedback", json={"rating": 4, "text": "Добра студентка."}, headers=mentor["headers"])
+    assert given.status_code == 200 and given.get_json()["my_feedback"]["rating"] == 4
+    assert assert_problem(client.post(f"{url}/feedback", json={"rating": 5}, headers=mentor["headers"]),
+                          409)["reason"] == "already_given"
+    [mine] = client.get(f"{M}/me/mentoring/mentorships", headers=mentee["headers"]).get_json()["items"]
+    assert mine["my_feedback"]["rating"] == 2
+    assert "rating" in assert_problem(client.post(f"{url}/feedback", json={"rating": 6}, headers=mentor["headers"]),
+                                      422)["errors"]
