@@ -551,6 +551,16 @@ class Meetings(MethodView):
         return pagination.page([{**m, "id": m["_id"]} for m in items], query, total)
 
 
+def _pair_change(mentorship_id: str, change) -> dict:
+    """One of the pair changes the mentorship (``change(store, caller)``); the caller's view."""
+    _in_pair(mentorship_id)
+    try:
+        changed = change(current_service().store, g.principal.subject)
+    except rules.Refused as refusal:
+        raise _refused(refusal) from None
+    return _mentorship_out(changed, g.principal.subject)
+
+
 @blp.route("/mentoring/mentorships/<mentorship_id>/end")
 class End(MethodView):
     @require_auth()
@@ -559,13 +569,8 @@ class End(MethodView):
     def post(self, body: dict, mentorship_id: str):
         """Either of the pair ends the mentorship, optionally with feedback (1-5 and text) that
         the other side never sees. Publishes `members.mentorship.ended`."""
-        _in_pair(mentorship_id)
-        try:
-            ended = mentoring_store.end(current_service().store, mentorship_id, g.principal.subject, _now(),
-                                        body.get("feedback"))
-        except rules.Refused as refusal:
-            raise _refused(refusal) from None
-        return _mentorship_out(ended, g.principal.subject)
+        return _pair_change(mentorship_id, lambda store, me: mentoring_store.end(
+            store, mentorship_id, me, _now(), body.get("feedback")))
 
 
 @blp.route("/mentoring/mentorships/<mentorship_id>/feedback")
@@ -576,10 +581,5 @@ class Feedback(MethodView):
     def post(self, body: dict, mentorship_id: str):
         """The side that did not end the mentorship gives its feedback afterwards (1-5 and
         text), once; the other side never sees it. 409 before the end or when given already."""
-        _in_pair(mentorship_id)
-        try:
-            given = mentoring_store.give_feedback(current_service().store, mentorship_id, g.principal.subject, body,
-                                                  _now())
-        except rules.Refused as refusal:
-            raise _refused(refusal) from None
-        return _mentorship_out(given, g.principal.subject)
+        return _pair_change(mentorship_id, lambda store, me: mentoring_store.give_feedback(
+            store, mentorship_id, me, body, _now()))
