@@ -173,6 +173,15 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
             "how long before a survey's close its one reminder goes (at most half the survey's open period)"),
     Setting("SURVEY_REMINDER_INTERVAL_S", "30", _seconds,
             "how often a notifications worker looks for due survey reminders"),
+    Setting("MENTORING_WEIGHTS", "", _text,
+            "the mentoring score's weights over the defaults, e.g. `shared_specialty=3, topics=2.5` (factors: "
+            "shared_specialty, topics, common_language, place, free_capacity, reply_time, acceptance, experience)"),
+    Setting("MENTORING_DEADLINE_HOURS", "72", _positive_int,
+            "how long an asked mentor has to answer before the next choice is asked"),
+    Setting("MENTORING_RECENT_YEARS", "3", _positive_int,
+            "graduates may ask for a mentor until the end of this many calendar years after graduating"),
+    Setting("MENTORING_EXPIRY_INTERVAL_S", "60", _seconds,
+            "how often a members worker expires mentoring asks past their deadline"),
     Setting("TRUSTED_PROXIES", "", _networks,
             "addresses or networks (comma-separated) whose X-Real-IP / X-Forwarded-* headers are "
             "believed: the gateway's; empty trusts none (dev mode: this machine)"),
@@ -227,6 +236,10 @@ class Config:
     events_reminder_interval_s: float
     survey_reminder_lead_s: int
     survey_reminder_interval_s: float
+    mentoring_weights: str
+    mentoring_deadline_hours: int
+    mentoring_recent_years: int
+    mentoring_expiry_interval_s: float
     trusted_proxies: tuple
     dev_mode: bool
     extra: dict = field(default_factory=dict)

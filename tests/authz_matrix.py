@@ -36,6 +36,9 @@ a function of the world and the caller giving one).
 """
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 CALLERS = ("anon", "unconf", "pending", "alumnus", "student", "staff", "judge", "admin", "other")
 
 MATRIX = """
@@ -107,6 +110,23 @@ POST   /api/v1/members/surveys/<survey_id>/proposals                            
 GET    /api/v1/members/surveys/<survey_id>/results                              401  403    403     403     403     403   403   ok    403  # the office's alone
 GET    /api/v1/members/surveys/<survey_id>/results/texts/<question_id>          401  403    403     403     403     403   403   ok    403
 GET    /api/v1/members/surveys/<survey_id>/export.csv                           401  403    403     403     403     403   403   ok    403
+# ---- members: mentoring (issue 14; the signed one-click link on accept/decline is played in tests/unit/mentoring)
+GET    /api/v1/members/me/mentoring/offer                                       401  404    404     ok      404     404   404   404   404  # the alumnus mentors; others offer nothing
+PUT    /api/v1/members/me/mentoring/offer                                       401  403    403     ok      403     403   403   403   ok   # verified alumni only
+DELETE /api/v1/members/me/mentoring/offer                                       401  ok     ok      ok      ok      ok    ok    ok    ok   # withdrawing none is fine
+GET    /api/v1/members/mentoring/mentors/<member_id>                            401  403    403     ok      ok      ok    ok    ok    ok   # verified members see a mentor's card
+GET    /api/v1/members/me/mentoring/recommendations                             401  403    403     403     ok      403   403   403   403  # students and recent graduates only
+POST   /api/v1/members/me/mentoring/requests                                    401  403    403     403     ok      403   403   403   403
+GET    /api/v1/members/me/mentoring/requests                                    401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's own
+GET    /api/v1/members/me/mentoring/asks                                        401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's own
+POST   /api/v1/members/mentoring/requests/<request_id>/accept                   401  403    403     ok      403     403   403   403   403  # the asked mentor alone: not the mentee, not the office
+POST   /api/v1/members/mentoring/requests/<request_id>/decline                  401  403    403     ok      403     403   403   403   403
+POST   /api/v1/members/mentoring/requests/<request_id>/withdraw                 401  403    403     ok      403     403   403   403   403  # the path's member is the mentee
+GET    /api/v1/members/me/mentoring/mentorships                                 401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's own
+GET    /api/v1/members/mentoring/mentorships/<mentorship_id>/meetings           401  403    403     ok      ok      403   403   403   403  # the pair alone (the student is the mentee): notes are private
+POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/meetings           401  403    403     ok      ok      403   403   403   403
+POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/end                401  403    403     ok      403     403   403   403   403  # a fresh pair: the path's member is its mentor
+POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/feedback           401  403    403     ok      403     403   403   403   403  # a fresh pair its mentee ended: the path's member is its mentor
 # ---- events
 GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
@@ -190,6 +210,8 @@ SURVEY = {"title": {"bg": "Къде сте днес?", "en": "Where are you toda
           "audience": {"kind": "everyone"},
           "sections": [{"id": "now", "title": {"bg": "Днес", "en": "Today"}, "questions": [
               {"id": "town", "kind": "text", "text": {"bg": "Град", "en": "City"}, "maps_to": "city"}]}]}
+MENTOR_OFFER = {"topics": ["specialty_choice"], "specialties": ["Кардиология"], "languages": ["bg"],
+                "formats": ["online"], "capacity": 10}
 ANNOUNCEMENT = {"subject": {"bg": "Новини", "en": "News"}, "body": {"bg": "Здравейте.", "en": "Hello."}}
 
 
@@ -240,6 +262,17 @@ REQUESTS = {
     # The caller's response proposes their city (submitted first), which they decline.
     ("POST", f"{M}/surveys/<survey_id>/proposals"): lambda world, caller: {
         "json": {"decisions": {"city": "decline"}}, **world.submitted_for(caller)},
+    # ---- mentoring (issue 14)
+    ("PUT", f"{M}/me/mentoring/offer"): {"json": MENTOR_OFFER},
+    ("POST", f"{M}/me/mentoring/requests"): lambda world, caller: {
+        "json": {"mentors": [world.mentor()], "message": "Здравейте!"}},
+    ("POST", f"{M}/mentoring/requests/<request_id>/accept"): {"json": {}},
+    ("POST", f"{M}/mentoring/requests/<request_id>/decline"): {"json": {}},
+    ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/meetings"): lambda world, caller: {"json": {
+        "on": datetime.now(ZoneInfo("Europe/Sofia")).date().isoformat(), "minutes": 30, "topic": "Специалност"}},
+    ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/end"): {"json": {}},
+    ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/feedback"): {"json": {"rating": 4}},
+    # ---- events
     ("POST", E): {"json": EVENT},
     ("PATCH", f"{E}/<event_id>"): {"json": {"capacity": 100}},
     ("POST", f"{E}/<event_id>/publish"): {"json": {}},

@@ -389,3 +389,120 @@ SURVEY_CLOSED = CATALOG.register("members.survey.closed", SurveyClosedData(), ex
     "survey_id": "9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b",
     "closed_at": "2026-12-21T22:00:00+00:00",
 })
+
+
+# --- mentoring (services/members/mentoring) -------------------------------------------------
+# Each event names the pair by id (what the awards service credits) and carries each side's
+# name and language (what notifications needs to write to them), and ``notify``: the members
+# to be told this time. Names are null for a member erased since.
+
+class MentoringPartyData(Schema):
+    member_id = fields.String(required=True)
+    given_name = fields.String(allow_none=True, load_default=None)
+    family_name = fields.String(allow_none=True, load_default=None)
+    preferred_language = fields.String(allow_none=True, load_default=None, validate=LANGUAGE)
+
+
+class MentoringData(Schema):
+    mentor_id = fields.String(required=True)
+    mentee_id = fields.String(required=True)
+    mentor = fields.Nested(MentoringPartyData, required=True)
+    mentee = fields.Nested(MentoringPartyData, required=True)
+    notify = fields.List(fields.String(), required=True, metadata={"description": "member ids to tell"})
+
+
+class MentorshipRequestedData(MentoringData):
+    """A mentor is asked (the first choice of a new request, or the next after a decline or an
+    expiry): notifications writes to the mentor with the mentee's message and two one-click
+    links (``shared.mentoringlink``, made from ``request_id``, ``mentor_id`` and ``deadline``)."""
+
+    request_id = fields.String(required=True)
+    choice = fields.Integer(required=True, metadata={"description": "1 is the mentee's first choice"})
+    of = fields.Integer(required=True, metadata={"description": "how many mentors the mentee named"})
+    message = fields.String(required=True)
+    deadline = fields.AwareDateTime(required=True, metadata={"description": "the links work until then"})
+    requested_at = fields.AwareDateTime(required=True)
+
+
+class MentorshipAcceptedData(MentoringData):
+    """The mentor said yes: a mentorship starts (told to the mentee)."""
+
+    request_id = fields.String(required=True)
+    mentorship_id = fields.String(required=True)
+    choice = fields.Integer(required=True)
+    asked_at = fields.AwareDateTime(required=True)
+    accepted_at = fields.AwareDateTime(required=True)
+
+
+class MentorshipMovedOnData(MentoringData):
+    """An ask ended without a mentorship; ``next_mentor_id`` is asked now (its own
+    ``requested`` follows), or ``exhausted``: none is left and the mentee is told to look
+    for new recommendations."""
+
+    request_id = fields.String(required=True)
+    choice = fields.Integer(required=True)
+    next_mentor_id = fields.String(allow_none=True, required=True)
+    exhausted = fields.Boolean(required=True)
+    asked_at = fields.AwareDateTime(required=True)
+    at = fields.AwareDateTime(required=True, metadata={"description": "when it was declined or expired"})
+
+
+class MentorshipMeetingLoggedData(MentoringData):
+    """One of the pair logged a meeting (told to the other; the notes never leave the pair)."""
+
+    mentorship_id = fields.String(required=True)
+    meeting_id = fields.String(required=True)
+    logged_by = fields.String(required=True)
+    on = fields.Date(required=True)
+    minutes = fields.Integer(required=True)
+    logged_at = fields.AwareDateTime(required=True)
+
+
+class MentorshipEndedData(MentoringData):
+    """One of the pair ended the mentorship, or it ended with an erasure (``reason``); told to
+    the other. No feedback is inside: each side's stays theirs."""
+
+    mentorship_id = fields.String(required=True)
+    ended_by = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(["ended", "erased"]))
+    meetings = fields.Integer(required=True)
+    started_at = fields.AwareDateTime(required=True)
+    ended_at = fields.AwareDateTime(required=True)
+
+
+_MENTOR = {"member_id": "5a1b2c3d4e5f60718293a4b5c6d7e8f9", "given_name": "Георги", "family_name": "Петров",
+           "preferred_language": "bg"}
+_MENTEE = {"member_id": "0f9e8d7c6b5a49382716a5b4c3d2e1f0", "given_name": "Anna", "family_name": "Müller",
+           "preferred_language": "en"}
+_PAIR = {"mentor_id": _MENTOR["member_id"], "mentee_id": _MENTEE["member_id"], "mentor": _MENTOR, "mentee": _MENTEE}
+
+MENTORSHIP_REQUESTED = CATALOG.register("members.mentorship.requested", MentorshipRequestedData(), example={
+    **_PAIR, "notify": [_MENTOR["member_id"]], "request_id": "7c3e9a1b5d2f4e6a8b0c1d2e3f4a5b6c",
+    "choice": 1, "of": 2, "message": "Здравейте! Мисля за кардиология и бих искала съвет.",
+    "deadline": "2026-12-08T10:00:00+00:00", "requested_at": "2026-12-05T10:00:00+00:00",
+})
+MENTORSHIP_ACCEPTED = CATALOG.register("members.mentorship.accepted", MentorshipAcceptedData(), example={
+    **_PAIR, "notify": [_MENTEE["member_id"]], "request_id": "7c3e9a1b5d2f4e6a8b0c1d2e3f4a5b6c",
+    "mentorship_id": "2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e1b", "choice": 1,
+    "asked_at": "2026-12-05T10:00:00+00:00", "accepted_at": "2026-12-06T08:30:00+00:00",
+})
+MENTORSHIP_DECLINED = CATALOG.register("members.mentorship.declined", MentorshipMovedOnData(), example={
+    **_PAIR, "notify": [_MENTEE["member_id"]], "request_id": "7c3e9a1b5d2f4e6a8b0c1d2e3f4a5b6c", "choice": 1,
+    "next_mentor_id": "9d8c7b6a5f4e43d2c1b0a9f8e7d6c5b4", "exhausted": False,
+    "asked_at": "2026-12-05T10:00:00+00:00", "at": "2026-12-05T18:00:00+00:00",
+})
+MENTORSHIP_EXPIRED = CATALOG.register("members.mentorship.expired", MentorshipMovedOnData(), example={
+    **_PAIR, "notify": [_MENTEE["member_id"], _MENTOR["member_id"]], "request_id": "7c3e9a1b5d2f4e6a8b0c1d2e3f4a5b6c",
+    "choice": 2, "next_mentor_id": None, "exhausted": True,
+    "asked_at": "2026-12-05T10:00:00+00:00", "at": "2026-12-08T10:00:00+00:00",
+})
+MENTORSHIP_MEETING_LOGGED = CATALOG.register("members.mentorship.meeting_logged", MentorshipMeetingLoggedData(), example={
+    **_PAIR, "notify": [_MENTEE["member_id"]], "mentorship_id": "2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e1b",
+    "meeting_id": "4e6a8c0e2b4d6f8a1c3e5a7c9e1b3d5f", "logged_by": _MENTOR["member_id"], "on": "2026-12-10",
+    "minutes": 45, "logged_at": "2026-12-10T19:00:00+00:00",
+})
+MENTORSHIP_ENDED = CATALOG.register("members.mentorship.ended", MentorshipEndedData(), example={
+    **_PAIR, "notify": [_MENTOR["member_id"]], "mentorship_id": "2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e1b",
+    "ended_by": _MENTEE["member_id"], "reason": "ended", "meetings": 6,
+    "started_at": "2026-12-06T08:30:00+00:00", "ended_at": "2027-06-30T12:00:00+00:00",
+})

@@ -25,6 +25,8 @@ Collections of the ``alumnet_members`` database:
 - ``roster``: the university's alumni roster, ``_id`` the normalised student number;
   ``roster_imports``: the per-row report of each import (roster_store.py)
 - ``segments``: ``{_id, name, filter, version, created_by, created_at, saved_at}``
+- ``mentor_offers``, ``mentoring_requests``, ``mentorships``, ``mentoring_meetings``: the
+  mentoring programme (documents described in ``mentoring/store.py`` and ``mentoring/rules.py``)
 
 - ``credentials``: ``{_id: member_id, email, password_hash, created_at, changed_at}``
 - ``refresh_tokens``: ``{_id: sha256(token), member_id, family, expires_at, revoked_at}``

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.members.accounts import store as accounts_store
 from services.members.consent import store as consent_store
 from services.members.email_change import store as email_change
+from services.members.mentoring import store as mentoring_store
 from services.members.privacy import store as privacy_store
 from services.members.profiles import store as profiles_store
 from services.members.profiles.store import EmailTaken
@@ -29,6 +30,7 @@ class MembersStore(ServiceStore):
         *segments_store.INDEXES,
         *surveys_store.INDEXES,
         *survey_results_store.INDEXES,
+        *mentoring_store.INDEXES,
     ]
 
     def get(self, member_id: str) -> dict | None:

@@ -1,7 +1,10 @@
-"""The members worker process: publishes the outbox (the service consumes nothing yet)."""
+"""The members worker process: publishes the outbox and runs the mentoring expiry timer (the
+service consumes nothing yet)."""
 from __future__ import annotations
 
 from services.members.app import NAME, create_store
+from services.members.mentoring import expiry
+from services.members.mentoring.api import programme
 from shared.config import Config, load
 from shared.service import build_worker
 from shared.worker import Worker
@@ -9,4 +12,6 @@ from shared.worker import Worker
 
 def create_worker(config: Config | None = None) -> Worker:
     config = config or load()
-    return build_worker(NAME, config, create_store(config))
+    store = create_store(config)
+    timer = expiry.loop(store, programme(config).deadline, interval_s=config.mentoring_expiry_interval_s)
+    return build_worker(NAME, config, store, loops={"mentoring-expiry": timer})

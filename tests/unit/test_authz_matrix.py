@@ -34,7 +34,8 @@ from services.notifications.app import create_app as notifications_app
 from shared import clock, unsubscribe
 from shared.bus.envelope import decode
 from shared.config import Config
-from tests.authz_matrix import ANNOUNCEMENT, CALLERS, REQUESTS, ROSTER_CSV, ROSTER_STUDENT, SURVEY, table
+from tests.authz_matrix import (ANNOUNCEMENT, CALLERS, MENTOR_OFFER, REQUESTS, ROSTER_CSV, ROSTER_STUDENT, SURVEY,
+                                table)
 from tests.conftest import TOKEN_KEY
 from tests.routes import api_routes, fill, plain, variables
 from tests.support import bearer, consumer_like
@@ -171,6 +172,8 @@ class World:
             survey = surveys_store.get(store.db, self.scene_survey)
             surveys_store.submit(store, survey, member["_id"], {"town": "Варна"}, clock.now())
         return {}
+    def mentor(self) -> str:
+        return _mentor(self)
 
     def token(self, member_id: str) -> dict:
         roles = next((r for s, r in filter(None, self.callers.values()) if s == member_id), ("alumnus",))
@@ -256,6 +259,72 @@ def _fresh_feed(world: World, variant: str) -> Scene:
     return Scene({**world.fills, "secret": secret}, world.self_id)
 
 
+# ---- mentoring (issue 14): a mentor with an offer, a student's request, a pair.
+
+def _mentor(world: World) -> str:
+    """A fresh verified alumnus with an offer (each ask takes one of its places)."""
+    mentor_id = world.verified()["id"]
+    world.call("members", "PUT", f"{M}/me/mentoring/offer", 200, world.token(mentor_id), json=MENTOR_OFFER)
+    return mentor_id
+
+
+def _asked(world: World, mentor_id: str) -> tuple[str, str]:
+    """A fresh verified student's request asking ``mentor_id``: (request id, student id)."""
+    student_id = world.verified(is_student=True)["id"]
+    request = world.call("members", "POST", f"{M}/me/mentoring/requests", 201, world.token(student_id),
+                         json={"mentors": [mentor_id], "message": "Здравейте!"})
+    return request["id"], student_id
+
+
+def _fresh_ask(world: World, variant: str) -> Scene:
+    mentor_id = _mentor(world)
+    request_id, _ = _asked(world, mentor_id)
+    return Scene({**world.fills, "request_id": request_id}, mentor_id)
+
+
+def _fresh_request(world: World, variant: str) -> Scene:
+    request_id, student_id = _asked(world, _mentor(world))
+    return Scene({**world.fills, "request_id": request_id}, student_id)
+
+
+def _fresh_pair(world: World, variant: str) -> Scene:
+    mentor_id = _mentor(world)
+    request_id, _ = _asked(world, mentor_id)
+    decided = world.call("members", "POST", f"{M}/mentoring/requests/{request_id}/accept", 200,
+                         world.token(mentor_id), json={})
+    return Scene({**world.fills, "mentorship_id": decided["ask"]["mentorship_id"]}, mentor_id)
+
+
+def _ended_pair(world: World, variant: str) -> Scene:
+    scene = _fresh_pair(world, variant)
+    mentee_id = world.db("members").mentorships.find_one({"_id": scene.fills["mentorship_id"]})["mentee_id"]
+    world.call("members", "POST", f"{M}/mentoring/mentorships/{scene.fills['mentorship_id']}/end", 200,
+               world.token(mentee_id), json={})
+    return scene
+
+
+def build_mentoring(world: World) -> None:
+    """The alumnus mentors the student (an accepted request, an active pair)."""
+    world.call("members", "PUT", f"{M}/me/mentoring/offer", 200, world.token(world.self_id), json=MENTOR_OFFER)
+    student_id = world.callers["student"][0]
+    request = world.call("members", "POST", f"{M}/me/mentoring/requests", 201, world.token(student_id),
+                         json={"mentors": [world.self_id], "message": "Здравейте!"})
+    decided = world.call("members", "POST", f"{M}/mentoring/requests/{request['id']}/accept", 200,
+                         world.token(world.self_id), json={})
+    world.fills.update(request_id=request["id"], mentorship_id=decided["ask"]["mentorship_id"])
+
+
+MENTORING_SCENES = {
+    ("DELETE", f"{M}/me/mentoring/offer"): lambda world, variant: Scene(world.fills, _mentor(world)),
+    ("POST", f"{M}/mentoring/requests/<request_id>/accept"): _fresh_ask,
+    ("POST", f"{M}/mentoring/requests/<request_id>/decline"): _fresh_ask,
+    ("POST", f"{M}/mentoring/requests/<request_id>/withdraw"): _fresh_request,
+    ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/end"): _fresh_pair,
+    ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/feedback"): _ended_pair,
+}
+# ---- end of mentoring
+
+
 # Rows whose cells change what the next cell would see are played on fresh objects per cell.
 SCENES = {
     ("POST", f"{M}/<member_id>/reject"): _fresh_member,
@@ -272,6 +341,7 @@ SCENES = {
     ("PUT", f"{M}/surveys/<survey_id>/response"): World.fresh_survey,
     ("POST", f"{M}/surveys/<survey_id>/response/submit"): World.fresh_survey,
     ("POST", f"{M}/surveys/<survey_id>/proposals"): World.fresh_survey,
+    **MENTORING_SCENES,
 }
 
 
@@ -329,6 +399,7 @@ def build_world(config: Config, issue_token) -> World:
     # event for an audience.
     world.variants = {"": {}, "pending": {"member_id": pending}, "draft": {"event_id": draft["id"], "survey_id": draft_survey["id"]},
                       "audience": {"event_id": for_medicine["id"]}}
+    build_mentoring(world)
     return world
 
 

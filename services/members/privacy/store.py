@@ -13,6 +13,10 @@ Erasure, in one transaction:
 - the member's ``consents``, ``credentials``, ``refresh_tokens``, ``password_resets`` and
   ``email_confirmations`` are deleted, and every throttling counter of their address (the
   account's, its (account, client) pairs', the per-email rate counters: ``accounts_store.forget_account``);
+- their mentoring: active mentorships end (the other side is told), the notes and topics of
+  their pairs' meetings, their feedback and their requests' messages are removed, waiting
+  requests are withdrawn, asks waiting for them move on, their offer is withdrawn
+  (``mentoring_store.forget``);
 - stored replies about the member (``Idempotency-Key`` replays, which repeat what was sent:
   their own POSTs, those under ``/api/v1/members/<id>/``, their sign-up) are deleted
   (``shared.web.idempotency.purge_member``);
@@ -37,6 +41,7 @@ from services.members.accounts import store as accounts_store
 from services.members.consent import store as consent_store
 from services.members.consent.store import live_member
 from services.members.email_change import store as email_change
+from services.members.mentoring import store as mentoring_store
 from services.members.messages import CATALOG, MEMBER_ERASED
 from services.members.profiles import store as profiles_store
 from services.members.roster import store as roster_store
@@ -121,6 +126,7 @@ def erase(store, member_id: str, *, requested_by: str, admin_id: str | None = No
         accounts_store.forget_account(db, session, member_id, member.get("email"))
         email_change.forget(db, session, member_id)
         surveys_store.forget(db, session, member_id)
+        mentoring_store.forget(db, session, member_id, now)
         # Stored replies (Idempotency-Key replays) repeat what was sent: the sign-up's too.
         idempotency.purge_member(db, session, member_id)
         db[ERASURES].insert_one(record, session=session)
