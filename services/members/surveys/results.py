@@ -58,8 +58,24 @@ def group_keys(groups: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(ALL, ALL), *((by, NOT_GIVEN if groups.get(by) is None else str(groups[by])) for by in BREAKDOWNS)]
 
 
-def tally_id(survey_id: str, by: str, key: str) -> str:
-    return f"{survey_id}|{by}|{key}"
+def tally_id(survey_id: str, by: str, key: str, shard: int = 0) -> str:
+    return f"{survey_id}|{by}|{key}|{shard}"
+
+
+def merged(shards: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """One group's tally from its shard documents: every count summed (a shard alone may even
+    hold a negative count, when a re-submission took away what another shard had added)."""
+    def add(into: dict, counts: Mapping[str, Any]) -> None:
+        for name, value in counts.items():
+            if isinstance(value, Mapping):
+                add(into.setdefault(name, {}), value)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                into[name] = into.get(name, 0) + value
+    total: dict[str, Any] = {"survey_id": shards[0].get("survey_id"), "by": shards[0].get("by"),
+                             "key": shards[0].get("key")}
+    for shard in shards:
+        add(total, {name: value for name, value in shard.items() if name not in ("_id", "survey_id", "by", "key")})
+    return total
 
 
 def increments(survey: Mapping[str, Any], answers: Mapping[str, Any], sign: int = 1) -> dict[str, int]:

@@ -182,7 +182,7 @@ def test_a_recount_from_the_responses_gives_the_tallies_that_record_kept(db, sto
     def snapshot():
         totals, by_class = results_store.tallies(db, survey["_id"], "class")
         _, by_faculty = results_store.tallies(db, survey["_id"], "faculty")
-        return [nonzero(t) for t in sorted([totals, *by_class, *by_faculty], key=lambda t: t["_id"])]
+        return [nonzero(t) for t in sorted([totals, *by_class, *by_faculty], key=lambda t: (t["by"], t["key"]))]
 
     kept = snapshot()
     results_store.recount(db, survey)
