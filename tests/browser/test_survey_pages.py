@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.browser.conftest import next_address
-from tests.browser.helpers import check_axe, check_fits, submit, tab_to, wait_for
+from tests.browser.helpers import check_axe, check_fits, submit, tab_to, wait_for, wait_for_dev_email
 from tests.browser.test_alumni_pages import verified_member
 
 # A class of its own per language: the survey's audience is this test's member alone.
@@ -76,18 +74,6 @@ def opened_survey(site, admin: tuple[str, str], year: int) -> dict:
     return survey
 
 
-def mail_arrived(outbox: Path, to: str, subject: str) -> None:
-    """Waits for a mail to ``to`` whose subject holds ``subject`` (one without links, which
-    ``site.read_dev_email`` cannot wait for)."""
-    def arrived():
-        for path in (Path(outbox) / "email").glob("*.eml"):
-            message = message_from_bytes(path.read_bytes(), policy=policy.default)
-            if to.lower() in str(message["To"]).lower() and subject in str(message["Subject"]):
-                return True
-        return False
-    wait_for(arrived, 30, f"a mail to {to} about {subject!r}")
-
-
 def main_text(browser) -> str:
     return browser.find_element(By.TAG_NAME, "main").text
 
@@ -116,7 +102,7 @@ def test_a_member_answers_from_the_invitation_link_resumes_and_takes_the_propose
     words = WORDS[lang]
     member = verified_member(site, admin, lang, graduation_year=CLASS[lang], faculty="pharmacy")
     # The invitation goes to whom notifications knows as verified: its own mail says it does.
-    mail_arrived(site.outbox, member["email"], {"bg": "Членството Ви", "en": "membership is verified"}[lang])
+    wait_for_dev_email(site.outbox, member["email"], {"bg": "Членството Ви", "en": "membership is verified"}[lang])
     survey = opened_survey(site, admin, CLASS[lang])
     links = site.read_dev_email(member["email"], survey["title"][lang])
     link = next(link for link in links if f"/surveys/{survey['id']}/answer?t=" in link)
