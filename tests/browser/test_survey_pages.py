@@ -4,8 +4,9 @@ into the dev outbox), in Bulgarian and English, at 360 px, with the keyboard onl
 checked with axe-core:
 
 - the member opens the link without logging in, answers the first section, sees her progress,
-  saves and leaves; opens the link again and resumes where she stopped; submits; accepts the
-  employer her answer proposes on the review page; her profile then has it.
+  saves and leaves; opens the link again and resumes where she stopped; submits too soon and is
+  shown the required question; submits; accepts the employer her answer proposes on the review
+  page; her profile then has it.
 """
 from __future__ import annotations
 
@@ -132,6 +133,13 @@ def test_a_member_answers_from_the_invitation_link_resumes_and_takes_the_propose
     browser.get(link)
     wait_for(lambda: words["welcome back"] in main_text(browser), message="the draft resumed")
     assert words["second"] in main_text(browser) and progress(browser) == ("2", "4")
+    checked(browser)
+    # Submitted too soon: the required question is named at the top and marked where it is.
+    submit(browser, tab_to(browser, words["send"]), key=Keys.ENTER)
+    summary = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "main .problem[role=alert] a[href='#q-mentor']"),
+                       message="the summary naming the unanswered question")
+    assert words["mentor"] in summary[0].text
+    assert browser.find_element(By.ID, "q-mentor").get_attribute("aria-invalid") == "true"
     checked(browser)
     choose_yes(browser, words, "a.mentor")
     tab_to(browser, words["notes"]).send_keys("Повече срещи на випуска.")
