@@ -4,6 +4,7 @@
     check_fits(driver, width=360)  no horizontal scrolling on a phone-wide screen
     tab_to(driver, text)           reach a link or control with the TAB key only
     read_dev_email(outbox, to, subject_contains)  the links of a mail in the dev outbox
+    wait_for_dev_email(outbox, to, subject_contains)  until such a mail (with links or none) is there
     wait_for(condition)            poll with a deadline (never a sleep)
     submit(driver, element)        click, press or submit, and wait for the next page
 """
@@ -123,16 +124,29 @@ def tab_to(driver, text: str, max_presses: int = 80) -> WebElement:
     raise AssertionError(f"TAB never reached {text!r} on {driver.current_url}; focus went through: {seen}")
 
 
+def _dev_emails(outbox: Path, to: str, subject_contains: str):
+    """The mails in ``outbox`` to ``to`` whose subject contains ``subject_contains``, oldest first."""
+    for path in sorted((Path(outbox) / "email").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if to.lower() in str(message["To"]).lower() and subject_contains in str(message["Subject"]):
+            yield message
+
+
 def read_dev_email(outbox: Path, to: str, subject_contains: str = "", timeout_s: float = 30.0) -> list[str]:
     """The links (http/https) in the newest .eml in ``outbox`` (the platform's dev outbox,
     EMAIL_BACKEND=file) sent to ``to`` whose subject contains ``subject_contains``; waited for."""
     def links():
         found = None
-        for path in sorted((Path(outbox) / "email").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
-            message = message_from_bytes(path.read_bytes(), policy=policy.default)
-            if to.lower() in str(message["To"]).lower() and subject_contains in str(message["Subject"]):
-                body = message.get_body(("plain", "html"))
-                found = list(dict.fromkeys(link.rstrip(".,;)") for link in LINK.findall(body.get_content()))) \
-                    if body else []
+        for message in _dev_emails(outbox, to, subject_contains):
+            body = message.get_body(("plain", "html"))
+            found = list(dict.fromkeys(link.rstrip(".,;)") for link in LINK.findall(body.get_content()))) \
+                if body else []
         return found
     return wait_for(links, timeout_s, f"a mail to {to} about {subject_contains!r} in {outbox}")
+
+
+def wait_for_dev_email(outbox: Path, to: str, subject_contains: str = "", timeout_s: float = 30.0) -> None:
+    """Until a mail to ``to`` whose subject contains ``subject_contains`` is in ``outbox``, links
+    or none (``read_dev_email`` waits for links)."""
+    wait_for(lambda: next(_dev_emails(outbox, to, subject_contains), None) is not None, timeout_s,
+             f"a mail to {to} about {subject_contains!r} in {outbox}")

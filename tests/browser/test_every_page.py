@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,9 @@ NOT_PAGES = {
 # The links in emails carry a token; with a made-up one the page still shows its button.
 QUERIES = {path: "?token=made-up-token" for path in (
     "/confirm-email", "/confirm-email-change", "/undo-email-change", "/unsubscribe")}
+# The pages of a draft survey (the others show the open one, answered, with its results).
+RENAMED = {rule: {"survey_id": "draft_survey_id"} for rule in (
+    "/office/surveys/<survey_id>/edit", "/office/surveys/<survey_id>/open", "/office/surveys/<survey_id>/delete")}
 VISITOR = {PUBLIC: "anyone", SIGNED_IN: "member", STAFF: "admin", ADMIN: "admin"}
 SCREENSHOTS = {("member", "bg"): ("/", "portal-home-bg.png"),
                ("admin", "en"): ("/office", "office-dashboard-en.png")}
@@ -50,7 +54,8 @@ def client(header: dict | None = None) -> dict:
 @pytest.fixture(scope="module")
 def world(site, admin) -> dict:
     """What the pages' paths name, made through the API: a verified member with a public name,
-    registered for a published event; a segment; a roster import."""
+    registered for a published event; a segment; a roster import; an announcement; a draft
+    survey and an open one she has answered."""
     office = site.bearer(*admin)
     member = verified_member(site, admin, "bg", graduation_year=2012, faculty="medicine")
     own = site.bearer(member["email"], member["password"])
@@ -71,25 +76,58 @@ def world(site, admin) -> dict:
                              data=f"{header}\n{row.replace('MF0812', 'MF9' + uuid.uuid4().hex[:5])}\n".encode(),
                              headers={**client(office), "Content-Type": "text/csv", "Idempotency-Key": uuid.uuid4().hex})
     assert imported.status_code in (200, 201), imported.text
-    announced = requests.post(f"{site.url}/api/v1/notifications/announcements", timeout=10,
-                              headers={**client(office), "Idempotency-Key": uuid.uuid4().hex}, json={
-                                  "subject": {"bg": "Среща на випуска", "en": "Class reunion"},
-                                  "body": {"bg": "Заповядайте.", "en": "Do come."},
-                                  "audience": {"kind": "segment", "segment_id": segment.json()["id"]}})
-    assert announced.status_code == 202, announced.text
-    survey = requests.post(f"{site.url}/api/v1/members/surveys", timeout=10, headers=client(office), json={
-        "title": {"bg": "Къде сте днес", "en": "Where are you now"}, "anonymous": False,
-        "opens_at": "2030-01-10T09:00:00+02:00", "closes_at": "2030-02-10T09:00:00+02:00",
-        "audience": {"kind": "class", "graduation_year": 2012},
-        "sections": [{"id": "work", "title": {"bg": "Работа", "en": "Work"}, "questions": [
-            {"id": "notes", "kind": "text", "text": {"bg": "Бележки", "en": "Notes"}}]}]})
-    assert survey.status_code == 201, survey.text
+    # Notifications learns of the new segment from its event: until then it answers 422.
+    announced = wait_for(lambda: accepted(requests.post(
+        f"{site.url}/api/v1/notifications/announcements", timeout=10,
+        headers={**client(office), "Idempotency-Key": uuid.uuid4().hex}, json={
+            "subject": {"bg": "Среща на випуска", "en": "Class reunion"}, "body": {"bg": "Заповядайте.", "en": "Do come."},
+            "audience": {"kind": "segment", "segment_id": segment.json()["id"]}})), timeout_s=30,
+        message="the announcement (once notifications knows the segment)")
+    draft_id = made_survey(site, office, opens_at="2030-01-10T09:00:00+02:00", closes_at="2030-02-10T09:00:00+02:00")
+    survey_id = answered_survey(site, office, own)
     ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
            "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
-           "survey_id": survey.json()["id"], "question_id": "notes"}
+           "survey_id": survey_id, "draft_survey_id": draft_id, "question_id": "notes"}
     # A visitor sees only events open to everyone (the reunion is the class of 2012's).
     return {"member": member, "admin": admin, "ids": {"member": ids, "admin": ids,
                                                       "anyone": {**ids, "event_id": open_event_id}}}
+
+
+def accepted(answer: requests.Response) -> requests.Response | None:
+    """The answer if it is 202, None after a 422 (asked again); anything else fails."""
+    assert answer.status_code in (202, 422), answer.text
+    return answer if answer.status_code == 202 else None
+
+
+def made_survey(site, office: dict, **dates) -> str:
+    """A draft survey of the class of 2012 (the crawling member's): a yes/no, the employer (a
+    profile field: a named answer proposes it) and a free text."""
+    made = requests.post(f"{site.url}/api/v1/members/surveys", timeout=10, headers=client(office), json={
+        "title": {"bg": "Къде сте днес", "en": "Where are you now"}, "anonymous": False, **dates,
+        "audience": {"kind": "class", "graduation_year": 2012},
+        "sections": [{"id": "work", "title": {"bg": "Работа", "en": "Work"}, "questions": [
+            {"id": "works", "kind": "yes_no", "text": {"bg": "Работите ли?", "en": "Do you work?"}},
+            {"id": "employer", "kind": "text", "maps_to": "employer",
+             "text": {"bg": "Работодател", "en": "Employer"}},
+            {"id": "notes", "kind": "text", "text": {"bg": "Бележки", "en": "Notes"}}]}]})
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
+def answered_survey(site, office: dict, own: dict) -> str:
+    """An open survey the crawling member has answered: the office's results have figures and
+    a free text, her answering page shows her submission, her review page a proposed employer."""
+    now = datetime.now(timezone.utc)
+    survey_id = made_survey(site, office, opens_at=(now - timedelta(hours=1)).isoformat(),
+                            closes_at=(now + timedelta(days=30)).isoformat())
+    opened = requests.post(f"{site.url}/api/v1/members/surveys/{survey_id}/open", timeout=10, headers=client(office))
+    assert opened.status_code == 200, opened.text
+    submitted = requests.post(f"{site.url}/api/v1/members/surveys/{survey_id}/response/submit", timeout=10,
+                              headers=client(own), json={"answers": {
+                                  "works": True, "employer": "УМБАЛ „Свети Георги“", "notes": "Поздрави на випуска."}})
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["proposals"], submitted.text
+    return survey_id
 
 
 def published(site, office: dict, event: dict) -> str:
@@ -108,6 +146,8 @@ def pages_for(visitor: str) -> list[str]:
 
 
 def fill(rule: str, ids: dict) -> str:
+    ids = {**ids, **{name: ids[other] for name, other in RENAMED.get(rule, {}).items()}}
+
     def value(match: re.Match) -> str:
         name = match.group(1).split(":")[-1]
         assert name in ids, f"{rule}: teach tests/browser/test_every_page.py a value for <{name}>"
