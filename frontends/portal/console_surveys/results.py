@@ -8,12 +8,15 @@ yes and no out of those who answered it; a scale every point of its scale, zeros
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
 from flask import url_for
 
 from frontends.portal.console_surveys import labels
-from frontends.portal.survey_answers import questions as all_questions, scale_points
+from frontends.portal.i18n import DEFAULT_TIMEZONE
+from frontends.portal.survey_answers import CHOICE_KINDS, questions as all_questions, scale_points
 
 
 def definition(survey: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -127,11 +130,13 @@ def groups(found: Mapping[str, Any], survey: Mapping[str, Any], lang: str) -> di
     return {"by": by, "groups": shown, "hidden": hidden}
 
 
-def text_item(item: Any) -> dict[str, Any]:
-    """A free-text answer of the texts route, whatever its field is called: its text, whether
-    it is an "other" answer, and its day."""
-    if not isinstance(item, Mapping):
-        return {"text": str(item), "other": False, "on": ""}
-    text = next((item[k] for k in ("text", "answer", "value", "other") if isinstance(item.get(k), str)), "")
-    return {"text": text, "other": bool(item.get("is_other") or item.get("kind") == "other"),
-            "on": str(item.get("submitted_on") or item.get("submitted_at") or "")[:10]}
+def text_item(item: Mapping[str, Any], question: Mapping[str, Any]) -> dict[str, Any]:
+    """A free-text answer of the texts route (``{text, member_id, submitted_at}``; an anonymous
+    survey's ``{text}`` alone) as the page shows it: its text, whether it is an "other" answer
+    (the route gives a choice question's "other" texts), and its day in Sofia."""
+    submitted = item.get("submitted_at")
+    try:
+        on = datetime.fromisoformat(submitted).astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date().isoformat()
+    except (TypeError, ValueError):
+        on = ""
+    return {"text": str(item.get("text") or ""), "other": question.get("kind") in CHOICE_KINDS, "on": on}
