@@ -182,6 +182,25 @@ def test_a_named_survey_from_the_builder_to_its_results(portal, app, client, peo
     assert asked["volunteer"]["maps_to"] == "open_to_volunteer" and asked["nps"]["scale"] == "nps"
     assert asked["how"]["show_if"] == {"question": "volunteer", "equals": True}
 
+    # Edited: refusals of the real API land beside their fields; a good edit is saved.
+    edit = f"{survey_path}/edit"
+    bad = {**form, "sections.0.questions.1.choices.1.text.en": ""}
+    refused = office.post(edit, data={**bad, "csrf_token": csrf_token(office, edit), "action": "save"})
+    assert refused.status_code == 422, text(refused)
+    assert re.search(r'id="f-sections-0-questions-1-choices-1-text-en-error-1"', text(refused))
+    bad = {**form, "sections.1.questions.2.show_if.question": "nope"}
+    refused = office.post(edit, data={**bad, "csrf_token": csrf_token(office, edit), "action": "save"})
+    assert refused.status_code == 422, text(refused)
+    assert 'href="#f-sections-1-questions-2"' in text(refused)   # the condition's question's block
+    assert "The condition may only look at an earlier question" in text(refused)
+    edited = office.post(edit, data={**form, "title.en": "Where are you now?", "csrf_token": csrf_token(office, edit),
+                                     "action": "save"})
+    assert edited.status_code == 302, text(edited)
+    assert members_db.surveys.find_one({"_id": survey_id})["title"]["en"] == "Where are you now?"
+    form["title.en"] = "Where are you now?"
+    listing = text(office.get("/office/surveys"))
+    assert "Where are you now?" in listing and "Draft" in listing
+
     # Previewed in both languages, then opened.
     preview = text(office.get(f"{survey_path}/preview"))
     assert "Where do you work?" in preview and "Къде работите?" in preview and "С какво?" in preview
@@ -192,7 +211,7 @@ def test_a_named_survey_from_the_builder_to_its_results(portal, app, client, peo
 
     # Maria, logged in: the first section, then later; her draft is kept and resumed.
     me = browser_of(portal, issue_token, maria["id"])
-    assert "Where are you today?" in text(me.get("/surveys"))
+    assert "Where are you now?" in text(me.get("/surveys"))
     answering = Answering(me, survey_id)
     assert "Where do you work?" in text(answering.page)
     later = answering.send({"a.employer": "УМБАЛ Пълмед", "a.heard": "_other", "a.heard.other": "Фейсбук"},
@@ -232,11 +251,29 @@ def test_a_named_survey_from_the_builder_to_its_results(portal, app, client, peo
     profile = client.get(f"/api/v1/members/{maria['id']}", headers=maria["headers"]).get_json()
     assert profile["employer"] == "УМБАЛ Пълмед" and profile["open_to_volunteer"] is True
 
+    # Her answers may be changed until the close: the list says so; a new submission replaces them.
+    listing = text(me.get("/surveys"))
+    assert "5 questions" in listing and "Submitted" in listing and "Change my answers" in listing
+    changing = Answering(me, survey_id)
+    assert "You may change them until the survey closes." in text(changing.page)
+    changing.send({"a.employer": "УМБАЛ Пълмед", "a.heard": "_other", "a.heard.other": "Фейсбук"})
+    resubmitted = changing.send({"a.nps": "9", "a.volunteer": "yes", "a.how": "Менторство и лекции"},
+                                action="submit")
+    assert resubmitted.status_code == 302 and "/thanks" in resubmitted.headers["Location"], text(resubmitted)
+    answers = client.get(f"{SURVEYS}/{survey_id}/response", headers=maria["headers"]).get_json()["answers"]
+    assert answers["how"] == "Менторство и лекции" and answers["nps"] == 9
+
     # Petar, through the invitation's personal link, not logged in.
     link = surveylink.make_token(LINK_KEY, petar["id"], survey_id, clock())
     stranger = browser_of(portal, issue_token, None)
     by_link = Answering(stranger, survey_id, token=link)
     assert by_link.page.status_code == 200 and "Where do you work?" in text(by_link.page)
+    # The required employer left blank: the draft takes it, the submission does not, beside the question.
+    by_link.send({"a.heard": "email"})
+    missing = by_link.send({"a.nps": "5", "a.volunteer": "no"}, action="submit")
+    assert missing.status_code == 400 and "Section 1 of 2" in text(missing)
+    block = re.search(r'id="q-employer-block".*?</div>', text(missing), re.S).group(0)
+    assert "invalid" in block and "This question needs an answer." in block
     by_link.send({"a.employer": "Софарма", "a.heard": "email"})
     review_by_link = text(by_link.send({"a.nps": "5", "a.volunteer": "no"}, action="submit"))
     # His employer is proposed on the same page (the token stays out of addresses); he declines it.
@@ -268,6 +305,7 @@ def test_a_named_survey_from_the_builder_to_its_results(portal, app, client, peo
     assert "By faculty" in by_faculty and "hidden-groups" not in by_faculty
     assert "Faculty of Medicine (2 respondents)" in by_faculty and "Faculty of Pharmacy (1 respondent)" in by_faculty
 
+    assert "Менторство и лекции" in text(office.get(f"{survey_path}/results/texts/how"))
     texts_page = text(office.get(f"{survey_path}/results/texts/employer"))
     assert "УМБАЛ Пълмед" in texts_page and "Софарма" in texts_page and "МУ Пловдив" in texts_page
     other_texts = text(office.get(f"{survey_path}/results/texts/heard"))
@@ -299,8 +337,19 @@ def test_an_anonymous_survey_with_few_respondents_shows_no_answers(portal, app, 
         response = client.post(f"{SURVEYS}/{survey['id']}/response/submit", headers=member["headers"],
                                json={"answers": {"works": False, "nps": 9, "comment": f"Бележка {n}"}})
         assert response.status_code == 200, response.get_json()
+    # A third answers on the member pages: once submitted, it is final.
+    third = people.verified(faculty="pharmacy")
+    me = browser_of(portal, issue_token, third["id"])
+    answering = Answering(me, survey["id"])
+    answering.send({"a.works": "no", "a.nps": "7"})
+    done = answering.send({"a.comment": "Анонимно"}, action="submit")
+    assert done.status_code == 302 and "anonymous=1" in done.headers["Location"], text(done)
+    assert "Thank you for taking part." in text(me.get("/surveys"))
+    again = text(Answering(me, survey["id"]).page)
+    assert 'name="a.works"' not in again and "You have already answered" in again
     office = browser_of(portal, issue_token, ADMIN, roles=("admin",), given_name="Office")
     page = text(office.get(f"/office/surveys/{survey['id']}/results"))
+    assert "<dt>Respondents</dt><dd>3</dd>" in page
     assert 'id="totals-hidden"' in page and "Fewer than five people have answered" in page
     assert "Recommend us?" not in page and "No answers yet." not in page
     grouped = text(office.get(f"/office/surveys/{survey['id']}/results?by=faculty"))
