@@ -104,30 +104,27 @@ def questions(found: Mapping[str, Any], survey: Mapping[str, Any], lang: str) ->
     return [question(item, asked.get(item.get("id"), {}), lang) for item in found.get("questions") or []]
 
 
-def _group_name(by: str, key: Any) -> str:
-    if key in (None, "", "None", "null"):
+def _group_name(by: str, key: str | None) -> str:
+    """A group's name; "" for the respondents who did not give one (key null)."""
+    if key is None:
         return ""
-    return labels.faculty_name(str(key)) if by == "faculty" else str(key)
+    return labels.faculty_name(key) if by == "faculty" else key
 
 
 def groups(found: Mapping[str, Any], survey: Mapping[str, Any], lang: str) -> dict[str, Any] | None:
-    """The breakdown by class or faculty: each shown group's results, and how many groups are
-    hidden (an anonymous survey's groups under five respondents, SURVEYS.md)."""
+    """The breakdown by class or faculty (``{by, groups: [{key, respondents, questions}],
+    hidden}``): each shown group's results, and how many groups are hidden (an anonymous
+    survey's groups under five respondents, and as many more as keep them from being worked
+    out from the totals)."""
     breakdown = found.get("breakdown")
     if not breakdown:
         return None
     asked = definition(survey)
-    by = breakdown.get("by", "")
-    shown, hidden = [], int(breakdown.get("hidden") or 0)
-    for group in breakdown.get("groups") or []:
-        if group is None or group.get("respondents") is None:
-            hidden += group is not None and "hidden" not in breakdown
-            continue
-        shown.append({"key": str(group.get("key")), "name": _group_name(by, group.get("key")),
-                      "respondents": group.get("respondents") or 0,
-                      "questions": [question(item, asked.get(item.get("id"), {}), lang)
-                                    for item in group.get("questions") or []]})
-    return {"by": by, "groups": shown, "hidden": hidden}
+    by = breakdown["by"]
+    shown = [{"key": str(group["key"]), "name": _group_name(by, group["key"]), "respondents": group["respondents"],
+              "questions": [question(item, asked.get(item["id"], {}), lang) for item in group["questions"]]}
+             for group in breakdown["groups"]]
+    return {"by": by, "groups": shown, "hidden": breakdown["hidden"]}
 
 
 def text_item(item: Mapping[str, Any], question: Mapping[str, Any]) -> dict[str, Any]:

@@ -326,6 +326,12 @@ def test_a_named_survey_from_the_builder_to_its_results(portal, app, client, peo
     assert members_db.surveys.find_one({"_id": survey_id})["status"] == "closed"
     again = office.post(close, data={"csrf_token": csrf_token(office, survey_path)})
     assert again.status_code == 409 and "Only an open survey can be closed." in text(again)
+    # Once closed, the personal link and the answering page say so.
+    late = stranger.get(f"/surveys/{survey_id}/answer?t={link}")
+    assert late.status_code == 403 and "This link does not work" in text(late)
+    assert "or the survey has closed" in text(late)
+    gone = me.get(f"/surveys/{survey_id}/answer")
+    assert gone.status_code == 404 and "no longer open" in text(gone)
 
 
 def test_an_anonymous_survey_with_few_respondents_shows_no_answers(portal, app, client, people, issue_token,
