@@ -25,11 +25,13 @@ def definition(survey: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def response_rate(found: Mapping[str, Any]) -> float | None:
-    """Respondents of the audience in percent: the API's ``response_rate`` (0..1), else the
-    respondents over ``audience_size``; None before the survey opens."""
+    """Respondents of the audience in percent: the API's ``response_rate`` (0..1), else (a
+    survey, which has none) the respondents over ``audience_size``, at most 100 as the API's:
+    the audience is counted at opening, and members verified since may answer too; None
+    before the survey opens."""
     rate = found.get("response_rate")
     if rate is None and found.get("audience_size"):
-        rate = (found.get("respondents") or 0) / found["audience_size"]
+        rate = min(1.0, (found.get("respondents") or 0) / found["audience_size"])
     return None if rate is None else 100 * rate
 
 

@@ -204,6 +204,8 @@ def test_a_named_survey_from_the_builder_to_its_results(portal, app, client, peo
     # Previewed in both languages, then opened.
     preview = text(office.get(f"{survey_path}/preview"))
     assert "Where do you work?" in preview and "Къде работите?" in preview and "С какво?" in preview
+    in_bulgarian = text(office.get(f"{survey_path}/preview?lang=bg"))
+    assert "Къде работите?" in in_bulgarian and "Where do you work?" not in in_bulgarian
     opening = office.post(f"{survey_path}/open", data={"csrf_token": csrf_token(office, f"{survey_path}/open")})
     assert opening.status_code == 302, text(opening)
     assert members_db.surveys.find_one({"_id": survey_id})["status"] == "open"
@@ -292,6 +294,9 @@ def test_a_named_survey_from_the_builder_to_its_results(portal, app, client, peo
 
     results = text(office.get(f"{survey_path}/results"))
     assert "<dt>Respondents</dt><dd>3</dd>" in results
+    # Ivan was verified after the opening: 3 of an audience of 2 counted then is 100%, as the API says.
+    assert "<dt>Response rate</dt><dd>100.0%</dd>" in results
+    assert "<dt>Respondents</dt><dd>3 (100%)</dd>" in text(office.get(survey_path))
     # Shares are the API's percentages as they are (not ×100): email 2 of 3, a friend none.
     assert re.search(r'<th scope="row">Email</th>\s*<td>2</td><td>66.7%</td>', results)
     assert re.search(r'<th scope="row">A friend</th>\s*<td>0</td><td>0.0%</td>', results)
