@@ -298,7 +298,7 @@ def test_opening_asks_first_then_names_the_audience_size(admin, gateway, draft):
 
 
 def test_opening_refused_by_the_api_says_why(admin, gateway, draft):
-    gateway.problem("POST", f"{ONE}/open", 422, "validation", errors={"closes_at": ["Already past."]})
+    gateway.problem("POST", f"{ONE}/open", 422, "validation", errors={"closes_at": ["Is past: move it to a later time first."]})
     response = post(admin, f"/office/surveys/{SURVEY_ID}/open", {})
     assert response.status_code == 422 and "This time is already past." in html(response)
 

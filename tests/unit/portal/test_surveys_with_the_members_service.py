@@ -365,3 +365,14 @@ def test_an_anonymous_survey_with_few_respondents_shows_no_answers(portal, app, 
     assert "Recommend us?" not in page and "No answers yet." not in page
     grouped = text(office.get(f"/office/surveys/{survey['id']}/results?by=faculty"))
     assert "not shown" in grouped
+
+
+def test_opening_a_draft_whose_close_is_past_is_refused_in_the_office_words(portal, client, issue_token, clock,
+                                                                            admin_headers):
+    body = definition(now=clock(), opens_in=timedelta(days=-3), closes_in=timedelta(hours=-1))
+    draft = client.post(SURVEYS, json=body, headers=admin_headers)
+    assert draft.status_code == 201, draft.get_json()
+    office = browser_of(portal, issue_token, ADMIN, roles=("admin",), given_name="Office")
+    opening = f"/office/surveys/{draft.get_json()['id']}/open"
+    refused = office.post(opening, data={"csrf_token": csrf_token(office, opening)})
+    assert refused.status_code == 422 and "This time is already past." in text(refused)
