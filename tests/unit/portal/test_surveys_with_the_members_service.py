@@ -1,16 +1,16 @@
 """The survey pages against the real members service (its app under Flask's test client on
 the session's local store, its clock fixed): what the office's and the members' pages send is
-what the surveys API takes, and what it answers is what the pages show. Only the login and
-the page header's member look-up are faked.
+what the surveys API takes, and what it answers is what the pages show. Only what is not
+the surveys API is faked: the login, the page header's member look-up and the segment list.
 
 The office builds a named survey in the builder (a text filling the employer, a single choice
 with "other", an NPS scale, a yes/no filling open_to_volunteer, a question shown only after a
 yes), previews it in both languages and opens it. Maria answers it on the member pages a
 section at a time (her draft is kept and resumed; a 422 lands beside its question), submits,
 and accepts the profile changes her answers propose. Petar answers through the invitation's
-personal link without logging in. The office reads the counts, percentages, NPS, a breakdown
+personal link without logging in (and declines his proposal). The office reads the counts, percentages, NPS, a breakdown
 by faculty, the free texts and the CSV export. An anonymous survey with fewer than five
-respondents shows none of its answers.
+respondents shows none of its answers; a draft whose close is past is not opened.
 """
 from __future__ import annotations
 
@@ -197,7 +197,6 @@ def test_a_named_survey_from_the_builder_to_its_results(portal, app, client, peo
                                      "action": "save"})
     assert edited.status_code == 302, text(edited)
     assert members_db.surveys.find_one({"_id": survey_id})["title"]["en"] == "Where are you now?"
-    form["title.en"] = "Where are you now?"
     listing = text(office.get("/office/surveys"))
     assert "Where are you now?" in listing and "Draft" in listing
 
