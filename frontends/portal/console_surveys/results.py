@@ -8,12 +8,15 @@ yes and no out of those who answered it; a scale every point of its scale, zeros
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
 from flask import url_for
 
 from frontends.portal.console_surveys import labels
-from frontends.portal.survey_answers import questions as all_questions, scale_points
+from frontends.portal.i18n import DEFAULT_TIMEZONE
+from frontends.portal.survey_answers import CHOICE_KINDS, questions as all_questions, scale_points
 
 
 def definition(survey: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -22,11 +25,13 @@ def definition(survey: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def response_rate(found: Mapping[str, Any]) -> float | None:
-    """Respondents of the audience in percent: the API's ``response_rate`` (0..1), else the
-    respondents over ``audience_size``; None before the survey opens."""
+    """Respondents of the audience in percent: the API's ``response_rate`` (0..1), else (a
+    survey, which has none) the respondents over ``audience_size``, at most 100 as the API's:
+    the audience is counted at opening, and members verified since may answer too; None
+    before the survey opens."""
     rate = found.get("response_rate")
     if rate is None and found.get("audience_size"):
-        rate = (found.get("respondents") or 0) / found["audience_size"]
+        rate = min(1.0, (found.get("respondents") or 0) / found["audience_size"])
     return None if rate is None else 100 * rate
 
 
@@ -101,37 +106,36 @@ def questions(found: Mapping[str, Any], survey: Mapping[str, Any], lang: str) ->
     return [question(item, asked.get(item.get("id"), {}), lang) for item in found.get("questions") or []]
 
 
-def _group_name(by: str, key: Any) -> str:
-    if key in (None, "", "None", "null"):
+def _group_name(by: str, key: str | None) -> str:
+    """A group's name; "" for the respondents who did not give one (key null)."""
+    if key is None:
         return ""
-    return labels.faculty_name(str(key)) if by == "faculty" else str(key)
+    return labels.faculty_name(key) if by == "faculty" else key
 
 
 def groups(found: Mapping[str, Any], survey: Mapping[str, Any], lang: str) -> dict[str, Any] | None:
-    """The breakdown by class or faculty: each shown group's results, and how many groups are
-    hidden (an anonymous survey's groups under five respondents, SURVEYS.md)."""
+    """The breakdown by class or faculty (``{by, groups: [{key, respondents, questions}],
+    hidden}``): each shown group's results, and how many groups are hidden (an anonymous
+    survey's groups under five respondents, and as many more as keep them from being worked
+    out from the totals)."""
     breakdown = found.get("breakdown")
     if not breakdown:
         return None
     asked = definition(survey)
-    by = breakdown.get("by", "")
-    shown, hidden = [], int(breakdown.get("hidden") or 0)
-    for group in breakdown.get("groups") or []:
-        if group is None or group.get("respondents") is None:
-            hidden += group is not None and "hidden" not in breakdown
-            continue
-        shown.append({"key": str(group.get("key")), "name": _group_name(by, group.get("key")),
-                      "respondents": group.get("respondents") or 0,
-                      "questions": [question(item, asked.get(item.get("id"), {}), lang)
-                                    for item in group.get("questions") or []]})
-    return {"by": by, "groups": shown, "hidden": hidden}
+    by = breakdown["by"]
+    shown = [{"key": str(group["key"]), "name": _group_name(by, group["key"]), "respondents": group["respondents"],
+              "questions": [question(item, asked.get(item["id"], {}), lang) for item in group["questions"]]}
+             for group in breakdown["groups"]]
+    return {"by": by, "groups": shown, "hidden": breakdown["hidden"]}
 
 
-def text_item(item: Any) -> dict[str, Any]:
-    """A free-text answer of the texts route, whatever its field is called: its text, whether
-    it is an "other" answer, and its day."""
-    if not isinstance(item, Mapping):
-        return {"text": str(item), "other": False, "on": ""}
-    text = next((item[k] for k in ("text", "answer", "value", "other") if isinstance(item.get(k), str)), "")
-    return {"text": text, "other": bool(item.get("is_other") or item.get("kind") == "other"),
-            "on": str(item.get("submitted_on") or item.get("submitted_at") or "")[:10]}
+def text_item(item: Mapping[str, Any], question: Mapping[str, Any]) -> dict[str, Any]:
+    """A free-text answer of the texts route (``{text, member_id, submitted_at}``; an anonymous
+    survey's ``{text}`` alone) as the page shows it: its text, whether it is an "other" answer
+    (the route gives a choice question's "other" texts), and its day in Sofia."""
+    submitted = item.get("submitted_at")
+    try:
+        on = datetime.fromisoformat(submitted).astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date().isoformat()
+    except (TypeError, ValueError):
+        on = ""
+    return {"text": str(item.get("text") or ""), "other": question.get("kind") in CHOICE_KINDS, "on": on}

@@ -33,7 +33,9 @@ SAVE_PROBLEMS = {
     "idempotency-mismatch": _l("This form has already created a survey. Open a new form to create another."),
 }
 OPEN_PROBLEMS = {"conflict": _l("Only a draft can be opened."), "not-draft": _l("Only a draft can be opened.")}
-CLOSE_PROBLEMS = {"conflict": _l("Only an open survey can be closed.")}
+# The members API says "not-open" (SURVEYS.md); "conflict" is the page's own word for a survey seen not open.
+CLOSE_PROBLEMS = {"conflict": _l("Only an open survey can be closed."),
+                  "not-open": _l("Only an open survey can be closed.")}
 
 
 def _path(survey_id: str, *rest: str) -> str:
@@ -231,7 +233,7 @@ def texts(survey_id: str, question_id: str):
                       params={"page": page, "per_page": TEXTS_PER_PAGE})
     question = results.definition(shown).get(question_id, {"id": question_id})
     return render_template("console_surveys/texts.html", survey=shown, question=question,
-                           items=[results.text_item(item) for item in found.get("items", [])],
+                           items=[results.text_item(item, question) for item in found.get("items", [])],
                            total=found.get("total", 0), page=page, has_next=has_next(found))
 
 

@@ -58,7 +58,9 @@ _MESSAGES: problems.Phrasebook = [
      lambda m: _("For languages, every choice id is a two-letter language code, e.g. de.")),
     (re.compile(r"^For interests, every choice text has at most (\d+) characters\.$"),
      lambda m: _("For interests, every choice has at most %(n)s characters.", n=m.group(1))),
-    (re.compile(r"^Already past\.$"), lambda m: _("This time is already past.")),
+    (re.compile(r"^Is past: move it to a later time first\.$"), lambda m: _("This time is already past.")),
+    (re.compile(r"^There is no such segment \(any more\)\.$"),
+     lambda m: _("This segment no longer exists: choose another audience.")),
 ]
 
 

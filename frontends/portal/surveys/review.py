@@ -33,7 +33,7 @@ def review(survey_id: str):
     except ApiProblem as problem:
         return refused(problem)
     pending = [p for p in proposals if p.get("state", "pending") == "pending"]
-    decided = [p for p in proposals if p.get("state") in DECISIONS + ("accepted", "declined")]
+    decided = [p for p in proposals if p.get("state") in ("accepted", "declined")]
     if request.method == "GET" or not pending:
         return render_template("surveys/review.html", survey=survey, proposals=pending, decided=decided,
                                token=link.token(), errors={}, message=None)

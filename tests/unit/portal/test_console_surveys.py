@@ -298,7 +298,7 @@ def test_opening_asks_first_then_names_the_audience_size(admin, gateway, draft):
 
 
 def test_opening_refused_by_the_api_says_why(admin, gateway, draft):
-    gateway.problem("POST", f"{ONE}/open", 422, "validation", errors={"closes_at": ["Already past."]})
+    gateway.problem("POST", f"{ONE}/open", 422, "validation", errors={"closes_at": ["Is past: move it to a later time first."]})
     response = post(admin, f"/office/surveys/{SURVEY_ID}/open", {})
     assert response.status_code == 422 and "This time is already past." in html(response)
 
@@ -309,6 +309,13 @@ def test_closing_an_open_survey(admin, gateway, segments):
     assert "12 members have answered" in html(admin.get(f"/office/surveys/{SURVEY_ID}/close"))
     response = post(admin, f"/office/surveys/{SURVEY_ID}/close", {})
     assert response.status_code == 302 and gateway.sent("POST", f"{ONE}/close")
+
+
+def test_closing_a_survey_someone_else_closed_says_so(admin, gateway, segments):
+    gateway.on("GET", ONE, 200, a_survey(status="open"))
+    gateway.problem("POST", f"{ONE}/close", 409, "not-open", "Only an open survey can be closed.")
+    response = post(admin, f"/office/surveys/{SURVEY_ID}/close", {})
+    assert response.status_code == 409 and "Only an open survey can be closed." in html(response)
 
 
 def test_a_survey_for_a_segment_names_it(admin, gateway, segments):
@@ -336,7 +343,7 @@ def test_a_missing_export_is_the_not_found_page(admin, gateway):
 def results(**changes) -> dict:
     found = {
         "survey_id": SURVEY_ID, "anonymous": False, "audience_size": 200, "respondents": 50, "response_rate": 0.25,
-        "questions": [
+        "totals_hidden": False, "questions": [
             {"id": "where", "kind": "single_choice", "text": {"bg": "Къде работите?", "en": "Where do you work?"},
              "answered": 40, "other": 4, "choices": [
                  {"id": "hospital", "text": {"bg": "Болница", "en": "Hospital"}, "count": 30, "share": 60.0},
@@ -384,9 +391,18 @@ def test_a_breakdown_notes_the_groups_it_does_not_show(admin, gateway, segments)
     assert "groups of fewer than five respondents are not shown" in page
 
 
+def test_an_anonymous_survey_under_five_respondents_shows_no_answers_and_says_why(admin, gateway, segments):
+    gateway.on("GET", ONE, 200, a_survey(status="open", anonymous=True))
+    gateway.on("GET", f"{ONE}/results", 200, results(anonymous=True, respondents=3, totals_hidden=True, questions=[]))
+    page = html(admin.get(f"/office/surveys/{SURVEY_ID}/results"))
+    assert 'id="totals-hidden"' in page and "Fewer than five people have answered" in page
+    assert "No answers yet." not in page
+
+
 def test_the_free_texts_are_paginated(admin, gateway, draft):
     gateway.on("GET", f"{ONE}/results/texts/notes", 200, {
-        "items": [{"text": "Благодаря!", "submitted_on": "2026-12-03"}], "page": 2, "per_page": 25, "total": 26})
+        "items": [{"text": "Благодаря!", "member_id": "m" * 32, "submitted_at": "2026-12-03T10:00:00+00:00"}],
+        "page": 2, "per_page": 25, "total": 26})
     page = html(admin.get(f"/office/surveys/{SURVEY_ID}/results/texts/notes?page=2"))
     assert "Благодаря!" in page and "2026-12-03" in page and "Notes" in page
     assert gateway.sent("GET", f"{ONE}/results/texts/notes")[-1].params == {"page": 2, "per_page": 25}

@@ -86,7 +86,7 @@ def answering(client, gateway):
     log_in(client, gateway, status="verified")
     gateway.on("GET", SURVEY, 200, survey())
     gateway.on("GET", RESPONSE, 200, response())
-    gateway.on("PUT", RESPONSE, 200, {"status": "draft"})
+    gateway.on("PUT", RESPONSE, 200, response("draft"))  # the API echoes the saved draft
     return client
 
 
@@ -275,7 +275,8 @@ def test_a_submitted_named_response_is_changed_by_submitting_again_without_draft
     assert "You may change them until the survey closes" in page and 'name="kept"' in page
     kept = json.loads(re.search(r'name="kept" value="([^"]*)"', page).group(1).replace("&#34;", '"'))
     assert kept == before
-    gateway.on("POST", SUBMIT, 200, {"status": "submitted", "proposals": []})
+    gateway.on("POST", SUBMIT, 200, {"status": "submitted", "submitted_at": "2026-12-05T10:00:00+00:00",
+                                     "proposals": []})
     answering.post(ANSWER, data=form(answering, step="2", shown=LAST, a__nps="10", action="submit",
                                      kept=json.dumps(kept)))
     assert gateway.sent("PUT", RESPONSE) == []  # the API keeps no draft of a submitted response
@@ -294,7 +295,7 @@ def test_the_page_in_bulgarian(answering, gateway):
 def test_the_personal_link_works_without_login_and_keeps_its_token_out_of_the_session(client, gateway, portal):
     gateway.on("GET", SURVEY, 200, survey())
     gateway.on("GET", RESPONSE, 200, response())
-    gateway.on("PUT", RESPONSE, 200, {"status": "draft"})
+    gateway.on("PUT", RESPONSE, 200, response("draft"))  # the API echoes the saved draft
     reply = client.get(f"{ANSWER}?t={TOKEN}")
     page = text(reply)
     assert reply.status_code == 200 and reply.headers["Referrer-Policy"] == "no-referrer"
@@ -321,8 +322,8 @@ def test_a_signed_in_member_holding_a_link_answers_with_the_link_only(answering,
 def test_with_the_link_a_submission_shows_the_review_on_the_spot(client, gateway):
     gateway.on("GET", SURVEY, 200, survey())
     gateway.on("GET", RESPONSE, 200, response("draft", {"working": False}))
-    gateway.on("PUT", RESPONSE, 200, {"status": "draft"})
-    gateway.on("POST", SUBMIT, 200, {"status": "submitted", "proposals": [
+    gateway.on("PUT", RESPONSE, 200, response("draft"))  # the API echoes the saved draft
+    gateway.on("POST", SUBMIT, 200, {"status": "submitted", "submitted_at": "2026-12-05T10:00:00+00:00", "proposals": [
         {"field": "country", "old": "BG", "new": "DE", "question": "country", "state": "pending"}]})
     reply = client.post(ANSWER, data=form(client, f"{ANSWER}?t={TOKEN}", t=TOKEN, step="2", shown=LAST,
                                           a__nps="9", action="submit"))
@@ -333,7 +334,9 @@ def test_with_the_link_a_submission_shows_the_review_on_the_spot(client, gateway
 
 
 def test_a_link_the_api_refuses_is_explained(client, gateway):
-    gateway.problem("GET", SURVEY, 401, "unauthorized", "Not a valid survey link.")
+    gateway.problem("GET", SURVEY, 401, "invalid-survey-link",
+                    "The personal survey link is not valid: Altered, signed with another key, or expired.",
+                    errors={"X-Survey-Token": ["Altered, signed with another key, or expired."]})
     reply = client.get(f"{ANSWER}?t={TOKEN}")
     assert reply.status_code == 403 and "This link does not work" in text(reply)
 
@@ -360,7 +363,9 @@ def test_the_review_shows_now_and_proposed_with_accept_preselected(answering, ga
 
 def test_the_review_posts_each_decision_and_confirms_what_changed(answering, gateway):
     gateway.on("GET", PROPOSALS, 200, {"proposals": PENDING})
-    gateway.on("POST", PROPOSALS, 200, {"proposals": [], "profile_changed": ["employer", "languages"]})
+    gateway.on("POST", PROPOSALS, 200, {"proposals": [  # the API answers every proposal with its state
+        {**PENDING[0], "state": "accepted"}, {**PENDING[1], "state": "declined"}, {**PENDING[2], "state": "accepted"}],
+        "profile_changed": ["employer", "languages"]})
     page = text(answering.post(REVIEW, data=form(answering, REVIEW, **{
         "d.employer": "accept", "d.open_to_mentoring": "decline", "d.languages": "accept"})))
     assert gateway.sent("POST", PROPOSALS)[0].json == {"decisions": {
@@ -372,7 +377,7 @@ def test_the_review_posts_each_decision_and_confirms_what_changed(answering, gat
 def test_the_review_with_the_link_sends_its_token(client, gateway):
     gateway.on("GET", SURVEY, 200, survey())
     gateway.on("GET", PROPOSALS, 200, {"proposals": PENDING[:1]})
-    gateway.on("POST", PROPOSALS, 200, {"proposals": [], "profile_changed": []})
+    gateway.on("POST", PROPOSALS, 200, {"proposals": [{**PENDING[0], "state": "declined"}], "profile_changed": []})
     page = text(client.get(f"{REVIEW}?t={TOKEN}"))
     assert f'name="t" value="{TOKEN}"' in page and f'action="{REVIEW}"' in page
     page = text(client.post(REVIEW, data=form(client, f"{REVIEW}?t={TOKEN}", t=TOKEN, **{"d.employer": "decline"})))
@@ -421,7 +426,7 @@ def test_a_number_that_is_no_number_goes_as_typed_and_a_decimal_comma_is_read():
 def test_with_the_link_finishing_later_says_how_to_come_back(client, gateway):
     gateway.on("GET", SURVEY, 200, survey())
     gateway.on("GET", RESPONSE, 200, response())
-    gateway.on("PUT", RESPONSE, 200, {"status": "draft"})
+    gateway.on("PUT", RESPONSE, 200, response("draft"))  # the API echoes the saved draft
     reply = client.post(ANSWER, data=form(client, f"{ANSWER}?t={TOKEN}", t=TOKEN, step="0", shown="working",
                                           a__working="yes", action="later"))
     page = text(reply)
