@@ -78,7 +78,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def _no_control(value: str) -> None:
     if CONTROL.search(value):
         raise ValidationError("Must not contain control characters.")
-    if not value.strip():
+    if value and not value.strip():  # an empty text is the length rule's to name, once
         raise ValidationError("Must not be blank.")
 
 

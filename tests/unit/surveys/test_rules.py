@@ -539,3 +539,9 @@ def test_other_cells_pass_unchanged(value, cell):
 
 def test_times_load_as_aware_datetimes():
     assert load(survey([q("a", "text")]))["opens_at"] == datetime(2030, 1, 1, 8, tzinfo=timezone.utc)
+
+
+def test_a_blank_text_is_named_once_and_spaces_alone_are_blank():
+    for text, message in (("", "Length must be between 1 and 1000."), ("   ", "Must not be blank.")):
+        errors = rules.BilingualSchema().validate({"bg": text, "en": "Text"})
+        assert errors == {"bg": [message]}
