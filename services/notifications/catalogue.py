@@ -10,7 +10,9 @@ taken from the event, or an ``audience`` of members spread by ``fanout.py``, on 
 urgent (bypasses SMS quiet hours) and the template context (built per language, from the
 event alone: nothing is fetched from other services at send time). A message about an address
 itself (proving a new one, telling the one just replaced) names that ``address``: it goes
-there by email, in the language the event names, never to the contact's current address. The handler queues one
+there by email, in the language the event names, never to the contact's current address. A message
+told differently to each recipient (the two sides of a mentoring pair: ``mentoring.py``) is
+``personal``: its template and context per recipient. The handler queues one
 delivery per (event, recipient, channel) as ``routing.routes`` decides; the dispatcher sends
 each once.
 """

@@ -31,8 +31,8 @@ from typing import Any
 
 from marshmallow import fields
 
-from shared import memberview
 from services.notifications.wording import SOFIA, day_of, on_day, when
+from shared import memberview
 
 CATEGORY = "mentoring"
 # The portal's pages the emails link to (frontends/portal: the mentoring pages).
