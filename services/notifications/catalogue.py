@@ -10,7 +10,9 @@ taken from the event, or an ``audience`` of members spread by ``fanout.py``, on 
 urgent (bypasses SMS quiet hours) and the template context (built per language, from the
 event alone: nothing is fetched from other services at send time). A message about an address
 itself (proving a new one, telling the one just replaced) names that ``address``: it goes
-there by email, in the language the event names, never to the contact's current address. The handler queues one
+there by email, in the language the event names, never to the contact's current address. A message
+told differently to each recipient (the two sides of a mentoring pair: ``mentoring.py``) is
+``personal``: its template and context per recipient. The handler queues one
 delivery per (event, recipient, channel) as ``routing.routes`` decides; the dispatcher sends
 each once.
 """
@@ -20,36 +22,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from services.notifications import fanout
+from services.notifications import fanout, mentoring
 from services.notifications import store as notification_store
+from services.notifications.wording import SOFIA, when
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
 
-MONTHS = {
-    "bg": ["януари", "февруари", "март", "април", "май", "юни", "юли", "август", "септември", "октомври",
-           "ноември", "декември"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
-}
 # The member's ticket page in the web app (served behind PUBLIC_BASE_URL): the code itself is
 # never in a message.
 TICKET_PATH = "/events/{event_id}/ticket"
 EVENT_PATH = "/events/{event_id}"
 LOGIN_PATH = "/login"
 FORGOTTEN_PASSWORD_PATH = "/reset-password"
-
-
-def when(iso: str, zone: str, language: str) -> str:
-    """A start time as people read it, in the event's time zone: "12 декември 2026 г., 18:00 ч."."""
-    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
-    month = MONTHS[language][moment.month - 1]
-    if language == "bg":
-        return f"{moment.day} {month} {moment.year} г., {moment:%H:%M} ч."
-    return f"{moment.day} {month} {moment.year}, {moment:%H:%M}"
 
 
 def where(data: Mapping[str, Any]) -> str:
@@ -100,6 +87,10 @@ class Notification:
     # SMS body) and the time its fan-out may start (None: at once).
     channels: tuple[str, ...] = ("email", "sms")
     not_before: Callable[[Mapping[str, Any]], datetime] | None = None
+    # A message told differently to each recipient (the two sides of a mentoring pair): its
+    # template and context per recipient, in the language the event names for them; then
+    # ``template`` and ``context`` are unused.
+    personal: mentoring.Personal | None = None
 
 
 def starts_within_a_day(data: Mapping[str, Any], now: datetime) -> bool:
@@ -139,9 +130,6 @@ def _account_links(base_url: str) -> dict[str, str]:
 # What a message to a named address needs from its event (the contact may not know it).
 NAMED_ADDRESS = {**MEMBER_ID, "preferred_language": fields.String(required=True),
                  "given_name": fields.String(required=True)}
-
-
-SOFIA = "Europe/Sofia"
 
 
 def questions_count(n: int, language: str) -> str:
@@ -260,6 +248,13 @@ NOTIFICATIONS: dict[str, Notification] = {
         "survey_invitation", "surveys", False, None, lambda d, lang, base: survey_context(d, lang),
         expects=dict(SURVEY_FIELDS), audience=survey_audience, channels=("email",),
         not_before=lambda d: datetime.fromisoformat(d["opens_at"])),
+    # Mentoring (issue 14): each side of the pair told its own message (``mentoring.py``);
+    # ``mentoring_<verb>`` is the one the event is named by in logs.
+    **{event_type: Notification(
+        f"mentoring_{event_type.rsplit('.', 1)[1]}", mentoring.CATEGORY, True, mentoring.told,
+        lambda d, lang, base: {},
+        expects=dict(mentoring.EXPECTS[event_type]), personal=personal)
+       for event_type, personal in mentoring.PERSONAL.items()},
 }
 
 
@@ -292,14 +287,28 @@ def handle(event: Envelope, ctx: HandlerContext, *, public_base_url: str, wake_d
         contact = contacts.get(member_id)
         if contact is None:
             continue
+        template, context, language = notification.template, None, None
+        if notification.personal is not None:
+            template = notification.personal.template(event.data, member_id)
+            if template is None:
+                continue
+            language = mentoring.language_in(event.data, member_id)
         deliveries += fanout.deliveries_for(
-            contact, preferences.get(member_id), source_id=event.id, template=notification.template,
+            contact, preferences.get(member_id), source_id=event.id, template=template,
             category=notification.category, transactional=notification.transactional,
             urgent=notification.urgent(event.data, now), now=now, correlation_id=event.correlationid,
-            context=lambda language: notification.context(event.data, language, public_base_url))
+            context=_context_for(notification, event.data, member_id, public_base_url), language=language)
     notification_store.queue(ctx.db, ctx.session, deliveries)
     if wake_dispatcher is not None and deliveries:
         ctx.after_commit.append(wake_dispatcher)
+
+
+def _context_for(notification: Notification, data: Mapping[str, Any], member_id: str,
+                 public_base_url: str) -> Callable[[str], dict]:
+    """The context of one recipient's message, by language."""
+    if notification.personal is not None:
+        return lambda language: notification.personal.context(data, member_id, language, public_base_url)
+    return lambda language: notification.context(data, language, public_base_url)
 
 
 def _to_named_address(event: Envelope, ctx: HandlerContext, notification: Notification,

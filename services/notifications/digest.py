@@ -18,7 +18,7 @@ from pymongo.client_session import ClientSession
 
 from services.notifications import routing
 from services.notifications import store as notification_store
-from services.notifications.catalogue import MONTHS
+from services.notifications.wording import MONTHS
 from services.notifications.fanout import language_of
 from services.notifications.rendering import render_email
 from services.notifications.store import (

@@ -49,9 +49,11 @@ def language_of(contact: Mapping[str, Any]) -> str:
 def deliveries_for(contact: Mapping[str, Any], preferences: Mapping[str, Any] | None, *, source_id: str,
                    template: str, category: str, transactional: bool, urgent: bool, now: datetime,
                    correlation_id: str | None, context: Callable[[str], dict],
-                   fanout_id: str | None = None, sms_allowed: bool = True) -> list[dict]:
-    """The delivery documents one notification makes for one contact."""
-    language = language_of(contact)
+                   fanout_id: str | None = None, sms_allowed: bool = True,
+                   language: str | None = None) -> list[dict]:
+    """The delivery documents one notification makes for one contact, in ``language`` when the
+    event names it (else the contact's)."""
+    language = language if language in ("bg", "en") else language_of(contact)
     full_context = {"given_name": contact.get("given_name", ""), "family_name": contact.get("family_name", ""),
                     **context(language)}
     routes = routing.routes(contact, preferences, category=category, transactional=transactional,

@@ -24,9 +24,9 @@ from urllib.parse import quote
 from cryptography.fernet import Fernet
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.notifications import catalogue, routing, surveys
+from services.notifications import catalogue, mentoring, routing, surveys
 from services.notifications import store as notification_store
-from shared import memberview, revocations, surveylink, unsubscribe
+from shared import memberview, mentoringlink, revocations, surveylink, unsubscribe
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
 from shared.web import idempotency
@@ -215,7 +215,9 @@ def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str,
     (``ENCRYPTED_LINKS``: the ``reset_link``, the welcome email's ``confirm_link``, an email
     change's ``change_link`` and ``undo_link``; decrypted now, never stored in clear); a survey's
     email gets its recipient's personal ``survey_url`` (``shared.surveylink``, signed with
-    ``link_key``); a marketing delivery gets its one-click
+    ``link_key``); a mentor's ``mentoring_requested`` email gets its ``accept_url`` and
+    ``decline_url`` (``shared.mentoringlink``: that mentor, that request, each decision, valid
+    until the ask's deadline); a marketing delivery gets its one-click
     ``unsubscribe_url`` (a token for its member, channel and category signed with ``link_key``). Raises
     ``cryptography.fernet.InvalidToken`` if the token cannot be decrypted (a wrong key: the
     delivery cannot be built, and retrying will not help)."""
@@ -229,6 +231,12 @@ def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str,
     if survey_id:  # a survey's invitation or reminder: the link is this recipient's own
         token = surveylink.make_token(link_key, delivery["recipient"], survey_id, now or datetime.now(timezone.utc))
         context["survey_url"] = surveylink.portal_link(public_base_url, survey_id, token)
+    request_id = context.get(mentoring.DECIDE_REQUEST)
+    if request_id:  # the asked mentor's links: theirs alone, until the ask's deadline
+        deadline = datetime.fromisoformat(context[mentoring.DECIDE_DEADLINE])
+        for decision in mentoringlink.DECISIONS:
+            token = mentoringlink.make_token(link_key, delivery["recipient"], request_id, decision, deadline)
+            context[f"{decision}_url"] = mentoringlink.portal_link(public_base_url, request_id, token)
     if delivery.get("marketing"):
         token = unsubscribe.make_token(link_key, delivery["recipient"], delivery["channel"], delivery["category"],
                                        now or datetime.now(timezone.utc))

@@ -106,8 +106,11 @@ def test_reminders_and_verification(store, deliver):
     assert len(queued(store, "account_verified")) == 1
 
 
+PERSONAL = sorted(t for t, n in catalogue.NOTIFICATIONS.items() if n.personal is not None)
+
+
 @pytest.mark.parametrize("language", ["bg", "en"])
-@pytest.mark.parametrize("event_type", sorted(catalogue.NOTIFICATIONS))
+@pytest.mark.parametrize("event_type", sorted(set(catalogue.NOTIFICATIONS) - set(PERSONAL)))
 def test_every_mapped_notification_renders_from_its_context(event_type, language):
     notification = catalogue.NOTIFICATIONS[event_type]
     data = {**EVENT, "member_id": MARIA, "member_ids": [MARIA], "guests": 2, "position": 3, "reason": "Наводнение",
@@ -131,6 +134,26 @@ def test_every_mapped_notification_renders_from_its_context(event_type, language
     rendered = render_email(notification.template, language, context)
     assert rendered.subject and rendered.text and rendered.html
     assert "Мария" in rendered.text
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+@pytest.mark.parametrize("event_type", PERSONAL)
+def test_every_personal_notification_renders_for_each_side(event_type, language):
+    """From the producer's own example: each side of the pair with a message gets one that
+    renders (the one-click links added as at send time)."""
+    personal = catalogue.NOTIFICATIONS[event_type].personal
+    data = MEMBERS.examples[event_type]
+    rendered = 0
+    for member_id in (data["mentor_id"], data["mentee_id"]):
+        template = personal.template(data, member_id)
+        if template is None:
+            continue
+        context = {"given_name": "Мария", **personal.context(data, member_id, language, "https://alumni.example.bg")}
+        context |= {"accept_url": "https://alumni.example.bg/a", "decline_url": "https://alumni.example.bg/d"}
+        email = render_email(template, language, context)
+        assert email.subject and "Мария" in email.text
+        rendered += 1
+    assert rendered
 
 
 def test_a_rejection_tells_the_member_why(store, deliver):

@@ -39,6 +39,9 @@ CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 # A real link from shared.unsubscribe.link: the token is long and URL-safe base64.
 UNSUBSCRIBE_URL = ("https://alumni.mu-plovdiv.bg/api/v1/members/unsubscribe?token=eyJ2IjoxLCJtIjoibW1tbW1tbW1t"
                    "YW1tbW1tbW1tbW1tbW1tbW1tbW1tbW0iLCJjaCI6ImVtYWlsIiwiY2EiOiJldmVudHMifQ.EmhRFBg5JRPPZG3lESid8Gd5")
+# A real link from shared.mentoringlink.portal_link: one decision of one mentor on one request.
+MENTORING_LINK = ("https://alumni.mu-plovdiv.bg/mentoring/requests/7c3e9a1b5d2f4e6a8b0c1d2e3f4a5b6c/decide?t=eyJ2Ijox"
+                  "LCJtIjoiNWExYjJjM2Q0ZTVmNjA3MTgyOTNhNGI1YzZkN2U4ZjkiLCJkIjoiYWNjZXB0In0.Rm9vYmFyQmF6")
 # Realistic data per variable name; Cyrillic for bg, Latin for en (international students).
 SAMPLE_CONTEXT = {
     "bg": {"given_name": "Мария", "family_name": "Иванова-Петрова",
@@ -61,6 +64,15 @@ SAMPLE_CONTEXT = {
            "survey_questions": "12 въпроса", "survey_closes": "22 декември 2026 г., 00:00 ч.",
            "survey_anonymous": False, "survey_id": "9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b",
            "survey_url": "https://alumni.mu-plovdiv.bg/surveys/9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b/answer?t=eyJ2IjoxfQ.x",
+           "mentee_name": "Елена Димитрова", "other_name": "Д-р Георги Петров",
+           "request_message": "Здравейте! Мисля за кардиология и бих искала съвет.\n\nБлагодаря предварително.",
+           "deadline": "8 декември 2026 г., 12:00 ч.", "choice": 1, "of": 3,
+           "accept_url": MENTORING_LINK, "decline_url": MENTORING_LINK.replace("eyJ2", "eyJ3"),
+           "asks_url": "https://alumni.mu-plovdiv.bg/mentoring/asks",
+           "recommendations_url": "https://alumni.mu-plovdiv.bg/mentoring/recommendations",
+           "mentorship_url": "https://alumni.mu-plovdiv.bg/mentoring/mentorships/2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e1b",
+           "exhausted": False, "other_left": False, "meeting_on": "10 декември 2026 г.", "meeting_minutes": 45,
+           "meetings": 6, "started_on": "6 декември 2026 г.",
            "items": [{"subject": "Ново събитие: Среща на випуск 2006",
                       "text": "Каним Ви на среща на випуск 2006 на 12 декември 2026 г.\nРегистрацията е отворена."},
                      {"subject": "Нова публикация в указателя",
@@ -87,6 +99,15 @@ SAMPLE_CONTEXT = {
            "survey_questions": "12 questions", "survey_closes": "22 December 2026, 00:00",
            "survey_anonymous": True, "survey_id": "9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b",
            "survey_url": "https://alumni.mu-plovdiv.bg/surveys/9b2e4c6a8d0f4e1a3c5b7d9f1e3a5c7b/answer?t=eyJ2IjoxfQ.x",
+           "mentee_name": "Anna Müller", "other_name": "Dr George Petrov",
+           "request_message": "Hello! I am thinking of cardiology and would value your advice.\n\nThank you.",
+           "deadline": "8 December 2026, 12:00", "choice": 2, "of": 2,
+           "accept_url": MENTORING_LINK, "decline_url": MENTORING_LINK.replace("eyJ2", "eyJ3"),
+           "asks_url": "https://alumni.mu-plovdiv.bg/mentoring/asks",
+           "recommendations_url": "https://alumni.mu-plovdiv.bg/mentoring/recommendations",
+           "mentorship_url": "https://alumni.mu-plovdiv.bg/mentoring/mentorships/2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e1b",
+           "exhausted": True, "other_left": True, "meeting_on": "10 December 2026", "meeting_minutes": 45,
+           "meetings": 6, "started_on": "6 December 2026",
            "items": [{"subject": "New event: Class of 2006 Reunion",
                       "text": "You are invited to the Class of 2006 reunion on 12 December 2026.\nRegistration is open."},
                      {"subject": "Directory update",
@@ -282,6 +303,14 @@ KEY_VARIABLE = {
     "digest": "date",
     "survey_invitation": "survey_url",
     "survey_reminder": "survey_url",
+    "mentoring_requested": "accept_url",
+    "mentoring_accepted": "mentorship_url",
+    "mentoring_accepted_mentor": "mentorship_url",
+    "mentoring_declined": "other_name",
+    "mentoring_expired": "other_name",
+    "mentoring_expired_mentor": "asks_url",
+    "mentoring_meeting_logged": "meeting_on",
+    "mentoring_ended": "mentorship_url",
 }
 
 
@@ -309,6 +338,46 @@ def test_registration_confirmed_carries_the_ticket_and_counts_guests(language):
     assert f"2 {guests}." in two.text and f"2 {guests}." in two.html
 
 
+# --------------------------------------------------------------------------- mentoring mail
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_mentoring_request_carries_both_one_click_links_the_deadline_and_the_asks_page(language):
+    context = _context("mentoring_requested", language)
+    rendered = render_email("mentoring_requested", language, context)
+    accept, decline = ("ПРИЕМАМ", "ОТКАЗВАМ") if language == "bg" else ("ACCEPT", "DECLINE")
+    for link, word in ((context["accept_url"], accept), (context["decline_url"], decline)):
+        assert f"{word}: {link}" in rendered.text
+        assert f'<a href="{html.escape(link)}" style="font-size: 16px;"><strong>{word}</strong></a>' in rendered.html
+    for shown in ("deadline", "mentee_name", "asks_url"):
+        assert context[shown] in rendered.text and context[shown] in html.unescape(rendered.html)
+    assert context["mentee_name"] in rendered.subject
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", ["mentoring_declined", "mentoring_expired"])
+def test_a_mentee_is_told_the_next_is_asked_or_given_new_recommendations(template, language):
+    context = _context(template, language)
+    link = context["recommendations_url"]
+    exhausted = render_email(template, language, {**context, "exhausted": True})
+    moving_on = render_email(template, language, {**context, "exhausted": False})
+    assert link in exhausted.text and f'href="{link}"' in exhausted.html
+    assert link not in moving_on.text and link not in moving_on.html
+    next_asked = "Помолихме следващия ментор" if language == "bg" else "We have asked the next mentor"
+    assert next_asked in moving_on.text and next_asked in moving_on.html and next_asked not in exhausted.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_ended_mentorship_invites_feedback_and_says_when_the_other_side_left(language):
+    context = _context("mentoring_ended", language)
+    ended = render_email("mentoring_ended", language, {**context, "other_left": False})
+    left = render_email("mentoring_ended", language, {**context, "other_left": True})
+    club = "напусна клуба" if language == "bg" else "left the club"
+    assert club in left.text and club in left.html and club not in ended.text
+    for rendered in (ended, left):
+        assert context["mentorship_url"] in rendered.text and f'href="{context["mentorship_url"]}"' in rendered.html
+        assert ("обратната Ви връзка" if language == "bg" else "feedback") in rendered.text
+
+
 # --------------------------------------------------------------------------- marketing mail
 
 MARKETING = ("event_published", "announcement", "digest", "survey_invitation", "survey_reminder")
@@ -325,7 +394,8 @@ def test_marketing_mail_carries_the_unsubscribe_link_in_both_parts(template, lan
 # Free text written by people (the office, an event's organiser): shown as written in the text
 # part, escaped in the HTML part, its line breaks kept.
 FREE_TEXT = [("announcement", "body"), ("event_published", "event_description"), ("digest", "items"),
-             ("survey_invitation", "survey_description"), ("survey_reminder", "survey_description")]
+             ("survey_invitation", "survey_description"), ("survey_reminder", "survey_description"),
+             ("mentoring_requested", "request_message")]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
