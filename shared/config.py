@@ -176,8 +176,8 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("MENTORING_WEIGHTS", "", _text,
             "the mentoring score's weights over the defaults, e.g. `shared_specialty=3, topics=2.5` (factors: "
             "shared_specialty, topics, common_language, place, free_capacity, reply_time, acceptance, experience)"),
-    Setting("MENTORING_DEADLINE_HOURS", "72", _positive_int,
-            "how long an asked mentor has to answer before the next choice is asked"),
+    Setting("MENTORING_DEADLINE_S", "259200", _positive_int,
+            "how long, in seconds (3 days), an asked mentor has to answer before the next choice is asked"),
     Setting("MENTORING_RECENT_YEARS", "3", _positive_int,
             "graduates may ask for a mentor until the end of this many calendar years after graduating"),
     Setting("MENTORING_EXPIRY_INTERVAL_S", "60", _seconds,
@@ -237,7 +237,7 @@ class Config:
     survey_reminder_lead_s: int
     survey_reminder_interval_s: float
     mentoring_weights: str
-    mentoring_deadline_hours: int
+    mentoring_deadline_s: int
     mentoring_recent_years: int
     mentoring_expiry_interval_s: float
     trusted_proxies: tuple

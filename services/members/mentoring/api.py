@@ -8,7 +8,7 @@ pair's mentorship (meetings, end, feedback).
 - The one-click link (``shared.mentoringlink``, header ``X-Mentoring-Token`` or ``token`` in
   the body) is its own credential for one decision of one request. A second use answers 200
   with what was decided; a link whose request expired answers 410 with what happened.
-- Settings: ``MENTORING_WEIGHTS`` (the score's weights), ``MENTORING_DEADLINE_HOURS``,
+- Settings: ``MENTORING_WEIGHTS`` (the score's weights), ``MENTORING_DEADLINE_S``,
   ``MENTORING_RECENT_YEARS`` (``shared.config``).
 """
 from __future__ import annotations
@@ -64,7 +64,7 @@ def programme(config: Config) -> Programme:
         weights = rules.parse_weights(config.mentoring_weights)
     except ValueError as bad:
         raise ValueError(f"MENTORING_WEIGHTS: {bad}") from None
-    return Programme(weights, timedelta(hours=config.mentoring_deadline_hours), config.mentoring_recent_years)
+    return Programme(weights, timedelta(seconds=config.mentoring_deadline_s), config.mentoring_recent_years)
 
 
 def _programme() -> Programme:

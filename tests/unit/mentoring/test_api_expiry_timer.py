@@ -1,5 +1,5 @@
 """The members worker runs the mentoring expiry timer with its settings: the interval and the
-deadline (``MENTORING_EXPIRY_INTERVAL_S``, ``MENTORING_DEADLINE_HOURS``), and a deadline set
+deadline (``MENTORING_EXPIRY_INTERVAL_S``, ``MENTORING_DEADLINE_S``), and a deadline set
 shorter expires asks sooner."""
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from tests.unit.mentoring.conftest import NOW
 def test_the_worker_runs_the_timer_at_the_set_interval(make_config):
     worker = create_worker(make_config(AMQP_URL="memory://", MENTORING_EXPIRY_INTERVAL_S="0.5"))
     assert worker.loops["mentoring-expiry"].interval_s == 0.5
-    with pytest.raises(ConfigError, match="MENTORING_DEADLINE_HOURS"):
-        make_config(MENTORING_DEADLINE_HOURS="three days")
+    with pytest.raises(ConfigError, match="MENTORING_DEADLINE_S"):
+        make_config(MENTORING_DEADLINE_S="three days")
 
 
 def test_a_shorter_deadline_expires_asks_sooner(make_config, people_of):
-    config = make_config(AMQP_URL="memory://", MENTORING_DEADLINE_HOURS="24")
+    config = make_config(AMQP_URL="memory://", MENTORING_DEADLINE_S="86400")
     assert programme(config).deadline == timedelta(hours=24)
     app = create_app(config)
     clock = FixedClock(NOW)
