@@ -92,6 +92,14 @@ def format_name(code: str) -> str:
     return str(FORMATS.get(code, code))
 
 
+def topic_names(codes) -> str:
+    return ", ".join(topic(code) for code in codes or ())
+
+
+def format_names(codes) -> str:
+    return ", ".join(format_name(code) for code in codes or ())
+
+
 def factor(name: str) -> str:
     return str(FACTORS.get(name, name))
 
