@@ -384,3 +384,13 @@ def test_ending_with_feedback_and_giving_it_after_the_other_ended(pair, gateway)
     reply = pair.post(f"{path}/feedback", data=form(pair, path, rating="4", text=""))
     assert reply.status_code == 409 and "You have already given your feedback." in text(reply)
     assert gateway.sent("POST", feedback)[0].json == {"rating": 4, "text": None}
+
+
+def test_the_recommendations_read_in_bulgarian(client, gateway):
+    log_in(client, gateway, member_id=MENTEE, roles=("student",), status="verified", language="bg")
+    gateway.on("GET", RECOMMENDATIONS, 200, {"items": [recommendation(MENTOR, "Анна", 6.75)],
+                                             "weights": rules.DEFAULT_WEIGHTS})
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "bg"
+    body = text(client.get("/mentoring/recommendations"))
+    assert "Ментори за мен" in body and "Научна работа" in body and "Защо този ментор: резултат 6,75" in body
+    assert "× 0,5" in body and "Споделя Вашата специалност" in body
