@@ -41,7 +41,7 @@ def offer_from_form() -> tuple[dict, dict[str, list[str]]]:
 
 
 def _page(offer: dict, saved: dict | None, *, errors=None, message=None, refused=None, status=200):
-    choices = [code for code in present.COMMON_LANGUAGES]
+    choices = list(present.COMMON_LANGUAGES)
     choices += [code for code in offer.get("languages") or () if code not in choices]
     return render_template("mentoring/offer.html", offer=offer, saved=saved, errors=errors or {}, message=message,
                            refused=refused, language_choices=[(code, labels.language_name(code)) for code in choices],
@@ -56,8 +56,7 @@ def offer():
         return _page({**EMPTY, **(saved or {})}, saved)
     wanted, errors = offer_from_form()
     if errors:
-        return _page(wanted, saved, errors=errors, message=str(problems.summary(ApiProblem(422, {"errors": errors}))),
-                     status=400)
+        return _page(wanted, saved, errors=errors, message=_("Please correct the fields marked below."), status=400)
     try:
         api().put(OFFER, wanted)
     except ApiProblem as problem:

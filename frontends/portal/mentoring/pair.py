@@ -14,7 +14,6 @@ import uuid
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from frontends.portal import problems
 from frontends.portal.auth import signed_in
 from frontends.portal.gateway import ApiProblem, api
 from frontends.portal.mentoring import blp, present
@@ -110,8 +109,8 @@ def _pair_change(mentorship_id: str, action: str, body: dict, done: str):
 def end(mentorship_id: str):
     feedback, errors = feedback_from_form()
     if errors:
-        return _page(find_mentorship(mentorship_id), errors=errors, message=str(problems.summary(
-            ApiProblem(422, {"errors": errors}))), status=400)
+        return _page(find_mentorship(mentorship_id), errors=errors, message=_("Please correct the fields marked below."),
+                     status=400)
     return _pair_change(mentorship_id, "end", {"feedback": feedback},
                         _("The mentorship has ended. Thank you for taking part."))
 
