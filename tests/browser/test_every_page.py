@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,8 @@ NOT_PAGES = {
 # The links in emails carry a token; with a made-up one the page still shows its button.
 QUERIES = {path: "?token=made-up-token" for path in (
     "/confirm-email", "/confirm-email-change", "/undo-email-change", "/unsubscribe")}
+# The mentoring decision link: its page shows the button (a GET decides nothing).
+QUERIES["/mentoring/requests/<request_id>/decide"] = "?t=made-up.token&d=accept"
 VISITOR = {PUBLIC: "anyone", SIGNED_IN: "member", STAFF: "admin", ADMIN: "admin"}
 SCREENSHOTS = {("member", "bg"): ("/", "portal-home-bg.png"),
                ("admin", "en"): ("/office", "office-dashboard-en.png")}
@@ -84,12 +87,31 @@ def world(site, admin) -> dict:
         "sections": [{"id": "work", "title": {"bg": "Работа", "en": "Work"}, "questions": [
             {"id": "notes", "kind": "text", "text": {"bg": "Бележки", "en": "Notes"}}]}]})
     assert survey.status_code == 201, survey.text
+    request_id, mentorship_id = mentorship_of(site, admin, own, member)
     ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
            "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
-           "survey_id": survey.json()["id"], "question_id": "notes"}
+           "survey_id": survey.json()["id"], "question_id": "notes", "request_id": request_id,
+           "mentorship_id": mentorship_id}
     # A visitor sees only events open to everyone (the reunion is the class of 2012's).
     return {"member": member, "admin": admin, "ids": {"member": ids, "admin": ids,
                                                       "anyone": {**ids, "event_id": open_event_id}}}
+
+
+def mentorship_of(site, admin, own: dict, member: dict) -> tuple[str, str]:
+    """The member mentors a graduate of last year: the request's id and the mentorship's."""
+    offered = requests.put(f"{site.url}/api/v1/members/me/mentoring/offer", timeout=10, headers=client(own),
+                           json={"topics": ["research"], "languages": ["bg", "en"], "formats": ["online"]})
+    assert offered.status_code == 200, offered.text
+    mentee = verified_member(site, admin, "bg", graduation_year=datetime.now(timezone.utc).year - 1)
+    asked = requests.post(f"{site.url}/api/v1/members/me/mentoring/requests", timeout=10,
+                          headers={**client(site.bearer(mentee["email"], mentee["password"])),
+                                   "Idempotency-Key": uuid.uuid4().hex},
+                          json={"mentors": [member["id"]], "message": "Здравейте! Бих искала съвет."})
+    assert asked.status_code == 201, asked.text
+    accepted = requests.post(f"{site.url}/api/v1/members/mentoring/requests/{asked.json()['id']}/accept",
+                             timeout=10, headers=client(own), json={})
+    assert accepted.status_code == 200, accepted.text
+    return asked.json()["id"], accepted.json()["ask"]["mentorship_id"]
 
 
 def published(site, office: dict, event: dict) -> str:

@@ -3,7 +3,7 @@ the factors of their score (weight, how well they match, points), so that a ment
 picking up to 3 of them in order of preference with a short message sends the request.
 
 Only students and recent graduates get recommendations; others are told why (the API's 403
-``reason``). The portal checks the picks' order before sending; the API's problems (a mentor
+``reason``), on a page of its own. The portal checks the picks' order before sending; the API's problems (a mentor
 asked already, no longer mentoring: ``errors.mentors.<position>``) are shown at that mentor.
 """
 from __future__ import annotations
@@ -64,9 +64,10 @@ def recommendations():
     except ApiProblem as problem:
         if problem.status != 403:
             raise
+        # Not an error of theirs: the page explains who mentoring is for (as /surveys does).
         reason = problem.body.get("reason")
         return render_template("mentoring/not_a_mentee.html", reason=str(
-            present.NOT_A_MENTEE.get(reason, problems.summary(problem)))), 403
+            present.NOT_A_MENTEE.get(reason, problems.summary(problem))))
     chosen = {key[5:]: value for key, value in request.form.items() if key.startswith("rank.")}
     if request.method == "GET":
         return _page(listing, chosen)
