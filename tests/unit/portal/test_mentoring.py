@@ -395,3 +395,25 @@ def test_the_recommendations_read_in_bulgarian(client, gateway):
     body = text(client.get("/mentoring/recommendations"))
     assert "Ментори за мен" in body and "Научна работа" in body and "Защо този ментор: резултат 6,75" in body
     assert "× 0,5" in body and "Споделя Вашата специалност" in body
+
+
+@pytest.mark.parametrize("path,heading", [
+    ("/mentoring", "Менторство"), ("/mentoring/offer", "Моето менторско предложение"),
+    ("/mentoring/recommendations", "Ментори за мен"), ("/mentoring/requests", "Моите молби"),
+    ("/mentoring/asks", "Молби към мен"), (f"/mentoring/mentorships/{PAIR_ID}", "Менторство с Иван Колев"),
+    (f"{DECIDE}?t={link_token('decline')}", "Менти Ви търси за ментор")])
+def test_every_page_reads_in_bulgarian(client, gateway, path, heading):
+    log_in(client, gateway, member_id=MENTOR, status="verified", language="bg")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "bg"
+    gateway.on("GET", OFFER, 200, offer(paused=True))
+    gateway.on("GET", RECOMMENDATIONS, 200, {"items": [recommendation(OTHER, "Борис", 5.5)], "weights": {}})
+    gateway.on("GET", REQUESTS, 200, page([{
+        "id": REQUEST_ID, "state": "exhausted", "message": "Hi", "asked_mentor": None, "deadline": None,
+        "created_at": "2026-12-05T10:00:00+00:00", "mentorship_id": None,
+        "choices": [{"mentor_id": OTHER, "choice": 1, "outcome": "expired", "given_name": "Борис"}]}]))
+    gateway.on("GET", ASKS, 200, page([ask(), ask("accepted", id="f" * 32)]))
+    gateway.on("GET", MENTORSHIPS, 200, page([mentorship()]))
+    gateway.on("GET", f"{API}/mentoring/mentorships/{PAIR_ID}/meetings", 200, page([]))
+    reply = client.get(path)
+    body = text(reply)
+    assert reply.status_code == 200 and '<html lang="bg">' in body and f"<h1>{heading}</h1>" in body
