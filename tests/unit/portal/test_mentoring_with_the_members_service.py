@@ -25,6 +25,7 @@ from tests.conftest import LINK_KEY
 from tests.support import signed_up_id
 from tests.unit.mentoring.conftest import NOW
 from tests.unit.portal.conftest import csrf_token
+from tests.unit.portal.test_console_events_with_the_events_service import _Answer
 from tests.unit.portal.fake_gateway import FakeGateway
 
 M = "/api/v1/members"
@@ -47,13 +48,6 @@ class Bridge(FakeGateway):
         query = ("?" + urlencode(params, doseq=True)) if params else ""
         response = self.members_client.open(path + query, method=method, headers=headers, json=json)
         return _Answer(response)
-
-
-class _Answer:
-    def __init__(self, response):
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.content = response.get_data()
 
 
 @pytest.fixture
