@@ -129,4 +129,23 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/surveys/<survey_id>/review"): SIGNED_IN,
     ("POST", "/surveys/<survey_id>/review"): SIGNED_IN,
     ("GET", "/surveys/<survey_id>/thanks"): SIGNED_IN,
+    # Mentoring (frontends/portal/mentoring). The decision page also works WITHOUT login from the
+    # email's one-click link (?t=<token>, posted to the API as X-Mentoring-Token;
+    # tests/unit/portal/test_mentoring.py): a visitor without the link is sent to the login page.
+    ("GET", "/mentoring"): SIGNED_IN,
+    ("GET", "/mentoring/offer"): SIGNED_IN,
+    ("POST", "/mentoring/offer"): SIGNED_IN,
+    ("POST", "/mentoring/offer/withdraw"): SIGNED_IN,
+    ("GET", "/mentoring/recommendations"): SIGNED_IN,
+    ("POST", "/mentoring/recommendations"): SIGNED_IN,
+    ("GET", "/mentoring/requests"): SIGNED_IN,
+    ("POST", "/mentoring/requests/<request_id>/withdraw"): SIGNED_IN,
+    ("GET", "/mentoring/requests/<request_id>/decide"): SIGNED_IN,
+    ("POST", "/mentoring/requests/<request_id>/decide"): SIGNED_IN,
+    ("GET", "/mentoring/asks"): SIGNED_IN,
+    ("POST", "/mentoring/asks/<request_id>"): SIGNED_IN,
+    ("GET", "/mentoring/mentorships/<mentorship_id>"): SIGNED_IN,
+    ("POST", "/mentoring/mentorships/<mentorship_id>/meetings"): SIGNED_IN,
+    ("POST", "/mentoring/mentorships/<mentorship_id>/end"): SIGNED_IN,
+    ("POST", "/mentoring/mentorships/<mentorship_id>/feedback"): SIGNED_IN,
 }

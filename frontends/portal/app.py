@@ -31,6 +31,7 @@ AREAS = (
     "events",             # events, registration, tickets, calendars
     "preferences",        # notification preferences and consents, my data, unsubscribe
     "surveys",            # surveys for me, answering (also by the email's personal link), profile review
+    "mentoring",          # my offer, recommendations, requests, asks (also by the email's one-click link), pairs
     "console_members",    # roster import, approvals, segments
     "console_events",     # events for the office, registrations, check-in at the door
     "console_messages",   # announcements and the delivery log

@@ -42,6 +42,8 @@ QUERIES = {path: "?token=made-up-token" for path in (
 # The pages of a draft survey (the others show the open one, answered, with its results).
 RENAMED = {rule: {"survey_id": "draft_survey_id"} for rule in (
     "/office/surveys/<survey_id>/edit", "/office/surveys/<survey_id>/open", "/office/surveys/<survey_id>/delete")}
+# The mentoring decision link: its page shows the button (a GET decides nothing).
+QUERIES["/mentoring/requests/<request_id>/decide"] = "?t=made-up.token&d=accept"
 VISITOR = {PUBLIC: "anyone", SIGNED_IN: "member", STAFF: "admin", ADMIN: "admin"}
 SCREENSHOTS = {("member", "bg"): ("/", "portal-home-bg.png"),
                ("admin", "en"): ("/office", "office-dashboard-en.png")}
@@ -85,9 +87,11 @@ def world(site, admin) -> dict:
         message="the announcement (once notifications knows the segment)")
     draft_id = made_survey(site, office, opens_at="2030-01-10T09:00:00+02:00", closes_at="2030-02-10T09:00:00+02:00")
     survey_id = answered_survey(site, office, own)
+    request_id, mentorship_id = mentorship_of(site, admin, own, member)
     ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
            "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
-           "survey_id": survey_id, "draft_survey_id": draft_id, "question_id": "notes"}
+           "survey_id": survey_id, "draft_survey_id": draft_id, "question_id": "notes",
+           "request_id": request_id, "mentorship_id": mentorship_id}
     # A visitor sees only events open to everyone (the reunion is the class of 2012's).
     return {"member": member, "admin": admin, "ids": {"member": ids, "admin": ids,
                                                       "anyone": {**ids, "event_id": open_event_id}}}
@@ -128,6 +132,23 @@ def answered_survey(site, office: dict, own: dict) -> str:
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["proposals"], submitted.text
     return survey_id
+
+
+def mentorship_of(site, admin, own: dict, member: dict) -> tuple[str, str]:
+    """The member mentors a graduate of last year: the request's id and the mentorship's."""
+    offered = requests.put(f"{site.url}/api/v1/members/me/mentoring/offer", timeout=10, headers=client(own),
+                           json={"topics": ["research"], "languages": ["bg", "en"], "formats": ["online"]})
+    assert offered.status_code == 200, offered.text
+    mentee = verified_member(site, admin, "bg", graduation_year=datetime.now(timezone.utc).year - 1)
+    asked = requests.post(f"{site.url}/api/v1/members/me/mentoring/requests", timeout=10,
+                          headers={**client(site.bearer(mentee["email"], mentee["password"])),
+                                   "Idempotency-Key": uuid.uuid4().hex},
+                          json={"mentors": [member["id"]], "message": "Здравейте! Бих искала съвет."})
+    assert asked.status_code == 201, asked.text
+    accepted = requests.post(f"{site.url}/api/v1/members/mentoring/requests/{asked.json()['id']}/accept",
+                             timeout=10, headers=client(own), json={})
+    assert accepted.status_code == 200, accepted.text
+    return asked.json()["id"], accepted.json()["ask"]["mentorship_id"]
 
 
 def published(site, office: dict, event: dict) -> str:

@@ -160,3 +160,8 @@ def test_home_reads_in_bulgarian_with_bulgarian_titles_and_dates(home, gateway):
 def test_the_welcome_reads_in_bulgarian(client):
     page = client.get("/", headers={"Accept-Language": "bg"}).get_data(as_text=True)
     assert "Добре дошли" in page and "Welcome" not in page
+
+
+def test_a_verified_member_is_pointed_to_mentoring(home):
+    page = home.get("/").get_data(as_text=True)
+    assert 'id="h-mentoring"' in page and '<p><a href="/mentoring">Mentoring</a></p>' in page
