@@ -10,9 +10,10 @@ a mentor never gets more asks than places.
   request that found a choice full skipped it and moved to the next), the other 14 get 409.
 - After each round the mentor's own list of asks (``GET .../me/mentoring/asks``) and the
   offers as stored agree: ``free`` is never negative and equals capacity - active - pending.
-- The race happened: every request of a round was on the wire before the first answer
-  came back (each thread's send and answer times, one monotonic clock), so the place was
-  taken while all of them were being handled, not one after another.
+- The race happened: every request of a round was complete on the wire before the first
+  answer came back (the requests are written but for their last byte, then the last bytes
+  go out in one loop; send and answer times on one monotonic clock), so the place was taken
+  while all of them were being handled, not one after another.
 
 The members are written straight into the members database (verified alumni as mentors,
 verified students as mentees; a token each): the test is about taking places, and becoming
@@ -85,39 +86,48 @@ def people(members_api, issue_token):
 class Answer:
     status: int
     body: dict
-    sent: float       # when the request had been written to the socket
+    sent: float       # when the request's last byte was written to the socket
     answered: float   # when its answer came back
 
 
 def ask_all_at_once(url: str, asks: list[tuple[dict, list[str]]]) -> list[Answer]:
-    """Each ``(bearer header, mentor ids)`` asks in its own thread on a connection opened
-    beforehand; a barrier releases them together."""
+    """Each ``(bearer header, mentor ids)`` asks on its own connection: every request is
+    written but for its last byte, then one loop sends the last bytes one after another (the
+    api cannot start on a request before its body is complete), and a thread per connection
+    reads its answer."""
     host, port = url.removeprefix("http://").split(":")
-    barrier = threading.Barrier(len(asks))
     answers: list[Answer | BaseException | None] = [None] * len(asks)
-
-    def ask(k: int, headers: dict, mentors: list[str]) -> None:
+    sent: list[float] = [0.0] * len(asks)
+    conns = []
+    for headers, mentors in asks:
+        body = json.dumps({"mentors": mentors, "message": "Здравейте! Бих искала съвет за специалност."}).encode()
+        head = "".join(f"{k}: {v}\r\n" for k, v in {**headers, "Host": f"{host}:{port}", "Content-Type": "application/json",
+                                                    "Content-Length": len(body), "Connection": "close"}.items())
+        raw = f"POST {M}/me/mentoring/requests HTTP/1.1\r\n{head}\r\n".encode() + body
         conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        conn.connect()
+        conn.sock.sendall(raw[:-1])
+        conns.append((conn, raw[-1:]))
+
+    def answer(k: int, conn: http.client.HTTPConnection) -> None:
         try:
-            conn.connect()
-            body = json.dumps({"mentors": mentors, "message": "Здравейте! Бих искала съвет за специалност."})
-            barrier.wait(timeout=30)
-            conn.request("POST", f"{M}/me/mentoring/requests", body=body,
-                         headers={**headers, "Content-Type": "application/json"})
-            sent = time.monotonic()
-            response = conn.getresponse()
+            response = http.client.HTTPResponse(conn.sock, method="POST")
+            response.begin()
             payload = response.read()
-            answers[k] = Answer(response.status, json.loads(payload), sent, time.monotonic())
+            answers[k] = Answer(response.status, json.loads(payload), sent[k], time.monotonic())
         except BaseException as exc:  # reported by the main thread
             answers[k] = exc
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=ask, args=(k, headers, mentors)) for k, (headers, mentors) in enumerate(asks)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    readers = [threading.Thread(target=answer, args=(k, conn)) for k, (conn, _) in enumerate(conns)]
+    for reader in readers:
+        reader.start()
+    for k, (conn, last) in enumerate(conns):
+        sent[k] = time.monotonic()
+        conn.sock.sendall(last)
+    for reader in readers:
+        reader.join(120)
     failures = [a for a in answers if not isinstance(a, Answer)]
     assert not failures, failures[:3]
     return answers
