@@ -160,8 +160,8 @@ class Bench(surveys.Bench):
     def check_answers(self) -> None:
         """One mentee's answer, read: ten mentors, best first, none paused or full."""
         member = self.members[1]
-        status, body = self.call("GET", RECOMMENDATIONS,
-                                 headers={"Authorization": f"Bearer {self.issuer.issue(member['_id'], member['roles'])}"})
+        token = self.issuer.issue(member["_id"], member["roles"])
+        status, body = self.call("GET", RECOMMENDATIONS, headers={"Authorization": f"Bearer {token}"})
         items = body.get("items", []) if status == 200 else []
         totals = [i["total"] for i in items]
         ok = status == 200 and len(items) == 10 and totals == sorted(totals, reverse=True) \
@@ -218,8 +218,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mentors", type=int, default=None, help="mentors with an offer (5000; 1000 with --quick)")
     p.add_argument("--mentees", type=int, default=None, help="mentees who ask, in turn (2000; 300 with --quick)")
-    p.add_argument("--requests", type=int, default=None, help="requests of each recommendations row (2000; 300 with --quick)")
-    p.add_argument("--ping-requests", type=int, default=None, help="requests of the /ping row (8000; 2000 with --quick)")
+    p.add_argument("--requests", type=int, default=None, 
+                   help="requests of each recommendations row (2000; 300 with --quick)")
+    p.add_argument("--ping-requests", type=int, default=None,
+                   help="requests of the /ping row (8000; 2000 with --quick)")
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--client-processes", type=int, default=2, help="load generator processes")
     p.add_argument("--profile", type=int, default=0, metavar="N",

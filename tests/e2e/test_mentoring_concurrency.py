@@ -101,8 +101,9 @@ def ask_all_at_once(url: str, asks: list[tuple[dict, list[str]]]) -> list[Answer
     conns = []
     for headers, mentors in asks:
         body = json.dumps({"mentors": mentors, "message": "Здравейте! Бих искала съвет за специалност."}).encode()
-        head = "".join(f"{k}: {v}\r\n" for k, v in {**headers, "Host": f"{host}:{port}", "Content-Type": "application/json",
-                                                    "Content-Length": len(body), "Connection": "close"}.items())
+        fields = {**headers, "Host": f"{host}:{port}", "Content-Type": "application/json",
+                  "Content-Length": len(body), "Connection": "close"}
+        head = "".join(f"{k}: {v}\r\n" for k, v in fields.items())
         raw = f"POST {M}/me/mentoring/requests HTTP/1.1\r\n{head}\r\n".encode() + body
         conn = http.client.HTTPConnection(host, int(port), timeout=60)
         conn.connect()
