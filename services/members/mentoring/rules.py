@@ -365,9 +365,9 @@ def recommend(mentee: Mapping[str, Any], candidates: Iterable[Mapping[str, Any]]
 # few indexed queries, each capped, over offers that are offered now (not paused, ``free`` > 0:
 # the store keeps ``free`` on the offer, changed in the same conditional update that takes or
 # gives back a place):
-#   1. offers sharing one of the mentee's specialty keys   (index: paused, specialty_keys, free)
-#   2. offers sharing one of the mentee's languages        (index: paused, languages, free)
-#   3. the offers with the most free places                (index: paused, free)
+#   1. offers sharing one of the mentee's specialty keys   (index: paused, specialty_keys, -free, _id)
+#   2. offers sharing one of the mentee's languages        (index: paused, languages, -free, _id)
+#   3. the offers with the most free places                (index: paused, -free, _id)
 # each sorted by free places (most first) then id, and scores the union (at most
 # 2 x PER_QUERY + BY_CAPACITY documents). A mentor who shares nothing still has a chance
 # through 3, so a mentee with no specialty or language still gets recommendations.
