@@ -37,6 +37,7 @@ from pymongo.database import Database
 
 from services.members import messages
 from services.members.mentoring import rules
+from services.members.profiles import store as profiles_store
 from services.members.profiles.store import page_of
 from shared.bus import outbox
 from shared.logs import current_correlation_id
@@ -117,42 +118,69 @@ def save_offer(store, member: Mapping[str, Any], changes: Mapping[str, Any], now
     """Create or change the member's offer with ``changes`` (loaded by MentorOfferSchema);
     raises ValueError with the rules' errors of the merged offer. A capacity change moves
     ``free`` by the same amount in one update conditional on the capacity read, so it never
-    loses a concurrent ask's ``$inc``."""
+    loses a concurrent ask's ``$inc``. An offer not paused sets the profile's
+    ``open_to_mentoring`` in the same transaction (:func:`_follow_offer`)."""
     db = store.db
-    for _ in range(5):
-        current = offer_of(db, member["_id"])
-        merged = {**(current or {}), **changes}
-        errors = rules.offer_errors(merged)
-        if errors:
-            raise ValueError(errors)
-        fields = {k: merged[k] for k in ("topics", "specialties", "languages", "formats", "city", "paused")
-                  if k in merged}
-        fields |= {"specialty_keys": rules.specialty_keys(merged), "graduation_year": member.get("graduation_year"),
-                   "updated_at": now}
-        capacity = merged.get("capacity", rules.DEFAULT_CAPACITY)
-        if current is None:
-            document = {"_id": member["_id"], **fields, "capacity": capacity, "active": 0, "pending": 0,
-                        "free": capacity, "stats": {"accepted": 0, "declined": 0, "expired": 0}, "replies": [],
-                        "created_at": now}
-            if db[OFFERS].update_one({"_id": member["_id"]}, {"$setOnInsert": document}, upsert=True).upserted_id:
-                return document
-            continue   # made at the same moment by another request of theirs: change it instead
-        moved = db[OFFERS].update_one({"_id": member["_id"], "capacity": current["capacity"]},
-                                      {"$set": {**fields, "capacity": capacity},
-                                       "$inc": {"free": capacity - current["capacity"]}})
-        if moved.matched_count:
-            return offer_of(db, member["_id"])
-    raise Changed(member["_id"])
+
+    def work(session: ClientSession) -> dict:
+        for _ in range(5):
+            current = db[OFFERS].find_one({"_id": member["_id"]}, session=session)
+            merged = {**(current or {}), **changes}
+            errors = rules.offer_errors(merged)
+            if errors:
+                raise ValueError(errors)
+            fields = {k: merged[k] for k in ("topics", "specialties", "languages", "formats", "city", "paused")
+                      if k in merged}
+            fields |= {"specialty_keys": rules.specialty_keys(merged),
+                       "graduation_year": member.get("graduation_year"), "updated_at": now}
+            capacity = merged.get("capacity", rules.DEFAULT_CAPACITY)
+            if current is None:
+                document = {"_id": member["_id"], **fields, "capacity": capacity, "active": 0, "pending": 0,
+                            "free": capacity, "stats": {"accepted": 0, "declined": 0, "expired": 0},
+                            "replies": [], "created_at": now}
+                if db[OFFERS].update_one({"_id": member["_id"]}, {"$setOnInsert": document}, upsert=True,
+                                         session=session).upserted_id:
+                    return _follow_offer(db, session, member["_id"], document)
+                continue   # made at the same moment by another request of theirs: change it instead
+            moved = db[OFFERS].update_one({"_id": member["_id"], "capacity": current["capacity"]},
+                                          {"$set": {**fields, "capacity": capacity},
+                                           "$inc": {"free": capacity - current["capacity"]}}, session=session)
+            if moved.matched_count:
+                return _follow_offer(db, session, member["_id"],
+                                     db[OFFERS].find_one({"_id": member["_id"]}, session=session))
+        raise Changed(member["_id"])
+
+    return store.transaction(work)
+
+
+def _follow_offer(db: Database, session: ClientSession, member_id: str, offer: dict | None) -> dict | None:
+    """The profile's ``open_to_mentoring`` follows the offer: true with an offer not paused,
+    false once it is withdrawn (a paused offer leaves it as the member set it). Changed
+    through the profile's own path, so ``members.member.updated`` is published and the
+    directory and segments see it."""
+    if offer is None:
+        profiles_store.apply_changes(db, session, member_id, {"open_to_mentoring": False})
+    elif not offer.get("paused"):
+        profiles_store.apply_changes(db, session, member_id, {"open_to_mentoring": True})
+    return offer
 
 
 def delete_offer(store, member_id: str) -> bool:
-    """Withdraw the offer (``False``: there was none); ``Busy`` while it has mentees."""
-    result = store.db[OFFERS].delete_one({"_id": member_id, "active": {"$lte": 0}, "pending": {"$lte": 0}})
-    if result.deleted_count:
-        return True
-    if offer_of(store.db, member_id) is not None:
-        raise Busy(member_id)
-    return False
+    """Withdraw the offer (``False``: there was none); ``Busy`` while it has mentees. The
+    profile's ``open_to_mentoring`` turns false in the same transaction."""
+    db = store.db
+
+    def work(session: ClientSession) -> bool:
+        result = db[OFFERS].delete_one({"_id": member_id, "active": {"$lte": 0}, "pending": {"$lte": 0}},
+                                       session=session)
+        if result.deleted_count:
+            _follow_offer(db, session, member_id, None)
+            return True
+        if db[OFFERS].find_one({"_id": member_id}, {"_id": 1}, session=session) is not None:
+            raise Busy(member_id)
+        return False
+
+    return store.transaction(work)
 
 
 def as_mentor(offer: Mapping[str, Any]) -> dict:
