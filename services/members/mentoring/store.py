@@ -535,3 +535,50 @@ def forget(db: Database, session: ClientSession, member_id: str, now: datetime) 
                                       {"choices": member_id, "state": {"$ne": rules.PENDING}}]},
                              {"$set": {"message": None}}, session=session)
     db[OFFERS].delete_one({"_id": member_id}, session=session)
+
+
+# --- the office's dashboard ----------------------------------------------------------------------
+# Whole-programme reads, each one query streamed from a cursor (never one per mentor): the
+# offers, the answers (unwound in the store), the pairs without their notes or feedback texts,
+# the oldest requests waiting, the mentees' profiles and everybody's names by ``$in``.
+
+OPEN_SHOWN = 100   # the oldest requests waiting that the dashboard lists (it counts them all)
+
+
+def dashboard_offers(db: Database) -> list[dict]:
+    return list(db[OFFERS].find({}, {"specialties": 1, "languages": 1, "paused": 1, "capacity": 1, "active": 1,
+                                     "pending": 1}))
+
+
+def dashboard_answers(db: Database):
+    """Every answer a mentor gave or let expire (``{mentor_id, outcome, asked_at, at}``)."""
+    counted = [rules.ACCEPTED, rules.DECLINED, rules.EXPIRED]
+    return db[REQUESTS].aggregate([
+        {"$match": {"answers.outcome": {"$in": counted}}},
+        {"$project": {"answers": 1}},
+        {"$unwind": "$answers"},
+        {"$match": {"answers.outcome": {"$in": counted}}},
+        {"$project": {"_id": 0, "mentor_id": "$answers.mentor_id", "outcome": "$answers.outcome",
+                      "asked_at": "$answers.asked_at", "at": "$answers.at"}}])
+
+
+def dashboard_mentorships(db: Database) -> list[dict]:
+    """Every pair, with the ratings of its feedback (no texts)."""
+    found = db[MENTORSHIPS].find({}, {"mentor_id": 1, "mentee_id": 1, "state": 1, "started_at": 1,
+                                      "last_meeting_on": 1, "meetings": 1, "feedback": 1})
+    return [_loaded({**m, "feedback": {k: {"rating": f.get("rating")} for k, f in (m.get("feedback") or {}).items()
+                                       if f}}) for m in found]
+
+
+def open_requests(db: Database, limit: int = OPEN_SHOWN) -> tuple[list[dict], int, set[str]]:
+    """The oldest ``limit`` requests waiting, how many wait, and every mentee waiting."""
+    waiting = {"state": rules.PENDING}
+    oldest = list(db[REQUESTS].find(waiting, {"message": 0}).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+                  .limit(limit))
+    return oldest, db[REQUESTS].count_documents(waiting), set(db[REQUESTS].distinct("mentee_id", waiting))
+
+
+def profiles_of(db: Database, member_ids) -> list[dict]:
+    """What the dashboard counts mentees by (erased members count nowhere)."""
+    return list(db.members.find({"_id": {"$in": list(member_ids)}, "status": {"$ne": "erased"}},
+                                {"specialty": 1, "languages": 1}))
