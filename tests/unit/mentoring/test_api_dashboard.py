@@ -8,10 +8,12 @@ import csv
 import io
 
 import pytest
+from pymongo import MongoClient
 
 from shared.csvexport import BOM
 from tests.support import assert_problem
 from tests.unit.mentoring.conftest import M, NOW, OFFER
+from tests.unit.mentoring.test_api_recommendations import Reads
 
 DASHBOARD = f"{M}/mentoring/dashboard"
 EXPORT = f"{DASHBOARD}/export.csv"
@@ -128,3 +130,27 @@ def test_only_the_office_sees_the_dashboard(client, mentoring, path):
     assert_problem(client.get(path), 401)
     for member in (mentoring.mentor(), mentoring.student()):
         assert_problem(client.get(path, headers=member["headers"]), 403)
+
+
+def _commands(app, client, admin_headers, local_store) -> list[str]:
+    """The store commands one dashboard request sends (pymongo's command monitoring)."""
+    reads = Reads()
+    watched = MongoClient(local_store.url, event_listeners=[reads], tz_aware=True)
+    service = app.extensions["alumnet"]
+    original, service.store.db = service.store.db, watched[service.store.db.name]
+    try:
+        assert client.get(DASHBOARD, headers=admin_headers).status_code == 200
+    finally:
+        service.store.db = original
+        watched.close()
+    return [c for c in reads.commands if c in ("find", "aggregate", "count", "distinct", "getMore")]
+
+
+def test_the_dashboard_reads_the_same_few_queries_however_many_mentors(app, client, admin_headers, programme,
+                                                                       mentoring, local_store):
+    before = _commands(app, client, admin_headers, local_store)
+    for _ in range(4):   # four more mentors, each with an answer
+        mentor = mentoring.mentor()
+        assert mentoring.decide(mentoring.ask(mentoring.student(), mentor), mentor, "decline").status_code == 200
+    assert _commands(app, client, admin_headers, local_store) == before
+    assert len(before) <= 9 and "getMore" not in before, before
