@@ -127,6 +127,8 @@ GET    /api/v1/members/mentoring/mentorships/<mentorship_id>/meetings           
 POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/meetings           401  403    403     ok      ok      403   403   403   403
 POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/end                401  403    403     ok      403     403   403   403   403  # a fresh pair: the path's member is its mentor
 POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/feedback           401  403    403     ok      403     403   403   403   403  # a fresh pair its mentee ended: the path's member is its mentor
+GET    /api/v1/members/mentoring/dashboard                                      401  403    403     403     403     403   403   ok    403  # the office's alone
+GET    /api/v1/members/mentoring/dashboard/export.csv                           401  403    403     403     403     403   403   ok    403
 # ---- events
 GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok

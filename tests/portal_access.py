@@ -120,6 +120,9 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/office/surveys/<survey_id>/results"): ADMIN,
     ("GET", "/office/surveys/<survey_id>/results/texts/<question_id>"): ADMIN,
     ("GET", "/office/surveys/<survey_id>/export.csv"): ADMIN,
+    # The office's mentoring dashboard (frontends/portal/console_mentoring).
+    ("GET", "/office/mentoring"): ADMIN,
+    ("GET", "/office/mentoring/export.csv"): ADMIN,
     # Surveys. Answering and the profile review also work WITHOUT login from the invitation's
     # personal link (?t=<token>, sent to the API as X-Survey-Token; tests/unit/portal/test_surveys.py):
     # a visitor without the link is sent to the login page, as for any signed-in page.

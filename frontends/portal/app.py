@@ -37,6 +37,7 @@ AREAS = (
     "console_messages",   # announcements and the delivery log
     "console_dashboard",  # the console's front page with its charts
     "console_surveys",    # surveys for the office: builder, preview, open and close, results
+    "console_mentoring",  # the mentoring programme's dashboard for the office, its CSV export
 )
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

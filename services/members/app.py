@@ -8,6 +8,7 @@ from services.members.consent import api as consent_api
 from services.members.directory import api as directory_api
 from services.members.email_change import api as email_change_api
 from services.members.mentoring import api as mentoring_api
+from services.members.mentoring import dashboard_api as mentoring_dashboard_api
 from services.members.privacy import api as privacy_api
 from services.members.profiles.api import blp
 from services.members.roster import api as roster_api
@@ -33,5 +34,5 @@ def create_app(config: Config | None = None) -> Flask:
     return build_api(NAME, config, create_store(config),
                      [blp, accounts_api.blp, email_change_api.blp, consent_api.blp, privacy_api.blp, roster_api.blp,
                       directory_api.blp, segments_api.blp, unsubscribe_api.blp, stats_api.blp,
-                      surveys_api.blp, survey_results_api.blp, mentoring_api.blp],
+                      surveys_api.blp, survey_results_api.blp, mentoring_api.blp, mentoring_dashboard_api.blp],
                      description="Members, profiles and consents of the alumni community.")

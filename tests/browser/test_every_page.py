@@ -34,7 +34,7 @@ NOT_PAGES = {
     "/healthz", "/language/<code>", "/events/<event_id>.ics", "/events/<event_id>/ticket.svg",
     "/events/<event_id>/ticket.png", "/me/data/export", "/office/events/<event_id>/attendance.csv",
     "/office/announcements/<announcement_id>/progress",  # the live fragment inside the announcement's page
-    "/office/surveys/<survey_id>/export.csv",
+    "/office/surveys/<survey_id>/export.csv", "/office/mentoring/export.csv",
 }
 # The links in emails carry a token; with a made-up one the page still shows its button.
 QUERIES = {path: "?token=made-up-token" for path in (

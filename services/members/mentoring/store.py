@@ -37,6 +37,7 @@ from pymongo.database import Database
 
 from services.members import messages
 from services.members.mentoring import rules
+from services.members.profiles import store as profiles_store
 from services.members.profiles.store import page_of
 from shared.bus import outbox
 from shared.logs import current_correlation_id
@@ -122,42 +123,69 @@ def save_offer(store, member: Mapping[str, Any], changes: Mapping[str, Any], now
     """Create or change the member's offer with ``changes`` (loaded by MentorOfferSchema);
     raises ValueError with the rules' errors of the merged offer. A capacity change moves
     ``free`` by the same amount in one update conditional on the capacity read, so it never
-    loses a concurrent ask's ``$inc``."""
+    loses a concurrent ask's ``$inc``. An offer not paused sets the profile's
+    ``open_to_mentoring`` in the same transaction (:func:`_follow_offer`)."""
     db = store.db
-    for _ in range(5):
-        current = offer_of(db, member["_id"])
-        merged = {**(current or {}), **changes}
-        errors = rules.offer_errors(merged)
-        if errors:
-            raise ValueError(errors)
-        fields = {k: merged[k] for k in ("topics", "specialties", "languages", "formats", "city", "paused")
-                  if k in merged}
-        fields |= {"specialty_keys": rules.specialty_keys(merged), "graduation_year": member.get("graduation_year"),
-                   "updated_at": now}
-        capacity = merged.get("capacity", rules.DEFAULT_CAPACITY)
-        if current is None:
-            document = {"_id": member["_id"], **fields, "capacity": capacity, "active": 0, "pending": 0,
-                        "free": capacity, "stats": {"accepted": 0, "declined": 0, "expired": 0}, "replies": [],
-                        "created_at": now}
-            if db[OFFERS].update_one({"_id": member["_id"]}, {"$setOnInsert": document}, upsert=True).upserted_id:
-                return document
-            continue   # made at the same moment by another request of theirs: change it instead
-        moved = db[OFFERS].update_one({"_id": member["_id"], "capacity": current["capacity"]},
-                                      {"$set": {**fields, "capacity": capacity},
-                                       "$inc": {"free": capacity - current["capacity"]}})
-        if moved.matched_count:
-            return offer_of(db, member["_id"])
-    raise Changed(member["_id"])
+
+    def work(session: ClientSession) -> dict:
+        for _ in range(5):
+            current = db[OFFERS].find_one({"_id": member["_id"]}, session=session)
+            merged = {**(current or {}), **changes}
+            errors = rules.offer_errors(merged)
+            if errors:
+                raise ValueError(errors)
+            fields = {k: merged[k] for k in ("topics", "specialties", "languages", "formats", "city", "paused")
+                      if k in merged}
+            fields |= {"specialty_keys": rules.specialty_keys(merged),
+                       "graduation_year": member.get("graduation_year"), "updated_at": now}
+            capacity = merged.get("capacity", rules.DEFAULT_CAPACITY)
+            if current is None:
+                document = {"_id": member["_id"], **fields, "capacity": capacity, "active": 0, "pending": 0,
+                            "free": capacity, "stats": {"accepted": 0, "declined": 0, "expired": 0},
+                            "replies": [], "created_at": now}
+                if db[OFFERS].update_one({"_id": member["_id"]}, {"$setOnInsert": document}, upsert=True,
+                                         session=session).upserted_id:
+                    return _follow_offer(db, session, member["_id"], document)
+                continue   # made at the same moment by another request of theirs: change it instead
+            moved = db[OFFERS].update_one({"_id": member["_id"], "capacity": current["capacity"]},
+                                          {"$set": {**fields, "capacity": capacity},
+                                           "$inc": {"free": capacity - current["capacity"]}}, session=session)
+            if moved.matched_count:
+                return _follow_offer(db, session, member["_id"],
+                                     db[OFFERS].find_one({"_id": member["_id"]}, session=session))
+        raise Changed(member["_id"])
+
+    return store.transaction(work)
+
+
+def _follow_offer(db: Database, session: ClientSession, member_id: str, offer: dict | None) -> dict | None:
+    """The profile's ``open_to_mentoring`` follows the offer: true with an offer not paused,
+    false once it is withdrawn (a paused offer leaves it as the member set it). Changed
+    through the profile's own path, so ``members.member.updated`` is published and the
+    directory and segments see it."""
+    if offer is None:
+        profiles_store.apply_changes(db, session, member_id, {"open_to_mentoring": False})
+    elif not offer.get("paused"):
+        profiles_store.apply_changes(db, session, member_id, {"open_to_mentoring": True})
+    return offer
 
 
 def delete_offer(store, member_id: str) -> bool:
-    """Withdraw the offer (``False``: there was none); ``Busy`` while it has mentees."""
-    result = store.db[OFFERS].delete_one({"_id": member_id, "active": {"$lte": 0}, "pending": {"$lte": 0}})
-    if result.deleted_count:
-        return True
-    if offer_of(store.db, member_id) is not None:
-        raise Busy(member_id)
-    return False
+    """Withdraw the offer (``False``: there was none); ``Busy`` while it has mentees. The
+    profile's ``open_to_mentoring`` turns false in the same transaction."""
+    db = store.db
+
+    def work(session: ClientSession) -> bool:
+        result = db[OFFERS].delete_one({"_id": member_id, "active": {"$lte": 0}, "pending": {"$lte": 0}},
+                                       session=session)
+        if result.deleted_count:
+            _follow_offer(db, session, member_id, None)
+            return True
+        if db[OFFERS].find_one({"_id": member_id}, {"_id": 1}, session=session) is not None:
+            raise Busy(member_id)
+        return False
+
+    return store.transaction(work)
 
 
 def as_mentor(offer: Mapping[str, Any]) -> dict:
@@ -511,3 +539,50 @@ def forget(db: Database, session: ClientSession, member_id: str, now: datetime) 
                                       {"choices": member_id, "state": {"$ne": rules.PENDING}}]},
                              {"$set": {"message": None}}, session=session)
     db[OFFERS].delete_one({"_id": member_id}, session=session)
+
+
+# --- the office's dashboard ----------------------------------------------------------------------
+# Whole-programme reads, each one query streamed from a cursor (never one per mentor): the
+# offers, the answers (unwound in the store), the pairs without their notes or feedback texts,
+# the oldest requests waiting, the mentees' profiles and everybody's names by ``$in``.
+
+OPEN_SHOWN = 100   # the oldest requests waiting that the dashboard lists (it counts them all)
+
+
+def dashboard_offers(db: Database) -> list[dict]:
+    return list(db[OFFERS].find({}, {"specialties": 1, "languages": 1, "paused": 1, "capacity": 1, "active": 1,
+                                     "pending": 1}))
+
+
+def dashboard_answers(db: Database):
+    """Every answer a mentor gave or let expire (``{mentor_id, outcome, asked_at, at}``)."""
+    counted = [rules.ACCEPTED, rules.DECLINED, rules.EXPIRED]
+    return db[REQUESTS].aggregate([
+        {"$match": {"answers.outcome": {"$in": counted}}},
+        {"$project": {"answers": 1}},
+        {"$unwind": "$answers"},
+        {"$match": {"answers.outcome": {"$in": counted}}},
+        {"$project": {"_id": 0, "mentor_id": "$answers.mentor_id", "outcome": "$answers.outcome",
+                      "asked_at": "$answers.asked_at", "at": "$answers.at"}}])
+
+
+def dashboard_mentorships(db: Database) -> list[dict]:
+    """Every pair, with the ratings of its feedback (no texts)."""
+    found = db[MENTORSHIPS].find({}, {"mentor_id": 1, "mentee_id": 1, "state": 1, "started_at": 1,
+                                      "last_meeting_on": 1, "meetings": 1, "feedback": 1})
+    return [_loaded({**m, "feedback": {k: {"rating": f.get("rating")} for k, f in (m.get("feedback") or {}).items()
+                                       if f}}) for m in found]
+
+
+def open_requests(db: Database, limit: int = OPEN_SHOWN) -> tuple[list[dict], int, set[str]]:
+    """The oldest ``limit`` requests waiting, how many wait, and every mentee waiting."""
+    waiting = {"state": rules.PENDING}
+    oldest = list(db[REQUESTS].find(waiting, {"message": 0}).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+                  .limit(limit))
+    return oldest, db[REQUESTS].count_documents(waiting), set(db[REQUESTS].distinct("mentee_id", waiting))
+
+
+def profiles_of(db: Database, member_ids) -> list[dict]:
+    """What the dashboard counts mentees by (erased members count nowhere)."""
+    return list(db.members.find({"_id": {"$in": list(member_ids)}, "status": {"$ne": "erased"}},
+                                {"specialty": 1, "languages": 1}))

@@ -6,8 +6,6 @@ What is counted and hidden (small groups of anonymous surveys) is ``results.py``
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 
 from flask import Response
@@ -16,6 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from services.members.surveys import results
 from services.members.surveys import results_store
+from shared import csvexport
 from shared.auth import require_auth
 from shared.web import pagination
 from shared.web.app import current_service
@@ -24,10 +23,6 @@ from shared.web.problems import Problem
 
 blp = Blueprint("survey_results", __name__, url_prefix="/api/v1/members/surveys",
                 description="Results of surveys: statistics, free texts and the CSV export (admins only).")
-
-BOM = "\ufeff"
-# Rows gathered before a piece of the CSV is sent: few writes, little memory.
-CSV_CHUNK_BYTES = 64 * 1024
 
 
 class BilingualOutSchema(Schema):
@@ -157,17 +152,8 @@ class SurveyTexts(MethodView):
 
 
 def _csv_stream(survey: dict, responses: Iterator[dict]) -> Iterator[bytes]:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    out.write(BOM)
-    writer.writerow(results.export_header(survey))
-    for response in responses:
-        writer.writerow(results.export_row(survey, response))
-        if out.tell() >= CSV_CHUNK_BYTES:
-            yield out.getvalue().encode("utf-8")
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue().encode("utf-8")
+    return csvexport.stream(results.export_header(survey),
+                            (results.export_row(survey, response) for response in responses))
 
 
 @blp.route("/<survey_id>/export.csv")

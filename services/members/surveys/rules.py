@@ -31,6 +31,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 # The profile's own limits (its schema's): a proposal must pass the normal update.
 from services.members.schemas import MAX_INTEREST, PROFILE_LIST_LIMITS, PROFILE_TEXT_LIMITS
 from shared import memberfilter
+from shared.csvexport import safe_cell  # noqa: F401  (the export's cells: results.py)
 
 SINGLE, MULTIPLE, SCALE, TEXT, NUMBER, DATE, COUNTRY, YES_NO = (
     "single_choice", "multiple_choice", "scale", "text", "number", "date", "country", "yes_no")
@@ -69,8 +70,6 @@ MAX_TEXT_ANSWER, MAX_OTHER = 2000, 200
 MAX_CONDITION_DEPTH = 4
 # Control characters other than line breaks and tabs (which a long answer may hold).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- the definition ----------------------------------------------------------------------
@@ -603,12 +602,4 @@ def suppress_small_groups(breakdown: Mapping[str, Any], minimum: int = MIN_GROUP
 
 # --- export ------------------------------------------------------------------------------
 
-def safe_cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet will not run: a text starting like a formula gets a leading
-    apostrophe (numbers pass unchanged: they are no formula); None is an empty cell."""
-    if value is None:
-        return ""
-    if _is_number(value):
-        return value
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+# safe_cell: one rule for every export (shared.csvexport), imported above for results.py.

@@ -4,7 +4,7 @@ places, withdrawing is refused while mentees wait; the public card for verified 
 from __future__ import annotations
 
 from tests.support import assert_problem
-from tests.unit.mentoring.conftest import M, OFFER
+from tests.unit.mentoring.conftest import M, OFFER, events
 
 
 def test_a_verified_alumnus_opts_in_and_sees_the_offer(client, mentoring):
@@ -64,3 +64,40 @@ def test_the_card_of_a_mentor_is_for_verified_members(client, mentoring, people)
     assert_problem(client.get(f"{M}/mentoring/mentors/{mentor['id']}", headers=people.sign_up()["headers"]), 403)
     assert_problem(client.get(f"{M}/mentoring/mentors/{viewer['id']}", headers=mentor["headers"]), 404)
     assert_problem(client.get(f"{M}/mentoring/mentors/{mentor['id']}"), 401)
+
+
+def _open_to_mentoring_updates(db, member_id: str) -> list:
+    return [e.data["changed"]["open_to_mentoring"] for e in events(db, "members.member.updated")
+            if e.subject == member_id and "open_to_mentoring" in e.data["changed"]]
+
+
+def test_the_profile_flag_follows_the_offer_and_is_published(client, db, people):
+    member = people.verified()
+    headers = member["headers"]
+    directory = {"open_to_mentoring": "true"}
+    assert client.put(f"{M}/me/mentoring/offer", json=OFFER, headers=headers).status_code == 200
+    assert client.get(f"{M}/{member['id']}", headers=headers).get_json()["open_to_mentoring"] is True
+    listed = client.get(f"{M}/directory", headers=headers, query_string=directory).get_json()
+    assert [m["id"] for m in listed["items"]] == [member["id"]]
+    # A change that keeps it open publishes nothing more; withdrawing turns it off.
+    assert client.put(f"{M}/me/mentoring/offer", json={**OFFER, "capacity": 3}, headers=headers).status_code == 200
+    assert client.delete(f"{M}/me/mentoring/offer", headers=headers).status_code == 204
+    assert client.get(f"{M}/{member['id']}", headers=headers).get_json()["open_to_mentoring"] is False
+    assert client.get(f"{M}/directory", headers=headers, query_string=directory).get_json()["total"] == 0
+    assert _open_to_mentoring_updates(db, member["id"]) == [True, False]
+
+
+def test_a_paused_offer_leaves_the_flag_as_the_member_set_it(client, db, people):
+    member = people.verified()
+    response = client.put(f"{M}/me/mentoring/offer", json={**OFFER, "paused": True}, headers=member["headers"])
+    assert response.status_code == 200
+    assert client.get(f"{M}/{member['id']}", headers=member["headers"]).get_json().get("open_to_mentoring") is None
+    assert _open_to_mentoring_updates(db, member["id"]) == []
+
+
+def test_an_offer_that_cannot_be_withdrawn_leaves_the_flag_on(client, db, mentoring):
+    mentor = mentoring.mentor()
+    mentoring.ask(mentoring.student(), mentor)
+    assert client.delete(f"{M}/me/mentoring/offer", headers=mentor["headers"]).status_code == 409
+    assert client.get(f"{M}/{mentor['id']}", headers=mentor["headers"]).get_json()["open_to_mentoring"] is True
+    assert _open_to_mentoring_updates(db, mentor["id"]) == [True]

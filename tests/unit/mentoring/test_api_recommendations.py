@@ -106,7 +106,9 @@ def many_mentors(app):
     """600 offers, all sharing the mentee's language, every third their specialty."""
     store = app.extensions["alumnet"].store
     for n in range(MENTORS):
-        member = {"_id": uuid.uuid4().hex, "graduation_year": 2000 + n % 20}
+        member = {"_id": uuid.uuid4().hex, "graduation_year": 2000 + n % 20, "status": "verified",
+                  "roles": ["alumnus"], "email": f"mentor{n}@example.bg", "open_to_mentoring": True}
+        store.db.members.insert_one(member)
         offer = {**OFFER, "specialties": ["Кардиология" if n % 3 == 0 else f"Специалност {n}"], "paused": False}
         mentoring_store.save_offer(store, member, offer, NOW)
     return store
