@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timezone
-from urllib.parse import urlencode
 
 import pytest
 from cryptography.fernet import Fernet
@@ -21,7 +20,7 @@ from frontends.portal.app import create_app as create_portal
 from frontends.portal.settings import PortalSettings
 from tests.unit.events.conftest import app as events, clock  # noqa: F401  (the events app at NOW, below)
 from tests.unit.portal.conftest import csrf_token, log_in
-from tests.unit.portal.fake_gateway import FakeGateway
+from tests.unit.portal.bridge import Bridge
 from tests.unit.portal.test_console_events import form_of
 
 ADMIN, MEMBER = "a" * 32, "1" * 32
@@ -29,34 +28,10 @@ NOW = datetime(2030, 6, 1, 9, 0, tzinfo=timezone.utc)
 AT_THE_DOOR = datetime(2030, 6, 10, 14, 30, tzinfo=timezone.utc)  # 17:30 in Sofia, the event starts at 18:00
 
 
-class Bridge(FakeGateway):
-    """The portal's transport: ``/api/v1/events...`` to the real events app, the rest to the fakes."""
-
-    def __init__(self, events_client):
-        super().__init__()
-        self.events_client = events_client
-
-    def request(self, method, url, headers=None, json=None, params=None, data=None, files=None, timeout=None,
-                allow_redirects=True):
-        path = url[len(self.base_url):]
-        if not path.startswith("/api/v1/events"):
-            return super().request(method, url, headers=headers, json=json, params=params, data=data)
-        query = ("?" + urlencode(params, doseq=True)) if params else ""
-        response = self.events_client.open(path + query, method=method, headers=headers, json=json)
-        return _Answer(response)
-
-
-class _Answer:
-    def __init__(self, response):
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.content = response.get_data()
-
-
 @pytest.fixture
 def office(events, issue_token):
     """The portal in front of the events app, an admin logged in with a real admin token."""
-    bridge = Bridge(events.test_client())
+    bridge = Bridge(events.test_client(), lambda path: path.startswith("/api/v1/events"))
     settings = PortalSettings(api_url=bridge.base_url, session_key=Fernet.generate_key().decode(), dev_mode=False,
                               api_timeout_s=5, trusted_proxies=1, dev_outbox_dir="/nonexistent")
     portal = create_portal(settings, transport=bridge)

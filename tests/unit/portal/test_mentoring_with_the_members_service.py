@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from urllib.parse import urlencode
 
 import pytest
 from cryptography.fernet import Fernet
@@ -25,29 +24,10 @@ from tests.conftest import LINK_KEY
 from tests.support import signed_up_id
 from tests.unit.mentoring.conftest import NOW
 from tests.unit.portal.conftest import csrf_token
-from tests.unit.portal.test_console_events_with_the_events_service import _Answer
-from tests.unit.portal.fake_gateway import FakeGateway
+from tests.unit.portal.bridge import Bridge
 
 M = "/api/v1/members"
 ADMIN = "a" * 32
-
-
-class Bridge(FakeGateway):
-    """The portal's transport: ``/api/v1/members...`` to the real members app."""
-
-    def __init__(self, members_client):
-        super().__init__()
-        self.members_client = members_client
-
-    def request(self, method, url, headers=None, json=None, params=None, data=None, files=None, timeout=None,
-                allow_redirects=True):
-        path = url[len(self.base_url):]
-        if not path.startswith(M):
-            return super().request(method, url, headers=headers, json=json, params=params, data=data)
-        self.calls.append(path)
-        query = ("?" + urlencode(params, doseq=True)) if params else ""
-        response = self.members_client.open(path + query, method=method, headers=headers, json=json)
-        return _Answer(response)
 
 
 @pytest.fixture
@@ -73,7 +53,7 @@ def members(app, issue_token):
 
 @pytest.fixture
 def portal(members):
-    bridge = Bridge(members)
+    bridge = Bridge(members, lambda path: path.startswith(M))
     settings = PortalSettings(api_url=bridge.base_url, session_key=Fernet.generate_key().decode(), dev_mode=False,
                               api_timeout_s=5, trusted_proxies=1, dev_outbox_dir="/nonexistent")
     app = create_portal(settings, transport=bridge)

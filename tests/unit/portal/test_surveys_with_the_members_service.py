@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,36 +26,12 @@ from frontends.portal.settings import PortalSettings
 from shared import surveylink
 from tests.conftest import LINK_KEY
 from tests.unit.portal.conftest import csrf_token, log_in
-from tests.unit.portal.fake_gateway import FakeGateway
+from tests.unit.portal.bridge import Bridge
 from tests.unit.surveys.conftest import SURVEYS, clock, definition  # noqa: F401  (the members app's clock)
 
 ADMIN = "a" * 32
 SOFIA = ZoneInfo("Europe/Sofia")
 _REAL = re.compile(r"^/api/v1/members/(me/)?surveys(/|\Z)")
-
-
-class Bridge(FakeGateway):
-    """The portal's transport: the surveys API to the real members app, the rest to the fakes."""
-
-    def __init__(self, members_client):
-        super().__init__()
-        self.members_client = members_client
-
-    def request(self, method, url, headers=None, json=None, params=None, data=None, files=None, timeout=None,
-                allow_redirects=True):
-        path = url[len(self.base_url):]
-        if not _REAL.match(path.split("?")[0]):
-            return super().request(method, url, headers=headers, json=json, params=params, data=data)
-        query = ("?" + urlencode(params, doseq=True)) if params else ""
-        response = self.members_client.open(path + query, method=method, headers=headers, json=json)
-        return _Answer(response)
-
-
-class _Answer:
-    def __init__(self, response):
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.content = response.get_data()
 
 
 def text(response) -> str:
@@ -72,7 +47,7 @@ def client(app):
 
 @pytest.fixture
 def portal(app, clock):
-    bridge = Bridge(app.test_client())
+    bridge = Bridge(app.test_client(), lambda path: bool(_REAL.match(path)))
     settings = PortalSettings(api_url=bridge.base_url, session_key=Fernet.generate_key().decode(), dev_mode=False,
                               api_timeout_s=5, trusted_proxies=1, dev_outbox_dir="/nonexistent")
     made = create_portal(settings, transport=bridge)
