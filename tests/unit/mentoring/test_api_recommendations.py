@@ -1,7 +1,7 @@
 """Recommendations over HTTP: students and recent graduates only; mentors ranked with their
 factors and weights (the weights from ``MENTORING_WEIGHTS``); paused, full and already asked
 mentors never offered; and, counted with pymongo's command monitoring, the candidates of a
-request over many mentors come from three capped queries reading a bounded number of
+request over many mentors come from capped equality finds reading a bounded number of
 documents, never the whole collection."""
 from __future__ import annotations
 
