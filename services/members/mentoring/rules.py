@@ -361,16 +361,19 @@ def recommend(mentee: Mapping[str, Any], candidates: Iterable[Mapping[str, Any]]
 
 
 # --- the bounded candidate set ----------------------------------------------------------------
-# Scoring every mentor per request would read the whole collection. Instead the store runs a
-# few indexed queries, each capped, over offers that are offered now (not paused, ``free`` > 0:
-# the store keeps ``free`` on the offer, changed in the same conditional update that takes or
-# gives back a place):
-#   1. offers sharing one of the mentee's specialty keys   (index: paused, specialty_keys, -free, _id)
-#   2. offers sharing one of the mentee's languages        (index: paused, languages, -free, _id)
-#   3. the offers with the most free places                (index: paused, -free, _id)
-# each sorted by free places (most first) then id, and scores the union (at most
-# 2 x PER_QUERY + BY_CAPACITY documents). A mentor who shares nothing still has a chance
-# through 3, so a mentee with no specialty or language still gets recommendations.
+# Scoring every mentor per request would read the whole collection. Instead the store finds
+# a few capped groups of offers that are offered now (not paused, ``free`` > 0: the store
+# keeps ``free`` on the offer, changed in the same conditional update that takes or gives
+# back a place):
+#   1. offers sharing one of the mentee's specialty keys   (PER_QUERY of them)
+#   2. offers sharing one of the mentee's languages        (PER_QUERY)
+#   3. the offers with the most free places                (BY_CAPACITY)
+# each group the first of its offers by free places (most first) then id, the mentee and the
+# mentors they asked left out; the union is scored. A mentor who shares nothing still has a
+# chance through 3, so a mentee with no specialty or language still gets recommendations.
+# The store reads each group with equality-only finds, one per (key or language, free places)
+# from MAX_CAPACITY down, each capped and stopping once the group is full (see
+# ``store.candidates`` for why), so the documents and commands are bounded below.
 PER_QUERY, BY_CAPACITY, MAX_QUERY_VALUES = 200, 50, 10
 
 
@@ -382,10 +385,21 @@ class CandidateQuery:
     by_capacity: int = BY_CAPACITY
     exclude: tuple[str, ...] = field(default=())   # the mentee and the mentors already asked
 
+    def groups(self) -> list[tuple[str | None, tuple[str, ...], int]]:
+        """(the offers' field, its values, the group's cap) per group; ``None``: every offer."""
+        asked = [("specialty_keys", self.specialty_keys, self.per_query), ("languages", self.languages, self.per_query)]
+        return [group for group in asked if group[1]] + [(None, ("",), self.by_capacity)]
+
+    @property
+    def most_commands(self) -> int:
+        return sum(len(values) for _, values, _ in self.groups()) * MAX_CAPACITY
+
     @property
     def most_documents(self) -> int:
-        return (self.per_query if self.specialty_keys else 0) + (self.per_query if self.languages else 0) \
-            + self.by_capacity
+        # A value's find for one number of free places returns at most what its group still
+        # needs plus the excluded (dropped in Python); it can only return more than the group
+        # keeps at the last number it is asked for, or by the excluded at each number.
+        return sum(len(values) * (cap + len(self.exclude) * MAX_CAPACITY) for _, values, cap in self.groups())
 
 
 def candidate_query(mentee: Mapping[str, Any], already_asked: Collection[str] = ()) -> CandidateQuery:

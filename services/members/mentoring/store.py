@@ -20,8 +20,9 @@ transaction each).
   with what happened). The timer needs no lease: that conditional replace is its claim.
 - ``mentorships`` and ``mentoring_meetings`` (``on`` and ``last_meeting_on`` stored as
   ``YYYY-MM-DD``: BSON has no date); meeting notes are read only through the pair's routes.
-- Recommendations read offers only, by three capped indexed queries (``rules.candidate_query``):
-  at most ``CandidateQuery.most_documents`` documents per request, whatever the number of mentors.
+- Recommendations read offers only, by capped equality finds on indexes (``candidates``,
+  ``rules.candidate_query``): at most ``CandidateQuery.most_documents`` documents in
+  ``most_commands`` finds per request, whatever the number of mentors.
 """
 from __future__ import annotations
 
@@ -49,15 +50,14 @@ REPLIES = 20
 # How many due requests one timer run expires before it lets the next run go on.
 EXPIRY_BATCH = 100
 
-# The candidates' order (most free places first, then id) is the end of each offers index, in
-# the same directions, so that a capped query reads its first documents off the index rather
-# than sorting every offered mentor who shares the key (MongoDB; SecantusDB sorts anyway).
-RANKED = [("free", DESCENDING), ("_id", ASCENDING)]
-
+# The candidates' finds (``candidates``) are equalities only, the value that tells offers
+# apart first: the embedded store (SecantusDB) drives a find by the index of its first field's
+# equality and scans for ``$in`` on a list or ``$nin``, and MongoDB reads equality fields then
+# ``_id`` in order off these indexes. Named apart from the ``*_ranked`` indexes they replace.
 INDEXES: list[Index] = [
-    Index(OFFERS, [*asc("paused", "specialty_keys"), *RANKED], name="offers_by_specialty_ranked"),
-    Index(OFFERS, [*asc("paused", "languages"), *RANKED], name="offers_by_language_ranked"),
-    Index(OFFERS, [*asc("paused"), *RANKED], name="offers_by_places_ranked"),
+    Index(OFFERS, asc("specialty_keys", "free", "paused", "_id"), name="offers_by_specialty_free"),
+    Index(OFFERS, asc("languages", "free", "paused", "_id"), name="offers_by_language_free"),
+    Index(OFFERS, asc("free", "paused", "_id"), name="offers_by_free"),
     Index(REQUESTS, asc("state", "deadline"), name="requests_due"),
     Index(REQUESTS, asc("mentee_id", "created_at"), name="requests_of_mentee"),
     Index(REQUESTS, asc("asked_mentor"), name="requests_asking"),
@@ -196,18 +196,41 @@ def as_mentor(offer: Mapping[str, Any]) -> dict:
 
 
 def candidates(db: Database, query: rules.CandidateQuery) -> list[dict]:
-    """The offers the rules' bounded query names: at most ``query.most_documents`` documents,
-    each query on its own index (``INDEXES``), most free places first."""
-    base = {"paused": False, "free": {"$gt": 0}, "_id": {"$nin": list(query.exclude)}}
-    asked = []
-    if query.specialty_keys:
-        asked.append(({**base, "specialty_keys": {"$in": list(query.specialty_keys)}}, query.per_query))
-    if query.languages:
-        asked.append(({**base, "languages": {"$in": list(query.languages)}}, query.per_query))
-    asked.append((base, query.by_capacity))
-    # One batch per query: one command each, however many documents it returns.
-    return [as_mentor(offer) for filter_, limit in asked
-            for offer in db[OFFERS].find(filter_).sort(RANKED).limit(limit).batch_size(limit)]
+    """The offers the rules' bounded query names (``rules.CandidateQuery``): per group, its
+    first offers by free places (most first) then id, the excluded left out; at most
+    ``query.most_documents`` documents in ``query.most_commands`` finds.
+
+    One equality find per (value, free places), from ``MAX_CAPACITY`` down, each sorted by id
+    and capped at what the group still needs plus the number excluded (filtered here, not by
+    ``$nin``), until the group is full: never ``$in`` on a list, ``$nin`` or a sort on
+    ``free``, which the embedded store answers by scanning and sorting every offer. The
+    first ``need`` ids of the values' union are within each value's first ``need + excluded``,
+    so the group is the same as one find over the union sorted by ``(-free, _id)``."""
+    excluded = set(query.exclude)
+    groups = query.groups()
+    needs = [cap for _, _, cap in groups]
+    found: list[list[dict]] = [[] for _ in groups]
+    # The group of every offer goes first at each number of free places: when it finds none
+    # there, no group can, and the others skip that number (no find per value for nothing).
+    order = sorted(range(len(groups)), key=lambda g: groups[g][0] is not None)
+    for free in range(rules.MAX_CAPACITY, 0, -1):
+        for g in order:
+            name, values, _ = groups[g]
+            if needs[g] <= 0:
+                continue
+            limit = needs[g] + len(excluded)
+            at_free: dict[str, dict] = {}
+            for value in values:
+                filter_ = {name: value, "free": free, "paused": False} if name else {"free": free, "paused": False}
+                # One batch per find: one command each, however many documents it returns.
+                for offer in db[OFFERS].find(filter_).sort("_id", ASCENDING).limit(limit).batch_size(limit):
+                    at_free.setdefault(offer["_id"], offer)
+            if name is None and not at_free:
+                break
+            taken = [at_free[k] for k in sorted(at_free) if k not in excluded][:needs[g]]
+            found[g] += taken
+            needs[g] -= len(taken)
+    return [as_mentor(offer) for group in found for offer in group]
 
 
 def _take_place(db: Database, session: ClientSession, mentor_id: str) -> bool:

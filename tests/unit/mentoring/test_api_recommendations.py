@@ -1,7 +1,7 @@
 """Recommendations over HTTP: students and recent graduates only; mentors ranked with their
 factors and weights (the weights from ``MENTORING_WEIGHTS``); paused, full and already asked
 mentors never offered; and, counted with pymongo's command monitoring, the candidates of a
-request over many mentors come from three capped queries reading a bounded number of
+request over many mentors come from capped equality finds reading a bounded number of
 documents, never the whole collection."""
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def many_mentors(app):
     return store
 
 
-def test_candidates_over_many_mentors_are_three_capped_queries(app, many_mentors, local_store):
+def test_candidates_over_many_mentors_are_capped_equality_finds(app, many_mentors, local_store):
     reads = Reads()
     watched = MongoClient(local_store.url, event_listeners=[reads], tz_aware=True)
     try:
@@ -122,10 +122,17 @@ def test_candidates_over_many_mentors_are_three_capped_queries(app, many_mentors
         seeker = {"id": "e" * 32, "specialties": ["кардиология"], "languages": ["bg"], "topics": []}
         query = rules.candidate_query(seeker)
         found = mentoring_store.candidates(db, query)
-        assert reads.commands == ["find", "find", "find"]
-        assert reads.documents == len(found) == query.most_documents == 450 < MENTORS
+        commands, documents = list(reads.commands), reads.documents
     finally:
         watched.close()
+    # Every offer has 2 free places: the group of all offers finds none at 10 down to 3 (and
+    # the others skip those), then one find per group at 2 fills each.
+    assert commands == ["find"] * (rules.MAX_CAPACITY - OFFER["capacity"] + 3)
+    assert len(commands) <= query.most_commands
+    # Each find asks for one more than its group needs (the seeker, excluded here, might be in it).
+    assert len(found) == 2 * rules.PER_QUERY + rules.BY_CAPACITY
+    assert len(found) <= documents <= len(found) + 3 * len(query.exclude)
+    assert documents <= query.most_documents < MENTORS
 
 
 def test_a_recommendation_request_reads_a_bounded_number_of_documents(app, client, many_mentors, mentoring,
@@ -141,7 +148,9 @@ def test_a_recommendation_request_reads_a_bounded_number_of_documents(app, clien
         service.store.db = original
         watched.close()
     assert response.status_code == 200 and len(response.get_json()["items"]) == 10
-    # The member, what they asked already (2), three capped candidate queries, the names shown;
-    # the token's revocation check may add a read.
-    assert reads.commands.count("find") <= 9 and "getMore" not in reads.commands and "aggregate" not in reads.commands
-    assert reads.documents <= rules.CandidateQuery((), ()).per_query * 2 + rules.BY_CAPACITY + 10 + 1
+    # The member, what they asked already (2), the capped candidate finds (one specialty key, one
+    # language), the names shown; the token's revocation check may add a read.
+    bound = rules.CandidateQuery(("кардиология",), ("bg",), exclude=(mentee["id"],))
+    assert reads.commands.count("find") <= 5 + bound.most_commands
+    assert "getMore" not in reads.commands and "aggregate" not in reads.commands
+    assert reads.documents <= bound.most_documents + 10 + 1 < MENTORS

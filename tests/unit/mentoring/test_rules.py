@@ -308,10 +308,15 @@ def test_the_candidate_query_is_bounded_and_indexed_by_specialty_and_language():
     assert query.specialty_keys == ("кардиология", "хирургия")
     assert query.languages == ("bg", "en")
     assert query.exclude == tuple(sorted([MENTEE, B]))
-    assert query.most_documents == 2 * rules.PER_QUERY + rules.BY_CAPACITY
+    # Per specialty key or language, its group's cap plus the two excluded at each number of
+    # free places; one find per value and number of free places at most.
+    excluded = 2 * rules.MAX_CAPACITY
+    assert query.most_documents == 4 * (rules.PER_QUERY + excluded) + rules.BY_CAPACITY + excluded
+    assert query.most_commands == 5 * rules.MAX_CAPACITY
     many = rules.candidate_query(seeker(specialties=[f"s{i}" for i in range(50)], languages=[]))
     assert len(many.specialty_keys) == rules.MAX_QUERY_VALUES and many.languages == ()
-    assert many.most_documents == rules.PER_QUERY + rules.BY_CAPACITY
+    assert many.most_documents == rules.MAX_QUERY_VALUES * (rules.PER_QUERY + rules.MAX_CAPACITY) \
+        + rules.BY_CAPACITY + rules.MAX_CAPACITY
     assert rules.specialty_keys({"specialties": ["Обща  Медицина", "обща медицина"]}) == ["обща медицина"]
 
 
