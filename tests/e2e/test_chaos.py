@@ -161,8 +161,8 @@ def test_chaos_kills_and_a_broker_restart_lose_double_park_and_strand_nothing(
         family = "Chaos" + "".join(chr(ord("a") + int(c, 16)) for c in run)
         segment_id = uuid.uuid4().hex
         _publish(private_broker.url, _members_events(run, family, segment_id, RECIPIENTS))
-        wait_until(lambda: sum(1 for m in sink.messages if m["To"].endswith(f".{run}@example.bg")) >= 2 * RECIPIENTS,
-                   timeout_s=180, interval_s=0.2, message="the audience's welcome and verified emails")
+        wait_until(lambda: sum(1 for m in sink.messages if m["To"].endswith(f".{run}@example.bg")) >= RECIPIENTS,
+                   timeout_s=180, interval_s=0.2, message="the audience's welcome emails (verified at registration)")
         subject = f"Chaos {run}"
 
         def announcement_copies() -> Counter:
