@@ -46,8 +46,6 @@ from bench.harness import (  # noqa: E402
     ms,
     pctl,
     say,
-    sigterm_interrupts,
-    start_watchdog,
     table_lines,
 )
 from bench.members import make_member  # noqa: E402
@@ -240,30 +238,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    bench = Bench(args)
-    timer = start_watchdog(3 * args.timeout + 600, bench.cleanup)
-    sigterm_interrupts()
-    status = 0
-    try:
-        bench.start_store()
-        bench.seed_members()
-        bench.start_apps()
-        bench.run_rows()
-    except KeyboardInterrupt:
-        bench.notes.append("run interrupted")
-        status = 130
-    except Exception as exc:
-        import traceback
-        traceback.print_exc()
-        bench.notes.append(f"run aborted: {type(exc).__name__}: {exc}")
-        status = 1
-    finally:
-        say("cleaning up (gunicorn, store) ...")
-        bench.cleanup()
-        timer.cancel()
-    print(bench.table())
-    return status  # the figures are findings: no target is judged here
+    return surveys.run(Bench(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -485,10 +485,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    bench = Bench(args)
-    timer = start_watchdog(3 * args.timeout + 600, bench.cleanup)
+def run(bench) -> int:
+    """Store, seed, apps, rows, then the table, whatever happened (a watchdog ends a hung run);
+    the exit status says whether the run itself failed."""
+    timer = start_watchdog(3 * bench.args.timeout + 600, bench.cleanup)
     sigterm_interrupts()
     status = 0
     try:
@@ -510,6 +510,10 @@ def main(argv: list[str] | None = None) -> int:
         timer.cancel()
     print(bench.table())
     return status  # the figures are findings: no target is judged here
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(Bench(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ def platform(amqp_url, local_store, smtp_sink, sms_sink, jwt_keys, tmp_path_fact
         SMS_BACKEND="http", SMS_API_URL=sms_sink.url, SMS_ACCOUNT_SID="AC-e2e", SMS_AUTH_TOKEN="e2e-token",
         # The survey reminder is due 25 s before the close, and its timer looks every second.
         SURVEY_REMINDER_INTERVAL_S="1", SURVEY_REMINDER_LEAD_S="25",
-        # A mentor has 20 s to answer an ask, and the expiry timer looks twice a second.
-        MENTORING_DEADLINE_S="20", MENTORING_EXPIRY_INTERVAL_S="0.5")
+        # A mentor has 12 s to answer an ask, and the expiry timer looks twice a second.
+        MENTORING_DEADLINE_S="12", MENTORING_EXPIRY_INTERVAL_S="0.5")
     running = Platform(env, tmp_path_factory.mktemp("logs"))
     try:
         running.start_services(("members", "events", "notifications"))

@@ -2,12 +2,12 @@
 notifications worker, the SMTP sink; three sign-ups and logins from one address would meet the
 gateway's rate limit, so the api is called directly): a recent graduate gets
 recommendations and asks two mentors in order; the first lets the ask expire (the members
-worker's expiry timer, with the e2e platform's 20 s deadline); the second is asked by email and
+worker's expiry timer, with the e2e platform's 12 s deadline); the second is asked by email and
 accepts with the one-click link, not logged in; a meeting is logged; every
 ``members.mentorship.*`` event on the bus has the data its catalogue schema (what the awards
 service will read) promises.
 
-Timing: ``MENTORING_DEADLINE_S=20`` and ``MENTORING_EXPIRY_INTERVAL_S=0.5`` (tests/e2e/conftest.py).
+Timing: ``MENTORING_DEADLINE_S=12`` and ``MENTORING_EXPIRY_INTERVAL_S=0.5`` (tests/e2e/conftest.py).
 The second mentor accepts as soon as the email arrives; the test checks that this was before
 the second deadline, so a slow machine shows up as that failure, not as a wrong outcome.
 """

@@ -1,4 +1,4 @@
-"""A notifications worker killed (SIGKILL) at random points while it sends a 500-recipient
+"""A notifications worker killed (SIGKILL) at random points while it sends a 250-recipient
 announcement, restarted each time: every recipient gets the announcement once.
 
 The members are made known to notifications the way production does it, by members events
@@ -26,7 +26,7 @@ from shared.bus.outbox import PendingEvent
 from shared.bus.publisher import AmqpPublisher
 from tests.support import wait_until
 
-RECIPIENTS = 500
+RECIPIENTS = 250
 KILLS = 3
 
 

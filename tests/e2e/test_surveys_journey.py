@@ -5,7 +5,7 @@ logging in, accepts the employer it proposes, and the directory shows it; the re
 only to the member who did not answer; the results and the CSV export hold the one response.
 
 Timing: the platform's notifications workers run with ``SURVEY_REMINDER_LEAD_S=25``, so the
-reminder is due 25 s before the close, and the survey closes 60 s after it is opened. The
+reminder is due 25 s before the close, and the survey closes 45 s after it is opened. The
 member answers within seconds of the invitation; the test checks that she had completed before
 the reminder was due, so a slow machine shows up as that failure and not as a wrong reminder.
 """
@@ -46,7 +46,7 @@ def _survey(segment_id: str, run: str, now: datetime) -> dict:
     return {
         "title": text(f"Къде сте днес? {run}", f"Where are you today? {run}"),
         "description": text("Три въпроса за профила на випуска.", "Three questions for your class's profile."),
-        "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(seconds=60)).isoformat(),
+        "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(seconds=45)).isoformat(),
         "audience": {"kind": "segment", "segment_id": segment_id}, "anonymous": False,
         "sections": [{"id": "work", "title": text("Работа", "Work"), "questions": [
             {"id": "employer", "kind": "text", "text": text("Къде работите?", "Where do you work?"),
