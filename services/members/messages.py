@@ -6,7 +6,7 @@ from shared.bus.envelope import EventCatalog
 CATALOG = EventCatalog("members")
 LANGUAGE = validate.OneOf(["bg", "en"])
 CHANNELS = ["email", "sms"]
-CATEGORIES = ["news", "events", "mentoring", "awards", "surveys"]
+CATEGORIES = ["news", "events", "mentoring", "awards", "surveys", "causes"]
 
 
 class ConsentData(Schema):

@@ -26,7 +26,7 @@ from services.notifications.sms_text import normalise_number
 
 # Marketing categories (as in the members service's consent ledger); ``account`` covers the
 # transactional messages about a member's own account.
-MARKETING_CATEGORIES = ("news", "events", "mentoring", "awards", "surveys")
+MARKETING_CATEGORIES = ("news", "events", "mentoring", "awards", "surveys", "causes")
 CATEGORIES = ("account", *MARKETING_CATEGORIES)
 CHOICES = ("email", "sms", "email_and_sms", "digest", "none")
 CHANNELS_OF = {"email": ("email",), "sms": ("sms",), "email_and_sms": ("email", "sms"), "digest": ("email",),

@@ -40,7 +40,7 @@ SOFIA = ZoneInfo("Europe/Sofia")
 EMAIL = "maria.ivanova@example.bg"
 MOBILE = "+359888123456"
 SOFIA_LANDLINE = "+35929876543"
-MARKETING = ("news", "events", "mentoring", "awards", "surveys")
+MARKETING = ("news", "events", "mentoring", "awards", "surveys", "causes")
 SIGNED_UP = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)
 # A weekday noon in Sofia (winter time, UTC+2): outside the default quiet hours.
 NOON = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

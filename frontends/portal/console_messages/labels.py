@@ -33,6 +33,7 @@ CATEGORIES = {
     "mentoring": lazy_gettext("Mentoring"),
     "awards": lazy_gettext("Awards"),
     "surveys": lazy_gettext("Surveys"),
+    "causes": lazy_gettext("Causes and volunteering"),
 }
 
 ANNOUNCEMENT_STATES = {

@@ -11,8 +11,9 @@ CATEGORIES = {
     "mentoring": lazy_gettext("Mentoring"),
     "awards": lazy_gettext("Awards"),
     "surveys": lazy_gettext("Surveys"),
+    "causes": lazy_gettext("Causes and volunteering"),
 }
-MARKETING = ("news", "events", "mentoring", "awards", "surveys")
+MARKETING = ("news", "events", "mentoring", "awards", "surveys", "causes")
 CHANNELS = {"email": lazy_gettext("Email"), "sms": lazy_gettext("SMS")}
 # A channel inside a sentence ("..., by email") and as a heading ("By email").
 BY_CHANNEL = {"email": lazy_gettext("by email"), "sms": lazy_gettext("by SMS")}

@@ -53,6 +53,7 @@ CATEGORY_NAMES = {
     "mentoring": ("менторство", "mentoring"),
     "awards": ("награди", "awards"),
     "surveys": ("анкети", "surveys"),
+    "causes": ("каузи", "causes"),
 }
 # The page has no scripts, images or external resources; the token in its URL must not leak
 # through a Referer, and nothing about it may be cached.

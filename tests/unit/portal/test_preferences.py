@@ -15,7 +15,7 @@ UNSUBSCRIBE = "/api/v1/members/unsubscribe"
 
 DEFAULTS = {"channels": {"news": "digest"}, "quiet_hours": {"start": "22:00", "end": "08:00"},
             "timezone": "Europe/Sofia", "digest_hour": 8}
-CATEGORIES = ("news", "events", "mentoring", "awards", "surveys")
+CATEGORIES = ("news", "events", "mentoring", "awards", "surveys", "causes")
 
 
 def _consents(granted=("email", "news")):
@@ -67,7 +67,7 @@ def test_saving_preferences_sends_them_all(settings, gateway):
     assert response.status_code == 302 and response.headers["Location"] == "/me/notifications"
     [call] = gateway.sent("PUT", PREFERENCES)
     assert call.json == {"channels": {"account": "email", "news": "none", "events": "email", "mentoring": "email",
-                                      "awards": "email", "surveys": "email"},
+                                      "awards": "email", "surveys": "email", "causes": "email"},
                          "quiet_hours": {"start": "23:00", "end": "07:30"}, "timezone": "America/Toronto",
                          "digest_hour": 9}
     assert call.headers["Authorization"] == "Bearer access-m-1"
