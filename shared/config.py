@@ -182,6 +182,17 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
             "graduates may ask for a mentor until the end of this many calendar years after graduating"),
     Setting("MENTORING_EXPIRY_INTERVAL_S", "60", _seconds,
             "how often a members worker expires mentoring asks past their deadline"),
+    Setting("AMBASSADOR_REPLY_TARGET_S", "172800", _positive_int,
+            "how long, in seconds (48 h), an ambassador has to reply to an assigned contact before being nudged"),
+    Setting("AMBASSADOR_ESCALATE_AFTER_S", "86400", _positive_int,
+            "how long after the ambassador's nudge an unanswered contact is reported to the office"),
+    Setting("AMBASSADOR_OVERDUE_INTERVAL_S", "60", _seconds,
+            "how often a members worker looks for ambassador contacts past their reply target, and for "
+            "finder askers' data past its retention"),
+    Setting("AMBASSADOR_ASKER_RETENTION_DAYS", "365", _positive_int,
+            "how long a question asked through the public ambassador finder keeps the asker's data"),
+    Setting("OFFICE_EMAIL", "", _text,
+            "the alumni office's address for alerts (an ambassador contact still unanswered); empty: none sent"),
     Setting("TRUSTED_PROXIES", "", _networks,
             "addresses or networks (comma-separated) whose X-Real-IP / X-Forwarded-* headers are "
             "believed: the gateway's; empty trusts none (dev mode: this machine)"),
@@ -240,6 +251,11 @@ class Config:
     mentoring_deadline_s: int
     mentoring_recent_years: int
     mentoring_expiry_interval_s: float
+    ambassador_reply_target_s: int
+    ambassador_escalate_after_s: int
+    ambassador_overdue_interval_s: float
+    ambassador_asker_retention_days: int
+    office_email: str
     trusted_proxies: tuple
     dev_mode: bool
     extra: dict = field(default_factory=dict)
