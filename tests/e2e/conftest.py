@@ -35,10 +35,14 @@ def platform(amqp_url, local_store, smtp_sink, sms_sink, jwt_keys, tmp_path_fact
         # The survey reminder is due 25 s before the close, and its timer looks every second.
         SURVEY_REMINDER_INTERVAL_S="1", SURVEY_REMINDER_LEAD_S="25",
         # A mentor has 12 s to answer an ask, and the expiry timer looks twice a second.
-        MENTORING_DEADLINE_S="12", MENTORING_EXPIRY_INTERVAL_S="0.5")
+        MENTORING_DEADLINE_S="12", MENTORING_EXPIRY_INTERVAL_S="0.5",
+        # An ambassador has 6 s to reply before the nudge, 4 s more before the office is told;
+        # the overdue timer looks twice a second.
+        AMBASSADOR_REPLY_TARGET_S="6", AMBASSADOR_ESCALATE_AFTER_S="4", AMBASSADOR_OVERDUE_INTERVAL_S="0.5",
+        OFFICE_EMAIL="office@alumni.e2e.example")
     running = Platform(env, tmp_path_factory.mktemp("logs"))
     try:
-        running.start_services(("members", "events", "notifications"))
+        running.start_services(("members", "events", "notifications", "awards"))
         yield running
     finally:
         running.stop()
@@ -46,19 +50,15 @@ def platform(amqp_url, local_store, smtp_sink, sms_sink, jwt_keys, tmp_path_fact
 
 @pytest.fixture(scope="module")
 def gateway(platform, tmp_path_factory):
-    """The real nginx in front of the members and notifications apis (the rest closed)."""
+    """The real nginx in front of the four services' apis (the portal closed)."""
     nginx = find_nginx()
     if nginx is None:
         if IN_CI:
             pytest.fail("nginx is needed for the gateway end-to-end test")
         pytest.skip("nginx not installed")
-    closed = f"127.0.0.1:{free_port()}"  # events and awards apis and the portal are not started here
-    upstreams = {
-        "members": platform.urls["members"].removeprefix("http://"),
-        "notifications": platform.urls["notifications"].removeprefix("http://"),
-        "events": closed,
-        "awards": closed,
-        "portal": closed,
-    }
+    closed = f"127.0.0.1:{free_port()}"  # the portal is not started here
+    upstreams = {service: platform.urls[service].removeprefix("http://")
+                 for service in ("members", "events", "notifications", "awards")}
+    upstreams["portal"] = closed
     with Gateway(nginx, tmp_path_factory.mktemp("gateway"), upstreams) as running:
         yield running
