@@ -14,18 +14,15 @@ the second deadline, so a slow machine shows up as that failure, not as a wrong 
 from __future__ import annotations
 
 import json
-import queue
 import re
 import uuid
 from datetime import date, datetime, timezone
 
 import requests
-from kombu import Connection, Queue
 
 from services.members.messages import CATALOG as MEMBERS
-from shared.bus.envelope import validate_data
-from shared.bus.topology import exchange
 from tests.e2e.accounts import join
+from tests.e2e.bus_probe import BusProbe, assert_valid
 from tests.support import bearer, wait_until
 
 PASSWORD = "correct horse battery staple"
@@ -63,93 +60,58 @@ def test_a_graduate_finds_a_mentor_through_an_expired_ask_and_a_one_click_accept
             "languages": ["bg", "en"], "formats": ["online"], "capacity": 2})
         assert offered.status_code == 200, offered.text
 
-    probe = Queue(f"e2e.mentoring.{run}", exchange(), routing_key="members.mentorship.#", durable=False,
-                  auto_delete=False)
-    with Connection(amqp_url) as conn:
-        probe(conn.default_channel).declare()
-        try:
-            recommended = requests.get(f"{members}/me/mentoring/recommendations", headers=mentee_auth, timeout=10,
-                                       params={"specialties": specialty})
-            assert recommended.status_code == 200, recommended.text
-            ranked = [item["mentor_id"] for item in recommended.json()["items"]]
-            assert {first, second} <= set(ranked)
-            assert all(item["factors"] for item in recommended.json()["items"])
+    with BusProbe(amqp_url, "members.mentorship.#") as probe:
+        recommended = requests.get(f"{members}/me/mentoring/recommendations", headers=mentee_auth, timeout=10,
+                                   params={"specialties": specialty})
+        assert recommended.status_code == 200, recommended.text
+        ranked = [item["mentor_id"] for item in recommended.json()["items"]]
+        assert {first, second} <= set(ranked)
+        assert all(item["factors"] for item in recommended.json()["items"])
 
-            asked = requests.post(f"{members}/me/mentoring/requests", timeout=10,
-                                  headers={**mentee_auth, "Idempotency-Key": uuid.uuid4().hex},
-                                  json={"mentors": [first, second], "message": "Бих искала съвет за специализация."})
-            assert asked.status_code == 201, asked.text
-            request_id = asked.json()["id"]
-            assert asked.json()["asked_mentor"] == first
+        asked = requests.post(f"{members}/me/mentoring/requests", timeout=10,
+                              headers={**mentee_auth, "Idempotency-Key": uuid.uuid4().hex},
+                              json={"mentors": [first, second], "message": "Бих искала съвет за специализация."})
+        assert asked.status_code == 201, asked.text
+        request_id = asked.json()["id"]
+        assert asked.json()["asked_mentor"] == first
 
-            # The first mentor is asked and does not answer: the timer moves the ask on.
-            wait_until(lambda: _mail(sink, first_email, "Ви моли да станете ментор"), timeout_s=30,
-                       message="the first mentor's request email")
-            mail = wait_until(lambda: _mail(sink, second_email, "Ви моли да станете ментор"), timeout_s=60,
-                              message="the ask expired and the second mentor's request email")[0]
-            state = requests.get(f"{members}/me/mentoring/requests", headers=mentee_auth, timeout=10).json()
-            mine = next(r for r in state["items"] if r["id"] == request_id)
-            assert [c["outcome"] for c in mine["choices"]] == ["expired", "pending"]
-            deadline = datetime.fromisoformat(mine["deadline"])
+        # The first mentor is asked and does not answer: the timer moves the ask on.
+        wait_until(lambda: _mail(sink, first_email, "Ви моли да станете ментор"), timeout_s=30,
+                   message="the first mentor's request email")
+        mail = wait_until(lambda: _mail(sink, second_email, "Ви моли да станете ментор"), timeout_s=60,
+                          message="the ask expired and the second mentor's request email")[0]
+        state = requests.get(f"{members}/me/mentoring/requests", headers=mentee_auth, timeout=10).json()
+        mine = next(r for r in state["items"] if r["id"] == request_id)
+        assert [c["outcome"] for c in mine["choices"]] == ["expired", "pending"]
+        deadline = datetime.fromisoformat(mine["deadline"])
 
-            # The second mentor accepts from the email, not logged in; a second click says so.
-            link = ACCEPT.search(mail.get_body(("plain",)).get_content())
-            assert link and link.group(1) == request_id
-            token = {"X-Mentoring-Token": requests.utils.unquote(link.group(2))}
-            accepted = requests.post(f"{members}/mentoring/requests/{request_id}/accept", json={}, headers=token,
-                                     timeout=10)
-            assert datetime.now(timezone.utc) < deadline, "the accept came after the second deadline"
-            assert accepted.status_code == 200, accepted.text
-            assert (accepted.json()["decided"], accepted.json()["already"]) == ("accepted", False)
-            again = requests.post(f"{members}/mentoring/requests/{request_id}/accept", json={}, headers=token,
-                                  timeout=10)
-            assert again.status_code == 200 and again.json()["already"] is True
-            mentorship_id = accepted.json()["ask"]["mentorship_id"]
+        # The second mentor accepts from the email, not logged in; a second click says so.
+        link = ACCEPT.search(mail.get_body(("plain",)).get_content())
+        assert link and link.group(1) == request_id
+        token = {"X-Mentoring-Token": requests.utils.unquote(link.group(2))}
+        accepted = requests.post(f"{members}/mentoring/requests/{request_id}/accept", json={}, headers=token,
+                                 timeout=10)
+        assert datetime.now(timezone.utc) < deadline, "the accept came after the second deadline"
+        assert accepted.status_code == 200, accepted.text
+        assert (accepted.json()["decided"], accepted.json()["already"]) == ("accepted", False)
+        again = requests.post(f"{members}/mentoring/requests/{request_id}/accept", json={}, headers=token,
+                              timeout=10)
+        assert again.status_code == 200 and again.json()["already"] is True
+        mentorship_id = accepted.json()["ask"]["mentorship_id"]
 
-            logged = requests.post(f"{members}/mentoring/mentorships/{mentorship_id}/meetings", headers=mentee_auth,
-                                   timeout=10, json={"on": date.today().isoformat(), "minutes": 45,
-                                                     "topic": "Избор на специалност", "notes": "Само за нас двамата."})
-            assert logged.status_code in (200, 201), logged.text
+        logged = requests.post(f"{members}/mentoring/mentorships/{mentorship_id}/meetings", headers=mentee_auth,
+                               timeout=10, json={"on": date.today().isoformat(), "minutes": 45,
+                                                 "topic": "Избор на специалност", "notes": "Само за нас двамата."})
+        assert logged.status_code in (200, 201), logged.text
 
-            events = _collect(conn, probe, request_id, mentorship_id, want={
-                "members.mentorship.requested": 2, "members.mentorship.expired": 1,
-                "members.mentorship.accepted": 1, "members.mentorship.meeting_logged": 1})
-        finally:
-            probe(conn.default_channel).delete()
+        events = probe.collect(lambda e: request_id in (e["data"].get("request_id"), e["subject"])
+                               or mentorship_id in (e["data"].get("mentorship_id"), e["subject"]), want={
+            "members.mentorship.requested": 2, "members.mentorship.expired": 1,
+            "members.mentorship.accepted": 1, "members.mentorship.meeting_logged": 1})
 
-    for event in events:  # every event as its catalogue schema (the awards service's reading) has it
-        assert validate_data(MEMBERS.schemas[event["type"]], event["data"], event["type"]) == event["data"]
+    assert_valid(events, MEMBERS)  # every event as its catalogue schema (the awards service's reading) has it
     credited = [e["data"] for e in events if e["type"] in ("members.mentorship.accepted",
                                                            "members.mentorship.meeting_logged")]
     assert all((d["mentor_id"], d["mentee_id"]) == (second, mentee) for d in credited)
     assert all("Само за нас" not in json.dumps(e["data"], ensure_ascii=False) for e in events)
 
-
-def _collect(conn, probe, request_id: str, mentorship_id: str, want: dict[str, int]) -> list[dict]:
-    """The mentorship events of this request and pair on the probe queue, until ``want`` is there."""
-    received: list[dict] = []
-
-    def mine(event: dict) -> bool:
-        data = event["data"]
-        return data.get("request_id") == request_id or data.get("mentorship_id") == mentorship_id \
-            or event["subject"] in (request_id, mentorship_id)
-
-    def counts() -> dict[str, int]:
-        seen: dict[str, int] = {}
-        for event in received:
-            seen[event["type"]] = seen.get(event["type"], 0) + 1
-        return seen
-
-    with conn.SimpleQueue(probe) as inbox:
-        def take() -> bool:
-            try:
-                message = inbox.get(timeout=0.5)
-            except queue.Empty:
-                return False
-            event = json.loads(message.body)
-            message.ack()
-            if mine(event):
-                received.append(event)
-            return all(counts().get(kind, 0) >= n for kind, n in want.items())
-        wait_until(take, timeout_s=30, interval_s=0, message=f"the mentorship events {want}")
-    return received
