@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -98,10 +99,27 @@ def record(db: Database, session: ClientSession | None, event_id: str, event_typ
         if result.upserted_id is None:
             continue  # already recorded: credited then
         recorded += 1
-        for cycle in db[CYCLES].find({"activity_from": {"$lte": entry.occurred_at},
-                                      "activity_to": {"$gt": entry.occurred_at}}, session=session):
-            _credit(db, session, cycle, row)
+        for cycle in _registered_cycles(db, session):
+            if rules.in_period(entry.occurred_at, cycle["activity_from"], cycle["activity_to"]):
+                _credit(db, session, cycle, row)
     return recorded
+
+
+# The registered cycles (a handful: one a year) read once per transaction: the consumer
+# handles a batch of events in one transaction, whose snapshot would answer every event's
+# read the same anyway. Keyed by the session and its transaction number, so a retried
+# transaction (a new snapshot) reads them again.
+_cycles_read: "weakref.WeakKeyDictionary[ClientSession, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _registered_cycles(db: Database, session: ClientSession | None) -> list[dict]:
+    if session is None or not session.in_transaction:
+        return list(db[CYCLES].find({}, session=session))
+    key = (db.name, int(session._transaction_id))
+    read = _cycles_read.get(session)
+    if read is None or read[0] != key:
+        read = _cycles_read[session] = (key, list(db[CYCLES].find({}, session=session)))
+    return read[1]
 
 
 def _credit(db: Database, session: ClientSession | None, cycle: dict, row: dict) -> None:

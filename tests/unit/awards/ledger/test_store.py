@@ -198,3 +198,19 @@ def test_an_envelope_of_a_forged_source_is_refused():
     forged = event.to_json().replace(b'"source":"events"', b'"source":"members"')
     with pytest.raises(InvalidEvent):
         decode(forged)
+
+
+def test_the_operator_command_rebuilds_a_cycle(db, deliver, open_cycle, make_config, monkeypatch, db_prefix):
+    from click.testing import CliRunner
+
+    from alumnet.cli import main
+    open_cycle()
+    deliver(*checked_in(MENTOR, T))
+    db[ledger_store.STANDINGS].delete_many({})  # as if they had drifted
+    config = make_config(AMQP_URL="memory://")
+    monkeypatch.setattr("alumnet.cli.load", lambda require_keys=True: config)
+    result = CliRunner().invoke(main, ["awards", "rebuild-standings", "2026"])
+    assert result.exit_code == 0, result.output
+    assert ledger_store.points_of(db, "2026", MENTOR)[rules.OVERALL] == 5.0
+    result = CliRunner().invoke(main, ["awards", "rebuild-standings", "nope"])
+    assert result.exit_code != 0 and "nope" in result.output
