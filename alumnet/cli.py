@@ -6,6 +6,7 @@
     alumnet portal                   the web portal under gunicorn (it calls the gateway)
     alumnet dead list|replay|purge SERVICE [--id MESSAGE_ID]
     alumnet keys generate DIR        every secret a deployment needs (see alumnet/keys.py)
+    alumnet awards rebuild-standings CYCLE_ID   recompute a cycle's standings from the ledger
 """
 from __future__ import annotations
 
@@ -134,6 +135,26 @@ def dead_replay(service: str, message_id: str | None) -> None:
 def dead_purge(service: str, message_id: str | None) -> None:
     """Delete parked messages."""
     click.echo(f"purged {_dead_letters(service).purge(message_id)} message(s)")
+
+
+@main.group()
+def awards() -> None:
+    """Operator commands of the awards service."""
+
+
+@awards.command("rebuild-standings")
+@click.argument("cycle_id")
+def awards_rebuild_standings(cycle_id: str) -> None:
+    """Recompute CYCLE_ID's standings from the engagement ledger under the cycle's own rules
+    (the same result as the incremental path; safe while the worker runs)."""
+    from services.awards.app import create_store
+    from services.awards.ledger import store as ledger_store
+    store = create_store(_config_or_exit(require_keys=False))
+    try:
+        ledger_store.rebuild(store.db, cycle_id)
+    except ledger_store.UnknownCycle:
+        raise click.ClickException(f"no cycle {cycle_id!r} is registered with the ledger") from None
+    click.echo(f"rebuilt the standings of {cycle_id}")
 
 
 @main.group()

@@ -182,6 +182,10 @@ GET    /api/v1/notifications/stats                                              
 GET    /api/v1/awards/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/awards/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/awards/docs/assets/<filename>                                    ok   ok     ok      ok      ok      ok    ok    ok    ok
+# ---- awards: engagement ledger
+GET    /api/v1/awards/me/engagement                                             401  403    403     ok      ok      ok    ok    ok    ok   # verified members (as the awards members view says) and the office
+GET    /api/v1/awards/cycles/<cycle_id>/standings                               401  403    403     403     403     403   403   ok    403  # the office's: names of everyone in the cycle
+GET    /api/v1/awards/cycles/<cycle_id>/members/<member_id>/engagement          401  403    403     ok      403     403   403   ok    403  # the member (self) and the office
 """
 
 

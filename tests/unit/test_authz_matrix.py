@@ -325,6 +325,25 @@ MENTORING_SCENES = {
 # ---- end of mentoring
 
 
+# ---- awards: engagement ledger. The awards members view holds every caller as the members
+# service has them (what the cycles feature's handlers keep from members events; until those
+# are relayed here, written with shared.memberview as they write it), and a cycle is
+# registered with the ledger as the cycles feature's open route does.
+def build_awards_ledger(world: World) -> None:
+    from services.awards.ledger import rules as ledger_rules
+    from services.awards.ledger import store as ledger_store
+    from shared import memberview
+    db = world.db("awards")
+    for identity in filter(None, world.callers.values()):
+        member = world.db("members").members.find_one({"_id": identity[0]}, {"status": 1}) or {}
+        if member.get("status"):
+            memberview.merge_member(db[ledger_store.MEMBER_VIEW], None, identity[0], {"status": member["status"]})
+    now = clock.now()
+    ledger_store.open_cycle(db, None, "ledger-cycle", ledger_rules.CURRENT, *ledger_rules.year_period(now))
+    world.fills.setdefault("cycle_id", "ledger-cycle")
+# ---- end of awards: engagement ledger
+
+
 # Rows whose cells change what the next cell would see are played on fresh objects per cell.
 SCENES = {
     ("POST", f"{M}/<member_id>/reject"): _fresh_member,
@@ -400,6 +419,7 @@ def build_world(config: Config, issue_token) -> World:
     world.variants = {"": {}, "pending": {"member_id": pending}, "draft": {"event_id": draft["id"], "survey_id": draft_survey["id"]},
                       "audience": {"event_id": for_medicine["id"]}}
     build_mentoring(world)
+    build_awards_ledger(world)
     return world
 
 

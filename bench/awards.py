@@ -1,0 +1,372 @@
+#!/usr/bin/env python
+"""Benchmark of the awards engagement ledger: intake of activity events by the awards
+consumer beside bench/bus.py's idempotent-consumer row in the same run, then standings
+top-20 reads over the resulting ledger, with store commands counted per operation.
+
+    .venv/bin/python bench/awards.py [--events N] [--readers C] [--reads R] [--quick]
+
+It starts its own throwaway SecantusDB (``LocalStore(":memory:")``), uses the real RabbitMQ at
+``--amqp-url`` / ``AMQP_URL``, names its queues uniquely for the run and deletes them at the
+end, and prints one table.
+
+1. Baseline (bench/bus.py row 2): N events waiting in a throwaway inbox queue, ``Consumer``
+   with a handler that inserts one document per event through ``ctx.session``.
+2. Ledger intake: N activity events of every source of the rules table (2,000 members over a
+   year, a cycle registered first so every row also moves buckets and standings) waiting in
+   the awards inbox, drained by ``Consumer`` with the awards service's real subscriptions
+   (``services.awards.handlers``). Target: >= 0.5 x row 1. Store commands per event are
+   counted in a separate probe (one event handled as the consumer does, in one transaction).
+3. Standings reads: C threads (one pooled client, C connections) each reading what
+   ``GET /cycles/<id>/standings`` reads (``ledger.store.top`` for 20, then the names from the
+   members view) over the ledger of row 2; p50/p99 per read, reads/s, and store commands per
+   read from pymongo's command monitoring (target <= 2). No HTTP: the route's own cost is
+   bench/mentoring.py's kind of row.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import logging
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kombu import Connection  # noqa: E402
+from pymongo import MongoClient, monitoring  # noqa: E402
+
+from alumnet.localstore import LocalStore  # noqa: E402
+from bench.bus import BenchData, Row, delete_queues, make_envelope, pika_publish, redact  # noqa: E402
+from bench.harness import machine, pctl, say, sigterm_interrupts, start_watchdog, table_lines  # noqa: E402
+from services.awards import handlers  # noqa: E402
+from services.awards.ledger import rules  # noqa: E402
+from services.awards.ledger import store as ledger_store  # noqa: E402
+from services.awards.store import AwardsStore  # noqa: E402
+from shared.bus.consumer import Consumer, HandlerContext, Subscription  # noqa: E402
+from shared.bus.envelope import Envelope, producer_of, utc_now_rfc3339  # noqa: E402
+from shared.bus.topology import ServiceQueues  # noqa: E402
+from shared.store import ServiceStore  # noqa: E402
+
+log = logging.getLogger("bench.awards")
+DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672//"
+YEAR = rules.year_period(datetime(2026, 6, 1, tzinfo=timezone.utc))
+CYCLE = "bench-2026"
+
+
+def fmt_rate(rate: float | None) -> str:
+    return "n/a" if not rate else f"{rate:,.0f}/s"
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts the commands a client sends while ``on``, by name (per thread: the readers share it)."""
+
+    def __init__(self):
+        self.on = False
+        self.lock = threading.Lock()
+        self.commands: Counter = Counter()
+
+    def started(self, event) -> None:
+        if self.on:
+            with self.lock:
+                self.commands[event.command_name] += 1
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+
+def activity(n: int, members: int, seed: int) -> list[Envelope]:
+    """``n`` activity events of every source, spread over ``members`` members and the year."""
+    rng = random.Random(seed)
+    ids = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(members)]
+    types = rules.event_types()
+    events = []
+    for i in range(n):
+        member, kind = rng.choice(ids), types[i % len(types)]
+        at = (YEAR[0] + timedelta(minutes=rng.randrange(365 * 24 * 60))).isoformat()
+        data = {
+            rules.CHECKED_IN: {"event_id": "e", "registration_id": f"r{i}", "member_id": member, "checked_in_at": at},
+            rules.SURVEY_COMPLETED: {"survey_id": "s", "member_id": member, "completed_at": at},
+            rules.VOLUNTEER_JOINED: {"cause_id": "c", "volunteer_id": f"v{i}", "member_id": member, "status": "joined",
+                                     "at": at},
+            rules.HOURS_CONFIRMED: {"cause_id": "c", "volunteer_id": f"v{i}", "member_id": member,
+                                    "hours": rng.choice([1, 2.5, 4]), "on": at[:10]},
+            rules.MENTORSHIP_ACCEPTED: {"mentor_id": member, "mentorship_id": f"p{i}", "accepted_at": at},
+            rules.MEETING_LOGGED: {"mentor_id": member, "mentorship_id": "p", "meeting_id": f"m{i}", "logged_at": at},
+            rules.MENTORSHIP_ENDED: {"mentor_id": member, "mentorship_id": f"p{i}", "reason": "ended", "meetings": 4,
+                                     "ended_at": at},
+            rules.ACTIVITY_LOGGED: {"activity_id": f"a{i}", "member_id": member, "logged_at": at},
+            rules.CONTACT_REPLIED: {"contact_id": f"k{i}", "member_id": member, "first": True, "within_target": True,
+                                    "replied_at": at},
+        }[kind]
+        events.append(Envelope(id=str(uuid.uuid4()), source=producer_of(kind), type=kind, time=utc_now_rfc3339(),
+                               subject=member, data=data, correlationid=str(uuid.uuid4())))
+    return events
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.run_id = uuid.uuid4().hex[:8]
+        self.url = args.amqp_url
+        self.rows: list[Row] = []
+        self.notes: list[str] = []
+        self.store: LocalStore | None = None
+        self.queues: list[ServiceQueues] = []
+        self.clients: list = []
+        self.load_start = os.getloadavg()[0]
+
+    # ---------------------------------------------------------------- set-up
+    def start(self) -> None:
+        say(f"run {self.run_id}: starting SecantusDB (in-memory) ...")
+        self.store = LocalStore(":memory:").start()
+        self.store_version = importlib.metadata.version("SecantusDB")
+        letters = "".join(c for c in self.run_id if c.isalpha()) or "x"
+        self.bus_service = f"benchbus{letters}"
+        self.bus_type = f"{self.bus_service}.item.created"
+        self.awards_service = f"benchawards{letters}"
+        with Connection(self.url, connect_timeout=5) as conn:
+            try:
+                conn.ensure_connection(max_retries=1)
+            except Exception as exc:
+                raise RuntimeError(f"RabbitMQ at {redact(self.url)} is unreachable ({exc})") from None
+            version = conn.connection.server_properties.get("version", "?")
+            self.rabbit_version = version.decode() if isinstance(version, bytes) else version
+            for queues in (ServiceQueues(self.bus_service, (self.bus_type,)),
+                           ServiceQueues(self.awards_service, tuple(s.event_type for s in handlers.subscriptions()))):
+                queues.declare(conn)
+                self.queues.append(queues)
+
+    def cleanup(self) -> None:
+        try:
+            delete_queues(self.url, [q.name for queues in self.queues for q in queues.all_queues()])
+        finally:
+            for client in self.clients:
+                client.close()
+            if self.store is not None:
+                self.store.stop()
+                self.store = None
+
+    def drain(self, label: str, consumer: Consumer, n: int, done) -> float | None:
+        """Run ``consumer`` until ``done()`` says the ``n`` events' effects are stored; events/s."""
+        say(f"{label}: handling {n:,} waiting events ...")
+        t0 = time.perf_counter()
+        thread = threading.Thread(target=consumer.run, name=label, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + self.args.timeout
+        finished = False
+        while time.monotonic() < deadline and thread.is_alive():
+            if consumer.handled >= n and done():
+                finished = True
+                break
+            time.sleep(0.01)
+        seconds = time.perf_counter() - t0
+        consumer.stop()
+        thread.join(30)
+        if not finished:
+            self.notes.append(f"{label}: not done after {seconds:.0f}s (handled {consumer.handled})")
+            return None
+        if consumer.parked or consumer.retried:
+            self.notes.append(f"{label}: parked {consumer.parked}, retried {consumer.retried}")
+        say(f"   {fmt_rate(n / seconds)} ({seconds:.1f}s)")
+        return n / seconds
+
+    # ---------------------------------------------------------------- 1. bus.py's consumer row
+    def bench_bus_consumer(self) -> float | None:
+        n = self.args.events
+        store = ServiceStore(self.store.url, f"bench_{self.run_id}_bus")
+        store.create_indexes()
+        self.clients.append(store.client)
+        effects = store.db["effects"]
+        envelopes = [make_envelope(self.bus_service, self.bus_type, i) for i in range(n)]
+        sent = pika_publish(self.url, [(e.id, e.type, e.to_json()) for e in envelopes], window=1000,
+                            timeout_s=self.args.timeout)
+        if sent["error"]:
+            self.notes.append(f"publishing the baseline's events: {sent['error']}")
+
+        def handler(event: Envelope, ctx: HandlerContext) -> None:
+            effects.insert_one({"_id": event.id, "seq": event.data["seq"]}, session=ctx.session)
+
+        consumer = Consumer(self.bus_service, self.url, store.db, store.transaction,
+                            [Subscription(self.bus_type, BenchData(), handler)])
+        return self.drain("1. bus consumer, idempotent handler", consumer, n,
+                          lambda: effects.estimated_document_count() >= n)
+
+    # ---------------------------------------------------------------- 2. ledger intake
+    def bench_intake(self, baseline: float | None) -> None:
+        n = self.args.events
+        self.awards = AwardsStore(self.store.url, f"bench_{self.run_id}_awards")
+        self.awards.create_indexes()
+        self.clients.append(self.awards.client)
+        db = self.awards.db
+        ledger_store.open_cycle(db, None, CYCLE, rules.CURRENT, *YEAR)
+        events = activity(n, self.args.members, self.args.seed)
+        self.count_intake(events[-1])
+        events = events[:-1]
+        sent = pika_publish(self.url, [(e.id, e.type, e.to_json()) for e in events], window=1000,
+                            timeout_s=self.args.timeout)
+        if sent["error"]:
+            self.notes.append(f"publishing the activity events: {sent['error']}")
+        consumer = Consumer(self.awards_service, self.url, db, self.awards.transaction, handlers.subscriptions())
+        rate = self.drain("2. awards ledger intake", consumer, len(events),
+                          lambda: db[ledger_store.LEDGER].estimated_document_count() >= len(events) + 1)
+        ratio = rate / baseline if rate and baseline else None
+        self.rows.append(Row(f"2 ledger intake, awards Consumer + real subscriptions (N={n:,}, 1 cycle open)",
+                             fmt_rate(rate), f"{fmt_rate(baseline)} (row 1)",
+                             f"{ratio:.2f}" if ratio else "n/a", ">= 0.50",
+                             "PASS" if ratio and ratio >= 0.5 else "MISS"))
+        self.rows.append(Row("  2a store commands per activity event (one handled alone, in its transaction)",
+                             self.intake_commands))
+        rows = db[ledger_store.LEDGER].estimated_document_count()
+        standings = db[ledger_store.STANDINGS].count_documents({"cycle_id": CYCLE})
+        self.rows.append(Row("  2b ledger after the row", f"{rows:,} rows; {standings:,} standings docs"))
+        t = time.perf_counter()
+        before = sorted((s["_id"], s["points"]) for s in db[ledger_store.STANDINGS].find({"cycle_id": CYCLE}))
+        ledger_store.rebuild(db, CYCLE)
+        seconds = time.perf_counter() - t
+        after = sorted((s["_id"], s["points"]) for s in db[ledger_store.STANDINGS].find({"cycle_id": CYCLE}))
+        self.rows.append(Row("  2c rebuild of the cycle from the ledger", f"{seconds:.1f} s",
+                             "equals incremental" if before == after else "DIFFERS from incremental"))
+
+    def count_intake(self, event: Envelope) -> None:
+        """One activity event handled as the consumer does (inbox record, handler, commit),
+        its commands counted on a client of its own."""
+        counter = CommandCounter()
+        client = MongoClient(self.store.url, event_listeners=[counter], tz_aware=True, w="majority")
+        self.clients.append(client)
+        store = AwardsStore.__new__(AwardsStore)
+        store.client, store.db = client, client[self.awards.db.name]
+        subscription = {s.event_type: s for s in handlers.subscriptions()}[event.type]
+        accepted = subscription.accept(event)
+        from shared.bus import inbox
+        counter.on = True
+
+        def work(session):
+            inbox.already_handled(store.db, [event.id], session)
+            inbox.record(store.db, session, [accepted])
+            subscription.handler(accepted, HandlerContext(store.db, session))
+        store.transaction(work)
+        counter.on = False
+        total = sum(counter.commands.values())
+        self.intake_commands = f"{total} ({', '.join(f'{k} x{v}' for k, v in sorted(counter.commands.items()))})"
+
+    # ---------------------------------------------------------------- 3. standings reads
+    def bench_reads(self) -> None:
+        a = self.args
+        counter = CommandCounter()
+        client = MongoClient(self.store.url, event_listeners=[counter], tz_aware=True, maxPoolSize=a.readers)
+        self.clients.append(client)
+        db = client[self.awards.db.name]
+
+        def read(category: str) -> None:
+            items = ledger_store.top(db, CYCLE, category, 20)
+            ledger_store.member_view(db, [i["member_id"] for i in items])  # the route's names
+
+        read(rules.OVERALL)  # warm
+        counter.on = True
+        read(rules.MENTORING)
+        counter.on = False
+        per_read = sum(counter.commands.values())
+        latencies: list[float] = []
+        lock = threading.Lock()
+        categories = list(rules.STANDINGS)
+
+        def reader(k: int) -> None:
+            mine = []
+            for i in range(a.reads // a.readers):
+                t = time.perf_counter()
+                read(categories[(k + i) % len(categories)])
+                mine.append(time.perf_counter() - t)
+            with lock:
+                latencies.extend(mine)
+
+        say(f"3. standings: {a.reads:,} top-20 reads from {a.readers} threads ...")
+        threads = [threading.Thread(target=reader, args=(k,)) for k in range(a.readers)]
+        t0 = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(a.timeout)
+        seconds = time.perf_counter() - t0
+        rows = self.awards.db[ledger_store.LEDGER].estimated_document_count()
+        self.rows.append(Row(f"3 standings top-20 + names ({a.readers} connections, {rows:,} ledger rows): p50 / p99",
+                             f"{pctl(latencies, 50) * 1000:.1f} / {pctl(latencies, 99) * 1000:.1f} ms",
+                             f"{fmt_rate(len(latencies) / seconds)} reads"))
+        detail = ", ".join(f"{k} x{v}" for k, v in sorted(counter.commands.items()))
+        self.rows.append(Row("  3a store commands per read (top, then names)", f"{per_read} ({detail})", "",
+                             "", "<= 2", "PASS" if per_read <= 2 else "MISS"))
+
+    def table(self) -> str:
+        header = Row("measurement", "value", "baseline", "ratio", "target", "verdict")
+        a = self.args
+        lines = [
+            f"Alumnet awards ledger benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
+            f"store:  SecantusDB {getattr(self, 'store_version', '?')} (local, in-memory)",
+            f"broker: RabbitMQ {getattr(self, 'rabbit_version', '?')} at {redact(self.url)}",
+            f"host:   {machine()}; 1-min load average {self.load_start:.2f} before the run",
+            f"run:    N={a.events:,} events, {a.members:,} members, {a.reads:,} reads from {a.readers} threads"
+            + (" (--quick)" if a.quick else ""),
+            "", *table_lines(header, self.rows),
+        ]
+        if self.notes:
+            lines += ["", "notes:", *(f"- {n}" for n in self.notes)]
+        return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--events", type=int, default=None, help="N for rows 1 and 2 (100000; 3000 with --quick)")
+    p.add_argument("--members", type=int, default=2000, help="members the activity credits (2000)")
+    p.add_argument("--readers", type=int, default=16, help="reading threads / connections of row 3 (16)")
+    p.add_argument("--reads", type=int, default=None, help="reads of row 3 (8000; 1600 with --quick)")
+    p.add_argument("--amqp-url", default=os.environ.get("AMQP_URL", DEFAULT_AMQP_URL))
+    p.add_argument("--timeout", type=float, default=3600.0, help="limit of each timed phase, seconds (3600)")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--quick", action="store_true", help="a smoke run: 3,000 events, 1,600 reads")
+    args = p.parse_args(argv)
+    args.events = args.events or (3000 if args.quick else 100_000)
+    args.reads = args.reads or (1600 if args.quick else 8000)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
+    bench = Bench(args)
+    timer = start_watchdog(args.timeout * 4 + 300, bench.cleanup)
+    sigterm_interrupts()
+    status = 0
+    try:
+        bench.start()
+        baseline = bench.bench_bus_consumer()
+        bench.rows.append(Row(f"1 bus consumer, idempotent handler (N={args.events:,}; bench/bus.py row 2)",
+                              fmt_rate(baseline)))
+        bench.bench_intake(baseline)
+        bench.bench_reads()
+    except KeyboardInterrupt:
+        bench.notes.append("run interrupted")
+        status = 130
+    except Exception as exc:
+        log.exception("benchmark failed")
+        bench.notes.append(f"run aborted: {type(exc).__name__}: {exc}")
+        status = 1
+    finally:
+        say("cleaning up (queues, store) ...")
+        bench.cleanup()
+        timer.cancel()
+    print(bench.table())
+    return status  # a missed target is a finding, not a failure of the script
+
+
+if __name__ == "__main__":
+    sys.exit(main())
