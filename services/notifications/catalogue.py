@@ -12,7 +12,13 @@ event alone: nothing is fetched from other services at send time). A message abo
 itself (proving a new one, telling the one just replaced) names that ``address``: it goes
 there by email, in the language the event names, never to the contact's current address. A message
 told differently to each recipient (the two sides of a mentoring pair: ``mentoring.py``) is
-``personal``: its template and context per recipient. The handler queues one
+``personal``: its template and context per recipient. People who are not members (a finder's
+asker, an ambassador's contact, the office: ``ambassadors.Outsider``) are ``outsiders``, by the
+address the event or a setting names. A notification may also find its members in this
+service's own records (``recipients_in``: the volunteers still waiting when a cause closes),
+key its deliveries by a fact instead of the event (``source``: one nudge per overdue contact,
+however many events say so), tag them for a later scrub (``tags``), and name the members its
+audience's message carries (``mentions``: an award's winner). The handler queues one
 delivery per (event, recipient, channel) as ``routing.routes`` decides; the dispatcher sends
 each once.
 """

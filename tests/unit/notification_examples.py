@@ -35,7 +35,7 @@ ROLE_DATA = {"role_id": ROLE, "title": {"bg": "Екскурзовод", "en": "C
              "what_to_bring": {"bg": "Бяла престилка и удобни обувки.", "en": "A white coat and comfortable shoes."},
              "when": "2027-03-27T07:00:00+00:00",
              "place": {"name": "Аула", "address": "бул. „Васил Априлов“ 15А", "city": "Пловдив"}}
-AUDIENCE_FILTER = {"graduation_year": {"between": [1990, 2026]}}
+AUDIENCE_FILTER = {"graduation_year_from": 2000, "graduation_year_to": 2010}
 
 DATA = {
     "members.ambassador.appointed": {
