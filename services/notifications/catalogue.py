@@ -12,7 +12,13 @@ event alone: nothing is fetched from other services at send time). A message abo
 itself (proving a new one, telling the one just replaced) names that ``address``: it goes
 there by email, in the language the event names, never to the contact's current address. A message
 told differently to each recipient (the two sides of a mentoring pair: ``mentoring.py``) is
-``personal``: its template and context per recipient. The handler queues one
+``personal``: its template and context per recipient. People who are not members (a finder's
+asker, an ambassador's contact, the office: ``ambassadors.Outsider``) are ``outsiders``, by the
+address the event or a setting names. A notification may also find its members in this
+service's own records (``recipients_in``: the volunteers still waiting when a cause closes),
+key its deliveries by a fact instead of the event (``source``: one nudge per overdue contact,
+however many events say so), tag them for a later scrub (``tags``), and name the members its
+audience's message carries (``mentions``: an award's winner). The handler queues one
 delivery per (event, recipient, channel) as ``routing.routes`` decides; the dispatcher sends
 each once.
 """
@@ -24,8 +30,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
 
-from services.notifications import fanout, mentoring
+from services.notifications import ambassadors, awards, causes, fanout, mentoring
 from services.notifications import store as notification_store
 from services.notifications.wording import SOFIA, when
 from shared.bus.consumer import HandlerContext, Subscription
@@ -89,8 +97,23 @@ class Notification:
     not_before: Callable[[Mapping[str, Any]], datetime] | None = None
     # A message told differently to each recipient (the two sides of a mentoring pair): its
     # template and context per recipient, in the language the event names for them; then
-    # ``template`` and ``context`` are unused.
+    # ``template`` and ``context`` are unused (but by an ``audience`` beside it).
     personal: mentoring.Personal | None = None
+    # Instead of ``recipients``: the members found in this service's own records (the
+    # volunteers of a closed cause still waiting), ``(db, session, data)``.
+    recipients_in: Callable[[Database, ClientSession, Mapping[str, Any]], list[str]] | None = None
+    # People who are not members (a finder's asker, a contact, the office): their emails,
+    # ``(data, public_base_url, office_email)`` (``ambassadors.Outsider``).
+    outsiders: ambassadors.Outsiders | None = None
+    # The key of the deliveries instead of the event's id: one message per fact, however many
+    # events tell it (an overdue contact's stage).
+    source: Callable[[Mapping[str, Any]], str] | None = None
+    # Fields stored on each member's delivery so that a later event finds it (an asker's data
+    # in the ambassador's email: ``ambassadors.forget_asker``).
+    tags: Callable[[Mapping[str, Any]], dict] | None = None
+    # Members (besides the recipients) whose personal data an audience's message carries: their
+    # erasure cancels and scrubs it (``store.forget_member``).
+    mentions: Callable[[Mapping[str, Any]], list[str]] | None = None
 
 
 def starts_within_a_day(data: Mapping[str, Any], now: datetime) -> bool:
@@ -166,6 +189,14 @@ def survey_audience(data: Mapping[str, Any]) -> dict:
 
 def _until(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _nothing(data: Mapping[str, Any], language: str, base_url: str) -> dict[str, Any]:
+    return {}
+
+
+def _asker(data: Mapping[str, Any]) -> dict:
+    return {"asker": ambassadors.asker_tag(data)}
 
 
 NOTIFICATIONS: dict[str, Notification] = {
@@ -255,52 +286,119 @@ NOTIFICATIONS: dict[str, Notification] = {
         lambda d, lang, base: {},
         expects=dict(mentoring.EXPECTS[event_type]), personal=personal)
        for event_type, personal in mentoring.PERSONAL.items()},
+
+    # Ambassadors (issue 15, ``ambassadors.py``): the programme's decisions and duties to the
+    # member; the finder's asker, a contact and the office by the address the event (or the
+    # setting) names.
+    ambassadors.APPOINTED: Notification(
+        "ambassador_appointed", ambassadors.CATEGORY, True, _member, ambassadors.appointed,
+        expects=dict(ambassadors.APPOINTED_FIELDS)),
+    ambassadors.DECLINED: Notification(
+        "ambassador_declined", ambassadors.CATEGORY, True, _member, ambassadors.declined,
+        expects=dict(ambassadors.DECLINED_FIELDS)),
+    ambassadors.QUESTION_ASKED: Notification(
+        "ambassador_question_confirm", ambassadors.CATEGORY, True, None, _nothing,
+        expects=dict(ambassadors.QUESTION_FIELDS), outsiders=ambassadors.asker_of),
+    ambassadors.CONTACT_ASSIGNED: Notification(
+        "ambassador_contact_assigned", ambassadors.CATEGORY, True, _member, ambassadors.contact_assigned,
+        expects=dict(ambassadors.ASSIGNED_FIELDS), tags=_asker),
+    ambassadors.CONTACT_REPLIED: Notification(
+        "ambassador_reply", ambassadors.CATEGORY, True, None, _nothing,
+        expects=dict(ambassadors.REPLIED_FIELDS), outsiders=ambassadors.reply_recipient),
+    ambassadors.REPLY_OVERDUE: Notification(
+        "ambassador_reply_overdue", ambassadors.CATEGORY, True, ambassadors.ambassador_nudged, ambassadors.overdue,
+        expects=dict(ambassadors.OVERDUE_FIELDS), outsiders=ambassadors.office_alert,
+        source=ambassadors.overdue_source, tags=_asker),
+
+    # Causes (issue 15, ``causes.py``): the announcement needs consent to causes; a volunteer's
+    # own sign-up, hours and closing are theirs to know.
+    causes.PUBLISHED: Notification(
+        "cause_published", causes.CATEGORY, False, None, causes.published,
+        expects=dict(causes.PUBLISHED_FIELDS), audience=lambda d: d["audience"], channels=("email",)),
+    causes.JOINED: Notification(
+        "cause_joined", causes.CATEGORY, True, _member, _nothing,
+        expects=dict(causes.JOINED_FIELDS), personal=causes.JOINED_PERSONAL),
+    causes.HOURS_CONFIRMED: Notification(
+        "cause_hours_confirmed", causes.CATEGORY, True, _member, causes.hours_confirmed,
+        expects=dict(causes.HOURS_FIELDS)),
+    causes.CLOSED: Notification(
+        "cause_closed", causes.CATEGORY, True, None, causes.cause_context,
+        expects=dict(causes.CLOSED_FIELDS), recipients_in=causes.still_waiting),
+
+    # Awards (issue 16, ``awards.py``): invitations and announcements need consent to awards;
+    # a nominee's decision and a winner's congratulation are theirs (transactional: it applies
+    # to the members named, an audience's fan-out is always marketing).
+    awards.CYCLE_OPENED: Notification(
+        "awards_cycle_opened", awards.CATEGORY, False, None, awards.opened,
+        expects=dict(awards.OPENED_FIELDS), audience=awards.audience, channels=("email",)),
+    awards.NOMINATION_SUBMITTED: Notification(
+        "award_nomination", awards.CATEGORY, True, lambda d: [d["nominee_id"]], awards.submitted,
+        expects=dict(awards.SUBMITTED_FIELDS)),
+    awards.WINNER_ANNOUNCED: Notification(
+        "award_announced", awards.CATEGORY, True, lambda d: [d["winner_id"]], awards.announced,
+        expects=dict(awards.ANNOUNCED_FIELDS), audience=awards.audience, channels=("email",),
+        personal=awards.WINNER, mentions=lambda d: [d["winner_id"]]),
 }
 
 
-def handle(event: Envelope, ctx: HandlerContext, *, public_base_url: str, wake_dispatcher=None,
-           wake_fanout=None) -> None:
-    """Queue the event's notification for each recipient with a contact (erased members and
-    members not yet known get nothing), in the recipient's language, on the channels
-    ``routing.routes`` decides; an audience notification becomes a fan-out instead."""
+def handle(event: Envelope, ctx: HandlerContext, *, public_base_url: str, office_email: str = "",
+           wake_dispatcher=None, wake_fanout=None) -> None:
+    """Queue the event's notification: an audience's becomes a fan-out; each member it names
+    with a contact (erased members and members not yet known get nothing) gets it in their
+    language, on the channels ``routing.routes`` decides; people who are not members by the
+    address the event names."""
     notification = NOTIFICATIONS[event.type]
     if notification.audience is not None:
         fanout.create_for_event(ctx.db, ctx.session, event, notification)
         if wake_fanout is not None:
             ctx.after_commit.append(wake_fanout)
-        return
+    source_id = notification.source(event.data) if notification.source else event.id
     if notification.address is not None:
         deliveries = _to_named_address(event, ctx, notification, public_base_url)
-        notification_store.queue(ctx.db, ctx.session, deliveries)
-        if wake_dispatcher is not None and deliveries:
-            ctx.after_commit.append(wake_dispatcher)
-        return
+    else:
+        deliveries = _to_members(event, ctx, notification, public_base_url, source_id)
+    if notification.outsiders is not None:
+        deliveries += ambassadors.outsider_deliveries(
+            event, notification.outsiders(event.data, public_base_url, office_email), source_id,
+            notification.category)
+    notification_store.queue(ctx.db, ctx.session, deliveries)
+    if wake_dispatcher is not None and deliveries:
+        ctx.after_commit.append(wake_dispatcher)
+
+
+def _to_members(event: Envelope, ctx: HandlerContext, notification: Notification, public_base_url: str,
+                source_id: str) -> list[dict]:
+    if notification.recipients_in is not None:
+        named = notification.recipients_in(ctx.db, ctx.session, event.data)
+    elif notification.recipients is not None:
+        named = notification.recipients(event.data)
+    else:
+        return []
     now = datetime.now(timezone.utc)
-    recipients = [m for m in notification.recipients(event.data)
-                  if not notification_store.is_erased(ctx.db, ctx.session, m)]
+    recipients = [m for m in named if not notification_store.is_erased(ctx.db, ctx.session, m)]
     contacts = {c["_id"]: c for c in ctx.db[notification_store.CONTACTS].find(
         {"_id": {"$in": recipients}}, session=ctx.session)}
     preferences = {p["_id"]: p for p in ctx.db[notification_store.PREFERENCES].find(
         {"_id": {"$in": recipients}}, session=ctx.session)}
+    tags = notification.tags(event.data) if notification.tags else {}
     deliveries = []
     for member_id in recipients:
         contact = contacts.get(member_id)
         if contact is None:
             continue
-        template, context, language = notification.template, None, None
+        template, language = notification.template, None
         if notification.personal is not None:
             template = notification.personal.template(event.data, member_id)
             if template is None:
                 continue
-            language = mentoring.language_in(event.data, member_id)
+            if notification.personal.language is not None:
+                language = notification.personal.language(event.data, member_id)
         deliveries += fanout.deliveries_for(
-            contact, preferences.get(member_id), source_id=event.id, template=template,
+            contact, preferences.get(member_id), source_id=source_id, template=template,
             category=notification.category, transactional=notification.transactional,
             urgent=notification.urgent(event.data, now), now=now, correlation_id=event.correlationid,
             context=_context_for(notification, event.data, member_id, public_base_url), language=language)
-    notification_store.queue(ctx.db, ctx.session, deliveries)
-    if wake_dispatcher is not None and deliveries:
-        ctx.after_commit.append(wake_dispatcher)
+    return [{**delivery, **tags} for delivery in deliveries]
 
 
 def _context_for(notification: Notification, data: Mapping[str, Any], member_id: str,
@@ -325,12 +423,14 @@ def _to_named_address(event: Envelope, ctx: HandlerContext, notification: Notifi
         correlation_id=event.correlationid, category=notification.category, marketing=False)]
 
 
-def subscriptions(*, public_base_url: str, wake_dispatcher=None, wake_fanout=None) -> list[Subscription]:
+def subscriptions(*, public_base_url: str, office_email: str = "", wake_dispatcher=None,
+                  wake_fanout=None) -> list[Subscription]:
     def expectation(notification: Notification) -> Schema:
         schema = Schema.from_dict(notification.expects, name=f"{notification.template}_expectation")
         return schema(unknown=EXCLUDE)
 
     return [Subscription(event_type, expectation(notification),
                          lambda event, ctx: handle(event, ctx, public_base_url=public_base_url,
-                                                   wake_dispatcher=wake_dispatcher, wake_fanout=wake_fanout))
+                                                   office_email=office_email, wake_dispatcher=wake_dispatcher,
+                                                   wake_fanout=wake_fanout))
             for event_type, notification in NOTIFICATIONS.items()]

@@ -74,7 +74,9 @@ def create_for_event(db: Database, session: ClientSession, event: Envelope, noti
         "category": notification.category, "channels": list(notification.channels),
         "not_before": notification.not_before(event.data) if notification.not_before else None,
         "correlation_id": event.correlationid, "status": SPREADING, "created_at": datetime.now(timezone.utc),
-        "lease_until": None})
+        "lease_until": None,
+        # Members whose data the message carries (an award's winner): their erasure stops it.
+        **({"mentions": notification.mentions(event.data)} if notification.mentions else {})})
 
 
 class FanoutSpreader:

@@ -24,9 +24,9 @@ from urllib.parse import quote
 from cryptography.fernet import Fernet
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.notifications import catalogue, mentoring, routing, surveys
+from services.notifications import ambassadors, awards, catalogue, causes, mentoring, routing, surveys
 from services.notifications import store as notification_store
-from shared import memberview, mentoringlink, revocations, surveylink, unsubscribe
+from shared import decisionlink, memberview, mentoringlink, revocations, surveylink, unsubscribe
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
 from shared.web import idempotency
@@ -39,6 +39,11 @@ ENCRYPTED_LINKS = (("encrypted_token", "reset_link", RESET_PATH),
                    ("encrypted_confirmation_token", "confirm_link", CONFIRM_PATH),
                    ("encrypted_email_change_token", "change_link", "/confirm-email-change"),
                    ("encrypted_undo_token", "undo_link", "/undo-email-change"))
+# One-click decision links made at send time (``shared.decisionlink``): the object's id and the
+# deadline kept in a delivery's context -> ``<decision>_url`` per decision of the kind; the
+# token's person is the recipient member, or nobody (a finder's asker is no member).
+DECISION_LINKS = ((awards.DECIDE_NOMINATION, awards.DECIDE_BY, decisionlink.NOMINATION_DECISION, True),
+                  (ambassadors.CONFIRM_QUESTION, ambassadors.CONFIRM_UNTIL, decisionlink.ASKER_CONFIRMATION, False))
 
 
 class MemberRegistered(memberview.KeptFields):
@@ -177,6 +182,7 @@ def on_member_erased(event: Envelope, ctx: HandlerContext, forget_parked: Callab
     data = event.data
     notification_store.forget_member(ctx.db, ctx.session, data["member_id"], _time(data["erased_at"]))
     surveys.on_member_erased(event, ctx)
+    causes.forget_member(ctx.db, ctx.session, data["member_id"])
     idempotency.purge_member(ctx.db, ctx.session, data["member_id"])
     if forget_parked is not None:
         forget_parked(data["member_id"])
@@ -217,7 +223,9 @@ def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str,
     email gets its recipient's personal ``survey_url`` (``shared.surveylink``, signed with
     ``link_key``); a mentor's ``mentoring_requested`` email gets its ``accept_url`` and
     ``decline_url`` (``shared.mentoringlink``: that mentor, that request, each decision, valid
-    until the ask's deadline); a marketing delivery gets its one-click
+    until the ask's deadline); a nominee's ``award_nomination`` its ``confirm_url`` and
+    ``decline_url``, a finder's asker their ``confirm_url`` (``DECISION_LINKS``); a marketing
+    delivery gets its one-click
     ``unsubscribe_url`` (a token for its member, channel and category signed with ``link_key``). Raises
     ``cryptography.fernet.InvalidToken`` if the token cannot be decrypted (a wrong key: the
     delivery cannot be built, and retrying will not help)."""
@@ -237,11 +245,23 @@ def context_for_sending(delivery: dict, *, token_key: str, public_base_url: str,
         for decision in mentoringlink.DECISIONS:
             token = mentoringlink.make_token(link_key, delivery["recipient"], request_id, decision, deadline)
             context[f"{decision}_url"] = mentoringlink.portal_link(public_base_url, request_id, token)
+    for id_field, deadline_field, kind, by_recipient in DECISION_LINKS:
+        object_id = context.get(id_field)
+        if object_id:  # a nominee's CONFIRM / DECLINE, an asker's CONFIRM: until the deadline
+            deadline = datetime.fromisoformat(context[deadline_field])
+            person = delivery["recipient"] if by_recipient else ""
+            for decision in kind.decisions:
+                token = kind.make_token(link_key, person, object_id, decision, deadline)
+                context[f"{decision}_url"] = kind.portal_link(public_base_url, object_id, token)
     if delivery.get("marketing"):
         token = unsubscribe.make_token(link_key, delivery["recipient"], delivery["channel"], delivery["category"],
                                        now or datetime.now(timezone.utc))
         context["unsubscribe_url"] = unsubscribe.link(public_base_url, token)
     return context
+
+
+def _expecting(fields_: dict, name: str) -> Schema:
+    return Schema.from_dict(fields_, name=name)(unknown=EXCLUDE)
 
 
 def _both(first: Subscription, then: Subscription) -> Subscription:
@@ -258,7 +278,8 @@ def _both(first: Subscription, then: Subscription) -> Subscription:
 
 def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost:8080",
                   wake_fanout=None, forget_parked: Callable[[str], int] | None = None,
-                  survey_reminder_lead: timedelta = surveys.DEFAULT_REMINDER_LEAD) -> list[Subscription]:
+                  survey_reminder_lead: timedelta = surveys.DEFAULT_REMINDER_LEAD,
+                  office_email: str = "") -> list[Subscription]:
     """Every event notifications consumes: the read model's, password reset's and the surveys'
     own handlers here, and the notifications of ``catalogue.NOTIFICATIONS`` (after the own
     handler, where both use an event)."""
@@ -280,11 +301,15 @@ def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost
                      lambda event, ctx: surveys.on_opened(event, ctx, survey_reminder_lead)),
         Subscription("members.survey.completed", SurveyCompleted(), surveys.on_completed),
         Subscription("members.survey.closed", SurveyClosed(), surveys.on_closed),
+        Subscription(ambassadors.ASKER_ERASED, _expecting(ambassadors.ERASED_FIELDS, "AskerErased"),
+                     ambassadors.on_asker_erased),
+        Subscription(causes.JOINED, _expecting(causes.JOINED_FIELDS, "VolunteerJoined"), causes.on_joined),
+        Subscription(causes.LEFT, _expecting(causes.LEFT_FIELDS, "VolunteerLeft"), causes.on_left),
         revocations.subscription(),  # for the api's token check; nothing is sent
     ]
     by_type = {s.event_type: s for s in own}
-    for notification in catalogue.subscriptions(public_base_url=public_base_url, wake_dispatcher=wake_dispatcher,
-                                                wake_fanout=wake_fanout):
+    for notification in catalogue.subscriptions(public_base_url=public_base_url, office_email=office_email,
+                                                wake_dispatcher=wake_dispatcher, wake_fanout=wake_fanout):
         mine = by_type.get(notification.event_type)
         by_type[notification.event_type] = _both(mine, notification) if mine else notification
     return list(by_type.values())

@@ -50,10 +50,12 @@ NAMELESS = {"bg": "(член, напуснал клуба)", "en": "(a member wh
 class Personal:
     """A message that depends on who receives it: ``template(data, member_id)`` (None: nothing
     for them) and ``context(data, member_id, language, public_base_url)``, in the language the
-    event names for them (``language_in``)."""
+    event names for them (``language``: for a mentoring pair, ``language_in``)."""
 
     template: Callable[[Mapping[str, Any], str], str | None]
     context: Callable[[Mapping[str, Any], str, str, str], dict[str, Any]]
+    # The recipient's language as the event names it, ``(data, member_id)``; None: the contact's.
+    language: Callable[[Mapping[str, Any], str], str | None] | None = None
 
 
 def language_in(data: Mapping[str, Any], member_id: str) -> str | None:
@@ -148,14 +150,17 @@ def _ended(data: Mapping[str, Any], member_id: str, language: str, base: str) ->
 
 
 PERSONAL = {
-    "members.mentorship.requested": Personal(_by_role("mentoring_requested", None), _requested),
-    "members.mentorship.accepted": Personal(_by_role("mentoring_accepted_mentor", "mentoring_accepted"), _accepted),
-    "members.mentorship.declined": Personal(_by_role(None, "mentoring_declined"), _moved_on),
-    "members.mentorship.expired": Personal(_by_role("mentoring_expired_mentor", "mentoring_expired"), _moved_on),
+    "members.mentorship.requested": Personal(_by_role("mentoring_requested", None), _requested, language_in),
+    "members.mentorship.accepted": Personal(_by_role("mentoring_accepted_mentor", "mentoring_accepted"), _accepted,
+                                            language_in),
+    "members.mentorship.declined": Personal(_by_role(None, "mentoring_declined"), _moved_on, language_in),
+    "members.mentorship.expired": Personal(_by_role("mentoring_expired_mentor", "mentoring_expired"), _moved_on,
+                                           language_in),
     "members.mentorship.meeting_logged": Personal(
-        lambda data, member_id: None if member_id == data["logged_by"] else "mentoring_meeting_logged", _meeting),
+        lambda data, member_id: None if member_id == data["logged_by"] else "mentoring_meeting_logged", _meeting,
+        language_in),
     "members.mentorship.ended": Personal(
-        lambda data, member_id: None if member_id == data["ended_by"] else "mentoring_ended", _ended),
+        lambda data, member_id: None if member_id == data["ended_by"] else "mentoring_ended", _ended, language_in),
 }
 EXPECTS = {"members.mentorship.requested": REQUESTED_FIELDS, "members.mentorship.accepted": ACCEPTED_FIELDS,
            "members.mentorship.declined": MOVED_ON_FIELDS, "members.mentorship.expired": MOVED_ON_FIELDS,

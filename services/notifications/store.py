@@ -9,7 +9,14 @@ Collections:
 - ``deliveries``: one per (source, recipient, channel) - the key of at-most-once sending;
 - ``fanouts``: announcements and event announcements being spread over their audience;
 - ``surveys`` and ``survey_completions``: opened surveys and who completed them, for the
-  invitations and the one reminder (``surveys_store``).
+  invitations and the one reminder (``surveys_store``);
+- ``cause_volunteers``: the newest state of each cause volunteer row, to tell the ones still
+  waiting when a cause closes (``causes``).
+
+A delivery may carry ``asker`` (the finder question / ambassador contact whose asker's data it
+holds: ``ambassadors.forget_asker`` scrubs it) and ``mentions`` (members whose data it holds
+besides its recipient); a fan-out may carry ``mentions`` too. A mentioned member's erasure
+skips what waits of them and scrubs their data from the rest (``forget_member``).
 
 A delivery's life: ``queued`` in a batch (or ``held`` for the member's daily digest, or
 ``skipped`` with a reason) -> ``sending`` just before the provider call, by the one worker that
@@ -53,6 +60,8 @@ ERASED = "erased_members"
 CONTACTS, SEGMENTS, PREFERENCES, DELIVERIES, FANOUTS = "contacts", "segments", "preferences", "deliveries", "fanouts"
 # Written and read by ``surveys_store`` only (their indexes are declared here with the rest).
 SURVEYS, COMPLETIONS = "surveys", "survey_completions"
+# Written and read by ``causes`` only: each volunteer row's newest state (who still waits).
+CAUSE_VOLUNTEERS = "cause_volunteers"
 # The dispatcher's work list: one small document per batch of queued deliveries due together,
 # so taking work never scans the (possibly huge) set of queued deliveries.
 BATCHES, BATCH_SIZE, READY, TAKEN = "delivery_batches", 50, "ready", "taken"
@@ -131,6 +140,23 @@ def forget_member(db: Database, session: ClientSession, member_id: str, erased_a
     db[DELIVERIES].update_many(
         {"recipient": member_id, "anonymised_at": {"$exists": False}},
         {"$unset": {"address": "", "context": ""}, "$set": {"anonymised_at": now}}, session=session)
+    forget_mentions(db, session, member_id, now)
+
+
+def forget_mentions(db: Database, session: ClientSession | None, member_id: str, now: datetime) -> None:
+    """The messages to others that carry the member's data (an award's announcement naming
+    the winner, an ambassador's reply signed with their name): a fan-out stops and forgets its
+    data, what still waits is never sent, and the context of every such delivery goes."""
+    spreads = [f["_id"] for f in db[FANOUTS].find({"mentions": member_id}, {"_id": 1}, session=session)]
+    for fanout_id in spreads:
+        cancel_fanout(db, session, fanout_id, "mentioned member erased", reason=RECIPIENT_ERASED)
+    db[FANOUTS].update_many({"_id": {"$in": spreads}}, {"$unset": {"data": ""}}, session=session)
+    mentioned = {"$or": [{"mentions": member_id}, {"fanout_id": {"$in": spreads}}]}
+    db[DELIVERIES].update_many({**mentioned, "status": {"$in": [QUEUED, HELD]}},
+                               {"$set": {"status": SKIPPED, f"{SKIPPED}_at": now, "reason": RECIPIENT_ERASED}},
+                               session=session)
+    db[DELIVERIES].update_many({**mentioned, "context": {"$exists": True}}, {"$unset": {"context": ""}},
+                               session=session)
 
 
 # --------------------------------------------------------------------------- deliveries
@@ -242,6 +268,12 @@ class NotificationsStore(ServiceStore):
         Index(FANOUTS, asc("status", "created_at"), name="fanouts_by_status"),
         Index(SURVEYS, asc("status", "reminder_due_at"), name="surveys_by_reminder"),
         Index(COMPLETIONS, asc("member_id"), name="completions_by_member"),
+        Index(CAUSE_VOLUNTEERS, asc("cause_id", "waiting"), name="cause_volunteers_waiting"),
+        Index(CAUSE_VOLUNTEERS, asc("member_id"), name="cause_volunteers_by_member"),
+        # Sparse: only the few deliveries that carry an asker's or another member's data.
+        Index(DELIVERIES, asc("asker.question_id"), name="by_asker_question", options={"sparse": True}),
+        Index(DELIVERIES, asc("asker.contact_id"), name="by_asker_contact", options={"sparse": True}),
+        Index(DELIVERIES, asc("mentions"), name="by_mention", options={"sparse": True}),
     ]
 
     # ------------------------------------------------------------------ sending

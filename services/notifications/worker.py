@@ -57,7 +57,8 @@ def create_worker(config: Config | None = None) -> Worker:
                         subscriptions=subscriptions(sender.wake, config.public_base_url, wake_fanout=fanouts.wake,
                                                     forget_parked=DeadLetters(config.amqp_url, NAME).purge_mentioning,
                                                     survey_reminder_lead=timedelta(
-                                                        seconds=config.survey_reminder_lead_s)),
+                                                        seconds=config.survey_reminder_lead_s),
+                                                    office_email=config.office_email),
                         loops={"delivery-dispatcher": sender, "fanout": fanouts, "digest": digests,
                                "stranded-sweeper": stranded, "survey-reminders": survey_reminders},
                         # No service consumes delivery events yet: keep them a week in a stream.

@@ -26,6 +26,7 @@ from services.members.messages import MEMBER_ERASED, MEMBER_REGISTERED, MEMBER_V
 from services.notifications import catalogue, handlers
 from services.notifications.rendering import render_email
 from tests.support import consumer_like
+from tests.unit.notification_examples import DATA as CONTRACT_EXAMPLES
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
 MARIA, JOHN = "m" * 32, "j" * 32
@@ -120,7 +121,9 @@ def test_every_mapped_notification_renders_from_its_context(event_type, language
             "encrypted_token": "e", "expires_at": "2026-11-29T12:00:00+00:00", "encrypted_undo_token": "u",
             "undo_expires_at": "2026-12-05T12:00:00+00:00", "survey_id": "s" * 32,
             "opens_at": "2026-12-07T08:00:00+00:00", "closes_at": "2026-12-21T22:00:00+00:00", "anonymous": False,
-            "questions": 12}
+            "questions": 12, **CONTRACT_EXAMPLES.get(event_type, {})}
+    if notification.recipients is None and notification.audience is None and notification.recipients_in is None:
+        pytest.skip("told to people who are not members only: see the outsiders' test below")
     context = {"given_name": "Мария", "family_name": "Иванова",
                **notification.context(data, language, "https://alumni.example.bg")}
     # Added at send time (handlers.context_for_sending): links from encrypted tokens, unsubscribe.
@@ -129,11 +132,33 @@ def test_every_mapped_notification_renders_from_its_context(event_type, language
             context[link] = f"https://alumni.example.bg{path}?token=t"
     if context.get("survey_id"):
         context["survey_url"] = f"https://alumni.example.bg/surveys/{context['survey_id']}/answer?t=t"
-    if not notification.transactional:
+    context |= DECISION_URLS
+    if not notification.transactional or notification.audience is not None:
         context["unsubscribe_url"] = "https://alumni.example.bg/api/v1/members/unsubscribe?token=t"
     rendered = render_email(notification.template, language, context)
     assert rendered.subject and rendered.text and rendered.html
     assert "Мария" in rendered.text
+
+
+# One-click decision links, added at send time (handlers.context_for_sending).
+DECISION_URLS = {"accept_url": "https://alumni.example.bg/a", "decline_url": "https://alumni.example.bg/d",
+                 "confirm_url": "https://alumni.example.bg/c"}
+OUTSIDERS = sorted(t for t, n in catalogue.NOTIFICATIONS.items() if n.outsiders is not None)
+
+
+@pytest.mark.parametrize("event_type", OUTSIDERS)
+def test_every_notification_to_people_who_are_not_members_renders(event_type):
+    """From the contract's example (the office's stage where the event has stages): each
+    email to an outsider renders in its language with the name the event gives."""
+    notification = catalogue.NOTIFICATIONS[event_type]
+    data = CONTRACT_EXAMPLES[event_type]
+    if "stage" in data:
+        data = {**data, "stage": "office"}
+    outsiders = notification.outsiders(data, "https://alumni.example.bg", "office@example.bg")
+    assert outsiders
+    for outsider in outsiders:
+        email = render_email(outsider.template, outsider.language, {**outsider.context, **DECISION_URLS})
+        assert email.subject and "Priya Sharma" in email.text
 
 
 @pytest.mark.parametrize("language", ["bg", "en"])
@@ -141,15 +166,17 @@ def test_every_mapped_notification_renders_from_its_context(event_type, language
 def test_every_personal_notification_renders_for_each_side(event_type, language):
     """From the producer's own example: each side of the pair with a message gets one that
     renders (the one-click links added as at send time)."""
-    personal = catalogue.NOTIFICATIONS[event_type].personal
-    data = MEMBERS.examples[event_type]
+    notification = catalogue.NOTIFICATIONS[event_type]
+    personal = notification.personal
+    data = CONTRACT_EXAMPLES.get(event_type) or MEMBERS.examples[event_type]
     rendered = 0
-    for member_id in (data["mentor_id"], data["mentee_id"]):
+    sides = (data["mentor_id"], data["mentee_id"]) if "mentor_id" in data else notification.recipients(data)
+    for member_id in sides:
         template = personal.template(data, member_id)
         if template is None:
             continue
         context = {"given_name": "Мария", **personal.context(data, member_id, language, "https://alumni.example.bg")}
-        context |= {"accept_url": "https://alumni.example.bg/a", "decline_url": "https://alumni.example.bg/d"}
+        context |= DECISION_URLS
         email = render_email(template, language, context)
         assert email.subject and "Мария" in email.text
         rendered += 1

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timezone
-from email import message_from_bytes, policy
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -34,35 +33,15 @@ from services.members.messages import (
     MENTORSHIP_MEETING_LOGGED,
     MENTORSHIP_REQUESTED,
 )
-from services.notifications import handlers
 from services.notifications.store import SENT, SKIPPED
 from shared import mentoringlink
-from tests.support import consumer_like
-from tests.unit.test_notifications_fanout import BASE, by_recipient, dispatch, member, without_account_mail
+from tests.unit.notifications_support import (  # noqa: F401 (fixtures, found by name)
+    config, deliver, html_of, prepare, sent_mails, store, text_of,
+)
+from tests.unit.test_notifications_fanout import BASE, by_recipient, member, without_account_mail
 
 REQUEST, PAIR = "7c3e9a1b5d2f4e6a8b0c1d2e3f4a5b6c", "2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e1b"
 DEADLINE = datetime(2026, 12, 8, 10, 0, tzinfo=timezone.utc)  # 12:00 in Sofia
-
-
-@pytest.fixture
-def config(make_config):
-    return make_config(AMQP_URL="memory://")
-
-
-@pytest.fixture
-def store(notifications_store):
-    return notifications_store
-
-
-@pytest.fixture
-def deliver(store):
-    return consumer_like(store, handlers.subscriptions(public_base_url=BASE))
-
-
-@pytest.fixture
-def prepare(config):
-    return lambda delivery: handlers.context_for_sending(delivery, token_key=config.token_encryption_key,
-                                                         link_key=config.link_signing_key, public_base_url=BASE)
 
 
 @pytest.fixture
@@ -126,20 +105,6 @@ def told(store, event) -> dict[str, tuple[str, str, str]]:
     """Who the event queued something for: member -> (template, language, channel)."""
     return {m: (d["template"], d["language"], d["channel"])
             for m, [d] in by_recipient(store, event.id).items()}
-
-
-def sent_mails(store, prepare) -> dict[str, object]:
-    email, sms = dispatch(store, prepare)
-    assert sms.sent == []
-    return {m["To"]: message_from_bytes(m.as_bytes(), policy=policy.default) for m in email.sent}
-
-
-def text_of(mail) -> str:
-    return mail.get_body(("plain",)).get_content()
-
-
-def html_of(mail) -> str:
-    return mail.get_body(("html",)).get_content()
 
 
 # --------------------------------------------------------------------------- requested

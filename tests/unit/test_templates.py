@@ -73,6 +73,40 @@ SAMPLE_CONTEXT = {
            "mentorship_url": "https://alumni.mu-plovdiv.bg/mentoring/mentorships/2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e1b",
            "exhausted": False, "other_left": False, "meeting_on": "10 декември 2026 г.", "meeting_minutes": 45,
            "meetings": 6, "started_on": "6 декември 2026 г.",
+           # Ambassadors, causes and awards (issue 15 and 16).
+           "ambassador_regions": "IN (Delhi, Mumbai); NP", "ambassador_languages": "en, hi",
+           "term_starts": "1 октомври 2026 г.", "term_ends": "30 септември 2027 г.",
+           "programme_url": "https://alumni.mu-plovdiv.bg/me/ambassador",
+           "contact_name": "Прия Шарма", "contact_kind": "бъдещ студент", "contact_country": "IN",
+           "contact_language": "en", "from_finder": True,
+           "contact_message": "Здравейте! Колко струва общежитието?\n\nИма ли подготвителна година?",
+           "reply_due": "10 декември 2026 г., 12:00 ч.", "overdue_since": "10 декември 2026 г., 12:01 ч.",
+           "contacts_url": "https://alumni.mu-plovdiv.bg/ambassadors/contacts",
+           "office_url": "https://alumni.mu-plovdiv.bg/office/ambassadors", "ambassador_name": "Д-р Георги Петров",
+           "asker_name": "Прия Шарма", "confirm_until": "11 декември 2026 г., 12:00 ч.",
+           "confirm_url": "https://alumni.mu-plovdiv.bg/ambassadors/questions/5e1d/confirm?t=eyJ2IjoxfQ.x",
+           "recipient_name": "Прия Шарма", "ambassador_given_name": "Георги",
+           "reply_message": "Здравейте, Прия!\nОбщежитието струва около 100 евро на месец.\n\nУспех!",
+           "finder_url": "https://alumni.mu-plovdiv.bg/ambassadors",
+           "cause_title": "Ден на отворените врати 2027", "cause_deadline": "20 март 2027 г., 18:00 ч.",
+           "cause_description": "Посрещаме кандидат-студентите и техните родители.\n\nНужни са ни доброволци.",
+           "cause_roles": [{"title": "Екскурзовод", "detail": "10 места, 27 март 2027 г., 09:00 ч.",
+                            "what_to_bring": "Бяла престилка"},
+                           {"title": "Пробни изпити", "detail": "4 места", "what_to_bring": ""}],
+           "cause_goal": "1200 от 5000 лв.", "donation_url": "https://mu-plovdiv.bg/darenia",
+           "cause_url": "https://alumni.mu-plovdiv.bg/causes/3c5e7a9b1d2f4e6a8b0c1d2e3f4a5b6c",
+           "role_title": "Екскурзовод", "what_to_bring": "Бяла престилка и удобни обувки.",
+           "role_when": "27 март 2027 г., 09:00 ч.", "role_place": "Аула на МУ – Пловдив, Пловдив",
+           "quantity": "", "hours": "3 часа", "hours_on": "27 март 2027 г.",
+           "cycle_title": "Алумни награди 2026", "year": 2026,
+           "award_categories": [{"title": "Ментор на годината", "description": "За ментор на студенти."},
+                                {"title": "Посланик на годината", "description": ""}],
+           "nominations_until": "31 януари 2027 г., 23:59 ч.",
+           "cycle_url": "https://alumni.mu-plovdiv.bg/awards/cycles/2026",
+           "award_category": "Ментор на годината", "decide_by": "15 февруари 2027 г., 23:59 ч.",
+           "nominations_url": "https://alumni.mu-plovdiv.bg/me/nominations",
+           "winner_name": "Д-р Георги Петров", "citation": "За двадесет години всеотдайно менторство.",
+           "winners_url": "https://alumni.mu-plovdiv.bg/awards/cycles/2026/winners",
            "items": [{"subject": "Ново събитие: Среща на випуск 2006",
                       "text": "Каним Ви на среща на випуск 2006 на 12 декември 2026 г.\nРегистрацията е отворена."},
                      {"subject": "Нова публикация в указателя",
@@ -108,6 +142,40 @@ SAMPLE_CONTEXT = {
            "mentorship_url": "https://alumni.mu-plovdiv.bg/mentoring/mentorships/2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e1b",
            "exhausted": True, "other_left": True, "meeting_on": "10 December 2026", "meeting_minutes": 45,
            "meetings": 6, "started_on": "6 December 2026",
+           # Ambassadors, causes and awards (issue 15 and 16).
+           "ambassador_regions": "IN (Delhi, Mumbai); NP", "ambassador_languages": "en, hi",
+           "term_starts": "1 October 2026", "term_ends": "30 September 2027",
+           "programme_url": "https://alumni.mu-plovdiv.bg/me/ambassador",
+           "contact_name": "Priya Sharma", "contact_kind": "prospective student", "contact_country": "IN",
+           "contact_language": "en", "from_finder": False,
+           "contact_message": "Please help Priya settle in.\n\nShe arrives on 1 October.",
+           "reply_due": "10 December 2026, 12:00", "overdue_since": "10 December 2026, 12:01",
+           "contacts_url": "https://alumni.mu-plovdiv.bg/ambassadors/contacts",
+           "office_url": "https://alumni.mu-plovdiv.bg/office/ambassadors", "ambassador_name": "Dr George Petrov",
+           "asker_name": "Priya Sharma", "confirm_until": "11 December 2026, 12:00",
+           "confirm_url": "https://alumni.mu-plovdiv.bg/ambassadors/questions/5e1d/confirm?t=eyJ2IjoxfQ.x",
+           "recipient_name": "Priya Sharma", "ambassador_given_name": "George",
+           "reply_message": "Hello Priya,\nThe hostel costs about 100 euros a month.\n\nGood luck!",
+           "finder_url": "https://alumni.mu-plovdiv.bg/ambassadors",
+           "cause_title": "Open Day 2027", "cause_deadline": "20 March 2027, 18:00",
+           "cause_description": "We welcome future students and their parents.\n\nWe need volunteers.",
+           "cause_roles": [{"title": "Campus guide", "detail": "10 places, 27 March 2027, 09:00",
+                            "what_to_bring": "A white coat"},
+                           {"title": "Mock exams", "detail": "4 places", "what_to_bring": ""}],
+           "cause_goal": "1200 of 5000 BGN", "donation_url": "https://mu-plovdiv.bg/en/donations",
+           "cause_url": "https://alumni.mu-plovdiv.bg/causes/3c5e7a9b1d2f4e6a8b0c1d2e3f4a5b6c",
+           "role_title": "Campus guide", "what_to_bring": "A white coat and comfortable shoes.",
+           "role_when": "27 March 2027, 09:00", "role_place": "Main Hall, Medical University of Plovdiv",
+           "quantity": "2", "hours": "2.5 hours", "hours_on": "27 March 2027",
+           "cycle_title": "Alumni Awards 2026", "year": 2026,
+           "award_categories": [{"title": "Mentor of the Year", "description": "For a mentor of students."},
+                                {"title": "Ambassador of the Year", "description": ""}],
+           "nominations_until": "31 January 2027, 23:59",
+           "cycle_url": "https://alumni.mu-plovdiv.bg/awards/cycles/2026",
+           "award_category": "Mentor of the Year", "decide_by": "15 February 2027, 23:59",
+           "nominations_url": "https://alumni.mu-plovdiv.bg/me/nominations",
+           "winner_name": "Dr George Petrov", "citation": "For twenty years of devoted mentoring.",
+           "winners_url": "https://alumni.mu-plovdiv.bg/awards/cycles/2026/winners",
            "items": [{"subject": "New event: Class of 2006 Reunion",
                       "text": "You are invited to the Class of 2006 reunion on 12 December 2026.\nRegistration is open."},
                      {"subject": "Directory update",
@@ -380,7 +448,8 @@ def test_an_ended_mentorship_invites_feedback_and_says_when_the_other_side_left(
 
 # --------------------------------------------------------------------------- marketing mail
 
-MARKETING = ("event_published", "announcement", "digest", "survey_invitation", "survey_reminder")
+MARKETING = ("event_published", "announcement", "digest", "survey_invitation", "survey_reminder",
+             "cause_published", "awards_cycle_opened", "award_announced")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -395,7 +464,10 @@ def test_marketing_mail_carries_the_unsubscribe_link_in_both_parts(template, lan
 # part, escaped in the HTML part, its line breaks kept.
 FREE_TEXT = [("announcement", "body"), ("event_published", "event_description"), ("digest", "items"),
              ("survey_invitation", "survey_description"), ("survey_reminder", "survey_description"),
-             ("mentoring_requested", "request_message")]
+             ("mentoring_requested", "request_message"), ("cause_published", "cause_description"),
+             ("cause_joined", "what_to_bring"), ("cause_promoted", "what_to_bring"),
+             ("ambassador_contact_assigned", "contact_message"), ("ambassador_reply", "reply_message"),
+             ("award_won", "citation"), ("award_announced", "citation")]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
