@@ -8,11 +8,12 @@ page fails it until it has its row.
 - ``PUBLIC``: anyone, signed in or not (sign up, log in, the links in emails);
 - ``SIGNED_IN``: any member who is logged in; a visitor is sent to the login page;
 - ``STAFF``: the door (admins and the ``staff`` role); other members get a 403 page;
-- ``ADMIN``: the office; staff and members get a 403 page.
+- ``ADMIN``: the office; staff and members get a 403 page;
+- ``JUDGE``: the awards' jury (the ``judge`` role, and admins); other members get a 403 page.
 """
 from __future__ import annotations
 
-PUBLIC, SIGNED_IN, STAFF, ADMIN = "public", "signed in", "staff", "admin"
+PUBLIC, SIGNED_IN, STAFF, ADMIN, JUDGE = "public", "signed in", "staff", "admin", "judge"
 
 # (method, rule as Flask writes it) -> who may reach it.
 ACCESS: dict[tuple[str, str], str] = {
@@ -151,4 +152,31 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/mentoring/mentorships/<mentorship_id>/meetings"): SIGNED_IN,
     ("POST", "/mentoring/mentorships/<mentorship_id>/end"): SIGNED_IN,
     ("POST", "/mentoring/mentorships/<mentorship_id>/feedback"): SIGNED_IN,
+    # Alumni awards (frontends/portal/awards). The nominee's decision page also works WITHOUT login
+    # from the email's one-click link (?t=<token>, posted to the API as X-Nomination-Token;
+    # tests/unit/portal/test_awards.py): a visitor without the link is sent to the login page.
+    ("GET", "/awards"): SIGNED_IN,
+    ("GET", "/awards/cycles/<cycle_id>"): SIGNED_IN,
+    ("POST", "/awards/cycles/<cycle_id>/nominations"): SIGNED_IN,
+    ("GET", "/awards/cycles/<cycle_id>/winners"): SIGNED_IN,
+    ("GET", "/awards/nominations/<nomination_id>/decide"): SIGNED_IN,
+    ("POST", "/awards/nominations/<nomination_id>/decide"): SIGNED_IN,
+    ("GET", "/me/engagement"): SIGNED_IN,
+    ("GET", "/me/nominations"): SIGNED_IN,
+    ("GET", "/judging"): JUDGE,
+    ("POST", "/judging/<cycle_id>/ballots/<ballot_id>"): JUDGE,
+    ("POST", "/judging/<cycle_id>/ballots/<ballot_id>/conflict"): JUDGE,
+    # The office's awards (frontends/portal/console_awards).
+    ("GET", "/office/awards"): ADMIN,
+    ("GET", "/office/awards/new"): ADMIN,
+    ("POST", "/office/awards/new"): ADMIN,
+    ("GET", "/office/awards/<cycle_id>"): ADMIN,
+    ("GET", "/office/awards/<cycle_id>/edit"): ADMIN,
+    ("POST", "/office/awards/<cycle_id>/edit"): ADMIN,
+    ("POST", "/office/awards/<cycle_id>/open"): ADMIN,
+    ("POST", "/office/awards/<cycle_id>/advance"): ADMIN,
+    ("POST", "/office/awards/<cycle_id>/announce"): ADMIN,
+    ("POST", "/office/awards/<cycle_id>/nominations/<nomination_id>/statements/<int:index>"): ADMIN,
+    ("POST", "/office/awards/<cycle_id>/categories/<category_id>/shortlist"): ADMIN,
+    ("POST", "/office/awards/<cycle_id>/categories/<category_id>/winners"): ADMIN,
 }

@@ -38,6 +38,8 @@ AREAS = (
     "console_dashboard",  # the console's front page with its charts
     "console_surveys",    # surveys for the office: builder, preview, open and close, results
     "console_mentoring",  # the mentoring programme's dashboard for the office, its CSV export
+    "awards",             # Alumni awards: cycles, nominating, the nominee's link, my engagement, judging, winners
+    "console_awards",     # the awards for the office: cycle builder, phases, nominations, standings, results
 )
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

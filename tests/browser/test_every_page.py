@@ -27,7 +27,7 @@ from alumnet import demo
 from tests.browser.conftest import next_address
 from tests.browser.helpers import check_axe, check_fits, wait_for
 from tests.browser.test_alumni_pages import verified_member
-from tests.portal_access import ACCESS, ADMIN, PUBLIC, SIGNED_IN, STAFF
+from tests.portal_access import ACCESS, ADMIN, JUDGE, PUBLIC, SIGNED_IN, STAFF
 
 # Routes that answer a file, a redirect or nothing a person reads: not crawled.
 NOT_PAGES = {
@@ -44,7 +44,10 @@ RENAMED = {rule: {"survey_id": "draft_survey_id"} for rule in (
     "/office/surveys/<survey_id>/edit", "/office/surveys/<survey_id>/open", "/office/surveys/<survey_id>/delete")}
 # The mentoring decision link: its page shows the button (a GET decides nothing).
 QUERIES["/mentoring/requests/<request_id>/decide"] = "?t=made-up.token&d=accept"
-VISITOR = {PUBLIC: "anyone", SIGNED_IN: "member", STAFF: "admin", ADMIN: "admin"}
+# The nominee's decision link: with a made-up token the page still shows its button.
+QUERIES["/awards/nominations/<nomination_id>/decide"] = "?t=made-up.token"
+RENAMED["/office/awards/<cycle_id>/edit"] = {"cycle_id": "draft_cycle_id"}
+VISITOR = {PUBLIC: "anyone", SIGNED_IN: "member", STAFF: "admin", ADMIN: "admin", JUDGE: "admin"}
 SCREENSHOTS = {("member", "bg"): ("/", "portal-home-bg.png"),
                ("admin", "en"): ("/office", "office-dashboard-en.png")}
 
@@ -88,10 +91,12 @@ def world(site, admin) -> dict:
     draft_id = made_survey(site, office, opens_at="2030-01-10T09:00:00+02:00", closes_at="2030-02-10T09:00:00+02:00")
     survey_id = answered_survey(site, office, own)
     request_id, mentorship_id = mentorship_of(site, admin, own, member)
+    cycle_id, draft_cycle_id = award_cycle(site, office, opened=True), award_cycle(site, office, opened=False)
     ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
            "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
            "survey_id": survey_id, "draft_survey_id": draft_id, "question_id": "notes",
-           "request_id": request_id, "mentorship_id": mentorship_id}
+           "request_id": request_id, "mentorship_id": mentorship_id, "cycle_id": cycle_id,
+           "draft_cycle_id": draft_cycle_id, "nomination_id": "made-up-nomination"}
     # A visitor sees only events open to everyone (the reunion is the class of 2012's).
     return {"member": member, "admin": admin, "ids": {"member": ids, "admin": ids,
                                                       "anyone": {**ids, "event_id": open_event_id}}}
@@ -149,6 +154,31 @@ def mentorship_of(site, admin, own: dict, member: dict) -> tuple[str, str]:
                              timeout=10, headers=client(own), json={})
     assert accepted.status_code == 200, accepted.text
     return asked.json()["id"], accepted.json()["ask"]["mentorship_id"]
+
+
+def award_cycle(site, office: dict, *, opened: bool) -> str:
+    """An awards cycle of this year with one category (AWARDS.md's ``POST /cycles``), opened
+    for nominations or left a draft."""
+    now = datetime.now(timezone.utc)
+    at = {key: (now + timedelta(days=days)).isoformat() for key, days in (
+        ("nominations_from", -1), ("nominations_until", 20), ("confirmation_until", 30), ("judging_until", 40),
+        ("results_at", 50))}
+    made = requests.post(f"{site.url}/api/v1/awards/cycles", timeout=10,
+                         headers={**client(office), "Idempotency-Key": uuid.uuid4().hex}, json={
+                             "year": now.year, "title": {"bg": "Алумни награди", "en": "Alumni awards"}, "phases": at,
+                             "judges": [], "categories": [{
+                                 "category_id": "mentor", "title": {"bg": "Ментор на годината", "en": "Mentor of the year"},
+                                 "description": {"bg": "За отдаден ментор.", "en": "For a devoted mentor."},
+                                 "standings_category": "mentoring", "self_nomination": False, "max_winners": 1,
+                                 "eligibility": [{"rule": "graduated_years_ago_at_least", "years": 5}],
+                                 "rubric": [{"key": "impact", "title": {"bg": "Въздействие", "en": "Impact"},
+                                             "weight": 1}]}]})
+    assert made.status_code == 201, made.text
+    cycle_id = made.json()["cycle_id"]
+    if opened:
+        answer = requests.post(f"{site.url}/api/v1/awards/cycles/{cycle_id}/open", timeout=10, headers=client(office))
+        assert answer.status_code == 200, answer.text
+    return cycle_id
 
 
 def published(site, office: dict, event: dict) -> str:

@@ -37,13 +37,14 @@ def calls(link_token: str) -> dict:
     return {"headers": {HEADER: link_token}, "anonymous": True}
 
 
-def _payload(link_token: str) -> dict:
+def payload(link_token: str) -> dict:
+    """What a token says (its first part), read without checking it: for wording a page only."""
     part = link_token.split(".", 1)[0]
     try:
-        payload = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        said = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     except (binascii.Error, ValueError):
         return {}
-    return payload if isinstance(payload, dict) else {}
+    return said if isinstance(said, dict) else {}
 
 
 def decision(link_token: str) -> str:
@@ -51,13 +52,13 @@ def decision(link_token: str) -> str:
     wanted = request.values.get("d")
     if wanted in DECISIONS:
         return wanted
-    said = _payload(link_token).get("d")
+    said = payload(link_token).get("d")
     return said if said in DECISIONS else ""
 
 
 def deadline(link_token: str) -> datetime | None:
     """Until when the link works, as the token says (shown, never trusted)."""
-    exp = _payload(link_token).get("exp")
+    exp = payload(link_token).get("exp")
     if not isinstance(exp, int) or isinstance(exp, bool):
         return None
     try:

@@ -6,14 +6,15 @@ import re
 
 import pytest
 
-from tests.portal_access import ACCESS, ADMIN, PUBLIC, SIGNED_IN, STAFF
+from tests.portal_access import ACCESS, ADMIN, JUDGE, PUBLIC, SIGNED_IN, STAFF
 from tests.unit.portal.conftest import log_in
 
 CALLERS = {  # caller -> (roles, the rows it may pass)
     "anonymous": (None, {PUBLIC}),
     "member": (("alumnus",), {PUBLIC, SIGNED_IN}),
     "staff": (("staff",), {PUBLIC, SIGNED_IN, STAFF}),
-    "admin": (("admin",), {PUBLIC, SIGNED_IN, STAFF, ADMIN}),
+    "judge": (("alumnus", "judge"), {PUBLIC, SIGNED_IN, JUDGE}),
+    "admin": (("admin",), {PUBLIC, SIGNED_IN, STAFF, ADMIN, JUDGE}),
 }
 
 
@@ -34,7 +35,7 @@ def test_every_portal_route_has_a_row(portal):
 
 
 def _path(rule: str) -> str:
-    return re.sub(r"<(?:[^:>]+:)?[^>]+>", "x1", rule)
+    return re.sub(r"<(?:[^:>]+:)?[^>]+>", "x1", re.sub(r"<int:[^>]+>", "1", rule))
 
 
 @pytest.mark.parametrize("caller", CALLERS)
