@@ -38,6 +38,8 @@ AREAS = (
     "console_dashboard",  # the console's front page with its charts
     "console_surveys",    # surveys for the office: builder, preview, open and close, results
     "console_mentoring",  # the mentoring programme's dashboard for the office, its CSV export
+    "causes",             # causes for me: join a role or pledge items, leave, my waitlist place, progress
+    "console_causes",     # causes for the office: builder with roles, publish, close, volunteers' hours
 )
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

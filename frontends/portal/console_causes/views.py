@@ -1,0 +1,248 @@
+"""The office's causes pages (admins): the list, the builder of a cause (new, and edit while
+a draft; every change of its roles a server round trip), the cause's page with its roles,
+progress and volunteers, publishing, closing, confirming the hours a volunteer gave, and a
+campaign's progress.
+
+The portal checks nothing the causes API checks: it sends what was typed and shows the API's
+problems beside the fields they name (``builder.error_places``)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+
+from frontends.portal import problems
+from frontends.portal.auth import viewer, with_role
+from frontends.portal.causes import present
+from frontends.portal.causes.views import ID
+from frontends.portal.console_causes import blp, builder, labels
+from frontends.portal.console_events.views import segment_name, segment_options
+from frontends.portal.console_members.common import form_status, has_next, page_number
+from frontends.portal.gateway import ApiProblem, api
+
+CAUSES = "/api/v1/events/causes"
+PER_PAGE = 20
+SAVE_PROBLEMS = {
+    "conflict": _l("This cause is no longer a draft: it cannot be changed."),
+    "idempotency-in-progress": _l("This cause is being saved already. Look for it among the drafts in a moment."),
+    "idempotency-mismatch": _l("This form has already created a cause. Open a new form to create another."),
+}
+PUBLISH_PROBLEMS = {"conflict": _l("Only a draft can be published.")}
+CLOSE_PROBLEMS = {"conflict": _l("This cause is closed already.")}
+PROGRESS_PROBLEMS = {"conflict": _l("Only a published campaign's progress can be updated.")}
+
+
+def _path(cause_id: str, rest: str = "") -> str:
+    if not ID.match(cause_id):
+        abort(404)
+    return f"{CAUSES}/{cause_id}{rest}"
+
+
+def _cause(cause_id: str) -> dict:
+    return api().get(_path(cause_id))
+
+
+def cause_title(cause: dict) -> str:
+    """The title in the page's language, else in the other one."""
+    title = cause.get("title") or {}
+    return title.get(g.get("locale", "bg")) or title.get("bg") or title.get("en") or ""
+
+
+def volunteer_name(volunteer: dict) -> str:
+    """The name the events member read model gives, as one string ("" after an erasure)."""
+    return volunteer.get("name") or " ".join(
+        p for p in (volunteer.get("given_name"), volunteer.get("family_name")) if p)
+
+
+@blp.context_processor
+def _helpers():
+    return {"cause_title": cause_title, "causes_labels": labels, "present": present,
+            "volunteer_name": volunteer_name}
+
+
+# --- the list ----------------------------------------------------------------------------
+
+@blp.get("/office/causes")
+@with_role("admin")
+def index():
+    status = request.args.get("status", "")
+    status = status if status in labels.STATUSES else ""
+    kind = request.args.get("kind", "")
+    kind = kind if kind in labels.KINDS else ""
+    page = page_number()
+    params = {"page": page, "per_page": PER_PAGE, **({"status": status} if status else {}),
+              **({"kind": kind} if kind else {})}
+    listing = api().get(CAUSES, params=params)
+    return render_template("console_causes/index.html", causes=listing.get("items", []), status=status, kind=kind,
+                           page=page, has_next=has_next(listing))
+
+
+# --- the builder -------------------------------------------------------------------------
+
+def _builder_page(model: dict, *, cause: dict | None, errors=None, message=None, status=200,
+                  idempotency_key: str | None = None):
+    return render_template("console_causes/builder.html", model=model, cause=cause, errors=errors or {},
+                           message=message, segments=segment_options(), idempotency_key=idempotency_key), status
+
+
+def _build(cause: dict | None):
+    """The builder's POST: a button's change of the roles or the kind, or saving the draft."""
+    model = builder.from_form(request.form)
+    action = request.form.get("action", "save")
+    key = request.form.get("idempotency_key") or None
+    if action != "save":
+        builder.apply(model, action)
+        return _builder_page(model, cause=cause, idempotency_key=key)
+    sent = builder.body(model, viewer().member_id)
+    try:
+        if cause is None:
+            saved = api().post(CAUSES, sent, headers={"Idempotency-Key": (key or uuid.uuid4().hex)[:255]})
+        else:
+            saved = api().patch(_path(cause["cause_id"]), sent)
+    except ApiProblem as problem:
+        if problem.status in (403, 404):
+            raise
+        errors = builder.error_places(problems.field_errors(problem))
+        message = problems.summary(problem) if problem.errors else problems.summary(problem, SAVE_PROBLEMS)
+        return _builder_page(model, cause=cause, errors=errors, message=message, status=form_status(problem),
+                             idempotency_key=uuid.uuid4().hex if cause is None else None)
+    flash(_("The cause is saved as a draft. Publish it when it is ready."), "success")
+    return redirect(url_for("console_causes.cause", cause_id=saved["cause_id"]))
+
+
+@blp.route("/office/causes/new", methods=["GET", "POST"])
+@with_role("admin")
+def create():
+    if request.method == "GET":
+        return _builder_page(builder.blank(), cause=None, idempotency_key=uuid.uuid4().hex)
+    return _build(None)
+
+
+@blp.route("/office/causes/<cause_id>/edit", methods=["GET", "POST"])
+@with_role("admin")
+def edit(cause_id: str):
+    shown = _cause(cause_id)
+    if shown.get("status") != "draft":
+        flash(_("This cause is no longer a draft: it cannot be changed."), "info")
+        return redirect(url_for("console_causes.cause", cause_id=cause_id))
+    if request.method == "GET":
+        return _builder_page(builder.of_cause(shown), cause=shown)
+    return _build(shown)
+
+
+# --- one cause ---------------------------------------------------------------------------
+
+def _volunteers(cause_id: str) -> list[dict]:
+    found = api().get(_path(cause_id, "/volunteers"))
+    return found.get("items", []) if isinstance(found, dict) else list(found or [])
+
+
+def _cause_page(cause_id: str, *, errors=None, typed=None, message=None, status=200):
+    """The cause's page; ``typed``: a form the API refused (``{"form": "hours", "index": 2, ...}``)
+    shown again with its errors beside its fields."""
+    shown = _cause(cause_id)
+    volunteers = _volunteers(cause_id) if shown.get("status") != "draft" else []
+    roles = {role.get("role_id"): role for role in shown.get("roles") or []}
+    return render_template("console_causes/cause.html", cause=shown, volunteers=volunteers, roles=roles,
+                           segment_name=segment_name(shown.get("audience")), errors=errors or {},
+                           typed=typed or {}, message=message,
+                           today=datetime.now(timezone.utc).date().isoformat()), status
+
+
+@blp.get("/office/causes/<cause_id>")
+@with_role("admin")
+def cause(cause_id: str):
+    return _cause_page(cause_id)
+
+
+@blp.post("/office/causes/<cause_id>/publish")
+@with_role("admin")
+def publish(cause_id: str):
+    try:
+        api().post(_path(cause_id, "/publish"))
+    except ApiProblem as problem:
+        if problem.status in (403, 404):
+            raise
+        said = problems.summary(problem, PUBLISH_PROBLEMS)
+        fields = builder.error_places(problems.field_errors(problem))
+        flash(" ".join([said, *(m for ms in fields.values() for m in ms)]), "error")
+        return redirect(url_for("console_causes.cause", cause_id=cause_id))
+    flash(_("The cause is published: its audience can see it and join, and those who chose to hear about "
+            "causes are told by email."), "success")
+    return redirect(url_for("console_causes.cause", cause_id=cause_id))
+
+
+@blp.route("/office/causes/<cause_id>/close", methods=["GET", "POST"])
+@with_role("admin")
+def close(cause_id: str):
+    """A confirmation page first: closing ends joining, and those still waiting are told."""
+    shown = _cause(cause_id)
+    if shown.get("status") == "closed":
+        flash(_("This cause is closed already."), "info")
+        return redirect(url_for("console_causes.cause", cause_id=cause_id))
+    message, status = None, 200
+    if request.method == "POST":
+        try:
+            api().post(_path(cause_id, "/close"))
+        except ApiProblem as problem:
+            if problem.status in (403, 404):
+                raise
+            message, status = problems.summary(problem, CLOSE_PROBLEMS), form_status(problem)
+        else:
+            flash(_("The cause is closed. Those still on a waitlist are told."), "success")
+            return redirect(url_for("console_causes.cause", cause_id=cause_id))
+    return render_template("console_causes/close.html", cause=shown, message=message), status
+
+
+def _volunteer_index(cause_id: str, volunteer_id: str) -> int:
+    for index, volunteer in enumerate(_volunteers(cause_id)):
+        if volunteer.get("volunteer_id") == volunteer_id:
+            return index
+    abort(404)
+
+
+@blp.post("/office/causes/<cause_id>/volunteers/<volunteer_id>/hours")
+@with_role("admin")
+def hours(cause_id: str, volunteer_id: str):
+    if not ID.match(volunteer_id):
+        abort(404)
+    index = _volunteer_index(cause_id, volunteer_id)
+    prefix = f"volunteers.{index}"
+    typed = {"form": "hours", "index": index,
+             **{name: request.form.get(f"{prefix}.{name}", "").strip() for name in ("hours", "on", "note")}}
+    sent = {"hours": builder.decimal(typed["hours"]), "on": typed["on"] or None,
+            **({"note": typed["note"]} if typed["note"] else {})}
+    try:
+        api().post(_path(cause_id, f"/volunteers/{volunteer_id}/hours"), sent)
+    except ApiProblem as problem:
+        if problem.status in (403, 404):
+            raise
+        errors = {(f"{prefix}.hours" if name == "_schema" else f"{prefix}.{name}"): messages
+                  for name, messages in problems.field_errors(problem).items()}
+        message = problems.summary(problem)
+        if problem.status == 409:  # one confirmation per volunteer and day
+            message = _("Hours for this volunteer on this day are confirmed already.")
+            errors.setdefault(f"{prefix}.on", []).append(message)
+        return _cause_page(cause_id, errors=errors, typed=typed, message=message, status=form_status(problem))
+    flash(_("The hours are confirmed. The volunteer gets a thank-you email."), "success")
+    return redirect(url_for("console_causes.cause", cause_id=cause_id) + "#volunteers")
+
+
+@blp.post("/office/causes/<cause_id>/progress")
+@with_role("admin")
+def progress(cause_id: str):
+    typed = {"form": "progress", "current": request.form.get("current", "").strip()}
+    try:
+        api().post(_path(cause_id, "/progress"), {"current": builder.decimal(typed["current"])})
+    except ApiProblem as problem:
+        if problem.status in (403, 404):
+            raise
+        errors = {("current" if name == "_schema" else name): messages
+                  for name, messages in problems.field_errors(problem).items()}
+        return _cause_page(cause_id, errors=errors, typed=typed, status=form_status(problem),
+                           message=problems.summary(problem) if problem.errors else
+                           problems.summary(problem, PROGRESS_PROBLEMS))
+    flash(_("The campaign's progress is updated."), "success")
+    return redirect(url_for("console_causes.cause", cause_id=cause_id))
