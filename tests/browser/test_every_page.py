@@ -89,7 +89,7 @@ def world(site, admin) -> dict:
     draft_id = made_survey(site, office, opens_at="2030-01-10T09:00:00+02:00", closes_at="2030-02-10T09:00:00+02:00")
     survey_id = answered_survey(site, office, own)
     request_id, mentorship_id = mentorship_of(site, admin, own, member)
-    cause_id, draft_cause_id = causes_of(site, office, own, member)
+    cause_id, draft_cause_id = causes_of(site, office, own)
     ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
            "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
            "survey_id": survey_id, "draft_survey_id": draft_id, "question_id": "notes",
@@ -154,7 +154,7 @@ def mentorship_of(site, admin, own: dict, member: dict) -> tuple[str, str]:
     return asked.json()["id"], accepted.json()["ask"]["mentorship_id"]
 
 
-def causes_of(site, office: dict, own: dict, member: dict) -> tuple[str, str]:
+def causes_of(site, office: dict, own: dict) -> tuple[str, str]:
     """A published volunteering call for everyone that the member has joined (the office's
     page lists her with the hours form), and a draft: their ids."""
     deadline = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
@@ -163,21 +163,21 @@ def causes_of(site, office: dict, own: dict, member: dict) -> tuple[str, str]:
         created = requests.post(f"{site.url}/api/v1/events/causes", timeout=10,
                                 headers={**client(office), "Idempotency-Key": uuid.uuid4().hex}, json={
             "kind": "volunteering", "title": title, "description": {"bg": "Елате.", "en": "Do come."},
-            "audience": {"kind": "all"}, "deadline": deadline, "owner_id": member["id"],
+            "audience": {"kind": "all"}, "deadline": deadline,
             "roles": [{"title": {"bg": "Екскурзовод", "en": "Guide"}, "slots": 2,
                        "what_to_bring": {"bg": "Удобни обувки.", "en": "Comfortable shoes."}}]})
         assert created.status_code == 201, created.text
         made.append(created.json())
     cause = made[0]
-    published_cause = requests.post(f"{site.url}/api/v1/events/causes/{cause['cause_id']}/publish", timeout=10,
+    published_cause = requests.post(f"{site.url}/api/v1/events/causes/{cause['id']}/publish", timeout=10,
                                     headers=client(office))
     assert published_cause.status_code == 200, published_cause.text
     role_id = cause["roles"][0]["role_id"]
     wait_for(lambda: requests.post(
-        f"{site.url}/api/v1/events/causes/{cause['cause_id']}/roles/{role_id}/volunteers", json={}, timeout=10,
+        f"{site.url}/api/v1/events/causes/{cause['id']}/roles/{role_id}/volunteers", json={}, timeout=10,
         headers={**client(own), "Idempotency-Key": uuid.uuid4().hex}).status_code in (201, 409),
         timeout_s=30, message="the member joins the cause's role (once events knows she is verified)")
-    return cause["cause_id"], made[1]["cause_id"]
+    return cause["id"], made[1]["id"]
 
 
 def published(site, office: dict, event: dict) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import gettext as _, lazy_gettext, ngettext
 
 from frontends.portal import problems
+from frontends.portal.causes import wording
 from frontends.portal.console_events import times
 from frontends.portal.events.present import audience, text  # noqa: F401  (the templates' helpers)
 from frontends.portal.gateway import ApiProblem
@@ -27,6 +28,11 @@ KINDS = {
 ACTIVE = ("joined", "waitlisted")
 
 
+def cause_id(cause: dict) -> str:
+    """The cause's id: the API's ``id`` (``cause_id`` as the contract and the events name it)."""
+    return str(cause.get("id") or cause.get("cause_id") or "")
+
+
 def kind(code: str | None) -> str:
     return str(KINDS.get(code or "", code or ""))
 
@@ -37,13 +43,20 @@ def when(value: str | None) -> str:
 
 
 def joining_open(cause: dict, now: datetime) -> bool:
-    """Published and before its deadline: the API refuses a join otherwise (422)."""
+    """The API's ``joining_open`` (published and before its deadline), else the same worked out;
+    never for a caller outside the audience (an admin sees every cause)."""
+    if cause.get("fits_me") is False:
+        return False
+    if "joining_open" in cause:
+        return bool(cause["joining_open"])
     deadline = times.parse(cause.get("deadline"))
     return cause.get("status") == "published" and (deadline is None or deadline > now)
 
 
 def left(role: dict) -> int:
     """Places (or, for a collection, items) still wanted in a role."""
+    if role.get("slots_left") is not None:
+        return int(role["slots_left"])
     return max(int(role.get("slots") or 0) - int(role.get("filled") or 0), 0)
 
 
@@ -91,31 +104,39 @@ def not_found_sentence() -> str:
              "or group of members.")
 
 
+# The causes API's 409 kinds on joining and leaving (services/events/causes/api.py CONFLICTS).
+def _conflicts() -> dict[str, str]:
+    return {"already-volunteering": _("You have already joined this role."),
+            "cause-closed": _("This cause is closed: its volunteers can no longer change."),
+            "deadline-passed": _("Joining is closed: the deadline has passed or the cause is closed."),
+            "not-published": _("This cause is not open for joining yet.")}
+
+
 def join_problem(problem: ApiProblem, index: int, cause: dict) -> tuple[str, dict[str, list[str]]]:
     """The sentence above the cause's roles and the field errors next to the role's form
-    (``roles.<index>.quantity``, ``roles.<index>.note``; a check of the whole request goes to
-    the quantity of a collection, else to the role)."""
+    (``roles.<index>.quantity``, ``roles.<index>.note``). A refusal of the whole request (the
+    deadline passed, the cause closed) is the sentence alone."""
     block = f"roles.{index}"
-    whole = f"{block}.quantity" if cause.get("kind") == "collection" else block
-    errors = {(whole if name in ("_schema", "role") else f"{block}.{name}"): messages
-              for name, messages in problems.field_errors(problem).items()}
+    errors = wording.field_errors(problem)
+    whole = wording.only_whole(errors)
     if problem.status == 403:
         if problem.kind == "not-verified":
             return _("Only verified members can join. The alumni office has not verified your membership yet; "
-                     "we email you when it does."), errors
-        return _("This cause is for another group of members, so you cannot join it."), errors
+                     "we email you when it does."), {}
+        return _("This cause is for another group of members, so you cannot join it."), {}
     if problem.status == 404:
-        return not_found_sentence(), errors
+        return not_found_sentence(), {}
     if problem.status == 409:
-        return _("You have already joined this role."), errors
-    if problem.status == 422 and not problem.errors:
-        return _("Joining is closed: the deadline has passed or the cause is closed."), errors
-    return problems.summary(problem), errors
+        return _conflicts().get(problem.kind) or problems.summary(problem), {}
+    if whole:
+        return whole, {}
+    fields = {f"{block}.{name}" if name != "_schema" else block: messages for name, messages in errors.items()}
+    return problems.summary(problem), fields
 
 
 def leave_problem(problem: ApiProblem) -> str:
     if problem.status == 404:
         return _("You are not in this role, so there is nothing to leave.")
-    if problem.status == 422:
-        return _("This cause is closed: its volunteers can no longer change.")
+    if problem.status in (409, 422):
+        return _conflicts().get(problem.kind) or _("This cause is closed: its volunteers can no longer change.")
     return problems.summary(problem)

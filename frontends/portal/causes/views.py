@@ -113,11 +113,11 @@ def join(cause: dict, role_id: str):
         body["note"] = typed["note"]
     key = (request.form.get("idempotency_key") or uuid.uuid4().hex)[:255]
     try:
-        joined = api().post(api_path(cause["cause_id"], f"/roles/{role_id}/volunteers"), body,
+        joined = api().post(api_path(present.cause_id(cause), f"/roles/{role_id}/volunteers"), body,
                             headers={"Idempotency-Key": key})
     except ApiProblem as problem:
         message, errors = present.join_problem(problem, index, cause)
-        fresh = api().get(api_path(cause["cause_id"]))
+        fresh = api().get(api_path(present.cause_id(cause)))
         return show(fresh, message=message, errors=errors, typed=typed,
                     status=problem.status if problem.status in SHOWN_AS else 400)
     if joined.get("status") == "waitlisted":
@@ -127,7 +127,7 @@ def join(cause: dict, role_id: str):
         flash(_("Thank you: your pledge is noted. We email you what to do next."), "success")
     else:
         flash(_("You have joined. We email you what you need to know."), "success")
-    return redirect(url_for("causes.detail", cause_id=cause["cause_id"]))
+    return redirect(url_for("causes.detail", cause_id=present.cause_id(cause)))
 
 
 @blp.post("/causes/<cause_id>/roles/<role_id>/leave")
@@ -137,10 +137,10 @@ def leave(cause: dict, role_id: str):
     role_index(cause, role_id)
     was = present.mine(cause).get(role_id) or {}
     try:
-        api().call("DELETE", api_path(cause["cause_id"], f"/roles/{role_id}/volunteers/me"))
+        api().call("DELETE", api_path(present.cause_id(cause), f"/roles/{role_id}/volunteers/me"))
     except ApiProblem as problem:
-        return show(api().get(api_path(cause["cause_id"])), message=present.leave_problem(problem),
+        return show(api().get(api_path(present.cause_id(cause))), message=present.leave_problem(problem),
                     status=problem.status if problem.status in SHOWN_AS else 400)
     flash(_("You have left the waitlist.") if was.get("status") == "waitlisted" else
           _("You have left this role. Your place goes to the next person waiting."), "success")
-    return redirect(url_for("causes.detail", cause_id=cause["cause_id"]))
+    return redirect(url_for("causes.detail", cause_id=present.cause_id(cause)))

@@ -11,7 +11,7 @@ in Sofia's local time. A role the API has given an id keeps it (its volunteers r
 a new role is sent without one.
 
 What each kind sends: volunteering its roles (title, places, what to know and bring, when,
-where); a collection its items (title, quantity wanted, details); a campaign no roles, its
+where: the events ``Place``'s name); a collection its items (title, quantity wanted, details); a campaign no roles, its
 goal (target, unit, in both languages) and the university's donation page.
 """
 from __future__ import annotations
@@ -162,24 +162,30 @@ def _role_body(role: Mapping[str, Any], kind: str) -> dict[str, Any]:
         if role["when"]:
             body["when"] = local_to_iso(role["when"])
         if role["place"]:
-            body["place"] = role["place"]
+            body["place"] = {"name": role["place"]}
     return body
 
 
-def body(model: Mapping[str, Any], owner_id: str) -> dict[str, Any]:
-    """The causes API's body for the cause; ``owner_id``: whose it is when the form names no one
-    (the admin who makes it)."""
+def body(model: Mapping[str, Any]) -> dict[str, Any]:
+    """The causes API's body for the cause (no owner named: the API makes it the admin who
+    creates it, or keeps the one it has)."""
     kind = model["kind"]
     sent: dict[str, Any] = {
         "kind": kind, "title": dict(model["title"]), "description": dict(model["description"]),
-        "deadline": local_to_iso(model["deadline"]), "owner_id": model["owner_id"] or owner_id,
-        "audience": _audience_body(model["audience"]),
+        "deadline": local_to_iso(model["deadline"]), "audience": _audience_body(model["audience"]),
         "roles": [_role_body(role, kind) for role in model["roles"]] if kind in WITH_ROLES else [],
     }
+    if model["owner_id"]:
+        sent["owner_id"] = model["owner_id"]
     if kind == "campaign":
         sent["goal"] = {"target": decimal(model["goal"]["target"]), "unit": dict(model["goal"]["unit"])}
         sent["donation_url"] = _or_none(model["donation_url"])
     return sent
+
+
+def _place_name(place: Any) -> str:
+    """A role's place (the events ``Place``: the form edits its name) as the form's one line."""
+    return _text(place.get("name")) if isinstance(place, Mapping) else _text(place)
 
 
 def of_cause(cause: Mapping[str, Any]) -> dict[str, Any]:
@@ -193,7 +199,7 @@ def of_cause(cause: Mapping[str, Any]) -> dict[str, Any]:
         "roles": [{"role_id": _text(role.get("role_id")),
                    **{name: _bilingual(role.get(name)) for name in ROLE_TEXTS},
                    "slots": _text(role.get("slots")), "when": to_input(role.get("when"), DEFAULT_TIMEZONE),
-                   "place": _text(role.get("place"))} for role in cause.get("roles") or []],
+                   "place": _place_name(role.get("place"))} for role in cause.get("roles") or []],
         "goal": {"target": _text(goal.get("target")), "unit": _bilingual(goal.get("unit"))},
         "donation_url": _text(cause.get("donation_url")),
     }

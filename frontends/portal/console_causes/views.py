@@ -14,8 +14,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from frontends.portal import problems
-from frontends.portal.auth import viewer, with_role
-from frontends.portal.causes import present
+from frontends.portal.auth import with_role
+from frontends.portal.causes import present, wording
 from frontends.portal.causes.views import ID
 from frontends.portal.console_causes import blp, builder, labels
 from frontends.portal.console_events.views import segment_name, segment_options
@@ -24,14 +24,28 @@ from frontends.portal.gateway import ApiProblem, api
 
 CAUSES = "/api/v1/events/causes"
 PER_PAGE = 20
+VOLUNTEERS_PER_PAGE = 50
+# The causes API's 409 kinds (services/events/causes/api.py CONFLICTS), per form.
 SAVE_PROBLEMS = {
     "conflict": _l("This cause is no longer a draft: it cannot be changed."),
+    "roles-fixed": _l("The roles of a published cause are fixed: its volunteers hold their places."),
+    "cause-closed": _l("This cause is closed: it can no longer be changed."),
     "idempotency-in-progress": _l("This cause is being saved already. Look for it among the drafts in a moment."),
     "idempotency-mismatch": _l("This form has already created a cause. Open a new form to create another."),
 }
-PUBLISH_PROBLEMS = {"conflict": _l("Only a draft can be published.")}
-CLOSE_PROBLEMS = {"conflict": _l("This cause is closed already.")}
-PROGRESS_PROBLEMS = {"conflict": _l("Only a published campaign's progress can be updated.")}
+PUBLISH_PROBLEMS = {"conflict": _l("Only a draft can be published."),
+                    "cause-closed": _l("Only a draft can be published."),
+                    "deadline-passed": _l("The deadline has passed: edit the draft and set a later one.")}
+CLOSE_PROBLEMS = {"conflict": _l("This cause is closed already."), "cause-closed": _l("This cause is closed already."),
+                  "not-published": _l("A draft cannot be closed: it was never published.")}
+PROGRESS_PROBLEMS = {"conflict": _l("Only a published campaign's progress can be updated."),
+                     "not-campaign": _l("Only a campaign's progress is set by hand; the others count their "
+                                        "volunteers."),
+                     "cause-closed": _l("This cause is closed: its progress stays as it was.")}
+HOURS_PROBLEMS = {"hours-already-confirmed": _l("Hours for this volunteer on this day are confirmed already."),
+                  "not-joined": _l("Only a volunteer who is in (not waiting, not gone) gets hours confirmed."),
+                  "not-volunteering": _l("Hours are confirmed for volunteering calls only."),
+                  "volunteer-erased": _l("This volunteer's data was erased.")}
 
 
 def _path(cause_id: str, rest: str = "") -> str:
@@ -95,21 +109,21 @@ def _build(cause: dict | None):
     if action != "save":
         builder.apply(model, action)
         return _builder_page(model, cause=cause, idempotency_key=key)
-    sent = builder.body(model, viewer().member_id)
+    sent = builder.body(model)
     try:
         if cause is None:
             saved = api().post(CAUSES, sent, headers={"Idempotency-Key": (key or uuid.uuid4().hex)[:255]})
         else:
-            saved = api().patch(_path(cause["cause_id"]), sent)
+            saved = api().patch(_path(present.cause_id(cause)), sent)
     except ApiProblem as problem:
         if problem.status in (403, 404):
             raise
-        errors = builder.error_places(problems.field_errors(problem))
+        errors = builder.error_places(wording.field_errors(problem))
         message = problems.summary(problem) if problem.errors else problems.summary(problem, SAVE_PROBLEMS)
         return _builder_page(model, cause=cause, errors=errors, message=message, status=form_status(problem),
                              idempotency_key=uuid.uuid4().hex if cause is None else None)
     flash(_("The cause is saved as a draft. Publish it when it is ready."), "success")
-    return redirect(url_for("console_causes.cause", cause_id=saved["cause_id"]))
+    return redirect(url_for("console_causes.cause", cause_id=present.cause_id(saved)))
 
 
 @blp.route("/office/causes/new", methods=["GET", "POST"])
@@ -134,18 +148,18 @@ def edit(cause_id: str):
 
 # --- one cause ---------------------------------------------------------------------------
 
-def _volunteers(cause_id: str) -> list[dict]:
-    found = api().get(_path(cause_id, "/volunteers"))
-    return found.get("items", []) if isinstance(found, dict) else list(found or [])
-
-
 def _cause_page(cause_id: str, *, errors=None, typed=None, message=None, status=200):
-    """The cause's page; ``typed``: a form the API refused (``{"form": "hours", "index": 2, ...}``)
-    shown again with its errors beside its fields."""
+    """The cause's page with a page of its volunteers (joined, then waiting in queue order);
+    ``typed``: a form the API refused (``{"form": "hours", "volunteer_id": ..., ...}``) shown
+    again with its errors beside its fields."""
     shown = _cause(cause_id)
-    volunteers = _volunteers(cause_id) if shown.get("status") != "draft" else []
+    page = page_number()
+    listing = {}
+    if shown.get("status") != "draft" and shown.get("roles"):
+        listing = api().get(_path(cause_id, "/volunteers"), params={"page": page, "per_page": VOLUNTEERS_PER_PAGE})
     roles = {role.get("role_id"): role for role in shown.get("roles") or []}
-    return render_template("console_causes/cause.html", cause=shown, volunteers=volunteers, roles=roles,
+    return render_template("console_causes/cause.html", cause=shown, volunteers=listing.get("items", []),
+                           roles=roles, page=page, has_next=has_next(listing) if listing else False,
                            segment_name=segment_name(shown.get("audience")), errors=errors or {},
                            typed=typed or {}, message=message,
                            today=datetime.now(timezone.utc).date().isoformat()), status
@@ -166,7 +180,7 @@ def publish(cause_id: str):
         if problem.status in (403, 404):
             raise
         said = problems.summary(problem, PUBLISH_PROBLEMS)
-        fields = builder.error_places(problems.field_errors(problem))
+        fields = builder.error_places(wording.field_errors(problem))
         flash(" ".join([said, *(m for ms in fields.values() for m in ms)]), "error")
         return redirect(url_for("console_causes.cause", cause_id=cause_id))
     flash(_("The cause is published: its audience can see it and join, and those who chose to hear about "
@@ -196,21 +210,14 @@ def close(cause_id: str):
     return render_template("console_causes/close.html", cause=shown, message=message), status
 
 
-def _volunteer_index(cause_id: str, volunteer_id: str) -> int:
-    for index, volunteer in enumerate(_volunteers(cause_id)):
-        if volunteer.get("volunteer_id") == volunteer_id:
-            return index
-    abort(404)
-
-
 @blp.post("/office/causes/<cause_id>/volunteers/<volunteer_id>/hours")
 @with_role("admin")
 def hours(cause_id: str, volunteer_id: str):
     if not ID.match(volunteer_id):
         abort(404)
-    index = _volunteer_index(cause_id, volunteer_id)
-    prefix = f"volunteers.{index}"
-    typed = {"form": "hours", "index": index,
+    # Fields are named by the volunteer (``volunteers.<id>.hours``): one form per volunteer.
+    prefix = f"volunteers.{volunteer_id}"
+    typed = {"form": "hours", "volunteer_id": volunteer_id,
              **{name: request.form.get(f"{prefix}.{name}", "").strip() for name in ("hours", "on", "note")}}
     sent = {"hours": builder.decimal(typed["hours"]), "on": typed["on"] or None,
             **({"note": typed["note"]} if typed["note"] else {})}
@@ -220,11 +227,12 @@ def hours(cause_id: str, volunteer_id: str):
         if problem.status in (403, 404):
             raise
         errors = {(f"{prefix}.hours" if name == "_schema" else f"{prefix}.{name}"): messages
-                  for name, messages in problems.field_errors(problem).items()}
-        message = problems.summary(problem)
-        if problem.status == 409:  # one confirmation per volunteer and day
-            message = _("Hours for this volunteer on this day are confirmed already.")
+                  for name, messages in wording.field_errors(problem).items()}
+        message = problems.summary(problem, HOURS_PROBLEMS)
+        if problem.kind == "hours-already-confirmed":  # one confirmation per volunteer and day
             errors.setdefault(f"{prefix}.on", []).append(message)
+        elif problem.status == 409:
+            errors.setdefault(f"{prefix}.hours", []).append(message)
         return _cause_page(cause_id, errors=errors, typed=typed, message=message, status=form_status(problem))
     flash(_("The hours are confirmed. The volunteer gets a thank-you email."), "success")
     return redirect(url_for("console_causes.cause", cause_id=cause_id) + "#volunteers")
@@ -240,7 +248,7 @@ def progress(cause_id: str):
         if problem.status in (403, 404):
             raise
         errors = {("current" if name == "_schema" else name): messages
-                  for name, messages in problems.field_errors(problem).items()}
+                  for name, messages in wording.field_errors(problem).items()}
         return _cause_page(cause_id, errors=errors, typed=typed, status=form_status(problem),
                            message=problems.summary(problem) if problem.errors else
                            problems.summary(problem, PROGRESS_PROBLEMS))

@@ -17,20 +17,21 @@ PAGE = f"/causes/{CAUSE_ID}"
 
 
 def a_cause(**changes) -> dict:
-    """A published volunteering call as GET /api/v1/events/causes/{id} answers a member."""
+    """A published volunteering call as GET /api/v1/events/causes/{id} answers a member
+    (services/events/causes/schemas.py CauseSchema)."""
     cause = {
-        "cause_id": CAUSE_ID, "kind": "volunteering", "status": "published",
+        "id": CAUSE_ID, "kind": "volunteering", "status": "published", "joining_open": True, "fits_me": True,
         "title": {"bg": "Ден на отворените врати", "en": "Open day"},
         "description": {"bg": "Посрещнете кандидат-студентите.", "en": "Welcome the applicants."},
         "audience": {"kind": "all"}, "deadline": "2030-04-01T18:00:00+00:00", "owner_id": "admin-1",
         "roles": [
             {"role_id": "guide", "title": {"bg": "Екскурзовод", "en": "Guide"}, "slots": 2, "filled": 2,
-             "waiting": 1, "what_to_bring": {"bg": "Удобни обувки.", "en": "Comfortable shoes."},
-             "when": "2030-04-05T07:00:00+00:00", "place": "Главен вход"},
+             "slots_left": 0, "waiting": 1, "what_to_bring": {"bg": "Удобни обувки.", "en": "Comfortable shoes."},
+             "when": "2030-04-05T07:00:00+00:00", "place": {"name": "Главен вход", "address": None, "city": None}},
             {"role_id": "exams", "title": {"bg": "Пробни изпити", "en": "Mock exams"}, "slots": 4, "filled": 1,
-             "waiting": 0, "what_to_bring": None, "when": None, "place": None}],
+             "slots_left": 3, "waiting": 0, "what_to_bring": None, "when": None, "place": None}],
         "goal": None, "donation_url": None, "published_at": "2030-03-01T08:00:00+00:00", "closed_at": None,
-        "progress": {"kind": "volunteering", "done": 3, "target": 6, "percent": 50.0},
+        "progress": {"kind": "volunteering", "done": 3.0, "target": 6.0, "percent": 50}, "hours_total": 0.0,
         "mine": []}
     cause.update(changes)
     return cause
@@ -39,15 +40,16 @@ def a_cause(**changes) -> dict:
 def a_collection(**changes) -> dict:
     return a_cause(kind="collection", title={"bg": "Книги за библиотеката", "en": "Books for the library"},
                    roles=[{"role_id": "atlas", "title": {"bg": "Анатомичен атлас", "en": "Anatomy atlas"},
-                           "slots": 10, "filled": 7, "waiting": 0, "what_to_bring": None}],
-                   progress={"kind": "collection", "done": 7, "target": 10, "percent": 70.0}, **changes)
+                           "slots": 10, "filled": 7, "slots_left": 3, "waiting": 0, "what_to_bring": None,
+                           "when": None, "place": None}],
+                   progress={"kind": "collection", "done": 7.0, "target": 10.0, "percent": 70}, **changes)
 
 
 def a_campaign(**changes) -> dict:
     return a_cause(kind="campaign", title={"bg": "Нов симулационен център", "en": "A new simulation centre"},
-                   roles=[], goal={"target": 50000, "unit": {"bg": "лв.", "en": "BGN"}, "current": 12500},
+                   roles=[], goal={"target": 50000.0, "unit": {"bg": "лв.", "en": "BGN"}, "current": 12500.0},
                    donation_url="https://mu-plovdiv.bg/darenia",
-                   progress={"kind": "campaign", "done": 12500, "target": 50000, "percent": 25.0}, **changes)
+                   progress={"kind": "campaign", "done": 12500.0, "target": 50000.0, "percent": 25}, **changes)
 
 
 def html(response) -> str:
@@ -67,7 +69,7 @@ def cause(gateway):
 # --------------------------------------------------------------------------- the list
 
 def test_the_list_asks_for_open_causes_of_a_kind_and_shows_their_progress(member, gateway):
-    gateway.on("GET", CAUSES, 200, {"items": [a_cause(), a_campaign(cause_id="d" * 32)], "page": 1,
+    gateway.on("GET", CAUSES, 200, {"items": [a_cause(), a_campaign(id="d" * 32)], "page": 1,
                                     "per_page": 20, "total": 2})
     page = html(member.get("/causes?kind=campaign"))
     assert gateway.sent("GET", CAUSES)[-1].params == {"status": "published", "page": 1, "per_page": 20,
@@ -115,7 +117,7 @@ def test_my_place_on_a_waitlist_and_my_joined_role(member, gateway):
     gateway.on("GET", ONE, 200, a_cause(mine=[
         {"volunteer_id": "v-1", "role_id": "guide", "status": "waitlisted", "position": 1, "quantity": None},
         {"volunteer_id": "v-2", "role_id": "exams", "status": "joined", "position": None, "quantity": None,
-         "hours": 3.0}]))
+         "hours_total": 3.0}]))
     page = html(member.get(PAGE))
     assert "You are on the waitlist: number 1." in page and "Leave the waitlist" in page
     assert "You are in. Hours confirmed: 3" in page and "Leave this role" in page
@@ -129,7 +131,7 @@ def test_a_cause_that_is_not_for_me_is_not_found(member, gateway):
 
 
 def test_past_the_deadline_no_form_is_offered(member, gateway):
-    gateway.on("GET", ONE, 200, a_cause(deadline="2020-01-01T00:00:00+00:00"))
+    gateway.on("GET", ONE, 200, a_cause(deadline="2020-01-01T00:00:00+00:00", joining_open=False))
     page = html(member.get(PAGE))
     assert "The deadline has passed: joining is closed." in page and 'name="idempotency_key"' not in page
 
@@ -185,13 +187,13 @@ def test_pledging_items_sends_the_quantity(member, gateway):
 def test_the_api_s_field_errors_are_shown_next_to_the_role_s_fields(member, gateway):
     gateway.on("GET", ONE, 200, a_collection())
     gateway.problem("POST", f"{ONE}/roles/atlas/volunteers", 422, "validation", "Invalid input.",
-                    errors={"quantity": ["Must be greater than or equal to 1 and less than or equal to 3."]})
+                    errors={"quantity": ["Only 3 still wanted."]})
     response = _join(member, "atlas", **{"roles.0.quantity": "5"})
     page = html(response)
     assert response.status_code == 422
     assert "Please correct the fields marked below." in page and 'href="#f-roles-0-quantity"' in page
     field = page.split('id="f-roles-0-quantity"')[0].rsplit('<div class="field', 1)[1]
-    assert "invalid" in field and "Enter a value from 1 to 3." in field
+    assert "invalid" in field and "Only 3 are still wanted: pledge at most that many." in field
     assert re.search(r'id="f-roles-0-quantity" name="roles.0.quantity" type="number" value="5"', page)
 
 
@@ -204,16 +206,19 @@ def test_a_quantity_that_is_no_number_is_sent_as_typed_for_the_api_to_refuse(mem
     assert "Enter a whole number." in page
 
 
-@pytest.mark.parametrize("status,kind,said", [
-    (409, "conflict", "You have already joined this role."),
-    (422, "closed", "Joining is closed: the deadline has passed or the cause is closed."),
-    (403, "other-audience", "This cause is for another group of members"),
-    (403, "not-verified", "Only verified members can join."),
+@pytest.mark.parametrize("status,kind,errors,said", [
+    (409, "already-volunteering", None, "You have already joined this role."),
+    (409, "cause-closed", None, "This cause is closed"),
+    (422, "validation", {"_schema": ["The deadline for joining has passed."]}, "The deadline for joining has passed."),
+    (403, "other-audience", None, "This cause is for another group of members"),
+    (403, "not-verified", None, "Only verified members can join."),
 ])
-def test_the_api_s_refusals_of_a_join_in_words(member, cause, gateway, status, kind, said):
-    gateway.problem("POST", f"{ONE}/roles/exams/volunteers", status, kind, "Refused.")
+def test_the_api_s_refusals_of_a_join_in_words(member, cause, gateway, status, kind, errors, said):
+    gateway.problem("POST", f"{ONE}/roles/exams/volunteers", status, kind, "Refused.", errors=errors)
     response = _join(member)
-    assert response.status_code == status and said in html(response)
+    page = html(response)
+    assert response.status_code == status and said in page
+    assert "Please correct the fields" not in page
 
 
 def test_leaving_a_role_sends_delete_and_says_the_place_goes_on(member, gateway):

@@ -31,16 +31,22 @@ def segments(gateway):
         "items": [{"id": "s" * 32, "name": "Cardiologists abroad"}], "page": 1, "per_page": 100, "total": 1})
 
 
+def volunteer(volunteer_id: str, **changes) -> dict:
+    """A volunteer as GET /api/v1/events/causes/{id}/volunteers lists it (VolunteerSchema)."""
+    return {"volunteer_id": volunteer_id, "cause_id": CAUSE_ID, "role_id": "guide", "member_id": "m-1",
+            "given_name": "Мария", "family_name": "Иванова", "status": "joined", "position": None, "quantity": None,
+            "note": None, "hours_total": 0.0, "requested_at": "2030-03-02T08:00:00+00:00",
+            "joined_at": "2030-03-02T08:00:00+00:00", "promoted_at": None, "left_at": None, "left_reason": None,
+            **changes}
+
+
 def volunteers() -> dict:
     return {"items": [
-        {"volunteer_id": "v-1", "member_id": "m-1", "name": "Мария Иванова", "role_id": "guide", "status": "joined",
-         "position": None, "quantity": None, "note": "След 14:00", "hours_total": 4.5,
-         "hours": [{"on": "2030-04-05", "hours": 4.5, "note": None}]},
-        {"volunteer_id": "v-2", "member_id": "m-2", "name": "Petar Petrov", "role_id": "guide",
-         "status": "waitlisted", "position": 1, "quantity": None, "note": None, "hours_total": 0, "hours": []},
-        {"volunteer_id": "v-3", "member_id": None, "name": None, "role_id": "exams", "status": "joined",
-         "position": None, "quantity": None, "note": None, "hours_total": 0, "hours": []}],
-        "page": 1, "per_page": 100, "total": 3}
+        volunteer("v-1", note="След 14:00", hours_total=4.5),
+        volunteer("v-2", member_id="m-2", given_name="Petar", family_name="Petrov", status="waitlisted", position=1,
+                  joined_at=None),
+        volunteer("v-3", member_id=None, given_name=None, family_name=None, role_id="exams")],
+        "page": 1, "per_page": 50, "total": 3}
 
 
 @pytest.fixture
@@ -70,7 +76,7 @@ def test_the_console_links_to_the_causes(admin, gateway):
 # --------------------------------------------------------------------------- the list
 
 def test_the_list_filters_by_status_and_kind(admin, gateway):
-    gateway.on("GET", CAUSES, 200, {"items": [a_cause(), a_campaign(cause_id="d" * 32, status="draft")],
+    gateway.on("GET", CAUSES, 200, {"items": [a_cause(), a_campaign(id="d" * 32, status="draft")],
                                     "page": 1, "per_page": 20, "total": 2})
     page = html(admin.get("/office/causes?status=published&kind=volunteering"))
     assert gateway.sent("GET", CAUSES)[-1].params == {"page": 1, "per_page": 20, "status": "published",
@@ -143,19 +149,19 @@ def test_saving_a_volunteering_call_sends_its_roles_and_goes_to_it(admin, gatewa
     assert call.json == {
         "kind": "volunteering", "title": {"bg": "Ден на отворените врати", "en": "Open day"},
         "description": {"bg": "Елате.", "en": "Come."}, "deadline": "2030-04-01T20:00:00+03:00",
-        "owner_id": "admin-1", "audience": {"kind": "all"},
+        "audience": {"kind": "all"},
         "roles": [{"title": {"bg": "Екскурзовод", "en": "Guide"}, "slots": 10,
                    "what_to_bring": {"bg": "Обувки", "en": "Shoes"}, "when": "2030-04-05T10:00:00+03:00",
-                   "place": "Главен вход"}]}
+                   "place": {"name": "Главен вход"}}]}
 
 
 def test_a_collection_sends_its_items_and_a_campaign_its_goal_and_donation_page(admin, gateway, segments):
     gateway.on("POST", CAUSES, 201, a_cause(status="draft"))
     form = {**_filled(admin), "kind": "collection", "audience.kind": "graduation_years", "audience.year_from": "2006",
-            "audience.year_to": "2010", "owner_id": "m-9"}
+            "audience.year_to": "2010", "owner_id": "9" * 32}
     post(admin, "/office/causes/new", {**form, "action": "save"})
     sent = gateway.sent("POST", CAUSES)[-1].json
-    assert sent["kind"] == "collection" and sent["owner_id"] == "m-9"
+    assert sent["kind"] == "collection" and sent["owner_id"] == "9" * 32
     assert sent["audience"] == {"kind": "graduation_years", "year_from": 2006, "year_to": 2010}
     assert sent["roles"] == [{"title": {"bg": "Екскурзовод", "en": "Guide"}, "slots": 10,
                               "what_to_bring": {"bg": "Обувки", "en": "Shoes"}}]
@@ -191,12 +197,13 @@ def test_editing_a_draft_keeps_its_role_ids_and_patches_it(admin, gateway, segme
     form = builder_form(html(admin.get(f"{PAGE}/edit")))
     assert form["roles.0.role_id"] == "guide" and form["roles.1.role_id"] == "exams"
     assert form["roles.0.when"] == "2030-04-05T10:00" and form["deadline"] == "2030-04-01T21:00"
+    assert form["roles.0.place"] == "Главен вход" and form["owner_id"] == "admin-1"
     response = post(admin, f"{PAGE}/edit", {**form, "roles.1.slots": "6", "action": "save"},
                     form_path=f"{PAGE}/edit")
     assert response.status_code == 302
     sent = gateway.sent("PATCH", ONE)[-1].json
     assert [r.get("role_id") for r in sent["roles"]] == ["guide", "exams"] and sent["roles"][1]["slots"] == 6
-    assert sent["owner_id"] == "admin-1"
+    assert sent["owner_id"] == "admin-1" and sent["roles"][0]["place"] == {"name": "Главен вход"}
 
 
 def test_a_published_cause_is_not_edited(admin, gateway, published):
@@ -210,11 +217,11 @@ def test_the_cause_page_shows_roles_progress_and_volunteers_with_their_hours(adm
     page = html(admin.get(PAGE))
     assert "Open day" in page and "Published" in page and "Close the cause…" in page
     assert "Мария Иванова" in page and "След 14:00" in page and "Hours confirmed: 4.5" in page
-    assert "2030-04-05: 4.5" in page
     assert "Petar Petrov" in page and "No. 1 in the queue" in page and "A former member" in page
     # The hours form is for those who are in, not for those waiting.
     assert page.count('action="/office/causes/' + CAUSE_ID + '/volunteers/') == 2
-    assert 'name="volunteers.0.hours"' in page and 'name="volunteers.1.hours"' not in page
+    assert 'name="volunteers.v-1.hours"' in page and 'name="volunteers.v-2.hours"' not in page
+    assert gateway.sent("GET", f"{ONE}/volunteers")[-1].params == {"page": 1, "per_page": 50}
     assert '<progress id="cause-progress" max="100" value="50"' in page
 
 
@@ -247,7 +254,7 @@ def test_closing_asks_first_then_closes(admin, gateway, published):
 def test_confirming_hours_sends_them_for_the_volunteer(admin, gateway, published):
     gateway.on("POST", f"{ONE}/volunteers/v-1/hours", 201, {"volunteer_id": "v-1", "hours": 2.5})
     response = post(admin, f"{PAGE}/volunteers/v-1/hours", {
-        "volunteers.0.hours": "2,5", "volunteers.0.on": "2030-04-06", "volunteers.0.note": "Подреди залата"},
+        "volunteers.v-1.hours": "2,5", "volunteers.v-1.on": "2030-04-06", "volunteers.v-1.note": "Подреди залата"},
         form_path=PAGE)
     assert response.status_code == 302 and response.headers["Location"] == f"{PAGE}#volunteers"
     assert gateway.sent("POST", f"{ONE}/volunteers/v-1/hours")[-1].json == {
@@ -257,28 +264,34 @@ def test_confirming_hours_sends_them_for_the_volunteer(admin, gateway, published
 
 def test_hours_out_of_range_are_shown_beside_the_volunteer_s_field(admin, gateway, published):
     gateway.problem("POST", f"{ONE}/volunteers/v-3/hours", 422, "validation", "Invalid input.",
-                    errors={"hours": ["Must be greater than or equal to 0.5 and less than or equal to 24."]})
-    response = post(admin, f"{PAGE}/volunteers/v-3/hours", {"volunteers.2.hours": "30", "volunteers.2.on": "2030-04-06"},
-                    form_path=PAGE)
+                    errors={"hours": ["From 0.5 to 24 hours a day."]})
+    response = post(admin, f"{PAGE}/volunteers/v-3/hours", {"volunteers.v-3.hours": "30",
+                                                            "volunteers.v-3.on": "2030-04-06"}, form_path=PAGE)
     page = html(response)
     assert response.status_code == 422
-    field = page.split('id="f-volunteers-2-hours"')[0].rsplit('<div class="field', 1)[1]
-    assert "invalid" in field and "Enter a value from 0.5 to 24." in field
-    assert 'id="f-volunteers-2-hours" name="volunteers.2.hours" type="number" value="30"' in page
-    assert 'id="f-volunteers-0-hours" name="volunteers.0.hours" type="number" value=""' in page
+    field = page.split('id="f-volunteers-v-3-hours"')[0].rsplit('<div class="field', 1)[1]
+    assert "invalid" in field and "Enter from 0.5 to 24 hours a day." in field
+    assert 'id="f-volunteers-v-3-hours" name="volunteers.v-3.hours" type="number" value="30"' in page
+    assert 'id="f-volunteers-v-1-hours" name="volunteers.v-1.hours" type="number" value=""' in page
 
 
-def test_hours_for_a_day_already_confirmed_are_refused_beside_the_day(admin, gateway, published):
-    gateway.problem("POST", f"{ONE}/volunteers/v-1/hours", 409, "conflict", "Already confirmed for this day.")
-    page = html(post(admin, f"{PAGE}/volunteers/v-1/hours", {"volunteers.0.hours": "2", "volunteers.0.on": "2030-04-05"},
-                     form_path=PAGE))
-    field = page.split('id="f-volunteers-0-on"')[0].rsplit('<div class="field', 1)[1]
-    assert "Hours for this volunteer on this day are confirmed already." in field
+@pytest.mark.parametrize("kind,field_name,said", [
+    ("hours-already-confirmed", "on", "Hours for this volunteer on this day are confirmed already."),
+    ("not-joined", "hours", "Only a volunteer who is in (not waiting, not gone) gets hours confirmed."),
+])
+def test_hours_the_api_refuses_are_said_beside_the_field(admin, gateway, published, kind, field_name, said):
+    gateway.problem("POST", f"{ONE}/volunteers/v-1/hours", 409, kind, "Refused.")
+    response = post(admin, f"{PAGE}/volunteers/v-1/hours", {"volunteers.v-1.hours": "2",
+                                                            "volunteers.v-1.on": "2030-04-05"}, form_path=PAGE)
+    assert response.status_code == 409
+    field = html(response).split(f'id="f-volunteers-v-1-{field_name}"')[0].rsplit('<div class="field', 1)[1]
+    assert said in field
 
 
-def test_hours_for_a_volunteer_the_cause_has_not_are_not_found(admin, gateway, published):
-    response = post(admin, f"{PAGE}/volunteers/v-9/hours", {"volunteers.0.hours": "2"}, form_path=PAGE)
-    assert response.status_code == 404 and gateway.sent("POST", f"{ONE}/volunteers/v-9/hours") == []
+def test_hours_for_a_volunteer_the_cause_has_not_are_the_api_s_not_found(admin, gateway, published):
+    gateway.problem("POST", f"{ONE}/volunteers/v-9/hours", 404, "not-found", "No such volunteer of this cause.")
+    response = post(admin, f"{PAGE}/volunteers/v-9/hours", {"volunteers.v-9.hours": "2"}, form_path=PAGE)
+    assert response.status_code == 404
 
 
 def test_a_campaign_s_progress_is_updated_and_its_errors_shown(admin, gateway, segments):
@@ -299,8 +312,8 @@ def test_a_campaign_s_progress_is_updated_and_its_errors_shown(admin, gateway, s
 
 def test_the_cause_page_in_bulgarian(admin, gateway, segments):
     gateway.on("GET", ONE, 200, a_collection())
-    gateway.on("GET", f"{ONE}/volunteers", 200, {"items": [
-        {"volunteer_id": "v-1", "name": "Мария Иванова", "role_id": "atlas", "status": "joined", "quantity": 2}]})
+    gateway.on("GET", f"{ONE}/volunteers", 200, {"items": [volunteer("v-1", role_id="atlas", quantity=2)],
+                                                 "page": 1, "per_page": 50, "total": 1})
     admin.get("/language/bg")
     page = html(admin.get(PAGE))
     assert '<html lang="bg">' in page and "Книги за библиотеката" in page and "Носи 2" in page
@@ -310,7 +323,7 @@ def test_the_cause_page_in_bulgarian(admin, gateway, segments):
 @pytest.mark.parametrize("path,data", [
     ("/office/causes/new", {"title.bg": "x", "action": "save"}),
     (f"{PAGE}/publish", {}), (f"{PAGE}/close", {}), (f"{PAGE}/progress", {"current": "1"}),
-    (f"{PAGE}/volunteers/v-1/hours", {"volunteers.0.hours": "2", "volunteers.0.on": "2030-04-05"}),
+    (f"{PAGE}/volunteers/v-1/hours", {"volunteers.v-1.hours": "2", "volunteers.v-1.on": "2030-04-05"}),
 ])
 def test_a_form_without_its_csrf_token_sends_nothing(admin, gateway, published, path, data):
     assert admin.post(path, data=data).status_code == 400
