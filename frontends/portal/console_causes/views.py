@@ -104,6 +104,8 @@ def _builder_page(model: dict, *, cause: dict | None, errors=None, message=None,
 def _build(cause: dict | None):
     """The builder's POST: a button's change of the roles or the kind, or saving the draft."""
     model = builder.from_form(request.form)
+    if cause is not None:  # a draft keeps its kind (the API's edit takes no kind)
+        model["kind"] = cause.get("kind") or model["kind"]
     action = request.form.get("action", "save")
     key = request.form.get("idempotency_key") or None
     if action != "save":
@@ -114,7 +116,7 @@ def _build(cause: dict | None):
         if cause is None:
             saved = api().post(CAUSES, sent, headers={"Idempotency-Key": (key or uuid.uuid4().hex)[:255]})
         else:
-            saved = api().patch(_path(present.cause_id(cause)), sent)
+            saved = api().patch(_path(present.cause_id(cause)), {k: v for k, v in sent.items() if k != "kind"})
     except ApiProblem as problem:
         if problem.status in (403, 404):
             raise

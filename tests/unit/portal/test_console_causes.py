@@ -203,6 +203,7 @@ def test_editing_a_draft_keeps_its_role_ids_and_patches_it(admin, gateway, segme
     assert response.status_code == 302
     sent = gateway.sent("PATCH", ONE)[-1].json
     assert [r.get("role_id") for r in sent["roles"]] == ["guide", "exams"] and sent["roles"][1]["slots"] == 6
+    assert "kind" not in sent  # a cause keeps its kind
     assert sent["owner_id"] == "admin-1" and sent["roles"][0]["place"] == {"name": "Главен вход"}
 
 
