@@ -179,4 +179,22 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/office/awards/<cycle_id>/nominations/<nomination_id>/statements/<int:index>"): ADMIN,
     ("POST", "/office/awards/<cycle_id>/categories/<category_id>/shortlist"): ADMIN,
     ("POST", "/office/awards/<cycle_id>/categories/<category_id>/winners"): ADMIN,
+    # Causes (frontends/portal/causes): for verified members of each cause's audience, as the API says.
+    ("GET", "/causes"): SIGNED_IN,
+    ("GET", "/causes/<cause_id>"): SIGNED_IN,
+    ("POST", "/causes/<cause_id>/roles/<role_id>/join"): SIGNED_IN,
+    ("POST", "/causes/<cause_id>/roles/<role_id>/leave"): SIGNED_IN,
+    # The office's causes (frontends/portal/console_causes). A cause's owner who is no admin
+    # confirms hours through the API (the portal has no owner's page yet).
+    ("GET", "/office/causes"): ADMIN,
+    ("GET", "/office/causes/new"): ADMIN,
+    ("POST", "/office/causes/new"): ADMIN,
+    ("GET", "/office/causes/<cause_id>"): ADMIN,
+    ("GET", "/office/causes/<cause_id>/edit"): ADMIN,
+    ("POST", "/office/causes/<cause_id>/edit"): ADMIN,
+    ("POST", "/office/causes/<cause_id>/publish"): ADMIN,
+    ("GET", "/office/causes/<cause_id>/close"): ADMIN,
+    ("POST", "/office/causes/<cause_id>/close"): ADMIN,
+    ("POST", "/office/causes/<cause_id>/volunteers/<volunteer_id>/hours"): ADMIN,
+    ("POST", "/office/causes/<cause_id>/progress"): ADMIN,
 }

@@ -40,6 +40,8 @@ AREAS = (
     "console_mentoring",  # the mentoring programme's dashboard for the office, its CSV export
     "awards",             # Alumni awards: cycles, nominating, the nominee's link, my engagement, judging, winners
     "console_awards",     # the awards for the office: cycle builder, phases, nominations, standings, results
+    "causes",             # causes for me: join a role or pledge items, leave, my waitlist place, progress
+    "console_causes",     # causes for the office: builder with roles, publish, close, volunteers' hours
 )
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

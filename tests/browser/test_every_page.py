@@ -42,6 +42,7 @@ QUERIES = {path: "?token=made-up-token" for path in (
 # The pages of a draft survey (the others show the open one, answered, with its results).
 RENAMED = {rule: {"survey_id": "draft_survey_id"} for rule in (
     "/office/surveys/<survey_id>/edit", "/office/surveys/<survey_id>/open", "/office/surveys/<survey_id>/delete")}
+RENAMED["/office/causes/<cause_id>/edit"] = {"cause_id": "draft_cause_id"}  # only a draft is edited
 # The mentoring decision link: its page shows the button (a GET decides nothing).
 QUERIES["/mentoring/requests/<request_id>/decide"] = "?t=made-up.token&d=accept"
 # The nominee's decision link: with a made-up token the page still shows its button.
@@ -60,7 +61,7 @@ def client(header: dict | None = None) -> dict:
 def world(site, admin) -> dict:
     """What the pages' paths name, made through the API: a verified member with a public name,
     registered for a published event; a segment; a roster import; an announcement; a draft
-    survey and an open one she has answered."""
+    survey and an open one she has answered; a published cause she has joined and a draft one."""
     office = site.bearer(*admin)
     member = verified_member(site, admin, "bg", graduation_year=2012, faculty="medicine")
     own = site.bearer(member["email"], member["password"])
@@ -92,11 +93,13 @@ def world(site, admin) -> dict:
     survey_id = answered_survey(site, office, own)
     request_id, mentorship_id = mentorship_of(site, admin, own, member)
     cycle_id, draft_cycle_id = award_cycle(site, office, opened=True), award_cycle(site, office, opened=False)
+    cause_id, draft_cause_id = causes_of(site, office, own)
     ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
            "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
            "survey_id": survey_id, "draft_survey_id": draft_id, "question_id": "notes",
            "request_id": request_id, "mentorship_id": mentorship_id, "cycle_id": cycle_id,
-           "draft_cycle_id": draft_cycle_id, "nomination_id": "made-up-nomination"}
+           "draft_cycle_id": draft_cycle_id, "nomination_id": "made-up-nomination", "cause_id": cause_id,
+           "draft_cause_id": draft_cause_id}
     # A visitor sees only events open to everyone (the reunion is the class of 2012's).
     return {"member": member, "admin": admin, "ids": {"member": ids, "admin": ids,
                                                       "anyone": {**ids, "event_id": open_event_id}}}
@@ -179,6 +182,30 @@ def award_cycle(site, office: dict, *, opened: bool) -> str:
         answer = requests.post(f"{site.url}/api/v1/awards/cycles/{cycle_id}/open", timeout=10, headers=client(office))
         assert answer.status_code == 200, answer.text
     return cycle_id
+def causes_of(site, office: dict, own: dict) -> tuple[str, str]:
+    """A published volunteering call for everyone that the member has joined (the office's
+    page lists her with the hours form), and a draft: their ids."""
+    deadline = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    made = []
+    for title in ({"bg": "Ден на отворените врати", "en": "Open day"}, {"bg": "Пробни изпити", "en": "Mock exams"}):
+        created = requests.post(f"{site.url}/api/v1/events/causes", timeout=10,
+                                headers={**client(office), "Idempotency-Key": uuid.uuid4().hex}, json={
+            "kind": "volunteering", "title": title, "description": {"bg": "Елате.", "en": "Do come."},
+            "audience": {"kind": "all"}, "deadline": deadline,
+            "roles": [{"title": {"bg": "Екскурзовод", "en": "Guide"}, "slots": 2,
+                       "what_to_bring": {"bg": "Удобни обувки.", "en": "Comfortable shoes."}}]})
+        assert created.status_code == 201, created.text
+        made.append(created.json())
+    cause = made[0]
+    published_cause = requests.post(f"{site.url}/api/v1/events/causes/{cause['id']}/publish", timeout=10,
+                                    headers=client(office))
+    assert published_cause.status_code == 200, published_cause.text
+    role_id = cause["roles"][0]["role_id"]
+    wait_for(lambda: requests.post(
+        f"{site.url}/api/v1/events/causes/{cause['id']}/roles/{role_id}/volunteers", json={}, timeout=10,
+        headers={**client(own), "Idempotency-Key": uuid.uuid4().hex}).status_code in (201, 409),
+        timeout_s=30, message="the member joins the cause's role (once events knows she is verified)")
+    return cause["id"], made[1]["id"]
 
 
 def published(site, office: dict, event: dict) -> str:

@@ -30,6 +30,7 @@ PAGES = (
     ("console_surveys.index", "/office/surveys", lazy_gettext("Surveys")),
     ("console_mentoring.index", "/office/mentoring", lazy_gettext("Mentoring programme")),
     ("console_awards.index", "/office/awards", lazy_gettext("Alumni awards")),
+    ("console_causes.index", "/office/causes", lazy_gettext("Causes")),
 )
 STATS = {"members": "/api/v1/members/stats", "events": "/api/v1/events/stats",
          "notifications": "/api/v1/notifications/stats"}

@@ -86,7 +86,7 @@ def blank() -> dict[str, Any]:
 
 # --- the posted form ---------------------------------------------------------------------
 
-def _nested(form: Mapping[str, str]) -> dict[str, Any]:
+def nested(form: Mapping[str, str]) -> dict[str, Any]:
     """``{"sections.0.id": "s1"}`` -> ``{"sections": {"0": {"id": "s1"}}}``."""
     tree: dict[str, Any] = {}
     for name, value in form.items():
@@ -134,7 +134,7 @@ def _question_of_form(node: dict[str, Any]) -> dict[str, Any]:
 
 def from_form(form: Mapping[str, str]) -> dict[str, Any]:
     """The draft as posted (a flat mapping of the form's fields)."""
-    tree = _nested({k: v for k, v in form.items() if k not in ("csrf_token", "action", "idempotency_key")})
+    tree = nested({k: v for k, v in form.items() if k not in ("csrf_token", "action", "idempotency_key")})
     audience = _dict(tree.get("audience"))
     return {
         "title": _bilingual(_dict(tree.get("title"))),
