@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.awards.api import blp
+from services.awards.cycles import api as cycles_api
 from services.awards.store import AwardsStore
 from shared.config import Config, load
 from shared.service import build_api
@@ -17,4 +18,4 @@ def create_store(config: Config) -> AwardsStore:
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or load()
-    return build_api(NAME, config, create_store(config), [blp], description="Annual Alumni awards: cycles, nominations, scores and the engagement ledger.")
+    return build_api(NAME, config, create_store(config), [blp, cycles_api.blp], description="Annual Alumni awards: cycles, nominations, scores and the engagement ledger.")
