@@ -205,7 +205,7 @@ def keys_session() -> None:
 
 @keys.command("link")
 def keys_link() -> None:
-    """Print a new LINK_SIGNING_KEY for members and notifications."""
+    """Print a new LINK_SIGNING_KEY for members, notifications and awards."""
     from alumnet.keys import new_link_key
     click.echo(new_link_key())
 

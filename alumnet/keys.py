@@ -31,7 +31,7 @@ from cryptography.fernet import Fernet
 from shared.auth import generate_keypair
 from shared.bus.topology import EXCHANGE_NAME
 from shared.config import SERVICES
-from shared.secretcheck import KEY_HOLDERS
+from shared.secretcheck import KEY_HOLDERS, LINK_HOLDERS
 
 VHOST = "alumnet"
 OPS_USER = "ops"  # the operators' administrator (management UI); no service uses it
@@ -141,7 +141,9 @@ def generate(directory: str | Path, *, amqp_host: str = "rabbitmq:5672", mongo_h
             f"{DB_PREFIX}{service}?authSource=admin&{mongo_options}".rstrip("&"),
         ]
         if service in KEY_HOLDERS:
-            lines += [f"TOKEN_ENCRYPTION_KEY={token_key}", f"LINK_SIGNING_KEY={link_key}"]
+            lines += [f"TOKEN_ENCRYPTION_KEY={token_key}"]
+        if service in LINK_HOLDERS:
+            lines += [f"LINK_SIGNING_KEY={link_key}"]
         files[f"{service}.env"] = "\n".join(lines) + "\n"
     taken = [name for name in [*files, "jwt-private.pem", "jwt-public.pem"] if (directory / name).exists()]
     if taken:

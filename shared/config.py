@@ -132,7 +132,8 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
             "Fernet key shared by members and notifications only: encrypts one-time tokens in events",
             secret=True),
     Setting("LINK_SIGNING_KEY", "", _text,
-            "key shared by members and notifications only: signs one-click links (unsubscribe); "
+            "key shared by members, notifications and awards only: signs one-click links (unsubscribe, "
+            "mentoring and award nomination decisions); "
             "never the same as TOKEN_ENCRYPTION_KEY", secret=True),
     Setting("EMAIL_BACKEND", "smtp", _choice("smtp", "file"), "smtp sends mail; file writes .eml files to DEV_OUTBOX_DIR"),
     Setting("SMTP_HOST", "localhost", _text, "SMTP server host"),

@@ -4,7 +4,8 @@ Rules it keeps:
 - A process outside dev mode refuses to start when a secret it needs is missing, naming the
   setting: the broker and store URLs must carry a user and password, members and
   notifications need TOKEN_ENCRYPTION_KEY and LINK_SIGNING_KEY (two different keys: one
-  encrypts, the other signs), the members api needs its JWT signing key file.
+  encrypts, the other signs), awards needs LINK_SIGNING_KEY (it reads the nominee's one-click
+  links), the members api needs its JWT signing key file.
 - No secret may be a value that appears in this repository (``PUBLISHED``: dev defaults,
   example files, RabbitMQ's guest): anyone can read those.
 - Dev mode (``DEV_MODE=true``, set by ``alumnet dev`` and the end-to-end tests) skips all this.
@@ -29,6 +30,8 @@ PUBLISHED = frozenset({
 })
 # Services whose processes hold the one-time-token and link keys.
 KEY_HOLDERS = ("members", "notifications")
+# Services whose processes hold the link key only: they read one-click links, never tokens.
+LINK_HOLDERS = (*KEY_HOLDERS, "awards")
 MIN_SIGNING_KEY_BYTES = 32
 
 
@@ -55,6 +58,11 @@ def _token_keys(config: Config) -> dict[str, str]:
         except ValueError:
             problems["TOKEN_ENCRYPTION_KEY"] = "is not a Fernet key (alumnet keys generate)"
         problems.update(_published("TOKEN_ENCRYPTION_KEY", config.token_encryption_key))
+    return problems | _link_key(config)
+
+
+def _link_key(config: Config) -> dict[str, str]:
+    problems: dict[str, str] = {}
     if not config.link_signing_key:
         problems["LINK_SIGNING_KEY"] = "is required (alumnet keys generate)"
     elif len(config.link_signing_key.encode()) < MIN_SIGNING_KEY_BYTES:
@@ -78,6 +86,8 @@ def problems(config: Config, service: str, process: str) -> dict[str, str]:
     found.update(_url_password("MONGO_URL", config.mongo_url))
     if service in KEY_HOLDERS:
         found.update(_token_keys(config))
+    elif service in LINK_HOLDERS:
+        found.update(_link_key(config))
     if service == "members" and process == "api" and not os.path.isfile(config.jwt_private_key_file or ""):
         found["JWT_PRIVATE_KEY_FILE"] = "is required: the members api signs access tokens"
     for name, value in (("SMTP_PASSWORD", config.smtp_password), ("SMS_AUTH_TOKEN", config.sms_auth_token),

@@ -36,7 +36,7 @@ a function of the world and the caller giving one).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 CALLERS = ("anon", "unconf", "pending", "alumnus", "student", "staff", "judge", "admin", "other")
@@ -186,6 +186,32 @@ GET    /api/v1/awards/docs/assets/<filename>                                    
 GET    /api/v1/awards/me/engagement                                             401  403    403     ok      ok      ok    ok    ok    ok   # verified members (as the awards members view says) and the office
 GET    /api/v1/awards/cycles/<cycle_id>/standings                               401  403    403     403     403     403   403   ok    403  # the office's: names of everyone in the cycle
 GET    /api/v1/awards/cycles/<cycle_id>/members/<member_id>/engagement          401  403    403     ok      403     403   403   ok    403  # the member (self) and the office
+# ---- awards: cycles, nominations, judging (issue 16; <cycle_id> a cycle taking nominations, [draft] a draft, the
+#      judge assigned to the cycle in judging; the nominee's one-click link is played in tests/unit/awards)
+POST   /api/v1/awards/cycles                                                    401  403    403     403     403     403   403   ok    403
+GET    /api/v1/awards/cycles                                                    401  403    403     ok      ok      ok    ok    ok    ok   # verified members: the opened cycles
+GET    /api/v1/awards/cycles/<cycle_id>                                         401  403    403     ok      ok      ok    ok    ok    ok
+GET    /api/v1/awards/cycles/<cycle_id>                              [draft]    401  403    403     404     404     404   404   ok    404  # a draft is the office's alone
+PATCH  /api/v1/awards/cycles/<cycle_id>                                         401  403    403     403     403     403   403   409   403  # an opened cycle does not change
+PATCH  /api/v1/awards/cycles/<cycle_id>                              [draft]    401  403    403     403     403     403   403   ok    403
+POST   /api/v1/awards/cycles/<cycle_id>/open                                    401  403    403     403     403     403   403   409   403
+POST   /api/v1/awards/cycles/<cycle_id>/open                         [draft]    401  403    403     403     403     403   403   ok    403  # a fresh draft per cell
+POST   /api/v1/awards/cycles/<cycle_id>/advance                                 401  403    403     403     403     403   403   ok    403  # a fresh cycle per cell
+POST   /api/v1/awards/cycles/<cycle_id>/categories/<category_id>/nominations    401  403    403     ok      ok      ok    ok    ok    ok   # verified members (the second nominator on is merged)
+GET    /api/v1/awards/nominations/<nomination_id>                               401  403    403     ok      403     403   403   ok    403  # the nominee (the alumnus) and the office
+POST   /api/v1/awards/nominations/<nomination_id>/confirm                       401  403    403     ok      403     403   403   403   403  # the nominee alone, not the office; a fresh nomination per cell
+POST   /api/v1/awards/nominations/<nomination_id>/decline                       401  403    403     ok      403     403   403   403   403
+GET    /api/v1/awards/me/nominations                                            401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's own
+GET    /api/v1/awards/cycles/<cycle_id>/nominations                             401  403    403     403     403     403   403   ok    403  # names every nominator: the office's alone
+PATCH  /api/v1/awards/nominations/<nomination_id>/statements/<index>            401  403    403     403     403     403   403   ok    403  # the office redacts before judging
+POST   /api/v1/awards/cycles/<cycle_id>/categories/<category_id>/shortlist      401  403    403     403     403     403   403   ok    403
+GET    /api/v1/awards/cycles/<cycle_id>/judging                                 401  403    403     403     403     403   ok    403   403  # the cycle's judges alone, not even the office: blind ballots
+PUT    /api/v1/awards/cycles/<cycle_id>/judging/<ballot_id>                     401  403    403     403     403     403   ok    403   403
+POST   /api/v1/awards/cycles/<cycle_id>/judging/<ballot_id>/conflict            401  403    403     403     403     403   ok    403   403  # another ballot than the score's
+GET    /api/v1/awards/cycles/<cycle_id>/results                                 401  403    403     403     403     403   403   ok    403  # the cycle in judging
+POST   /api/v1/awards/cycles/<cycle_id>/categories/<category_id>/winners        401  403    403     403     403     403   403   ok    403  # a cycle in results
+POST   /api/v1/awards/cycles/<cycle_id>/announce                                401  403    403     403     403     403   403   ok    403  # a cycle with every category decided
+GET    /api/v1/awards/cycles/<cycle_id>/winners                                 401  403    403     ok      ok      ok    ok    ok    ok   # an announced cycle: verified members
 """
 
 
@@ -290,3 +316,41 @@ REQUESTS = {
     ("POST", f"{N}/announcements"): {"json": ANNOUNCEMENT},
     ("POST", f"{N}/announcements/<announcement_id>/cancel"): {"json": {}},
 }
+
+
+# ---- awards: cycles, nominations, judging (issue 16)
+AW = "/api/v1/awards"
+AWARD_RUBRIC = [{"key": "impact", "title": {"bg": "Въздействие", "en": "Impact"}, "weight": 2},
+                {"key": "dedication", "title": {"bg": "Отдаденост", "en": "Dedication"}, "weight": 1}]
+AWARD_CATEGORY = "mentor-of-the-year"
+AWARD_STATEMENT = "Наставлява студенти през цялата година и винаги намира време за тях."
+
+
+def award_cycle_body(judges=()) -> dict:
+    """A cycle whose nominations run from an hour ago for ten days, with one category."""
+    now = datetime.now(ZoneInfo("UTC"))
+    days = [now + timedelta(days=d) for d in (10, 20, 30, 40)]
+    return {"year": now.year, "title": {"bg": "Алумни награди", "en": "Alumni Awards"},
+            "phases": {"nominations_from": (now - timedelta(hours=1)).isoformat(),
+                       "nominations_until": days[0].isoformat(), "confirmation_until": days[1].isoformat(),
+                       "judging_until": days[2].isoformat(), "results_at": days[3].isoformat()},
+            "judges": list(judges),
+            "categories": [{"category_id": AWARD_CATEGORY, "title": {"bg": "Ментор на годината", "en": "Mentor"},
+                            "description": {"bg": "За наставничество.", "en": "For mentoring."},
+                            "rubric": AWARD_RUBRIC}]}
+
+
+REQUESTS.update({
+    ("POST", f"{AW}/cycles"): lambda world, caller: {"json": award_cycle_body()},
+    ("PATCH", f"{AW}/cycles/<cycle_id>"): {"json": {"title": {"bg": "Награди", "en": "Awards"}}},
+    ("POST", f"{AW}/cycles/<cycle_id>/categories/<category_id>/nominations"): lambda world, caller: {
+        "json": {"nominee_id": world.awards["nominee"], "statement": AWARD_STATEMENT}},
+    ("POST", f"{AW}/nominations/<nomination_id>/confirm"): {"json": {"details": "Водя и летен курс."}},
+    ("POST", f"{AW}/nominations/<nomination_id>/decline"): {"json": {}},
+    ("PATCH", f"{AW}/nominations/<nomination_id>/statements/<index>"): {"json": {"statement": "Наставлява студенти."}},
+    ("POST", f"{AW}/cycles/<cycle_id>/categories/<category_id>/shortlist"): {"json": {"top": 5}},
+    ("PUT", f"{AW}/cycles/<cycle_id>/judging/<ballot_id>"): {"json": {"scores": {"impact": 8, "dedication": 6}}},
+    ("POST", f"{AW}/cycles/<cycle_id>/judging/<ballot_id>/conflict"): {"json": {"reason": "Работим заедно."}},
+    ("POST", f"{AW}/cycles/<cycle_id>/categories/<category_id>/winners"): lambda world, caller: {
+        "json": {"nomination_ids": [world.awards["results_nomination"]]}},
+})

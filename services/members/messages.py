@@ -1,6 +1,7 @@
 """Events the members service publishes and the schemas of their ``data``."""
 from marshmallow import Schema, fields, validate
 
+from shared.auth import ROLES
 from shared.bus.envelope import EventCatalog
 
 CATALOG = EventCatalog("members")
@@ -62,6 +63,9 @@ class MemberRegisteredData(ProfileFieldsData):
         allow_none=True, load_default=None,
         metadata={"description": "Fernet-encrypted one-time email confirmation token (members and "
                                  "notifications share the key): the welcome email's confirmation link"})
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), allow_none=True, load_default=None,
+                        metadata={"description": "the roles the member signed up with (alumnus or student); "
+                                                 "later changes: members.member.roles_changed"})
 
 
 MEMBER_REGISTERED = CATALOG.register("members.member.registered", MemberRegisteredData(), example={
@@ -78,6 +82,7 @@ MEMBER_REGISTERED = CATALOG.register("members.member.registered", MemberRegister
     "registered_at": "2026-11-28T10:15:00+00:00",
     "status": "pending_verification",
     "encrypted_confirmation_token": "gAAAAABn...",
+    "roles": ["alumnus"],
     "given_name_latin": "Maria",
     "family_name_latin": "Ivanova",
     "specialty": "кардиология",
@@ -505,4 +510,21 @@ MENTORSHIP_ENDED = CATALOG.register("members.mentorship.ended", MentorshipEndedD
     **_PAIR, "notify": [_MENTOR["member_id"]], "mentorship_id": "2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e1b",
     "ended_by": _MENTEE["member_id"], "reason": "ended", "meetings": 6,
     "started_at": "2026-12-06T08:30:00+00:00", "ended_at": "2027-06-30T12:00:00+00:00",
+})
+
+
+# ---- roles (issue 16): the views other services keep of members know their roles (the awards
+# service assigns judges and applies "not staff" eligibility from its own view).
+
+class MemberRolesChangedData(Schema):
+    """The office set a member's roles (``PUT /members/<id>/roles``): the whole new set."""
+
+    member_id = fields.String(required=True)
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True)
+    changed_at = fields.AwareDateTime(required=True)
+
+
+MEMBER_ROLES_CHANGED = CATALOG.register("members.member.roles_changed", MemberRolesChangedData(), example={
+    "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d", "roles": ["alumnus", "judge"],
+    "changed_at": "2027-01-12T09:30:00+00:00",
 })

@@ -18,7 +18,9 @@ from datetime import timedelta
 
 import pytest
 
+from services.awards import handlers as awards_handlers
 from services.awards.app import create_app as awards_app
+from services.awards.cycles import judging as award_judging
 from services.events import calendar_store
 from services.events import handlers as events_handlers
 from services.events.app import create_app as events_app
@@ -34,8 +36,8 @@ from services.notifications.app import create_app as notifications_app
 from shared import clock, unsubscribe
 from shared.bus.envelope import decode
 from shared.config import Config
-from tests.authz_matrix import (ANNOUNCEMENT, CALLERS, MENTOR_OFFER, REQUESTS, ROSTER_CSV, ROSTER_STUDENT, SURVEY,
-                                table)
+from tests.authz_matrix import (ANNOUNCEMENT, AW, AWARD_CATEGORY, AWARD_STATEMENT, CALLERS, MENTOR_OFFER, REQUESTS,
+                                ROSTER_CSV, ROSTER_STUDENT, SURVEY, award_cycle_body, table)
 from tests.conftest import TOKEN_KEY
 from tests.routes import api_routes, fill, plain, variables
 from tests.support import bearer, consumer_like
@@ -69,6 +71,7 @@ class World:
     ticket_code: str = ""
     admin_id: str = ""
     scene_survey: str = ""  # the survey of the cell being played, when its scene made one
+    awards: dict = field(default_factory=dict)  # the awards objects the matrix's requests name
 
     # ------------------------------------------------------------------ services' APIs
 
@@ -115,11 +118,12 @@ class World:
         return [decode(doc["body"]) for doc in self.db("members").outbox.find(query).sort("order", 1)]
 
     def relay(self) -> None:
-        """Carry the members service's new events to the events and notifications read
-        models, through those services' own handlers."""
+        """Carry the members service's new events to the events, notifications and awards
+        read models, through those services' own handlers."""
         consumers = []
         for service, subscriptions in (("events", events_handlers.subscriptions()),
-                                       ("notifications", notifications_handlers.subscriptions())):
+                                       ("notifications", notifications_handlers.subscriptions()),
+                                       ("awards", awards_handlers.subscriptions())):
             consumers.append(({s.event_type for s in subscriptions}, consumer_like(self.store(service), subscriptions)))
         for event in self.members_events():
             if event.id in self.relayed:
@@ -325,23 +329,104 @@ MENTORING_SCENES = {
 # ---- end of mentoring
 
 
-# ---- awards: engagement ledger. The awards members view holds every caller as the members
-# service has them (what the cycles feature's handlers keep from members events; until those
-# are relayed here, written with shared.memberview as they write it), and a cycle is
-# registered with the ledger as the cycles feature's open route does.
-def build_awards_ledger(world: World) -> None:
-    from services.awards.ledger import rules as ledger_rules
-    from services.awards.ledger import store as ledger_store
-    from shared import memberview
-    db = world.db("awards")
-    for identity in filter(None, world.callers.values()):
-        member = world.db("members").members.find_one({"_id": identity[0]}, {"status": 1}) or {}
-        if member.get("status"):
-            memberview.merge_member(db[ledger_store.MEMBER_VIEW], None, identity[0], {"status": member["status"]})
-    now = clock.now()
-    ledger_store.open_cycle(db, None, "ledger-cycle", ledger_rules.CURRENT, *ledger_rules.year_period(now))
-    world.fills.setdefault("cycle_id", "ledger-cycle")
-# ---- end of awards: engagement ledger
+# ---- awards: cycles, nominations, judging (issue 16). The alumnus is nominated by the other
+# alumnus in every cycle; the judge judges them all.
+
+def _award_cycle(world: World, steps: int = 0, decided: bool = False) -> tuple[str, list[str]]:
+    """A cycle opened with the world's judge, the alumnus and a second member nominated (and
+    confirmed when judging comes), ``steps`` phases advanced from nominations, its category
+    decided if ``decided``: (cycle id, nomination ids)."""
+    admin, judge = world.admin, world.callers["judge"][0]
+    cycle = world.call("awards", "POST", f"{AW}/cycles", 201, admin, json=award_cycle_body([judge]))
+    world.call("awards", "POST", f"{AW}/cycles/{cycle['id']}/open", 200, admin)
+    nominations = []
+    for nominee in (world.self_id, world.awards["nominee"]):
+        nomination = world.call("awards", "POST", f"{AW}/cycles/{cycle['id']}/categories/{AWARD_CATEGORY}/nominations",
+                                201, world.token(world.callers["other"][0]),
+                                json={"nominee_id": nominee, "statement": AWARD_STATEMENT})
+        if steps:
+            world.call("awards", "POST", f"{AW}/nominations/{nomination['id']}/confirm", 200, world.token(nominee),
+                       json={})
+        nominations.append(nomination["id"])
+    for _ in range(steps):
+        world.call("awards", "POST", f"{AW}/cycles/{cycle['id']}/advance", 200, admin)
+    if decided:
+        world.call("awards", "POST", f"{AW}/cycles/{cycle['id']}/categories/{AWARD_CATEGORY}/winners", 200, admin,
+                   json={"nomination_ids": nominations[:1]})
+    return cycle["id"], nominations
+
+
+def _ballot(world: World, cycle_id: str, nomination_id: str) -> str:
+    salt = world.db("awards").award_cycles.find_one({"_id": cycle_id})["ballot_salt"]
+    return award_judging.ballot_id(salt, world.callers["judge"][0], nomination_id)
+
+
+def build_awards(world: World) -> None:
+    """Cycles in each phase the routes need: taking nominations (the fills), in judging, in
+    results, decided and announced; and a draft (the ``draft`` variant)."""
+    world.awards["nominee"] = world.verified()["id"]
+    world.relay()
+    taking, (nomination, _) = _award_cycle(world)
+    judging_cycle, (scored, other) = _award_cycle(world, steps=2)
+    results_cycle, (winner, _) = _award_cycle(world, steps=3)
+    decided_cycle, _ = _award_cycle(world, steps=3, decided=True)
+    announced_cycle, _ = _award_cycle(world, steps=3, decided=True)
+    world.call("awards", "POST", f"{AW}/cycles/{announced_cycle}/announce", 200, world.admin)
+    draft = world.call("awards", "POST", f"{AW}/cycles", 201, world.admin, json=award_cycle_body())
+    world.awards.update(results_nomination=winner, judging=judging_cycle, results=results_cycle,
+                        decided=decided_cycle, announced=announced_cycle,
+                        scored_ballot=_ballot(world, judging_cycle, scored),
+                        conflict_ballot=_ballot(world, judging_cycle, other))
+    world.fills.update(cycle_id=taking, category_id=AWARD_CATEGORY, nomination_id=nomination, index="0",
+                       ballot_id=world.awards["scored_ballot"])
+    world.variants["draft"]["cycle_id"] = draft["id"]
+
+
+def _award_scene(name: str, **fills: str):
+    """A scene on one of the world's award cycles (``name``), with more fills from ``world.awards``."""
+    return lambda world, variant: Scene({**world.fills, "cycle_id": world.awards[name],
+                                         **{k: world.awards[v] for k, v in fills.items()}}, world.self_id)
+
+
+def _fresh_award_draft(world: World, variant: str) -> Scene:
+    if variant != "draft":
+        return Scene(world.fills, world.self_id)
+    draft = world.call("awards", "POST", f"{AW}/cycles", 201, world.admin, json=award_cycle_body())
+    return Scene({**world.fills, "cycle_id": draft["id"]}, world.self_id)
+
+
+def _fresh_award_cycle(world: World, variant: str) -> Scene:
+    cycle = world.call("awards", "POST", f"{AW}/cycles", 201, world.admin, json=award_cycle_body())
+    world.call("awards", "POST", f"{AW}/cycles/{cycle['id']}/open", 200, world.admin)
+    return Scene({**world.fills, "cycle_id": cycle["id"]}, world.self_id)
+
+
+def _fresh_nomination(world: World, variant: str) -> Scene:
+    """A fresh verified member nominated (awaiting their decision): the member of the path."""
+    nominee = world.verified()["id"]
+    world.relay()
+    nomination = world.call("awards", "POST",
+                            f"{AW}/cycles/{world.fills['cycle_id']}/categories/{AWARD_CATEGORY}/nominations", 201,
+                            world.token(world.callers["other"][0]),
+                            json={"nominee_id": nominee, "statement": AWARD_STATEMENT})
+    return Scene({**world.fills, "nomination_id": nomination["id"]}, nominee)
+
+
+AWARDS_SCENES = {
+    ("POST", f"{AW}/cycles/<cycle_id>/open"): _fresh_award_draft,
+    ("POST", f"{AW}/cycles/<cycle_id>/advance"): _fresh_award_cycle,
+    ("POST", f"{AW}/nominations/<nomination_id>/confirm"): _fresh_nomination,
+    ("POST", f"{AW}/nominations/<nomination_id>/decline"): _fresh_nomination,
+    ("GET", f"{AW}/cycles/<cycle_id>/judging"): _award_scene("judging"),
+    ("PUT", f"{AW}/cycles/<cycle_id>/judging/<ballot_id>"): _award_scene("judging"),
+    ("POST", f"{AW}/cycles/<cycle_id>/judging/<ballot_id>/conflict"): _award_scene("judging",
+                                                                                  ballot_id="conflict_ballot"),
+    ("GET", f"{AW}/cycles/<cycle_id>/results"): _award_scene("judging"),
+    ("POST", f"{AW}/cycles/<cycle_id>/categories/<category_id>/winners"): _award_scene("results"),
+    ("POST", f"{AW}/cycles/<cycle_id>/announce"): _award_scene("decided"),
+    ("GET", f"{AW}/cycles/<cycle_id>/winners"): _award_scene("announced"),
+}
+# ---- end of awards
 
 
 # Rows whose cells change what the next cell would see are played on fresh objects per cell.
@@ -361,6 +446,7 @@ SCENES = {
     ("POST", f"{M}/surveys/<survey_id>/response/submit"): World.fresh_survey,
     ("POST", f"{M}/surveys/<survey_id>/proposals"): World.fresh_survey,
     **MENTORING_SCENES,
+    **AWARDS_SCENES,
 }
 
 
@@ -419,7 +505,7 @@ def build_world(config: Config, issue_token) -> World:
     world.variants = {"": {}, "pending": {"member_id": pending}, "draft": {"event_id": draft["id"], "survey_id": draft_survey["id"]},
                       "audience": {"event_id": for_medicine["id"]}}
     build_mentoring(world)
-    build_awards_ledger(world)
+    build_awards(world)
     return world
 
 

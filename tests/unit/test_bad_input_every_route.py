@@ -13,8 +13,8 @@ a new route is covered without a new test; each test reports every failing case 
   naming it.
 
 Every answer is ``application/problem+json`` and the service's database holds the same
-documents afterwards. Requests carry an admin's token that is also an alumnus, so no route
-refuses them before reading their input.
+documents afterwards. Requests carry an admin's token that is also an alumnus and a judge, so
+no route refuses them before reading their input.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from tests.support import PROBLEM
 
 SERVICES = ("members", "events", "notifications", "awards")
 # Routes that read no JSON (or query) in fewer than this many would mean the document was not read.
-MIN_BODY_ROUTES = {"members": 10, "events": 5, "notifications": 2, "awards": 0}
+MIN_BODY_ROUTES = {"members": 10, "events": 5, "notifications": 2, "awards": 10}
 MIN_QUERY_ROUTES = {"members": 6, "events": 4, "notifications": 2, "awards": 2}
 # Third parties build these URLs and add their own parameters (see the route's schema).
 TOLERATES_UNKNOWN_QUERY = {"/api/v1/members/unsubscribe"}
@@ -50,7 +50,7 @@ def service(request, make_config):
 
 @pytest.fixture
 def headers(issue_token):
-    return {"Authorization": f"Bearer {issue_token('a' * 32, 'admin', 'alumnus')}"}
+    return {"Authorization": f"Bearer {issue_token('a' * 32, 'admin', 'alumnus', 'judge')}"}
 
 
 # Counters of requests, not data: a refused request still counts toward its client's limit.

@@ -84,11 +84,22 @@ def test_each_account_change_revokes_the_members_tokens(client, db, admin_header
         assert refreshed.status_code == 200, refreshed.get_data(as_text=True)
 
 
+def test_a_roles_change_is_published_with_the_new_roles_and_the_sign_up_roles_too(client, db, admin_headers):
+    member_id, _ = sign_up_and_log_in(client, "new.judge@example.bg")
+    [registered] = outbox_events(db, "members.member.registered")
+    assert registered["data"]["roles"] == ["alumnus"]
+    change_roles(client, member_id, "new.judge@example.bg", admin_headers)
+    [changed] = outbox_events(db, "members.member.roles_changed")
+    assert changed["subject"] == member_id and changed["data"]["roles"] == ["alumnus", "judge"]
+    assert changed["data"]["changed_at"]
+
+
 def test_setting_the_same_roles_revokes_nothing(client, db, admin_headers):
     member_id, tokens = sign_up_and_log_in(client, "same.roles@example.bg")
     response = client.put(f"{MEMBERS}/{member_id}/roles", json={"roles": ["alumnus"]}, headers=admin_headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert outbox_events(db, "members.access.revoked") == []
+    assert outbox_events(db, "members.member.roles_changed") == []
     assert client.get(f"{MEMBERS}/{member_id}", headers=bearer(tokens["access_token"])).status_code == 200
 
 

@@ -20,9 +20,9 @@ from shared.web.problems import Problem
 from tests.support import assert_problem, bearer, consumer_like, wait_until
 
 MEMBER = "6f1c2b9e4d8a4e5f9a0b1c2d"
-# A route of each service that needs a token (awards has none yet: its token check is asked directly).
+# A route of each service that needs a token.
 ROUTES = {"events": "/api/v1/events/registrations/mine", "notifications": "/api/v1/notifications/preferences/me",
-          "awards": None}
+          "awards": "/api/v1/awards/me/nominations"}
 
 
 def revoked_event(member_id: str, not_before: datetime):

@@ -2,7 +2,8 @@
 
 Only ``admin`` grants an admin-only route: every route that refuses an alumnus (403) refuses
 a student, a judge and staff too, except the door of events (check-in and attendee lists),
-which staff run, and a mentee's routes, which refuse alumni for being no student or recent
+which staff run, the judging of awards, which judges alone do (not even the office:
+``JUDGING``), and a mentee's routes, which refuse alumni for being no student or recent
 graduate (``ELIGIBILITY``). The routes are discovered from each app, so a route added later is checked
 without a test naming it; the refusal comes before the route reads its path or body.
 """
@@ -25,6 +26,10 @@ DOOR = {("POST", "/api/v1/events/<event_id>/check-ins"), ("GET", "/api/v1/events
 # their roles; the authorisation matrix plays these on real members.
 ELIGIBILITY = {("GET", "/api/v1/members/me/mentoring/recommendations"),
                ("POST", "/api/v1/members/me/mentoring/requests")}
+# What judges do and nobody else, the office included: score award nominations, blind.
+JUDGING = {("GET", "/api/v1/awards/cycles/<cycle_id>/judging"),
+           ("PUT", "/api/v1/awards/cycles/<cycle_id>/judging/<ballot_id>"),
+           ("POST", "/api/v1/awards/cycles/<cycle_id>/judging/<ballot_id>/conflict")}
 # What a path variable is filled with: any id is fine, the role is refused first.
 FILLERS = {"fmt": "png"}
 ANY_ID = "0" * 32
@@ -46,6 +51,10 @@ def test_only_admins_pass_admin_only_routes_and_staff_only_the_events_door(make_
     admin_only = [(method, rule, url) for method, rule, url in routes(client.application)
                   if status(method, url, "alumnus") == 403 and (method, rule) not in ELIGIBILITY]
     for method, rule, url in admin_only:
+        if (method, rule) in JUDGING:
+            assert status(method, url, "judge") != 403, (method, rule)
+            assert all(status(method, url, role) == 403 for role in ("admin", "student", "staff")), (method, rule)
+            continue
         assert status(method, url, "admin") != 403, (method, rule)
         for role in ("student", "judge", "staff"):
             if role == "staff" and (method, rule) in DOOR:
@@ -54,3 +63,5 @@ def test_only_admins_pass_admin_only_routes_and_staff_only_the_events_door(make_
                 assert status(method, url, role) == 403, (role, method, rule)
     if create_app is events_app:
         assert DOOR <= {(method, rule) for method, rule, _ in admin_only}
+    if create_app is awards_app:
+        assert JUDGING <= {(method, rule) for method, rule, _ in admin_only}

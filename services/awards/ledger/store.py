@@ -39,14 +39,15 @@ from pymongo.database import Database
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from services.awards import readmodel_store
 from services.awards.ledger import rules
 from shared.store import Index, asc
 
 LEDGER, CYCLES, BUCKETS, STANDINGS, FORGOTTEN = (
     "ledger", "ledger_cycles", "ledger_buckets", "ledger_standings", "ledger_forgotten")
-# The members view the awards service keeps (the cycles feature's): read for names and
+# The members view the awards service keeps (readmodel_store): read for names and
 # verification only, and tolerated absent.
-MEMBER_VIEW = "members"
+MEMBER_VIEW = readmodel_store.MEMBERS  # the awards view of members (handlers.py keeps it)
 REBUILD_TIMEOUT_S = 300.0  # a cycle's year of rows is read and written in one transaction
 T = TypeVar("T")
 

@@ -21,6 +21,7 @@ from services.members.profiles import rules as profiles
 from services.members.messages import (
     CATALOG,
     MEMBER_REJECTED,
+    MEMBER_ROLES_CHANGED,
     MEMBER_UPDATED,
     MEMBER_VERIFIED,
 )
@@ -182,15 +183,20 @@ def decide(store, member_id: str, *, approve: bool, admin_id: str, reason: str |
 
 def set_roles(store, member_id: str, roles: list[str]) -> dict:
     """Set a member's roles. A change revokes their tokens (``access_store``): tokens carry
-    roles, so none may outlive the roles it names."""
+    roles, so none may outlive the roles it names; and publishes ``members.member.roles_changed``
+    in the same transaction (the awards service's view of members reads judges from it)."""
     db = store.db
 
     def work(session: ClientSession) -> dict:
         member = live(db, member_id, session)
         if sorted(member.get("roles", [])) == sorted(roles):
             return member
-        member = save_member(db, session, {**member, "roles": sorted(set(roles)), "updated_at": clock.now()})
+        at = clock.now()
+        member = save_member(db, session, {**member, "roles": sorted(set(roles)), "updated_at": at})
         access_store.revoke(db, session, member_id, reason="roles_changed")
+        outbox.add(db, session, CATALOG.create(MEMBER_ROLES_CHANGED, member_id, {
+            "member_id": member_id, "roles": member["roles"], "changed_at": at.isoformat()},
+            current_correlation_id()))
         return member
 
     return store.transaction(work)

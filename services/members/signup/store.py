@@ -107,7 +107,7 @@ def register(store, profile: dict, *, roles: list[str], correlation_id: str, pas
             accounts_store.add_email_confirmation(store.db, session, token, stored["_id"], stored["email"], at)
         outbox.add(store.db, session, CATALOG.create(MEMBER_REGISTERED, stored["_id"], {
             "member_id": stored["_id"], **{k: stored.get(k) for k in EVENT_FIELDS},
-            "registered_at": at.isoformat(), "status": stored["status"],
+            "registered_at": at.isoformat(), "status": stored["status"], "roles": stored["roles"],
             "encrypted_confirmation_token": None if token is None else accounts.encrypt_token(token_key, token)},
             correlation_id))
         return stored
