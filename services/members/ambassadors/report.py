@@ -20,7 +20,7 @@ from shared.web.app import current_service
 from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
-blp = Blueprint("ambassadors_report", __name__, url_prefix="/api/v1/members/ambassadors/report",
+blp = Blueprint("ambassadors_report", __name__, url_prefix="/api/v1/members/ambassadors",
                 description="The office's ambassador report.")
 
 CSV_COLUMNS = ("member_id", "name", "country", "contacts", "replied", "replied_within_target",
@@ -43,7 +43,7 @@ def report(query: Mapping[str, Any]) -> dict:
     return {"starts": starts, "ends": ends, "rows": rules.report_rows(ambassadors, names, contacts, activities)}
 
 
-@blp.route("")
+@blp.route("/report")
 class Report(MethodView):
     @require_auth("admin")
     @blp.arguments(AmbassadorReportQuerySchema, location="query")
@@ -54,7 +54,7 @@ class Report(MethodView):
         return report(query)
 
 
-@blp.route(".csv")
+@blp.route("/report.csv")
 class ReportCsv(MethodView):
     @require_auth("admin")
     @blp.arguments(AmbassadorReportQuerySchema, location="query")

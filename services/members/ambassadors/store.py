@@ -10,7 +10,7 @@ causes go to the store in one transaction).
   indexed for the finder), languages, term_starts, term_ends ("YYYY-MM-DD": BSON has no
   date, and the text sorts as the date), ended_at, listed, public_fields, bio, appointed_at,
   application_id}``.
-- ``ambassador_questions`` ``{_id, public_id, member_id (the ambassador asked), asker: {name,
+- ``ambassador_questions`` ``{_id, member_id (the ambassador asked), asker: {name,
   email, language}, country, message, state, asked_at, confirm_until, erase_after,
   confirmed_at, contact_id, erased_at}``: the asker's data goes at ``erase_after`` (the timer).
 - ``ambassador_question_counts`` ``{_id: hash of the address, times: [asked_at...],
@@ -315,7 +315,7 @@ def ask(store, ambassador: Mapping[str, Any], question: Mapping[str, Any], now: 
     """Store the question waiting for the asker's confirmation and ask notifications to send
     them the link."""
     db = store.db
-    stored = {"_id": uuid.uuid4().hex, "public_id": ambassador["public_id"], "member_id": ambassador["_id"],
+    stored = {"_id": uuid.uuid4().hex, "member_id": ambassador["_id"],
               "asker": {"name": question["name"], "email": question["email"], "language": question["language"]},
               "country": question["country"], "message": question["message"], "state": rules.PENDING_CONFIRMATION,
               "asked_at": now, "confirm_until": now + rules.CONFIRM_WITHIN, "erase_after": now + retention,
