@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.members.ambassadors import overdue
 from services.members.ambassadors import store as ambassadors_store
 from tests.unit.ambassadors.conftest import A, M, events
 
@@ -53,7 +54,6 @@ def test_an_erased_ambassador_leaves_nothing_personal(client, programme, db, adm
     assert [(r["name"], r["contacts"], r["replied"], r["people_reached"]) for r in report] == [(None, 3, 2, 30)]
     assert office["id"] in {c["_id"] for c in db.ambassador_contacts.find()}
     clock.advance(days=400)   # nothing left for the timer to erase or nudge
-    from services.members.ambassadors import overdue
     assert overdue.run_once(client.application.extensions["alumnet"].store, timedelta(hours=24), clock) == 0
 
 
