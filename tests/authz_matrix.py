@@ -18,7 +18,9 @@ Callers (columns):
 
 The path's ids are real: ``<member_id>`` the alumnus, ``<event_id>`` a published event for
 everyone (happening today, so its door is open) the alumnus registered for, ``<segment_id>``,
-``<announcement_id>``, ``<import_id>``, ``<student_number>`` objects the office made. Rows that
+``<announcement_id>``, ``<import_id>``, ``<student_number>`` objects the office made;
+``<public_id>`` the alumnus's listing as an ambassador, ``<contact_id>`` a contact the office
+assigned them, ``<question_id>`` (on the confirmation route) a question asked of them. Rows that
 change what the next cell would see (erasure, rejection, cancellations, registering) are
 played on fresh objects per cell (``SCENES`` of the test).
 
@@ -129,6 +131,27 @@ POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/end                
 POST   /api/v1/members/mentoring/mentorships/<mentorship_id>/feedback           401  403    403     ok      403     403   403   403   403  # a fresh pair its mentee ended: the path's member is its mentor
 GET    /api/v1/members/mentoring/dashboard                                      401  403    403     403     403     403   403   ok    403  # the office's alone
 GET    /api/v1/members/mentoring/dashboard/export.csv                           401  403    403     403     403     403   403   ok    403
+# ---- members: ambassadors (issue 15; the alumnus is an ambassador; the finder, its questions and the asker's confirmation are anonymous)
+POST   /api/v1/members/ambassadors/applications                                 401  403    403     ok      ok      403   403   403   ok   # verified alumni and students (a fresh alumnus per cell)
+GET    /api/v1/members/ambassadors/applications                                 401  403    403     403     403     403   403   ok    403
+POST   /api/v1/members/ambassadors/applications/<application_id>/appoint        401  403    403     403     403     403   403   ok    403  # a fresh application per cell
+POST   /api/v1/members/ambassadors/applications/<application_id>/decline        401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/me/ambassador                                            401  403    403     ok      ok      ok    ok    ok    ok   # verified members: their own (nulls when none)
+PATCH  /api/v1/members/me/ambassador                                            401  403    403     ok      404     404   404   404   404  # the ambassador's own listing; no record: 404
+GET    /api/v1/members/ambassadors                                              401  403    403     403     403     403   403   ok    403
+PATCH  /api/v1/members/ambassadors/<member_id>                                  401  403    403     403     403     403   403   ok    403  # the office sets regions and terms, not the ambassador
+POST   /api/v1/members/ambassadors/<member_id>/end                              401  403    403     403     403     403   403   ok    403  # a fresh ambassador per cell
+GET    /api/v1/members/ambassadors/finder                                       ok   ok     ok      ok      ok      ok    ok    ok    ok   # public: only what each ambassador made public
+POST   /api/v1/members/ambassadors/finder/<public_id>/questions                 ok   ok     ok      ok      ok      ok    ok    ok    ok   # 202 alike for anyone; rate-limited per address (a new one per cell)
+POST   /api/v1/members/ambassadors/questions/<question_id>/confirm              ok   ok     ok      ok      ok      ok    ok    ok    ok   # the link's token is the credential; a second confirmation is 200
+POST   /api/v1/members/ambassadors/<member_id>/contacts                         401  403    403     403     403     403   403   ok    403  # the office assigns
+GET    /api/v1/members/ambassadors/<member_id>/contacts                         401  403    403     ok      403     403   403   ok    403
+POST   /api/v1/members/ambassadors/<member_id>/contacts/<contact_id>/reply      401  403    403     ok      403     403   403   403   403  # the ambassador alone: the office assigns, it does not answer
+POST   /api/v1/members/ambassadors/<member_id>/contacts/<contact_id>/log        401  403    403     ok      403     403   403   403   403
+POST   /api/v1/members/ambassadors/<member_id>/activities                       401  403    403     ok      403     403   403   ok    403
+GET    /api/v1/members/ambassadors/<member_id>/activities                       401  403    403     ok      403     403   403   ok    403
+GET    /api/v1/members/ambassadors/report                                       401  403    403     403     403     403   403   ok    403
+GET    /api/v1/members/ambassadors/report.csv                                   401  403    403     403     403     403   403   ok    403
 # ---- events
 GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
@@ -245,6 +268,12 @@ SURVEY = {"title": {"bg": "Къде сте днес?", "en": "Where are you toda
 MENTOR_OFFER = {"topics": ["specialty_choice"], "specialties": ["Кардиология"], "languages": ["bg"],
                 "formats": ["online"], "capacity": 10}
 ANNOUNCEMENT = {"subject": {"bg": "Новини", "en": "News"}, "body": {"bg": "Здравейте.", "en": "Hello."}}
+AMBASSADOR_APPLICATION = {"motivation": "I studied in English here and live in Pune.", "countries": ["IN"],
+                          "cities": ["Pune"], "languages": ["en"], "faculty": "medicine"}
+AMBASSADOR_QUESTION = {"name": "Arjun Mehta", "language": "en", "country": "IN",
+                       "message": "How hard is the entrance exam?", "privacy_accepted": True}
+AMBASSADOR_CONTACT = {"name": "Ravi Kumar", "kind": "prospective_student", "country": "IN", "language": "en",
+                      "note": "Wants to hear about student life."}
 
 
 def _consent(world, caller: str) -> dict:
@@ -304,6 +333,24 @@ REQUESTS = {
         "on": datetime.now(ZoneInfo("Europe/Sofia")).date().isoformat(), "minutes": 30, "topic": "Специалност"}},
     ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/end"): {"json": {}},
     ("POST", f"{M}/mentoring/mentorships/<mentorship_id>/feedback"): {"json": {"rating": 4}},
+    # ---- ambassadors (issue 15)
+    ("POST", f"{M}/ambassadors/applications"): {"json": AMBASSADOR_APPLICATION},
+    ("POST", f"{M}/ambassadors/applications/<application_id>/appoint"): {"json": {}},
+    ("POST", f"{M}/ambassadors/applications/<application_id>/decline"): {"json": {"reason": "Not this year."}},
+    ("PATCH", f"{M}/me/ambassador"): {"json": {"listed": True, "public_fields": ["given_name"]}},
+    ("PATCH", f"{M}/ambassadors/<member_id>"): {"json": {"languages": ["en", "hi"]}},
+    # A new address per cell: the questions of one address are rate-limited.
+    ("POST", f"{M}/ambassadors/finder/<public_id>/questions"): lambda world, caller: {"json": {
+        **AMBASSADOR_QUESTION, "email": world.new_email()}},
+    ("POST", f"{M}/ambassadors/questions/<question_id>/confirm"): lambda world, caller: {
+        "json": {"token": world.question_token()}},
+    ("POST", f"{M}/ambassadors/<member_id>/contacts"): {"json": AMBASSADOR_CONTACT},
+    ("POST", f"{M}/ambassadors/<member_id>/contacts/<contact_id>/reply"): {"json": {"message": "Здравейте!"}},
+    ("POST", f"{M}/ambassadors/<member_id>/contacts/<contact_id>/log"): lambda world, caller: {"json": {
+        "channel": "phone", "on": datetime.now(ZoneInfo("Europe/Sofia")).date().isoformat()}},
+    ("POST", f"{M}/ambassadors/<member_id>/activities"): lambda world, caller: {"json": {
+        "kind": "school_talk", "on": datetime.now(ZoneInfo("Europe/Sofia")).date().isoformat(),
+        "place": {"name": "Delhi Public School", "city": "Pune", "country": "IN"}, "people_reached": 40}},
     # ---- events
     ("POST", E): {"json": EVENT},
     ("PATCH", f"{E}/<event_id>"): {"json": {"capacity": 100}},

@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 from services.members.accounts import api as accounts_api
+from services.members.ambassadors import api as ambassadors_api
+from services.members.ambassadors import report as ambassadors_report
 from services.members.consent import api as consent_api
 from services.members.directory import api as directory_api
 from services.members.email_change import api as email_change_api
@@ -34,5 +36,6 @@ def create_app(config: Config | None = None) -> Flask:
     return build_api(NAME, config, create_store(config),
                      [blp, accounts_api.blp, email_change_api.blp, consent_api.blp, privacy_api.blp, roster_api.blp,
                       directory_api.blp, segments_api.blp, unsubscribe_api.blp, stats_api.blp,
-                      surveys_api.blp, survey_results_api.blp, mentoring_api.blp, mentoring_dashboard_api.blp],
+                      surveys_api.blp, survey_results_api.blp, mentoring_api.blp, mentoring_dashboard_api.blp,
+                      ambassadors_api.blp, ambassadors_report.blp],
                      description="Members, profiles and consents of the alumni community.")

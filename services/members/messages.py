@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from shared.auth import ROLES
+from services.members.ambassadors import rules as ambassador_rules
 from shared.bus.envelope import EventCatalog
 
 CATALOG = EventCatalog("members")
@@ -527,4 +528,216 @@ class MemberRolesChangedData(Schema):
 MEMBER_ROLES_CHANGED = CATALOG.register("members.member.roles_changed", MemberRolesChangedData(), example={
     "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d", "roles": ["alumnus", "judge"],
     "changed_at": "2027-01-12T09:30:00+00:00",
+})
+
+
+# --- ambassadors (services/members/ambassadors) ---------------------------------------------
+# Each event names the ambassador by id (what the awards service credits) and, where
+# notifications writes to them, carries their name and language (``member``/``ambassador``,
+# the mentoring party's shape; names null for a member erased since). An asker of the public
+# finder is no member: their name, address and language travel only in the events that
+# notifications needs to write to them, and ``asker_erased`` tells it to forget them.
+
+class RegionData(Schema):
+    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2"})
+    cities = fields.List(fields.String(), required=True)
+
+
+class AmbassadorAppliedData(Schema):
+    application_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    member = fields.Nested(MentoringPartyData, required=True)
+    countries = fields.List(fields.String(), required=True)
+    languages = fields.List(fields.String(), required=True)
+    applied_at = fields.AwareDateTime(required=True)
+
+
+class AmbassadorAppointedData(Schema):
+    """The member is an ambassador for the term (told to them)."""
+
+    member_id = fields.String(required=True)
+    member = fields.Nested(MentoringPartyData, required=True)
+    public_id = fields.String(required=True, metadata={"description": "the finder's id of them (not the member id)"})
+    regions = fields.List(fields.Nested(RegionData), required=True)
+    languages = fields.List(fields.String(), required=True)
+    term_starts = fields.Date(required=True)
+    term_ends = fields.Date(required=True, metadata={"description": "the last day"})
+    appointed_at = fields.AwareDateTime(required=True)
+    application_id = fields.String(allow_none=True, load_default=None)
+
+
+class AmbassadorDeclinedData(Schema):
+    application_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    member = fields.Nested(MentoringPartyData, required=True)
+    reason = fields.String(required=True)
+    declined_at = fields.AwareDateTime(required=True)
+
+
+class AskerData(Schema):
+    name = fields.String(required=True)
+    email = fields.Email(required=True)
+    language = fields.String(required=True, validate=LANGUAGE)
+
+
+class AmbassadorQuestionAskedData(Schema):
+    """Someone asked an ambassador a question through the public finder: notifications emails
+    the asker the confirmation link (``shared.decisionlink.ASKER_CONFIRMATION``, person "",
+    object ``question_id``, until ``confirm_until``). Nothing of the ambassador is inside."""
+
+    question_id = fields.String(required=True)
+    asker = fields.Nested(AskerData, required=True)
+    country = fields.String(required=True)
+    confirm_until = fields.AwareDateTime(required=True)
+    asked_at = fields.AwareDateTime(required=True)
+
+
+class ContactInData(Schema):
+    name = fields.String(allow_none=True, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ambassador_rules.CONTACT_KINDS))
+    country = fields.String(required=True)
+    language = fields.String(required=True)
+
+
+class AmbassadorContactAssignedData(Schema):
+    """A contact for the ambassador to answer by ``due_at``: a confirmed finder question
+    (``source: finder``, ``message`` the question) or one the office assigned (``office``,
+    ``message`` its note). Told to the ambassador; the contact's address is not inside."""
+
+    contact_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    ambassador = fields.Nested(MentoringPartyData, required=True)
+    contact = fields.Nested(ContactInData, required=True)
+    source = fields.String(required=True, validate=validate.OneOf(["finder", "office"]))
+    message = fields.String(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    assigned_at = fields.AwareDateTime(required=True)
+
+
+class RecipientData(Schema):
+    name = fields.String(required=True)
+    email = fields.Email(required=True)
+    language = fields.String(required=True)
+
+
+class AmbassadorContactRepliedData(Schema):
+    """The ambassador replied (``via: reply``: notifications emails ``message`` to the
+    ``recipient`` in their language, without the ambassador's address) or logged a reply given
+    elsewhere (``via: logged``: nothing is sent). ``first``: the reply that counts, with its
+    ``reply_seconds`` since the assignment and ``within_target`` (what the awards service credits)."""
+
+    contact_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    ambassador = fields.Nested(MentoringPartyData, required=True)
+    via = fields.String(required=True, validate=validate.OneOf(["reply", "logged"]))
+    first = fields.Boolean(required=True)
+    message = fields.String(allow_none=True, required=True, metadata={"description": "null when logged"})
+    recipient = fields.Nested(RecipientData, allow_none=True, required=True,
+                              metadata={"description": "null when logged or the contact has no email"})
+    within_target = fields.Boolean(required=True)
+    reply_seconds = fields.Integer(required=True)
+    replied_at = fields.AwareDateTime(required=True)
+
+
+class OverdueContactData(Schema):
+    name = fields.String(allow_none=True, required=True)
+    kind = fields.String(required=True)
+    country = fields.String(required=True)
+
+
+class AmbassadorReplyOverdueData(Schema):
+    """A contact is unanswered past its target: ``stage: ambassador`` (once, the nudge to the
+    ambassador), then ``stage: office`` (once, ``AMBASSADOR_ESCALATE_AFTER_S`` later: to the
+    office's ``OFFICE_EMAIL``)."""
+
+    contact_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    ambassador = fields.Nested(MentoringPartyData, required=True)
+    contact = fields.Nested(OverdueContactData, required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(["ambassador", "office"]))
+    due_at = fields.AwareDateTime(required=True)
+    overdue_at = fields.AwareDateTime(required=True, metadata={"description": "when the timer found it"})
+
+
+class ActivityPlaceData(Schema):
+    name = fields.String(required=True)
+    city = fields.String(allow_none=True, required=True)
+    country = fields.String(required=True)
+
+
+class AmbassadorActivityLoggedData(Schema):
+    """An ambassador logged what they did (the awards service credits it); no note inside."""
+
+    activity_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ambassador_rules.ACTIVITY_KINDS))
+    on = fields.Date(required=True)
+    place = fields.Nested(ActivityPlaceData, required=True)
+    people_reached = fields.Integer(required=True)
+    logged_at = fields.AwareDateTime(required=True)
+
+
+class AmbassadorAskerErasedData(Schema):
+    """A finder question's asker data is gone (retention, or the ambassador's erasure):
+    notifications forgets what it kept of that asker."""
+
+    question_id = fields.String(required=True)
+    erased_at = fields.AwareDateTime(required=True)
+
+
+_AMBASSADOR = {"member_id": "3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e", "given_name": "Priya", "family_name": "Sharma",
+               "preferred_language": "en"}
+
+AMBASSADOR_APPLIED = CATALOG.register("members.ambassador.applied", AmbassadorAppliedData(), example={
+    "application_id": "8a6c4e2f0b1d3f5a7c9e1b3d5f7a9c1e", "member_id": _AMBASSADOR["member_id"],
+    "member": _AMBASSADOR, "countries": ["IN"], "languages": ["en", "hi"], "applied_at": "2027-01-11T09:30:00+00:00",
+})
+AMBASSADOR_APPOINTED = CATALOG.register("members.ambassador.appointed", AmbassadorAppointedData(), example={
+    "member_id": _AMBASSADOR["member_id"], "member": _AMBASSADOR, "public_id": "q7Rk2mX9vB4nT1sW",
+    "regions": [{"country": "IN", "cities": ["Mumbai", "Pune"]}], "languages": ["en", "hi"],
+    "term_starts": "2027-01-15", "term_ends": "2028-01-14", "appointed_at": "2027-01-15T10:00:00+00:00",
+    "application_id": "8a6c4e2f0b1d3f5a7c9e1b3d5f7a9c1e",
+})
+AMBASSADOR_DECLINED = CATALOG.register("members.ambassador.declined", AmbassadorDeclinedData(), example={
+    "application_id": "8a6c4e2f0b1d3f5a7c9e1b3d5f7a9c1e", "member_id": _AMBASSADOR["member_id"],
+    "member": _AMBASSADOR, "reason": "We have enough ambassadors for India this year; please apply again in autumn.",
+    "declined_at": "2027-01-15T10:00:00+00:00",
+})
+AMBASSADOR_QUESTION_ASKED = CATALOG.register("members.ambassador.question_asked", AmbassadorQuestionAskedData(),
+                                             example={
+    "question_id": "c1e3a5c7e9b1d3f5a7c9e1b3d5f7a9c1",
+    "asker": {"name": "Arjun Mehta", "email": "arjun.mehta@example.in", "language": "en"},
+    "country": "IN", "confirm_until": "2027-02-04T08:00:00+00:00", "asked_at": "2027-02-01T08:00:00+00:00",
+})
+AMBASSADOR_CONTACT_ASSIGNED = CATALOG.register("members.ambassador.contact_assigned",
+                                               AmbassadorContactAssignedData(), example={
+    "contact_id": "5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e", "member_id": _AMBASSADOR["member_id"],
+    "ambassador": _AMBASSADOR,
+    "contact": {"name": "Arjun Mehta", "kind": "finder_question", "country": "IN", "language": "en"},
+    "source": "finder", "message": "How hard is the entrance exam in biology, and can I take it online?",
+    "due_at": "2027-02-03T09:00:00+00:00", "assigned_at": "2027-02-01T09:00:00+00:00",
+})
+AMBASSADOR_CONTACT_REPLIED = CATALOG.register("members.ambassador.contact_replied", AmbassadorContactRepliedData(),
+                                              example={
+    "contact_id": "5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e", "member_id": _AMBASSADOR["member_id"],
+    "ambassador": _AMBASSADOR, "via": "reply", "first": True,
+    "message": "Hi Arjun! The biology test is on site in Plovdiv, but there is a preparatory course online.",
+    "recipient": {"name": "Arjun Mehta", "email": "arjun.mehta@example.in", "language": "en"},
+    "within_target": True, "reply_seconds": 30600, "replied_at": "2027-02-01T17:30:00+00:00",
+})
+AMBASSADOR_REPLY_OVERDUE = CATALOG.register("members.ambassador.reply_overdue", AmbassadorReplyOverdueData(),
+                                            example={
+    "contact_id": "5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e", "member_id": _AMBASSADOR["member_id"],
+    "ambassador": _AMBASSADOR, "contact": {"name": "Arjun Mehta", "kind": "finder_question", "country": "IN"},
+    "stage": "ambassador", "due_at": "2027-02-03T09:00:00+00:00", "overdue_at": "2027-02-03T09:01:00+00:00",
+})
+AMBASSADOR_ACTIVITY_LOGGED = CATALOG.register("members.ambassador.activity_logged", AmbassadorActivityLoggedData(),
+                                              example={
+    "activity_id": "9c1e3b5d7f9a1c3e5b7d9f1a3c5e7a9c", "member_id": _AMBASSADOR["member_id"],
+    "kind": "school_talk", "on": "2027-02-10",
+    "place": {"name": "Delhi Public School", "city": "Pune", "country": "IN"},
+    "people_reached": 120, "logged_at": "2027-02-11T07:45:00+00:00",
+})
+AMBASSADOR_ASKER_ERASED = CATALOG.register("members.ambassador.asker_erased", AmbassadorAskerErasedData(), example={
+    "question_id": "c1e3a5c7e9b1d3f5a7c9e1b3d5f7a9c1", "erased_at": "2028-02-01T08:00:00+00:00",
 })

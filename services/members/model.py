@@ -27,6 +27,9 @@ Collections of the ``alumnet_members`` database:
 - ``segments``: ``{_id, name, filter, version, created_by, created_at, saved_at}``
 - ``mentor_offers``, ``mentoring_requests``, ``mentorships``, ``mentoring_meetings``: the
   mentoring programme (documents described in ``mentoring/store.py`` and ``mentoring/rules.py``)
+- ``ambassador_applications``, ``ambassadors``, ``ambassador_questions``,
+  ``ambassador_question_counts``, ``ambassador_contacts``, ``ambassador_activities``: the
+  ambassador programme (documents described in ``ambassadors/store.py``)
 
 - ``credentials``: ``{_id: member_id, email, password_hash, created_at, changed_at}``
 - ``refresh_tokens``: ``{_id: sha256(token), member_id, family, expires_at, revoked_at}``

@@ -3,6 +3,7 @@ modules that declare them (the documents are described in ``model.py``)."""
 from __future__ import annotations
 
 from services.members.accounts import store as accounts_store
+from services.members.ambassadors import store as ambassadors_store
 from services.members.consent import store as consent_store
 from services.members.email_change import store as email_change
 from services.members.mentoring import store as mentoring_store
@@ -31,6 +32,7 @@ class MembersStore(ServiceStore):
         *surveys_store.INDEXES,
         *survey_results_store.INDEXES,
         *mentoring_store.INDEXES,
+        *ambassadors_store.INDEXES,
     ]
 
     def get(self, member_id: str) -> dict | None:

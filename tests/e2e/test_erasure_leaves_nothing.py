@@ -5,7 +5,9 @@ The member signs up (phone, Cyrillic and Latin names, an ``Idempotency-Key``), c
 address, logs in, changes the address and undoes it (both addresses searched for), fails a
 login, resets the password, changes a consent (idempotent POST),
 edits the profile, chooses channels, is in a segment that gets an announcement by email and SMS,
-registers for an event with a guest, gets a ticket and is checked in; one message about them is
+registers for an event with a guest, gets a ticket and is checked in, becomes an ambassador
+(application, listing with a bio, a contact answered, an activity, a finder question to them);
+one message about them is
 parked in the dead-letter queues (published invalid on purpose). After the erasure has been
 handled everywhere, every string in every document of every database of the platform (bytes
 too: outbox bodies, stored replies) and every parked message is searched for the member's
@@ -218,6 +220,38 @@ def test_an_erased_member_who_used_every_feature_leaves_nothing_in_any_store_or_
     checked = requests.post(f"{events_api}/{event_id}/check-ins", headers=admin, timeout=10,
                             json={"code": ticket.json()["code"]})
     assert checked.status_code == 200 and checked.json()["given_name"] == person["given_name"], checked.text
+
+    # The ambassador programme (issue 15): they apply, the office appoints them, they list
+    # themselves with a bio naming them, answer a contact the office assigned and log an
+    # activity; a finder question is asked of them.
+    applied = requests.post(f"{members_api}/ambassadors/applications", headers=me, timeout=10, json={
+        "motivation": f"{person['given_name']} {person['family_name']}: I live in Pune again.",
+        "countries": ["IN"], "cities": ["Pune"], "languages": ["en"], "faculty": "medicine"})
+    assert applied.status_code == 201, applied.text
+    appointed = requests.post(f"{members_api}/ambassadors/applications/{applied.json()['id']}/appoint",
+                              headers=admin, json={}, timeout=10)
+    assert appointed.status_code == 200, appointed.text
+    listed = requests.patch(f"{members_api}/me/ambassador", headers=me, timeout=10, json={
+        "listed": True, "public_fields": ["given_name", "family_name", "city", "bio"],
+        "bio": {"bg": f"Аз съм {person['given_name']}.", "en": f"I am {person['given_name_latin']}."}})
+    assert listed.status_code == 200, listed.text
+    contact = requests.post(f"{members_api}/ambassadors/{member_id}/contacts", headers=admin, timeout=10, json={
+        "name": "Ravi Kumar", "email": f"ravi.{run}@example.in", "kind": "new_international_student",
+        "country": "IN", "language": "en", "note": f"Call {person['given_name_latin']} about Plovdiv."})
+    assert contact.status_code == 201, contact.text
+    assert requests.post(f"{members_api}/ambassadors/{member_id}/contacts/{contact.json()['id']}/reply",
+                         headers=me, timeout=10, json={"message": "Hi Ravi, welcome to Plovdiv!"}
+                         ).status_code == 200
+    activity = requests.post(f"{members_api}/ambassadors/{member_id}/activities", headers=me, timeout=10, json={
+        "kind": "school_talk", "on": datetime.now(ZoneInfo("Europe/Sofia")).date().isoformat(),
+        "place": {"name": "Delhi Public School", "city": "Pune", "country": "IN"}, "people_reached": 40,
+        "note": f"{person['family_name']} spoke to two classes."})
+    assert activity.status_code == 201, activity.text
+    asked = requests.post(f"{members_api}/ambassadors/finder/{appointed.json()['public_id']}/questions", timeout=10,
+                          json={"name": "Arjun Mehta", "email": f"arjun.{run}@example.in", "language": "en",
+                                "country": "IN", "message": f"Dear {person['given_name_latin']}, how is it?",
+                                "privacy_accepted": True})
+    assert asked.status_code == 202, asked.text
 
     # A message about them that no consumer accepts: parked by events and notifications.
     bad = _publish_invalid_update(amqp_url, member_id, person)

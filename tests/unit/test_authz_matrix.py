@@ -34,10 +34,12 @@ from services.members.surveys import store as surveys_store
 from services.notifications import handlers as notifications_handlers
 from services.notifications.app import create_app as notifications_app
 from shared import clock, unsubscribe
+from shared.decisionlink import ASKER_CONFIRMATION
 from shared.bus.envelope import decode
 from shared.config import Config
-from tests.authz_matrix import (ANNOUNCEMENT, AW, AWARD_CATEGORY, AWARD_STATEMENT, CALLERS, MENTOR_OFFER, REQUESTS,
-                                ROSTER_CSV, ROSTER_STUDENT, SURVEY, award_cycle_body, table)
+from tests.authz_matrix import (AMBASSADOR_APPLICATION, AMBASSADOR_CONTACT, AMBASSADOR_QUESTION, ANNOUNCEMENT, AW,
+                                AWARD_CATEGORY, AWARD_STATEMENT, CALLERS, MENTOR_OFFER, REQUESTS, ROSTER_CSV,
+                                ROSTER_STUDENT, SURVEY, award_cycle_body, table)
 from tests.conftest import TOKEN_KEY
 from tests.routes import api_routes, fill, plain, variables
 from tests.support import bearer, consumer_like
@@ -178,6 +180,11 @@ class World:
         return {}
     def mentor(self) -> str:
         return _mentor(self)
+
+    def question_token(self) -> str:
+        """The asker's confirmation link of the world's question (as notifications makes it)."""
+        return ASKER_CONFIRMATION.make_token(self.config.link_signing_key, "", self.fills["ambassador_question"],
+                                             "confirm", clock.now() + timedelta(hours=72))
 
     def token(self, member_id: str) -> dict:
         roles = next((r for s, r in filter(None, self.callers.values()) if s == member_id), ("alumnus",))
@@ -427,6 +434,52 @@ AWARDS_SCENES = {
     ("GET", f"{AW}/cycles/<cycle_id>/winners"): _award_scene("announced"),
 }
 # ---- end of awards
+# ---- ambassadors (issue 15): the alumnus is an ambassador, listed, with a contact and a question.
+
+def _application(world: World, member_id: str) -> str:
+    return world.call("members", "POST", f"{M}/ambassadors/applications", 201, world.token(member_id),
+                      json=AMBASSADOR_APPLICATION)["id"]
+
+
+def _ambassador(world: World, member_id: str) -> dict:
+    application_id = _application(world, member_id)
+    return world.call("members", "POST", f"{M}/ambassadors/applications/{application_id}/appoint", 200,
+                      world.admin, json={})
+
+
+def _fresh_application(world: World, variant: str) -> Scene:
+    return Scene({**world.fills, "application_id": _application(world, world.verified()["id"])}, world.self_id)
+
+
+def _fresh_ambassador(world: World, variant: str) -> Scene:
+    member_id = world.verified()["id"]
+    _ambassador(world, member_id)
+    return Scene({**world.fills, "member_id": member_id}, member_id)
+
+
+def build_ambassadors(world: World) -> None:
+    public_id = _ambassador(world, world.self_id)["public_id"]
+    world.call("members", "PATCH", f"{M}/me/ambassador", 200, world.token(world.self_id),
+               json={"listed": True, "public_fields": ["given_name"]})
+    contact = world.call("members", "POST", f"{M}/ambassadors/{world.self_id}/contacts", 201, world.admin,
+                         json=AMBASSADOR_CONTACT)
+    world.call("members", "POST", f"{M}/ambassadors/finder/{public_id}/questions", 202,
+               json={**AMBASSADOR_QUESTION, "email": world.new_email()})
+    [asked] = world.members_events("members.ambassador.question_asked")[-1:]
+    world.fills.update(application_id=_application(world, world.verified()["id"]), public_id=public_id,
+                       contact_id=contact["id"], ambassador_question=asked.subject)
+
+
+AMBASSADOR_SCENES = {
+    ("POST", f"{M}/ambassadors/applications"): _fresh_member,
+    ("POST", f"{M}/ambassadors/applications/<application_id>/appoint"): _fresh_application,
+    ("POST", f"{M}/ambassadors/applications/<application_id>/decline"): _fresh_application,
+    ("POST", f"{M}/ambassadors/<member_id>/end"): _fresh_ambassador,
+    # <question_id> names a survey's question elsewhere: here the world's finder question.
+    ("POST", f"{M}/ambassadors/questions/<question_id>/confirm"): lambda world, variant: Scene(
+        {**world.fills, "question_id": world.fills["ambassador_question"]}, world.self_id),
+}
+# ---- end of ambassadors
 
 
 # Rows whose cells change what the next cell would see are played on fresh objects per cell.
@@ -447,6 +500,7 @@ SCENES = {
     ("POST", f"{M}/surveys/<survey_id>/proposals"): World.fresh_survey,
     **MENTORING_SCENES,
     **AWARDS_SCENES,
+    **AMBASSADOR_SCENES,
 }
 
 
@@ -506,6 +560,7 @@ def build_world(config: Config, issue_token) -> World:
                       "audience": {"event_id": for_medicine["id"]}}
     build_mentoring(world)
     build_awards(world)
+    build_ambassadors(world)
     return world
 
 

@@ -3,8 +3,9 @@
 Only ``admin`` grants an admin-only route: every route that refuses an alumnus (403) refuses
 a student, a judge and staff too, except the door of events (check-in and attendee lists),
 which staff run, the judging of awards, which judges alone do (not even the office:
-``JUDGING``), and a mentee's routes, which refuse alumni for being no student or recent
-graduate (``ELIGIBILITY``). The routes are discovered from each app, so a route added later is checked
+``JUDGING``), and routes that refuse a caller for who they are rather than for a role: a
+mentee's, which refuse alumni for being no student or recent graduate, and some of the
+ambassadors' (``ELIGIBILITY``). The routes are discovered from each app, so a route added later is checked
 without a test naming it; the refusal comes before the route reads its path or body.
 """
 from __future__ import annotations
@@ -25,7 +26,14 @@ DOOR = {("POST", "/api/v1/events/<event_id>/check-ins"), ("GET", "/api/v1/events
 # students and recent graduates (services/members/mentoring/rules.py, mentee_refusal), whatever
 # their roles; the authorisation matrix plays these on real members.
 ELIGIBILITY = {("GET", "/api/v1/members/me/mentoring/recommendations"),
-               ("POST", "/api/v1/members/me/mentoring/requests")}
+               ("POST", "/api/v1/members/me/mentoring/requests"),
+               # Applying to be an ambassador needs a verified member record (alumnus or student),
+               # which no role grants; the finder's confirmation refuses a bad link whoever calls;
+               # answering a contact is the ambassador's alone, not the office's.
+               ("POST", "/api/v1/members/ambassadors/applications"),
+               ("POST", "/api/v1/members/ambassadors/questions/<question_id>/confirm"),
+               ("POST", "/api/v1/members/ambassadors/<member_id>/contacts/<contact_id>/reply"),
+               ("POST", "/api/v1/members/ambassadors/<member_id>/contacts/<contact_id>/log")}
 # What judges do and nobody else, the office included: score award nominations, blind.
 JUDGING = {("GET", "/api/v1/awards/cycles/<cycle_id>/judging"),
            ("PUT", "/api/v1/awards/cycles/<cycle_id>/judging/<ballot_id>"),

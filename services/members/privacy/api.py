@@ -59,6 +59,9 @@ class ExportSchema(Schema):
     surveys = fields.Dict(metadata={"description": "`responses`: the member's named survey responses; "
                                                    "`participation`: the surveys they took part in (anonymous "
                                                    "responses are linked to no one)"})
+    ambassadors = fields.Dict(metadata={"description": "`applications`, `ambassador` (the record and listing), "
+                                                       "`contacts` (without the contacts' addresses) and "
+                                                       "`activities` of the ambassador programme"})
 
 
 class ErasureQuerySchema(Schema):

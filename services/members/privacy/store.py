@@ -17,6 +17,9 @@ Erasure, in one transaction:
   their pairs' meetings, their feedback and their requests' messages are removed, waiting
   requests are withdrawn, asks waiting for them move on, their offer is withdrawn
   (``mentoring_store.forget``);
+- their ambassador programme: applications and the ambassador record (the public listing) go,
+  their contacts and activities stay as anonymous counts for the report, the askers of
+  questions to them are erased (``ambassadors_store.forget``);
 - stored replies about the member (``Idempotency-Key`` replays, which repeat what was sent:
   their own POSTs, those under ``/api/v1/members/<id>/``, their sign-up) are deleted
   (``shared.web.idempotency.purge_member``);
@@ -38,6 +41,7 @@ from pymongo.database import Database
 from services.members.access import store as access_store
 from services.members.accounts import rules as accounts
 from services.members.accounts import store as accounts_store
+from services.members.ambassadors import store as ambassadors_store
 from services.members.consent import store as consent_store
 from services.members.consent.store import live_member
 from services.members.email_change import store as email_change
@@ -97,6 +101,7 @@ def export(db: Database, member_id: str) -> dict | None:
         "email_changes": email_change.of_member(db, member_id),
         "roster_entry": db[roster_store.ROSTER].find_one({"claimed_by": member_id}),
         "surveys": surveys_store.of_member(db, member_id),
+        "ambassadors": ambassadors_store.of_member(db, member_id),
         "login_failures": _without(db.login_failures.find_one({"_id": accounts.account_key(member["email"])}),
                                    "_id"),
     }
@@ -127,6 +132,7 @@ def erase(store, member_id: str, *, requested_by: str, admin_id: str | None = No
         email_change.forget(db, session, member_id)
         surveys_store.forget(db, session, member_id)
         mentoring_store.forget(db, session, member_id, now)
+        ambassadors_store.forget(db, session, member_id, now)
         # Stored replies (Idempotency-Key replays) repeat what was sent: the sign-up's too.
         idempotency.purge_member(db, session, member_id)
         db[ERASURES].insert_one(record, session=session)
