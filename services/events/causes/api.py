@@ -37,6 +37,7 @@ from services.events.causes.schemas import (
 from shared.auth import require_auth
 from shared.web import pagination
 from shared.web.app import current_service
+from shared.web import idempotency
 from shared.web.idempotency import idempotent
 from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
@@ -156,6 +157,8 @@ class Causes(MethodView):
         if data.get("goal") is not None:
             data["goal"] = {**data["goal"], "current": 0.0}
         cause = _call(lambda: causes_store.create(_store(), data, g.principal.subject, now()))
+        if cause["owner_id"] != g.principal.subject:
+            idempotency.about(cause["owner_id"])  # a stored reply names the owner: their erasure purges it
         return cause_view(cause, True), 201, {"Location": url_for("causes.Cause", cause_id=cause["_id"])}
 
     @require_auth()
@@ -326,4 +329,5 @@ class Hours(MethodView):
         record = _call(lambda: causes_store.confirm_hours(
             _store(), cause_id, volunteer_id, body["hours"], body["on"], body["note"], principal.subject, now(),
             _running(principal)))
+        idempotency.about(record["member_id"])  # a stored reply names the volunteer: their erasure purges it
         return {**record, "on": date.fromisoformat(record["on"])}, 201

@@ -21,7 +21,8 @@ from services.members.messages import CATALOG as MEMBERS_CATALOG
 from services.members.messages import MEMBER_ERASED
 from tests.support import assert_problem, consumer_like, outbox_events
 from tests.unit.conftest import ADMIN_ID
-from tests.unit.events.causes.conftest import CAUSES, DEADLINE, GUIDE, NOW, draft, join, leave, published, read
+from tests.unit.events.causes.conftest import (CAUSES, DEADLINE, GUIDE, NOW, body, draft, join, leave, published,
+                                               read)
 
 __all__ = ["NOW"]  # the events conftest stops the clock at the module's NOW
 
@@ -328,6 +329,10 @@ def test_an_erased_volunteer_leaves_nothing_personal_and_their_slot_goes_to_the_
     client.post(f"{CAUSES}/{cause['id']}/volunteers/{volunteer['volunteer_id']}/hours", headers=admin,
                 json={"hours": 3, "on": "2030-03-01", "note": "Благодарим на Мария."})
     kept = join(client, closed, erased)
+    # A stored reply naming them as an owner (the office's retried POST) goes with them too.
+    assert client.post(CAUSES, json=body(owner_id=erased["id"]),
+                       headers={**admin, "Idempotency-Key": "owned-1"}).status_code == 201
+    assert db.idempotency.count_documents({"about": erased["id"]}) == 1
     client.post(f"{CAUSES}/{closed['id']}/close", headers=admin)
     joined_before = len(data(db, "events.volunteer.joined"))
     deliver = consumer_like(app.extensions["alumnet"].store, handlers.subscriptions())
@@ -335,7 +340,7 @@ def test_an_erased_volunteer_leaves_nothing_personal_and_their_slot_goes_to_the_
         "member_id": erased["id"], "erased_at": "2030-03-01T11:00:00+00:00"}, "test")
     deliver(erasure)
     deliver(erasure)  # a redelivery changes nothing more
-    for collection in ("cause_volunteers", "cause_hours", "causes"):
+    for collection in ("cause_volunteers", "cause_hours", "causes", "idempotency"):
         assert erased["id"] not in str(list(db[collection].find())), collection
         assert "Мария" not in str(list(db[collection].find())), collection
     gone = db.cause_volunteers.find_one({"_id": volunteer["volunteer_id"]})
