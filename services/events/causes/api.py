@@ -164,7 +164,6 @@ class Causes(MethodView):
     @require_auth()
     @blp.arguments(CauseListQuerySchema, location="query")
     @blp.response(200, CausePageSchema)
-    @blp.alt_response(403, description="A status other than published or closed, asked by a member.")
     def get(self, query: dict):
         """Causes, the nearest deadline first: to admins all (`status` keeps one); to members
         the published causes of their audience (`status=closed`: the closed ones) and those
@@ -204,8 +203,11 @@ class Cause(MethodView):
     @blp.alt_response(409, description="The cause is closed, or its roles are fixed (published).")
     def patch(self, changes: dict, cause_id: str):
         """Edit a cause: admins any time until it is closed, its owner while it is a draft. A
-        published cause keeps its roles (volunteers hold their slots)."""
+        published cause keeps its roles (volunteers hold their slots). Only admins name
+        another owner."""
         _, fits = shown(cause_id, g.principal)
+        if "owner_id" in changes and not g.principal.is_admin:
+            raise Problem(403, "Only the office names a cause's owner.", kind="forbidden")
         cause = _call(lambda: causes_store.update(_store(), cause_id, changes, now(), _editing(g.principal)))
         return cause_view(cause, fits)
 

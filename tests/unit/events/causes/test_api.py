@@ -92,6 +92,8 @@ def test_the_owner_edits_the_draft_and_the_office_a_published_cause_whose_roles_
     assert response.status_code == 200 and response.get_json()["roles"][0]["slots_left"] == 5
     assert owner["id"] in [c["owner_id"] for c in client.get(f"{CAUSES}?status=draft",
                                                                headers=owner["headers"]).get_json()["items"]]
+    assert_problem(client.patch(f"{CAUSES}/{cause['id']}", json={"owner_id": member()["id"]},
+                                headers=owner["headers"]), 403)
     client.post(f"{CAUSES}/{cause['id']}/publish", headers=admin)
     assert_problem(client.patch(f"{CAUSES}/{cause['id']}", json={"title": {"bg": "Б", "en": "B"}},
                                 headers=owner["headers"]), 403)
