@@ -189,6 +189,22 @@ POST   /api/v1/events/calendar-feed                                             
 DELETE /api/v1/events/calendar-feed                                             401  ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/calendar-feeds/<secret>.ics                               ok   ok     ok      ok      ok      ok    ok    ok    ok   # the secret URL is the credential
 GET    /api/v1/events/stats                                                     401  403    403     403     403     403   403   ok    403  # the office's dashboard; staff run the door only
+# ---- events: causes (issue 15; <cause_id>: published, for everyone, the alumnus owns it; [draft] their draft; [audience] the office's, for medicine)
+GET    /api/v1/events/causes                                                    401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's: the published causes of their audience and those they own
+POST   /api/v1/events/causes                                                    401  403    403     403     403     403   403   ok    403
+GET    /api/v1/events/causes/<cause_id>                                         401  404    404     ok      ok      ok    ok    ok    ok   # verified members of its audience; to others it does not exist
+GET    /api/v1/events/causes/<cause_id>                              [draft]    401  404    404     ok      404     404   404   ok    404  # the owner sees their draft
+GET    /api/v1/events/causes/<cause_id>                              [audience] 401  404    404     ok      404     404   404   ok    404  # staff have no door here: a cause is no event
+PATCH  /api/v1/events/causes/<cause_id>                                         401  404    404     403     403     403   403   ok    403  # published: the office alone
+PATCH  /api/v1/events/causes/<cause_id>                              [draft]    401  404    404     ok      404     404   404   ok    404  # the owner edits their draft
+POST   /api/v1/events/causes/<cause_id>/publish                                 401  403    403     403     403     403   403   ok    403  # the office alone, not the owner
+POST   /api/v1/events/causes/<cause_id>/close                                   401  404    404     ok      403     403   403   ok    403  # a fresh cause the alumnus owns
+POST   /api/v1/events/causes/<cause_id>/progress                                401  404    404     ok      403     403   403   ok    403  # a fresh campaign the alumnus owns
+POST   /api/v1/events/causes/<cause_id>/roles/<role_id>/volunteers              401  404    404     ok      ok      ok    ok    ok    ok   # a fresh cause: verified members of its audience; admins always
+POST   /api/v1/events/causes/<cause_id>/roles/<role_id>/volunteers   [audience] 401  404    404     ok      404     404   404   ok    404
+DELETE /api/v1/events/causes/<cause_id>/roles/<role_id>/volunteers/me           401  404    404     ok      404     404   404   404   404  # a fresh cause the alumnus joined; the others never did
+GET    /api/v1/events/causes/<cause_id>/volunteers                              401  404    404     ok      403     403   403   ok    403  # names: the owner and the office only
+POST   /api/v1/events/causes/<cause_id>/volunteers/<volunteer_id>/hours         401  404    404     ok      403     403   403   ok    403  # a fresh cause the alumnus owns, the student volunteering
 # ---- notifications
 GET    /api/v1/notifications/openapi.json                                       ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/notifications/docs                                               ok   ok     ok      ok      ok      ok    ok    ok    ok
@@ -274,6 +290,11 @@ AMBASSADOR_QUESTION = {"name": "Arjun Mehta", "language": "en", "country": "IN",
                        "message": "How hard is the entrance exam?", "privacy_accepted": True}
 AMBASSADOR_CONTACT = {"name": "Ravi Kumar", "kind": "prospective_student", "country": "IN", "language": "en",
                       "note": "Wants to hear about student life."}
+CAUSE = {"kind": "volunteering", "title": {"bg": "Ден на отворените врати", "en": "Open day"},
+         "deadline": "2031-06-01T18:00", "roles": [{"role_id": "guide", "title": {"bg": "Водач", "en": "Guide"},
+                                                     "slots": 10}]}
+CAMPAIGN = {"kind": "campaign", "title": {"bg": "Нова библиотека", "en": "A new library"}, "deadline": "2031-06-01T18:00",
+            "goal": {"target": 5000, "unit": {"bg": "лв.", "en": "BGN"}}}
 
 
 def _consent(world, caller: str) -> dict:
@@ -359,6 +380,13 @@ REQUESTS = {
     ("POST", f"{E}/<event_id>/registrations"): {"json": {}},
     ("POST", f"{E}/<event_id>/check-ins"): lambda world, caller: {"json": {"code": world.ticket_code}},
     ("POST", f"{E}/calendar-feed"): {"json": {}},
+    # ---- events: causes (issue 15)
+    ("POST", f"{E}/causes"): {"json": CAUSE},
+    ("PATCH", f"{E}/causes/<cause_id>"): {"json": {"title": {"bg": "Ден на отворените врати", "en": "Open day"}}},
+    ("POST", f"{E}/causes/<cause_id>/progress"): {"json": {"current": 1200}},
+    ("POST", f"{E}/causes/<cause_id>/roles/<role_id>/volunteers"): {"json": {}},
+    ("POST", f"{E}/causes/<cause_id>/volunteers/<volunteer_id>/hours"): lambda world, caller: {"json": {
+        "hours": 3, "on": datetime.now(ZoneInfo("Europe/Sofia")).date().isoformat()}},
     ("PUT", f"{N}/preferences/me"): {"json": {"digest_hour": 7}},
     ("POST", f"{N}/announcements"): {"json": ANNOUNCEMENT},
     ("POST", f"{N}/announcements/<announcement_id>/cancel"): {"json": {}},

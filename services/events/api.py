@@ -114,6 +114,24 @@ def shown(event_id: str, principal) -> tuple[dict, bool | None]:
     return event, fits
 
 
+def audience_check(principal, *, doing: str, thing: str):
+    """The audience check a write runs inside its transaction (registering for an event,
+    joining a cause), as ``admit(db, session, item)``: reading the read model in the same
+    transaction means an erasure cannot slip between the check and the seat. Admins always
+    pass. ``doing`` and ``thing`` name what is refused ("register", "event")."""
+    def admit(db, session, item: dict) -> None:
+        if principal.is_admin:
+            return
+        member = readmodel_store.member(db, principal.subject, session)
+        if not audience.verified(member):
+            raise Problem(403, f"Only verified members can {doing}; your membership is not verified yet.",
+                          kind="not-verified")
+        segment = readmodel_store.segment(db, item["audience"].get("segment_id"), session)
+        if not audience.fits(item["audience"], member, segment):
+            raise Problem(403, f"This {thing} is for another audience than you.", kind="other-audience")
+    return admit
+
+
 def audience_view(db, principal, events_query: dict) -> tuple[dict | None, dict[str, dict]]:
     """What a list needs to decide audiences: the caller's member view (one read) and, for a
     verified member, the live segments that the events of ``events_query`` name (two reads)."""

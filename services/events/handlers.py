@@ -1,6 +1,6 @@
 """What the events service does with the members events it consumes: a read model of
-members (for audiences) and segments, forgetting erased members (registrations anonymised,
-stored replies and parked messages about them removed), and
+members (for audiences) and segments, forgetting erased members (registrations and
+volunteering for causes anonymised, stored replies and parked messages about them removed), and
 the access revocations its token check honours (``shared.revocations``).
 
 Every handler is idempotent (the consumer's inbox deduplicates by event id besides) and
@@ -16,6 +16,7 @@ from datetime import datetime
 from marshmallow import fields
 
 from services.events import calendar_store, readmodel_store, registrations_store
+from services.events.causes import store as causes_store
 from shared import memberview, revocations
 from shared.bus.consumer import HandlerContext, Subscription
 from shared.bus.envelope import Envelope
@@ -75,13 +76,14 @@ def on_member_rejected(event: Envelope, ctx: HandlerContext) -> None:
 
 
 def on_member_erased(event: Envelope, ctx: HandlerContext, forget_parked: Callable[[str], int] | None = None) -> None:
-    """Forget the member, anonymise their registrations (freeing their seats), delete their
-    calendar feed and the stored replies about them, and remove the parked messages that
+    """Forget the member, anonymise their registrations (freeing their seats) and their
+    volunteering for causes (freeing their slots), delete their calendar feed and the stored replies about them, and remove the parked messages that
     mention them (``forget_parked``: a failure there retries the whole erasure)."""
     erased_at = _time(event.data["erased_at"])
     member_id = event.data["member_id"]
     readmodel_store.forget_member(ctx.db, ctx.session, member_id, erased_at)
     registrations_store.anonymise_member(ctx.db, ctx.session, member_id, erased_at)
+    causes_store.anonymise_member(ctx.db, ctx.session, member_id, erased_at)
     ctx.db[calendar_store.FEEDS].delete_many({"member_id": member_id}, session=ctx.session)
     idempotency.purge_member(ctx.db, ctx.session, member_id)
     if forget_parked is not None:

@@ -32,4 +32,6 @@ Collections of the ``alumnet_events`` database:
 - ``members``: read model from members events: ``{_id: member_id, status, graduation_year,
   faculty, ...the fields shared.memberfilter reads, erased_at}``
 - ``segments``: read model ``{_id: segment_id, filter, version}`` from members segment events
+- ``causes``, ``cause_volunteers``, ``cause_hours``: the causes feature's, described in
+  ``causes/store.py``
 """

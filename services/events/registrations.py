@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -107,17 +107,19 @@ def promotable(event: dict, now: datetime) -> bool:
     return event["status"] == "published" and now < event["starts_at"]
 
 
-def pick_promotions(waiting: Iterable[dict], left: int | None) -> list[dict]:
+def pick_promotions(waiting: Iterable[dict], left: int | None,
+                    size: Callable[[dict], int] = lambda registration: registration["party"]) -> list[dict]:
     """Of the waitlisted registrations in FIFO order, those the ``left`` seats (``None``:
-    unlimited) take: each whose party fits what is still left; the others keep their place."""
+    unlimited) take: each whose party fits what is still left; the others keep their place.
+    ``size`` is what one takes (a party; a cause's pledge uses its quantity)."""
     chosen = []
     for registration in waiting:
         if left is not None and left <= 0:
             break
-        if left is None or registration["party"] <= left:
+        if left is None or size(registration) <= left:
             chosen.append(registration)
             if left is not None:
-                left -= registration["party"]
+                left -= size(registration)
     return chosen
 
 

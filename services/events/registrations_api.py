@@ -15,9 +15,9 @@ from flask import g, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from services.events import access, audience, readmodel_store, registrations_store
+from services.events import access, registrations_store
 from services.events import registrations as rules
-from services.events.api import shown
+from services.events.api import audience_check, shown
 from services.events.schemas import MAX_GUESTS, BilingualLine, PlaceSchema
 from shared.auth import require_auth
 from shared.web import pagination
@@ -128,21 +128,6 @@ def _refused(refusal: rules.Refusal) -> Problem:
     return Problem(422, str(refusal), kind="validation", errors={refusal.field or "_schema": [str(refusal)]})
 
 
-def _audience_check(principal):
-    """The check ``registrations_store.register`` runs inside its transaction."""
-    def admit(db, session, event: dict) -> None:
-        if principal.is_admin:
-            return
-        member = readmodel_store.member(db, principal.subject, session)
-        if not audience.verified(member):
-            raise Problem(403, "Only verified members can register; your membership is not verified yet.",
-                          kind="not-verified")
-        segment = readmodel_store.segment(db, event["audience"].get("segment_id"), session)
-        if not audience.fits(event["audience"], member, segment):
-            raise Problem(403, "This event is for another audience than you.", kind="other-audience")
-    return admit
-
-
 def _cancel(event_id: str, member_id: str, reason: str) -> dict:
     try:
         registration, _ = registrations_store.cancel(current_service().store, event_id, member_id, reason, now())
@@ -186,7 +171,7 @@ class EventRegistrations(MethodView):
         try:
             registration, created = registrations_store.register(
                 current_service().store, event_id, principal.subject, body["guests"], now(),
-                admit=_audience_check(principal))
+                admit=audience_check(principal, doing="register", thing="event"))
         except registrations_store.NotFound:
             raise _no_event() from None
         except rules.Refusal as refusal:

@@ -10,6 +10,7 @@ from services.events import (
     reminders_store,
     tickets_store,
 )
+from services.events.causes import store as causes_store
 from shared.store import ServiceStore
 
 
@@ -21,4 +22,5 @@ class EventsStore(ServiceStore):
         *tickets_store.INDEXES,
         *calendar_store.INDEXES,
         *readmodel_store.INDEXES,
+        *causes_store.INDEXES,
     ]

@@ -6,14 +6,16 @@ address, logs in, changes the address and undoes it (both addresses searched for
 login, resets the password, changes a consent (idempotent POST),
 edits the profile, chooses channels, is in a segment that gets an announcement by email and SMS,
 registers for an event with a guest, gets a ticket and is checked in, becomes an ambassador
-(application, listing with a bio, a contact answered, an activity, a finder question to them);
-one message about them is
+(application, listing with a bio, a contact answered, an activity, a finder question to them),
+owns a cause, volunteers for it with a note naming them and has hours confirmed with another
+(issue 15); one message about them is
 parked in the dead-letter queues (published invalid on purpose). After the erasure has been
 handled everywhere, every string in every document of every database of the platform (bytes
 too: outbox bodies, stored replies) and every parked message is searched for the member's
 values, case-insensitively, in every spelling a store may keep (lower-case, transliterated,
-folded search tokens, the E.164 phone and its digits). The stores are read directly: the
-point is what they hold, which no API shows.
+folded search tokens, the E.164 phone and its digits), and the fields of ``ID_FREE`` must not
+hold even their member id. The stores are read directly: the point is what they hold, which
+no API shows.
 """
 from __future__ import annotations
 
@@ -35,6 +37,9 @@ PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a second password, chosen after a reset"
 CYRILLIC = "абвгдежзиклмнопр"  # one letter per hex digit: names unique to this run
 SERVICES = ("members", "events", "notifications", "awards")
+# Fields that must not keep an erased member's id at all, by service and collection (what
+# stays of their activity stays anonymous): a cause's volunteers, their hours, its owner.
+ID_FREE = {"events": {"cause_volunteers": ("member_id",), "cause_hours": ("member_id",), "causes": ("owner_id",)}}
 
 
 def _cyrillic(run: str) -> str:
@@ -82,6 +87,12 @@ def leaks_in_stores(client: MongoClient, prefix: str, wanted: set[str]) -> list[
                 for path, text in strings(doc):
                     leaks += [f"{name}.{collection} {doc.get('_id')!r} {path}: {w!r}" for w in _found(text, wanted)]
     return leaks
+
+
+def ids_left(client: MongoClient, prefix: str, member_id: str) -> list[str]:
+    return [f"{prefix}{service}.{collection}.{field}" for service, collections in ID_FREE.items()
+            for collection, names in collections.items() for field in names
+            if client[prefix + service][collection].find_one({field: member_id})]
 
 
 def parked(amqp_url: str) -> dict[str, list]:
@@ -253,6 +264,23 @@ def test_an_erased_member_who_used_every_feature_leaves_nothing_in_any_store_or_
                                 "privacy_accepted": True})
     assert asked.status_code == 202, asked.text
 
+    # A cause they own and volunteer for, with notes naming them; their hours confirmed.
+    cause = requests.post(f"{events_api}/causes", headers={**admin, "Idempotency-Key": f"cause-{run}"}, timeout=10,
+                          json={"kind": "volunteering", "title": {"bg": f"Кауза {run}", "en": f"Cause {run}"},
+                                "deadline": (starts + timedelta(days=7)).strftime(local), "owner_id": member_id,
+                                "roles": [{"role_id": "guide", "title": {"bg": "Водач", "en": "Guide"}, "slots": 2}]})
+    assert cause.status_code == 201, cause.text
+    cause_id = cause.json()["id"]
+    assert requests.post(f"{events_api}/causes/{cause_id}/publish", headers=admin, timeout=10).status_code == 200
+    joined = requests.post(f"{events_api}/causes/{cause_id}/roles/guide/volunteers", headers=me, timeout=10,
+                           json={"note": f"{person['given_name']} {person['family_name']}, {person['phone']}"})
+    assert joined.status_code == 201 and joined.json()["status"] == "joined", joined.text
+    today = datetime.now(ZoneInfo("Europe/Sofia")).date().isoformat()
+    hours = requests.post(f"{events_api}/causes/{cause_id}/volunteers/{joined.json()['volunteer_id']}/hours",
+                          headers=admin, timeout=10,
+                          json={"hours": 2, "on": today, "note": f"Благодарим на {person['given_name_latin']}."})
+    assert hours.status_code == 201, hours.text
+
     # A message about them that no consumer accepts: parked by events and notifications.
     bad = _publish_invalid_update(amqp_url, member_id, person)
     wait_until(lambda: all(any(m.message_id == bad for m in parked(amqp_url).get(s, ())) for s in
@@ -277,5 +305,6 @@ def test_an_erased_member_who_used_every_feature_leaves_nothing_in_any_store_or_
         {"type": "members.member.erased", "subject": member_id, "status": "sent"}), timeout_s=60,
         message="the erasure's event published")
 
-    leaks = leaks_in_stores(client, prefix, wanted) + leaks_in_parked(amqp_url, wanted)
+    leaks = leaks_in_stores(client, prefix, wanted) + leaks_in_parked(amqp_url, wanted) + \
+        ids_left(client, prefix, member_id)
     assert leaks == [], "\n".join(sorted(leaks))

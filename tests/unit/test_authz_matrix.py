@@ -38,8 +38,8 @@ from shared.decisionlink import ASKER_CONFIRMATION
 from shared.bus.envelope import decode
 from shared.config import Config
 from tests.authz_matrix import (AMBASSADOR_APPLICATION, AMBASSADOR_CONTACT, AMBASSADOR_QUESTION, ANNOUNCEMENT, AW,
-                                AWARD_CATEGORY, AWARD_STATEMENT, CALLERS, MENTOR_OFFER, REQUESTS, ROSTER_CSV,
-                                ROSTER_STUDENT, SURVEY, award_cycle_body, table)
+                                AWARD_CATEGORY, AWARD_STATEMENT, CALLERS, CAMPAIGN, CAUSE, MENTOR_OFFER, REQUESTS,
+                                ROSTER_CSV, ROSTER_STUDENT, SURVEY, award_cycle_body, table)
 from tests.conftest import TOKEN_KEY
 from tests.routes import api_routes, fill, plain, variables
 from tests.support import bearer, consumer_like
@@ -480,6 +480,58 @@ AMBASSADOR_SCENES = {
         {**world.fills, "question_id": world.fills["ambassador_question"]}, world.self_id),
 }
 # ---- end of ambassadors
+# ---- causes (issue 15): causes the alumnus owns, one for medicine, volunteers.
+
+def _cause(world: World, variant: str = "", body: dict = CAUSE, owner_id: str | None = None) -> dict:
+    """A published cause for everyone the alumnus owns; a ``draft``; or the office's own for
+    an ``audience`` (the faculty of medicine)."""
+    body = {**body, "owner_id": owner_id or world.self_id}
+    if variant == "audience":
+        body.update(owner_id=world.admin_id, audience={"kind": "faculty", "faculty": MEDICINE})
+    cause = world.call("events", "POST", f"{E}/causes", 201, world.admin, json=body)
+    if variant == "draft":
+        return cause
+    return world.call("events", "POST", f"{E}/causes/{cause['id']}/publish", 200, world.admin)
+
+
+def _volunteer(world: World, cause: dict, member_id: str) -> str:
+    joined = world.call("events", "POST", f"{E}/causes/{cause['id']}/roles/guide/volunteers", 201,
+                        world.token(member_id), json={})
+    return joined["volunteer_id"]
+
+
+def _fresh_cause(world: World, variant: str, joined: bool = False, body: dict = CAUSE) -> Scene:
+    cause = _cause(world, variant, body)
+    if joined:
+        _volunteer(world, cause, world.self_id)
+    return Scene({**world.fills, "cause_id": cause["id"]}, world.self_id)
+
+
+def _fresh_volunteer(world: World, variant: str) -> Scene:
+    cause = _cause(world, variant)
+    volunteer_id = _volunteer(world, cause, world.callers["student"][0])
+    return Scene({**world.fills, "cause_id": cause["id"], "volunteer_id": volunteer_id}, world.self_id)
+
+
+def build_causes(world: World) -> None:
+    """A published cause the alumnus owns, the student volunteering; the alumnus's draft; the
+    office's cause for medicine."""
+    cause = _cause(world)
+    world.fills.update(cause_id=cause["id"], role_id="guide",
+                       volunteer_id=_volunteer(world, cause, world.callers["student"][0]))
+    world.variants["draft"]["cause_id"] = _cause(world, "draft")["id"]
+    world.variants["audience"]["cause_id"] = _cause(world, "audience")["id"]
+
+
+CAUSES_SCENES = {
+    ("POST", f"{E}/causes/<cause_id>/close"): _fresh_cause,
+    ("POST", f"{E}/causes/<cause_id>/progress"): lambda world, variant: _fresh_cause(world, variant, body=CAMPAIGN),
+    ("POST", f"{E}/causes/<cause_id>/roles/<role_id>/volunteers"): _fresh_cause,
+    ("DELETE", f"{E}/causes/<cause_id>/roles/<role_id>/volunteers/me"):
+        lambda world, variant: _fresh_cause(world, variant, joined=True),
+    ("POST", f"{E}/causes/<cause_id>/volunteers/<volunteer_id>/hours"): _fresh_volunteer,
+}
+# ---- end of causes
 
 
 # Rows whose cells change what the next cell would see are played on fresh objects per cell.
@@ -501,6 +553,7 @@ SCENES = {
     **MENTORING_SCENES,
     **AWARDS_SCENES,
     **AMBASSADOR_SCENES,
+    **CAUSES_SCENES,
 }
 
 
@@ -561,6 +614,7 @@ def build_world(config: Config, issue_token) -> World:
     build_mentoring(world)
     build_awards(world)
     build_ambassadors(world)
+    build_causes(world)
     return world
 
 
