@@ -38,6 +38,8 @@ AREAS = (
     "console_dashboard",  # the console's front page with its charts
     "console_surveys",    # surveys for the office: builder, preview, open and close, results
     "console_mentoring",  # the mentoring programme's dashboard for the office, its CSV export
+    "ambassadors",        # the public ambassador finder and question form, applying, my programme, contacts, activities
+    "console_ambassadors",  # the office's applications, roster, contact assignment and report with its CSV
 )
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

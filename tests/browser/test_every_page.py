@@ -44,6 +44,8 @@ RENAMED = {rule: {"survey_id": "draft_survey_id"} for rule in (
     "/office/surveys/<survey_id>/edit", "/office/surveys/<survey_id>/open", "/office/surveys/<survey_id>/delete")}
 # The mentoring decision link: its page shows the button (a GET decides nothing).
 QUERIES["/mentoring/requests/<request_id>/decide"] = "?t=made-up.token&d=accept"
+# The finder's confirmation link: its page shows the button (a GET confirms nothing).
+QUERIES["/ambassadors/questions/<question_id>/confirm"] = "?t=made-up.token"
 VISITOR = {PUBLIC: "anyone", SIGNED_IN: "member", STAFF: "admin", ADMIN: "admin"}
 SCREENSHOTS = {("member", "bg"): ("/", "portal-home-bg.png"),
                ("admin", "en"): ("/office", "office-dashboard-en.png")}
@@ -57,7 +59,8 @@ def client(header: dict | None = None) -> dict:
 def world(site, admin) -> dict:
     """What the pages' paths name, made through the API: a verified member with a public name,
     registered for a published event; a segment; a roster import; an announcement; a draft
-    survey and an open one she has answered."""
+    survey and an open one she has answered; she is an ambassador with a contact, and another
+    member's ambassador application waits."""
     office = site.bearer(*admin)
     member = verified_member(site, admin, "bg", graduation_year=2012, faculty="medicine")
     own = site.bearer(member["email"], member["password"])
@@ -88,7 +91,8 @@ def world(site, admin) -> dict:
     draft_id = made_survey(site, office, opens_at="2030-01-10T09:00:00+02:00", closes_at="2030-02-10T09:00:00+02:00")
     survey_id = answered_survey(site, office, own)
     request_id, mentorship_id = mentorship_of(site, admin, own, member)
-    ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
+    ambassador_ids = ambassador_of(site, admin, office, own, member)
+    ids = {**ambassador_ids, "event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
            "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
            "survey_id": survey_id, "draft_survey_id": draft_id, "question_id": "notes",
            "request_id": request_id, "mentorship_id": mentorship_id}
@@ -149,6 +153,37 @@ def mentorship_of(site, admin, own: dict, member: dict) -> tuple[str, str]:
                              timeout=10, headers=client(own), json={})
     assert accepted.status_code == 200, accepted.text
     return asked.json()["id"], accepted.json()["ask"]["mentorship_id"]
+
+
+def ambassador_of(site, admin, office: dict, own: dict, member: dict) -> dict:
+    """The member becomes an ambassador for India, listed in the finder, with a contact the
+    office assigned; another member's application waits for the office. Their ids."""
+    applied = requests.post(f"{site.url}/api/v1/members/ambassadors/applications", timeout=10, headers=client(own),
+                            json={"motivation": "Искам да помагам на студенти от Индия.", "countries": ["IN"],
+                                  "cities": ["Mumbai"], "languages": ["en", "bg"], "faculty": "medicine"})
+    assert applied.status_code == 201, applied.text
+    appointed = requests.post(f"{site.url}/api/v1/members/ambassadors/applications/"
+                              f"{applied.json()['application_id']}/appoint", timeout=10, headers=client(office), json={})
+    assert appointed.status_code in (200, 201), appointed.text
+    listed = requests.patch(f"{site.url}/api/v1/members/me/ambassador", timeout=10, headers=client(own), json={
+        "listed": True, "public_fields": ["given_name", "regions", "languages", "bio"],
+        "bio": {"bg": "Завърших медицина в Пловдив.", "en": "I studied medicine in Plovdiv."}})
+    assert listed.status_code == 200, listed.text
+    mine = requests.get(f"{site.url}/api/v1/members/me/ambassador", timeout=10, headers=client(own))
+    assert mine.status_code == 200, mine.text
+    assigned = requests.post(f"{site.url}/api/v1/members/ambassadors/{member['id']}/contacts", timeout=10,
+                             headers=client(office), json={"name": "Rahul", "kind": "prospective_student",
+                                                           "country": "IN", "language": "en",
+                                                           "note": "Wants to know about the English programme."})
+    assert assigned.status_code == 201, assigned.text
+    other = verified_member(site, admin, "en", graduation_year=2015)
+    waiting = requests.post(f"{site.url}/api/v1/members/ambassadors/applications", timeout=10,
+                            headers=client(site.bearer(other["email"], other["password"])),
+                            json={"motivation": "I live in Berlin.", "countries": ["DE"], "cities": [],
+                                  "languages": ["de"], "faculty": "medicine"})
+    assert waiting.status_code == 201, waiting.text
+    return {"public_id": mine.json()["ambassador"]["public_id"], "contact_id": assigned.json()["contact_id"],
+            "application_id": waiting.json()["application_id"]}
 
 
 def published(site, office: dict, event: dict) -> str:

@@ -29,6 +29,8 @@ PAGES = (
     ("console_messages.deliveries", "/office/deliveries", lazy_gettext("Delivery log")),
     ("console_surveys.index", "/office/surveys", lazy_gettext("Surveys")),
     ("console_mentoring.index", "/office/mentoring", lazy_gettext("Mentoring programme")),
+    ("console_ambassadors.index", "/office/ambassadors", lazy_gettext("Ambassador programme")),
+    ("console_ambassadors.report", "/office/ambassadors/report", lazy_gettext("Ambassadors' report")),
 )
 STATS = {"members": "/api/v1/members/stats", "events": "/api/v1/events/stats",
          "notifications": "/api/v1/notifications/stats"}
