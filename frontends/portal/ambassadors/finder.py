@@ -14,6 +14,8 @@ email", and the asker's confirmation page of the email's link.
   the API as ``X-Question-Token`` and never kept in the session. A second use says the same
   as the first (the API's 200), an expired link says so (410), a refused one that the link
   does not work.
+
+These pages speak English to a browser that asks for neither Bulgarian nor English.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from flask_babel import gettext as _
 
 from frontends.portal.ambassadors import blp, present
 from frontends.portal.gateway import ApiDown, ApiProblem, api
+from frontends.portal.i18n import for_visitors_from_abroad
 from frontends.portal.mentoring import link
 from frontends.portal.mentoring.views import checked
 from frontends.portal.profile import labels
@@ -53,6 +56,7 @@ def _find(wanted: dict, page: int) -> dict:
 
 
 @blp.route("/ambassadors")
+@for_visitors_from_abroad
 def index():
     wanted, page = filters(), _page_number()
     found = _find(wanted, page)
@@ -94,6 +98,7 @@ def question_from_form() -> tuple[dict, dict[str, list[str]]]:
 
 
 @blp.route("/ambassadors/<public_id>/ask", methods=["GET", "POST"])
+@for_visitors_from_abroad
 def ask(public_id: str):
     checked(public_id)
     wanted = filters()
@@ -130,11 +135,13 @@ def _ask_page(public_id: str, card: dict | None, typed: dict, *, errors=None, me
 
 
 @blp.get("/ambassadors/asked")
+@for_visitors_from_abroad
 def asked():
     return render_template("ambassadors/asked.html")
 
 
 @blp.route("/ambassadors/questions/<question_id>/confirm", methods=["GET", "POST"])
+@for_visitors_from_abroad
 def confirm(question_id: str):
     checked(question_id)
     token = link.token()

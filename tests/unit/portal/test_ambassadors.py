@@ -108,6 +108,14 @@ def test_the_finder_is_english_first_for_an_english_browser_and_bulgarian_for_a_
     assert body.index("Учих медицина") < body.index("I studied medicine")
 
 
+def test_a_browser_asking_for_neither_language_reads_the_public_pages_in_english(client, gateway):
+    gateway.on("GET", FINDER, 200, page([]))
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "hi-IN,de;q=0.8"
+    assert '<html lang="en">' in text(client.get("/ambassadors"))
+    assert '<html lang="en">' in text(client.get(f"/ambassadors/questions/{QUESTION_ID}/confirm?t={link_token()}"))
+    assert '<html lang="bg">' in text(client.get("/login"))  # the rest of the site keeps Bulgarian
+
+
 def test_filters_not_shaped_like_codes_are_not_sent_and_an_empty_choice_says_so(client, gateway):
     gateway.on("GET", FINDER, 200, page([]))
     body = text(client.get("/ambassadors?country=<b>&language=english"))
