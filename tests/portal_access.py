@@ -197,4 +197,34 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/office/causes/<cause_id>/close"): ADMIN,
     ("POST", "/office/causes/<cause_id>/volunteers/<volunteer_id>/hours"): ADMIN,
     ("POST", "/office/causes/<cause_id>/progress"): ADMIN,
+    # The ambassador programme (frontends/portal/ambassadors). The finder, an ambassador's question
+    # form and the asker's confirmation link work without login (the link's ?t=<token> is posted
+    # to the API as X-Question-Token; tests/unit/portal/test_ambassadors.py). Contacts and
+    # activities are an ambassador's: the members API answers others 403, which the page says.
+    ("GET", "/ambassadors"): PUBLIC,
+    ("GET", "/ambassadors/<public_id>/ask"): PUBLIC,
+    ("POST", "/ambassadors/<public_id>/ask"): PUBLIC,
+    ("GET", "/ambassadors/asked"): PUBLIC,
+    ("GET", "/ambassadors/questions/<question_id>/confirm"): PUBLIC,
+    ("POST", "/ambassadors/questions/<question_id>/confirm"): PUBLIC,
+    ("GET", "/ambassadors/apply"): SIGNED_IN,
+    ("POST", "/ambassadors/apply"): SIGNED_IN,
+    ("GET", "/me/ambassador"): SIGNED_IN,
+    ("POST", "/me/ambassador"): SIGNED_IN,
+    ("GET", "/ambassadors/contacts"): SIGNED_IN,
+    ("GET", "/ambassadors/contacts/<contact_id>"): SIGNED_IN,
+    ("POST", "/ambassadors/contacts/<contact_id>/reply"): SIGNED_IN,
+    ("POST", "/ambassadors/contacts/<contact_id>/log"): SIGNED_IN,
+    ("GET", "/ambassadors/activities"): SIGNED_IN,
+    ("POST", "/ambassadors/activities"): SIGNED_IN,
+    # The office's ambassador programme (frontends/portal/console_ambassadors).
+    ("GET", "/office/ambassadors"): ADMIN,
+    ("GET", "/office/ambassadors/applications/<application_id>"): ADMIN,
+    ("POST", "/office/ambassadors/applications/<application_id>/appoint"): ADMIN,
+    ("POST", "/office/ambassadors/applications/<application_id>/decline"): ADMIN,
+    ("POST", "/office/ambassadors/<member_id>/end"): ADMIN,
+    ("GET", "/office/ambassadors/<member_id>/contacts/new"): ADMIN,
+    ("POST", "/office/ambassadors/<member_id>/contacts/new"): ADMIN,
+    ("GET", "/office/ambassadors/report"): ADMIN,
+    ("GET", "/office/ambassadors/report.csv"): ADMIN,
 }

@@ -42,6 +42,8 @@ AREAS = (
     "console_awards",     # the awards for the office: cycle builder, phases, nominations, standings, results
     "causes",             # causes for me: join a role or pledge items, leave, my waitlist place, progress
     "console_causes",     # causes for the office: builder with roles, publish, close, volunteers' hours
+    "ambassadors",        # the public ambassador finder and question form, applying, my programme, contacts, activities
+    "console_ambassadors",  # the office's applications, roster, contact assignment and report with its CSV
 )
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -1,14 +1,16 @@
 """Language and formats: Bulgarian or English for every page.
 
 The language is the one chosen with the switch on every page, else the signed-in member's
-preferred language (kept at login), else the browser's ``Accept-Language``. Dates and
+preferred language (kept at login), else the browser's ``Accept-Language``; a browser that asks
+for neither gets Bulgarian, or English on the pages made for visitors from abroad (a view
+marked ``@for_visitors_from_abroad``: the ambassador finder). Dates and
 numbers are formatted for it by Flask-Babel (Babel's CLDR data), in Europe/Sofia time unless
 a page says otherwise. Names are shown as members entered them, never transliterated.
 """
 from __future__ import annotations
 
 from babel import support
-from flask import g, redirect, request, session
+from flask import current_app, g, redirect, request, session
 from flask_babel import Babel, Domain, get_locale
 
 from frontends.portal.auth import safe_next
@@ -17,11 +19,19 @@ from frontends.portal.settings import LANGUAGES
 DEFAULT_TIMEZONE = "Europe/Sofia"
 
 
+def for_visitors_from_abroad(view):
+    """Mark a page whose visitors mostly come from abroad: English when the browser asks for
+    neither language."""
+    view.language_for_others = "en"
+    return view
+
+
 def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(LANGUAGES) or "bg"
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.accept_languages.best_match(LANGUAGES) or getattr(view, "language_for_others", "bg")
 
 
 class RequestDomain(Domain):

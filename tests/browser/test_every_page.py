@@ -48,6 +48,8 @@ QUERIES["/mentoring/requests/<request_id>/decide"] = "?t=made-up.token&d=accept"
 # The nominee's decision link: with a made-up token the page still shows its button.
 QUERIES["/awards/nominations/<nomination_id>/decide"] = "?t=made-up.token"
 RENAMED["/office/awards/<cycle_id>/edit"] = {"cycle_id": "draft_cycle_id"}
+# The finder's confirmation link: its page shows the button (a GET confirms nothing).
+QUERIES["/ambassadors/questions/<question_id>/confirm"] = "?t=made-up.token"
 VISITOR = {PUBLIC: "anyone", SIGNED_IN: "member", STAFF: "admin", ADMIN: "admin", JUDGE: "admin"}
 SCREENSHOTS = {("member", "bg"): ("/", "portal-home-bg.png"),
                ("admin", "en"): ("/office", "office-dashboard-en.png")}
@@ -61,7 +63,8 @@ def client(header: dict | None = None) -> dict:
 def world(site, admin) -> dict:
     """What the pages' paths name, made through the API: a verified member with a public name,
     registered for a published event; a segment; a roster import; an announcement; a draft
-    survey and an open one she has answered; a published cause she has joined and a draft one."""
+    survey and an open one she has answered; a published cause she has joined and a draft one;
+    she is an ambassador with a contact, and another member's ambassador application waits."""
     office = site.bearer(*admin)
     member = verified_member(site, admin, "bg", graduation_year=2012, faculty="medicine")
     own = site.bearer(member["email"], member["password"])
@@ -94,7 +97,8 @@ def world(site, admin) -> dict:
     request_id, mentorship_id = mentorship_of(site, admin, own, member)
     cycle_id, draft_cycle_id = award_cycle(site, office, opened=True), award_cycle(site, office, opened=False)
     cause_id, draft_cause_id = causes_of(site, office, own)
-    ids = {"event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
+    ambassador_ids = ambassador_of(site, admin, office, own, member)
+    ids = {**ambassador_ids, "event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
            "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
            "survey_id": survey_id, "draft_survey_id": draft_id, "question_id": "notes",
            "request_id": request_id, "mentorship_id": mentorship_id, "cycle_id": cycle_id,
@@ -206,6 +210,37 @@ def causes_of(site, office: dict, own: dict) -> tuple[str, str]:
         headers={**client(own), "Idempotency-Key": uuid.uuid4().hex}).status_code in (201, 409),
         timeout_s=30, message="the member joins the cause's role (once events knows she is verified)")
     return cause["id"], made[1]["id"]
+
+
+def ambassador_of(site, admin, office: dict, own: dict, member: dict) -> dict:
+    """The member becomes an ambassador for India, listed in the finder, with a contact the
+    office assigned; another member's application waits for the office. Their ids."""
+    applied = requests.post(f"{site.url}/api/v1/members/ambassadors/applications", timeout=10, headers=client(own),
+                            json={"motivation": "Искам да помагам на студенти от Индия.", "countries": ["IN"],
+                                  "cities": ["Mumbai"], "languages": ["en", "bg"], "faculty": "medicine"})
+    assert applied.status_code == 201, applied.text
+    appointed = requests.post(f"{site.url}/api/v1/members/ambassadors/applications/"
+                              f"{applied.json()['application_id']}/appoint", timeout=10, headers=client(office), json={})
+    assert appointed.status_code in (200, 201), appointed.text
+    listed = requests.patch(f"{site.url}/api/v1/members/me/ambassador", timeout=10, headers=client(own), json={
+        "listed": True, "public_fields": ["given_name", "regions", "languages", "bio"],
+        "bio": {"bg": "Завърших медицина в Пловдив.", "en": "I studied medicine in Plovdiv."}})
+    assert listed.status_code == 200, listed.text
+    mine = requests.get(f"{site.url}/api/v1/members/me/ambassador", timeout=10, headers=client(own))
+    assert mine.status_code == 200, mine.text
+    assigned = requests.post(f"{site.url}/api/v1/members/ambassadors/{member['id']}/contacts", timeout=10,
+                             headers=client(office), json={"name": "Rahul", "kind": "prospective_student",
+                                                           "country": "IN", "language": "en",
+                                                           "note": "Wants to know about the English programme."})
+    assert assigned.status_code == 201, assigned.text
+    other = verified_member(site, admin, "en", graduation_year=2015)
+    waiting = requests.post(f"{site.url}/api/v1/members/ambassadors/applications", timeout=10,
+                            headers=client(site.bearer(other["email"], other["password"])),
+                            json={"motivation": "I live in Berlin.", "countries": ["DE"], "cities": [],
+                                  "languages": ["de"], "faculty": "medicine"})
+    assert waiting.status_code == 201, waiting.text
+    return {"public_id": mine.json()["ambassador"]["public_id"], "contact_id": assigned.json()["contact_id"],
+            "application_id": waiting.json()["application_id"]}
 
 
 def published(site, office: dict, event: dict) -> str:

@@ -31,6 +31,8 @@ PAGES = (
     ("console_mentoring.index", "/office/mentoring", lazy_gettext("Mentoring programme")),
     ("console_awards.index", "/office/awards", lazy_gettext("Alumni awards")),
     ("console_causes.index", "/office/causes", lazy_gettext("Causes")),
+    ("console_ambassadors.index", "/office/ambassadors", lazy_gettext("Ambassador programme")),
+    ("console_ambassadors.report", "/office/ambassadors/report", lazy_gettext("Ambassadors' report")),
 )
 STATS = {"members": "/api/v1/members/stats", "events": "/api/v1/events/stats",
          "notifications": "/api/v1/notifications/stats"}
