@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from frontends.portal.console_events.times import parse, to_input
-from frontends.portal.console_surveys.builder import _at, _bilingual, _dict, _listed, _nested, _number, local_to_iso
+from frontends.portal.console_surveys.builder import _at, _bilingual, _dict, _listed, _number, local_to_iso, nested
 from frontends.portal.i18n import DEFAULT_TIMEZONE
 
 PHASES = ("nominations_from", "nominations_until", "confirmation_until", "judging_until", "results_at")
@@ -82,7 +82,7 @@ def _category_of_form(node: dict[str, Any]) -> dict[str, Any]:
 
 def from_form(form: Mapping[str, str]) -> dict[str, Any]:
     """The cycle as posted (a flat mapping of the form's fields)."""
-    tree = _nested({k: v for k, v in form.items() if k not in ("csrf_token", "action", "idempotency_key")})
+    tree = nested({k: v for k, v in form.items() if k not in ("csrf_token", "action", "idempotency_key")})
     phases = _dict(tree.get("phases"))
     return {
         "year": str(tree.get("year", "")).strip(), "title": _bilingual(_dict(tree.get("title"))),
