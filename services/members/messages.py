@@ -605,6 +605,9 @@ class AmbassadorContactAssignedData(Schema):
     ``message`` its note). Told to the ambassador; the contact's address is not inside."""
 
     contact_id = fields.String(required=True)
+    question_id = fields.String(allow_none=True, load_default=None, metadata={
+        "description": "the finder question the contact came from (null for the office's): what an "
+                       "asker's erasure (asker_erased) reaches"})
     member_id = fields.String(required=True)
     ambassador = fields.Nested(MentoringPartyData, required=True)
     contact = fields.Nested(ContactInData, required=True)
@@ -627,6 +630,9 @@ class AmbassadorContactRepliedData(Schema):
     ``reply_seconds`` since the assignment and ``within_target`` (what the awards service credits)."""
 
     contact_id = fields.String(required=True)
+    question_id = fields.String(allow_none=True, load_default=None, metadata={
+        "description": "the finder question the contact came from (null for the office's): what an "
+                       "asker's erasure (asker_erased) reaches"})
     member_id = fields.String(required=True)
     ambassador = fields.Nested(MentoringPartyData, required=True)
     via = fields.String(required=True, validate=validate.OneOf(["reply", "logged"]))
@@ -651,6 +657,9 @@ class AmbassadorReplyOverdueData(Schema):
     office's ``OFFICE_EMAIL``)."""
 
     contact_id = fields.String(required=True)
+    question_id = fields.String(allow_none=True, load_default=None, metadata={
+        "description": "the finder question the contact came from (null for the office's): what an "
+                       "asker's erasure (asker_erased) reaches"})
     member_id = fields.String(required=True)
     ambassador = fields.Nested(MentoringPartyData, required=True)
     contact = fields.Nested(OverdueContactData, required=True)
@@ -711,7 +720,8 @@ AMBASSADOR_QUESTION_ASKED = CATALOG.register("members.ambassador.question_asked"
 })
 AMBASSADOR_CONTACT_ASSIGNED = CATALOG.register("members.ambassador.contact_assigned",
                                                AmbassadorContactAssignedData(), example={
-    "contact_id": "5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e", "member_id": _AMBASSADOR["member_id"],
+    "contact_id": "5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e", "question_id": "c1e3a5c7e9b1d3f5a7c9e1b3d5f7a9c1",
+    "member_id": _AMBASSADOR["member_id"],
     "ambassador": _AMBASSADOR,
     "contact": {"name": "Arjun Mehta", "kind": "finder_question", "country": "IN", "language": "en"},
     "source": "finder", "message": "How hard is the entrance exam in biology, and can I take it online?",
@@ -719,7 +729,8 @@ AMBASSADOR_CONTACT_ASSIGNED = CATALOG.register("members.ambassador.contact_assig
 })
 AMBASSADOR_CONTACT_REPLIED = CATALOG.register("members.ambassador.contact_replied", AmbassadorContactRepliedData(),
                                               example={
-    "contact_id": "5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e", "member_id": _AMBASSADOR["member_id"],
+    "contact_id": "5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e", "question_id": "c1e3a5c7e9b1d3f5a7c9e1b3d5f7a9c1",
+    "member_id": _AMBASSADOR["member_id"],
     "ambassador": _AMBASSADOR, "via": "reply", "first": True,
     "message": "Hi Arjun! The biology test is on site in Plovdiv, but there is a preparatory course online.",
     "recipient": {"name": "Arjun Mehta", "email": "arjun.mehta@example.in", "language": "en"},
@@ -727,7 +738,8 @@ AMBASSADOR_CONTACT_REPLIED = CATALOG.register("members.ambassador.contact_replie
 })
 AMBASSADOR_REPLY_OVERDUE = CATALOG.register("members.ambassador.reply_overdue", AmbassadorReplyOverdueData(),
                                             example={
-    "contact_id": "5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e", "member_id": _AMBASSADOR["member_id"],
+    "contact_id": "5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e", "question_id": "c1e3a5c7e9b1d3f5a7c9e1b3d5f7a9c1",
+    "member_id": _AMBASSADOR["member_id"],
     "ambassador": _AMBASSADOR, "contact": {"name": "Arjun Mehta", "kind": "finder_question", "country": "IN"},
     "stage": "ambassador", "due_at": "2027-02-03T09:00:00+00:00", "overdue_at": "2027-02-03T09:01:00+00:00",
 })

@@ -348,7 +348,7 @@ def _new_contact(member_id: str, source: str, fields: Mapping[str, Any], now: da
 def _assigned(db: Database, session: ClientSession, contact: dict) -> None:
     db[CONTACTS].insert_one(contact, session=session)
     _publish(db, session, messages.AMBASSADOR_CONTACT_ASSIGNED, contact["_id"], {
-        "contact_id": contact["_id"], "member_id": contact["member_id"],
+        "contact_id": contact["_id"], "question_id": contact.get("question_id"), "member_id": contact["member_id"],
         "ambassador": party(db, session, contact["member_id"]),
         "contact": {k: contact[k] for k in ("name", "kind", "country", "language")},
         "source": contact["source"], "message": contact["message"], "due_at": contact["due_at"],
@@ -433,8 +433,8 @@ def answer(store, member_id: str, contact_id: str, reply: Mapping[str, Any], now
             seconds, within = contact["reply_seconds"] or seconds, bool(contact["within_target"])
         sending = reply["via"] == rules.VIA_REPLY and contact.get("email")
         _publish(db, session, messages.AMBASSADOR_CONTACT_REPLIED, contact_id, {
-            "contact_id": contact_id, "member_id": member_id, "ambassador": party(db, session, member_id),
-            "via": reply["via"], "first": first, "message": reply.get("message"),
+            "contact_id": contact_id, "question_id": contact.get("question_id"), "member_id": member_id,
+            "ambassador": party(db, session, member_id), "via": reply["via"], "first": first, "message": reply.get("message"),
             "recipient": {"name": contact["name"], "email": contact["email"], "language": contact["language"]}
             if sending else None, "within_target": within, "reply_seconds": seconds, "replied_at": now})
         return get_contact(db, member_id, contact_id, session), first
@@ -480,7 +480,7 @@ def _claim_stage(store, contact_id: str, claim: dict, field: str, stage: str, no
             return False
         contact = db[CONTACTS].find_one({"_id": contact_id}, session=session)
         _publish(db, session, messages.AMBASSADOR_REPLY_OVERDUE, contact_id, {
-            "contact_id": contact_id, "member_id": contact["member_id"],
+            "contact_id": contact_id, "question_id": contact.get("question_id"), "member_id": contact["member_id"],
             "ambassador": party(db, session, contact["member_id"]),
             "contact": {"name": contact["name"], "kind": contact["kind"], "country": contact["country"]},
             "stage": stage, "due_at": contact["due_at"], "overdue_at": now})
