@@ -480,8 +480,8 @@ def _claim_stage(store, contact_id: str, claim: dict, field: str, stage: str, no
             return False
         contact = db[CONTACTS].find_one({"_id": contact_id}, session=session)
         _publish(db, session, messages.AMBASSADOR_REPLY_OVERDUE, contact_id, {
-            "contact_id": contact_id, "question_id": contact.get("question_id"), "member_id": contact["member_id"],
-            "ambassador": party(db, session, contact["member_id"]),
+            "contact_id": contact_id, "question_id": contact.get("question_id"),
+            "member_id": contact["member_id"], "ambassador": party(db, session, contact["member_id"]),
             "contact": {"name": contact["name"], "kind": contact["kind"], "country": contact["country"]},
             "stage": stage, "due_at": contact["due_at"], "overdue_at": now})
         return True
