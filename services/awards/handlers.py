@@ -14,6 +14,7 @@ credits nothing twice, and its capped buckets make any order give the same stand
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from marshmallow import fields
@@ -88,17 +89,22 @@ def on_roles_changed(event: Envelope, ctx: HandlerContext) -> None:
     _merge(ctx, event.data["member_id"], {"roles": _roles(event.data["roles"])}, event.data["changed_at"])
 
 
-def on_member_erased(event: Envelope, ctx: HandlerContext) -> None:
+def on_member_erased(event: Envelope, ctx: HandlerContext, forget_parked: Callable[[str], int] | None = None) -> None:
     """Forget the member everywhere the awards service holds them (``cycles_store.forget_member``
-    says what becomes of nominations, scores and winners), and their ledger rows."""
+    says what becomes of nominations, scores and winners), their ledger rows, and the parked
+    messages that mention them (``forget_parked``: a failure there retries the whole erasure)."""
     member_id = event.data["member_id"]
     readmodel_store.forget_member(ctx.db, ctx.session, member_id, _time(event.data["erased_at"]))
     cycles_store.forget_member(ctx.db, ctx.session, member_id)
     ledger_store.forget_member(ctx.db, ctx.session, member_id)
     idempotency.purge_member(ctx.db, ctx.session, member_id)
+    if forget_parked is not None:
+        forget_parked(member_id)
 
 
-def subscriptions() -> list[Subscription]:
+def subscriptions(forget_parked: Callable[[str], int] | None = None) -> list[Subscription]:
+    """``forget_parked``: removes the service's parked messages mentioning a member
+    (``shared.bus.deadletters``), given by the worker."""
     return [
         *intake.subscriptions(),
         Subscription("members.member.registered", MemberRegistered(), on_member_registered),
@@ -106,6 +112,7 @@ def subscriptions() -> list[Subscription]:
         Subscription("members.member.verified", memberview.MemberVerified(), on_member_verified),
         Subscription("members.member.rejected", memberview.MemberRejected(), on_member_rejected),
         Subscription("members.member.roles_changed", MemberRolesChanged(), on_roles_changed),
-        Subscription("members.member.erased", memberview.MemberErased(), on_member_erased),
+        Subscription("members.member.erased", memberview.MemberErased(),
+                     lambda event, ctx: on_member_erased(event, ctx, forget_parked)),
         revocations.subscription(),
     ]
