@@ -45,8 +45,11 @@ class BusProbe:
             self.conn.release()
 
     def collect(self, mine: Callable[[dict], bool], want: dict[str, int], timeout_s: float = 30) -> list[dict]:
-        """The events ``mine`` keeps, read until each type in ``want`` was seen at least that
-        many times (all of them so far, including earlier calls')."""
+        """The events ``mine`` keeps of all the probe received, read until each type in ``want``
+        was seen at least that many times (earlier calls' events included: nothing read is lost)."""
+        def kept() -> list[dict]:
+            return [event for event in self.received if mine(event)]
+
         with self.conn.SimpleQueue(self.queue) as inbox:
             def take() -> bool:
                 try:
@@ -54,14 +57,12 @@ class BusProbe:
                 except queue.Empty:
                     pass
                 else:
-                    event = json.loads(message.body)
+                    self.received.append(json.loads(message.body))
                     message.ack()
-                    if mine(event):
-                        self.received.append(event)
-                seen = Counter(event["type"] for event in self.received)
+                seen = Counter(event["type"] for event in kept())
                 return all(seen[kind] >= n for kind, n in want.items())
             wait_until(take, timeout_s=timeout_s, interval_s=0, message=f"the events {want}")
-        return list(self.received)
+        return kept()
 
 
 def assert_valid(events: list[dict], *catalogs: EventCatalog) -> None:

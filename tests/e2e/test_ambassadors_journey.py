@@ -49,7 +49,7 @@ def test_an_international_student_ambassador_answers_a_prospective_student_from_
             "motivation": "I want to help students from India find their way to Plovdiv.",
             "countries": ["IN"], "cities": ["Mumbai"], "languages": ["en", "hi"], "faculty": "medicine"})
         assert applied.status_code == 201, applied.text
-        appointed = requests.post(f"{members}/ambassadors/applications/{applied.json()['application_id']}/appoint",
+        appointed = requests.post(f"{members}/ambassadors/applications/{applied.json()['id']}/appoint",
                                   headers=admin, timeout=10, json={
                                       "regions": [{"country": "IN", "cities": ["Mumbai"]}], "languages": ["en", "hi"],
                                       "term_starts": date.today().isoformat(),
@@ -87,17 +87,17 @@ def test_an_international_student_ambassador_answers_a_prospective_student_from_
         assert contacts.status_code == 200, contacts.text
         [contact] = [c for c in contacts.json()["items"] if "entrance exam" in c["message"]]
         assert asker not in contacts.text
-        overdue = probe.collect(lambda e: e["data"].get("contact_id") == contact["contact_id"],
+        overdue = probe.collect(lambda e: e["data"].get("contact_id") == contact["id"],
                                 want={"members.ambassador.reply_overdue": 2}, timeout_s=40)
         stages = [e["data"]["stage"] for e in overdue if e["type"] == "members.ambassador.reply_overdue"]
         assert stages == ["ambassador", "office"]
         wait_until(lambda: _mail(sink, OFFICE, "Priya"), timeout_s=30, message="the office's overdue alert")
 
-        replied = requests.post(f"{members}/ambassadors/{ambassador}/contacts/{contact['contact_id']}/reply",
+        replied = requests.post(f"{members}/ambassadors/{ambassador}/contacts/{contact['id']}/reply",
                                 headers=auth, timeout=10,
                                 json={"message": "Biology is the harder half; start with the past papers."})
         assert replied.status_code == 200, replied.text
-        answer = wait_until(lambda: _mail(sink, asker, "past papers"), timeout_s=30, message="the reply to the asker")
+        answer = wait_until(lambda: _mail(sink, asker, "past papers"), timeout_s=30, message="the reply to the asker")[0]
         assert email not in answer.as_string()
         activity = requests.post(f"{members}/ambassadors/{ambassador}/activities", headers=auth, timeout=10, json={
             "kind": "school_talk", "on": date.today().isoformat(),
@@ -119,7 +119,7 @@ def test_an_international_student_ambassador_answers_a_prospective_student_from_
     def credited():
         mine = requests.get(f"{gateway.url}/api/v1/awards/me/engagement", headers=auth, timeout=10)
         assert mine.status_code == 200, mine.text
-        return mine.json()["totals"].get("ambassador", 0) > 0 and mine.json()
+        return {t["category"]: t["points"] for t in mine.json()["totals"]}.get("ambassador", 0) > 0 and mine.json()
     engagement = wait_until(credited, timeout_s=30, message="the activity credited in the awards ledger")
     kinds = {row["event_type"] for row in engagement["breakdown"]}
     assert "members.ambassador.activity_logged" in kinds and "members.ambassador.contact_replied" not in kinds

@@ -85,7 +85,8 @@ def leaks_in_stores(client: MongoClient, prefix: str, wanted: set[str]) -> list[
         for collection in db.list_collection_names():
             for doc in db[collection].find():
                 for path, text in strings(doc):
-                    leaks += [f"{name}.{collection} {doc.get('_id')!r} {path}: {w!r}" for w in _found(text, wanted)]
+                    kind = f" ({doc['type']} {doc.get('status')})" if isinstance(doc.get("type"), str) else ""
+                    leaks += [f"{name}.{collection} {doc.get('_id')!r}{kind} {path}: {w!r}" for w in _found(text, wanted)]
     return leaks
 
 
