@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 import pytest
 
 from services.awards import handlers
-from services.awards.app import create_app
 from services.awards.ledger import rules
 from services.awards.ledger import store as ledger_store
 from shared import memberview
@@ -45,29 +44,9 @@ def hours(member_id: str, on: str, h: float) -> tuple[str, dict]:
 
 @pytest.fixture
 def clock() -> FixedClock:
+    """The ledger's own moment (the app, client, store and db fixtures of ``tests/unit/awards``
+    take it)."""
     return FixedClock(NOW)
-
-
-@pytest.fixture
-def app(make_config, clock):
-    app = create_app(make_config(AMQP_URL="memory://"))
-    app.extensions["alumnet"].clock = clock
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def store(app):
-    return app.extensions["alumnet"].store
-
-
-@pytest.fixture
-def db(store):
-    return store.db
 
 
 @pytest.fixture
