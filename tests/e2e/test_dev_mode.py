@@ -57,6 +57,11 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
         assert subjects.count("Членството Ви в Алумни клуба е потвърдено") == 3
         assert "Добре дошли в Алумни клуба, Мария!" in subjects
         assert "Welcome to the Alumni Club, Georgi!" in subjects
+        # Every link in them opens this gateway, on the port it was started on (not the default).
+        links = {link for path in emails for link in re.findall(
+            r"https?://[^\s\"'<>]+", message_from_bytes(path.read_bytes(), policy=policy.default)
+            .get_body(("plain",)).get_content())}
+        assert links and all(link.startswith(f"{base}/") for link in links), sorted(links)
 
         for service in ("members", "events", "awards", "notifications"):
             spec = requests.get(f"{base}/api/v1/{service}/openapi.json", timeout=5)
