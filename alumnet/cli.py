@@ -7,6 +7,8 @@
     alumnet dead list|replay|purge SERVICE [--id MESSAGE_ID]
     alumnet keys generate DIR        every secret a deployment needs (see alumnet/keys.py)
     alumnet awards rebuild-standings CYCLE_ID   recompute a cycle's standings from the ledger
+    alumnet members create-admin ... the first admin (beside `make dev`, its store)
+    alumnet token --member ID        an access token for a member of a running `make dev` (dev only)
 """
 from __future__ import annotations
 
@@ -155,6 +157,33 @@ def awards_rebuild_standings(cycle_id: str) -> None:
     except ledger_store.UnknownCycle:
         raise click.ClickException(f"no cycle {cycle_id!r} is registered with the ledger") from None
     click.echo(f"rebuilt the standings of {cycle_id}")
+
+
+@main.command()
+@click.option("--member", "member_id", required=True, help="the member's id (the token's subject)")
+@click.option("--data-dir", default=".dev", show_default=True, type=click.Path(path_type=Path),
+              help="the running `make dev`'s data folder")
+def token(member_id: str, data_dir: Path) -> None:
+    """Print an access token for a member of a running `make dev`, with the member's roles (a
+    bare JWT: send it as `Authorization: Bearer <token>`). Dev mode only: in a deployment,
+    tokens come from logging in."""
+    from alumnet import devstate
+    from services.members.accounts import rules as accounts
+    from services.members.app import create_store
+    from shared.auth import TokenIssuer
+    try:
+        config = load(devstate.environment(data_dir), require_keys=False)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not config.dev_mode or not config.jwt_private_key_file:
+        raise click.ClickException("alumnet token works beside `make dev` only; elsewhere, log in.")
+    issued_at = accounts.issue_time()  # before the roles are read, as a login does
+    member = create_store(config).db.members.find_one({"_id": member_id}, {"roles": 1, "status": 1})
+    if member is None or not accounts.can_log_in(member):
+        raise click.ClickException(f"no member {member_id!r} who may log in")
+    issuer = TokenIssuer.from_file(config.jwt_private_key_file, config.jwt_issuer, config.jwt_audience,
+                                   config.jwt_access_ttl)
+    click.echo(issuer.issue(member_id, accounts.roles_of(member), issued_at=issued_at))
 
 
 @main.group()

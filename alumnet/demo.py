@@ -117,4 +117,4 @@ def load(members_app, private_key_file: str, events_app=None) -> dict:
     events = load_events(events_app, office) if events_app is not None else 0
     return {"demo_members_created": created, "demo_events_published": events,
             "demo_logins": {"emails": [s["email"] for s, _ in MEMBERS], "password": PASSWORD},
-            "demo_admin_token": office["Authorization"]}
+            "demo_admin_token": office["Authorization"].removeprefix("Bearer ")}

@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet
 from werkzeug.serving import make_server
 
 from alumnet import demo as demo_data
+from alumnet import devstate
 from alumnet import service_module
 from alumnet.gateway import INDEX_PATH, Gateway, index_page
 from alumnet.keys import new_link_key
@@ -117,7 +118,8 @@ def run(port: int, data_dir: Path, demo: bool) -> None:
     try:
         store.start()
         base = f"http://127.0.0.1:{port}"
-        config = load(_dev_environment(data_dir, store, base))
+        env = _dev_environment(data_dir, store, base)
+        config = load(env)
         apps = {name: service_module(name, "app").create_app(config) for name in SERVICES}
         for name in SERVICES:
             workers.append(service_module(name, "worker").create_worker(config))
@@ -131,6 +133,7 @@ def run(port: int, data_dir: Path, demo: bool) -> None:
         loaded = demo_data.load(apps["members"], config.jwt_private_key_file, apps["events"]) if demo else {}
         if admin:
             loaded["demo_logins"]["admin"] = admin
+        devstate.write(data_dir, env, base)  # alumnet members create-admin and alumnet token use it
         print(json.dumps({"alumnet": "dev mode is running", "gateway": base, "portal": f"{base}/",
                           "index": f"{base}{INDEX_PATH}",
                           "api_docs": {s: f"{base}/api/v1/{s}/docs" for s in SERVICES},
@@ -143,6 +146,7 @@ def run(port: int, data_dir: Path, demo: bool) -> None:
         print("stopping...", flush=True)
     finally:
         _on_stop_signals(signal.SIG_IGN)
+        devstate.remove(data_dir)
         if gateway is not None:  # shutdown() would wait forever for a loop that never ran
             gateway.shutdown()
         for worker in workers:

@@ -3,15 +3,19 @@
     alumnet members create-admin --email E --given-name G --family-name F
 
 The first admin (alumni office staff) is created here, by someone with access to the
-service's configuration and store: no HTTP endpoint creates admins.
+service's configuration and store: no HTTP endpoint creates admins. Beside a running
+``make dev`` it needs no settings: it uses dev mode's store (``alumnet.devstate``).
 """
 from __future__ import annotations
 
+import sys
 import uuid
+from pathlib import Path
 
 import click
 import email_validator
 
+from alumnet import devstate
 from services.members.accounts import rules as accounts
 from services.members.signup import store as signup
 from shared.config import ConfigError, load
@@ -42,18 +46,22 @@ def _name(_ctx, _param, value: str) -> str:
 @click.option("--family-name", required=True, callback=_name)
 @click.option("--language", type=click.Choice(["bg", "en"]), default="bg", show_default=True,
               help="language of the messages they receive")
-def create_admin(email: str, given_name: str, family_name: str, language: str) -> None:
+@click.option("--data-dir", default=".dev", show_default=True, type=click.Path(path_type=Path),
+              help="a running `make dev`'s data folder, used when MONGO_URL is not set")
+def create_admin(email: str, given_name: str, family_name: str, language: str, data_dir: Path) -> None:
     """Create a verified member with the role admin; print its member id.
 
-    The password is prompted for (hidden, twice), never taken from the command line, where
-    shell history and process lists would keep it.
+    The password is prompted for (hidden, twice) on a terminal, or read as one line from
+    standard input when it is piped; never taken from the command line, where shell history
+    and process lists would keep it.
     """
-    password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    environ = devstate.environment(data_dir)  # before the prompt: no store, no question
+    password = _password()
     problems = accounts.password_problems(password, email)
     if problems:
         raise click.BadParameter(" ".join(problems), param_hint="password")
     try:
-        config = load(require_keys=False)
+        config = load(environ, require_keys=False)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -63,6 +71,13 @@ def create_admin(email: str, given_name: str, family_name: str, language: str) -
     except EmailTaken:
         raise click.ClickException(f"{email} is already registered.") from None
     click.echo(member_id)
+
+
+def _password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    # Piped (a script, a secret store): one line, no echo to control and so no warning about it.
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def make_admin(config, email: str, given_name: str, family_name: str, language: str, password: str) -> str:

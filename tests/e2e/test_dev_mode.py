@@ -103,7 +103,7 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
                              timeout=5).json()
         assert [m["family_name"] for m in found["items"]] == ["Димитрова"]
         queue = requests.get(f"{base}/api/v1/members", params={"status": "pending_verification"}, timeout=5,
-                             headers={"Authorization": info["demo_admin_token"]}).json()
+                             headers={"Authorization": f"Bearer {info['demo_admin_token']}"}).json()
         assert sorted(m["family_name"] for m in queue["items"]) == ["Petrov", "Sharma", "Стоянов"]
         assert {m["family_name"]: (m["roster_match"] or {}).get("student_number") for m in queue["items"]} == {
             "Petrov": None, "Sharma": None, "Стоянов": "MF0507"}
@@ -113,8 +113,31 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
             f"{base}/api/v1/events", headers=headers, timeout=5).json()["items"]} == {"webinar": True, "reunion": True},
             timeout_s=30, message="the demo reunion fits its class")
 
+        # The operator commands work beside it as the README shows them, with no settings: the
+        # first admin (the password piped, no warning), then a token for her from the CLI.
+        cli = str(Path(sys.executable).parent / "alumnet")
+        bare = {k: v for k, v in os.environ.items() if k not in ("MONGO_URL", "AMQP_URL", "JWT_PRIVATE_KEY_FILE")}
+        made = subprocess.run([cli, "members", "create-admin", "--email", "dean@example.bg", "--given-name", "Деан",
+                               "--family-name", "Деканов", "--data-dir", str(tmp_path)], env=bare, timeout=60,
+                              input="a long and private pass phrase\n", capture_output=True, text=True)
+        assert made.returncode == 0 and made.stderr == "", made.stderr
+        admin_id = made.stdout.strip()
+        dean = requests.post(f"{base}/api/v1/members/auth/login", timeout=5, json={
+            "email": "dean@example.bg", "password": "a long and private pass phrase"})
+        assert dean.status_code == 200 and dean.json()["roles"] == ["admin"], dean.text
+        minted = subprocess.run([cli, "token", "--member", admin_id, "--data-dir", str(tmp_path)], env=bare,
+                                timeout=60, capture_output=True, text=True)
+        assert minted.returncode == 0, minted.stderr
+        listed = requests.get(f"{base}/api/v1/members", timeout=5,
+                              headers={"Authorization": f"Bearer {minted.stdout.strip()}"})
+        assert listed.status_code == 200, listed.text
+
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 0
+        assert not (tmp_path / "running.json").exists()
+        stopped = subprocess.run([cli, "token", "--member", admin_id, "--data-dir", str(tmp_path)], env=bare,
+                                 timeout=60, capture_output=True, text=True)
+        assert stopped.returncode == 1 and "make dev" in stopped.stderr, stopped.stderr
     finally:
         if process.poll() is None:  # Ctrl-C first, so dev mode stops its store server too
             process.send_signal(signal.SIGINT)

@@ -793,3 +793,11 @@ def test_rate_counters_are_shared_by_every_api_copy_and_expire(config, client, d
     ttl = {i["name"]: i for i in db.rate_limits.list_indexes()}["rate_limits_ttl"]
     assert ttl["expireAfterSeconds"] == 0
     assert EMAIL not in str(list(db.rate_limits.find())) and "a@example.bg" not in str(list(db.rate_limits.find()))
+
+
+def test_create_admin_without_a_store_says_how_to_get_one_before_asking_for_a_password(monkeypatch, tmp_path):
+    monkeypatch.delenv("MONGO_URL", raising=False)
+    result = CliRunner().invoke(members_cli, ["create-admin", "--email", "office@mu-plovdiv.bg", "--given-name", "A",
+                                              "--family-name", "B", "--data-dir", str(tmp_path)], input="")
+    assert result.exit_code == 1
+    assert "make dev" in result.output and "MONGO_URL" in result.output and "Password" not in result.output
