@@ -1,6 +1,7 @@
 """The dev-mode gateway: one WSGI app that routes ``/api/v1/<service>/...`` to each service's
 app unchanged, and every other path to the web portal, like the nginx gateway in deployment.
-``/dev`` is an index of the API docs and the outbox; ``/healthz`` answers for the gateway."""
+``/dev`` is an index of the API docs and the outbox; ``/docs`` is the platform's API docs (the
+members api's page, as nginx serves it); ``/healthz`` answers for the gateway."""
 from __future__ import annotations
 
 import html
@@ -8,6 +9,7 @@ import json
 from typing import Callable
 
 INDEX_PATH = "/dev"
+DOCS_PATH, PLATFORM_DOCS = "/docs", "/api/v1/members/docs/platform"
 
 
 class Gateway:
@@ -19,6 +21,8 @@ class Gateway:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path == DOCS_PATH and "members" in self.apps:
+            return self.apps["members"]({**environ, "PATH_INFO": PLATFORM_DOCS}, start_response)
         parts = path.split("/")
         if len(parts) >= 4 and parts[1] == "api" and parts[2] == "v1" and parts[3] in self.apps:
             return self.apps[parts[3]](environ, start_response)
@@ -49,5 +53,6 @@ def index_page(base_url: str, services: list[str], outbox_dir: str) -> str:
         f'<a href="/api/v1/{s}/openapi.json">OpenAPI</a></li>' for s in services)
     return (f"<!doctype html><meta charset=utf-8><title>Alumnet dev</title>"
             f"<h1>Alumnet (dev mode)</h1><p>Gateway: {html.escape(base_url)} · "
+            f'<a href="{DOCS_PATH}">the API docs of every service</a> · '
             f'<a href="/">the portal</a></p><ul>{rows}</ul>'
             f"<p>Email and SMS are written to <code>{html.escape(outbox_dir)}</code>.</p>")

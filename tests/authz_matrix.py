@@ -49,6 +49,7 @@ MATRIX = """
 GET    /api/v1/members/openapi.json                                             ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/members/docs                                                     ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/members/docs/assets/<filename>                                   ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/members/docs/platform                                            ok   ok     ok      ok      ok      ok    ok    ok    ok   # the gateway's /docs: every service's document in one Swagger UI
 GET    /api/v1/members                                                          401  403    403     403     403     403   403   ok    403
 POST   /api/v1/members                                                          ok   ok     ok      ok      ok      ok    ok    ok    ok   # no token needed
 GET    /api/v1/members/<member_id>                                              404  404    404     ok      ok      ok    ok    ok    ok   # nothing public: 404 to those who see public fields only
@@ -156,6 +157,7 @@ GET    /api/v1/members/ambassadors/report.csv                                   
 GET    /api/v1/events/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/docs/assets/<filename>                                    ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/events/docs/platform                                             ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events                                                           ok   ok     ok      ok      ok      ok    ok    ok    ok
 POST   /api/v1/events                                                           401  403    403     403     403     403   403   ok    403
 GET    /api/v1/events/<event_id>                                                ok   ok     ok      ok      ok      ok    ok    ok    ok
@@ -209,6 +211,7 @@ POST   /api/v1/events/causes/<cause_id>/volunteers/<volunteer_id>/hours         
 GET    /api/v1/notifications/openapi.json                                       ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/notifications/docs                                               ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/notifications/docs/assets/<filename>                             ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/notifications/docs/platform                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/notifications/deliveries                                         401  ok     ok      ok      ok      ok    ok    ok    ok   # a member's own only; admins all
 GET    /api/v1/notifications/preferences/me                                     401  ok     ok      ok      ok      ok    ok    ok    ok
 PUT    /api/v1/notifications/preferences/me                                     401  ok     ok      ok      ok      ok    ok    ok    ok   # judgment: not yet verified members choose too
@@ -221,6 +224,7 @@ GET    /api/v1/notifications/stats                                              
 GET    /api/v1/awards/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/awards/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/awards/docs/assets/<filename>                                    ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/awards/docs/platform                                             ok   ok     ok      ok      ok      ok    ok    ok    ok
 # ---- awards: engagement ledger
 GET    /api/v1/awards/me/engagement                                             401  403    403     ok      ok      ok    ok    ok    ok   # verified members (as the awards members view says) and the office
 GET    /api/v1/awards/cycles/<cycle_id>/standings                               401  403    403     403     403     403   403   ok    403  # the office's: names of everyone in the cycle

@@ -100,6 +100,13 @@ def test_openapi_and_docs_paths_are_routed(gateway, http, service):
         assert (echoed["service"], echoed["path"]) == (service, path)
 
 
+def test_the_platform_docs_page_at_docs_comes_from_the_members_api_with_the_api_pages_policy(gateway, http):
+    echoed = http.get(f"{gateway.url}/docs", timeout=5).json()
+    assert (echoed["service"], echoed["path"]) == ("members", "/api/v1/members/docs/platform")
+    page = http.get(f"{gateway.url}/docs?html=1", timeout=5)
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+
+
 def test_post_body_is_forwarded(gateway, http):
     response = http.post(f"{gateway.url}/api/v1/events/events", json={"title": "Gala"}, timeout=5)
     echoed = response.json()

@@ -69,6 +69,8 @@ def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path)
             docs = requests.get(f"{base}/api/v1/{service}/docs", timeout=5)
             assert docs.status_code == 200 and "swagger" in docs.text.lower()
         assert requests.get(f"{base}/api/nowhere", timeout=5).headers["Content-Type"] == "application/problem+json"
+        docs = requests.get(f"{base}/docs", timeout=5)  # every service's document in one Swagger UI
+        assert docs.status_code == 200 and "/api/v1/awards/openapi.json" in docs.text
         index = requests.get(f"{base}/dev", timeout=5)
         assert index.status_code == 200 and "/api/v1/members/docs" in index.text
 

@@ -4,6 +4,7 @@ and the welcome email follows; every service's document is reached by its prefix
 upstream that is down answers 502-504."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import requests
@@ -29,5 +30,13 @@ def test_signup_through_the_gateway(gateway, smtp_sink):
     for service in ("members", "events", "awards"):
         other = requests.get(f"{gateway.url}/api/v1/{service}/openapi.json", timeout=10)
         assert other.status_code == 200 and other.json()["info"]["title"], service
+    # One docs page for the platform: Swagger UI over the four documents, its files from here.
+    docs = requests.get(f"{gateway.url}/docs", timeout=10)
+    assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
+    for service in ("members", "events", "awards", "notifications"):
+        assert f"/api/v1/{service}/openapi.json" in docs.text
+    for asset in re.findall(r'(?:href|src)="([^"]+)"', docs.text):
+        assert asset.startswith("/api/v1/members/docs/assets/"), asset
+        assert requests.get(f"{gateway.url}{asset}", timeout=10).status_code == 200, asset
     down = requests.get(f"{gateway.url}/", timeout=10)  # the portal is not started here
     assert down.status_code in (502, 503, 504)
