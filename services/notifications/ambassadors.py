@@ -4,6 +4,8 @@ Members (by their contact, in their language; category ``account``: the programm
 and decisions about the member's own application are transactional, no consent needed;
 email only):
 
+- ``applied`` → the applicant: the acknowledgement (countries and languages they offered; the
+  office will answer).
 - ``appointed`` / ``declined`` → the member: regions, languages and term / the reason.
 - ``contact_assigned`` → the ambassador: who the contact is, the question or the office's
   note, the reply due time (Sofia time) and the contacts page.
@@ -20,8 +22,10 @@ no member id, no consent: each exists because the person wrote to us or must be 
 - ``contact_replied`` with ``via: "reply"`` and a recipient → that recipient
   (``contact:<contact_id>``), in their language: the ambassador's message signed with their
   given name only (never their address or family name).
-- ``reply_overdue`` with ``stage: "office"`` → ``OFFICE_EMAIL`` (``office``, in Bulgarian),
-  naming the ambassador and the contact; nothing when the setting is empty.
+- The office, at ``OFFICE_EMAIL`` (recipient ``office``, in Bulgarian; nothing when the setting
+  is empty): ``applied`` → the applicant's name, countries and languages and the office's page;
+  ``reply_overdue`` with ``stage: "office"`` → the ambassador and the contact. Both carry a
+  member's name, so they ``mention`` that member (their erasure scrubs the alert).
 
 Both overdue stages are keyed by (contact, stage), not by the event: a second event about the
 same stage (a replay, a timer that published twice) sends nothing more.
@@ -52,6 +56,7 @@ from shared.bus.consumer import HandlerContext
 from shared.bus.envelope import Envelope
 
 CATEGORY = "account"
+APPLIED = "members.ambassador.applied"
 APPOINTED, DECLINED = "members.ambassador.appointed", "members.ambassador.declined"
 QUESTION_ASKED, CONTACT_ASSIGNED = "members.ambassador.question_asked", "members.ambassador.contact_assigned"
 CONTACT_REPLIED, REPLY_OVERDUE = "members.ambassador.contact_replied", "members.ambassador.reply_overdue"
@@ -121,6 +126,10 @@ def asker_tag(data: Mapping[str, Any]) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- expectations
 
+APPLIED_FIELDS = {"application_id": fields.String(required=True), "member_id": fields.String(required=True),
+                  "member": fields.Nested(Party, required=True),
+                  "countries": fields.List(fields.String(), required=True),
+                  "languages": fields.List(fields.String(), required=True)}
 APPOINTED_FIELDS = {"member_id": fields.String(required=True), "member": fields.Nested(Party, required=True),
                     "regions": fields.List(fields.Dict(), required=True),
                     "languages": fields.List(fields.String(), required=True),
@@ -168,6 +177,11 @@ ERASED_FIELDS = {"question_id": fields.String(required=True)}
 
 
 # --------------------------------------------------------------------------- members
+
+def applied(data: Mapping[str, Any], language: str, base: str) -> dict[str, Any]:
+    return {"ambassador_countries": ", ".join(data["countries"]), "ambassador_languages": ", ".join(data["languages"]),
+            "programme_url": _link(base, PROGRAMME_PATH)}
+
 
 def appointed(data: Mapping[str, Any], language: str, base: str) -> dict[str, Any]:
     return {"ambassador_regions": _regions(data["regions"]), "ambassador_languages": ", ".join(data["languages"]),
@@ -226,15 +240,30 @@ def reply_recipient(data: Mapping[str, Any], base: str, office_email: str) -> li
                      asker=asker_tag(data), mentions=[data["member_id"]])]
 
 
+def _to_office(office_email: str, template: str, context: dict[str, Any], **tags: Any) -> list[Outsider]:
+    """The office's email (in ``OFFICE_LANGUAGE``), or none when ``OFFICE_EMAIL`` is empty."""
+    if not office_email:
+        return []
+    return [Outsider(OFFICE_RECIPIENT, office_email, OFFICE_LANGUAGE, template, context, **tags)]
+
+
 def office_alert(data: Mapping[str, Any], base: str, office_email: str) -> list[Outsider]:
-    if data["stage"] != "office" or not office_email:
+    if data["stage"] != "office":
         return []
     language, contact = OFFICE_LANGUAGE, data["contact"]
-    return [Outsider(OFFICE_RECIPIENT, office_email, language, "ambassador_reply_overdue_office", {
+    return _to_office(office_email, "ambassador_reply_overdue_office", {
         "ambassador_name": name_of(data.get("ambassador"), language), "contact_name": contact.get("name") or "",
         "contact_kind": _kind(contact.get("kind"), language), "contact_country": contact.get("country") or "",
         "reply_due": when(data["due_at"], SOFIA, language), "overdue_since": when(data["overdue_at"], SOFIA, language),
-        "office_url": _link(base, OFFICE_PATH)}, asker=asker_tag(data), mentions=[data["member_id"]])]
+        "office_url": _link(base, OFFICE_PATH)}, asker=asker_tag(data), mentions=[data["member_id"]])
+
+
+def office_of_application(data: Mapping[str, Any], base: str, office_email: str) -> list[Outsider]:
+    """The office is told of a new application, to decide on it from its page."""
+    return _to_office(office_email, "ambassador_applied_office", {
+        "applicant_name": name_of(data.get("member"), OFFICE_LANGUAGE),
+        "ambassador_countries": ", ".join(data["countries"]), "ambassador_languages": ", ".join(data["languages"]),
+        "office_url": _link(base, OFFICE_PATH)}, mentions=[data["member_id"]])
 
 
 def outsider_deliveries(event: Envelope, outsiders: list[Outsider], source_id: str, category: str) -> list[dict]:
@@ -279,8 +308,8 @@ def on_asker_erased(event: Envelope, ctx: HandlerContext) -> None:
 
 
 # Every template an ambassador event may use (each with its bg/en subject, text and HTML).
-TEMPLATES = ("ambassador_appointed", "ambassador_declined", "ambassador_contact_assigned",
-             "ambassador_reply_overdue", "ambassador_reply_overdue_office", "ambassador_question_confirm",
-             "ambassador_reply")
+TEMPLATES = ("ambassador_applied", "ambassador_applied_office", "ambassador_appointed", "ambassador_declined",
+             "ambassador_contact_assigned", "ambassador_reply_overdue", "ambassador_reply_overdue_office",
+             "ambassador_question_confirm", "ambassador_reply")
 
 Outsiders = Callable[[Mapping[str, Any], str, str], list[Outsider]]

@@ -10,6 +10,12 @@
   valid until ``decide_by``), made when the email is built (``handlers.context_for_sending``);
   the stored delivery keeps only the nomination id and the deadline. Nominators are never
   named (the event does not carry them).
+- ``awards.nomination.confirmed`` / ``.declined`` → the nominee (transactional, category
+  ``awards``): a short receipt of their decision; confirmed: the jury reads the nomination
+  blind, and the results' day (Sofia time) when the event names it; declined: nothing about
+  it is shown to anyone. The decision events name only ids: the nominee's name and language
+  are their contact's (the read model), and the category, the year and the results' day are
+  read when the producer adds them (``DECIDED_FIELDS``), the receipt omits them until then.
 - ``awards.winner.announced`` → the winner, ``award_won`` (transactional); and the audience,
   ``award_announced`` (marketing, consent ``awards``): one announcement per winner event. The
   winner is in the audience too, but gets the congratulation only: both share the delivery key
@@ -25,11 +31,12 @@ from typing import Any
 from marshmallow import fields
 
 from services.notifications.mentoring import Party, Personal, name_of
-from services.notifications.wording import SOFIA, when
+from services.notifications.wording import SOFIA, day_of, when
 from shared import memberview
 
 CATEGORY = "awards"
 CYCLE_OPENED, NOMINATION_SUBMITTED = "awards.cycle.opened", "awards.nomination.submitted"
+NOMINATION_CONFIRMED, NOMINATION_DECLINED = "awards.nomination.confirmed", "awards.nomination.declined"
 WINNER_ANNOUNCED = "awards.winner.announced"
 CYCLE_PATH, WINNERS_PATH = "/awards/cycles/{cycle_id}", "/awards/cycles/{cycle_id}/winners"
 MY_NOMINATIONS_PATH = "/me/nominations"
@@ -51,6 +58,13 @@ SUBMITTED_FIELDS = {"nomination_id": fields.String(required=True), "cycle_id": f
                     "year": fields.Integer(required=True), "category": fields.Nested(Category, required=True),
                     "nominee_id": fields.String(required=True), "nominee": fields.Nested(Party, required=True),
                     "decide_by": fields.String(required=True)}
+# ``category``, ``year`` and ``results_at`` are not in the contract's decision events: read
+# when the producer adds them (the receipt leaves out what it lacks).
+DECIDED_FIELDS = {"nomination_id": fields.String(required=True), "cycle_id": fields.String(required=True),
+                  "nominee_id": fields.String(required=True),
+                  "category": fields.Nested(Category, allow_none=True, load_default=None),
+                  "year": fields.Integer(allow_none=True, load_default=None),
+                  "results_at": fields.String(allow_none=True, load_default=None)}
 ANNOUNCED_FIELDS = {"cycle_id": fields.String(required=True), "year": fields.Integer(required=True),
                     "category": fields.Nested(Category, required=True), "winner_id": fields.String(required=True),
                     "winner": fields.Nested(Party, required=True),
@@ -88,6 +102,18 @@ def submitted(data: Mapping[str, Any], language: str, base: str) -> dict[str, An
             DECIDE_NOMINATION: data["nomination_id"], DECIDE_BY: data["decide_by"]}
 
 
+def decided(data: Mapping[str, Any], language: str, base: str) -> dict[str, Any]:
+    """The nominee's receipt of their decision (both templates)."""
+    category, results_at = data.get("category") or {}, data.get("results_at")
+    return {"award_category": _text(category.get("title"), language), "year": data.get("year") or "",
+            "results_on": day_of(results_at, SOFIA, language) if results_at else "",
+            "nominations_url": _link(base, MY_NOMINATIONS_PATH)}
+
+
+def nominee(data: Mapping[str, Any]) -> list[str]:
+    return [data["nominee_id"]]
+
+
 def announced(data: Mapping[str, Any], language: str, base: str) -> dict[str, Any]:
     """The announcement to the audience (the fan-out's context)."""
     return {"award_category": _text(data["category"]["title"], language), "year": data["year"],
@@ -98,4 +124,5 @@ def announced(data: Mapping[str, Any], language: str, base: str) -> dict[str, An
 WINNER = Personal(lambda data, member_id: "award_won" if member_id == data["winner_id"] else None,
                   lambda data, member_id, language, base: announced(data, language, base))
 
-TEMPLATES = ("awards_cycle_opened", "award_nomination", "award_won", "award_announced")
+TEMPLATES = ("awards_cycle_opened", "award_nomination", "award_nomination_confirmed", "award_nomination_declined",
+             "award_won", "award_announced")

@@ -290,6 +290,10 @@ NOTIFICATIONS: dict[str, Notification] = {
     # Ambassadors (issue 15, ``ambassadors.py``): the programme's decisions and duties to the
     # member; the finder's asker, a contact and the office by the address the event (or the
     # setting) names.
+    # An application: the applicant's acknowledgement, and the office's alert to decide on it.
+    ambassadors.APPLIED: Notification(
+        "ambassador_applied", ambassadors.CATEGORY, True, _member, ambassadors.applied,
+        expects=dict(ambassadors.APPLIED_FIELDS), outsiders=ambassadors.office_of_application),
     ambassadors.APPOINTED: Notification(
         "ambassador_appointed", ambassadors.CATEGORY, True, _member, ambassadors.appointed,
         expects=dict(ambassadors.APPOINTED_FIELDS)),
@@ -332,8 +336,15 @@ NOTIFICATIONS: dict[str, Notification] = {
         "awards_cycle_opened", awards.CATEGORY, False, None, awards.opened,
         expects=dict(awards.OPENED_FIELDS), audience=awards.audience, channels=("email",)),
     awards.NOMINATION_SUBMITTED: Notification(
-        "award_nomination", awards.CATEGORY, True, lambda d: [d["nominee_id"]], awards.submitted,
+        "award_nomination", awards.CATEGORY, True, awards.nominee, awards.submitted,
         expects=dict(awards.SUBMITTED_FIELDS)),
+    # The nominee's receipt of their own decision (in their contact's name and language).
+    awards.NOMINATION_CONFIRMED: Notification(
+        "award_nomination_confirmed", awards.CATEGORY, True, awards.nominee, awards.decided,
+        expects=dict(awards.DECIDED_FIELDS)),
+    awards.NOMINATION_DECLINED: Notification(
+        "award_nomination_declined", awards.CATEGORY, True, awards.nominee, awards.decided,
+        expects=dict(awards.DECIDED_FIELDS)),
     awards.WINNER_ANNOUNCED: Notification(
         "award_announced", awards.CATEGORY, True, lambda d: [d["winner_id"]], awards.announced,
         expects=dict(awards.ANNOUNCED_FIELDS), audience=awards.audience, channels=("email",),

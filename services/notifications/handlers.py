@@ -32,6 +32,11 @@ from shared.bus.envelope import Envelope
 from shared.web import idempotency
 
 CHANNELS = ("email", "sms")
+# Notifications' own events that no service consumes yet (the delivery log's): the worker keeps
+# them a week in the ``notifications.events`` stream (``ServiceQueues.event_log``) instead of
+# having them returned unroutable and deferred in the outbox for ever. tests/contract checks
+# that every registered event type is consumed somewhere or kept by such a pattern.
+EVENT_LOG = ("notifications.delivery.*",)
 RESET_PATH = "/reset-password"
 CONFIRM_PATH = "/confirm-email"
 # Encrypted token in a delivery's context -> the link it becomes at send time, and its page.

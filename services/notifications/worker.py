@@ -11,7 +11,7 @@ from services.notifications.catalogue import NOTIFICATIONS
 from services.notifications.digest import DigestBuilder
 from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.fanout import FanoutSpreader, StrandedSweeper
-from services.notifications.handlers import context_for_sending, subscriptions
+from services.notifications.handlers import EVENT_LOG, context_for_sending, subscriptions
 from services.notifications.surveys import SurveyReminders
 from services.notifications.transports import channels_for
 from shared.bus.deadletters import DeadLetters
@@ -62,4 +62,4 @@ def create_worker(config: Config | None = None) -> Worker:
                         loops={"delivery-dispatcher": sender, "fanout": fanouts, "digest": digests,
                                "stranded-sweeper": stranded, "survey-reminders": survey_reminders},
                         # No service consumes delivery events yet: keep them a week in a stream.
-                        consumer_options={"event_log": ("notifications.delivery.*",)})
+                        consumer_options={"event_log": EVENT_LOG})

@@ -38,6 +38,9 @@ ROLE_DATA = {"role_id": ROLE, "title": {"bg": "Екскурзовод", "en": "C
 AUDIENCE_FILTER = {"graduation_year_from": 2000, "graduation_year_to": 2010}
 
 DATA = {
+    "members.ambassador.applied": {
+        "application_id": APPLICATION, "member_id": AMBASSADOR, "member": party(AMBASSADOR, "Priya", "Sharma", "en"),
+        "countries": ["IN", "NP"], "languages": ["en", "hi"], "applied_at": "2026-09-20T09:00:00+00:00"},
     "members.ambassador.appointed": {
         "member_id": AMBASSADOR, "member": party(AMBASSADOR), "public_id": "pub-7f3c9a",
         "regions": [{"country": "IN", "cities": ["Delhi", "Mumbai"]}, {"country": "NP", "cities": []}],
@@ -95,6 +98,13 @@ DATA = {
         "category": {"category_id": CATEGORY, "title": {"bg": "Ментор на годината", "en": "Mentor of the Year"}},
         "nominee_id": AMBASSADOR, "nominee": party(AMBASSADOR), "decide_by": "2027-02-15T21:59:00+00:00",
         "submitted_at": "2027-01-10T08:00:00+00:00"},
+    # As the producer sends them: ids only (the receipt finds the nominee's name and language).
+    "awards.nomination.confirmed": {
+        "nomination_id": NOMINATION, "cycle_id": CYCLE, "category_id": CATEGORY, "nominee_id": AMBASSADOR,
+        "at": "2027-01-11T08:00:00+00:00"},
+    "awards.nomination.declined": {
+        "nomination_id": NOMINATION, "cycle_id": CYCLE, "category_id": CATEGORY, "nominee_id": AMBASSADOR,
+        "at": "2027-01-11T08:00:00+00:00"},
     "awards.winner.announced": {
         "cycle_id": CYCLE, "year": 2026,
         "category": {"category_id": CATEGORY, "title": {"bg": "Ментор на годината", "en": "Mentor of the Year"}},

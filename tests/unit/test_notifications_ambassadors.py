@@ -4,7 +4,10 @@ Events are made as the contract writes them (``notification_examples``) and hand
 consumer does; sending goes through the real dispatcher into a recording provider, with the
 links made at send time as the worker makes them.
 
-Checked: an appointment and a decline reach the member in their language, needing no consent;
+Checked: an application is acknowledged to the applicant in their language, needing no
+consent, and the office is alerted at ``OFFICE_EMAIL`` with the applicant's name, countries and
+languages (nobody when the setting is empty; the applicant's erasure scrubs the alert); an
+appointment and a decline reach the member in their language, needing no consent;
 a finder's asker (no member) gets the confirmation link at the address they gave, in the
 language they chose, whose token ``ASKER_CONFIRMATION`` reads as a confirmation of that
 question by nobody in particular, until ``confirm_until`` (made when sent, never stored); the
@@ -56,6 +59,57 @@ def ambassador_address() -> str:
 
 
 # --------------------------------------------------------------------------- the member
+
+def test_an_application_is_acknowledged_to_the_applicant_and_the_office_is_alerted(store, deliver, ambassador,
+                                                                                   prepare):
+    applied = deliver(of("members.ambassador.applied"))
+    queued = by_recipient(store, applied.id)
+    assert set(queued) == {ambassador, "office"}
+    [acknowledgement], [alert] = queued[ambassador], queued["office"]
+    assert (acknowledgement["template"], acknowledgement["language"], acknowledgement["category"]) == \
+        ("ambassador_applied", "bg", "account")
+    assert acknowledgement["status"] == "queued" and acknowledgement["marketing"] is False  # no consent needed
+    assert (alert["template"], alert["address"], alert["language"]) == ("ambassador_applied_office", OFFICE, "bg")
+    assert alert["mentions"] == [ambassador]  # it carries the applicant's name
+    mails = sent_mails(store, prepare)
+    assert set(mails) == {ambassador_address(), OFFICE}
+    mine = text_of(mails[ambassador_address()])
+    assert mails[ambassador_address()]["Subject"] == "Получихме кандидатурата Ви за посланик"
+    assert "Държави: IN, NP\nЕзици: en, hi" in mine and "ще Ви отговори" in mine
+    assert f"{BASE}/me/ambassador" in mine
+    office = text_of(mails[OFFICE])
+    assert mails[OFFICE]["Subject"] == "Нова кандидатура за посланик: Priya Sharma"
+    assert "Priya Sharma кандидатства за посланик" in office and "Държави: IN, NP\nЕзици: en, hi" in office
+    assert f"{BASE}/office/ambassadors" in office and f'href="{BASE}/office/ambassadors"' in html_of(mails[OFFICE])
+
+
+def test_an_applicant_who_reads_english_is_acknowledged_in_english(store, deliver, prepare):
+    member(deliver, int(AMBASSADOR, 16), language="en", email_consent=False)
+    without_account_mail(store)
+    deliver(of("members.ambassador.applied"))
+    mail = sent_mails(store, prepare)[ambassador_address()]
+    assert mail["Subject"] == "We have received your ambassador application"
+    assert "Countries: IN, NP\nLanguages: en, hi" in text_of(mail)
+
+
+def test_no_office_address_means_the_applicant_alone_is_told(store):
+    deliver = consumer_like(store, handlers.subscriptions(public_base_url=BASE))
+    applicant = member(deliver, int(AMBASSADOR, 16), email_consent=False)
+    without_account_mail(store)
+    applied = deliver(of("members.ambassador.applied"))
+    assert set(by_recipient(store, applied.id)) == {applicant}
+
+
+def test_the_applicants_erasure_scrubs_the_offices_alert_and_stops_what_waits(store, deliver, ambassador, prepare):
+    applied = deliver(of("members.ambassador.applied"))
+    assert "Priya Sharma" in str(store.db.deliveries.find_one({"recipient": "office"}))
+    deliver(MEMBERS.create(MEMBER_ERASED, ambassador, {"member_id": ambassador,
+                                                       "erased_at": "2026-12-08T13:00:00+00:00"}, "c"))
+    left = by_recipient(store, applied.id)
+    assert {recipient: d[0]["status"] for recipient, d in left.items()} == {ambassador: SKIPPED, "office": SKIPPED}
+    assert not [d for d in store.db.deliveries.find() if "Priya" in str(d) or "Sharma" in str(d)]
+    assert sent_mails(store, prepare) == {}
+
 
 def test_an_appointment_tells_the_member_their_regions_languages_and_term_without_consent(
         store, deliver, ambassador, prepare):
@@ -219,10 +273,12 @@ def test_an_erased_ambassadors_name_leaves_a_reply_not_sent_yet(store, deliver, 
     assert sent_mails(store, prepare) == {}
 
 
-def test_a_redelivered_event_sends_nothing_twice(store, deliver, ambassador, prepare):
-    asked = of("members.ambassador.question_asked")
-    deliver(asked)
-    assert len(sent_mails(store, prepare)) == 1
-    deliver(asked)
-    assert store.db.deliveries.count_documents({"event_id": asked.id}) == 1
+@pytest.mark.parametrize("event_type,mails", [("members.ambassador.question_asked", 1),
+                                              ("members.ambassador.applied", 2)])
+def test_a_redelivered_event_sends_nothing_twice(store, deliver, ambassador, prepare, event_type, mails):
+    told = of(event_type)
+    deliver(told)
+    assert len(sent_mails(store, prepare)) == mails
+    deliver(told)
+    assert store.db.deliveries.count_documents({"event_id": told.id}) == mails
     assert sent_mails(store, prepare) == {}

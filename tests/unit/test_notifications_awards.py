@@ -8,13 +8,18 @@ Checked: an opened cycle invites the verified members its filter selects who con
 award news by email, with the categories, the last day (Sofia time) and the cycle's page; a
 nominee is told in their language, without consent, with CONFIRM / DECLINE links whose tokens
 ``NOMINATION_DECISION`` reads as that nominee's decision on that nomination until
-``decide_by`` (made when sent, never stored), and no nominator is named; a winner gets the
+``decide_by`` (made when sent, never stored), and no nominator is named; the nominee's decision
+is acknowledged to them in their contact's language and name, without consent (confirmed: read
+blind, the results' day when the event names it; declined: shown to nobody), and an erased
+nominee gets nothing; a winner gets the
 congratulation and the audience the announcement (the winner not both); the winner's erasure
 stops the announcement and scrubs their name from it; a redelivered event sends nothing twice.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
+
+import pytest
 from urllib.parse import parse_qs, urlparse
 
 from services.members.messages import CATALOG as MEMBERS
@@ -87,6 +92,54 @@ def test_a_nominee_is_asked_to_confirm_or_decline_with_links_for_that_nomination
     assert links["confirm"] != links["decline"]
 
 
+# --------------------------------------------------------------------------- the nominee's decision
+
+def test_a_confirmation_is_acknowledged_in_the_nominees_language_saying_the_jury_reads_it_blind(
+        store, deliver, prepare):
+    nominee = winner(deliver, language="en", email_consent=False)
+    without_account_mail(store)
+    confirmed = deliver(of("awards.nomination.confirmed"))
+    [delivery] = by_recipient(store, confirmed.id)[nominee]
+    assert (delivery["template"], delivery["category"], delivery["language"]) == \
+        ("award_nomination_confirmed", "awards", "en")
+    assert delivery["status"] == QUEUED and delivery["marketing"] is False  # their own decision: no consent
+    mail = sent_mails(store, prepare)[address_of(nominee)]
+    text = text_of(mail)
+    assert mail["Subject"] == "Thank you: your nomination is confirmed"
+    assert text.startswith(f"Dear Име{int(nominee, 16)},")  # the name the contact holds
+    assert "Thank you for confirming your nomination.\n" in text  # the event names no category
+    assert "read it blind" in text and "results" not in text  # nor a results day: left out
+    assert f"{BASE}/me/nominations" in text
+
+
+def test_a_confirmation_names_the_category_and_the_results_day_when_the_event_has_them(store, deliver, prepare):
+    nominee = winner(deliver, email_consent=False)
+    without_account_mail(store)
+    deliver(of("awards.nomination.confirmed", year=2026, results_at="2027-03-19T22:30:00+00:00",
+               category={"category_id": "g" * 32, "title": {"bg": "Ментор на годината", "en": "Mentor of the Year"}}))
+    text = text_of(sent_mails(store, prepare)[address_of(nominee)])
+    assert "номинацията си за Алумни наградите 2026 в категория „Ментор на годината“." in text
+    assert "Резултатите ще бъдат обявени до: 20 март 2027 г." in text  # 00:30 in Sofia
+
+
+def test_a_decline_is_acknowledged_as_shown_to_nobody(store, deliver, prepare):
+    nominee = winner(deliver, email_consent=False)
+    without_account_mail(store)
+    declined = deliver(of("awards.nomination.declined"))
+    assert [d["template"] for d in by_recipient(store, declined.id)[nominee]] == ["award_nomination_declined"]
+    mail = sent_mails(store, prepare)[address_of(nominee)]
+    assert mail["Subject"] == "Отбелязахме отказа Ви от номинацията"
+    assert "нищо за нея не се показва на никого" in text_of(mail)
+
+
+@pytest.mark.parametrize("event_type", ["awards.nomination.confirmed", "awards.nomination.declined"])
+def test_an_erased_or_unknown_nominee_gets_no_receipt(store, deliver, event_type):
+    assert by_recipient(store, deliver(of(event_type)).id) == {}  # no contact for them
+    nominee = winner(deliver)
+    deliver(MEMBERS.create(MEMBER_ERASED, nominee, {"member_id": nominee, "erased_at": T0.isoformat()}, "c"))
+    assert by_recipient(store, deliver(of(event_type)).id) == {}
+
+
 # --------------------------------------------------------------------------- the winner
 
 def test_the_winner_is_congratulated_and_the_audience_told_the_winner_only_once(store, deliver, spread, prepare):
@@ -140,6 +193,10 @@ def test_a_redelivered_event_sends_nothing_twice(store, deliver, spread, prepare
     assert len(sent_mails(store, prepare)) == 1
     deliver(submitted)
     assert store.db.deliveries.count_documents({"event_id": submitted.id}) == 1
+    confirmed = of("awards.nomination.confirmed")
+    deliver(confirmed)
+    deliver(confirmed)
+    assert store.db.deliveries.count_documents({"event_id": confirmed.id}) == 1
     announced = of("awards.winner.announced")
     deliver(announced)
     deliver(announced)

@@ -75,6 +75,7 @@ SAMPLE_CONTEXT = {
            "meetings": 6, "started_on": "6 декември 2026 г.",
            # Ambassadors, causes and awards (issue 15 and 16).
            "ambassador_regions": "IN (Delhi, Mumbai); NP", "ambassador_languages": "en, hi",
+           "ambassador_countries": "IN, NP", "applicant_name": "Прия Шарма",
            "term_starts": "1 октомври 2026 г.", "term_ends": "30 септември 2027 г.",
            "programme_url": "https://alumni.mu-plovdiv.bg/me/ambassador",
            "contact_name": "Прия Шарма", "contact_kind": "бъдещ студент", "contact_country": "IN",
@@ -104,6 +105,7 @@ SAMPLE_CONTEXT = {
            "nominations_until": "31 януари 2027 г., 23:59 ч.",
            "cycle_url": "https://alumni.mu-plovdiv.bg/awards/cycles/2026",
            "award_category": "Ментор на годината", "decide_by": "15 февруари 2027 г., 23:59 ч.",
+           "results_on": "20 март 2027 г.",
            "nominations_url": "https://alumni.mu-plovdiv.bg/me/nominations",
            "winner_name": "Д-р Георги Петров", "citation": "За двадесет години всеотдайно менторство.",
            "winners_url": "https://alumni.mu-plovdiv.bg/awards/cycles/2026/winners",
@@ -144,6 +146,7 @@ SAMPLE_CONTEXT = {
            "meetings": 6, "started_on": "6 December 2026",
            # Ambassadors, causes and awards (issue 15 and 16).
            "ambassador_regions": "IN (Delhi, Mumbai); NP", "ambassador_languages": "en, hi",
+           "ambassador_countries": "IN, NP", "applicant_name": "Priya Sharma",
            "term_starts": "1 October 2026", "term_ends": "30 September 2027",
            "programme_url": "https://alumni.mu-plovdiv.bg/me/ambassador",
            "contact_name": "Priya Sharma", "contact_kind": "prospective student", "contact_country": "IN",
@@ -173,6 +176,7 @@ SAMPLE_CONTEXT = {
            "nominations_until": "31 January 2027, 23:59",
            "cycle_url": "https://alumni.mu-plovdiv.bg/awards/cycles/2026",
            "award_category": "Mentor of the Year", "decide_by": "15 February 2027, 23:59",
+           "results_on": "20 March 2027",
            "nominations_url": "https://alumni.mu-plovdiv.bg/me/nominations",
            "winner_name": "Dr George Petrov", "citation": "For twenty years of devoted mentoring.",
            "winners_url": "https://alumni.mu-plovdiv.bg/awards/cycles/2026/winners",
