@@ -91,7 +91,7 @@ def test_an_international_student_ambassador_answers_a_prospective_student_from_
                                 want={"members.ambassador.reply_overdue": 2}, timeout_s=40)
         stages = [e["data"]["stage"] for e in overdue if e["type"] == "members.ambassador.reply_overdue"]
         assert stages == ["ambassador", "office"]
-        wait_until(lambda: _mail(sink, OFFICE, "Priya"), timeout_s=30, message="the office's overdue alert")
+        wait_until(lambda: _mail(sink, OFFICE, "Посланик не е отговорил"), timeout_s=30, message="the office's overdue alert")
 
         replied = requests.post(f"{members}/ambassadors/{ambassador}/contacts/{contact['id']}/reply",
                                 headers=auth, timeout=10,
