@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # axe-core, which the browser suite runs inside Chromium (version pinned in tests/browser/package.json).
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: dev test install unit integration e2e browser bench clean
+.PHONY: dev test prerequisites install unit integration e2e browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,14 +27,26 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 		npm ci --prefix tests/browser --no-audit --no-fund && touch $(AXE); \
 	else echo "make: npm is missing, so the browser suite will be skipped (apt-get install npm)"; fi
 
+# RabbitMQ, nginx, Chromium and npm: installed when this machine can, else the command to.
+prerequisites:
+	@tests/prerequisites.sh
+
 # Two runs: the tests that own everything they touch spread over both cores (pytest-xdist);
 # those that share the broker's fixed queue names (browser, e2e, integration) one at a time.
-# Both always run; the target fails if either did.
+# Both always run, against the run's own RabbitMQ node (tests/session_broker.py: private name,
+# ports and data, stopped at the end; without root, the broker at AMQP_URL); the target fails
+# if either run did.
 PARALLEL_TESTS := tests/unit tests/contract tests/deploy
 SERIAL_TESTS := tests/browser tests/e2e tests/integration
 
-test: $(STAMP) $(AXE)
-	@$(BIN)/python -m pytest -n 2 $(PARALLEL_TESTS); parallel=$$?; \
+test: prerequisites $(STAMP) $(AXE)
+	@broker=$$(mktemp -d /tmp/alumnet-test-broker.XXXXXX); \
+	$(BIN)/python -m tests.session_broker $$broker & node=$$!; \
+	trap 'kill $$node 2>/dev/null; wait $$node 2>/dev/null; rm -rf $$broker' EXIT; \
+	for i in $$(seq 600); do [ -f $$broker/env ] || ! kill -0 $$node 2>/dev/null && break; sleep 0.2; done; \
+	if [ -f $$broker/env ]; then . $$broker/env; \
+	elif [ "$$CI" = true ]; then echo "make test: the run's RabbitMQ node did not start"; exit 1; fi; \
+	$(BIN)/python -m pytest -n 2 $(PARALLEL_TESTS); parallel=$$?; \
 	$(BIN)/python -m pytest $(SERIAL_TESTS); serial=$$?; \
 	test $$parallel -eq 0 && test $$serial -eq 0
 
