@@ -185,18 +185,19 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/causes/<cause_id>/roles/<role_id>/join"): SIGNED_IN,
     ("POST", "/causes/<cause_id>/roles/<role_id>/leave"): SIGNED_IN,
     # The office's causes (frontends/portal/console_causes). A cause's owner who is no admin
-    # confirms hours through the API (the portal has no owner's page yet).
+    # runs it from its page (volunteers, hours, progress, closing): signed in, then the portal
+    # reads the cause and lets only admins and its owner through (the API checks again).
     ("GET", "/office/causes"): ADMIN,
     ("GET", "/office/causes/new"): ADMIN,
     ("POST", "/office/causes/new"): ADMIN,
-    ("GET", "/office/causes/<cause_id>"): ADMIN,
+    ("GET", "/office/causes/<cause_id>"): SIGNED_IN,
     ("GET", "/office/causes/<cause_id>/edit"): ADMIN,
     ("POST", "/office/causes/<cause_id>/edit"): ADMIN,
     ("POST", "/office/causes/<cause_id>/publish"): ADMIN,
-    ("GET", "/office/causes/<cause_id>/close"): ADMIN,
-    ("POST", "/office/causes/<cause_id>/close"): ADMIN,
-    ("POST", "/office/causes/<cause_id>/volunteers/<volunteer_id>/hours"): ADMIN,
-    ("POST", "/office/causes/<cause_id>/progress"): ADMIN,
+    ("GET", "/office/causes/<cause_id>/close"): SIGNED_IN,
+    ("POST", "/office/causes/<cause_id>/close"): SIGNED_IN,
+    ("POST", "/office/causes/<cause_id>/volunteers/<volunteer_id>/hours"): SIGNED_IN,
+    ("POST", "/office/causes/<cause_id>/progress"): SIGNED_IN,
     # The ambassador programme (frontends/portal/ambassadors). The finder, an ambassador's question
     # form and the asker's confirmation link work without login (the link's ?t=<token> is posted
     # to the API as X-Question-Token; tests/unit/portal/test_ambassadors.py). Contacts and

@@ -96,7 +96,7 @@ def world(site, admin) -> dict:
     survey_id = answered_survey(site, office, own)
     request_id, mentorship_id = mentorship_of(site, admin, own, member)
     cycle_id, draft_cycle_id = award_cycle(site, office, opened=True), award_cycle(site, office, opened=False)
-    cause_id, draft_cause_id = causes_of(site, office, own)
+    cause_id, draft_cause_id = causes_of(site, office, own, member["id"])
     ambassador_ids = ambassador_of(site, admin, office, own, member)
     ids = {**ambassador_ids, "event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
            "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
@@ -186,16 +186,19 @@ def award_cycle(site, office: dict, *, opened: bool) -> str:
         answer = requests.post(f"{site.url}/api/v1/awards/cycles/{cycle_id}/open", timeout=10, headers=client(office))
         assert answer.status_code == 200, answer.text
     return cycle_id
-def causes_of(site, office: dict, own: dict) -> tuple[str, str]:
-    """A published volunteering call for everyone that the member has joined (the office's
-    page lists her with the hours form), and a draft: their ids."""
+
+
+def causes_of(site, office: dict, own: dict, member_id: str) -> tuple[str, str]:
+    """A published volunteering call for everyone that the member has joined and runs (the
+    office names her its owner: its running page lists her with the hours form), and a
+    draft: their ids."""
     deadline = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
     made = []
     for title in ({"bg": "Ден на отворените врати", "en": "Open day"}, {"bg": "Пробни изпити", "en": "Mock exams"}):
         created = requests.post(f"{site.url}/api/v1/events/causes", timeout=10,
                                 headers={**client(office), "Idempotency-Key": uuid.uuid4().hex}, json={
             "kind": "volunteering", "title": title, "description": {"bg": "Елате.", "en": "Do come."},
-            "audience": {"kind": "all"}, "deadline": deadline,
+            "audience": {"kind": "all"}, "deadline": deadline, "owner_id": member_id,
             "roles": [{"title": {"bg": "Екскурзовод", "en": "Guide"}, "slots": 2,
                        "what_to_bring": {"bg": "Удобни обувки.", "en": "Comfortable shoes."}}]})
         assert created.status_code == 201, created.text

@@ -19,6 +19,8 @@ MESSAGES: problems.Phrasebook = [
     (re.compile(r"^Only (\d+) (?:are wanted in all|still wanted)\.$"),
      lambda m: _("Only %(n)s are still wanted: pledge at most that many.", n=m.group(1))),
     (re.compile(r"^A volunteer takes one slot: no quantity\.$"), lambda m: _("A volunteer takes one place: no quantity.")),
+    (re.compile(r"^Must be greater than 0 and less than or equal to \S+\.$"),
+     lambda m: _("Enter a number greater than 0.")),
     (re.compile(r"^From ([\d.]+) to ([\d.]+) hours a day\.$"),
      lambda m: _("Enter from %(a)s to %(b)s hours a day.", a=m.group(1), b=m.group(2))),
     (re.compile(r"^Hours are confirmed once given: not for a day to come\.$"),

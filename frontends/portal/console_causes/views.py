@@ -3,24 +3,31 @@ a draft; every change of its roles a server round trip), the cause's page with i
 progress and volunteers, publishing, closing, confirming the hours a volunteer gave, and a
 campaign's progress.
 
+A cause's owner who is no admin (a member the office named) runs it from the same pages: its
+page, closing, hours and progress (``runs_cause``), as the causes API lets them; the list,
+the builder and publishing stay the office's.
+
 The portal checks nothing the causes API checks: it sends what was typed and shows the API's
 problems beside the fields they name (``builder.error_places``)."""
 from __future__ import annotations
 
+import functools
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from frontends.portal import problems
-from frontends.portal.auth import with_role
+from frontends.portal.auth import login_url, viewer, with_role
 from frontends.portal.causes import present, wording
 from frontends.portal.causes.views import ID
 from frontends.portal.console_causes import blp, builder, labels
 from frontends.portal.console_events.views import segment_name, segment_options
 from frontends.portal.console_members.common import form_status, has_next, page_number
 from frontends.portal.gateway import ApiProblem, api
+from frontends.portal.i18n import DEFAULT_TIMEZONE
 
 CAUSES = "/api/v1/events/causes"
 PER_PAGE = 20
@@ -56,6 +63,21 @@ def _path(cause_id: str, rest: str = "") -> str:
 
 def _cause(cause_id: str) -> dict:
     return api().get(_path(cause_id))
+
+
+def runs_cause(view):
+    """Admins, and the cause's owner: the causes API lets its owner see its volunteers, close
+    it, confirm hours and set a campaign's progress, and checks that again on every call; the
+    portal only keeps the page from other members (a 403 page, as ``with_role``'s)."""
+    @functools.wraps(view)
+    def wrapped(cause_id: str, **kwargs):
+        who = viewer()
+        if who is None:
+            return redirect(login_url())
+        if not who.is_admin and _cause(cause_id).get("owner_id") != who.member_id:
+            abort(403)
+        return view(cause_id, **kwargs)
+    return wrapped
 
 
 def cause_title(cause: dict) -> str:
@@ -164,11 +186,11 @@ def _cause_page(cause_id: str, *, errors=None, typed=None, message=None, status=
                            roles=roles, page=page, has_next=has_next(listing) if listing else False,
                            segment_name=segment_name(shown.get("audience")), errors=errors or {},
                            typed=typed or {}, message=message,
-                           today=datetime.now(timezone.utc).date().isoformat()), status
+                           today=datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date().isoformat()), status  # the API's club day
 
 
 @blp.get("/office/causes/<cause_id>")
-@with_role("admin")
+@runs_cause
 def cause(cause_id: str):
     return _cause_page(cause_id)
 
@@ -191,7 +213,7 @@ def publish(cause_id: str):
 
 
 @blp.route("/office/causes/<cause_id>/close", methods=["GET", "POST"])
-@with_role("admin")
+@runs_cause
 def close(cause_id: str):
     """A confirmation page first: closing ends joining, and those still waiting are told."""
     shown = _cause(cause_id)
@@ -213,7 +235,7 @@ def close(cause_id: str):
 
 
 @blp.post("/office/causes/<cause_id>/volunteers/<volunteer_id>/hours")
-@with_role("admin")
+@runs_cause
 def hours(cause_id: str, volunteer_id: str):
     if not ID.match(volunteer_id):
         abort(404)
@@ -241,7 +263,7 @@ def hours(cause_id: str, volunteer_id: str):
 
 
 @blp.post("/office/causes/<cause_id>/progress")
-@with_role("admin")
+@runs_cause
 def progress(cause_id: str):
     typed = {"form": "progress", "current": request.form.get("current", "").strip()}
     try:

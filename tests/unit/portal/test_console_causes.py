@@ -57,7 +57,8 @@ def published(gateway, segments):
 
 # --------------------------------------------------------------------------- who may see what
 
-OFFICE_PAGES = ["/office/causes", "/office/causes/new", PAGE, f"{PAGE}/edit", f"{PAGE}/close"]
+OFFICE_PAGES = ["/office/causes", "/office/causes/new", f"{PAGE}/edit"]
+RUNNING_PAGES = [PAGE, f"{PAGE}/close"]  # the office's, and the cause's owner's
 
 
 @pytest.mark.parametrize("path", OFFICE_PAGES)
@@ -65,6 +66,30 @@ def test_members_and_staff_get_403_and_nothing_is_asked_of_the_api(client, gatew
     log_in(client, gateway, member_id="staff-1", roles=("staff",))
     assert client.get(path).status_code == 403
     assert [c for c in gateway.calls if c.path.startswith(CAUSES)] == []
+
+
+@pytest.mark.parametrize("path", RUNNING_PAGES)
+def test_a_member_who_does_not_own_the_cause_gets_403_and_only_the_cause_is_read(client, gateway, path):
+    gateway.on("GET", ONE, 200, a_cause(owner_id="m-2"))
+    log_in(client, gateway, member_id="m-1")
+    assert client.get(path).status_code == 403
+    assert {c.path for c in gateway.calls if c.path.startswith(CAUSES)} == {ONE}
+    response = client.post(f"{PAGE}/volunteers/v-1/hours", data={"volunteers.v-1.hours": "2"})
+    assert response.status_code in (400, 403) and gateway.sent("POST", f"{ONE}/volunteers/v-1/hours") == []
+
+
+def test_the_cause_s_owner_runs_it_without_the_office_s_buttons(client, gateway, segments):
+    gateway.on("GET", ONE, 200, a_cause(owner_id="m-1"))
+    gateway.on("GET", f"{ONE}/volunteers", 200, volunteers())
+    log_in(client, gateway, member_id="m-1")
+    assert 'href="/office/causes/' + CAUSE_ID + '"' in html(client.get(f"/causes/{CAUSE_ID}"))
+    page = html(client.get(PAGE))
+    assert "Мария Иванова" in page and 'name="volunteers.v-1.hours"' in page and "Close the cause…" in page
+    assert 'href="/office"' not in page and 'href="/office/causes"' not in page and 'href="/causes"' in page
+    gateway.on("GET", ONE, 200, a_cause(owner_id="m-1", status="draft"))
+    page = html(client.get(PAGE))
+    assert f"{PAGE}/publish" not in page and f"{PAGE}/edit" not in page
+    assert "The office publishes the cause" in page
 
 
 def test_the_console_links_to_the_causes(admin, gateway):
