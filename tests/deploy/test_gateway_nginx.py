@@ -6,12 +6,13 @@ except under CI=true, where a missing nginx is a failure.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from contextlib import contextmanager
 
 import pytest
+
+from tests.conftest import IN_CI
 
 from .helpers import GATEWAY_VARIABLES, SERVICES
 from .nginx_harness import PLACEHOLDER, PORTAL_HEADERS, TEMPLATE, Gateway, Stub, find_nginx, http_session, render
@@ -25,7 +26,7 @@ def nginx() -> str:
     binary = find_nginx()
     if binary is None:
         message = "nginx is not installed (Debian: apt-get install nginx-light)"
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
     return binary
