@@ -71,12 +71,16 @@ class NominationSubmittedData(Schema):
 
 
 class NominationDecidedData(Schema):
-    """The nominee confirmed (the nomination goes to the judges) or declined it."""
+    """The nominee confirmed (the nomination goes to the judges) or declined it (notifications
+    sends the nominee a receipt: the category, the year, when the results are due)."""
 
     nomination_id = fields.String(required=True)
     cycle_id = fields.String(required=True)
+    year = fields.Integer(required=True)
     category_id = fields.String(required=True)
+    category = fields.Nested(CategoryRefData, required=True)
     nominee_id = fields.String(required=True)
+    results_at = fields.AwareDateTime(required=True, metadata={"description": "the planned announcement"})
     at = fields.AwareDateTime(required=True)
 
 
@@ -114,12 +118,14 @@ NOMINATION_SUBMITTED = CATALOG.register("awards.nomination.submitted", Nominatio
     "submitted_at": "2027-01-12T17:45:00+00:00",
 })
 NOMINATION_CONFIRMED = CATALOG.register("awards.nomination.confirmed", NominationDecidedData(), example={
-    "nomination_id": _NOMINATION, "cycle_id": _CYCLE, "category_id": "mentor-of-the-year",
-    "nominee_id": _NOMINEE["member_id"], "at": "2027-01-13T09:10:00+00:00",
+    "nomination_id": _NOMINATION, "cycle_id": _CYCLE, "year": 2026, "category_id": "mentor-of-the-year",
+    "category": _MENTOR_OF_THE_YEAR, "nominee_id": _NOMINEE["member_id"], "results_at": "2027-03-20T17:00:00+00:00",
+    "at": "2027-01-13T09:10:00+00:00",
 })
 NOMINATION_DECLINED = CATALOG.register("awards.nomination.declined", NominationDecidedData(), example={
-    "nomination_id": _NOMINATION, "cycle_id": _CYCLE, "category_id": "mentor-of-the-year",
-    "nominee_id": _NOMINEE["member_id"], "at": "2027-01-13T09:10:00+00:00",
+    "nomination_id": _NOMINATION, "cycle_id": _CYCLE, "year": 2026, "category_id": "mentor-of-the-year",
+    "category": _MENTOR_OF_THE_YEAR, "nominee_id": _NOMINEE["member_id"], "results_at": "2027-03-20T17:00:00+00:00",
+    "at": "2027-01-13T09:10:00+00:00",
 })
 WINNER_ANNOUNCED = CATALOG.register("awards.winner.announced", WinnerAnnouncedData(), example={
     "cycle_id": _CYCLE, "year": 2026, "category": _MENTOR_OF_THE_YEAR, "winner_id": _NOMINEE["member_id"],

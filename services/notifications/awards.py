@@ -13,9 +13,9 @@
 - ``awards.nomination.confirmed`` / ``.declined`` → the nominee (transactional, category
   ``awards``): a short receipt of their decision; confirmed: the jury reads the nomination
   blind, and the results' day (Sofia time) when the event names it; declined: nothing about
-  it is shown to anyone. The decision events name only ids: the nominee's name and language
-  are their contact's (the read model), and the category, the year and the results' day are
-  read when the producer adds them (``DECIDED_FIELDS``), the receipt omits them until then.
+  it is shown to anyone. The decision events name the nominee by id only: their name and
+  language are their contact's (the read model); the category, the year and the results' day
+  come with the event (read as optional, ``DECIDED_FIELDS``: the receipt omits what lacks).
 - ``awards.winner.announced`` → the winner, ``award_won`` (transactional); and the audience,
   ``award_announced`` (marketing, consent ``awards``): one announcement per winner event. The
   winner is in the audience too, but gets the congratulation only: both share the delivery key
@@ -58,8 +58,7 @@ SUBMITTED_FIELDS = {"nomination_id": fields.String(required=True), "cycle_id": f
                     "year": fields.Integer(required=True), "category": fields.Nested(Category, required=True),
                     "nominee_id": fields.String(required=True), "nominee": fields.Nested(Party, required=True),
                     "decide_by": fields.String(required=True)}
-# ``category``, ``year`` and ``results_at`` are not in the contract's decision events: read
-# when the producer adds them (the receipt leaves out what it lacks).
+# ``category``, ``year`` and ``results_at``: optional here, so an older event still makes a receipt.
 DECIDED_FIELDS = {"nomination_id": fields.String(required=True), "cycle_id": fields.String(required=True),
                   "nominee_id": fields.String(required=True),
                   "category": fields.Nested(Category, allow_none=True, load_default=None),

@@ -205,9 +205,13 @@ def decide(store, nomination: Mapping[str, Any], decision: str, details: str | N
         decided = db[NOMINATIONS].find_one_and_update({"_id": current["_id"], "status": AWAITING},
                                                       {"$set": changes}, return_document=True, session=session)
         event = messages.NOMINATION_CONFIRMED if status == CONFIRMED else messages.NOMINATION_DECLINED
+        cycle = get_cycle(db, current["cycle_id"], session)  # the receipt names the award and its date
+        category = next(c for c in cycle["categories"] if c["category_id"] == current["category_id"])
         _publish(db, session, event, current["_id"], {
-            "nomination_id": current["_id"], "cycle_id": current["cycle_id"], "category_id": current["category_id"],
-            "nominee_id": current["nominee_id"], "at": _iso(now)})
+            "nomination_id": current["_id"], "cycle_id": current["cycle_id"], "year": cycle["year"],
+            "category_id": current["category_id"],
+            "category": {"category_id": category["category_id"], "title": category["title"]},
+            "nominee_id": current["nominee_id"], "results_at": _iso(cycle["phases"]["results_at"]), "at": _iso(now)})
         return decided, False
     return store.transaction(work)
 

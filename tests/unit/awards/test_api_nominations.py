@@ -134,8 +134,10 @@ def test_the_emails_link_decides_without_a_login(client, db, nominated, clock):
                            headers=token(nominee, nomination, "decline", deadline))
     assert response.status_code == 200 and response.get_json()["status"] == "declined"
     [declined] = events(db, "awards.nomination.declined")
-    assert declined.data == {"nomination_id": nomination["id"], "cycle_id": cycle["id"],
-                             "category_id": "mentor-of-the-year", "nominee_id": nominee["id"],
+    assert declined.data == {"nomination_id": nomination["id"], "cycle_id": cycle["id"], "year": cycle["year"],
+                             "category_id": "mentor-of-the-year",
+                             "category": {"category_id": "mentor-of-the-year", "title": cycle["categories"][0]["title"]},
+                             "nominee_id": nominee["id"], "results_at": cycle["phases"]["results_at"],
                              "at": clock().isoformat()}
 
 
