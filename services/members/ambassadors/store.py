@@ -434,7 +434,8 @@ def answer(store, member_id: str, contact_id: str, reply: Mapping[str, Any], now
         sending = reply["via"] == rules.VIA_REPLY and contact.get("email")
         _publish(db, session, messages.AMBASSADOR_CONTACT_REPLIED, contact_id, {
             "contact_id": contact_id, "question_id": contact.get("question_id"), "member_id": member_id,
-            "ambassador": party(db, session, member_id), "via": reply["via"], "first": first, "message": reply.get("message"),
+            "ambassador": party(db, session, member_id), "via": reply["via"], "first": first,
+            "message": reply.get("message"),
             "recipient": {"name": contact["name"], "email": contact["email"], "language": contact["language"]}
             if sending else None, "within_target": within, "reply_seconds": seconds, "replied_at": now})
         return get_contact(db, member_id, contact_id, session), first
