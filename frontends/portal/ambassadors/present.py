@@ -66,6 +66,8 @@ APPLICATION_STATES = {
     "declined": _l("Declined"),
 }
 NOT_AMBASSADOR = _l("This page is for the university's ambassadors.")
+ALREADY_AMBASSADOR = _l("You are already an ambassador.")
+ALREADY_APPLIED = _l("You have already applied: the alumni office will answer your application.")
 NOT_VERIFIED = _l("The ambassador programme is for verified members. The alumni office has not verified your "
                   "membership yet; we email you when it does.")
 # The languages a question may be asked and answered in (the finder's form).
@@ -125,6 +127,15 @@ def term(ambassador: dict | None) -> tuple[str | None, str | None]:
     term = ambassador.get("term") if isinstance(ambassador.get("term"), dict) else {}
     return (ambassador.get("term_starts") or term.get("starts") or term.get("term_starts"),
             ambassador.get("term_ends") or term.get("ends") or term.get("term_ends"))
+
+
+def term_over(ambassador: dict | None) -> bool:
+    """The ambassador's term has ended (its last day is past, or the office ended it): they may
+    apply again, as the API lets them."""
+    if not ambassador or ambassador.get("active"):
+        return False
+    ends = term(ambassador)[1]
+    return bool(ambassador.get("ended_at")) or bool(ends) and ends < today()
 
 
 def kind(code: str | None) -> str:
@@ -217,9 +228,8 @@ def refusal(problem: ApiProblem) -> str:
     said = {
         "not_verified": str(NOT_VERIFIED),
         "not_alumnus_or_student": _("Ambassadors are graduates and students of the university."),
-        "ambassadors-application-open": _("You have already applied: the alumni office will answer your "
-                                          "application."),
-        "ambassadors-already-ambassador": _("You are already an ambassador."),
+        "ambassadors-application-open": str(ALREADY_APPLIED),
+        "ambassadors-already-ambassador": str(ALREADY_AMBASSADOR),
         "ambassadors-application-decided": _("This application has already been answered."),
     }
     for code in (problem.body.get("reason"), problem.kind):

@@ -31,6 +31,16 @@ def mine() -> dict | None:
         return None
 
 
+def _no_form_for(found: dict) -> str | None:
+    """Why the member has nothing to apply for now (None: they may apply)."""
+    ambassador = found.get("ambassador")
+    if ambassador and not present.term_over(ambassador):
+        return str(present.ALREADY_AMBASSADOR)
+    if (found.get("application") or {}).get("status") == "pending":
+        return str(present.ALREADY_APPLIED)
+    return None
+
+
 def application_from_form() -> tuple[dict, dict[str, list[str]]]:
     countries = [c.upper() for c in (present.words(f"countries.{i}") for i in range(COUNTRY_FIELDS)) if c]
     cities = [c.strip() for c in present.words("cities").split(",") if c.strip()]
@@ -44,8 +54,9 @@ def application_from_form() -> tuple[dict, dict[str, list[str]]]:
     return wanted, errors
 
 
-def _apply_page(wanted: dict, *, errors=None, message=None, refused=None, closed=False, status=200):
-    """The form (``closed``: only the refusal, the programme is not open to the member)."""
+def _apply_page(wanted: dict, *, errors=None, message=None, refused=None, closed=None, status=200):
+    """The form, or only why there is none (``closed``: not verified yet, an ambassador, an
+    application waiting)."""
     countries = list(wanted.get("countries") or [])
     return render_template(
         "ambassadors/apply.html", wanted=wanted, errors=errors or {}, message=message, refused=refused, closed=closed,
@@ -62,10 +73,8 @@ def apply():
     if request.method == "GET":
         found = mine()
         if found is None:
-            return _apply_page({}, refused=str(present.NOT_VERIFIED), closed=True, status=403)
-        if found.get("ambassador") or (found.get("application") or {}).get("status") == "pending":
-            return redirect(url_for("ambassadors.mine_page"))
-        return _apply_page({"countries": [], "languages": [], "cities": []})
+            return _apply_page({}, closed=str(present.NOT_VERIFIED), status=403)
+        return _apply_page({"countries": [], "languages": [], "cities": []}, closed=_no_form_for(found))
     wanted, errors = application_from_form()
     if errors:
         return _apply_page(wanted, errors=errors, message=_("Please correct the fields marked below."), status=400)

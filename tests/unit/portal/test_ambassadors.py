@@ -279,6 +279,25 @@ def test_a_member_not_verified_yet_is_told_before_filling_the_form(client, gatew
         assert "Send my application" not in body and 'href="/ambassadors/apply"' not in body
 
 
+@pytest.mark.parametrize("mine,said", [
+    ({"application": {"status": "pending"}, "ambassador": None}, "You have already applied"),
+    ({"application": {"status": "appointed"}, "ambassador": {"active": True, "term_ends": "2027-11-30"}},
+     "You are already an ambassador."),
+    ({"application": {"status": "appointed"}, "ambassador": {"active": False, "term_ends": "2099-01-01",
+                                                             "ended_at": "2026-12-01T10:00:00+00:00"}}, None)])
+def test_the_application_form_is_offered_only_to_who_may_apply(client, gateway, mine, said):
+    log_in(client, gateway, status="verified")
+    gateway.on("GET", ME, 200, mine)
+    reply = client.get("/ambassadors/apply")
+    body = text(reply)
+    assert reply.status_code == 200
+    if said:
+        assert said in body and "Send my application" not in body
+    else:  # the term the office ended: they may apply again
+        assert "Send my application" in body
+        assert 'href="/ambassadors/apply"' in text(client.get("/me/ambassador"))
+
+
 def test_my_programme_shows_the_term_and_saves_the_listing(ambassador, gateway):
     gateway.on("GET", ME, 200, {"application": {"application_id": "x" * 32, "status": "appointed",
                                                 "created_at": "2026-11-01T10:00:00+00:00", "countries": ["IN"]},
