@@ -10,7 +10,7 @@
   place, people reached, note).
 
 The API's routes are the ambassador's own (``/ambassadors/<my member id>/...``); a member who
-is no ambassador is told what the programme is and how to apply (the API's 403).
+is no ambassador is told what the programme is and how to apply (the API's 404, or 403).
 """
 from __future__ import annotations
 
@@ -37,10 +37,11 @@ def my_path(what: str) -> str:
 
 
 def not_an_ambassador(problem: ApiProblem):
-    if problem.status != 403:
+    """The API's answer to a member who is no ambassador (404: no ambassador record; 403: not
+    theirs), in words; anything else is not this page's to explain."""
+    if problem.status not in (403, 404):
         raise problem
-    said = present.refusal(problem) if problem.body.get("reason") else str(present.NOT_AMBASSADOR)
-    return render_template("ambassadors/not_ambassador.html", reason=said), 403
+    return render_template("ambassadors/not_ambassador.html", reason=str(present.NOT_AMBASSADOR)), 403
 
 
 def _idempotency() -> dict:
@@ -124,11 +125,11 @@ def activity_from_form() -> tuple[dict, dict, dict[str, list[str]]]:
     """What the form typed (to show it again) and the body for the API, and what is wrong."""
     typed = {name: present.words(name) for name in (
         "kind", "on", "place.name", "place.city", "place.country", "people_reached", "note")}
-    errors = present.blank_errors(typed, ("kind", "on", "place.country", "people_reached"))
+    errors = present.blank_errors(typed, ("kind", "on", "place.name", "place.country", "people_reached"))
     if typed["people_reached"] and not re.fullmatch(r"\d{1,6}", typed["people_reached"]):
         errors["people_reached"] = [_("Enter a whole number.")]
     body = {"kind": typed["kind"], "on": typed["on"],
-            "place": {"name": typed["place.name"] or None, "city": typed["place.city"] or None,
+            "place": {"name": typed["place.name"], "city": typed["place.city"] or None,
                       "country": typed["place.country"].upper()},
             "people_reached": int(typed["people_reached"]) if not errors.get("people_reached") and
             typed["people_reached"] else None, "note": typed["note"] or None}

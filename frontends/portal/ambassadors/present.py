@@ -4,7 +4,7 @@ languages by name, an ambassador's regions, the bilingual bio in the page's lang
 dates in Sofia time, and the API's refusals as sentences.
 
 The vocabulary repeats ``services/members/ambassadors/rules.py`` because the portal imports
-no service; tests/unit/portal/test_ambassadors.py checks that both agree once it exists.
+no service; tests/unit/portal/test_ambassadors.py checks that both agree.
 """
 from __future__ import annotations
 
@@ -66,6 +66,10 @@ APPLICATION_STATES = {
     "declined": _l("Declined"),
 }
 NOT_AMBASSADOR = _l("This page is for the university's ambassadors.")
+ALREADY_AMBASSADOR = _l("You are already an ambassador.")
+ALREADY_APPLIED = _l("You have already applied: the alumni office will answer your application.")
+NOT_VERIFIED = _l("The ambassador programme is for verified members. The alumni office has not verified your "
+                  "membership yet; we email you when it does.")
 # The languages a question may be asked and answered in (the finder's form).
 ASKER_LANGUAGES = {"en": "English", "bg": "Български"}
 # Offered as tick boxes on the forms (others a member names are added to them).
@@ -93,6 +97,12 @@ def language_names(codes) -> str:
     return ", ".join(language_name(code) for code in codes or ())
 
 
+def spoken(card: dict) -> list[str]:
+    """A finder card's languages: those they answer in, then those of their profile when they
+    made them public (``spoken_languages``), each once."""
+    return list(dict.fromkeys([*(card.get("languages") or ()), *(card.get("spoken_languages") or ())]))
+
+
 def regions(found) -> str:
     """``[{country, cities}]`` as a person reads it: "India (Mumbai, Delhi); Nepal"."""
     said = []
@@ -117,6 +127,15 @@ def term(ambassador: dict | None) -> tuple[str | None, str | None]:
     term = ambassador.get("term") if isinstance(ambassador.get("term"), dict) else {}
     return (ambassador.get("term_starts") or term.get("starts") or term.get("term_starts"),
             ambassador.get("term_ends") or term.get("ends") or term.get("term_ends"))
+
+
+def term_over(ambassador: dict | None) -> bool:
+    """The ambassador's term has ended (its last day is past, or the office ended it): they may
+    apply again, as the API lets them."""
+    if not ambassador or ambassador.get("active"):
+        return False
+    ends = term(ambassador)[1]
+    return bool(ambassador.get("ended_at")) or bool(ends) and ends < today()
 
 
 def kind(code: str | None) -> str:
@@ -204,19 +223,20 @@ def submitted(path: str, body: dict, errors: dict[str, list[str]], page: Callabl
 
 
 def refusal(problem: ApiProblem) -> str:
-    """What a refusal of the programme's API means (its ``reason`` when it gives one)."""
+    """What a refusal of the programme's API means: its ``reason`` (applying: ``not_verified``,
+    ``not_alumnus_or_student``) or its problem type (services/members/ambassadors/api.py)."""
     said = {
-        "not_verified": _("The ambassador programme is for verified members. The alumni office has not verified "
-                          "your membership yet; we email you when it does."),
+        "not_verified": str(NOT_VERIFIED),
         "not_alumnus_or_student": _("Ambassadors are graduates and students of the university."),
-        "open_application": _("You have already applied: the alumni office will answer your application."),
-        "already_ambassador": _("You are already an ambassador."),
-        "not_ambassador": str(NOT_AMBASSADOR),
-        "not_pending": _("This application has already been answered."),
+        "ambassadors-application-open": str(ALREADY_APPLIED),
+        "ambassadors-already-ambassador": str(ALREADY_AMBASSADOR),
+        "ambassadors-application-decided": _("This application has already been answered."),
     }
-    reason = problem.body.get("reason")
-    if reason in said:
-        return said[reason]
+    for code in (problem.body.get("reason"), problem.kind):
+        if code in said:
+            return said[code]
+    if problem.status == 404 and problem.kind == "not-found":
+        return str(NOT_AMBASSADOR)
     if problem.status == 409:
         return _("This cannot be done now: %(detail)s", detail=problem.detail) if problem.detail else \
             _("This cannot be done now.")

@@ -20,9 +20,25 @@ from frontends.portal.profile import labels
 COUNTRY_FIELDS = 3
 
 
-def mine() -> dict:
-    """``{application, ambassador}`` of the signed-in member (each may be None)."""
-    return api().get(present.ME) or {}
+def mine() -> dict | None:
+    """``{application, ambassador}`` of the signed-in member (each may be None); None when the
+    API refuses, which it does only to a member not verified yet."""
+    try:
+        return api().get(present.ME) or {}
+    except ApiProblem as problem:
+        if problem.status != 403:
+            raise
+        return None
+
+
+def _no_form_for(found: dict) -> str | None:
+    """Why the member has nothing to apply for now (None: they may apply)."""
+    ambassador = found.get("ambassador")
+    if ambassador and not present.term_over(ambassador):
+        return str(present.ALREADY_AMBASSADOR)
+    if (found.get("application") or {}).get("status") == "pending":
+        return str(present.ALREADY_APPLIED)
+    return None
 
 
 def application_from_form() -> tuple[dict, dict[str, list[str]]]:
@@ -38,10 +54,12 @@ def application_from_form() -> tuple[dict, dict[str, list[str]]]:
     return wanted, errors
 
 
-def _apply_page(wanted: dict, *, errors=None, message=None, refused=None, status=200):
+def _apply_page(wanted: dict, *, errors=None, message=None, refused=None, closed=None, status=200):
+    """The form, or only why there is none (``closed``: not verified yet, an ambassador, an
+    application waiting)."""
     countries = list(wanted.get("countries") or [])
     return render_template(
-        "ambassadors/apply.html", wanted=wanted, errors=errors or {}, message=message, refused=refused,
+        "ambassadors/apply.html", wanted=wanted, errors=errors or {}, message=message, refused=refused, closed=closed,
         country_values=countries + [""] * (COUNTRY_FIELDS - len(countries)),
         countries=labels.country_options(_("Choose a country")),
         faculties=labels.faculty_options(_("Choose your faculty")),
@@ -54,9 +72,9 @@ def _apply_page(wanted: dict, *, errors=None, message=None, refused=None, status
 def apply():
     if request.method == "GET":
         found = mine()
-        if found.get("ambassador") or (found.get("application") or {}).get("status") == "pending":
-            return redirect(url_for("ambassadors.mine_page"))
-        return _apply_page({"countries": [], "languages": [], "cities": []})
+        if found is None:
+            return _apply_page({}, closed=str(present.NOT_VERIFIED), status=403)
+        return _apply_page({"countries": [], "languages": [], "cities": []}, closed=_no_form_for(found))
     wanted, errors = application_from_form()
     if errors:
         return _apply_page(wanted, errors=errors, message=_("Please correct the fields marked below."), status=400)
@@ -81,7 +99,10 @@ def listing_from_form() -> dict:
             "bio": {"bg": present.words("bio.bg"), "en": present.words("bio.en")}}
 
 
-def _mine_page(found: dict, *, listing=None, errors=None, message=None, status=200):
+def _mine_page(found: dict | None, *, listing=None, errors=None, message=None, status=200):
+    if found is None:  # not verified yet: the programme is not open to them
+        return render_template("ambassadors/mine.html", application=None, ambassador=None, listing={}, errors={},
+                               message=None, refused=str(present.NOT_VERIFIED)), 403
     ambassador = found.get("ambassador")
     return render_template("ambassadors/mine.html", application=found.get("application"), ambassador=ambassador,
                            listing=listing or ambassador or {}, errors=errors or {}, message=message), status
@@ -91,14 +112,14 @@ def _mine_page(found: dict, *, listing=None, errors=None, message=None, status=2
 @signed_in
 def mine_page():
     found = mine()
-    if request.method == "GET":
+    if request.method == "GET" or found is None:
         return _mine_page(found)
     listing = listing_from_form()
     try:
         api().patch(present.ME, listing)
     except ApiProblem as problem:
-        if problem.status == 403:
-            return _mine_page(found, listing=listing, message=present.refusal(problem), status=403)
+        if problem.status in (403, 404):  # no ambassador (any more): the page as it is now
+            return _mine_page(mine(), listing=listing, message=present.refusal(problem), status=problem.status)
         if problem.status not in (400, 409, 422):
             raise
         return _mine_page(found, listing=listing, errors=present.field_errors(problem),

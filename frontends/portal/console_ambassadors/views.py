@@ -88,7 +88,7 @@ def appointment_proposed(application: dict) -> dict:
     country when there is only one), languages, and a term of a year from today."""
     countries = application.get("countries") or []
     cities = ", ".join(application.get("cities") or []) if len(countries) == 1 else ""
-    starts = date.today()
+    starts = date.fromisoformat(present.today())
     typed = {"languages": application.get("languages") or [], "term_starts": starts.isoformat(),
              "term_ends": a_year_after(starts).isoformat()}
     for index, country in enumerate(countries):

@@ -115,7 +115,8 @@ def _ambassador(member_id: str) -> dict:
 # --------------------------------------------------------------------------- views
 
 def _application_out(application: dict, names: dict | None = None) -> dict:
-    return {**application, "id": application["_id"], **(names or {}).get(application["member_id"], {})}
+    return {**application, "id": application["_id"], "application_id": application["_id"],
+            **(names or {}).get(application["member_id"], {})}
 
 
 def _ambassador_out(ambassador: dict, names: dict | None = None) -> dict:
@@ -125,12 +126,12 @@ def _ambassador_out(ambassador: dict, names: dict | None = None) -> dict:
 
 
 def _contact_out(contact: dict) -> dict:
-    return {**contact, "id": contact["_id"], "has_email": bool(contact.get("email")),
+    return {**contact, "id": contact["_id"], "contact_id": contact["_id"], "has_email": bool(contact.get("email")),
             "overdue": rules.is_overdue(contact, _now())}
 
 
 def _activity_out(activity: dict) -> dict:
-    return {**activity, "id": activity["_id"]}
+    return {**activity, "id": activity["_id"], "activity_id": activity["_id"]}
 
 
 # --------------------------------------------------------------------------- applications

@@ -49,7 +49,8 @@ class BioOutSchema(Schema):
 
 
 class ApplicationOutSchema(Schema):
-    id = fields.String(required=True)
+    application_id = fields.String(required=True)
+    id = fields.String(required=True, metadata={"description": "= `application_id` (older callers)"})
     member_id = fields.String(required=True)
     given_name = fields.String(allow_none=True)
     family_name = fields.String(allow_none=True)
@@ -121,7 +122,8 @@ class ContactOutSchema(Schema):
     """A contact as its ambassador and the office see it: the contact's address is never shown
     (replies go through our email)."""
 
-    id = fields.String(required=True)
+    contact_id = fields.String(required=True)
+    id = fields.String(required=True, metadata={"description": "= `contact_id` (older callers)"})
     member_id = fields.String(required=True)
     source = fields.String(metadata={"description": "finder or office"})
     kind = fields.String()
@@ -147,7 +149,8 @@ class ActivityPlaceOutSchema(Schema):
 
 
 class ActivityOutSchema(Schema):
-    id = fields.String(required=True)
+    activity_id = fields.String(required=True)
+    id = fields.String(required=True, metadata={"description": "= `activity_id` (older callers)"})
     member_id = fields.String(required=True)
     kind = fields.String()
     on = fields.String(metadata={"description": "YYYY-MM-DD"})

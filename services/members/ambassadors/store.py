@@ -130,7 +130,13 @@ def ambassador_of(db: Database, member_id: str, session: ClientSession | None = 
 
 
 def latest_application(db: Database, member_id: str) -> dict | None:
-    return next(iter(db[APPLICATIONS].find({"member_id": member_id}).sort("created_at", DESCENDING).limit(1)), None)
+    """The member's waiting application, else their latest decided one (the waiting one is the
+    newest; asking for it first needs no tie-break between applications made in one instant)."""
+    waiting = db[APPLICATIONS].find_one({"open_of": member_id})
+    if waiting is not None:
+        return waiting
+    return next(iter(db[APPLICATIONS].find({"member_id": member_id}).sort([("created_at", DESCENDING),
+                                                                          ("decided_at", DESCENDING)]).limit(1)), None)
 
 
 def apply(store, member: Mapping[str, Any], body: Mapping[str, Any], now: datetime) -> dict:

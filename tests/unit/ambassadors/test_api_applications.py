@@ -41,6 +41,7 @@ def test_the_office_lists_applications_by_status(client, people, programme, admi
     programme.appoint(first)
     pending = client.get(f"{A}/applications?status=pending", headers=admin_headers).get_json()
     assert [a["id"] for a in pending["items"]] == [second["id"]] and pending["items"][0]["given_name"] == "Мария"
+    assert pending["items"][0]["application_id"] == second["application_id"] == second["id"]  # as the contract names it
     assert client.get(f"{A}/applications", headers=admin_headers).get_json()["total"] == 2
     assert client.get(f"{A}/applications", headers=people.verified()["headers"]).status_code == 403
 

@@ -44,6 +44,7 @@ def test_the_ambassador_and_the_office_see_the_contacts_others_do_not(client, pr
     clock.advance(hours=2)
     mine = client.get(f"{A}/{ambassador['id']}/contacts", headers=ambassador["headers"]).get_json()
     assert [c["id"] for c in mine["items"]][0] == first["id"] and mine["items"][0]["overdue"]
+    assert mine["items"][0]["contact_id"] == first["contact_id"] == first["id"]  # as the contract names it
     assert [c["overdue"] for c in mine["items"]] == [True, False]
     assert all("email" not in c for c in mine["items"])
     assert client.get(f"{A}/{ambassador['id']}/contacts", headers=admin_headers).get_json()["total"] == 2
@@ -113,6 +114,7 @@ def test_activities_are_logged_by_the_ambassador_or_the_office(client, programme
                           "logged_at": "2027-02-01T09:00:00+00:00"}
     listed = client.get(f"{A}/{ambassador['id']}/activities", headers=ambassador["headers"]).get_json()
     assert [a["on"] for a in listed["items"]] == ["2027-02-01", "2027-01-30"]
+    assert listed["items"][1]["activity_id"] == logged.get_json()["activity_id"] == event.data["activity_id"]
     assert client.get(f"{A}/{ambassador['id']}/activities", headers=admin_headers).get_json()["total"] == 2
     outsider = people.verified()
     assert client.get(f"{A}/{ambassador['id']}/activities", headers=outsider["headers"]).status_code == 403

@@ -5,10 +5,9 @@ it comes; every form carries its CSRF token, the pages read in Bulgarian, and on
 are let in."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
+from frontends.portal.ambassadors import present
 from tests.unit.portal.conftest import log_in
 from tests.unit.portal.test_console_mentoring import rows_of
 from tests.unit.portal.test_mentoring import form, text
@@ -29,7 +28,7 @@ def application(**changes) -> dict:
     return {"application_id": APPLICATION_ID, "member_id": PRIYA, "status": "pending",
             "member": {"member_id": PRIYA, "given_name": "Priya", "family_name": "Sharma", "preferred_language": "en"},
             "motivation": "I want to help students from India.", "countries": ["IN"], "cities": ["Mumbai", "Pune"],
-            "languages": ["en", "hi"], "faculty": "medicine", "applied_at": "2026-11-01T10:00:00+00:00", **changes}
+            "languages": ["en", "hi"], "faculty": "medicine", "created_at": "2026-11-01T10:00:00+00:00", **changes}
 
 
 def ambassador(**changes) -> dict:
@@ -70,7 +69,7 @@ def test_the_appoint_form_is_proposed_from_the_application_and_sends_the_regions
     body = text(office.get(APPLICATION_PAGE))
     assert "I want to help students from India." in body
     assert '<option value="IN" selected>India</option>' in body and 'value="Mumbai, Pune"' in body
-    assert f'value="{date.today().isoformat()}"' in body
+    assert f'value="{present.today()}"' in body  # today in Sofia (the university's day)
     assert 'name="languages" value="hi" checked' in body
     appoint = f"{APPLICATIONS}/{APPLICATION_ID}/appoint"
     gateway.on("POST", appoint, 200, {"member_id": PRIYA})
