@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / ".test-artifacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-SERVICES = ("members", "events", "notifications")
+SERVICES = ("members", "events", "awards", "notifications")
 PASSWORD = "browser-suite-2026"
 # Each browser (and each site.join) is a client of its own: the gateway believes the
 # X-Forwarded-For a browser sends, as from a load balancer, so the per-client limits on logins
@@ -148,7 +148,6 @@ def site(chromium, amqp_url, local_store, jwt_keys, tmp_path_factory):
     try:
         running.start_services(SERVICES)
         upstreams = {s: running.urls[s].removeprefix("http://") for s in SERVICES}
-        upstreams["awards"] = f"127.0.0.1:{free_port()}"  # not started: nothing in the portal calls it yet
         upstreams["portal"] = f"127.0.0.1:{portal_port}"
         # The browsers (as if behind a load balancer) and the portal both call from 127.0.0.1.
         gateway = Gateway(nginx, work, upstreams, real_ip_from="127.0.0.1", portal_real_ip_from="127.0.0.1",
