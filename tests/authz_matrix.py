@@ -241,7 +241,7 @@ POST   /api/v1/awards/cycles/<cycle_id>/open                                    
 POST   /api/v1/awards/cycles/<cycle_id>/open                         [draft]    401  403    403     403     403     403   403   ok    403  # a fresh draft per cell
 POST   /api/v1/awards/cycles/<cycle_id>/advance                                 401  403    403     403     403     403   403   ok    403  # a fresh cycle per cell
 POST   /api/v1/awards/cycles/<cycle_id>/categories/<category_id>/nominations    401  403    403     ok      ok      ok    ok    ok    ok   # verified members (the second nominator on is merged)
-GET    /api/v1/awards/nominations/<nomination_id>                               401  403    403     ok      403     403   403   ok    403  # the nominee (the alumnus) and the office
+GET    /api/v1/awards/nominations/<nomination_id>                               401  403    403     ok      403     403   403   ok    403  # the nominee (the alumnus) and the office; or the email link's X-Nomination-Token alone (tests/unit/awards)
 POST   /api/v1/awards/nominations/<nomination_id>/confirm                       401  403    403     ok      403     403   403   403   403  # the nominee alone, not the office; a fresh nomination per cell
 POST   /api/v1/awards/nominations/<nomination_id>/decline                       401  403    403     ok      403     403   403   403   403
 GET    /api/v1/awards/me/nominations                                            401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's own

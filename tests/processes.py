@@ -19,7 +19,7 @@ from tests.support import wait_until
 
 ALUMNET = str(Path(sys.executable).parent / "alumnet")
 # The queues the platform's workers consume; fixed names, so a previous run may have left messages.
-INBOXES = ("notifications.inbox", "events.inbox")
+INBOXES = ("notifications.inbox", "events.inbox", "awards.inbox")
 
 
 def platform_env(amqp_url: str, store_url: str, jwt_keys, **overrides: str) -> dict[str, str]:

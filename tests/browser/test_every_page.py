@@ -24,6 +24,7 @@ import requests
 from selenium.webdriver.common.by import By
 
 from alumnet import demo
+from shared.decisionlink import NOMINATION_DECISION
 from tests.browser.conftest import next_address
 from tests.browser.helpers import check_axe, check_fits, wait_for
 from tests.browser.test_alumni_pages import verified_member
@@ -45,8 +46,9 @@ RENAMED = {rule: {"survey_id": "draft_survey_id"} for rule in (
 RENAMED["/office/causes/<cause_id>/edit"] = {"cause_id": "draft_cause_id"}  # only a draft is edited
 # The mentoring decision link: its page shows the button (a GET decides nothing).
 QUERIES["/mentoring/requests/<request_id>/decide"] = "?t=made-up.token&d=accept"
-# The nominee's decision link: with a made-up token the page still shows its button.
-QUERIES["/awards/nominations/<nomination_id>/decide"] = "?t=made-up.token"
+# The nominee's decision link: a real nomination of the member with the email's genuine token
+# (the page shows the nomination and its button; a GET decides nothing).
+QUERIES["/awards/nominations/<nomination_id>/decide"] = "?t=<nomination_token>"
 RENAMED["/office/awards/<cycle_id>/edit"] = {"cycle_id": "draft_cycle_id"}
 # The finder's confirmation link: its page shows the button (a GET confirms nothing).
 QUERIES["/ambassadors/questions/<question_id>/confirm"] = "?t=made-up.token"
@@ -96,13 +98,15 @@ def world(site, admin) -> dict:
     survey_id = answered_survey(site, office, own)
     request_id, mentorship_id = mentorship_of(site, admin, own, member)
     cycle_id, draft_cycle_id = award_cycle(site, office, opened=True), award_cycle(site, office, opened=False)
+    nomination_id, nomination_token = award_nomination(site, office, cycle_id, member)
     cause_id, draft_cause_id = causes_of(site, office, own, member["id"])
     ambassador_ids = ambassador_of(site, admin, office, own, member)
     ids = {**ambassador_ids, "event_id": event_id, "member_id": member["id"], "segment_id": segment.json()["id"],
            "import_id": imported.json()["id"], "announcement_id": announced.json()["id"],
            "survey_id": survey_id, "draft_survey_id": draft_id, "question_id": "notes",
            "request_id": request_id, "mentorship_id": mentorship_id, "cycle_id": cycle_id,
-           "draft_cycle_id": draft_cycle_id, "nomination_id": "made-up-nomination", "cause_id": cause_id,
+           "draft_cycle_id": draft_cycle_id, "nomination_id": nomination_id,
+           "nomination_token": nomination_token, "cause_id": cause_id,
            "draft_cause_id": draft_cause_id}
     # A visitor sees only events open to everyone (the reunion is the class of 2012's).
     return {"member": member, "admin": admin, "ids": {"member": ids, "admin": ids,
@@ -181,11 +185,30 @@ def award_cycle(site, office: dict, *, opened: bool) -> str:
                                  "rubric": [{"key": "impact", "title": {"bg": "Въздействие", "en": "Impact"},
                                              "weight": 1}]}]})
     assert made.status_code == 201, made.text
-    cycle_id = made.json()["cycle_id"]
+    cycle_id = made.json()["id"]
     if opened:
         answer = requests.post(f"{site.url}/api/v1/awards/cycles/{cycle_id}/open", timeout=10, headers=client(office))
         assert answer.status_code == 200, answer.text
     return cycle_id
+
+
+def award_nomination(site, office: dict, cycle_id: str, member: dict) -> tuple[str, str]:
+    """The office nominates the member in the cycle's category (once the awards service knows
+    she is verified); the nomination's id and the token of the email's confirm link."""
+    answers = []
+
+    def nominated() -> bool:
+        answer = requests.post(f"{site.url}/api/v1/awards/cycles/{cycle_id}/categories/mentor/nominations",
+                               timeout=10, headers={**client(office), "Idempotency-Key": uuid.uuid4().hex},
+                               json={"nominee_id": member["id"], "statement": "Наставлява студенти от години."})
+        assert answer.status_code in (201, 422), answer.text
+        answers.append(answer)
+        return answer.status_code == 201
+    wait_for(nominated, timeout_s=30, message="the member's nomination (once awards knows she is verified)")
+    nomination = answers[-1].json()
+    token = NOMINATION_DECISION.make_token(site.platform.env["LINK_SIGNING_KEY"], member["id"], nomination["id"],
+                                           "confirm", datetime.fromisoformat(nomination["decide_by"]))
+    return nomination["id"], token
 
 
 def causes_of(site, office: dict, own: dict, member_id: str) -> tuple[str, str]:
@@ -268,7 +291,7 @@ def fill(rule: str, ids: dict) -> str:
         name = match.group(1).split(":")[-1]
         assert name in ids, f"{rule}: teach tests/browser/test_every_page.py a value for <{name}>"
         return str(ids[name])
-    return re.sub(r"<([^>]+)>", value, rule) + QUERIES.get(rule, "")
+    return re.sub(r"<([^>]+)>", value, rule + QUERIES.get(rule, ""))
 
 
 def status_of(site, browser, path: str) -> int:

@@ -23,19 +23,28 @@ DETAILS_MAX = 4000
 
 
 def _nomination(nomination_id: str, token: str) -> dict | None:
-    """The nomination as the link (or the signed-in nominee) may see it; None if it may not."""
+    """The nomination as the link (the API reads it with the link's token, either decision's)
+    or the signed-in nominee may see it; None if it may not (the buttons still show: the API
+    judges the link when it is used). A link past its time raises the API's 410."""
     try:
         return api().get(path("nominations", nomination_id), **(link.calls(token) if token else {}))
-    except (ApiProblem, ApiDown):
+    except ApiProblem as problem:
+        if problem.status == 410:
+            raise
+        return None
+    except ApiDown:
         return None
 
 
 def _page(nomination_id: str, token: str, decision: str, *, details: str = "", errors=None, message=None,
           status: int = 200):
+    try:
+        nomination = _nomination(nomination_id, token)
+    except ApiProblem:
+        return render_template("awards/gone.html", expired=True), 410
     return render_template(PAGE, nomination_id=nomination_id, token=token, decision=decision,
                            deadline=link.deadline(token) if token else None, details=details,
-                           nomination=_nomination(nomination_id, token), errors=errors or {},
-                           message=message, limit=DETAILS_MAX), status
+                           nomination=nomination, errors=errors or {}, message=message, limit=DETAILS_MAX), status
 
 
 @blp.route("/awards/nominations/<nomination_id>/decide", methods=["GET", "POST"])
@@ -72,7 +81,7 @@ def _refused(problem: ApiProblem, nomination_id: str, token: str, decision: str,
         return render_template("awards/gone.html", expired=True), 410
     if problem.status == 409:
         return render_template("awards/gone.html", expired=False, detail=present.refusal(problem),
-                               status=problem.body.get("status")), 409
+                               status=problem.body.get("status_now")), 409
     if problem.status == 422:
         return _page(nomination_id, token, decision, details=details, errors=problems.field_errors(problem),
                      message=problems.summary(problem), status=422)

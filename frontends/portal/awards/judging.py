@@ -25,12 +25,6 @@ SCORE_MIN, SCORE_MAX = 0, 10
 REASON_MAX = 1000
 
 
-def _text_of(statement: Any) -> str:
-    if isinstance(statement, Mapping):
-        statement = statement.get("statement", statement.get("text"))
-    return statement if isinstance(statement, str) else ""
-
-
 def _criteria(rubric: Any) -> list[dict]:
     return [{"key": str(c.get("key")), "title": c.get("title") or {}, "weight": c.get("weight")}
             for c in rubric or [] if isinstance(c, Mapping) and c.get("key")]
@@ -38,25 +32,24 @@ def _criteria(rubric: Any) -> list[dict]:
 
 def blind(ballot: Mapping[str, Any], rubric: Any) -> dict:
     """What a judge may see of a ballot, and nothing else."""
-    scores = ballot.get("scores") or ballot.get("my_scores") or {}
-    conflict = ballot.get("conflict")
+    scores = ballot.get("my_scores") or {}
     return {
         "ballot_id": str(ballot.get("ballot_id", "")),
-        "statements": [t for t in (_text_of(s) for s in ballot.get("statements") or []) if t],
+        "statements": [s for s in ballot.get("statements") or [] if isinstance(s, str) and s],
         "details": ballot.get("details") if isinstance(ballot.get("details"), str) else "",
         "rubric": _criteria(ballot.get("rubric") or rubric),
         "scores": {str(k): v for k, v in scores.items() if isinstance(v, (int, float))} if isinstance(scores, Mapping)
         else {},
-        "conflict": bool(conflict),
+        "conflict": bool(ballot.get("conflict")),
     }
 
 
 def ballots_of(found: Any) -> list[dict]:
-    """The judging answer's categories with their blind ballots."""
-    categories = found.get("categories", found.get("items")) if isinstance(found, Mapping) else found
+    """The judging answer's categories (``{category_id, title, rubric, ballots}``) with their blind ballots."""
+    categories = found.get("categories") if isinstance(found, Mapping) else None
     return [{"category_id": c.get("category_id"), "title": c.get("title") or {},
-             "description": c.get("description") or {}, "rubric": _criteria(c.get("rubric")),
-             "ballots": [blind(b, c.get("rubric")) for b in c.get("ballots") or c.get("nominations") or []
+             "rubric": _criteria(c.get("rubric")),
+             "ballots": [blind(b, c.get("rubric")) for b in c.get("ballots") or []
                          if isinstance(b, Mapping) and ID.match(str(b.get("ballot_id", "")))]}
             for c in categories or [] if isinstance(c, Mapping)]
 
@@ -69,7 +62,7 @@ def _my_cycles() -> list[dict]:
 
 def _judging(cycle: dict) -> list[dict] | None:
     try:
-        return ballots_of(api().get(path("cycles", cycle["cycle_id"], "judging")))
+        return ballots_of(api().get(path("cycles", cycle["id"], "judging")))
     except ApiProblem as problem:
         if problem.status in (403, 404, 409):
             return None  # not a judge of this one (or no longer judging): nothing to show

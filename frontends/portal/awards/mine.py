@@ -4,8 +4,9 @@ my nominations (``/me/nominations``: those of me, with the answer still to give,
 made).
 
 The portal computes no points: it shows the awards API's (``GET /me/engagement``), ordered
-and drawn. A breakdown row is ``{event_type, category, count, raw_points, capped_points}``;
-totals are ``{category: {points, rank}}`` (a list of ``{category, points, rank}`` is read too).
+and drawn. Totals are ``[{category, points, rank}]`` (rank null without points or without a
+cycle); a breakdown row is ``{event_type, category, count, raw_points, capped_points}``; the
+cycle counted is named by ``cycle_id`` (null: the running year, no cycle has started).
 """
 from __future__ import annotations
 
@@ -21,24 +22,15 @@ from frontends.portal.gateway import ApiDown, ApiProblem, api
 
 def totals(found: Mapping[str, Any]) -> list[dict]:
     """Every standings category with my points and rank, in the ledger's order (others after)."""
-    given = found.get("totals") or {}
-    if isinstance(given, list):
-        given = {row.get("category"): row for row in given if isinstance(row, dict)}
-    rows = []
-    for code in [*present.CATEGORIES, *(c for c in given if c not in present.CATEGORIES)]:
-        value = given.get(code)
-        if value is None and code not in present.CATEGORIES:
-            continue
-        value = value if isinstance(value, dict) else {"points": value}
-        rows.append({"category": code, "points": value.get("points") or 0, "rank": value.get("rank")})
-    return rows
+    given = {row.get("category"): row for row in found.get("totals") or [] if isinstance(row, dict)}
+    codes = [*present.CATEGORIES, *(c for c in given if c not in present.CATEGORIES)]
+    return [{"category": code, "points": (given.get(code) or {}).get("points") or 0,
+             "rank": (given.get(code) or {}).get("rank")} for code in codes]
 
 
 def breakdown(found: Mapping[str, Any]) -> list[dict]:
     """The sources of my points, most counted points first."""
     given = found.get("breakdown") or []
-    if isinstance(given, dict):
-        given = [{"event_type": k, **(v if isinstance(v, dict) else {})} for k, v in given.items()]
     rows = [{"event_type": r.get("event_type"), "category": r.get("category"), "count": r.get("count") or 0,
              "raw_points": r.get("raw_points") or 0, "capped_points": r.get("capped_points") or 0}
             for r in given if isinstance(r, dict)]
@@ -59,9 +51,10 @@ def engagement():
     cycle_id = request.args.get("cycle_id", "")
     params = {"cycle_id": cycle_id} if ID.match(cycle_id) else None
     found = api().get(path("me", "engagement"), params=params) or {}
-    rows = breakdown(found)
+    rows, cycles = breakdown(found), _cycles()
+    counted = next((c for c in cycles if found.get("cycle_id") and c.get("id") == found.get("cycle_id")), None)
     return render_template("awards/engagement.html", found=found, totals=totals(found), rows=rows,
-                           chart=chart.bars(rows, present.source), cycles=_cycles(),
+                           chart=chart.bars(rows, present.source), cycles=cycles, cycle=counted,
                            cycle_id=found.get("cycle_id") or "")
 
 

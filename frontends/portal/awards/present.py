@@ -23,6 +23,7 @@ from frontends.portal.i18n import DEFAULT_TIMEZONE
 
 PHASES = {
     "draft": _l("Not open yet"),
+    "scheduled": _l("Nominations open soon"),
     "nominations": _l("Nominations are open"),
     "confirmation": _l("Nominees are confirming"),
     "judging": _l("The jury is judging"),
@@ -38,11 +39,9 @@ PHASE_DATES = (
     ("results_at", _l("Winners are announced")),
 )
 STATUSES = {
-    "pending": _l("Waiting for the nominee's answer"),
+    "awaiting": _l("Waiting for the nominee's answer"),
     "confirmed": _l("Confirmed by the nominee"),
     "declined": _l("Declined by the nominee"),
-    "expired": _l("Not confirmed in time"),
-    "winner": _l("Winner"),
 }
 # The ledger's standings categories (services/awards/ledger/rules.py).
 CATEGORIES = {
@@ -161,10 +160,14 @@ def number(value: float | int | None) -> str:
     return said.replace(".", ",") if language() == "bg" else said
 
 
+# The awards API's refusals by their problem type (``awards-<kind>``), and a judge's conflict by its ``reason``.
 REFUSALS = {
-    "not-in-phase": _l("This cannot be done in the cycle's current phase."),
-    "conflict": _l("This cannot be done now: the nomination or the cycle has moved on."),
-    "conflict-of-interest": _l("You nominated this person, so you cannot score them. Please declare the conflict."),
+    "awards-wrong-phase": _l("This cannot be done in the cycle's current phase."),
+    "awards-changed": _l("This cannot be done now: the nomination or the cycle has moved on."),
+    "awards-already-decided": _l("This cannot be done now: the nomination or the cycle has moved on."),
+    "awards-not-draft": _l("This cycle is open already: it cannot be changed."),
+    "awards-not-advanceable": _l("This phase ends otherwise: by opening the cycle or by announcing the winners."),
+    "awards-not-decided": _l("Choose the winners, or no award, of every category first."),
     "conflict_of_interest": _l("You nominated this person, so you cannot score them. Please declare the conflict."),
 }
 

@@ -41,7 +41,7 @@ def _part(api_path: str, params: dict | None = None):
 def _standings(cycle: dict) -> list[tuple[str, list[dict] | None]]:
     used = ["overall", *(c.get("standings_category") for c in cycle.get("categories") or [])]
     wanted = [code for code in builder.STANDINGS if code in used]
-    return [(code, None if (found := _part(path("cycles", cycle["cycle_id"], "standings"),
+    return [(code, None if (found := _part(path("cycles", cycle["id"], "standings"),
                                            {"category": code, "limit": TOP})) is None
              else results.standings_rows(found)) for code in wanted]
 
@@ -54,7 +54,7 @@ def cycle(cycle_id: str):
     nominations = None if draft else _part(path("cycles", cycle_id, "nominations"))
     by_category: dict[str, list[dict]] = {}
     for n in items(nominations):
-        by_category.setdefault(n.get("category_id") or (n.get("category") or {}).get("category_id"), []).append(n)
+        by_category.setdefault(n.get("category_id"), []).append(n)
     found_results = _part(path("cycles", cycle_id, "results")) if shown.get("phase") in RESULTS_PHASES else None
     return render_template("console_awards/cycle.html", cycle=shown, draft=draft,
                            nominations_missing=not draft and nominations is None, by_category=by_category,

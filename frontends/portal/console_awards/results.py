@@ -17,31 +17,24 @@ TIE_BREAK = (_l("higher median"), _l("more judges scoring"), _l("more standings 
 
 
 def _person(row: Mapping[str, Any]) -> str:
-    person = row.get("nominee") or row.get("member") or row
+    person = row.get("nominee") or row
     return " ".join(p for p in (person.get("given_name"), person.get("family_name")) if p) or str(person.get("name") or "")
 
 
-def _spread(row: Mapping[str, Any]) -> dict[str, Any]:
-    spread = row.get("spread") if isinstance(row.get("spread"), Mapping) else {}
-    return {"stdev": spread.get("stdev", row.get("stdev")), "low": spread.get("min", row.get("min")),
-            "high": spread.get("max", row.get("max"))}
-
-
-def _per_judge(row: Mapping[str, Any]) -> list[float]:
-    given = row.get("per_judge", row.get("scores")) or []
-    if isinstance(given, Mapping):
-        given = list(given.values())
-    return [s.get("score", s.get("weighted")) if isinstance(s, Mapping) else s for s in given]
-
-
 def nominee_rows(category: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A category's nominees (``{nomination_id, nominee, rank, judges, mean, median, std_dev,
+    min, max, scores: [{judge_id, weighted}], ...}``), best first; ``winner`` when the office's
+    decision (``decision.nomination_ids``) names them."""
+    chosen = set(((category.get("decision") or {}).get("nomination_ids")) or [])
     rows = []
-    for row in category.get("nominees") or category.get("items") or []:
-        per_judge = [s for s in _per_judge(row) if isinstance(s, (int, float))]
+    for row in category.get("nominees") or []:
+        per_judge = [s.get("weighted") for s in row.get("scores") or []
+                     if isinstance(s, Mapping) and isinstance(s.get("weighted"), (int, float))]
         rows.append({"nomination_id": row.get("nomination_id"), "name": _person(row), "per_judge": per_judge,
-                     "mean": row.get("mean"), "median": row.get("median"), **_spread(row),
-                     "judges": row.get("judges", row.get("judge_count", len(per_judge))), "rank": row.get("rank"),
-                     "standings_points": row.get("standings_points"), "winner": bool(row.get("winner"))})
+                     "mean": row.get("mean"), "median": row.get("median"), "stdev": row.get("std_dev"),
+                     "low": row.get("min"), "high": row.get("max"), "judges": row.get("judges", len(per_judge)),
+                     "rank": row.get("rank"), "standings_points": row.get("standings_points"),
+                     "winner": row.get("nomination_id") in chosen})
     return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0))
 
 

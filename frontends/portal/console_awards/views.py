@@ -24,8 +24,7 @@ from frontends.portal.gateway import ApiDown, ApiProblem, api
 
 DIRECTORY = "/api/v1/members/directory"
 SAVE_PROBLEMS = {
-    "not-draft": _l("This cycle is open already: it cannot be changed."),
-    "conflict": _l("This cycle is open already: it cannot be changed."),
+    "awards-not-draft": _l("This cycle is open already: it cannot be changed."),
     "idempotency-in-progress": _l("This cycle is being saved already. Look for it in the list in a moment."),
     "idempotency-mismatch": _l("This form has already created a cycle. Open a new form to create another."),
 }
@@ -90,7 +89,7 @@ def _build(cycle: dict | None):
             saved = api().post(path("cycles"), builder.body(model),
                                headers={"Idempotency-Key": (key or uuid.uuid4().hex)[:255]})
         else:
-            saved = api().patch(path("cycles", cycle["cycle_id"]), builder.body(model))
+            saved = api().patch(path("cycles", cycle["id"]), builder.body(model))
     except ApiProblem as problem:
         if problem.status in (403, 404) and not problem.errors:
             raise
@@ -99,7 +98,7 @@ def _build(cycle: dict | None):
         return _builder_page(model, cycle=cycle, errors=errors, message=message, status=form_status(problem),
                              idempotency_key=uuid.uuid4().hex if cycle is None else None)
     flash(_("The cycle is saved as a draft. Check it, then open it for nominations."), "success")
-    return redirect(url_for("console_awards.cycle", cycle_id=saved.get("cycle_id") or cycle["cycle_id"]))
+    return redirect(url_for("console_awards.cycle", cycle_id=saved.get("id") or cycle["id"]))
 
 
 @blp.route("/office/awards/new", methods=["GET", "POST"])

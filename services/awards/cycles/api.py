@@ -5,9 +5,10 @@ the winners and announces them.
 
 - Who: the office (``admin``) for everything about a cycle's definition, its nominations with
   names, results and winners; verified members (in the service's view of members) to read
-  open cycles and nominate; the nominee alone to decide (``X-Nomination-Token``: a
-  ``shared.decisionlink.NOMINATION_DECISION`` token for that nominee, nomination and decision
-  is its own credential: bad 403, genuine but expired 410); judges (role ``judge``, assigned
+  open cycles and nominate; the nominee alone to read and decide a nomination
+  (``X-Nomination-Token``: a ``shared.decisionlink.NOMINATION_DECISION`` token for that nominee
+  and nomination is its own credential, to read it with either decision's token and to take
+  the token's decision: bad 403, genuine but expired 410); judges (role ``judge``, assigned
   to the cycle) to read ballots and score.
 - When: each action has its phases (``rules.phase_at``); outside them a 409 naming the phase.
 - Refusals: an ineligible nominee is a 422 naming the rule (``errors.nominee_id`` and
@@ -275,6 +276,7 @@ def _nomination_out(nomination: dict, view: str, viewer: str | None = None, cycl
         category = rules.category(cycle, nomination["category_id"])
         out["category"] = category["title"] if category else None
         out["decide_by"] = cycle["phases"]["confirmation_until"]
+        out |= {"year": cycle["year"], "cycle_title": cycle["title"], "phase": rules.phase_at(cycle, _now())}
     return out
 
 
@@ -336,16 +338,31 @@ def _nomination(nomination_id: str) -> dict:
         raise _not_found("nomination") from None
 
 
+def _decision_doc(view):
+    return blp.doc(security=[{"bearerAuth": []}, {}], parameters=[{
+        "in": "header", "name": TOKEN, "required": False, "schema": {"type": "string", "maxLength": 1000},
+        "description": "the email's one-click token, instead of a login: for its nominee and nomination "
+                       "(and, to decide, its decision), until the cycle's confirmation_until"}])(view)
+
+
 @blp.route("/nominations/<nomination_id>")
 class Nomination(MethodView):
-    @require_auth()
+    @_decision_doc
     @blp.response(200, NominationOutSchema)
     def get(self, nomination_id: str):
-        """A nomination: its nominee sees it with the statements (not who wrote them); admins
-        see every statement with its nominator."""
+        """A nomination: its nominee sees it with the statements (not who wrote them), signed
+        in or with the email link's token (either decision's, until it expires: the page of the
+        link shows what is decided before the button); admins see every statement with its
+        nominator."""
+        token = request.headers.get(TOKEN)
+        if token is not None:
+            nomination = _by_link(nomination_id, token)
+            return _nomination_out(nomination, "nominee", cycle=_cycle_of(nomination),
+                                   names=_names([nomination["nominee_id"]]))
+        principal = _signed_in()
         nomination = _nomination(nomination_id)
-        admin = g.principal.is_admin
-        if not admin and g.principal.subject != nomination["nominee_id"]:
+        admin = principal.is_admin
+        if not admin and principal.subject != nomination["nominee_id"]:
             raise Problem(403, "Only the nominee and the office see a nomination.", kind="forbidden")
         ids = [nomination["nominee_id"], *(s["nominator_id"] for s in nomination["statements"])]
         return _nomination_out(nomination, "admin" if admin else "nominee", cycle=_cycle_of(nomination),
@@ -364,24 +381,23 @@ def _bad_link(status: int, reason: str) -> Problem:
                    errors={TOKEN: [reason]})
 
 
-def _decider(nomination_id: str, decision: str) -> dict:
-    """The nomination the caller may decide: by the link's token (header ``X-Nomination-Token``)
-    or as the nominee signed in."""
-    token = request.headers.get(TOKEN)
-    if token is None:
-        principal = optional_principal()
-        if principal is None:
-            raise Problem(401, f"A bearer access token or the link's {TOKEN} header is required.",
-                          kind="unauthenticated", headers={"WWW-Authenticate": 'Bearer realm="alumnet"'})
-        nomination = _nomination(nomination_id)
-        if principal.subject != nomination["nominee_id"]:
-            raise Problem(403, "Only the nominee decides on a nomination.", kind="forbidden")
-        return nomination
+def _signed_in() -> Principal:
+    principal = optional_principal()
+    if principal is None:
+        raise Problem(401, f"A bearer access token or the link's {TOKEN} header is required.",
+                      kind="unauthenticated", headers={"WWW-Authenticate": 'Bearer realm="alumnet"'})
+    return principal
+
+
+def _by_link(nomination_id: str, token: str, decision: str | None = None) -> dict:
+    """The nomination the link's token is for: signed with the service's key, for this
+    nomination and its nominee (and ``decision``, when deciding), not expired (bad 403, expired
+    410)."""
     try:
         link = NOMINATION_DECISION.read_token(current_service().config.link_signing_key, token)
     except (BadDecisionLink, ValueError):
         raise _bad_link(403, "Altered, or signed with another key.") from None
-    if link.object_id != nomination_id or link.decision != decision:
+    if link.object_id != nomination_id or (decision is not None and link.decision != decision):
         raise _bad_link(403, "It was made for another nomination or decision.")
     nomination = _nomination(nomination_id)
     if link.person_id != nomination["nominee_id"]:
@@ -389,6 +405,19 @@ def _decider(nomination_id: str, decision: str) -> dict:
     if link.expired(_now()):
         raise Problem(410, "The link expired: the time to decide on this nomination is over.",
                       kind="nomination-link-expired", status_now=nomination["status"])
+    return nomination
+
+
+def _decider(nomination_id: str, decision: str) -> dict:
+    """The nomination the caller may decide: by the link's token (header ``X-Nomination-Token``)
+    or as the nominee signed in."""
+    token = request.headers.get(TOKEN)
+    if token is not None:
+        return _by_link(nomination_id, token, decision)
+    principal = _signed_in()
+    nomination = _nomination(nomination_id)
+    if principal.subject != nomination["nominee_id"]:
+        raise Problem(403, "Only the nominee decides on a nomination.", kind="forbidden")
     return nomination
 
 
@@ -402,15 +431,10 @@ def _decide(nomination_id: str, decision: str, details: str | None) -> dict:
     try:
         decided, already = cycles_store.decide(_store(), nomination, decision, details, _now())
     except cycles_store.Changed:
-        raise _conflict("already-decided", f"The nomination was {nomination['status']} already.") from None
+        current = cycles_store.get_nomination(_db(), nomination["_id"])
+        raise _conflict("already-decided", f"The nomination was {current['status']} already.",
+                        status_now=current["status"]) from None
     return {**_nomination_out(decided, "nominee", cycle=cycle), "already": already}
-
-
-def _decision_doc(view):
-    return blp.doc(security=[{"bearerAuth": []}, {}], parameters=[{
-        "in": "header", "name": TOKEN, "required": False, "schema": {"type": "string", "maxLength": 1000},
-        "description": "the email's one-click token, instead of a login: for its nominee, nomination and "
-                       "decision, until the cycle's confirmation_until"}])(view)
 
 
 @blp.route("/nominations/<nomination_id>/confirm")
@@ -747,5 +771,5 @@ class Winners(MethodView):
                 "no_award": bool((cycle["decisions"].get(category["category_id"]) or {}).get("no_award")),
                 "winners": [{**(names.get(w["member_id"]) or {"member_id": None}), "citation": w.get("citation")}
                             for w in theirs]})
-        return {"cycle_id": cycle_id, "year": cycle["year"], "announced_at": cycle.get("announced_at"),
-                "categories": categories}
+        return {"cycle_id": cycle_id, "year": cycle["year"], "title": cycle["title"],
+                "announced_at": cycle.get("announced_at"), "categories": categories}

@@ -167,6 +167,9 @@ class NominationOutSchema(Schema):
     submitted_at = fields.AwareDateTime()
     decided_at = fields.AwareDateTime(allow_none=True)
     decide_by = fields.AwareDateTime(metadata={"description": "the nominee decides until then"})
+    year = fields.Integer(metadata={"description": "the cycle's year"})
+    cycle_title = fields.Nested(AwardTitleSchema, metadata={"description": "the cycle's title"})
+    phase = fields.String(metadata={"description": "the cycle's phase now"})
     merged = fields.Boolean(metadata={"description": "in a nomination's answer: true when the person was "
                                                      "already nominated and the statement was added"})
     already = fields.Boolean(metadata={"description": "in a decision's answer: true when decided so before"})
@@ -326,5 +329,6 @@ class WinnersCategorySchema(Schema):
 class WinnersSchema(Schema):
     cycle_id = fields.String(required=True)
     year = fields.Integer(required=True)
+    title = fields.Nested(AwardTitleSchema, metadata={"description": "the cycle's title"})
     announced_at = fields.AwareDateTime(allow_none=True)
     categories = fields.List(fields.Nested(WinnersCategorySchema), required=True)

@@ -116,7 +116,7 @@ def test_the_nominee_confirms_with_details_once(client, db, nominated, awards):
     assert len(events(db, "awards.nomination.confirmed")) == 1
     problem = assert_problem(client.post(f"{A}/nominations/{nomination['id']}/decline", json={},
                                          headers=nominee["headers"]), 409)
-    assert problem["type"].endswith("already-decided")
+    assert problem["type"].endswith("already-decided") and problem["status_now"] == "confirmed"
 
 
 def test_only_the_nominee_decides(client, people, nominated, admin):
@@ -173,6 +173,23 @@ def test_the_nominee_sees_the_statements_not_who_wrote_them(client, people, nomi
     assert [s["statement"] for s in seen["statements"]] == [STATEMENT]
     assert all("nominator_id" not in s and "nominator" not in s for s in seen["statements"])
     assert_problem(client.get(f"{A}/nominations/{nomination['id']}", headers=people.member()["headers"]), 403)
+
+
+def test_the_emails_link_shows_the_nomination_to_its_nominee_only(client, db, people, nominated, clock):
+    cycle, nominee, nomination = nominated
+    deadline = clock() + timedelta(days=35)
+    url = f"{A}/nominations/{nomination['id']}"
+    for decision in ("confirm", "decline"):  # either link of the email shows it (the GET decides nothing)
+        seen = client.get(url, headers=token(nominee, nomination, decision, deadline)).get_json()
+        assert seen["id"] == nomination["id"] and seen["status"] == "awaiting"
+        assert [s["statement"] for s in seen["statements"]] == [STATEMENT] and seen["year"] == 2026
+        assert all("nominator_id" not in s for s in seen["statements"]) and seen["phase"] == "nominations"
+    assert db.award_nominations.find_one({"_id": nomination["id"]})["status"] == "awaiting"
+    assert_problem(client.get(url, headers=token(people.member(), nomination, "confirm", deadline)), 403)
+    assert_problem(client.get(url, headers=token(nominee, {"id": "x" * 32}, "confirm", deadline)), 403)
+    assert_problem(client.get(url, headers={NOMINATION_DECISION.header: "not-a-token"}), 403)
+    assert_problem(client.get(url, headers=token(nominee, nomination, "confirm", clock() - timedelta(seconds=1))), 410)
+    assert_problem(client.get(url), 401)
 
 
 def test_my_nominations_of_me_and_by_me(client, people, awards):

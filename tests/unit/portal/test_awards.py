@@ -1,6 +1,7 @@
-"""Page tests of the members' awards pages against a fake awards API (the contract of
-/work/wt/notes/AWARDS.md): the open cycles, nominating a member found in the directory (a
-refusal names its rule), the nominee's one-click page (the token in its header, 410 said as
+"""Page tests of the members' awards pages against a fake awards API answering as the real one
+does (``services/awards/cycles/schemas.py``, ``ledger/schemas.py``; the pages against the
+real service: ``test_awards_with_the_awards_service.py``): the open cycles, nominating a
+member found in the directory (a refusal names its rule), the nominee's one-click page (the token in its header, 410 said as
 expired, never deciding on a GET), my engagement as a chart and a table, my nominations, the
 judges' blind ballots (no identifying field ever rendered), the winners, and CSRF on every form."""
 from __future__ import annotations
@@ -27,13 +28,14 @@ def link_token(decision: str = "confirm", exp: int = 1_799_000_000) -> str:
 
 
 def a_cycle(**changes) -> dict:
-    return {"cycle_id": CYCLE_ID, "year": 2026, "title": {"bg": "Алумни награди 2026", "en": "Alumni awards 2026"},
+    return {"id": CYCLE_ID, "year": 2026, "title": {"bg": "Алумни награди 2026", "en": "Alumni awards 2026"},
             "status": "open", "phase": "nominations", "rules_version": "2026.1", "judges": ["j" * 32],
             "activity_from": "2026-01-01T00:00:00+02:00", "activity_to": "2027-01-01T00:00:00+02:00",
             "phases": {"nominations_from": "2026-11-01T09:00:00+02:00", "nominations_until": "2026-11-30T18:00:00+02:00",
                        "confirmation_until": "2026-12-07T18:00:00+02:00", "judging_until": "2026-12-20T18:00:00+02:00",
                        "results_at": "2027-01-15T18:00:00+02:00"},
-            "categories": [{"category_id": "mentor_of_the_year", "title": {"bg": "Ментор на годината", "en": "Mentor of the year"},
+            "categories": [{"category_id": "mentor-of-the-year",
+                            "title": {"bg": "Ментор на годината", "en": "Mentor of the year"},
                             "description": {"bg": "За най-отдадения ментор.", "en": "For the most devoted mentor."},
                             "standings_category": "mentoring", "self_nomination": False, "max_winners": 1,
                             "eligibility": [{"rule": "graduated_years_ago_at_least", "years": 5},
@@ -49,7 +51,7 @@ def a_cycle(**changes) -> dict:
 @pytest.fixture
 def member(client, gateway):
     log_in(client, gateway, member_id=OTHER, status="verified")
-    gateway.on("GET", f"{API}/cycles", 200, {"items": [a_cycle(), a_cycle(cycle_id=DRAFT_ID, phase="draft",
+    gateway.on("GET", f"{API}/cycles", 200, {"items": [a_cycle(), a_cycle(id=DRAFT_ID, phase="draft",
                                                                           status="draft", year=2027)]})
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}", 200, a_cycle())
     return client
@@ -76,7 +78,7 @@ def test_the_cycle_page_shows_categories_and_finds_the_nominee_in_the_directory(
     gateway.on("GET", "/api/v1/members/directory", 200, {"items": [
         {"id": NOMINEE, "given_name": "Анна", "family_name": "Петрова", "graduation_year": 2010}],
         "page": 1, "per_page": 10, "total": 1})
-    body = text(member.get(f"/awards/cycles/{CYCLE_ID}?category=mentor_of_the_year&q=Петрова"))
+    body = text(member.get(f"/awards/cycles/{CYCLE_ID}?category=mentor-of-the-year&q=Петрова"))
     assert "Mentor of the year" in body and "For the most devoted mentor." in body
     assert "Graduated at least 5 years ago" in body and "Is none of: staff" in body
     assert f'value="{NOMINEE}"' in body and "Анна Петрова" in body and "class of 2010" in body
@@ -85,29 +87,29 @@ def test_the_cycle_page_shows_categories_and_finds_the_nominee_in_the_directory(
 
 
 def test_nominating_posts_the_nominee_and_the_statement(member, gateway):
-    path = f"{API}/cycles/{CYCLE_ID}/categories/mentor_of_the_year/nominations"
-    gateway.on("POST", path, 201, {"nomination_id": NOMINATION_ID, "status": "pending"})
+    path = f"{API}/cycles/{CYCLE_ID}/categories/mentor-of-the-year/nominations"
+    gateway.on("POST", path, 201, {"id": NOMINATION_ID, "status": "awaiting", "merged": False})
     statement = "Анна е наставник на десетки студенти и винаги намира време."
     reply = member.post(f"/awards/cycles/{CYCLE_ID}/nominations", data=form(
-        member, f"/awards/cycles/{CYCLE_ID}", category_id="mentor_of_the_year", nominee_id=NOMINEE,
+        member, f"/awards/cycles/{CYCLE_ID}", category_id="mentor-of-the-year", nominee_id=NOMINEE,
         statement=statement, **{f"names__{NOMINEE}": "Анна Петрова"}))
     assert reply.status_code == 302 and reply.headers["Location"] == f"/awards/cycles/{CYCLE_ID}"
     assert gateway.sent("POST", path)[0].json == {"nominee_id": NOMINEE, "statement": statement}
     assert "the nomination of Анна Петрова is in" in text(member.get(f"/awards/cycles/{CYCLE_ID}"))
-    gateway.on("POST", path, 200, {"nomination_id": NOMINATION_ID, "status": "pending"})
+    gateway.on("POST", path, 200, {"id": NOMINATION_ID, "status": "awaiting", "merged": True})
     member.post(f"/awards/cycles/{CYCLE_ID}/nominations", data=form(
-        member, f"/awards/cycles/{CYCLE_ID}", category_id="mentor_of_the_year", nominee_id=NOMINEE,
+        member, f"/awards/cycles/{CYCLE_ID}", category_id="mentor-of-the-year", nominee_id=NOMINEE,
         statement=statement, **{f"names__{NOMINEE}": "Анна Петрова"}))
     assert "your statement is added to that nomination" in text(member.get(f"/awards/cycles/{CYCLE_ID}"))
 
 
 def test_a_refused_nomination_names_the_rule_beside_the_nominee(member, gateway):
-    path = f"{API}/cycles/{CYCLE_ID}/categories/mentor_of_the_year/nominations"
-    gateway.problem("POST", path, 422, "not-eligible", rule="mentored_in_cycle", errors={
+    path = f"{API}/cycles/{CYCLE_ID}/categories/mentor-of-the-year/nominations"
+    gateway.problem("POST", path, 422, "awards-ineligible", rule="mentored_in_cycle", errors={
         "nominee_id": ["mentored_in_cycle: has not mentored a student in the activity period."]})
     gateway.on("GET", "/api/v1/members/directory", 200, {"items": [], "page": 1, "per_page": 10, "total": 0})
     reply = member.post(f"/awards/cycles/{CYCLE_ID}/nominations", data=form(
-        member, f"/awards/cycles/{CYCLE_ID}", category_id="mentor_of_the_year", nominee_id=NOMINEE, q="Петрова",
+        member, f"/awards/cycles/{CYCLE_ID}", category_id="mentor-of-the-year", nominee_id=NOMINEE, q="Петрова",
         statement="A statement long enough to be accepted."))
     body = text(reply)
     assert reply.status_code == 422
@@ -134,7 +136,7 @@ def test_the_link_page_works_without_login_posts_the_token_and_never_decides_on_
     assert f'name="t" value="{token}"' in body and f'action="{DECIDE}"' in body and "Details for the jury" in body
     assert not [c for c in gateway.calls if c.method == "POST"]
     confirm = f"{API}/nominations/{NOMINATION_ID}/confirm"
-    gateway.on("POST", confirm, 200, {"nomination_id": NOMINATION_ID, "status": "confirmed"})
+    gateway.on("POST", confirm, 200, {"id": NOMINATION_ID, "status": "confirmed", "already": False})
     reply = client.post(DECIDE, data=form(client, f"{DECIDE}?t={token}", t=token, d="confirm",
                                           details="Водя курс по клинични умения."))
     assert reply.status_code == 200 and "you accepted the nomination" in text(reply)
@@ -146,14 +148,14 @@ def test_the_link_page_works_without_login_posts_the_token_and_never_decides_on_
 def test_the_decline_link_declines_and_a_late_link_is_said_expired(client, gateway):
     token = link_token("decline")
     gateway.on("GET", f"{API}/nominations/{NOMINATION_ID}", 200, {
-        "nomination_id": NOMINATION_ID, "year": 2026, "status": "pending",
-        "category": {"category_id": "volunteer", "title": {"en": "Volunteer", "bg": "Доброволец"}},
-        "statements": [{"statement": "Тя е навсякъде, където има нужда."}]})
+        "id": NOMINATION_ID, "year": 2026, "status": "awaiting", "category_id": "volunteer",
+        "category": {"en": "Volunteer", "bg": "Доброволец"}, "phase": "nominations",
+        "statements": [{"index": 0, "statement": "Тя е навсякъде, където има нужда.", "at": "2026-11-03T10:00:00Z"}]})
     body = text(client.get(f"{DECIDE}?t={token}"))
     assert "No, I decline the nomination" in body and "Yes, I accept" not in body and "Тя е навсякъде" in body
     assert gateway.sent("GET", f"{API}/nominations/{NOMINATION_ID}")[0].headers["X-Nomination-Token"] == token
     decline = f"{API}/nominations/{NOMINATION_ID}/decline"
-    gateway.problem("POST", decline, 410, "gone", detail="The time to decide has passed.")
+    gateway.problem("POST", decline, 410, "nomination-link-expired", detail="The link expired.", status_now="awaiting")
     reply = client.post(DECIDE, data=form(client, f"{DECIDE}?t={token}", t=token))
     assert reply.status_code == 410 and "The time to answer this nomination has passed" in text(reply)
     assert gateway.sent("POST", decline)[0].headers["X-Nomination-Token"] == token
@@ -170,11 +172,11 @@ def test_a_bad_link_and_no_link_at_all(client, gateway):
 
 def test_signed_in_without_a_link_the_nominee_chooses_with_their_login(client, gateway):
     log_in(client, gateway, member_id=NOMINEE)
-    gateway.on("GET", f"{API}/nominations/{NOMINATION_ID}", 200, {"nomination_id": NOMINATION_ID, "status": "pending"})
+    gateway.on("GET", f"{API}/nominations/{NOMINATION_ID}", 200, {"id": NOMINATION_ID, "status": "awaiting"})
     body = text(client.get(DECIDE))
     assert "Yes, I accept the nomination" in body and "No, I decline the nomination" in body
     decline = f"{API}/nominations/{NOMINATION_ID}/decline"
-    gateway.on("POST", decline, 200, {"nomination_id": NOMINATION_ID, "status": "declined", "already": True})
+    gateway.on("POST", decline, 200, {"id": NOMINATION_ID, "status": "declined", "already": True})
     body = text(client.post(DECIDE, data=form(client, DECIDE, d="decline")))
     assert "You declined the nomination." in body and "nothing has changed" in body
     sent = gateway.sent("POST", decline)[0]
@@ -185,8 +187,11 @@ def test_signed_in_without_a_link_the_nominee_chooses_with_their_login(client, g
 
 ENGAGEMENT = {"cycle_id": CYCLE_ID, "activity_from": "2026-01-01T00:00:00+02:00",
               "activity_to": "2027-01-01T00:00:00+02:00",
-              "totals": {"overall": {"points": 64, "rank": 3}, "mentoring": {"points": 40, "rank": 1},
-                         "participation": {"points": 24, "rank": 12}},
+              "totals": [{"category": "overall", "points": 64, "rank": 3},
+                         {"category": "mentoring", "points": 40, "rank": 1},
+                         {"category": "ambassador", "points": 0, "rank": None},
+                         {"category": "volunteering", "points": 0, "rank": None},
+                         {"category": "participation", "points": 24, "rank": 12}],
               "breakdown": [{"event_type": "events.attendance.checked_in", "category": "participation", "count": 6,
                              "raw_points": 30, "capped_points": 24},
                             {"event_type": "members.mentorship.accepted", "category": "mentoring", "count": 4,
@@ -215,10 +220,11 @@ def test_the_chart_draws_counted_points_within_the_raw_ones():
 
 def test_my_nominations_of_me_and_by_me(member, gateway):
     gateway.on("GET", f"{API}/me/nominations", 200, {
-        "of_me": [{"nomination_id": NOMINATION_ID, "year": 2026, "status": "pending", "decide_by": "2026-12-07T18:00:00+02:00",
-                   "category": {"category_id": "volunteer", "title": {"en": "Volunteer"}}, "statements": []}],
-        "by_me": [{"nomination_id": "m" * 24, "year": 2026, "status": "confirmed", "nominee": {"given_name": "Анна"},
-                   "category": {"category_id": "mentor_of_the_year", "title": {"en": "Mentor of the year"}}}]})
+        "of_me": [{"id": NOMINATION_ID, "year": 2026, "status": "awaiting", "decide_by": "2026-12-07T18:00:00+02:00",
+                   "phase": "nominations", "category_id": "volunteer", "category": {"en": "Volunteer"},
+                   "statements": []}],
+        "by_me": [{"id": "m" * 24, "year": 2026, "status": "confirmed", "nominee": {"given_name": "Анна"},
+                   "category_id": "mentor-of-the-year", "category": {"en": "Mentor of the year"}}]})
     body = text(member.get("/me/nominations"))
     assert f'href="{DECIDE}"' in body and "Waiting for the nominee&#39;s answer" in body
     assert "Анна" in body and "Confirmed by the nominee" in body
@@ -237,11 +243,11 @@ def judge(client, gateway):
     log_in(client, gateway, member_id=JUDGE, roles=("alumnus", "judge"))
     gateway.on("GET", f"{API}/cycles", 200, {"items": [a_cycle(phase="judging")]})
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}/judging", 200, {"cycle_id": CYCLE_ID, "categories": [{
-        "category_id": "mentor_of_the_year", "title": {"en": "Mentor of the year"},
+        "category_id": "mentor-of-the-year", "title": {"en": "Mentor of the year"},
         "rubric": a_cycle()["categories"][0]["rubric"],
         "ballots": [{"ballot_id": BALLOT_ID, "details": "Курс по клинични умения.",
-                     "statements": [{"statement": "Отдаден наставник.", "nominator_id": OTHER, "at": "2026-11-03"}],
-                     "scores": {"impact": 7}, **IDENTIFYING}]}]})
+                     "statements": ["Отдаден наставник."], "my_scores": {"impact": 7}, "my_weighted": None,
+                     "conflict": False, **IDENTIFYING}]}]})
     return client
 
 
@@ -270,7 +276,7 @@ def test_scoring_puts_the_scores_and_checks_them_first(judge, gateway):
                                                                               scores__reach="5"))
     assert reply.status_code == 400 and "Enter a whole number from 0 to 10." in text(reply)
     assert len(gateway.sent("PUT", ballot)) == 1
-    gateway.problem("PUT", ballot, 409, "conflict-of-interest", reason="conflict_of_interest")
+    gateway.problem("PUT", ballot, 409, "awards-conflict_of_interest", reason="conflict_of_interest")
     judge.post(f"/judging/{CYCLE_ID}/ballots/{BALLOT_ID}", data=form(judge, "/judging", scores__impact="8",
                                                                       scores__reach="9"))
     assert "You nominated this person, so you cannot score them." in text(judge.get("/judging"))
@@ -293,14 +299,16 @@ def test_a_member_without_the_judge_role_is_refused(member, gateway):
 # --------------------------------------------------------------------------- winners
 
 def test_the_winners_after_the_announcement_and_before_it(member, gateway):
-    gateway.problem("GET", f"{API}/cycles/{CYCLE_ID}/winners", 409, "not-announced")
+    gateway.problem("GET", f"{API}/cycles/{CYCLE_ID}/winners", 404, "not-found")
     body = text(member.get(f"/awards/cycles/{CYCLE_ID}/winners"))
     assert "The winners have not been announced yet." in body
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}/winners", 200, {
-        "cycle_id": CYCLE_ID, "year": 2026, "title": {"en": "Alumni awards 2026"}, "announced_at": "2027-01-15T18:00:00+02:00",
-        "categories": [{"category_id": "mentor_of_the_year", "title": {"en": "Mentor of the year"},
-                        "winners": [{"given_name": "Анна", "family_name": "Петрова",
-                                     "citation": {"en": "For ten years of mentoring."}}]},
+        "cycle_id": CYCLE_ID, "year": 2026, "title": {"bg": "Алумни награди 2026", "en": "Alumni awards 2026"},
+        "announced_at": "2027-01-15T18:00:00+02:00",
+        "categories": [{"category_id": "mentor-of-the-year", "title": {"en": "Mentor of the year"},
+                        "no_award": False, "winners": [{
+                            "member_id": NOMINEE, "given_name": "Анна", "family_name": "Петрова",
+                            "citation": {"bg": "За десет години", "en": "For ten years of mentoring."}}]},
                        {"category_id": "volunteer", "title": {"en": "Volunteer"}, "winners": [], "no_award": True}]})
     body = text(member.get(f"/awards/cycles/{CYCLE_ID}/winners"))
     assert "Анна Петрова" in body and "For ten years of mentoring." in body and "No award in this category" in body

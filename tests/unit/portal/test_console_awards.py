@@ -88,7 +88,7 @@ def test_the_builder_page_saves_and_its_buttons_save_nothing(admin, gateway):
     assert reply.status_code == 422 and 'href="#f-categories-0-rubric-0-weight"' in body
     assert 'href="#f-categories-0-title-bg"' in body and "Not a judge." in body
     assert gateway.sent("POST", f"{API}/cycles")[0].headers["Idempotency-Key"]
-    gateway.on("POST", f"{API}/cycles", 201, {"cycle_id": CYCLE_ID})
+    gateway.on("POST", f"{API}/cycles", 201, a_cycle(status="draft", phase="draft"))
     reply = post(admin, "/office/awards/new", {**flat(builder.of_cycle(a_cycle())), "action": "save"},
                  form_path="/office/awards/new")
     assert reply.headers["Location"] == ONE and gateway.sent("POST", f"{API}/cycles")[-1].json == sent_cycle()
@@ -98,27 +98,36 @@ def test_editing_a_draft_patches_it(admin, gateway):
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}", 200, a_cycle(status="draft", phase="draft"))
     gateway.on("GET", "/api/v1/members/" + "j" * 32, 200, {"id": "j" * 32, "given_name": "Иван", "family_name": "Колев"})
     page = text(admin.get(f"{ONE}/edit"))
-    assert "Иван Колев" in page and 'value="mentor_of_the_year"' in page
-    gateway.on("PATCH", f"{API}/cycles/{CYCLE_ID}", 200, {"cycle_id": CYCLE_ID})
+    assert "Иван Колев" in page and 'value="mentor-of-the-year"' in page
+    gateway.on("PATCH", f"{API}/cycles/{CYCLE_ID}", 200, a_cycle(status="draft", phase="draft"))
     reply = post(admin, f"{ONE}/edit", {**flat(builder.of_cycle(a_cycle())), "action": "save"})
     assert reply.headers["Location"] == ONE and gateway.sent("PATCH", f"{API}/cycles/{CYCLE_ID}")[0].json == sent_cycle()
 
 
-RESULTS = {"cycle_id": CYCLE_ID, "categories": [{"category_id": "mentor_of_the_year", "nominees": [
-    {"nomination_id": NOMINATION_ID, "nominee": {"given_name": "Анна", "family_name": "Петрова"},
-     "per_judge": [8.5, 7.0, 9.0], "mean": 8.1667, "median": 8.5, "spread": {"stdev": 0.8498, "min": 7.0, "max": 9.0},
-     "judges": 3, "rank": 1},
-    {"nomination_id": "m" * 24, "nominee": {"given_name": "Борис"}, "per_judge": [6.0, 8.0], "mean": 7.0,
-     "median": 7.0, "spread": {"stdev": 1.0, "min": 6.0, "max": 8.0}, "judges": 2, "rank": 2}]}]}
+def nominee(nomination_id: str, name: dict, scores: list[float], rank: int, **figures) -> dict:
+    """A results row as the awards API answers it (``ResultNomineeSchema``)."""
+    return {"nomination_id": nomination_id, "nominee": {"member_id": "x" * 32, **name}, "rank": rank,
+            "judges": len(scores), "scores": [{"judge_id": f"j{i}", "weighted": s} for i, s in enumerate(scores)],
+            "conflicts": 0, "standings_points": 12.0, "confirmed_at": "2026-12-01T10:00:00+00:00", **figures}
+
+
+RESULTS = {"cycle_id": CYCLE_ID, "phase": "results", "tie_break": "higher mean...", "categories": [{
+    "category_id": "mentor-of-the-year", "title": {"bg": "Ментор на годината", "en": "Mentor of the year"},
+    "standings_category": "mentoring", "max_winners": 1, "decision": None, "nominees": [
+        nominee(NOMINATION_ID, {"given_name": "Анна", "family_name": "Петрова"}, [8.5, 7.0, 9.0], 1,
+                mean=8.167, median=8.5, std_dev=0.85, min=7.0, max=9.0),
+        nominee("m" * 24, {"given_name": "Борис", "family_name": None}, [6.0, 8.0], 2,
+                mean=7.0, median=7.0, std_dev=1.0, min=6.0, max=8.0)]}]}
 
 
 @pytest.fixture
 def in_results(admin, gateway):
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}", 200, a_cycle(phase="results"))
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}/nominations", 200, {"items": [
-        {"nomination_id": NOMINATION_ID, "category_id": "mentor_of_the_year", "status": "confirmed",
+        {"id": NOMINATION_ID, "category_id": "mentor-of-the-year", "status": "confirmed",
          "nominee": {"given_name": "Анна", "family_name": "Петрова"},
-         "statements": [{"nominator_id": "office", "statement": "Top of the standings.", "at": "2026-11-02T10:00:00+02:00"}]}]})
+         "statements": [{"index": 0, "nominator_id": "office", "nominator": {"member_id": "office"},
+                         "statement": "Top of the standings.", "at": "2026-11-02T10:00:00+02:00"}]}]})
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}/standings", 200, {"items": [
         {"member_id": NOMINEE, "given_name": "Анна", "family_name": "Петрова", "points": 64, "rank": 1}]})
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}/results", 200, RESULTS)
@@ -137,27 +146,29 @@ def test_the_cycle_page_shows_the_results_table_and_the_tie_break_rule(in_result
 
 
 def test_choosing_winners_or_no_award_and_announcing(in_results, gateway):
-    winners = f"{API}/cycles/{CYCLE_ID}/categories/mentor_of_the_year/winners"
+    winners = f"{API}/cycles/{CYCLE_ID}/categories/mentor-of-the-year/winners"
     gateway.on("POST", winners, 200, {})
-    reply = post(in_results, f"{ONE}/categories/mentor_of_the_year/winners", {"nomination_ids": NOMINATION_ID},
+    reply = post(in_results, f"{ONE}/categories/mentor-of-the-year/winners", {"nomination_ids": NOMINATION_ID},
                  form_path=ONE)
-    assert reply.headers["Location"] == f"{ONE}#results-mentor_of_the_year"
+    assert reply.headers["Location"] == f"{ONE}#results-mentor-of-the-year"
     assert gateway.sent("POST", winners)[0].json == {"nomination_ids": [NOMINATION_ID]}
-    post(in_results, f"{ONE}/categories/mentor_of_the_year/winners", {"no_award": "on", "reason": "Too few."},
+    post(in_results, f"{ONE}/categories/mentor-of-the-year/winners", {"no_award": "on", "reason": "Too few."},
          form_path=ONE)
     assert gateway.sent("POST", winners)[1].json == {"no_award": True, "reason": "Too few."}
-    post(in_results, f"{ONE}/categories/mentor_of_the_year/winners", {"no_award": "on"}, form_path=ONE)
+    post(in_results, f"{ONE}/categories/mentor-of-the-year/winners", {"no_award": "on"}, form_path=ONE)
     assert len(gateway.sent("POST", winners)) == 2
-    gateway.problem("POST", f"{API}/cycles/{CYCLE_ID}/announce", 409, "conflict", detail="Undecided categories.")
+    gateway.problem("POST", f"{API}/cycles/{CYCLE_ID}/announce", 409, "awards-not-decided",
+                    detail="Choose the winners (or no award) of every category first.", undecided=["volunteer"])
     post(in_results, f"{ONE}/announce", {}, form_path=ONE)
-    assert "This cannot be done now" in text(in_results.get(ONE))
+    assert "Choose the winners, or no award, of every category first." in text(in_results.get(ONE))
 
 
 def test_redacting_shortlisting_and_advancing(admin, gateway):
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}", 200, a_cycle(phase="confirmation"))
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}/nominations", 200, {"items": [
-        {"nomination_id": NOMINATION_ID, "category_id": "volunteer", "status": "pending", "nominee": {"given_name": "Анна"},
-         "statements": [{"nominator_id": "m", "nominator": {"given_name": "Борис"}, "statement": "Анна от Пловдив..."}]}]})
+        {"id": NOMINATION_ID, "category_id": "volunteer", "status": "awaiting", "nominee": {"given_name": "Анна"},
+         "statements": [{"index": 0, "nominator_id": "m", "nominator": {"member_id": "m", "given_name": "Борис"},
+                         "statement": "Анна от Пловдив...", "at": "2026-11-02T10:00:00+02:00", "redacted": None}]}]})
     gateway.on("GET", f"{API}/cycles/{CYCLE_ID}/standings", 200, {"items": []})
     body = text(admin.get(ONE))
     assert "By Борис" in body and "Redact this statement" in body and "Make the shortlist" in body
@@ -166,7 +177,7 @@ def test_redacting_shortlisting_and_advancing(admin, gateway):
     post(admin, f"{ONE}/nominations/{NOMINATION_ID}/statements/0", {"statement": "[име] от [град]..."}, form_path=ONE)
     assert gateway.sent("PATCH", redact)[0].json == {"statement": "[име] от [град]..."}
     shortlist = f"{API}/cycles/{CYCLE_ID}/categories/volunteer/shortlist"
-    gateway.on("POST", shortlist, 200, {"items": []})
+    gateway.on("POST", shortlist, 200, {"nominated": [], "skipped": []})
     post(admin, f"{ONE}/categories/volunteer/shortlist", {"top": "5"}, form_path=ONE)
     post(admin, f"{ONE}/categories/volunteer/shortlist", {"top": "lots"}, form_path=ONE)
     assert [c.json for c in gateway.sent("POST", shortlist)] == [{"top": 5}]
@@ -176,7 +187,7 @@ def test_redacting_shortlisting_and_advancing(admin, gateway):
 
 
 def test_the_list_of_cycles(admin, gateway):
-    gateway.on("GET", f"{API}/cycles", 200, {"items": [a_cycle(), a_cycle(cycle_id="d" * 24, status="draft",
+    gateway.on("GET", f"{API}/cycles", 200, {"items": [a_cycle(), a_cycle(id="d" * 24, status="draft",
                                                                           phase="draft", year=2027)]})
     body = text(admin.get("/office/awards"))
     assert "Alumni awards 2026" in body and "Not open yet" in body and 'href="/office/awards/new"' in body
