@@ -18,6 +18,7 @@ import os
 import socket
 import time
 import uuid
+from typing import Callable
 
 from pymongo import ReturnDocument
 from pymongo.database import Database
@@ -29,19 +30,22 @@ def holder_id() -> str:
 
 
 class Lease:
-    def __init__(self, db: Database, name: str, ttl_s: float = 10.0, holder: str | None = None):
+    def __init__(self, db: Database, name: str, ttl_s: float = 10.0, holder: str | None = None,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.collection = db["leases"]
         self.name = name
         self.ttl_s = ttl_s
         self.holder = holder or holder_id()
         self.epoch: int | None = None
-        self._valid_until: float | None = None  # time.monotonic()
+        # The holder's own count; a test passes a clock it moves instead of waiting.
+        self._monotonic = monotonic
+        self._valid_until: float | None = None  # by self._monotonic
 
     def remaining_s(self) -> float:
         """How long this process surely still holds the lease (0 when it does not)."""
         if self._valid_until is None:
             return 0.0
-        return max(0.0, self._valid_until - time.monotonic())
+        return max(0.0, self._valid_until - self._monotonic())
 
     def acquire(self) -> bool:
         """Claim or renew the lease; True while this process holds it.
@@ -50,7 +54,7 @@ class Lease:
         loop asking every few milliseconds costs no write."""
         if self.remaining_s() > self.ttl_s * 2 / 3:
             return True
-        sent_at = time.monotonic()
+        sent_at = self._monotonic()
         # Compared as milliseconds: the embedded store (SecantusDB 0.7) finds every stored date
         # equal to $$NOW, while numbers compare alike on both stores.
         unexpired = {"$gt": [{"$toLong": "$expires_at"}, {"$toLong": "$$NOW"}]}

@@ -81,6 +81,8 @@ class Worker:
     ready_checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
     threads: dict[str, threading.Thread] = field(default_factory=dict)
     _stopped: threading.Event = field(default_factory=threading.Event)
+    # Reads the stop deadline; a test passes a clock it moves instead of waiting.
+    monotonic: Callable[[], float] = time.monotonic
 
     def start(self) -> None:
         for name, loop in self.loops.items():
@@ -110,9 +112,9 @@ class Worker:
                 loop.stop()
             except Exception:  # the other loops must still be told
                 log.exception("%s worker: stopping %s failed", self.service, name)
-        deadline = time.monotonic() + timeout_s
+        deadline = self.monotonic() + timeout_s
         for thread in self.threads.values():
-            thread.join(max(0.0, deadline - time.monotonic()))
+            thread.join(max(0.0, deadline - self.monotonic()))
         late = [name for name, thread in self.threads.items() if thread.is_alive()]
         if late:
             log.warning("%s worker: %s did not stop within %ss", self.service, ", ".join(late), timeout_s)

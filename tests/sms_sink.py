@@ -33,7 +33,7 @@ class SinkMessage:
 
 @dataclass
 class _Plan:
-    kind: str                 # "fail" or "hang"
+    kind: str                 # "fail", "hang" or "drop"
     status: int = 500
     retry_after: str | None = None
     body: bytes = b""
@@ -95,6 +95,13 @@ class SmsSink:
         with self._lock:
             self._plans += [_Plan("hang", seconds=seconds, accept=accept) for _ in range(n)]
 
+    def drop_next(self, n: int = 1, accept: bool = False) -> None:
+        """Close the connection of the next ``n`` requests without an answer. With
+        ``accept`` the message is recorded first: the provider took it and only the answer is
+        lost, as with a timeout, but without the client having to wait for one."""
+        with self._lock:
+            self._plans += [_Plan("drop", accept=accept) for _ in range(n)]
+
     def to(self, number: str) -> list[SinkMessage]:
         with self._lock:
             return [m for m in self.messages if m.to == number]
@@ -142,6 +149,11 @@ class SmsSink:
                     sink._closing.wait(plan.seconds)
                     return self._answer(504, json.dumps({"code": None, "message": "stalled",
                                                          "status": 504}).encode())
+                if plan and plan.kind == "drop":
+                    if plan.accept:
+                        sink._accept(form, auth, key)
+                    self.close_connection = True  # no status line: the client reads nothing
+                    return
                 message, _ = sink._accept(form, auth, key)
                 if plan and plan.kind == "hang":
                     sink._closing.wait(plan.seconds)  # taken; only the answer is late

@@ -134,7 +134,7 @@ class FanoutSpreader:
     def _queue(self, fanout: dict, contacts: list[dict], context: Callable[[str], dict]) -> int:
         if not contacts:
             return 0
-        now = datetime.now(timezone.utc)
+        now = self.clock()  # when each delivery is due (quiet hours, digests) is reckoned from it
         preferences = self.store.preferences_of([c["_id"] for c in contacts])
         deliveries = []
         for contact in contacts:

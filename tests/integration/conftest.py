@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from amqp.exceptions import ChannelError
 from kombu import Connection
 from marshmallow import Schema, fields
 
@@ -22,6 +23,7 @@ from shared.bus.consumer import Consumer, HandlerContext, Subscription
 from shared.bus.envelope import Envelope, EventCatalog
 from shared.bus.outbox import OutboxRelay
 from shared.bus.publisher import AmqpPublisher
+from shared.bus.topology import ServiceQueues
 from shared.store import ServiceStore
 from tests.support import wait_until
 
@@ -98,6 +100,22 @@ class BusHarness:
     def queue_depth(self, name: str) -> int:
         with Connection(self.amqp_url) as conn:
             return conn.default_channel.queue_declare(name, passive=True).message_count
+
+    def retry_queue(self, delay: float) -> str:
+        return f"{self.service}.retry.{delay:g}s"
+
+    def retry_queue_holds_for(self, name: str, ttl_ms: int) -> bool:
+        """Whether the broker has the retry queue ``name`` with a message TTL of ``ttl_ms``:
+        declaring a queue again with other arguments than it has is refused (406)."""
+        [delay] = [d for d in self.retry_delays if self.retry_queue(d) == name]
+        queue = ServiceQueues(self.service, (self.event_type,), self.retry_delays).retry(delay)
+        queue.queue_arguments = {**queue.queue_arguments, "x-message-ttl": ttl_ms}
+        with Connection(self.amqp_url) as conn:
+            try:
+                queue(conn.channel()).queue_declare()
+            except ChannelError:
+                return False
+        return True
 
     def close(self) -> None:
         for loop in self.loops:

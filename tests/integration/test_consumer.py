@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from kombu import Connection, Producer
 from marshmallow import fields
@@ -78,25 +77,46 @@ def test_a_crash_after_commit_before_ack_is_redelivered_without_second_effect(bu
 
 
 def test_a_handler_failing_twice_is_retried_with_growing_delays_then_succeeds(bus):
-    attempts: list[float] = []
+    """Each retry waits in the delay queue of its attempt until the broker expires it back to
+    the inbox: read from the message itself (``x-death``: which queue, why, how often), not
+    from measured gaps, which a loaded machine stretches and a fast one cannot shorten."""
+    failures = []
 
     def flaky(event, ctx):
-        attempts.append(time.monotonic())
-        if len(attempts) <= 2:
-            raise RuntimeError(f"temporary failure #{len(attempts)}")
+        if len(failures) < 2:
+            failures.append(event.id)
+            raise RuntimeError(f"temporary failure #{len(failures)}")
         bus.store_effect(event, ctx)
 
     bus.handler = flaky
-    consumer = bus.start(bus.consumer())
+    seen: list[dict] = []  # the headers of every delivery handled alone, in order
+
+    class Recording(type(bus.consumer())):
+        def _handle_alone(self, delivery):
+            seen.append(dict(delivery.message.headers or {}))
+            return super()._handle_alone(delivery)
+
+    consumer = bus.start(Recording(bus.service, bus.amqp_url, bus.db, bus.store.transaction,
+                                   bus.consumer().subscriptions.values(), retry_delays=bus.retry_delays))
     wait_until(consumer.ready.is_set)
     bus.commit_events([bus.event(1)])
     bus.relay().relay_once()
     wait_until(lambda: bus.effects() == 1, timeout_s=20, message="effect after retries")
-    assert len(attempts) == 3
-    first_gap, second_gap = attempts[1] - attempts[0], attempts[2] - attempts[1]
-    assert first_gap >= bus.retry_delays[0] * 0.9
-    assert second_gap >= bus.retry_delays[1] * 0.9
-    assert second_gap > first_gap
+    assert len(seen) == 3
+    assert [h.get("x-attempts", 0) for h in seen] == [0, 1, 2]
+    deaths = [h.get("x-death") for h in seen]
+    assert deaths[0] is None  # straight from the relay
+    # Each copy carries only the death that brought it back (a republished copy drops the
+    # broker's headers): it expired in the delay queue of its attempt, once.
+    queues = [bus.retry_queue(delay) for delay in bus.retry_delays[:2]]
+    for death, queue in zip(deaths[1:], queues):
+        assert [(d["queue"], d["reason"], d["count"]) for d in death] == [(queue, "expired", 1)]
+    # ... and the broker holds messages in those queues for growing times (their TTLs).
+    first, second = (int(delay * 1000) for delay in bus.retry_delays[:2])
+    assert first < second
+    assert bus.retry_queue_holds_for(queues[0], first) and bus.retry_queue_holds_for(queues[1], second)
+    assert not bus.retry_queue_holds_for(queues[0], second), "the TTL check must be able to fail"
+    assert "temporary failure #2" in seen[2]["x-last-error"]
     assert consumer.retried == 2
     assert bus.queue_depth(f"{bus.service}.dead") == 0
 

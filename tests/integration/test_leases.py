@@ -4,21 +4,44 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from shared.leases import Lease
 from shared.store import client_for
-from tests.support import wait_until
+
+
+class Ticks:
+    """The holders' monotonic clock, moved by the test instead of waited for."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def store_time_passes(db, name: str) -> None:
+    """The lease's time runs out by the store's clock (which the holders cannot move): as
+    after its holder stopped renewing for longer than the TTL."""
+    db.leases.update_one({"_id": name}, {"$set": {"expires_at": datetime(2000, 1, 1, tzinfo=timezone.utc)}})
 
 
 def test_one_holder_at_a_time_and_takeover_after_expiry(local_store):
     db = client_for(local_store.url)[f"leases_{uuid.uuid4().hex[:8]}"]
-    first, second = Lease(db, "relay", ttl_s=0.6), Lease(db, "relay", ttl_s=0.6)
+    ticks = Ticks()
+    first, second = (Lease(db, "relay", ttl_s=30, monotonic=ticks) for _ in range(2))
     assert first.acquire()
     assert not second.acquire()
+    ticks.now += 11  # under two thirds of the lease left: the next acquire writes a renewal
     assert first.acquire(), "the holder renews"
+    assert first.remaining_s() == 30
+    assert not second.acquire()
     # The first holder dies (stops renewing): the second takes over once the lease expires.
-    wait_until(second.acquire, timeout_s=5, message="takeover after expiry")
+    ticks.now += 30
+    assert first.remaining_s() == 0, "the holder's own count ends with the lease"
+    assert not second.acquire(), "not before the store says the lease expired"
+    store_time_passes(db, "relay")
+    assert second.acquire(), "takeover after expiry"
     assert not first.acquire()
     second.release()
     assert first.acquire()
@@ -57,10 +80,12 @@ def test_expiry_is_reckoned_by_the_stores_clock(local_store):
 
 def test_every_new_holder_gets_a_higher_epoch_and_renewals_keep_it(local_store):
     db = client_for(local_store.url)[f"leases_{uuid.uuid4().hex[:8]}"]
-    first, second = Lease(db, "relay", ttl_s=0.6), Lease(db, "relay", ttl_s=0.6)
+    ticks = Ticks()
+    first, second = (Lease(db, "relay", ttl_s=30, monotonic=ticks) for _ in range(2))
     assert first.acquire() and first.epoch == 1
-    wait_until(lambda: first.remaining_s() < 0.4, timeout_s=5, message="renewal due")
+    ticks.now += 11  # renewal due
     assert first.acquire() and first.epoch == 1, "a renewal is not a new holder"
+    assert first.remaining_s() == 30, "renewed, not only counted as held"
     first.release()
     assert second.acquire() and second.epoch == 2
     second.release()

@@ -51,6 +51,7 @@ from services.notifications.store import (
 from services.notifications.transports import Channel, Provider, RateLimiter
 from services.notifications.worker import fanout_context
 from shared import unsubscribe
+from shared.clock import FixedClock
 from tests.support import consumer_like
 
 BASE = "https://alumni.mu-plovdiv.bg"
@@ -133,11 +134,13 @@ class Recorder:
         return f"id-{len(self.sent)}"
 
 
-def dispatch(store, prepare) -> tuple[Recorder, Recorder]:
+def dispatch(store, prepare, clock=None) -> tuple[Recorder, Recorder]:
+    """Send what is due by ``clock`` (the real time without one) to recorders."""
     email, sms = Recorder(), Recorder()
     DeliveryDispatcher(store, {"email": Channel([Provider("rec", email.send, RateLimiter(0))]),
                                "sms": Channel([Provider("rec-sms", sms.send, RateLimiter(0))], idempotent=True)},
-                       mail_from="Alumni <alumni@mu-plovdiv.bg>", prepare=prepare).dispatch_all()
+                       mail_from="Alumni <alumni@mu-plovdiv.bg>", prepare=prepare,
+                       **({"clock": clock} if clock else {})).dispatch_all()
     return email, sms
 
 
@@ -237,23 +240,36 @@ def test_cancelling_midway_stops_the_spread_and_skips_what_waits(store, deliver,
     assert email.sent == [] and len(members) == 10
 
 
-def test_sms_waits_for_the_end_of_quiet_hours_and_email_goes_at_once(store, deliver, spreader, prepare):
-    now = datetime.now(timezone.utc)
-    local = now.astimezone(ZoneInfo("Europe/Sofia"))
-    start, end = (local - timedelta(hours=1)).strftime("%H:%M"), (local + timedelta(hours=2)).strftime("%H:%M")
+SOFIA = ZoneInfo("Europe/Sofia")
+
+
+@pytest.mark.parametrize("now, quiet, sms_due", [
+    # an ordinary morning: quiet 09:00-12:00, the SMS goes at 12:00 (10:00Z)
+    (datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc), ("09:00", "12:00"), datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)),
+    # the spring-forward night: 03:30 never shows on Sofia's clocks; it goes when the gap ends (04:00 EEST)
+    (datetime(2026, 3, 28, 23, 30, tzinfo=timezone.utc), ("00:30", "03:30"), datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc)),
+    # the fall-back night, at 03:10 EEST (the first one): quiet until 05:00 EET, three hours on
+    (datetime(2026, 10, 25, 0, 10, tzinfo=timezone.utc), ("02:00", "05:00"), datetime(2026, 10, 25, 3, 0, tzinfo=timezone.utc)),
+    # New Year's Eve at 23:00: quiet until 01:00 of the new year
+    (datetime(2026, 12, 31, 21, 0, tzinfo=timezone.utc), ("22:00", "01:00"), datetime(2026, 12, 31, 23, 0, tzinfo=timezone.utc)),
+], ids=["ordinary", "spring-forward", "fall-back", "new-year"])
+def test_sms_waits_for_the_end_of_quiet_hours_and_email_goes_at_once(store, deliver, prepare, now, quiet, sms_due):
     both = member(deliver, 1, phone="+359888123456", sms_consent=True)
     without_account_mail(store)
-    store.save_preferences(both, {"channels": {"news": "email_and_sms"}, "quiet_hours": {"start": start, "end": end},
-                                  "timezone": "Europe/Sofia"})
+    store.save_preferences(both, {"channels": {"news": "email_and_sms"},
+                                  "quiet_hours": {"start": quiet[0], "end": quiet[1]}, "timezone": "Europe/Sofia"})
     store.create_fanout(None, announcement("a3", {"kind": "all"}, channels=("email", "sms")))
-    spreader.spread_all()
+    # The spreader's clock, not the real date: quiet hours are reckoned from it.
+    FanoutSpreader(store, fanout_context(BASE), page=3, clock=FixedClock(now)).spread_all()
     [email_delivery, sms_delivery] = sorted(by_recipient(store, "a3")[both], key=lambda d: d["channel"])
-    assert email_delivery["due_at"] - now < timedelta(minutes=1)
-    assert sms_delivery["due_at"].astimezone(ZoneInfo("Europe/Sofia")).strftime("%H:%M") == end
-    assert timedelta(hours=1, minutes=58) < sms_delivery["due_at"] - now <= timedelta(hours=2)
-    email, sms = dispatch(store, prepare)
+    assert email_delivery["due_at"] == now
+    assert sms_delivery["due_at"] == sms_due
+    assert store.db.delivery_batches.find_one({"_id": sms_delivery["batch"]})["due_at"] == sms_due
+    email, sms = dispatch(store, prepare, FixedClock(now))
     assert [m["To"] for m in email.sent] == ["m1@example.bg"] and sms.sent == []
     assert store.delivery(sms_delivery["_id"])["status"] == QUEUED
+    assert dispatch(store, prepare, FixedClock(sms_due - timedelta(seconds=1)))[1].sent == []
+    assert len(dispatch(store, prepare, FixedClock(sms_due))[1].sent) == 1
 
 
 def test_every_marketing_email_carries_a_working_one_click_unsubscribe(store, deliver, spreader, prepare, config):
@@ -287,7 +303,9 @@ def test_digest_members_get_one_email_a_day_with_everything_held(store, deliver,
     held = list(store.db.deliveries.find({"recipient": digest_member}))
     assert {d["status"] for d in held} == {HELD} and len(held) == 2
     builder = DigestBuilder(store, prepare)
-    assert builder.build_due(now=datetime.now(timezone.utc)) == 0  # not 08:00 yet
+    # Held until the member's next 08:00 (read from what was held, not from the real time of
+    # day, which may be a moment before 08:00 when the test runs).
+    assert builder.build_due(now=min(d["due_at"] for d in held) - timedelta(seconds=1)) == 0  # not 08:00 yet
     later = max(d["due_at"] for d in held) + timedelta(minutes=1)
     assert builder.build_due(now=later) == 1
     assert builder.build_due(now=later) == 0  # one a day

@@ -108,7 +108,7 @@ def invited_and_sent(store, deliver, spreader, clock, prepare, event) -> None:
     deliver(event)
     clock.at = OPENS + timedelta(minutes=1)
     spreader.spread_all()
-    dispatch(store, prepare)
+    dispatch(store, prepare, clock)
 
 
 def reminders_of(store) -> dict[str, list[dict]]:
@@ -176,7 +176,7 @@ def test_each_invitation_carries_its_members_own_link_and_the_surveys_unsubscrib
     event = deliver(opened(filter_={}))
     clock.at = OPENS
     spreader.spread_all()
-    email, _ = dispatch(store, prepare)
+    email, _ = dispatch(store, prepare, clock)
     subjects = {m["To"]: m["Subject"] for m in email.sent}
     mails = {m["To"]: message_from_bytes(m.as_bytes(), policy=policy.default) for m in email.sent}
     assert set(mails) == {"m1@example.bg", "m2@example.bg"}
@@ -228,7 +228,7 @@ def test_an_anonymous_survey_says_so(store, deliver, spreader, clock, prepare):
     deliver(opened(filter_={}, anonymous=True))
     clock.at = OPENS
     spreader.spread_all()
-    [mail] = dispatch(store, prepare)[0].sent
+    [mail] = dispatch(store, prepare, clock)[0].sent
     assert "Анкетата е анонимна" in mail.get_body(("plain",)).get_content()
 
 
@@ -275,7 +275,7 @@ def test_the_reminder_goes_once_and_only_to_the_invited_who_have_not_completed(
     assert set(reminded) == {waiting, unsubscribed_later}
     assert reminded[unsubscribed_later][0]["reason"] == "no consent to surveys by email"
     assert answered not in reminded and refused not in reminded and joined_later not in reminded
-    email, _ = dispatch(store, prepare)
+    email, _ = dispatch(store, prepare, clock)
     [mail] = [m for m in email.sent if m["To"] == "m2@example.bg"]
     assert mail["Subject"].startswith("Напомняне: анкетата „Къде сте днес?“")
     assert mail["List-Unsubscribe"] and f"/surveys/{SURVEY}/answer?t=" in mail.get_body(("plain",)).get_content()
@@ -321,7 +321,7 @@ def test_a_close_skips_the_queued_reminders_and_a_completion_its_own(store, deli
     reminded = reminders_of(store)
     assert {reminded[m][0]["status"] for m in (second, third)} == {SKIPPED}
     assert reminded[second][0]["reason"] == "survey closed"
-    email, _ = dispatch(store, prepare)
+    email, _ = dispatch(store, prepare, clock)
     assert not [m for m in email.sent if m["Subject"].startswith("Напомняне")]
 
 

@@ -3,7 +3,6 @@ that includes each loop's own readiness."""
 from __future__ import annotations
 
 import threading
-import time
 
 import requests
 
@@ -31,19 +30,48 @@ class ReadyLoop(StuckLoop):
         self.ready = threading.Event()
 
 
+class StuckThread:
+    """A loop's thread that never ends: each join waits out its whole timeout, on the
+    worker's clock (moved here instead of slept through)."""
+
+    def __init__(self, clock: list[float]):
+        self.clock, self.joins = clock, []
+
+    def join(self, timeout: float | None = None) -> None:
+        self.joins.append(timeout)
+        self.clock[0] += timeout
+
+    def is_alive(self) -> bool:
+        return True
+
+
 def test_stop_waits_for_all_loops_under_one_deadline():
+    clock = [100.0]
     loops = {f"loop{i}": StuckLoop() for i in range(3)}
+    worker = Worker("svc", loops, monotonic=lambda: clock[0])
+    worker.threads = {name: StuckThread(clock) for name in loops}
+    worker.stop(timeout_s=1.0)
+    # one deadline for all three, not one per loop (which took 3 s)
+    assert [t.joins for t in worker.threads.values()] == [[1.0], [0.0], [0.0]]
+    assert clock[0] == 101.0
+    assert all(loop.stop_called for loop in loops.values())
+
+
+class ObedientLoop(StuckLoop):
+    """A loop that ends when told to stop."""
+
+    def stop(self):
+        super().stop()
+        self.released.set()
+
+
+def test_stop_tells_every_loop_and_waits_for_the_real_threads():
+    loops = {f"loop{i}": ObedientLoop() for i in range(3)}
     worker = Worker("svc", loops)
     worker.start()
-    try:
-        started = time.monotonic()
-        worker.stop(timeout_s=1.0)
-        # one deadline for all three, not one per loop (which took 3 s)
-        assert time.monotonic() - started < 2.0
-        assert all(loop.stop_called for loop in loops.values())
-    finally:
-        for loop in loops.values():
-            loop.released.set()
+    worker.stop(timeout_s=30)
+    assert all(loop.stop_called for loop in loops.values())
+    assert not any(thread.is_alive() for thread in worker.threads.values())
 
 
 def test_readyz_includes_each_loops_readiness_and_is_503_until_the_consumer_is_attached():

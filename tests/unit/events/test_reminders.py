@@ -257,23 +257,33 @@ def test_dropping_the_offset_that_was_sent_does_not_bring_back_an_earlier_one(ev
 
 
 def test_two_workers_claiming_at_once_publish_each_reminder_once(events, db, store, clock):
+    """Driven in lockstep, so the race happens every round rather than when the scheduler
+    allows: the three workers start a claim together, each round, until none is due. All
+    three go for the same earliest reminder; one gets it, the others must get others."""
     ids = [events.published(timedelta(minutes=30), reminders=[60])["id"] for _ in range(20)]
-    start = threading.Barrier(3)
-    counts: dict[str, int] = {}
+    names = [f"w{k}" for k in range(3)]
+    go, done = threading.Barrier(len(names)), threading.Barrier(len(names))
+    rounds: dict[str, list[int]] = {name: [] for name in names}
 
     def worker(name: str) -> None:
-        start.wait()
-        total = 0
-        while (sent := reminders.run_once(store, clock, name, limit=3)[0]):
-            total += sent
-        counts[name] = total
+        while True:
+            go.wait(30)
+            rounds[name].append(reminders.run_once(store, clock, name, limit=1)[0])
+            done.wait(30)  # nobody claims while the others look whether any is left
+            if not db.reminders.count_documents({"status": "pending"}):
+                return
 
-    threads = [threading.Thread(target=worker, args=(f"w{k}",)) for k in range(3)]
+    threads = [threading.Thread(target=worker, args=(name,)) for name in names]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
     published = outbox_events(db, DUE)
     assert sorted(e["subject"] for e in published) == sorted(ids)
-    assert sum(counts.values()) == 20
     assert db.reminders.count_documents({"status": "sent"}) == 20
+    # The race happened: in every full round each of the three claimed one.
+    assert [rounds[name][:6] for name in names] == [[1] * 6] * 3
+    assert sum(sum(r) for r in rounds.values()) == 20
+    assert {d["claimed_by"] for d in db.reminders.find()} == set(names)
+
+
