@@ -161,7 +161,8 @@ class Consumer:
                  subscriptions: Iterable[Subscription], *, batch_size: int = 100,
                  prefetch: int = 200, retry_delays: tuple[float, ...] = RETRY_DELAYS_S,
                  heartbeat: int = 30, event_log: tuple[str, ...] = (),
-                 poison_attempts: int = POISON_ATTEMPTS, held_wait_s: float = HELD_WAIT_S):
+                 poison_attempts: int = POISON_ATTEMPTS, held_wait_s: float = HELD_WAIT_S,
+                 measure_every_s: float = QUEUES_MEASURED_EVERY_S):
         self.service = service
         self.amqp_url = amqp_url
         self.db = db
@@ -181,6 +182,7 @@ class Consumer:
         self._executor = _HandlerThread(f"{service}-handler")
         self._side: Connection | None = None  # used only from the handler thread
         self.ready = threading.Event()  # attached to the inbox and consuming (the worker's /readyz)
+        self.measure_every_s = measure_every_s
         self._measured_at = float("-inf")
 
     # ---------------------------------------------------------------- connection loop
@@ -230,7 +232,7 @@ class Consumer:
             self._take_returned_one_by_one(conn, channel)
             consumer = self._attach(channel, self.prefetch)
             while not self._stop.is_set():
-                if time.monotonic() - self._measured_at > QUEUES_MEASURED_EVERY_S:
+                if time.monotonic() - self._measured_at > self.measure_every_s:
                     self.measure_queues(conn)
                 self._fill_buffer(conn)
                 conn.heartbeat_check()  # cheap; sends a heartbeat only when one is due
