@@ -14,13 +14,13 @@ from kombu import Connection
 from shared import logs
 from shared.auth import TokenVerifier
 from shared.bus.consumer import Consumer, Subscription
-from shared.bus.outbox import OutboxRelay
+from shared.bus.outbox import BACKLOG_EVERY_S, OutboxRelay, measure_backlog
 from shared.bus.publisher import publisher_for
 from shared.config import Config
 from shared.revocations import Revocations
 from shared.store import ServiceStore
 from shared.web.app import create_service_app
-from shared.worker import Loop, Worker
+from shared.worker import Loop, PeriodicTask, Worker
 
 
 class BrokerCheck:
@@ -67,7 +67,9 @@ def build_worker(name: str, config: Config, store: ServiceStore, *,
                  consumer_options: dict | None = None) -> Worker:
     store.create_indexes()
     relay = OutboxRelay(store.db, publisher_for(config.amqp_url), service=name)
-    all_loops: dict[str, Loop] = {"outbox-relay": relay}
+    # Measured beside the relay, not by it: a relay that is stuck or failing still shows its backlog growing.
+    backlog = PeriodicTask("outbox-backlog", lambda: measure_backlog(store.db, name), interval_s=BACKLOG_EVERY_S)
+    all_loops: dict[str, Loop] = {"outbox-relay": relay, "outbox-backlog": backlog}
     subscriptions = list(subscriptions)
     if subscriptions:
         all_loops["consumer"] = Consumer(name, config.amqp_url, store.db, store.transaction,

@@ -8,8 +8,11 @@ grants before it kills, then exits.
 
 ``/readyz`` is the worker's ``ready_checks`` (store, broker) plus one check per loop that has a
 ``ready`` attribute: a ``threading.Event`` (set while ready), a property or attribute read as a
-bool, or a callable returning one. The consumer's says whether it is attached to its inbox; a
-loop without one contributes nothing.
+bool, or a callable returning one. The consumer's says whether it is attached to its inbox,
+the outbox relay's whether it follows its outbox (proven, not failing, its loop turning); a
+loop without one contributes nothing. Each check is also the gauge ``alumnet_worker_ready``
+(set whenever readiness is asked: by the probe, and by every ``/metrics`` scrape), which the
+alerts on a detached consumer and a relay that stopped following watch.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Protocol
 
+from shared.bus.metrics import WORKER_READY
 from shared.web import metrics
 
 log = logging.getLogger(__name__)
@@ -100,6 +104,8 @@ class Worker:
             ready = loop_ready(loop)
             if ready is not None:
                 checks[name] = ready
+        for name, ok in checks.items():
+            WORKER_READY.labels(self.service, name).set(1 if ok else 0)
         return checks
 
     def stop(self, timeout_s: float = STOP_DEADLINE_S) -> None:
@@ -145,6 +151,7 @@ def serve_health(worker: Worker, port: int) -> ThreadingHTTPServer:
                 ok = all(checks.values()) and worker.alive()
                 self._send(200 if ok else 503, {"status": "ready" if ok else "not ready", "checks": checks})
             elif self.path == "/metrics":
+                worker.readiness()  # the readiness gauges as of this scrape
                 body, content_type = metrics.render()
                 self._send_raw(200, body, content_type)
             else:

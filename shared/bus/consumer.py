@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 # worker; far below the broker's DELIVERY_LIMIT (topology), which parks without saying why.
 POISON_ATTEMPTS = 3
 HELD_WAIT_S = 300.0  # well past a store's transaction lifetime (MongoDB's default is 60 s)
+QUEUES_MEASURED_EVERY_S = 15.0  # the inbox and dead-letter depths, for metrics (KEDA reads the broker itself)
 # Set by the broker on the way in; a copy we republish must not carry them (a quorum queue
 # only adds x-delivery-count once it is above zero, so a stale one would stay). A copy keeps
 # being "returned" through our own header x-returned.
@@ -160,7 +161,8 @@ class Consumer:
                  subscriptions: Iterable[Subscription], *, batch_size: int = 100,
                  prefetch: int = 200, retry_delays: tuple[float, ...] = RETRY_DELAYS_S,
                  heartbeat: int = 30, event_log: tuple[str, ...] = (),
-                 poison_attempts: int = POISON_ATTEMPTS, held_wait_s: float = HELD_WAIT_S):
+                 poison_attempts: int = POISON_ATTEMPTS, held_wait_s: float = HELD_WAIT_S,
+                 measure_every_s: float = QUEUES_MEASURED_EVERY_S):
         self.service = service
         self.amqp_url = amqp_url
         self.db = db
@@ -180,6 +182,8 @@ class Consumer:
         self._executor = _HandlerThread(f"{service}-handler")
         self._side: Connection | None = None  # used only from the handler thread
         self.ready = threading.Event()  # attached to the inbox and consuming (the worker's /readyz)
+        self.measure_every_s = measure_every_s
+        self._measured_at = float("-inf")
 
     # ---------------------------------------------------------------- connection loop
     def stop(self) -> None:
@@ -228,6 +232,8 @@ class Consumer:
             self._take_returned_one_by_one(conn, channel)
             consumer = self._attach(channel, self.prefetch)
             while not self._stop.is_set():
+                if time.monotonic() - self._measured_at > self.measure_every_s:
+                    self.measure_queues(conn)
                 self._fill_buffer(conn)
                 conn.heartbeat_check()  # cheap; sends a heartbeat only when one is due
                 if self._buffer:
@@ -236,6 +242,24 @@ class Consumer:
             consumer.cancel()
             self.ready.clear()
             # Messages delivered after the last batch go back to the queue on close.
+
+    def measure_queues(self, conn: Connection) -> dict[str, int]:
+        """Read the inbox's and the dead-letter queue's depths (ready messages) from the broker
+        into ``alumnet_queue_messages``: the dead one counts every parked message, also those
+        the broker parked itself past the delivery limit, which no counter of ours sees."""
+        self._measured_at = time.monotonic()
+        depths = {}
+        try:
+            channel = conn.channel()  # its own: a refused passive declare closes the channel
+            try:
+                for label, name in (("inbox", self.queues.inbox_name), ("dead", self.queues.dead_name)):
+                    depths[label] = channel.queue_declare(name, passive=True).message_count
+                    metrics.QUEUE_MESSAGES.labels(self.service, label).set(depths[label])
+            finally:
+                channel.close()
+        except Exception:  # only a metric: consuming goes on
+            log.warning("%s could not measure its queues", self.service, exc_info=True)
+        return depths
 
     def _attach(self, channel, prefetch: int) -> KombuConsumer:
         # Declared already (ServiceQueues.declare copes with a queue of older arguments).

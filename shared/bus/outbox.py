@@ -25,8 +25,12 @@ milliseconds of its commit, without polling.
   position only under its lease's epoch, so a relay that stalled through a takeover can
   neither move the position backwards nor keep going.
 - ``ready`` is false until the relay has shown it works (a confirmed window, a healthy
-  stream, or a standby behind another holder) and again after any failure, such as a store
-  that offers no change stream (not a replica set, missing privilege).
+  stream, or a standby behind another holder), again after any failure, such as a store
+  that offers no change stream (not a replica set, missing privilege), and while its loop has
+  made no pass for ``stalled_after_s`` (a call to a store or broker that hangs without
+  failing): the relay is then not following its outbox, whatever it last reported. How far
+  behind the outbox is (``measure_backlog``) is an alert, not readiness: a standby must not
+  turn unready because the holder of the lease is slow, or a rollout would wait on it.
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from bson import Int64
 from pymongo import ASCENDING, ReturnDocument, UpdateOne
@@ -67,6 +72,8 @@ STORE_STEP_S = 3.0
 LEASE_TTL_S = 12.5
 HEALTHY_AFTER_S = 1.0  # a stream followed this long without an error counts as working
 MAX_BACKOFF_S = 5.0
+# A relay whose loop has made no pass for this long (or two steps, if longer) is stuck.
+STALLED_AFTER_S = 30.0
 STANDBY_POLL_S = 1.0  # how often a standby relay asks for the lease
 LEGACY_INDEXES = ["published_ttl"]  # expired events that were never sent; dropped at start
 LEGACY_MARGIN = timedelta(minutes=5)  # see _adopt_legacy_marks
@@ -100,6 +107,31 @@ def _without_text(value, keep_text: bool):
     if isinstance(value, str) and not keep_text:
         return None
     return value
+
+
+BACKLOG_EVERY_S = 15.0  # how often a worker measures its outbox backlog (a Prometheus scrape or so)
+
+
+def measure_backlog(db: Database, service: str, now: Callable[[], datetime] | None = None) -> dict[str, tuple[int, float]]:
+    """Count the events the broker has not confirmed yet and the age of the oldest, per
+    status (``new``: waiting for the relay; ``deferred``: refused by the broker, retried),
+    into the gauges the alerts watch; return ``{status: (count, oldest age in seconds)}``.
+    Run on its own loop (``build_worker``), not the relay's, so a stuck relay is still seen."""
+    moment = (now or (lambda: datetime.now(timezone.utc)))()
+    measured = {}
+    for status in (NEW, DEFERRED):
+        oldest = db[COLLECTION].find_one({"status": status}, {"created_at": 1}, sort=[("order", ASCENDING)])
+        count = db[COLLECTION].count_documents({"status": status}) if oldest else 0
+        age = 0.0
+        if oldest is not None:
+            created = oldest["created_at"]
+            if created.tzinfo is None:  # a client without tz_aware reads naive UTC
+                created = created.replace(tzinfo=timezone.utc)
+            age = max(0.0, (moment - created).total_seconds())
+        metrics.OUTBOX_UNSENT.labels(service, status).set(count)
+        metrics.OUTBOX_OLDEST_AGE.labels(service, status).set(age)
+        measured[status] = (count, age)
+    return measured
 
 
 class LeaseLost(Exception):
@@ -144,7 +176,7 @@ class OutboxRelay:
 
     def __init__(self, db: Database, publisher, *, service: str = "", window: int = 1000,
                  await_ms: int = 20, retry_backoff_s: float = 2.0, deferred_sweep_s: float = 1.0,
-                 lease_ttl_s: float = LEASE_TTL_S):
+                 lease_ttl_s: float = LEASE_TTL_S, monotonic: Callable[[], float] = time.monotonic):
         self.db = db
         self.collection = db[COLLECTION]
         self.state = db[STATE_COLLECTION]
@@ -165,11 +197,23 @@ class OutboxRelay:
         self.published = 0
         self.failures = 0  # consecutive failed attempts; reset by progress, not by retrying
         self._proven = False
+        # The stall check's clock only (the loop's own pacing reads time.monotonic).
+        self._monotonic = monotonic
+        self.stalled_after_s = max(STALLED_AFTER_S, 2 * self.step_s)
+        self._last_pass = monotonic()
 
     @property
     def ready(self) -> bool:
-        """Whether the relay is doing its job (for the worker's ``/readyz``)."""
-        return self._proven and self.failures == 0
+        """Whether the relay is following its outbox (for the worker's ``/readyz``)."""
+        return self._proven and self.failures == 0 and not self.stalled
+
+    @property
+    def stalled(self) -> bool:
+        return self._monotonic() - self._last_pass > self.stalled_after_s
+
+    def _pass(self) -> None:
+        """The loop goes round: called at each turn, whatever state the relay is in."""
+        self._last_pass = self._monotonic()
 
     def _progress(self) -> None:
         self.failures, self._proven = 0, True
@@ -346,6 +390,7 @@ class OutboxRelay:
     def run(self) -> None:
         """Follow the outbox until ``stop``: hold the lease, publish, back off on failures."""
         while not self._stop.is_set():
+            self._pass()
             try:
                 self._drop_legacy_indexes()
                 if not self.lease.acquire():
@@ -374,6 +419,7 @@ class OutboxRelay:
         already arrived (never wait to fill a window: that would add latency, not speed)."""
         unsaved, saved_at, opened_at = None, time.monotonic(), time.monotonic()
         while not self._stop.is_set():
+            self._pass()
             self._hold_lease()
             batch = reader.take(self.window, wait_s=0.05)
             if batch:

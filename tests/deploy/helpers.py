@@ -1,6 +1,8 @@
 """Shared facts for the deployment tests: where the files are and what the contract allows."""
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from pathlib import Path
 
 import yaml
@@ -11,6 +13,16 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
 SERVICES = ("members", "events", "awards", "notifications")
+
+
+def _consumes(service: str) -> bool:
+    if importlib.util.find_spec(f"services.{service}.handlers") is None:
+        return False  # members consumes nothing (its worker relays its outbox and runs timers)
+    return bool(importlib.import_module(f"services.{service}.handlers").subscriptions())
+
+
+# Services whose worker consumes (an inbox, retries, a dead-letter queue): read from the code.
+CONSUMERS = tuple(s for s in SERVICES if _consumes(s))
 
 # The environment variables of the configuration contract. A deployment file that sets any
 # other variable on an Alumnet process is setting something no code reads.

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import re
 import shlex
@@ -14,21 +13,12 @@ import pytest
 from alumnet import keys
 from shared.config import SETTINGS
 
-from .helpers import DEPLOY, DOCUMENTED_ENV, GATEWAY_VARIABLES, PORTAL_ENV, ROOT, SERVICES, load_yaml
+from .helpers import CONSUMERS, DEPLOY, DOCUMENTED_ENV, GATEWAY_VARIABLES, PORTAL_ENV, ROOT, SERVICES, load_yaml
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DEFINITIONS = DEPLOY / "rabbitmq" / "definitions.json"
 PROCESS_KINDS = ("api", "worker")
 
-
-def _consumes(service: str) -> bool:
-    if importlib.util.find_spec(f"services.{service}.handlers") is None:
-        return False  # members consumes nothing (its worker relays its outbox and runs timers)
-    return bool(importlib.import_module(f"services.{service}.handlers").subscriptions())
-
-
-# Services whose worker consumes (an inbox, retries, a dead-letter queue): read from the code.
-CONSUMERS = tuple(s for s in SERVICES if _consumes(s))
 RETRY_TTLS_MS = {"1s": 1000, "10s": 10000, "60s": 60000}
 
 

@@ -5,6 +5,7 @@ import json
 
 from kombu import Connection, Producer
 from marshmallow import fields
+from prometheus_client import REGISTRY
 
 from shared.bus.consumer import Consumer, Subscription
 from shared.bus.deadletters import DeadLetters
@@ -170,6 +171,19 @@ def test_undecodable_and_invalid_messages_are_parked_at_once(bus):
     assert attempts == []
     assert dead.purge() == 2
     assert dead.list() == []
+
+
+def test_the_consumer_reports_its_inbox_and_dead_letter_depths(bus):
+    def depth(queue: str):
+        return REGISTRY.get_sample_value("alumnet_queue_messages", {"service": bus.service, "queue": queue})
+
+    consumer = bus.start_consumer(measure_every_s=0.1)
+    wait_until(lambda: depth("dead") == 0 and depth("inbox") == 0, message="the first measurement")
+    _publish_raw(bus.amqp_url, consumer.queues.inbox_name, b"\xff not json", "garbage")
+    # Parked at once; the gauge follows the broker's count, not a counter of ours.
+    wait_until(lambda: depth("dead") == 1, message="the parked message counted")
+    assert DeadLetters(bus.amqp_url, bus.service).purge() == 1
+    wait_until(lambda: depth("dead") == 0, message="the purge seen")
 
 
 def test_handlers_get_the_validated_payload_never_the_raw_message(bus):
