@@ -46,27 +46,40 @@ def outbox_events(db, event_type: str) -> list[dict]:
     return [json.loads(doc["body"]) for doc in db.outbox.find({"type": event_type}).sort("order", 1)]
 
 
-def consumer_like(store, subscriptions):
-    """A function handling one event as the consumer does: through the wire format, validated
-    with the subscription's expectation, one store transaction, then the after-commit hooks."""
+def consumer_like(store, subscriptions, *, inbox: bool = False):
+    """A function handling events as the consumer does: through the wire format, validated
+    with the subscription's expectation, one store transaction (``handle(event, *more)``: a
+    batch, in that order), the before-commit hooks in it, then the after-commit hooks.
+    ``inbox``: the transaction also reads and records the inbox first, as
+    ``Consumer._store_effects`` does (what a count of store commands must see).
+    Returns the (last) event as its handler got it."""
+    from shared.bus import inbox as inbox_records
     from shared.bus.consumer import HandlerContext
     from shared.bus.envelope import decode
 
     by_type = {s.event_type: s for s in subscriptions}
 
-    def handle(event):
-        event = decode(event.to_json())
-        subscription = by_type[event.type]
-        event = subscription.accept(event)
+    def handle(*events):
+        accepted = []
+        for event in events:
+            event = decode(event.to_json())
+            accepted.append((by_type[event.type], by_type[event.type].accept(event)))
         after_commit = []
 
         def work(session):
             after_commit.clear()
-            subscription.handler(event, HandlerContext(store.db, session, after_commit))
+            if inbox:
+                inbox_records.already_handled(store.db, [e.id for _, e in accepted], session)
+                inbox_records.record(store.db, session, [e for _, e in accepted])
+            before_commit = []
+            for subscription, event in accepted:
+                subscription.handler(event, HandlerContext(store.db, session, after_commit, before_commit))
+            for hook in before_commit:
+                hook()
         store.transaction(work)
         for hook in after_commit:
             hook()
-        return event
+        return accepted[-1][1]
     return handle
 
 

@@ -22,7 +22,6 @@ from marshmallow import fields
 from services.awards import readmodel_store
 from services.awards.cycles import store as cycles_store
 from services.awards.ledger import intake
-from services.awards.ledger import store as ledger_store
 from shared import memberview, revocations
 from shared.auth import ROLES
 from shared.bus.consumer import HandlerContext, Subscription
@@ -96,7 +95,7 @@ def on_member_erased(event: Envelope, ctx: HandlerContext, forget_parked: Callab
     member_id = event.data["member_id"]
     readmodel_store.forget_member(ctx.db, ctx.session, member_id, _time(event.data["erased_at"]))
     cycles_store.forget_member(ctx.db, ctx.session, member_id)
-    ledger_store.forget_member(ctx.db, ctx.session, member_id)
+    intake.forget(ctx, member_id)
     idempotency.purge_member(ctx.db, ctx.session, member_id)
     if forget_parked is not None:
         forget_parked(member_id)

@@ -61,12 +61,18 @@ BROKER_HEADERS = ("x-delivery-count", "x-death", "x-first-death-", "x-last-death
 
 @dataclass
 class HandlerContext:
-    """What a handler gets beside the event: its database, the transaction's session, and a
-    place for work that must wait until the transaction has committed (sending, waking)."""
+    """What a handler gets beside the event: its database, the transaction's session, a place
+    for work that must wait until the transaction has committed (sending, waking), and one for
+    work that must run in the transaction after every handler of the batch (``before_commit``:
+    a handler that buffers its writes flushes them there, one bulk write for the whole batch
+    instead of round trips per event; whoever runs handlers must run these hooks before
+    committing, as ``Consumer`` does). Both lists are shared by the handlers of one batch and
+    start empty on each attempt at its transaction."""
 
     db: Database
     session: ClientSession
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    before_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
 Handler = Callable[[Envelope, HandlerContext], None]
@@ -367,6 +373,7 @@ class Consumer:
         def work(session: ClientSession) -> None:
             nonlocal counted
             after_commit.clear()
+            before_commit: list[Callable[[], None]] = []
             seen = inbox.already_handled(self.db, [d.event.id for d in deliveries], session)
             fresh: dict[str, _Delivery] = {}
             for d in deliveries:
@@ -381,9 +388,11 @@ class Consumer:
                 if started > self.poison_attempts:
                     raise _KillsItsWorker(started - 1)
             for d in fresh.values():
-                context = HandlerContext(self.db, session, after_commit)
+                context = HandlerContext(self.db, session, after_commit, before_commit)
                 with correlation(d.event.correlationid):
                     d.subscription.handler(d.event, context)
+            for hook in before_commit:
+                hook()
 
         self.transaction(work)
         self.handled += len(deliveries)

@@ -2,6 +2,12 @@
 fields ``rules.py`` reads (member, time, units, condition, source ids), one per event type of
 the rules table, and the handler that records them (``store.record``).
 
+The handler only buffers an event's rows: the consumer handles a batch of events in one
+transaction, and the batch's rows are recorded together when every handler has run
+(``HandlerContext.before_commit``), in a few bulk commands instead of a few commands per
+event. An erasure in the same batch (``forget``) first records what is buffered, then keeps
+the member's later events of the batch out.
+
 A type in the rules table without an expectation here fails ``test_every_rule_has_an_expectation``:
 a new source is one rule, one expectation and one test.
 """
@@ -89,8 +95,41 @@ EXPECTATIONS = {
 }
 
 
+class _Batch:
+    """The rows of one transaction's activity events, recorded before it commits."""
+
+    def __init__(self, ctx: HandlerContext):
+        self.db, self.session = ctx.db, ctx.session
+        self.rows: dict[str, dict] = {}
+        self.forgotten: set[str] = set()  # members erased earlier in this transaction
+
+    @classmethod
+    def of(cls, ctx: HandlerContext) -> "_Batch":
+        for hook in ctx.before_commit:
+            if isinstance(hook, cls):
+                return hook
+        batch = cls(ctx)
+        ctx.before_commit.append(batch)
+        return batch
+
+    def __call__(self) -> None:
+        rows, self.rows = list(self.rows.items()), {}
+        ledger_store.record(self.db, self.session, rows, self.forgotten)
+
+
 def on_activity(event: Envelope, ctx: HandlerContext) -> None:
-    ledger_store.record(ctx.db, ctx.session, event.id, event.type, event.data, clock.now())
+    _Batch.of(ctx).rows.update(ledger_store.rows_of(event.id, event.type, event.data, clock.now()))
+
+
+def forget(ctx: HandlerContext, member_id: str) -> None:
+    """Erasure, in the consumer's transaction: the rows buffered so far are recorded first
+    (so that they are anonymised with the others), the member's later events in this batch
+    credit nothing, and this process's view knows of the tombstone once it commits."""
+    batch = _Batch.of(ctx)
+    batch()
+    batch.forgotten.add(member_id)
+    ledger_store.forget_member(ctx.db, ctx.session, member_id)
+    ctx.after_commit.append(lambda: ledger_store.VIEWS.forgotten(ctx.db, member_id))
 
 
 def subscriptions() -> list[Subscription]:

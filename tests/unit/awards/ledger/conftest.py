@@ -51,11 +51,13 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def deliver(store):
-    """``deliver(event_type, data, event_id=None)``: one event handled as the consumer does."""
+    """``deliver(event_type, data, event_id=None)``: one event handled as the consumer does;
+    ``deliver.batch(*envelopes)``: a batch, in one transaction, as the consumer takes them."""
     handle = consumer_like(store, handlers.subscriptions())
 
     def send(event_type: str, data: dict, event_id: str | None = None):
         return handle(envelope(event_type, data, event_id))
+    send.batch = handle
     return send
 
 
