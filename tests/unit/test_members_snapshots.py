@@ -123,6 +123,29 @@ def test_a_dropped_view_is_rebuilt_from_the_snapshots_as_the_sign_ups_built_it(s
     assert readmodel_store.is_erased(events_store.db, None, office["erased"][0])
 
 
+def test_erasures_since_a_backup_are_published_again_and_a_restored_view_forgets_them(store, db, office, people,
+                                                                                      admin_headers, client,
+                                                                                      make_config):
+    config = make_config(AMQP_URL="memory://")
+    events_store = EventsStore(config.mongo_url, config.database_name("events"))
+    handle = consumer_like(events_store, events_handlers.subscriptions())
+    later = people.verified()["id"]
+    for envelope in outbox_events(db, "members.member.registered"):
+        handle(decode(json.dumps(envelope).encode()))  # the view as a backup made before the erasures holds it
+    backup_made = db.erasures.find_one({"_id": office["erased"][0]})["erased_at"]
+    assert client.delete(f"/api/v1/members/{later}?reason=asked", headers=admin_headers).status_code == 202
+    assert readmodel_store.member(events_store.db, later) is not None
+
+    done = snapshots.republish_erasures(store, since=backup_made, correlation_id="c", batch_size=1)
+    assert (done.members, done.batches) == (2, 2)
+    again = [e for e in outbox_events(db, "members.member.erased") if e["correlationid"] == "c"]
+    assert sorted(e["data"]["member_id"] for e in again) == sorted([office["erased"][0], later])
+    for event in again:
+        handle(decode(json.dumps(event).encode()))
+    assert readmodel_store.member(events_store.db, later) is None
+    assert readmodel_store.is_erased(events_store.db, None, later)
+
+
 # --------------------------------------------------------------------------- the commands
 
 @pytest.fixture
@@ -153,6 +176,17 @@ def test_the_commands_republish_and_show_the_backlog_they_made(db, office, cli_e
     assert [line.split()[0] for line in lines[1:]] == ["members", "events", "awards", "notifications"]
 
 
-def test_republish_refuses_a_batch_size_out_of_range(cli_env):
+def test_republish_with_erasures_since_publishes_them_again(db, office, cli_env):
+    erased_at = db.erasures.find_one({"_id": office["erased"][0]})["erased_at"]
+    result = CliRunner().invoke(main, ["members", "republish", "--erasures-since",
+                                       erased_at.replace(tzinfo=None).isoformat()])  # no offset: UTC
+    assert result.exit_code == 0, result.output
+    assert "republished the erasure of 1 member(s)" in result.stdout
+    assert len(outbox_events(db, "members.member.erased")) == 2  # the erasure's own, and again
+
+
+def test_republish_refuses_a_batch_size_out_of_range_or_a_time_it_cannot_read(cli_env):
     result = CliRunner().invoke(main, ["members", "republish", "--batch-size", "0"])
     assert result.exit_code == 2 and "batch-size" in result.output
+    result = CliRunner().invoke(main, ["members", "republish", "--erasures-since", "yesterday"])
+    assert result.exit_code == 2 and "ISO 8601" in result.output
