@@ -5,9 +5,11 @@
     alumnet worker SERVICE           a service's worker (consumer, outbox relay, timers)
     alumnet portal                   the web portal under gunicorn (it calls the gateway)
     alumnet dead list|replay|purge SERVICE [--id MESSAGE_ID]
+    alumnet outbox status [SERVICE...]  events each service has still to publish
     alumnet keys generate DIR        every secret a deployment needs (see alumnet/keys.py)
     alumnet awards rebuild-standings CYCLE_ID   recompute a cycle's standings from the ledger
     alumnet members create-admin ... the first admin (beside `make dev`, its store)
+    alumnet members republish        snapshots of current members, to rebuild other services' views
     alumnet token --member ID        an access token for a member of a running `make dev` (dev only)
 """
 from __future__ import annotations
@@ -137,6 +139,67 @@ def dead_replay(service: str, message_id: str | None) -> None:
 def dead_purge(service: str, message_id: str | None) -> None:
     """Delete parked messages."""
     click.echo(f"purged {_dead_letters(service).purge(message_id)} message(s)")
+
+
+@main.group()
+def outbox() -> None:
+    """The events each service has stored and still has to publish (its outbox)."""
+
+
+@outbox.command("status")
+@click.argument("services", nargs=-1, type=SERVICE)
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per service")
+@click.option("--data-dir", default=".dev", show_default=True, type=click.Path(path_type=Path),
+              help="a running `make dev`'s data folder, used when MONGO_URL is not set")
+def outbox_status(services: tuple[str, ...], as_json: bool, data_dir: Path) -> None:
+    """Per service (default: all), read from its own database: events `new` (not yet
+    confirmed by the broker) and `deferred` (returned or nacked, being retried), the age of the
+    oldest of them, and when the broker last confirmed one. A growing backlog with an old
+    oldest event means the relay is not publishing (worker down, broker unreachable); deferred
+    events mean the broker refuses them (no queue bound to their type, permissions)."""
+    from datetime import datetime, timezone
+
+    from pymongo.errors import PyMongoError
+
+    from alumnet import devstate
+    from shared.bus import outbox as outbox_store
+    from shared.store import client_for
+    try:
+        config = load(devstate.environment(data_dir), require_keys=False)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    client = client_for(config.mongo_url)
+    if not as_json:
+        click.echo(f"{'service':14} {'new':>8} {'deferred':>8}  {'oldest waiting':16} last sent")
+    for service in services or SERVICES:
+        try:
+            backlog = outbox_store.backlog(client[config.database_name(service)])
+        except PyMongoError as exc:
+            raise click.ClickException(f"{service}: cannot read its outbox: {exc}") from None
+        now = datetime.now(timezone.utc)
+        age = backlog.oldest_age_s(now)
+        if as_json:
+            click.echo(json.dumps({
+                "service": service, "new": backlog.new, "deferred": backlog.deferred, "oldest_age_s": age,
+                "oldest_at": backlog.oldest_at.isoformat() if backlog.oldest_at else None,
+                "last_sent_at": backlog.last_sent_at.isoformat() if backlog.last_sent_at else None}))
+        else:
+            sent = "-" if backlog.last_sent_at is None else (
+                f"{backlog.last_sent_at:%Y-%m-%d %H:%M:%S}Z ({_duration((now - backlog.last_sent_at).total_seconds())} ago)")
+            click.echo(f"{service:14} {backlog.new:>8} {backlog.deferred:>8}  "
+                       f"{'-' if age is None else _duration(age):16} {sent}")
+
+
+def _duration(seconds: float) -> str:
+    """A coarse age for people: ``42s``, ``5min 3s``, ``2h 10min``, ``3d 4h``."""
+    seconds = max(int(seconds), 0)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}min {seconds % 60}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h {seconds % 3600 // 60}min"
+    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
 
 
 @main.group()

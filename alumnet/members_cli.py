@@ -1,15 +1,19 @@
 """``alumnet members``: operator commands of the members service.
 
     alumnet members create-admin --email E --given-name G --family-name F
+    alumnet members republish [--batch-size N] [--member ID ...]
 
 The first admin (alumni office staff) is created here, by someone with access to the
-service's configuration and store: no HTTP endpoint creates admins. Beside a running
-``make dev`` it needs no settings: it uses dev mode's store (``alumnet.devstate``).
+service's configuration and store: no HTTP endpoint creates admins. ``republish`` adds a
+snapshot of every member to the members outbox, for other services to rebuild their views of
+members. Beside a running ``make dev`` neither needs settings: they use dev mode's store
+(``alumnet.devstate``).
 """
 from __future__ import annotations
 
 import sys
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -101,3 +105,54 @@ def make_admin(config, email: str, given_name: str, family_name: str, language: 
     member = signup.register(store, profile, roles=["admin"], password=password, operator=True,
                              correlation_id=f"cli-create-admin-{uuid.uuid4().hex[:12]}")
     return member["_id"]
+
+
+def _moment(_ctx, _param, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("an ISO 8601 time, e.g. 2027-03-14T02:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@members.command("republish")
+@click.option("--batch-size", type=click.IntRange(1, 5000), default=500, show_default=True,
+              help="members per transaction (and per outbox write)")
+@click.option("--member", "member_ids", multiple=True, metavar="ID",
+              help="only this member (repeat for several); default: every member who is not erased")
+@click.option("--erasures-since", callback=_moment, metavar="TIME",
+              help="also publish again the erasure of every member erased at or after TIME (ISO 8601, "
+                   "UTC if no offset): for a view restored from a backup made then")
+@click.option("--data-dir", default=".dev", show_default=True, type=click.Path(path_type=Path),
+              help="a running `make dev`'s data folder, used when MONGO_URL is not set")
+def republish(batch_size: int, member_ids: tuple[str, ...], erasures_since: datetime | None, data_dir: Path) -> None:
+    """Publish a snapshot of current members (``members.member.snapshot``) through the members
+    outbox, for the events', notifications' and awards' views of members to be rebuilt, e.g.
+    after one of their databases was restored. Views merge a snapshot newest-change-wins, so it
+    undoes no newer change and never brings an erased member back; running it twice is safe.
+    A view restored from a backup may hold members erased since: `--erasures-since` publishes
+    their erasure again. The members worker's relay publishes the events: watch
+    `alumnet outbox status members`."""
+    from services.members.app import create_store
+    from services.members.snapshots import store as snapshots
+
+    try:
+        config = load(devstate.environment(data_dir), require_keys=False)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    correlation_id = f"cli-republish-{uuid.uuid4().hex[:12]}"
+    store = create_store(config)
+
+    def progress(so_far) -> None:
+        click.echo(f"batch {so_far.batches}: {so_far.members} so far", err=True)
+    done = snapshots.republish(store, correlation_id=correlation_id, batch_size=batch_size, member_ids=member_ids,
+                               progress=progress)
+    click.echo(f"republished {done.members} member(s) in {done.batches} batch(es) to the members outbox "
+               f"(correlation id {correlation_id})")
+    if erasures_since is not None:
+        erased = snapshots.republish_erasures(store, since=erasures_since, correlation_id=correlation_id,
+                                              batch_size=batch_size, progress=progress)
+        click.echo(f"republished the erasure of {erased.members} member(s) erased since {erasures_since.isoformat()}")
+

@@ -159,6 +159,20 @@ class MemberUpdated(Expectation):
     updated_at = fields.AwareDateTime(required=True)
 
 
+class MemberSnapshot(KeptFields):
+    """A member republished as they are now (``alumnet members republish``): a view merges it as
+    it merges a sign-up, at ``as_of`` (the time of the member's last change it includes), so a
+    snapshot fills what the view lacks and never undoes a newer change; an erased member stays
+    erased. A view that keeps more (contacts, roles) declares it in its own expectation."""
+
+    member_id = fields.String(required=True)
+    status = fields.String(required=True)
+    as_of = fields.AwareDateTime(required=True)
+
+
+SNAPSHOT = "members.member.snapshot"
+
+
 class MemberErased(Expectation):
     member_id = fields.String(required=True)
     erased_at = fields.AwareDateTime(required=True)

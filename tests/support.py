@@ -131,3 +131,12 @@ def confirm_address(client, member_id: str, **body):
                if e["data"]["member_id"] == member_id]
     token = accounts.decrypt_token(service.config.token_encryption_key, event["data"]["encrypted_confirmation_token"])
     return client.post("/api/v1/members/auth/confirm-email", json={"token": token, **body})
+
+
+def member_snapshot(member_id: str, as_of, **fields):
+    """A ``members.member.snapshot`` of ``member_id`` as of ``as_of`` (a datetime): the members
+    catalogue's example with ``fields`` over it, as ``alumnet members republish`` sends it."""
+    from services.members.messages import CATALOG, MEMBER_SNAPSHOT
+    return CATALOG.create(MEMBER_SNAPSHOT, member_id, {
+        **CATALOG.examples[MEMBER_SNAPSHOT], "member_id": member_id, "as_of": as_of.isoformat(), **fields},
+        "cli-republish-test")

@@ -1,6 +1,7 @@
 """What the awards service does with the events it consumes: the engagement ledger's activity
 events (``ledger/intake.py``: every type of the rules table), a view of members (who is
-verified, their roles and names: eligibility, judges, the Party of events), forgetting erased
+verified, their roles and names: eligibility, judges, the Party of events; rebuilt from
+``members.member.snapshot`` when republished), forgetting erased
 members (their nominations, their statements, their scores' judge id, their place among
 winners, their ledger rows), and the access revocations its api's token check honours
 (``shared.revocations``).
@@ -42,6 +43,11 @@ class MemberRegistered(memberview.KeptFields):
     registered_at = fields.AwareDateTime(required=True)
 
 
+class MemberSnapshot(memberview.MemberSnapshot):
+    preferred_language = fields.String(allow_none=True, load_default=None)
+    roles = fields.List(fields.String(), required=True)
+
+
 class MemberRolesChanged(memberview.Expectation):
     member_id = fields.String(required=True)
     roles = fields.List(fields.String(), required=True)
@@ -62,11 +68,21 @@ def _roles(roles) -> list[str]:
     return sorted(r for r in roles if r in ROLES)
 
 
-def on_member_registered(event: Envelope, ctx: HandlerContext) -> None:
-    data = event.data
+def _merge_member(ctx: HandlerContext, data: dict, at: str) -> None:
+    """A sign-up's or a snapshot's member, merged at ``at`` (a newer change keeps its fields)."""
     _merge(ctx, data["member_id"], {
         **{k: data[k] for k in KEPT if k in data}, "status": data.get("status", "pending_verification"),
-        "roles": _roles(data.get("roles") or readmodel_store.DEFAULT_ROLES)}, data["registered_at"])
+        "roles": _roles(data.get("roles") or readmodel_store.DEFAULT_ROLES)}, at)
+
+
+def on_member_registered(event: Envelope, ctx: HandlerContext) -> None:
+    _merge_member(ctx, event.data, event.data["registered_at"])
+
+
+def on_member_snapshot(event: Envelope, ctx: HandlerContext) -> None:
+    """A republished member (``alumnet members republish``): merged as a sign-up is, at the
+    time of the member's last change the snapshot includes."""
+    _merge_member(ctx, event.data, event.data["as_of"])
 
 
 def on_member_updated(event: Envelope, ctx: HandlerContext) -> None:
@@ -107,6 +123,7 @@ def subscriptions(forget_parked: Callable[[str], int] | None = None) -> list[Sub
     return [
         *intake.subscriptions(),
         Subscription("members.member.registered", MemberRegistered(), on_member_registered),
+        Subscription(memberview.SNAPSHOT, MemberSnapshot(), on_member_snapshot),
         Subscription("members.member.updated", memberview.MemberUpdated(), on_member_updated),
         Subscription("members.member.verified", memberview.MemberVerified(), on_member_verified),
         Subscription("members.member.rejected", memberview.MemberRejected(), on_member_rejected),

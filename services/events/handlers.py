@@ -1,5 +1,5 @@
 """What the events service does with the members events it consumes: a read model of
-members (for audiences) and segments, forgetting erased members (registrations and
+members (for audiences; rebuilt from ``members.member.snapshot`` when republished) and segments, forgetting erased members (registrations and
 volunteering for causes anonymised, stored replies and parked messages about them removed), and
 the access revocations its token check honours (``shared.revocations``).
 
@@ -44,12 +44,22 @@ def _live(ctx: HandlerContext, member_id: str) -> bool:
     return not readmodel_store.is_erased(ctx.db, ctx.session, member_id)
 
 
-def on_member_registered(event: Envelope, ctx: HandlerContext) -> None:
-    data = event.data
+def _merge_member(ctx: HandlerContext, data: dict, at: str) -> None:
+    """A sign-up's or a snapshot's member, merged at ``at`` (a newer change keeps its fields)."""
     if _live(ctx, data["member_id"]):
         readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {
             **{k: data[k] for k in KEPT if k in data}, "status": data.get("status", "pending_verification")},
-            _time(data["registered_at"]))
+            _time(at))
+
+
+def on_member_registered(event: Envelope, ctx: HandlerContext) -> None:
+    _merge_member(ctx, event.data, event.data["registered_at"])
+
+
+def on_member_snapshot(event: Envelope, ctx: HandlerContext) -> None:
+    """A republished member (``alumnet members republish``): merged as a sign-up is, at the
+    time of the member's last change the snapshot includes."""
+    _merge_member(ctx, event.data, event.data["as_of"])
 
 
 def on_member_updated(event: Envelope, ctx: HandlerContext) -> None:
@@ -104,6 +114,7 @@ def subscriptions(forget_parked: Callable[[str], int] | None = None) -> list[Sub
     (``DeadLetters.purge_mentioning``), on erasure."""
     return [
         Subscription("members.member.registered", MemberRegistered(), on_member_registered),
+        Subscription(memberview.SNAPSHOT, memberview.MemberSnapshot(), on_member_snapshot),
         Subscription("members.member.updated", memberview.MemberUpdated(), on_member_updated),
         Subscription("members.member.verified", memberview.MemberVerified(), on_member_verified),
         Subscription("members.member.rejected", memberview.MemberRejected(), on_member_rejected),

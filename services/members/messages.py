@@ -42,8 +42,9 @@ class ProfileFieldsData(Schema):
     international_graduate = fields.Boolean(allow_none=True)
 
 
-class MemberRegisteredData(ProfileFieldsData):
-    """The new member with every profile field other services keep (``ProfileFieldsData``)."""
+class MemberProfileData(ProfileFieldsData):
+    """A member with every profile field other services keep (``ProfileFieldsData``), their
+    sign-up consent flags and when they signed up: what a sign-up and a snapshot both carry."""
 
     member_id = fields.String(required=True)
     given_name = fields.String(required=True)
@@ -56,6 +57,11 @@ class MemberRegisteredData(ProfileFieldsData):
     programme = fields.String(allow_none=True, load_default=None)
     consent = fields.Nested(ConsentData, required=True)
     registered_at = fields.AwareDateTime(required=True)
+
+
+class MemberRegisteredData(MemberProfileData):
+    """The new member (``MemberProfileData``), the status and roles they start with."""
+
     status = fields.String(load_default="pending_verification",
                            validate=validate.OneOf(["pending_verification", "verified"]),
                            metadata={"description": "verified by an operator; a roster match is verified "
@@ -126,14 +132,20 @@ MEMBER_ERASED = CATALOG.register("members.member.erased", MemberErasedData(), ex
 })
 
 
-class ConsentChangedData(Schema):
-    member_id = fields.String(required=True)
+class ConsentDecisionData(Schema):
+    """One decision for one channel and category (a snapshot carries the latest of each; a sign-up's
+    flags count as the first)."""
+
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     granted = fields.Boolean(required=True)
     source = fields.String(required=True)
     at = fields.AwareDateTime(required=True)
     expires_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
+class ConsentChangedData(ConsentDecisionData):
+    member_id = fields.String(required=True)
 
 
 CONSENT_CHANGED = CATALOG.register("members.consent.changed", ConsentChangedData(), example={
@@ -528,6 +540,37 @@ class MemberRolesChangedData(Schema):
 MEMBER_ROLES_CHANGED = CATALOG.register("members.member.roles_changed", MemberRolesChangedData(), example={
     "member_id": "6f1c2b9e4d8a4e5f9a0b1c2d", "roles": ["alumnus", "judge"],
     "changed_at": "2027-01-12T09:30:00+00:00",
+})
+
+
+# ---- snapshots (services/members/snapshots): ``alumnet members republish`` rebuilds other
+# services' views of members (after a view's database was restored or dropped).
+
+class MemberSnapshotData(MemberProfileData):
+    """A member as they are now, for views to merge as they merge a sign-up: the shared profile
+    fields, status, roles, the sign-up consent flags and the latest consent decision per channel
+    and category. ``as_of`` is the time of the member's last change that the snapshot includes,
+    so a view keeps any field a newer change has set. Erased members are never snapshotted."""
+
+    status = fields.String(required=True, validate=validate.OneOf(["pending_verification", "verified", "rejected"]))
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True)
+    consents = fields.List(fields.Nested(ConsentDecisionData), required=True)
+    as_of = fields.AwareDateTime(required=True)
+
+
+MEMBER_SNAPSHOT = CATALOG.register("members.member.snapshot", MemberSnapshotData(), example={
+    **{k: v for k, v in CATALOG.examples[MEMBER_REGISTERED].items() if k != "encrypted_confirmation_token"},
+    "status": "verified",
+    "roles": ["alumnus", "judge"],
+    "consents": [
+        {"channel": "email", "category": "news", "granted": True, "source": "signup",
+         "at": "2026-11-28T10:15:00+00:00", "expires_at": None},
+        {"channel": "email", "category": "events", "granted": False, "source": "unsubscribe_link",
+         "at": "2027-02-03T18:40:00+00:00", "expires_at": None},
+        {"channel": "sms", "category": "events", "granted": True, "source": "profile_page",
+         "at": "2027-01-05T09:00:00+00:00", "expires_at": "2028-01-05T09:00:00+00:00"},
+    ],
+    "as_of": "2027-03-14T08:05:00+00:00",
 })
 
 

@@ -64,8 +64,7 @@ class MemberRegistered(memberview.KeptFields):
     encrypted_confirmation_token = fields.String(allow_none=True, load_default=None)
 
 
-class ConsentChanged(memberview.Expectation):
-    member_id = fields.String(required=True)
+class ConsentDecision(memberview.Expectation):
     # Names, not a fixed list: a channel or category added later is stored, not a parked
     # message; the pattern keeps them safe as field names of the contact document.
     channel = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z_]{0,31}\Z"))
@@ -74,6 +73,18 @@ class ConsentChanged(memberview.Expectation):
     source = fields.String(required=True)
     at = fields.AwareDateTime(required=True)
     expires_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
+class ConsentChanged(ConsentDecision):
+    member_id = fields.String(required=True)
+
+
+class MemberSnapshot(memberview.MemberSnapshot):
+    email = fields.Email(required=True)
+    phone = fields.String(allow_none=True, load_default=None)
+    preferred_language = fields.String(required=True)
+    consent = fields.Dict(required=True)
+    consents = fields.List(fields.Nested(ConsentDecision), required=True)
 
 
 class SurveyCompleted(memberview.Expectation):
@@ -104,19 +115,29 @@ def _wake(ctx: HandlerContext, wake_dispatcher) -> None:
         ctx.after_commit.append(wake_dispatcher)
 
 
-def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=None) -> None:
-    data = event.data
-    member_id = data["member_id"]
-    if notification_store.is_erased(ctx.db, ctx.session, member_id):
-        return  # a late copy of the sign-up of someone who has since been erased
-    notification_store.upsert_contact(ctx.db, ctx.session, member_id, {
+def _contact(data: dict) -> dict:
+    """The contact fields of a sign-up or a snapshot."""
+    return {
         **{k: data[k] for k in memberview.KEPT if k in data},
         "email": data["email"],
         "phone": data.get("phone"),
         "language": data["preferred_language"],
         "consent": data["consent"],
         "status": data.get("status", "pending_verification"),
-    }, _time(data["registered_at"]))
+    }
+
+
+def _decision(data: dict) -> dict:
+    return {"granted": data["granted"], "source": data["source"], "at": _time(data["at"]),
+            "expires_at": _time(data.get("expires_at"))}
+
+
+def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=None) -> None:
+    data = event.data
+    member_id = data["member_id"]
+    if notification_store.is_erased(ctx.db, ctx.session, member_id):
+        return  # a late copy of the sign-up of someone who has since been erased
+    notification_store.upsert_contact(ctx.db, ctx.session, member_id, _contact(data), _time(data["registered_at"]))
     # The sign-up flags are the first consent decision for every category of their channel
     # (as in the members service's ledger); a later decision that arrived first is kept.
     for channel in CHANNELS:
@@ -197,10 +218,23 @@ def on_consent_changed(event: Envelope, ctx: HandlerContext) -> None:
     data = event.data
     if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
         return
-    notification_store.apply_consent(ctx.db, ctx.session, data["member_id"], data["channel"], data["category"], {
-        "granted": data["granted"], "source": data["source"], "at": _time(data["at"]),
-        "expires_at": _time(data.get("expires_at")),
-    })
+    notification_store.apply_consent(ctx.db, ctx.session, data["member_id"], data["channel"], data["category"],
+                                     _decision(data))
+
+
+def on_member_snapshot(event: Envelope, ctx: HandlerContext) -> None:
+    """A republished member (``alumnet members republish``): the contact merged as a sign-up's
+    is, at the time of the member's last change the snapshot includes, and each latest consent
+    decision applied as a ``consent.changed`` is (a newer one held stays). Nothing is sent:
+    the welcome email belongs to the sign-up."""
+    data = event.data
+    member_id = data["member_id"]
+    if notification_store.is_erased(ctx.db, ctx.session, member_id):
+        return
+    notification_store.upsert_contact(ctx.db, ctx.session, member_id, _contact(data), _time(data["as_of"]))
+    for decision in data["consents"]:
+        notification_store.apply_consent(ctx.db, ctx.session, member_id, decision["channel"], decision["category"],
+                                         _decision(decision))
 
 
 def on_password_reset_requested(event: Envelope, ctx: HandlerContext, wake_dispatcher=None) -> None:
@@ -292,6 +326,7 @@ def subscriptions(wake_dispatcher=None, public_base_url: str = "http://localhost
     own = [
         Subscription("members.member.registered", MemberRegistered(),
                      lambda event, ctx: on_member_registered(event, ctx, wake_dispatcher)),
+        Subscription(memberview.SNAPSHOT, MemberSnapshot(), on_member_snapshot),
         Subscription("members.member.updated", memberview.MemberUpdated(), on_member_updated),
         Subscription("members.member.erased", memberview.MemberErased(),
                      lambda event, ctx: on_member_erased(event, ctx, forget_parked)),

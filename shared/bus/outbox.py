@@ -134,6 +134,32 @@ def measure_backlog(db: Database, service: str, now: Callable[[], datetime] | No
     return measured
 
 
+@dataclass
+class Backlog:
+    """What a service's outbox still has to publish (``alumnet outbox status``): events ``new``
+    (not yet confirmed by the broker) and ``deferred`` (returned or nacked, retried with growing
+    delays), when the oldest of them was committed, and when the broker last confirmed one."""
+
+    new: int
+    deferred: int
+    oldest_at: datetime | None
+    last_sent_at: datetime | None
+
+    def oldest_age_s(self, now: datetime) -> float | None:
+        return None if self.oldest_at is None else max((now - self.oldest_at).total_seconds(), 0.0)
+
+
+def backlog(db: Database) -> Backlog:
+    """The outbox's backlog, in four indexed reads (``status_in_order``, ``sent_ttl``)."""
+    collection = db[COLLECTION]
+    oldest = [doc["created_at"] for status in (NEW, DEFERRED)
+              if (doc := collection.find_one({"status": status}, {"created_at": 1}, sort=[("order", ASCENDING)]))]
+    sent = collection.find_one({"status": SENT}, {"sent_at": 1}, sort=[("sent_at", -1)])
+    return Backlog(new=collection.count_documents({"status": NEW}),
+                   deferred=collection.count_documents({"status": DEFERRED}),
+                   oldest_at=min(oldest, default=None), last_sent_at=sent["sent_at"] if sent else None)
+
+
 class LeaseLost(Exception):
     """Another relay holds the lease now (or this one cannot be sure it still does)."""
 

@@ -27,7 +27,7 @@ from services.members.messages import (
 from services.notifications import handlers
 from services.notifications.rendering import render_email
 from services.notifications.store import QUEUED, SENT, SKIPPED
-from tests.support import consumer_like
+from tests.support import consumer_like, member_snapshot
 
 MEMBER = "6f1c2b9e4d8a4e5f9a0b1c2d"
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
@@ -271,4 +271,44 @@ def test_contact_changes_apply_and_a_late_sign_up_never_brings_the_old_address_b
     assert store.contact(MEMBER)["email"] == "new@example.bg"
     deliver(erased())
     deliver(updated(T0 + timedelta(minutes=9), email="after@example.bg"))
+    assert store.contact(MEMBER) is None
+
+
+# --------------------------------------------------------------------------- snapshots (republish)
+
+def decision(channel, category, granted, at, source="profile_page"):
+    return {"channel": channel, "category": category, "granted": granted, "source": source,
+            "at": at.isoformat(), "expires_at": None}
+
+
+def test_a_snapshot_fills_an_empty_contact_with_its_consents_and_sends_nothing(store, deliver, woken):
+    deliver(member_snapshot(MEMBER, T0 + timedelta(days=30), email="maria.ivanova@example.bg",
+                            preferred_language="en", consent={"email": True, "sms": False},
+                            consents=[decision("email", "news", True, T0, "signup"),
+                                      decision("email", "events", False, T0 + timedelta(days=2), "unsubscribe_link")]))
+    contact = store.contact(MEMBER)
+    assert (contact["email"], contact["language"], contact["status"]) == ("maria.ivanova@example.bg", "en", "verified")
+    assert contact["consent"] == {"email": True, "sms": False} and contact["city_key"] == "plovdiv"
+    assert contact["consents"]["email"]["events"] == {"granted": False, "source": "unsubscribe_link",
+                                                      "at": T0 + timedelta(days=2), "expires_at": None}
+    assert contact["consents"]["email"]["news"]["granted"] is True
+    assert store.deliveries(recipient=MEMBER)[1] == 0 and woken == []  # no welcome email: not a sign-up
+
+
+def test_an_older_snapshot_does_not_undo_a_newer_change_or_consent(store, deliver):
+    deliver(registered())
+    deliver(updated(T0 + timedelta(minutes=5), email="new@example.bg"))
+    deliver(consent_changed(False, T0 + timedelta(minutes=5), category="news"))
+    deliver(member_snapshot(MEMBER, T0 + timedelta(minutes=1), email="old@example.bg", phone="+359888000000",
+                            consents=[decision("email", "news", True, T0 + timedelta(minutes=1))]))
+    contact = store.contact(MEMBER)
+    assert contact["email"] == "new@example.bg"  # the change is newer than the snapshot
+    assert contact["phone"] == "+359888000000"  # what no newer change set, the snapshot sets
+    assert contact["consents"]["email"]["news"]["granted"] is False  # the newer decision stays
+
+
+def test_a_snapshot_never_brings_an_erased_member_back(store, deliver):
+    deliver(registered())
+    deliver(erased())
+    deliver(member_snapshot(MEMBER, datetime.now(timezone.utc) + timedelta(days=1)))
     assert store.contact(MEMBER) is None

@@ -54,6 +54,20 @@ def ledger(db: Database, member: dict) -> list[dict]:
     return stored + _implicit(db, member)
 
 
+def ledgers(db: Database, members: list[dict], session=None) -> dict[str, list[dict]]:
+    """The ledger of each of ``members`` by member id (implicit sign-up entries included, in
+    no particular order), in one query: what a batch of snapshots reads."""
+    by_member: dict[str, list[dict]] = {member["_id"]: [] for member in members}
+    if by_member:
+        for entry in db[COLLECTION].find({"member_id": {"$in": list(by_member)}}, session=session):
+            by_member[entry["member_id"]].append(entry)
+    for member in members:
+        stored = by_member[member["_id"]]
+        if not any(entry.get("source") == consent.SIGNUP for entry in stored):
+            stored.extend(consent.signup_entries(member))
+    return by_member
+
+
 def current(db: Database, member: dict, now: datetime | None = None) -> list[dict]:
     return consent.current_state(ledger(db, member), now or datetime.now(timezone.utc))
 

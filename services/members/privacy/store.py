@@ -137,8 +137,21 @@ def erase(store, member_id: str, *, requested_by: str, admin_id: str | None = No
         idempotency.purge_member(db, session, member_id)
         db[ERASURES].insert_one(record, session=session)
         access_store.revoke(db, session, member_id, reason="erased", at=now)
-        outbox.add(db, session, CATALOG.create(MEMBER_ERASED, member_id, {
-            "member_id": member_id, "erased_at": now.isoformat()}, current_correlation_id()))
+        outbox.add(db, session, erasure_event(record, current_correlation_id()))
         return record, True
 
     return store.transaction(work)
+
+
+def erasure_event(record: dict, correlation_id: str):
+    """``members.member.erased`` of an erasure record: at erasure, and again when an operator
+    republishes erasures for a view restored from a backup (``snapshots.store``)."""
+    return CATALOG.create(MEMBER_ERASED, record["_id"], {
+        "member_id": record["_id"], "erased_at": record["erased_at"].isoformat()}, correlation_id)
+
+
+def erasures_since(db: Database, since: datetime, after_id: str, limit: int, session=None) -> list[dict]:
+    """Up to ``limit`` erasure records made at or after ``since``, of ids after ``after_id``, in
+    id order (an operator's batches; the collection holds one small record per erased member)."""
+    return list(db[ERASURES].find({"_id": {"$gt": after_id}, "erased_at": {"$gte": since}},
+                                  {"erased_at": 1}, session=session).sort("_id", 1).limit(limit))

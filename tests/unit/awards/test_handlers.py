@@ -65,3 +65,34 @@ def test_erasure_forgets_the_member_in_nominations_scores_and_the_ledger(client,
     assert ledger.forgotten == [nominee["id"], nominator["id"], judge["id"]]
     results = client.get(f"{A}/cycles/{cycle['id']}/results", headers=admin).get_json()
     assert results["categories"][0]["nominees"][0]["scores"] == [{"judge_id": None, "weighted": 7.0}]
+
+
+# --------------------------------------------------------------------------- snapshots (republish)
+
+def snapshot(member_id: str, as_of, **fields) -> dict:
+    from services.members.messages import CATALOG, MEMBER_SNAPSHOT
+    return {**CATALOG.examples[MEMBER_SNAPSHOT], "member_id": member_id, "as_of": as_of.isoformat(), **fields}
+
+
+def test_a_snapshot_fills_an_empty_view_with_status_roles_and_language(db, deliver):
+    deliver("members.member.snapshot", "m1", snapshot("m1", NOW, roles=["alumnus", "judge"], preferred_language="en"))
+    member = readmodel_store.member(db, "m1")
+    assert (member["status"], member["roles"], member["preferred_language"]) == ("verified", ["alumnus", "judge"], "en")
+    assert member["given_name"] == "Мария" and "email" not in member and "consents" not in member
+
+
+def test_an_older_snapshot_does_not_undo_a_newer_role_change(db, deliver):
+    deliver("members.member.registered", "m1", registered("m1"))
+    deliver("members.member.roles_changed", "m1", {"member_id": "m1", "roles": ["alumnus", "judge"],
+                                                   "changed_at": NOW.isoformat()})
+    deliver("members.member.snapshot", "m1", snapshot("m1", NOW - timedelta(days=1), roles=["alumnus"],
+                                                      family_name="Петрова-Иванова"))
+    member = readmodel_store.member(db, "m1")
+    assert member["roles"] == ["alumnus", "judge"]  # the change is newer than the snapshot
+    assert member["family_name"] == "Петрова-Иванова"  # the sign-up's name was older than the snapshot
+
+
+def test_a_snapshot_never_brings_an_erased_member_back(db, deliver):
+    deliver("members.member.erased", "m1", {"member_id": "m1", "erased_at": NOW.isoformat()})
+    deliver("members.member.snapshot", "m1", snapshot("m1", NOW + timedelta(days=1)))
+    assert readmodel_store.member(db, "m1") is None

@@ -23,7 +23,7 @@ from services.members.messages import (
     SEGMENT_SAVED,
 )
 from shared import memberview
-from tests.support import consumer_like
+from tests.support import consumer_like, member_snapshot
 
 MEMBER = "6f1c2b9e4d8a4e5f9a0b1c2d"
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
@@ -159,3 +159,31 @@ def test_erasure_deletes_the_replies_about_the_member_and_their_parked_messages(
     consumer_like(store, handlers.subscriptions(forget_parked=lambda m: forgotten.append(m) or 1))(erasure)
     assert forgotten == [MEMBER] and readmodel_store.member(store.db, MEMBER) is None
     assert [r["_id"] for r in store.db.idempotency.find()] == ["POST /api/v1/events office-1 k"]
+
+
+# --------------------------------------------------------------------------- snapshots (republish)
+
+def test_a_snapshot_fills_an_empty_view_as_a_sign_up_would(store, handle):
+    handle(member_snapshot(MEMBER, T0, graduation_year=2006, faculty="medicine", city="Пловдив"))
+    member = readmodel_store.member(store.db, MEMBER)
+    assert (member["status"], member["graduation_year"], member["faculty"]) == ("verified", 2006, "medicine")
+    assert member["city_key"] == "plovdiv" and "maria" in member["tokens"]  # the filter's search fields
+    assert "email" not in member and "roles" not in member and "consents" not in member
+
+
+def test_an_older_snapshot_does_not_undo_a_newer_change(store, handle):
+    handle(registered())
+    handle(updated(city="Варна"))  # at T0 + 1 s
+    handle(member_snapshot(MEMBER, T0, city="Пловдив", status="verified", graduation_year=2006))
+    member = readmodel_store.member(store.db, MEMBER)
+    assert member["city"] == "Варна"  # the change is newer than the snapshot
+    assert member["status"] == "verified"  # what no newer change set, the snapshot fills
+    handle(member_snapshot(MEMBER, T0.replace(second=2), city="Пловдив"))
+    assert readmodel_store.member(store.db, MEMBER)["city"] == "Пловдив"  # a newer snapshot wins
+
+
+def test_a_snapshot_never_brings_an_erased_member_back(store, handle):
+    handle(registered())
+    handle(CATALOG.create(MEMBER_ERASED, MEMBER, {"member_id": MEMBER, "erased_at": T0.isoformat()}, "corr"))
+    handle(member_snapshot(MEMBER, T0.replace(year=2027)))
+    assert readmodel_store.member(store.db, MEMBER) is None
