@@ -59,7 +59,7 @@ class Gunicorn:
 
     def __init__(self, name: str, target: str, env: dict[str, str], log_dir: Path):
         self.name, self.target = name, target
-        self.port = free_port()
+        self.port = free_port()  # gunicorn is told its port; it does not say which one it got
         self.env = {**env, "PORT": str(self.port)}
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None

@@ -35,7 +35,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alumnet.localstore import die_with_parent, free_port  # noqa: E402
+from alumnet.localstore import die_with_parent  # noqa: E402
 from bench.harness import (  # noqa: E402
     Gunicorn, ServiceBench, deploy_env, fmt_rate, group_cpu_s, keepalive_request, machine, machine_busy,
     pids_cpu_s, say, sigterm_interrupts, start_watchdog, table_lines,
@@ -49,10 +49,11 @@ CPU_KEYS = ("worker", "store", "sink", "api", "broker", "bench")
 TOP_KINDS = ("queries", "getmore", "insert", "update", "remove", "commands")
 
 
-def sink_main(port: int, conn) -> None:
+def sink_main(conn) -> None:
     """The SMTP sink, in its own process: aiosmtpd counting what arrives (the ground truth),
-    with each message's arrival time and X-Alumnet-Delivery; commands over a pipe."""
-    from aiosmtpd.controller import Controller
+    with each message's arrival time and X-Alumnet-Delivery; commands over a pipe. It binds
+    a port the OS picks and sends it back once ready."""
+    from tests.smtp_sink import LocalController
     lock = threading.Lock()
     state = {"times": [], "ids": Counter(), "bytes": 0}
 
@@ -66,9 +67,9 @@ def sink_main(port: int, conn) -> None:
                 state["bytes"] += len(envelope.content)
             return "250 OK"
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller = LocalController(Handler())
     controller.start()
-    conn.send("ready")
+    conn.send(("ready", controller.port))
     while (command := conn.recv()) != "stop":
         with lock:
             if command == "count":
@@ -112,13 +113,14 @@ class Bench(ServiceBench):
     def start_sink(self) -> None:
         """Forked first, before this process has a client or a thread."""
         ctx = mp.get_context("fork")
-        self.sink_port = free_port()
         self.sink_conn, child_conn = ctx.Pipe()
-        self.sink = ctx.Process(target=sink_main, args=(self.sink_port, child_conn), daemon=True)
+        self.sink = ctx.Process(target=sink_main, args=(child_conn,), daemon=True)
         self.sink.start()
         self.children.append(self.sink)
-        if not self.sink_conn.poll(30) or self.sink_conn.recv() != "ready":
+        answer = self.sink_conn.recv() if self.sink_conn.poll(30) else None
+        if not (isinstance(answer, tuple) and answer[0] == "ready"):
             raise RuntimeError("the SMTP sink did not start")
+        self.sink_port = answer[1]
 
     def ask(self, command: str):
         self.sink_conn.send(command)

@@ -147,7 +147,7 @@ class BenchGateway:
         from alumnet.localstore import free_port
         if self.nginx is None:
             raise SystemExit("bench/portal.py: nginx is not installed (apt-get install nginx)")
-        self.port = free_port()
+        self.port = free_port()  # nginx is told its port in its config
         self.write_config()
         argv = [self.nginx, "-p", f"{self.workdir}/", "-c", str(self.workdir / "nginx.conf"),
                 "-e", str(self.workdir / "error.log"), "-g", f"daemon off; pid {self.workdir}/nginx.pid;"]

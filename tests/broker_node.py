@@ -27,6 +27,8 @@ class PrivateBroker:
         for folder in (base / "mnesia", base / "log"):
             folder.mkdir()
         self.base = base
+        # RabbitMQ is told its ports in advance (config and environment) and names its node after
+        # one: probed free ones, not port 0.
         self.port, self.dist_port = free_port(), free_port()
         self.node = f"t{self.port}@localhost"
         config = base / "rabbitmq.conf"

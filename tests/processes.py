@@ -1,14 +1,19 @@
 """Real Alumnet processes for the end-to-end and browser suites: the apis under gunicorn
 (``alumnet api``), the workers (``alumnet worker``) and the portal (``alumnet portal``),
-each in its own process group, logging to a file, stopped with SIGTERM at the end."""
+each in its own process group, logging to a file, stopped with SIGTERM at the end; a
+RabbitMQ virtual host of a run's own (``RunVhost``) and a store server that aborts abandoned
+transactions early (``start_store_aborting_after``), for tests that kill workers."""
 from __future__ import annotations
 
 import os
+import select
+import shutil
 import signal
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
 from cryptography.fernet import Fernet
@@ -52,6 +57,77 @@ def purge_inboxes(amqp_url: str) -> None:
                 pass
 
 
+class VhostUnavailable(RuntimeError):
+    """rabbitmqctl is missing, refused, or reached another node than the broker's."""
+
+
+class RunVhost:
+    """A RabbitMQ virtual host of one run, made with ``rabbitmqctl`` (no management plugin
+    needed) and deleted with everything in it at the end: its own exchange, queues and streams,
+    so no message a previous run left, and no worker of another run or another test layer,
+    meets this run's. ``url`` is the broker's URL with this vhost.
+
+    ``rabbitmqctl`` must reach the node behind ``amqp_url``: the default node, or the one that
+    ``RABBITMQ_NODENAME`` and ``RABBITMQ_CONF_ENV_FILE`` name (``make test`` exports them for
+    the node it starts, tests/session_broker.py)."""
+
+    def __init__(self, amqp_url: str, label: str, timeout_s: float = 60.0):
+        parts = urlsplit(amqp_url)
+        self.name = f"alumnet-{label}-{uuid.uuid4().hex[:8]}"
+        self.user = unquote(parts.username or "guest")
+        self.url = urlunsplit(parts._replace(path="/" + quote(self.name, safe="")))
+        self.timeout_s = timeout_s
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=self.timeout_s)
+
+    def __enter__(self) -> "RunVhost":
+        node = os.environ.get("RABBITMQ_NODENAME", "the default node")
+        if shutil.which("rabbitmqctl") is None:
+            raise VhostUnavailable("rabbitmqctl is needed for a vhost of the run's own (it comes with RabbitMQ)")
+        try:
+            self._ctl("add_vhost", self.name)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            detail = " ".join((getattr(exc, "stderr", None) or b"").decode(errors="replace").splitlines()[:2])
+            raise VhostUnavailable(f"rabbitmqctl could not add a vhost on {node} (as root, beside the broker "
+                                   f"at AMQP_URL?): {detail or exc}") from exc
+        try:
+            self._ctl("set_permissions", "-p", self.name, self.user, ".*", ".*", ".*")
+            with Connection(self.url, connect_timeout=5) as conn:
+                conn.ensure_connection(max_retries=1)
+        except Exception as exc:
+            self.__exit__()
+            raise VhostUnavailable(f"vhost {self.name} made with rabbitmqctl on {node} is not reachable at "
+                                   f"{self.url}: does RABBITMQ_NODENAME name the node behind AMQP_URL? "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._ctl("delete_vhost", self.name)
+
+
+def start_store_aborting_after(seconds: float, folder: Path, timeout_s: float = 30.0) -> tuple[subprocess.Popen, str]:
+    """A store server of a test's own that aborts a transaction left open (by a killed worker)
+    after ``seconds`` instead of a minute; returns the process and its URL. It binds port 0 and
+    prints the port it got, so no other process can take the port first."""
+    folder.mkdir(parents=True, exist_ok=True)
+    # After the port, its output goes to the log too (fd 2): a full pipe nobody reads would stall it.
+    code = ("import os; from secantus.server import SecantusDBServer as S; "
+            f"s = S(port=0, storage_path={str(folder / 'data')!r}, transaction_lifetime_seconds={seconds}); "
+            "s.start(); print(s.port, flush=True); os.dup2(2, 1); s.wait()")
+    log = open(folder / "store.log", "ab")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=log,
+                               start_new_session=True, preexec_fn=die_with_parent)
+    log.close()  # the child has its own copy
+    ready, _, _ = select.select([process.stdout], [], [], timeout_s)
+    line = process.stdout.readline() if ready else b""
+    if not line.strip().isdigit():
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"the store did not start (see {folder / 'store.log'})")
+    return process, f"mongodb://127.0.0.1:{int(line)}"
+
+
 class Platform:
     def __init__(self, env: dict[str, str], log_dir: Path):
         self.env = env
@@ -60,6 +136,8 @@ class Platform:
         self.urls: dict[str, str] = {}
         self.worker_urls: dict[str, str] = {}
 
+    # gunicorn and the workers' health servers are told their port when they start and do not
+    # tell which one they got (a port 0 bind would be unknown to the tests): a free port it is.
     def start_api(self, service: str) -> str:
         port = free_port()
         self._spawn(f"{service}-api", ["api", service], PORT=str(port), WEB_CONCURRENCY="2")
@@ -98,7 +176,7 @@ class Platform:
             self.wait_ready(api, f"{service}-api")
             self.wait_ready(worker, f"{service}-worker")
 
-    def wait_ready(self, url: str, name: str, path: str = "/readyz") -> None:
+    def wait_ready(self, url: str, name: str, path: str = "/readyz", timeout_s: float = 60) -> None:
         def ready():
             process = self.processes[name]
             if process.poll() is not None:
@@ -108,7 +186,7 @@ class Platform:
                 return requests.get(f"{url}{path}", timeout=5).status_code == 200
             except requests.RequestException:
                 return False
-        wait_until(ready, timeout_s=60, interval_s=0.1, message=f"{name} ready")
+        wait_until(ready, timeout_s=timeout_s, interval_s=0.1, message=f"{name} ready")
 
     def stop(self) -> None:
         for process in self.processes.values():

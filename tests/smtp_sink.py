@@ -1,5 +1,5 @@
-"""A real SMTP server for tests (aiosmtpd on a free local port) that keeps what it receives
-and can be told to refuse or drop the next messages.
+"""A real SMTP server for tests (aiosmtpd on a local port the OS picks while binding) that
+keeps what it receives and can be told to refuse or drop the next messages.
 
     with SmtpSink() as sink:
         sink.fail_next(1, "451 4.3.0 Try again later")          # refused at DATA, not delivered
@@ -20,7 +20,19 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
-from alumnet.localstore import free_port
+
+
+class LocalController(Controller):
+    """aiosmtpd's controller on 127.0.0.1, port 0: the OS picks a free port while binding, so
+    no other process can take it between a probe and the bind. ``port`` is the bound one once
+    ``start()`` returns (aiosmtpd itself would connect to port 0 to wake the server up)."""
+
+    def __init__(self, handler, **options):
+        super().__init__(handler, hostname="127.0.0.1", port=0, **options)
+
+    def _trigger_server(self):
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
 
 
 @dataclass
@@ -35,11 +47,12 @@ class SmtpSink:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
         self._plans: list[_Plan] = []
-        self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = LocalController(self)
+        self.port: int | None = None  # known once started
 
     def __enter__(self) -> "SmtpSink":
         self._controller.start()
+        self.port = self._controller.port
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,9 +1,11 @@
-"""Test helpers: waiting on a condition with a deadline (never a bare sleep), and the
-bearer header and problem checks the API tests share."""
+"""Test helpers: waiting on a condition with a deadline (never a bare sleep), a local port
+that refuses connections, and the bearer header and problem checks the API tests share."""
 from __future__ import annotations
 
+import socket
 import time
-from typing import Callable, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
 
 from kombu import Exchange
 
@@ -22,8 +24,18 @@ def wait_until(condition: Callable[[], T], timeout_s: float = 10.0, interval_s: 
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {message} (last: {value!r})")
+            raise AssertionError(f"timed out after {timeout_s:g}s waiting for {message} (last: {value!r})")
         time.sleep(interval_s)
+
+
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A local port that refuses connections for as long as it is held: bound, never
+    listening. (A port only found free and closed again could be taken, and answered, by
+    another process meanwhile.)"""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
 
 
 PROBLEM = "application/problem+json"

@@ -137,6 +137,7 @@ def site(chromium, amqp_url, local_store, jwt_keys, tmp_path_factory):
     purge_inboxes(amqp_url)
     work = tmp_path_factory.mktemp("site")
     outbox = work / "outbox"
+    # Probed free, not port 0: nginx and gunicorn are told their ports, each the other's.
     gateway_port, portal_port = free_port(), free_port()
     url = f"http://127.0.0.1:{gateway_port}"
     env = platform_env(amqp_url, local_store.url, jwt_keys, EMAIL_BACKEND="file", SMS_BACKEND="file",

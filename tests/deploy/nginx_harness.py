@@ -44,6 +44,8 @@ def render(template: str, values: dict[str, str]) -> str:
 
 
 def free_port() -> int:
+    """For nginx, which must be told its port in its config (the stubs bind port 0 instead);
+    ``Gateway.start`` tries again when another process took the port first."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

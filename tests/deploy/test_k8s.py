@@ -83,8 +83,40 @@ def test_no_manifest_is_forgotten(kustomization):
     listed = set(kustomization["resources"])
     on_disk = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
     assert on_disk - listed == NOT_APPLIED
+
+
+def secrets_read(node, found: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
+    """Every Secret the manifests read, by name, with the keys they read from it by name
+    (``envFrom`` reads them all and names none)."""
+    found = {} if found is None else found
+    if isinstance(node, dict):
+        if "secretRef" in node:  # envFrom
+            found.setdefault(node["secretRef"]["name"], set())
+        if "secretKeyRef" in node:  # env valueFrom
+            found.setdefault(node["secretKeyRef"]["name"], set()).add(node["secretKeyRef"]["key"])
+        if "secretName" in node:  # a volume
+            found.setdefault(node["secretName"], set()).update(i["key"] for i in node.get("items", []))
+        for value in node.values():
+            secrets_read(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            secrets_read(value, found)
+    return found
+
+
+def test_the_example_secrets_are_the_ones_the_manifests_read(objects, kustomization):
+    """secret.example.yaml is what an operator copies and fills in: each Secret a pod reads is
+    there under the name and in the namespace the pod looks in, with every key it reads (a
+    renamed or missing one leaves the pod unable to start), and there is no other."""
+    examples = {}
     for doc in load_yaml_documents(K8S / "secret.example.yaml"):
-        assert doc["kind"] == "Secret"
+        assert doc["kind"] == "Secret", doc["metadata"]["name"]
+        assert doc["metadata"]["namespace"] == kustomization["namespace"], doc["metadata"]["name"]
+        examples[doc["metadata"]["name"]] = set(doc["stringData"])
+    read = secrets_read(objects)
+    assert set(read) == set(examples)
+    for name, keys in read.items():
+        assert keys <= examples[name], (name, keys - examples[name])
 
 
 def test_namespace_is_declared(kustomization, objects):

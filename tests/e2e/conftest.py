@@ -1,33 +1,66 @@
 """Real processes for end-to-end tests: the apis under gunicorn (``alumnet api``), the
 workers (``alumnet worker``) (tests/processes.py), the real RabbitMQ, the local store server
-and an aiosmtpd SMTP sink. Tests drive them only through HTTP and read what the sink received."""
+and an aiosmtpd SMTP sink. Tests drive them only through HTTP and read what the sink received.
+
+The layer has a RabbitMQ vhost of its own (``amqp_url`` here is its URL): nothing a previous
+run or another layer left in the broker reaches this platform, and it leaves nothing behind.
+Everything here is package-scoped: the platform stops, and the vhost goes, when the last test
+of tests/e2e is done, before the next layer (integration tests stop and restart brokers)."""
 from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 
-from alumnet.localstore import free_port
 from tests.conftest import IN_CI
 from tests.deploy.nginx_harness import Gateway, find_nginx
-from tests.processes import Platform, platform_env, purge_inboxes  # noqa: F401 (Platform: tests import it from here)
+from tests.processes import Platform, RunVhost, VhostUnavailable, platform_env  # noqa: F401 (Platform: tests import it from here)
 from tests.sms_sink import SmsSink
 from tests.smtp_sink import SmtpSink
+from tests.support import refusing_port
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
+def amqp_url(amqp_url):
+    """The broker's URL with this layer's own vhost; tests that need another vhost of their
+    own (the crash test) make it on the same broker with ``own_vhost``."""
+    with own_vhost(amqp_url, "e2e", timeout_s=30) as vhost:
+        yield vhost.url
+
+
+@contextmanager
+def own_vhost(amqp_url: str, label: str, timeout_s: float = 60.0) -> Iterator[RunVhost]:
+    """A ``RunVhost`` on the broker of ``amqp_url``, deleted afterwards. Without a working
+    rabbitmqctl the test is skipped (on a developer's machine) or fails (under CI), as when the
+    broker is unreachable."""
+    vhost = RunVhost(amqp_url, label, timeout_s)
+    try:
+        vhost.__enter__()
+    except VhostUnavailable as problem:
+        if IN_CI:
+            pytest.fail(f"{problem}; under CI=true this is a failure", pytrace=False)
+        pytest.skip(str(problem))
+    try:
+        yield vhost
+    finally:
+        vhost.__exit__()
+
+
+@pytest.fixture(scope="package")
 def smtp_sink():
     with SmtpSink() as sink:
         yield sink, sink.port
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sms_sink():
     with SmsSink(account_sid="AC-e2e", auth_token="e2e-token") as sink:
         yield sink
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform(amqp_url, local_store, smtp_sink, sms_sink, jwt_keys, tmp_path_factory):
-    purge_inboxes(amqp_url)
     env = platform_env(
         amqp_url, local_store.url, jwt_keys,
         EMAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_sink[1]),
@@ -56,9 +89,9 @@ def gateway(platform, tmp_path_factory):
         if IN_CI:
             pytest.fail("nginx is needed for the gateway end-to-end test")
         pytest.skip("nginx not installed")
-    closed = f"127.0.0.1:{free_port()}"  # the portal is not started here
     upstreams = {service: platform.urls[service].removeprefix("http://")
                  for service in ("members", "events", "notifications", "awards")}
-    upstreams["portal"] = closed
-    with Gateway(nginx, tmp_path_factory.mktemp("gateway"), upstreams) as running:
-        yield running
+    with refusing_port() as closed:  # the portal is not started here: its upstream refuses
+        upstreams["portal"] = f"127.0.0.1:{closed}"
+        with Gateway(nginx, tmp_path_factory.mktemp("gateway"), upstreams) as running:
+            yield running

@@ -27,7 +27,7 @@ def start_dev_mode(port: int, data_dir: Path) -> subprocess.Popen:
 
 
 def test_dev_mode_runs_the_platform_with_demo_data_and_stops_on_ctrl_c(tmp_path):
-    port = free_port()
+    port = free_port()  # probed free: dev mode is told its port, and writes it into its links
     process = start_dev_mode(port, tmp_path)
     try:
         banner = ""

@@ -25,6 +25,7 @@ from shared.bus.outbox import OutboxRelay
 from shared.bus.publisher import AmqpPublisher
 from shared.bus.topology import ServiceQueues
 from shared.store import ServiceStore
+from tests.processes import start_store_aborting_after
 from tests.support import wait_until
 
 
@@ -144,29 +145,11 @@ def bus(amqp_url, local_store):
 def store_aborting_after(tmp_path):
     """``start(seconds)`` -> the URL of a store that aborts a transaction left open (by a
     killed worker) after ``seconds``; stopped after the test."""
-    from alumnet.localstore import die_with_parent, free_port
-    from pymongo import MongoClient
-
     processes = []
 
     def start(seconds: float) -> str:
-        port = free_port()
-        code = ("from secantus.server import SecantusDBServer as S; "
-                f"s = S(port={port}, storage_path={str(tmp_path / f'store{port}')!r}, "
-                f"transaction_lifetime_seconds={seconds}); s.start(); s.wait()")
-        log = open(tmp_path / f"store{port}.log", "ab")
-        processes.append(subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True, preexec_fn=die_with_parent))
-        url = f"mongodb://127.0.0.1:{port}"
-        client = MongoClient(url, serverSelectionTimeoutMS=300)
-
-        def answers():
-            try:
-                return client.admin.command("ping")
-            except Exception:
-                return False
-        wait_until(answers, timeout_s=30, message="store started")
-        client.close()
+        process, url = start_store_aborting_after(seconds, tmp_path / f"store{len(processes)}")
+        processes.append(process)
         return url
 
     yield start

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from kombu import Connection, Queue
 
-from alumnet.localstore import LocalStore, free_port
+from alumnet.localstore import LocalStore
 from shared.bus.outbox import DEFERRED, SENT, OutboxRelay
 from shared.bus.publisher import AmqpPublisher
 from shared.bus.topology import exchange
 from tests.integration.conftest import BusHarness, ThingHappened
-from tests.support import wait_until
+from tests.support import refusing_port, wait_until
 
 OPLOG_ENTRIES = 50  # SecantusDB trims its change history every 1,000 writes down to this
 
@@ -84,12 +84,13 @@ def test_a_working_relay_becomes_ready(bus):
 
 def test_failures_keep_counting_through_a_broker_outage(bus):
     bus.commit_events([bus.event(1)])
-    nobody = f"amqp://guest:guest@127.0.0.1:{free_port()}//"  # no broker listens there
-    relay = bus.start(OutboxRelay(bus.db, AmqpPublisher(nobody)))
-    # The stream opens fine each time; only publishing fails. Backoff 0.4, 0.8, 1.6 s ...
-    wait_until(lambda: relay.failures >= 4, timeout_s=20, message="consecutive failures")
-    assert not relay.ready
-    assert bus.db.outbox.count_documents({"status": SENT}) == 0
+    with refusing_port() as closed:  # no broker listens there
+        relay = bus.start(OutboxRelay(bus.db, AmqpPublisher(f"amqp://guest:guest@127.0.0.1:{closed}//")))
+        # The stream opens fine each time; only publishing fails. Backoff 0.4, 0.8, 1.6 s ...
+        wait_until(lambda: relay.failures >= 4, timeout_s=20, message="consecutive failures")
+        assert not relay.ready
+        assert bus.db.outbox.count_documents({"status": SENT}) == 0
+        relay.stop()  # before the port is let go
 
 
 def test_deferred_events_are_retried_while_events_keep_flowing(bus, amqp_url):

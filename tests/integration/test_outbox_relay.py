@@ -53,13 +53,15 @@ def test_relay_publishes_in_commit_order(bus, amqp_url):
         try:
             relay = bus.relay()
             assert relay.relay_once() == 300
-            received = []
+            received, labels = [], set()
             with conn.SimpleQueue(probe) as queue:
                 while len(received) < 300:
                     message = queue.get(timeout=5)
                     received.append(json.loads(message.body)["data"]["n"])
+                    labels.add(message.content_type)
                     message.ack()
             assert received == list(range(300))
+            assert labels == {"application/cloudevents+json"}  # structured-mode CloudEvents on the wire
             relay.publisher.close()
         finally:
             conn.default_channel.queue_delete(probe.name)

@@ -16,11 +16,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings, strategies as st
+from kombu import Connection, Queue
 from marshmallow import Schema, fields
 
 from services.members.messages import CATALOG, MEMBER_REGISTERED
-from shared.bus.envelope import (CONTENT_TYPE, SPECVERSION, Envelope, EventCatalog, InvalidEvent,
-                                 decode, utc_now_rfc3339)
+from shared.bus.envelope import Envelope, EventCatalog, InvalidEvent, decode, utc_now_rfc3339
+from shared.bus.outbox import PendingEvent
+from shared.bus.publisher import EmbeddedPublisher
+from shared.bus.topology import exchange
 
 EXAMPLE = CATALOG.examples[MEMBER_REGISTERED]
 
@@ -50,7 +53,7 @@ def test_create_fills_every_cloudevents_attribute():
     event = _create()
     after = datetime.now(timezone.utc)
 
-    assert event.specversion == SPECVERSION == "1.0"
+    assert json.loads(event.to_json())["specversion"] == "1.0"  # on the wire, not only the constant
     assert uuid.UUID(event.id).version == 4
     assert str(uuid.UUID(event.id)) == event.id
     assert event.source == "members"
@@ -183,8 +186,22 @@ def test_decode_defaults_datacontenttype():
     assert decode(json.dumps(_wire(datacontenttype=None))).datacontenttype == "application/json"
 
 
-def test_content_type_is_structured_cloudevents():
-    assert CONTENT_TYPE == "application/cloudevents+json"
+def test_published_messages_are_labelled_structured_cloudevents():
+    """What reaches a queue says it is a structured-mode CloudEvent and is the envelope itself
+    (dev mode's publisher on kombu's memory transport; the broker's publisher is checked the
+    same way against the real RabbitMQ in tests/integration/test_outbox_relay.py)."""
+    event = _create()
+    probe = Queue(f"envelope-probe-{uuid.uuid4().hex}", exchange(), routing_key=MEMBER_REGISTERED)
+    with Connection("memory://") as conn:
+        probe(conn.default_channel).declare()
+        result = EmbeddedPublisher(conn).publish_batch(
+            [PendingEvent(event.id, event.id, event.type, event.subject, event.to_json())])
+        assert result.confirmed == {event.id}
+        with conn.SimpleQueue(probe) as queue:
+            message = queue.get(timeout=1)
+    assert message.content_type == "application/cloudevents+json"
+    assert message.properties["message_id"] == event.id
+    assert decode(message.body) == event
 
 
 @settings(max_examples=60, deadline=None)

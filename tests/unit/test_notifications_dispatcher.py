@@ -33,7 +33,7 @@ from services.notifications.store import (
 from services.notifications.transports import Channel, Provider, RateLimiter, _sms_send
 from tests.sms_sink import SmsSink
 from tests.smtp_sink import SmtpSink
-from tests.support import outbox_events, wait_until
+from tests.support import outbox_events, refusing_port, wait_until
 
 MAIL_FROM = "Alumni Club MU-Plovdiv <alumni@mu-plovdiv.bg>"
 
@@ -173,10 +173,10 @@ def test_giving_up_after_the_last_attempt_is_a_failure_that_says_so(store, smtp)
 
 
 def test_the_fallback_server_takes_what_the_first_could_not(store, smtp_fallback):
-    closed_port = SmtpSink().port  # nothing listens there: connection refused
     ids = queue(store, 3)
-    sender = dispatcher(store, [email_provider(closed_port), email_provider(smtp_fallback.port, "smtp-fallback")])
-    assert sender.dispatch_all() == 3
+    with refusing_port() as closed_port:  # the first server refuses every connection
+        sender = dispatcher(store, [email_provider(closed_port), email_provider(smtp_fallback.port, "smtp-fallback")])
+        assert sender.dispatch_all() == 3
     assert sorted(smtp_fallback.deliveries()) == sorted(ids)
     assert {status(store, i)["provider"] for i in ids} == {"smtp-fallback"}
 

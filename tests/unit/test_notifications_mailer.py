@@ -16,17 +16,15 @@ import logging
 import ssl
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from alumnet.localstore import free_port
 from services.notifications.mailer import NotBegun, PermanentFailure, SmtpMailer, build_message
 from services.notifications.transports import channels_for, smtp_from_url
-from tests.smtp_sink import SmtpSink
+from tests.smtp_sink import LocalController, SmtpSink
 from tests.support import wait_until
 
 
@@ -59,9 +57,8 @@ def secure_server(tmp_path):
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
     sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), tls_context=server_context,
-                            require_starttls=True, auth_required=True, auth_require_tls=True,
-                            authenticator=_Authenticator())
+    controller = LocalController(sink, tls_context=server_context, require_starttls=True, auth_required=True,
+                                 auth_require_tls=True, authenticator=_Authenticator())
     controller.start()
     yield sink, controller.port, cert
     controller.stop()

@@ -16,6 +16,7 @@ from services.notifications.sms_sender import (
 )
 from shared.config import load
 from tests.sms_sink import SmsSink
+from tests.support import refusing_port
 
 SID, TOKEN = "AC0123456789abcdef0123456789abcdef", "secret-token"
 TO = "+359881234567"
@@ -159,11 +160,9 @@ def test_an_error_body_that_is_not_json_still_classifies(sink, sender):
 
 
 def test_a_provider_that_cannot_be_reached_is_transient():
-    with SmsSink() as gone:
-        url = gone.url
-    # The sink is closed: nothing listens on its port any more.
-    with pytest.raises(TransientSmsError, match="cannot reach"):
-        HttpSmsSender(url, SID, TOKEN, "Alumnet", timeout_s=1).send(TO, "hello", delivery_id="d1")
+    with refusing_port() as port, pytest.raises(TransientSmsError, match="cannot reach"):
+        HttpSmsSender(f"http://127.0.0.1:{port}/2010-04-01/Accounts/{SID}/Messages.json", SID, TOKEN, "Alumnet",
+                      timeout_s=1).send(TO, "hello", delivery_id="d1")
 
 
 def test_an_api_url_that_is_not_http_is_refused_at_construction():

@@ -6,7 +6,6 @@ import threading
 
 import requests
 
-from alumnet.localstore import free_port
 from shared.worker import Worker, serve_health
 
 
@@ -78,7 +77,7 @@ def test_readyz_includes_each_loops_readiness_and_is_503_until_the_consumer_is_a
     consumer, relay = ReadyLoop(), StuckLoop()
     worker = Worker("svc", {"consumer": consumer, "outbox-relay": relay}, ready_checks={"store": lambda: True})
     worker.start()
-    server = serve_health(worker, free_port())
+    server = serve_health(worker, 0)  # port 0: the OS picks one while binding; read back below
     url = f"http://127.0.0.1:{server.server_address[1]}/readyz"
     try:
         response = requests.get(url, timeout=5)

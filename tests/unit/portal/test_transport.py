@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,6 +13,7 @@ import pytest
 from frontends.portal.gateway import ApiDown, Gateway
 from frontends.portal import transport as transport_module
 from frontends.portal.transport import Transport, query_string
+from tests.support import refusing_port
 
 
 class Echo(BaseHTTPRequestHandler):
@@ -116,10 +116,7 @@ def test_statuses_are_passed_on_and_a_server_error_is_api_down(server):
 
 
 def test_a_gateway_that_cannot_be_reached_is_api_down():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed again: nothing listens there
-    with pytest.raises(ApiDown):
+    with refusing_port() as port, pytest.raises(ApiDown):
         Gateway(f"http://127.0.0.1:{port}", 2).send("GET", "/api/v1/events")
 
 
