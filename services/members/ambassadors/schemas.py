@@ -2,6 +2,8 @@
 bodies they take are the rules' schemas: ``rules.ApplicationSchema``, ``QuestionSchema``, ...)."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, fields, validate
 
 from services.members.ambassadors import rules
@@ -32,10 +34,16 @@ class ContactsQuerySchema(pagination.PageQuerySchema):
     state = fields.String(load_default=rules.OPEN, validate=validate.OneOf([*rules.CONTACT_STATES, "all"]))
 
 
+# The days a report may name: far enough for any record, near enough that a day's bounds in
+# Sofia time stay within what a datetime holds (0001-01-01 less a time zone does not).
+REPORT_DAYS = validate.Range(min=date(1990, 1, 1), max=date(2200, 12, 31))
+
+
 class AmbassadorReportQuerySchema(Schema):
-    starts = fields.Date(data_key="from", load_default=None, metadata={"description": "first day (default: a year "
-                                                                                    "before `to`)"})
-    ends = fields.Date(data_key="to", load_default=None, metadata={"description": "last day (default: today)"})
+    starts = fields.Date(data_key="from", load_default=None, validate=REPORT_DAYS,
+                         metadata={"description": "first day (default: a year before `to`)"})
+    ends = fields.Date(data_key="to", load_default=None, validate=REPORT_DAYS,
+                       metadata={"description": "last day (default: today)"})
 
 
 class RegionOutSchema(Schema):

@@ -53,3 +53,10 @@ def test_the_report_as_csv_has_the_same_rows_and_is_formula_safe(client, program
     assert len(rows) == 1 and rows[0]["name"] == "'=HYPERLINK(1) Sharma" and rows[0]["country"] == "IN"
     assert rows[0]["activities_school_talk"] == "0" and rows[0]["median_reply_hours"] == ""
     assert client.get(f"{A}/report.csv", headers=programme.ambassador()["headers"]).status_code == 403
+
+
+def test_a_day_too_far_for_a_time_zone_is_a_422_naming_it(client, admin_headers):
+    for query in ("from=0001-01-01", "to=9999-12-31"):
+        response = client.get(f"/api/v1/members/ambassadors/report?{query}", headers=admin_headers)
+        assert response.status_code == 422, response.get_data(as_text=True)
+        assert set(response.get_json()["errors"]) & {"from", "to"}
