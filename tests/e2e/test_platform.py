@@ -94,6 +94,7 @@ class Year:
     cause_id: str
     volunteers: list[tuple[str, dict]]  # (volunteer id, person)
     cycle_id: str
+    reminder: str  # the subject of Ralitsa's reminder, checked at the end
 
 
 def _the_year(api: str, members_url: str, sink, sms_sink, admin: dict, run: str) -> Year:
@@ -139,7 +140,8 @@ def _the_year(api: str, members_url: str, sink, sms_sink, admin: dict, run: str)
     segment_id = segment.json()["id"]
 
     # An event for one: Vera takes the seat, Ralitsa waits; Vera erases her account, Ralitsa is
-    # promoted and checked in at the door; the 60-minute reminder comes to her.
+    # promoted and checked in at the door; the 60-minute reminder comes to her (due while the
+    # processes are being replaced, as a rule: whichever events worker runs then sends it).
     starts = datetime.now(timezone.utc) + timedelta(minutes=60) + REMINDER_AFTER
     title = f"Випуск 2010 ({run})"
     created = requests.post(f"{api}/api/v1/events", headers={**admin, "Idempotency-Key": f"e-{run}"}, timeout=10,
@@ -238,8 +240,7 @@ def _the_year(api: str, members_url: str, sink, sms_sink, admin: dict, run: str)
     assert announced.status_code == 202, announced.text
 
     expected = {ralitsa["email"]: ["Добре дошли", f"В списъка с чакащи сте: {title}",
-                                   f"Освободи се място за Вас: {title}",
-                                   f"Напомняне: „{title}“", "Анкета на Алумни клуба", "Благодарим Ви за",
+                                   f"Освободи се място за Вас: {title}", "Анкета на Алумни клуба", "Благодарим Ви за",
                                    "Номинирани сте", "Печелите", f"Годишна среща {run}"],
                 desislava["email"]: ["Ви моли да станете ментор", "записа менторска среща",
                                      "Номинирайте за Алумни наградите", f"Годишна среща {run}"],
@@ -255,7 +256,7 @@ def _the_year(api: str, members_url: str, sink, sms_sink, admin: dict, run: str)
         raise AssertionError(f"not received: {missing()}; received: {sorted(_counts(sink, run))}") from None
     wait_until(lambda: [m for m in sms_sink.messages if m.to == phone and f"Годишна среща {run}" in m.body],
                timeout_s=30, message="the announcement by SMS")
-    return Year(run, admin, people, phone, segment_id, cause_id, volunteers, cycle_id)
+    return Year(run, admin, people, phone, segment_id, cause_id, volunteers, cycle_id, f"Напомняне: „{title}“")
 
 
 @dataclass
@@ -447,12 +448,11 @@ def test_a_year_of_the_office_then_a_rolling_restart_under_traffic(production, s
             shown = requests.get(f"{api}/api/v1/notifications/announcements/{ack.answer['id']}", headers=admin,
                                  timeout=10)
             assert shown.status_code == 200, shown.text
-    segments = requests.get(f"{api}/api/v1/members/segments", headers=admin, timeout=10,
-                            params={"per_page": 100}).json()
-    assert sum(s["name"].startswith(f"Поток {run} ") for s in segments["items"]) == acks["segment"]
-    announcements = requests.get(f"{api}/api/v1/notifications/announcements", headers=admin, timeout=10,
-                                 params={"per_page": 100}).json()
-    assert announcements["total"] == acks["announcement"] + 1  # and the year's
+    # Nothing created twice: as many as acknowledged, and the year's one.
+    segments = requests.get(f"{api}/api/v1/members/segments", headers=admin, timeout=10).json()
+    assert segments["total"] == acks["segment"] + 1
+    announcements = requests.get(f"{api}/api/v1/notifications/announcements", headers=admin, timeout=10).json()
+    assert announcements["total"] == acks["announcement"] + 1
 
     # Every message caused arrives: the hours in the awards ledger, the emails and SMS.
     def ledger_counts() -> dict[str, int]:
@@ -481,6 +481,7 @@ def test_a_year_of_the_office_then_a_rolling_restart_under_traffic(production, s
                              desislava["email"]: hours_for[desislava["id"]]})
     wait_until(lambda: all(_counts(sink, run)[k] >= n for k, n in wanted.items()) and thanked() == wanted_thanks,
                timeout_s=90, interval_s=0.5, message="every email of the traffic")
+    wait_until(lambda: mail(sink, ralitsa["email"], year.reminder), timeout_s=60, message="the event's reminder")
     announced = {ack.detail["subject"] for ack in traffic.acks if ack.kind == "announcement"}
     wait_until(lambda: {s for s in announced if any(s in m.body for m in sms_sink.messages if m.to == year.phone)}
                == announced, timeout_s=60, interval_s=0.5, message="every SMS of the traffic")
