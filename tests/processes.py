@@ -1,8 +1,15 @@
 """Real Alumnet processes for the end-to-end and browser suites: the apis under gunicorn
 (``alumnet api``), the workers (``alumnet worker``) and the portal (``alumnet portal``),
-each in its own process group, logging to a file, stopped with SIGTERM at the end; a
-RabbitMQ virtual host of a run's own (``RunVhost``) and a store server that aborts abandoned
-transactions early (``start_store_aborting_after``), for tests that kill workers."""
+each in its own process group, logging to a file, stopped with SIGTERM at the end.
+
+A service may run several api copies (``start_services(..., apis=2)``), and any process can be
+replaced as a rolling update does it (``restart``): SIGTERM, its graceful exit, a new copy on
+the same address (the gateway's upstreams name it), ready.
+
+A RabbitMQ virtual host of a run's own (``RunVhost``; ``private_vhost`` as a context manager of
+its URL) keeps a platform's workers from competing with another's for the fixed inbox names,
+and a store server that aborts abandoned transactions early (``start_store_aborting_after``)
+serves tests that kill workers."""
 from __future__ import annotations
 
 import os
@@ -12,6 +19,9 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -128,53 +138,107 @@ def start_store_aborting_after(seconds: float, folder: Path, timeout_s: float = 
     return process, f"mongodb://127.0.0.1:{int(line)}"
 
 
+@contextmanager
+def private_vhost(amqp_url: str, label: str) -> Iterator[str]:
+    """A ``RunVhost`` on the broker of ``amqp_url`` for as long as the block runs: its URL."""
+    with RunVhost(amqp_url, label) as vhost:
+        yield vhost.url
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """How a process was started, to start its replacement the same way."""
+    args: tuple[str, ...]
+    env: dict[str, str]
+    url: str | None        # where it answers its readiness probe
+    ready_path: str
+
+
 class Platform:
-    def __init__(self, env: dict[str, str], log_dir: Path):
+    def __init__(self, env: dict[str, str], log_dir: Path, web_concurrency: int = 2):
         self.env = env
         self.log_dir = log_dir
+        self.web_concurrency = web_concurrency  # gunicorn worker processes per api
         self.processes: dict[str, subprocess.Popen] = {}
+        self.specs: dict[str, _Spec] = {}
         self.urls: dict[str, str] = {}
+        self.api_urls: dict[str, list[str]] = {}
         self.worker_urls: dict[str, str] = {}
 
     # gunicorn and the workers' health servers are told their port when they start and do not
     # tell which one they got (a port 0 bind would be unknown to the tests): a free port it is.
-    def start_api(self, service: str) -> str:
+    def start_api(self, service: str, name: str | None = None) -> str:
+        """One api copy of ``service`` (the first is ``<service>-api``); its URL. ``urls`` keeps
+        the first copy's, ``api_urls`` every copy's."""
         port = free_port()
-        self._spawn(f"{service}-api", ["api", service], PORT=str(port), WEB_CONCURRENCY="2")
         url = f"http://127.0.0.1:{port}"
-        self.urls[service] = url
+        self._spawn(name or f"{service}-api", ["api", service], url=url, PORT=str(port),
+                    WEB_CONCURRENCY=str(self.web_concurrency))
+        self.urls.setdefault(service, url)
+        self.api_urls.setdefault(service, []).append(url)
         return url
 
     def start_worker(self, service: str, name: str | None = None, **env: str) -> str:
         port = free_port()
-        self._spawn(name or f"{service}-worker", ["worker", service], WORKER_HTTP_PORT=str(port), **env)
         url = f"http://127.0.0.1:{port}"
+        self._spawn(name or f"{service}-worker", ["worker", service], url=url, WORKER_HTTP_PORT=str(port), **env)
         self.worker_urls.setdefault(service, url)
         return url
 
-    def _spawn(self, name: str, args: list[str], **env: str) -> None:
+    def _spawn(self, name: str, args: list[str], url: str | None = None, ready_path: str = "/readyz",
+               **env: str) -> None:
         assert name not in self.processes, f"{name} is already running"
-        log = open(self.log_dir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen([ALUMNET, *args], env={**self.env, **env},
-                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                                preexec_fn=die_with_parent)
+        self.specs[name] = _Spec(tuple(args), env, url, ready_path)
+        self._launch(name)
+
+    def _launch(self, name: str) -> None:
+        spec = self.specs[name]
+        with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
+            self.processes[name] = subprocess.Popen(
+                [ALUMNET, *spec.args], env={**self.env, **spec.env}, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, preexec_fn=die_with_parent)
+
+    def terminate(self, name: str, timeout_s: float = 30) -> int:
+        """SIGTERM to ``name``'s process group, as a container manager stops it; its exit code
+        once it has exited (a graceful stop finishes what it holds first)."""
+        process = self.processes[name]
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        return process.wait(timeout_s)
+
+    def restart(self, name: str, while_down: Callable[[], object] | None = None) -> int:
+        """Replace ``name`` as a rolling update does: SIGTERM, wait for its exit, run
+        ``while_down`` (the platform works on without it), start a new copy on the same
+        address and wait until it is ready. Returns the old copy's exit code."""
+        code = self.terminate(name)
+        if while_down is not None:
+            while_down()
+        self._launch(name)
+        spec = self.specs[name]
+        if spec.url is not None:
+            self.wait_ready(spec.url, name, spec.ready_path)
+        return code
 
     def start_portal(self, api_url: str, port: int | None = None, **env: str) -> str:
         """The portal under gunicorn, calling the gateway at ``api_url``; its URL once ready."""
         port = port or free_port()
-        self._spawn("portal", ["portal"], PORT=str(port), WEB_CONCURRENCY="2", PORTAL_API_URL=api_url, **env)
         url = f"http://127.0.0.1:{port}"
+        self._spawn("portal", ["portal"], url=url, ready_path="/healthz", PORT=str(port),
+                    WEB_CONCURRENCY=str(self.web_concurrency), PORTAL_API_URL=api_url, **env)
         self.urls["portal"] = url
         self.wait_ready(url, "portal", "/healthz")
         return url
 
-    def start_services(self, services: tuple[str, ...]) -> None:
-        """Each service's api and worker, ready."""
+    def start_services(self, services: tuple[str, ...], apis: int = 1) -> None:
+        """Each service's ``apis`` api copies (``<service>-api``, ``<service>-api-2``, ...) and
+        its worker, all started before any is waited for, ready."""
         for service in services:
-            api = self.start_api(service)
-            worker = self.start_worker(service)
-            self.wait_ready(api, f"{service}-api")
-            self.wait_ready(worker, f"{service}-worker")
+            for copy in range(1, apis + 1):
+                self.start_api(service, f"{service}-api" if copy == 1 else f"{service}-api-{copy}")
+            self.start_worker(service)
+        for name, spec in list(self.specs.items()):
+            if spec.url is not None:
+                self.wait_ready(spec.url, name, spec.ready_path)
 
     def wait_ready(self, url: str, name: str, path: str = "/readyz", timeout_s: float = 60) -> None:
         def ready():

@@ -151,12 +151,20 @@ class Stub:
         self._thread.join(timeout=5)
 
 
+def _servers(address: str | list[str]) -> str:
+    """The value of a template's ``server ${X_API};``: one address, or several as further
+    ``server`` lines of the same upstream block."""
+    return address if isinstance(address, str) else ";\n    server ".join(address)
+
+
 class Gateway:
     """An nginx process running the rendered gateway template."""
 
-    def __init__(self, nginx: str, workdir: Path, upstreams: dict[str, str], real_ip_from: str = "127.0.0.1",
-                 portal_real_ip_from: str = "192.0.2.2", port: int = 0):
-        """``upstreams``: host:port of each service's api and of the ``portal``.
+    def __init__(self, nginx: str, workdir: Path, upstreams: dict[str, str | list[str]],
+                 real_ip_from: str = "127.0.0.1", portal_real_ip_from: str = "192.0.2.2", port: int = 0):
+        """``upstreams``: host:port of each service's api and of the ``portal``; a list of them
+        for several copies (each its own ``server`` line, as a name resolving to several
+        addresses would give in compose).
         ``real_ip_from``: the load balancer in front; by default the tests' own address.
         ``portal_real_ip_from``: where the portal calls from; by default nowhere (TEST-NET).
         ``port``: listen here (when others must know the URL before the start); by default a free one."""
@@ -176,7 +184,7 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     def _write_config(self) -> Path:
-        values = {("PORTAL_UPSTREAM" if name == "portal" else f"{name.upper()}_API"): address
+        values = {("PORTAL_UPSTREAM" if name == "portal" else f"{name.upper()}_API"): _servers(address)
                   for name, address in self.upstreams.items()}
         values["GATEWAY_LISTEN"] = f"127.0.0.1:{self.port}"
         values["GATEWAY_REAL_IP_FROM"] = self.real_ip_from

@@ -8,8 +8,8 @@ Everything here is package-scoped: the platform stops, and the vhost goes, when 
 of tests/e2e is done, before the next layer (integration tests stop and restart brokers)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import pytest
 
@@ -19,6 +19,8 @@ from tests.processes import Platform, RunVhost, VhostUnavailable, platform_env  
 from tests.sms_sink import SmsSink
 from tests.smtp_sink import SmtpSink
 from tests.support import refusing_port
+
+SERVICES = ("members", "events", "notifications", "awards")
 
 
 @pytest.fixture(scope="package")
@@ -59,39 +61,53 @@ def sms_sink():
         yield sink
 
 
-@pytest.fixture(scope="package")
-def platform(amqp_url, local_store, smtp_sink, sms_sink, jwt_keys, tmp_path_factory):
-    env = platform_env(
-        amqp_url, local_store.url, jwt_keys,
-        EMAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_sink[1]),
-        SMS_BACKEND="http", SMS_API_URL=sms_sink.url, SMS_ACCOUNT_SID="AC-e2e", SMS_AUTH_TOKEN="e2e-token",
+def e2e_env(amqp_url: str, local_store, smtp_sink, sms_sink, jwt_keys, **overrides: str) -> dict[str, str]:
+    """A platform's environment for the e2e layer: the session's store and sinks, short timers."""
+    return platform_env(amqp_url, local_store.url, jwt_keys, **{
+        "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_sink[1]),
+        "SMS_BACKEND": "http", "SMS_API_URL": sms_sink.url, "SMS_ACCOUNT_SID": "AC-e2e", "SMS_AUTH_TOKEN": "e2e-token",
         # The survey reminder is due 25 s before the close, and its timer looks every second.
-        SURVEY_REMINDER_INTERVAL_S="1", SURVEY_REMINDER_LEAD_S="25",
+        "SURVEY_REMINDER_INTERVAL_S": "1", "SURVEY_REMINDER_LEAD_S": "25",
         # A mentor has 12 s to answer an ask, and the expiry timer looks twice a second.
-        MENTORING_DEADLINE_S="12", MENTORING_EXPIRY_INTERVAL_S="0.5",
+        "MENTORING_DEADLINE_S": "12", "MENTORING_EXPIRY_INTERVAL_S": "0.5",
         # An ambassador has 6 s to reply before the nudge, 4 s more before the office is told;
         # the overdue timer looks twice a second.
-        AMBASSADOR_REPLY_TARGET_S="6", AMBASSADOR_ESCALATE_AFTER_S="4", AMBASSADOR_OVERDUE_INTERVAL_S="0.5",
-        OFFICE_EMAIL="office@alumni.e2e.example")
-    running = Platform(env, tmp_path_factory.mktemp("logs"))
+        "AMBASSADOR_REPLY_TARGET_S": "6", "AMBASSADOR_ESCALATE_AFTER_S": "4", "AMBASSADOR_OVERDUE_INTERVAL_S": "0.5",
+        "OFFICE_EMAIL": "office@alumni.e2e.example", **overrides})
+
+
+@pytest.fixture(scope="package")
+def platform(amqp_url, local_store, smtp_sink, sms_sink, jwt_keys, tmp_path_factory):
+    running = Platform(e2e_env(amqp_url, local_store, smtp_sink, sms_sink, jwt_keys), tmp_path_factory.mktemp("logs"))
     try:
-        running.start_services(("members", "events", "notifications", "awards"))
+        running.start_services(SERVICES)
         yield running
     finally:
         running.stop()
 
 
-@pytest.fixture(scope="module")
-def gateway(platform, tmp_path_factory):
-    """The real nginx in front of the four services' apis (the portal closed)."""
+def need_nginx() -> str:
     nginx = find_nginx()
     if nginx is None:
         if IN_CI:
-            pytest.fail("nginx is needed for the gateway end-to-end test")
+            pytest.fail("nginx is needed for the gateway end-to-end tests")
         pytest.skip("nginx not installed")
-    upstreams = {service: platform.urls[service].removeprefix("http://")
-                 for service in ("members", "events", "notifications", "awards")}
+    return nginx
+
+
+@contextmanager
+def gateway_to(platform, workdir) -> Iterator[Gateway]:
+    """The real nginx in front of every api copy of the four services (the portal closed)."""
+    upstreams: dict[str, str | list[str]] = {
+        service: [url.removeprefix("http://") for url in platform.api_urls[service]] for service in SERVICES}
     with refusing_port() as closed:  # the portal is not started here: its upstream refuses
         upstreams["portal"] = f"127.0.0.1:{closed}"
-        with Gateway(nginx, tmp_path_factory.mktemp("gateway"), upstreams) as running:
+        with Gateway(need_nginx(), workdir, upstreams) as running:
             yield running
+
+
+@pytest.fixture(scope="module")
+def gateway(platform, tmp_path_factory):
+    """The real nginx in front of the four services' apis (the portal closed)."""
+    with gateway_to(platform, tmp_path_factory.mktemp("gateway")) as running:
+        yield running

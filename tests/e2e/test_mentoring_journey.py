@@ -14,30 +14,20 @@ the second deadline, so a slow machine shows up as that failure, not as a wrong 
 from __future__ import annotations
 
 import json
-import re
 import uuid
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import requests
 
 from services.members.messages import CATALOG as MEMBERS
-from tests.e2e.accounts import join
 from tests.e2e.bus_probe import BusProbe, assert_valid
+from tests.e2e.office import club_today, member, mentoring_accept_link, offer_mentoring
 from tests.support import bearer, wait_until
-
-PASSWORD = "correct horse battery staple"
-ACCEPT = re.compile(r"ПРИЕМАМ: \S*/mentoring/requests/([0-9a-f]+)/decide\?t=([A-Za-z0-9_\-.%]+)")
 
 
 def _member(members_api: str, sink, admin: dict, given: str, latin: str, run: str, year: int) -> tuple[str, dict, str]:
-    email = f"{latin}.{run}@example.bg"
-    member_id, headers = join(members_api, sink, {
-        "given_name": given, "family_name": "Димитрова", "email": email, "graduation_year": year,
-        "faculty": "medicine", "password": PASSWORD, "preferred_language": "bg",
-        "consent": {"email": True, "sms": False}})
-    approved = requests.post(f"{members_api}/api/v1/members/{member_id}/approve", json={}, headers=admin, timeout=10)
-    assert approved.status_code == 200, approved.text
-    return member_id, headers, email
+    person = member(members_api, sink, admin, given, latin, run, family="Димитрова", year=year)
+    return person["id"], person["auth"], person["email"]
 
 
 def _mail(sink, address: str, subject_part: str) -> list:
@@ -53,12 +43,9 @@ def test_a_graduate_finds_a_mentor_through_an_expired_ask_and_a_one_click_accept
     specialty = f"Кардиология {run}"
     first, first_auth, first_email = _member(url, sink, admin, "Елена", "elena", run, 2006)
     second, second_auth, second_email = _member(url, sink, admin, "Петя", "petya", run, 2009)
-    mentee, mentee_auth, _ = _member(url, sink, admin, "Ива", "iva", run, date.today().year - 1)
+    mentee, mentee_auth, _ = _member(url, sink, admin, "Ива", "iva", run, club_today().year - 1)
     for auth in (first_auth, second_auth):
-        offered = requests.put(f"{members}/me/mentoring/offer", headers=auth, timeout=10, json={
-            "topics": ["specialty_choice", "residency_and_exams"], "specialties": [specialty],
-            "languages": ["bg", "en"], "formats": ["online"], "capacity": 2})
-        assert offered.status_code == 200, offered.text
+        offer_mentoring(members, auth, specialty)
 
     with BusProbe(amqp_url, "members.mentorship.#") as probe:
         recommended = requests.get(f"{members}/me/mentoring/recommendations", headers=mentee_auth, timeout=10,
@@ -86,9 +73,7 @@ def test_a_graduate_finds_a_mentor_through_an_expired_ask_and_a_one_click_accept
         deadline = datetime.fromisoformat(mine["deadline"])
 
         # The second mentor accepts from the email, not logged in; a second click says so.
-        link = ACCEPT.search(mail.get_body(("plain",)).get_content())
-        assert link and link.group(1) == request_id
-        token = {"X-Mentoring-Token": requests.utils.unquote(link.group(2))}
+        token = mentoring_accept_link(mail, request_id)
         accepted = requests.post(f"{members}/mentoring/requests/{request_id}/accept", json={}, headers=token,
                                  timeout=10)
         assert datetime.now(timezone.utc) < deadline, "the accept came after the second deadline"
@@ -100,7 +85,7 @@ def test_a_graduate_finds_a_mentor_through_an_expired_ask_and_a_one_click_accept
         mentorship_id = accepted.json()["ask"]["mentorship_id"]
 
         logged = requests.post(f"{members}/mentoring/mentorships/{mentorship_id}/meetings", headers=mentee_auth,
-                               timeout=10, json={"on": date.today().isoformat(), "minutes": 45,
+                               timeout=10, json={"on": club_today().isoformat(), "minutes": 45,
                                                  "topic": "Избор на специалност", "notes": "Само за нас двамата."})
         assert logged.status_code in (200, 201), logged.text
 

@@ -13,52 +13,23 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import requests
 from pymongo import MongoClient
 
-from tests.e2e.accounts import join
+from tests.e2e.office import member, survey, survey_link
 from tests.support import bearer, wait_until
 
-PASSWORD = "correct horse battery staple"
 LEAD = timedelta(seconds=25)  # SURVEY_REMINDER_LEAD_S of the e2e platform (tests/e2e/conftest.py)
-LINK = re.compile(r"/surveys/([0-9a-f]{32})/answer\?t=([A-Za-z0-9_\-.%]+)")
 
 
 def _member(gateway: str, sink, admin: dict, given: str, latin: str, run: str, city: str) -> tuple[str, dict, str]:
-    email = f"{latin}.{run}@example.bg"
-    member_id, headers = join(gateway, sink, {
-        "given_name": given, "family_name": "Петрова", "email": email, "graduation_year": 2012,
-        "faculty": "medicine", "password": PASSWORD, "preferred_language": "bg",
-        "consent": {"email": True, "sms": False}})
-    members = f"{gateway}/api/v1/members"
-    assert requests.post(f"{members}/{member_id}/approve", json={}, headers=admin, timeout=10).status_code == 200
-    assert requests.patch(f"{members}/{member_id}", json={"city": city, "employer": "УМБАЛ Свети Георги"},
-                          headers=headers, timeout=10).status_code == 200
-    return member_id, headers, email
-
-
-def _survey(segment_id: str, run: str, now: datetime) -> dict:
-    text = lambda bg, en: {"bg": bg, "en": en}  # noqa: E731
-    return {
-        "title": text(f"Къде сте днес? {run}", f"Where are you today? {run}"),
-        "description": text("Три въпроса за профила на випуска.", "Three questions for your class's profile."),
-        "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(seconds=45)).isoformat(),
-        "audience": {"kind": "segment", "segment_id": segment_id}, "anonymous": False,
-        "sections": [{"id": "work", "title": text("Работа", "Work"), "questions": [
-            {"id": "employer", "kind": "text", "text": text("Къде работите?", "Where do you work?"),
-             "required": True, "maps_to": "employer"},
-            {"id": "recommend", "kind": "scale", "scale": "nps", "required": True,
-             "text": text("Бихте ли препоръчали клуба?", "Would you recommend the club?")},
-            {"id": "field", "kind": "single_choice", "other": True,
-             "text": text("Област", "Field"),
-             "choices": [{"id": "clinic", "text": text("Клиника", "Clinic")},
-                         {"id": "research", "text": text("Наука", "Research")}]},
-        ]}],
-    }
+    person = member(gateway, sink, admin, given, latin, run, family="Петрова", year=2012)
+    assert requests.patch(f"{gateway}/api/v1/members/{person['id']}", json={"city": city,
+                          "employer": "УМБАЛ Свети Георги"}, headers=person["auth"], timeout=10).status_code == 200
+    return person["id"], person["auth"], person["email"]
 
 
 def _mail(sink, address: str, subject_start: str) -> list:
@@ -77,8 +48,9 @@ def test_a_survey_from_invitation_to_results(gateway, platform, smtp_sink, local
                             json={"name": f"Анкетоград {run}", "filter": {"city": city}})
     assert segment.status_code == 201, segment.text
 
-    created = requests.post(surveys, json=_survey(segment.json()["id"], run, datetime.now(timezone.utc)),
-                            headers=admin, timeout=10)
+    now = datetime.now(timezone.utc)
+    created = requests.post(surveys, json=survey(segment.json()["id"], run, now - timedelta(minutes=1),
+                                                 now + timedelta(seconds=45)), headers=admin, timeout=10)
     assert created.status_code == 201, created.text
     survey_id = created.json()["id"]
     opened = requests.post(f"{surveys}/{survey_id}/open", headers=admin, timeout=10)
@@ -91,9 +63,7 @@ def test_a_survey_from_invitation_to_results(gateway, platform, smtp_sink, local
     invitation = wait_until(lambda: _mail(sink, maria_email, subject), timeout_s=30,
                             message="Maria's invitation")[0]
     assert f"Къде сте днес? {run}" in invitation["Subject"] and invitation["List-Unsubscribe"]
-    found = LINK.search(invitation.get_body(("plain",)).get_content())
-    assert found and found.group(1) == survey_id
-    link = {"X-Survey-Token": requests.utils.unquote(found.group(2))}
+    link = survey_link(invitation, survey_id)
     wait_until(lambda: _mail(sink, ivan_email, subject), timeout_s=30, message="Ivan's invitation")
 
     # Maria answers through the link, not logged in: a draft first, then the submission.
