@@ -112,6 +112,18 @@ def _without_text(value, keep_text: bool):
 BACKLOG_EVERY_S = 15.0  # how often a worker measures its outbox backlog (a Prometheus scrape or so)
 
 
+def unsent(db: Database, status: str) -> tuple[int, datetime | None]:
+    """How many events of ``status`` (``new`` or ``deferred``) wait, and when the oldest was
+    committed (UTC; None when none waits): two indexed reads (``status_in_order``)."""
+    oldest = db[COLLECTION].find_one({"status": status}, {"created_at": 1}, sort=[("order", ASCENDING)])
+    if oldest is None:
+        return 0, None
+    created = oldest["created_at"]
+    if created.tzinfo is None:  # a client without tz_aware reads naive UTC
+        created = created.replace(tzinfo=timezone.utc)
+    return db[COLLECTION].count_documents({"status": status}), created
+
+
 def measure_backlog(db: Database, service: str, now: Callable[[], datetime] | None = None) -> dict[str, tuple[int, float]]:
     """Count the events the broker has not confirmed yet and the age of the oldest, per
     status (``new``: waiting for the relay; ``deferred``: refused by the broker, retried),
@@ -120,14 +132,8 @@ def measure_backlog(db: Database, service: str, now: Callable[[], datetime] | No
     moment = (now or (lambda: datetime.now(timezone.utc)))()
     measured = {}
     for status in (NEW, DEFERRED):
-        oldest = db[COLLECTION].find_one({"status": status}, {"created_at": 1}, sort=[("order", ASCENDING)])
-        count = db[COLLECTION].count_documents({"status": status}) if oldest else 0
-        age = 0.0
-        if oldest is not None:
-            created = oldest["created_at"]
-            if created.tzinfo is None:  # a client without tz_aware reads naive UTC
-                created = created.replace(tzinfo=timezone.utc)
-            age = max(0.0, (moment - created).total_seconds())
+        count, oldest = unsent(db, status)
+        age = 0.0 if oldest is None else max(0.0, (moment - oldest).total_seconds())
         metrics.OUTBOX_UNSENT.labels(service, status).set(count)
         metrics.OUTBOX_OLDEST_AGE.labels(service, status).set(age)
         measured[status] = (count, age)
@@ -150,14 +156,13 @@ class Backlog:
 
 
 def backlog(db: Database) -> Backlog:
-    """The outbox's backlog, in four indexed reads (``status_in_order``, ``sent_ttl``)."""
-    collection = db[COLLECTION]
-    oldest = [doc["created_at"] for status in (NEW, DEFERRED)
-              if (doc := collection.find_one({"status": status}, {"created_at": 1}, sort=[("order", ASCENDING)]))]
-    sent = collection.find_one({"status": SENT}, {"sent_at": 1}, sort=[("sent_at", -1)])
-    return Backlog(new=collection.count_documents({"status": NEW}),
-                   deferred=collection.count_documents({"status": DEFERRED}),
-                   oldest_at=min(oldest, default=None), last_sent_at=sent["sent_at"] if sent else None)
+    """The outbox's backlog (``alumnet outbox status``): ``unsent`` per status and the last
+    confirmed event (``sent_ttl``)."""
+    (new, new_oldest), (deferred, deferred_oldest) = unsent(db, NEW), unsent(db, DEFERRED)
+    sent = db[COLLECTION].find_one({"status": SENT}, {"sent_at": 1}, sort=[("sent_at", -1)])
+    return Backlog(new=new, deferred=deferred,
+                   oldest_at=min((t for t in (new_oldest, deferred_oldest) if t is not None), default=None),
+                   last_sent_at=sent["sent_at"] if sent else None)
 
 
 class LeaseLost(Exception):
