@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from bson import ObjectId
 from flask import g
 from marshmallow import Schema, fields, validate
 
@@ -20,24 +19,12 @@ from services.members.consent.api import self_or_admin
 from services.members.privacy import store as privacy_store
 from shared.auth import require_auth
 from shared.web.app import current_service
+from shared.web.export import jsonable
 from shared.web.inputs import Blueprint
 from shared.web.problems import Problem
 
 blp = Blueprint("members_privacy", __name__, url_prefix="/api/v1/members",
                 description="GDPR: a member's data export and erasure.")
-
-
-def _jsonable(value):
-    """Stored documents as plain JSON: ISO 8601 times, ``_id`` as ``id``."""
-    if isinstance(value, dict):
-        return {("id" if k == "_id" else k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (ObjectId, bytes)):
-        return str(value) if isinstance(value, ObjectId) else value.hex()
-    return value
 
 
 class ConsentExportSchema(Schema):
@@ -89,7 +76,7 @@ def export_member(member_id: str):
     if data is None:
         raise Problem(404, "No such member.", kind="not-found")
     body = {"exported_at": datetime.now(timezone.utc), "service": "members",
-            **{k: _jsonable(v) for k, v in data.items()}}
+            **{k: jsonable(v) for k, v in data.items()}}
     return body, 200, {"Content-Disposition": f'attachment; filename="alumnet-member-{member_id}.json"'}
 
 
