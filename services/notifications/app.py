@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.notifications import stats_api
+from services.notifications import export_api, stats_api
 from services.notifications.api import blp
 from services.notifications.store import NotificationsStore
 from shared.config import Config, load
@@ -18,5 +18,5 @@ def create_store(config: Config) -> NotificationsStore:
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or load()
-    return build_api(NAME, config, create_store(config), [blp, stats_api.blp],
+    return build_api(NAME, config, create_store(config), [blp, stats_api.blp, export_api.blp],
                      description="Email and SMS to members, in Bulgarian and English.")
