@@ -191,6 +191,8 @@ POST   /api/v1/events/calendar-feed                                             
 DELETE /api/v1/events/calendar-feed                                             401  ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/events/calendar-feeds/<secret>.ics                               ok   ok     ok      ok      ok      ok    ok    ok    ok   # the secret URL is the credential
 GET    /api/v1/events/stats                                                     401  403    403     403     403     403   403   ok    403  # the office's dashboard; staff run the door only
+GET    /api/v1/events/members/<member_id>/export                               401  403    403     ok      403     403   403   ok    403  # GDPR: the member and the office, as the members export
+GET    /api/v1/events/members/<member_id>/export                    [pending]  401  403    ok      403     403     403   403   ok    403  # not yet verified members have their data too
 # ---- events: causes (issue 15; <cause_id>: published, for everyone, the alumnus owns it; [draft] their draft; [audience] the office's, for medicine)
 GET    /api/v1/events/causes                                                    401  ok     ok      ok      ok      ok    ok    ok    ok   # each caller's: the published causes of their audience and those they own
 POST   /api/v1/events/causes                                                    401  403    403     403     403     403   403   ok    403
@@ -220,11 +222,15 @@ POST   /api/v1/notifications/announcements                                      
 GET    /api/v1/notifications/announcements/<announcement_id>                    401  403    403     403     403     403   403   ok    403
 POST   /api/v1/notifications/announcements/<announcement_id>/cancel             401  403    403     403     403     403   403   ok    403
 GET    /api/v1/notifications/stats                                              401  403    403     403     403     403   403   ok    403  # the office's dashboard
+GET    /api/v1/notifications/members/<member_id>/export                        401  403    403     ok      403     403   403   ok    403  # GDPR: the member and the office, as the members export
+GET    /api/v1/notifications/members/<member_id>/export             [pending]  401  403    ok      403     403     403   403   ok    403
 # ---- awards (a skeleton so far)
 GET    /api/v1/awards/openapi.json                                              ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/awards/docs                                                      ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/awards/docs/assets/<filename>                                    ok   ok     ok      ok      ok      ok    ok    ok    ok
 GET    /api/v1/awards/docs/platform                                             ok   ok     ok      ok      ok      ok    ok    ok    ok
+GET    /api/v1/awards/members/<member_id>/export                               401  403    403     ok      403     403   403   ok    403  # GDPR: the member and the office, verified or not
+GET    /api/v1/awards/members/<member_id>/export                    [pending]  401  403    ok      403     403     403   403   ok    403
 # ---- awards: engagement ledger
 GET    /api/v1/awards/me/engagement                                             401  403    403     ok      ok      ok    ok    ok    ok   # verified members (as the awards members view says) and the office
 GET    /api/v1/awards/cycles/<cycle_id>/standings                               401  403    403     403     403     403   403   ok    403  # the office's: names of everyone in the cycle
