@@ -188,7 +188,11 @@ def test_a_member_sets_her_notifications_unsubscribes_and_erases_her_account(sit
     _checked(browser)
     exported = requests.get(f"{site.url}/me/data/export", cookies={c["name"]: c["value"] for c in browser.get_cookies()},
                             timeout=10)
-    assert exported.status_code == 200 and exported.json()["member"]["email"] == member["email"]
+    assert exported.status_code == 200 and exported.json()["members"]["member"]["email"] == member["email"]
+    # One file of every service's part: each answered (none named missing).
+    assert {part: exported.json()[part]["service"] for part in ("events", "awards", "notifications")} == {
+        "events": "events", "awards": "awards", "notifications": "notifications"}
+    assert exported.json()["missing"] == {}
     assert exported.headers["Content-Disposition"].startswith('attachment; filename="')
 
     site.open(browser, "/me/data/erase")

@@ -69,3 +69,20 @@ class FakeGateway:
     def sent(self, method: str, path: str) -> list[Call]:
         pattern = re.compile(path + r"\Z")
         return [c for c in self.calls if c.method == method and pattern.match(c.path)]
+
+    def exports(self, member_id: str, **parts: Any) -> None:
+        """Answer the data exports of ``member_id`` by the four services (``members``,
+        ``events``, ``awards``, ``notifications``): a part's body as given (a dict), a problem
+        for an int (its status), and ``{"service": <name>}`` for a part not named."""
+        for service in EXPORT_SERVICES:
+            path = f"/api/v1/members/{member_id}/export" if service == "members" \
+                else f"/api/v1/{service}/members/{member_id}/export"
+            answer = parts.get(service, {"service": service})
+            if isinstance(answer, int):
+                self.problem("GET", path, answer, PROBLEM_KINDS.get(answer, "unavailable"), "no")
+            else:
+                self.on("GET", path, 200, answer)
+
+
+EXPORT_SERVICES = ("members", "events", "awards", "notifications")
+PROBLEM_KINDS = {403: "forbidden", 404: "not-found"}

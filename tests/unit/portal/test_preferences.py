@@ -2,6 +2,9 @@
 unsubscribe page, against the notifications and members APIs' answers and problems."""
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from tests.unit.portal.conftest import csrf_token
@@ -149,24 +152,49 @@ def test_the_consent_history_is_paged(member, gateway):
 
 # ----------------------------------------------------------------------------- my data
 
-def test_the_export_is_a_download(member, gateway):
-    gateway.on("GET", EXPORT, 200, headers={"Content-Disposition": 'attachment; filename="alumnet-member-m-1.json"'},
-               content=b'{"service": "members"}')
+def _download(member) -> dict:
     response = member.get("/me/data/export")
-    assert response.status_code == 200 and response.data == b'{"service": "members"}'
-    assert response.headers["Content-Disposition"] == 'attachment; filename="alumnet-member-m-1.json"'
+    assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "application/json" and response.headers["Cache-Control"] == "no-store"
+    assert re.fullmatch(r'attachment; filename="alumnet-my-data-\d{4}-\d{2}-\d{2}\.json"',
+                        response.headers["Content-Disposition"])
+    return json.loads(response.get_data(as_text=True))
 
 
-def test_an_export_without_a_usable_filename_gets_the_portals(member, gateway):
-    gateway.on("GET", EXPORT, 200, headers={"Content-Disposition": 'attachment; filename="../x\r\n.json"'},
-               content=b"{}")
-    disposition = member.get("/me/data/export").headers["Content-Disposition"]
-    assert disposition.startswith('attachment; filename="alumnet-my-data-') and "\r" not in disposition
+def test_the_export_is_one_download_of_every_services_part(member, gateway):
+    gateway.exports("m-1", members={"service": "members", "member": {"given_name": "Мария"}},
+                    events={"service": "events", "registrations": [{"status": "confirmed"}]})
+    bundle = _download(member)
+    assert bundle["members"]["member"] == {"given_name": "Мария"}
+    assert bundle["events"]["registrations"] == [{"status": "confirmed"}]
+    assert (bundle["awards"], bundle["notifications"]) == ({"service": "awards"}, {"service": "notifications"})
+    assert bundle["missing"] == {} and bundle["member_id"] == "m-1" and bundle["exported_at"]
+    # Each part is asked of its service through the gateway, with the member's token.
+    for path in (EXPORT, *(f"/api/v1/{s}/members/m-1/export" for s in ("events", "awards", "notifications"))):
+        [call] = gateway.sent("GET", path)
+        assert call.headers["Authorization"].startswith("Bearer ")
+
+
+def test_a_service_that_fails_leaves_its_part_out_and_the_file_says_which(member, gateway):
+    gateway.exports("m-1", awards=404)
+    gateway.on("GET", "/api/v1/notifications/members/m-1/export", 503)
+    bundle = _download(member)
+    assert bundle["members"] == {"service": "members"} and bundle["events"] == {"service": "events"}
+    assert (bundle["awards"], bundle["notifications"]) == (None, None)
+    assert set(bundle["missing"]) == {"awards", "notifications"}
+    assert "404" in bundle["missing"]["awards"] and "again later" in bundle["missing"]["notifications"]
+
+
+def test_the_missing_parts_are_explained_in_the_members_language(member, gateway):
+    member.get("/language/bg")
+    gateway.exports("m-1", events=404)
+    assert "по-късно" in _download(member)["missing"]["events"]
 
 
 @pytest.mark.parametrize("status, kind", [(403, "forbidden"), (404, "not-found")])
 def test_export_problems(member, gateway, status, kind):
+    """The members part is the account itself: without it there is nothing to download."""
+    gateway.exports("m-1")
     gateway.problem("GET", EXPORT, status, kind, "no")
     assert member.get("/me/data/export").status_code == status
 
@@ -174,6 +202,7 @@ def test_export_problems(member, gateway, status, kind):
 def test_the_my_data_page_links_to_export_and_erase(member):
     page = member.get("/me/data").get_data(as_text=True)
     assert 'href="/me/data/export"' in page and 'href="/me/data/erase"' in page
+    assert all(f"<li>{part}:" in page for part in ("members", "events", "awards", "notifications"))
 
 
 def test_erasing_needs_the_typed_word(member, gateway):
