@@ -2,6 +2,10 @@
 email, changes a consent, downloads their data and erases their account over HTTP; they can no
 longer log in, and the notifications read model forgets them.
 
+The download is every service's part, each fetched through the real nginx gateway (what the
+portal bundles into one file): the members part, and the events, awards and notifications
+parts once their consumers know the member; after the erasure each of them answers 404.
+
 Driven through the public HTTP API. The delivery log's public schema has no address or
 template data (so anonymisation cannot show there), and the notifications service has no
 route for contacts: those two checks read the notifications store directly, as a last resort.
@@ -17,7 +21,18 @@ from tests.e2e.accounts import join
 from tests.support import wait_until
 
 
-def test_erased_member_is_forgotten_by_the_notifications_read_model(platform, smtp_sink, issue_token):
+EXPORTS = {"members": "/api/v1/members/{id}/export", "events": "/api/v1/events/members/{id}/export",
+           "awards": "/api/v1/awards/members/{id}/export",
+           "notifications": "/api/v1/notifications/members/{id}/export"}
+# What shows that a service's consumer knows the member: its copy of them in its part.
+COPY_OF_THE_MEMBER = {"members": "member", "events": "member", "awards": "member", "notifications": "contact"}
+
+
+def _export(gateway, part: str, member_id: str, headers: dict) -> requests.Response:
+    return requests.get(gateway.url + EXPORTS[part].format(id=member_id), headers=headers, timeout=10)
+
+
+def test_erased_member_is_forgotten_by_the_notifications_read_model(platform, gateway, smtp_sink, issue_token):
     sink, _ = smtp_sink
     members, notifications = platform.urls["members"], platform.urls["notifications"]
     email = f"erase.me.{uuid.uuid4().hex[:8]}@example.bg"
@@ -44,6 +59,15 @@ def test_erased_member_is_forgotten_by_the_notifications_read_model(platform, sm
 
     export = requests.get(f"{members}/api/v1/members/{member_id}/export", headers=member, timeout=10)
     assert export.status_code == 200 and export.json()["member"]["email"] == email
+    # Every service's part of "my data", through the gateway, once its consumer knows the member.
+    for part in EXPORTS:
+        def known(part=part):
+            answer = _export(gateway, part, member_id, member)
+            return answer if answer.status_code == 200 and answer.json().get(COPY_OF_THE_MEMBER[part]) else None
+        answer = wait_until(known, timeout_s=30, interval_s=0.2, message=f"the {part} export knows the member")
+        assert answer.json()["service"] == part
+        assert answer.headers["Content-Disposition"].startswith('attachment; filename="alumnet-')
+    assert _export(gateway, "notifications", member_id, member).json()["contact"]["email"] == email
 
     def sent_log():
         log = requests.get(f"{notifications}/api/v1/notifications/deliveries",
@@ -64,6 +88,10 @@ def test_erased_member_is_forgotten_by_the_notifications_read_model(platform, sm
     wait_until(lambda: all(requests.get(f"{members}/api/v1/members/{member_id}/export", headers=member,
                                         timeout=10).status_code == 401 for _ in range(4)),
                timeout_s=10, message="the erased member's token refused")
+    # Every other service forgets the member too: their parts of the export answer 404.
+    for part in ("events", "awards", "notifications"):
+        wait_until(lambda part=part: _export(gateway, part, member_id, admin).status_code == 404, timeout_s=30,
+                   interval_s=0.2, message=f"the {part} export of the erased member is a 404")
     # The account is gone: neither the password nor the refresh token opens it again.
     assert requests.post(f"{members}/api/v1/members/auth/login", json={"email": email, "password": password},
                          timeout=10).status_code == 401
