@@ -102,3 +102,21 @@ def test_the_verdicts_agree_with_bench_report():
     assert run.verdict_of({"ratio": 0.5, "target": 0.5}) == report.verdict(0.5, 0.5) == "PASS"
     assert run.verdict_of({"ratio": 26.0, "target": 25.0, "lower_is_better": True}) == "MISS"
     assert run.score({"ratio": None, "target": 0.5}) == 0.0
+
+
+def test_a_bench_whose_json_is_not_in_bench_reports_shape_did_not_run(tmp_path):
+    script = tmp_path / "oldshape.py"
+    script.write_text("import json, sys\nopen(sys.argv[sys.argv.index('--json') + 1], 'w').write("
+                      "json.dumps({'rows': [['GET member', '900/s']]}))\n")
+    record = run.run_bench("oldshape", 30, tmp_path, script)
+    assert record["status"] == "did not run"
+    assert record["reason"] == f"exited 0 and wrote no JSON at {tmp_path / 'oldshape.json'} (or not in bench/report.py's shape)"
+
+
+def test_the_readme_gets_the_tables_between_its_markers_under_its_own_heading():
+    readme = f"# Title\n\n## Performance\n\nWhy.\n\n{run.README_BEGIN}\nold table\n{run.README_END}\n\n## Next\n"
+    updated = run.into_readme(readme, run.render_markdown(synthetic()))
+    assert "old table" not in updated and updated.endswith(f"{run.README_END}\n\n## Next\n")
+    assert "\n#### Summary\n" in updated and "\n#### members\n" in updated
+    assert "`make bench` results" not in updated  # the section's own heading stands for the title
+    assert run.into_readme(updated, run.render_markdown(synthetic())) == updated
