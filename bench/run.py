@@ -38,17 +38,20 @@ from bench.harness import machine, say  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 BUDGETS_TABLE = ROOT / "bench" / "budgets.toml"
 
-# Each bench's limit in seconds: its --quick run measured on 2 shared cores plus room (the sum
-# stays under make bench's 10 minutes only while each keeps its --quick near what it is now).
+# Each bench's limit in seconds. Its --quick run as measured on the 2 cores shared with other
+# work (load average 27-38, 2026-12-06): bus 52 s, members 224 s, events 100 s, notifications
+# (--recipients 2000) and awards over 300 s, surveys 84 s, mentoring 201 s, portal 122 s: on
+# such a machine they do not all fit in 10 minutes, so the run keeps to TOTAL_S whatever the
+# limits, a bench starting with what is left of it (the rest: "did not run", and why).
 BENCHES = {
     "bus": 120,
-    "members": 150,
-    "events": 120,
-    "notifications": 120,
-    "surveys": 90,
-    "mentoring": 90,
-    "awards": 90,
-    "portal": 150,
+    "members": 240,
+    "events": 180,
+    "notifications": 180,
+    "surveys": 150,
+    "mentoring": 150,
+    "awards": 150,
+    "portal": 180,
 }
 BUDGETS_TIMEOUT_S = 120  # the budget tests take about 10 s
 TOTAL_S = 570  # make bench's 10 minutes, less the broker's start: a bench gets what is left of it
