@@ -251,7 +251,8 @@ def load_text(load: float | None) -> str:
     return "?" if load is None else f"{load:.2f}"
 
 
-def render_markdown(doc: dict) -> str:
+def render_markdown(doc: dict, *, tails: bool = True) -> str:
+    """latest.md; without ``tails`` (the README's copy) a bench that did not run shows only why."""
     head = (f"commit {doc.get('commit', '?')} · {doc.get('machine', '?')} · "
             f"generated {doc.get('generated', '?')}")
     lines = ["# `make bench` results", "",
@@ -273,8 +274,10 @@ def render_markdown(doc: dict) -> str:
     for bench in doc.get("benches", []):
         lines += ["", f"## {bench['bench']}", ""]
         if bench.get("status") == "did not run":
-            lines += [f"**Did not run**: {bench.get('reason', '')}. The tail of its output:", "", "```",
-                      bench.get("tail", "") or "(no output)", "```"]
+            lines += [f"**Did not run**: {bench.get('reason', '')}."]
+            if tails:
+                lines[-1] += " The tail of its output:"
+                lines += ["", "```", bench.get("tail", "") or "(no output)", "```"]
             continue
         lines += [f"Store: **{bench.get('store', '?')}** · commit {bench.get('commit', '?')} · "
                   f"{doc.get('machine', '?')} · 1-min load average {load_text(bench.get('load_average'))} "
@@ -327,7 +330,7 @@ def render_chart(doc: dict, path: Path) -> None:
     cap = 3.0
 
     ax = axes[0]
-    labels = [f"{bench}: {row['row'][:60]}" for bench, row in targeted]
+    labels = [f"{bench}: {row['row'][:72]}" for bench, row in targeted]
     values = [min(score(row), cap) for _, row in targeted]
     ax.barh(range(len(targeted)), values, color=[colours.get(verdict_of(r), "#9e9e9e") for _, r in targeted])
     for i, (_, row) in enumerate(targeted):
@@ -339,7 +342,9 @@ def render_chart(doc: dict, path: Path) -> None:
     ax.set_xlim(0, cap + 0.8)
     ax.set_xlabel("ratio ÷ target (target ÷ value for lower-is-better rows): the dashed line is the target, "
                   f"right of it PASS; capped at {cap:g}", fontsize=8)
-    stores = sorted({b.get("store", "?") for b in doc.get("benches", []) if b.get("status") != "did not run"})
+    # The store's name and version (a label's details in brackets are in latest.md).
+    stores = sorted({b.get("store", "?").split(" (")[0] for b in doc.get("benches", [])
+                     if b.get("status") != "did not run"})
     ax.set_title(f"Bench rows against their targets · store: {'; '.join(stores) or '?'} · commit {doc.get('commit', '?')}",
                  fontsize=9)
     if not targeted:
@@ -354,7 +359,8 @@ def render_chart(doc: dict, path: Path) -> None:
     ax.set_yticks(range(len(budgets)), [r["id"] for r in budgets], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("store commands per operation (bar: measured; tick: budget)", fontsize=8)
-    ax.set_title(f"Budgets · store: {(doc.get('budgets') or {}).get('store', '?')}", fontsize=9)
+    ax.set_title(f"Budgets · store: {(doc.get('budgets') or {}).get('store', '?').split(' (')[0]} (counts of "
+                 "commands: the same on MongoDB)", fontsize=9)
     if not budgets:
         ax.text(0.5, 0.5, "no budget measured", transform=ax.transAxes, ha="center")
     fig.text(0.01, 0.005, f"{doc.get('machine', '?')} · {doc.get('generated', '?')} · --quick runs",
@@ -375,9 +381,12 @@ README_BEGIN, README_END = "<!-- make bench: begin -->", "<!-- make bench: end -
 
 def into_readme(readme: str, markdown: str) -> str:
     """``readme`` with the text between its two `make bench` markers replaced by ``markdown``,
-    its title left out and its headings two levels down (under the README's own section)."""
+    its title left out and its headings one level down (under the README's own section)."""
     begin, end = readme.index(README_BEGIN) + len(README_BEGIN), readme.index(README_END)
-    lines = [("##" + line) if line.startswith("#") else line for line in markdown.splitlines()[1:]]
+    lines, fenced = [], False
+    for line in markdown.splitlines()[1:]:
+        fenced ^= line.startswith("```")  # a bench's output may have lines that start with "#"
+        lines.append("#" + line if line.startswith("#") and not fenced else line)
     return readme[:begin] + "\n" + "\n".join(lines).strip() + "\n" + readme[end:]
 
 
@@ -387,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only this bench (repeatable; 'budgets' for the budget tests)")
     parser.add_argument("--render", action="store_true", help="only re-render latest.md and latest.png")
     parser.add_argument("--readme", action="store_true",
-                        help="only copy latest.md into README.md's performance section (between its markers)")
+                        help="only copy latest.json's tables into README.md's performance section (between "
+                             "its markers; a bench that did not run without its output's tail)")
     args = parser.parse_args(argv)
     latest = RESULTS / "latest.json"
     previous = json.loads(latest.read_text(encoding="utf-8")) if latest.exists() else None
@@ -397,9 +407,11 @@ def main(argv: list[str] | None = None) -> int:
         render(previous)
         return 0
     if args.readme:
+        if previous is None:
+            parser.error(f"{latest.relative_to(ROOT)} does not exist yet: run without --readme first")
         readme = ROOT / "README.md"
-        readme.write_text(into_readme(readme.read_text(encoding="utf-8"),
-                                      (RESULTS / "latest.md").read_text(encoding="utf-8")), encoding="utf-8")
+        readme.write_text(into_readme(readme.read_text(encoding="utf-8"), render_markdown(previous, tails=False)),
+                          encoding="utf-8")
         return 0
     RESULTS.mkdir(parents=True, exist_ok=True)
     only = args.only or [*BENCHES, "budgets"]

@@ -117,6 +117,17 @@ def test_the_readme_gets_the_tables_between_its_markers_under_its_own_heading():
     readme = f"# Title\n\n## Performance\n\nWhy.\n\n{run.README_BEGIN}\nold table\n{run.README_END}\n\n## Next\n"
     updated = run.into_readme(readme, run.render_markdown(synthetic()))
     assert "old table" not in updated and updated.endswith(f"{run.README_END}\n\n## Next\n")
-    assert "\n#### Summary\n" in updated and "\n#### members\n" in updated
+    assert "\n### Summary\n" in updated and "\n### members\n" in updated
     assert "`make bench` results" not in updated  # the section's own heading stands for the title
     assert run.into_readme(updated, run.render_markdown(synthetic())) == updated
+
+
+def test_a_hash_in_a_benchs_output_is_no_heading_in_the_readme():
+    document = {"benches": [run.did_not_run("awards", "exit code 1", "# not a heading\nTraceback")]}
+    updated = run.into_readme(f"{run.README_BEGIN}\n{run.README_END}\n", run.render_markdown(document))
+    assert "\n# not a heading\n" in updated and "\n### awards\n" in updated
+
+
+def test_the_readmes_copy_says_why_a_bench_did_not_run_without_its_output():
+    markdown = run.render_markdown(synthetic(), tails=False)
+    assert "**Did not run**: timed out after 120s." in markdown and "the last line" not in markdown
