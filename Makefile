@@ -39,13 +39,18 @@ prerequisites:
 PARALLEL_TESTS := tests/unit tests/contract tests/deploy
 SERIAL_TESTS := tests/browser tests/e2e tests/integration
 
-test: prerequisites $(STAMP) $(AXE)
-	@broker=$$(mktemp -d /tmp/alumnet-test-broker.XXXXXX); \
+# The first lines of a recipe that needs RabbitMQ: the run's own node (tests/session_broker.py:
+# private name, ports and data, stopped when the recipe's shell exits); without root, the broker
+# at AMQP_URL.
+START_BROKER = broker=$$(mktemp -d /tmp/alumnet-$@-broker.XXXXXX); \
 	$(BIN)/python -m tests.session_broker $$broker & node=$$!; \
 	trap 'kill $$node 2>/dev/null; wait $$node 2>/dev/null; rm -rf $$broker' EXIT; \
 	for i in $$(seq 600); do [ -f $$broker/env ] || ! kill -0 $$node 2>/dev/null && break; sleep 0.2; done; \
 	if [ -f $$broker/env ]; then . $$broker/env; \
-	elif [ "$$CI" = true ]; then echo "make test: the run's RabbitMQ node did not start"; exit 1; fi; \
+	elif [ "$$CI" = true ]; then echo "make $@: the run's RabbitMQ node did not start"; exit 1; fi
+
+test: prerequisites $(STAMP) $(AXE)
+	@$(START_BROKER); \
 	$(BIN)/python -m pytest -n 2 $(PARALLEL_TESTS); parallel=$$?; \
 	$(BIN)/python -m pytest $(SERIAL_TESTS); serial=$$?; \
 	test $$parallel -eq 0 && test $$serial -eq 0
@@ -62,8 +67,11 @@ e2e: $(STAMP)
 browser: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest tests/browser
 
+# Every bench in its short mode and the budgets' counts (bench/run.py, under 10 minutes on 2
+# cores): bench/results/latest.{json,md,png}. BENCH_ARGS="--only bus" runs some of them.
 bench: $(STAMP)
-	$(BIN)/python bench/bus.py
+	@$(START_BROKER); \
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .dev .pytest_cache .hypothesis .test-artifacts tests/browser/node_modules

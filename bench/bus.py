@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import json
 import logging
 import os
 import random
@@ -45,6 +44,7 @@ from kombu import Connection  # noqa: E402
 from marshmallow import Schema, fields  # noqa: E402
 
 from alumnet.localstore import LocalStore  # noqa: E402
+from bench import report  # noqa: E402
 from bench.harness import (  # noqa: E402
     machine,
     pctl,
@@ -266,6 +266,7 @@ class Row:
 class Bench:
     args: argparse.Namespace
     rows: list[Row] = field(default_factory=list)
+    results: list[report.Result] = field(default_factory=list)  # the rows in bench/report.py's shape
     notes: list[str] = field(default_factory=list)
     store: LocalStore | None = None
     started_threads: list[tuple[Callable[[], None], threading.Thread]] = field(default_factory=list)
@@ -347,8 +348,10 @@ class Bench:
         store = self.service_store("relay")
         envelopes = [make_envelope(self.service, self.event_type, i) for i in range(n)]
         say(f"1. raw pika: publishing {n} messages, window {self.args.window}, confirms + mandatory ...")
+        cpu0 = time.process_time()
         base = pika_publish(self.url, [(e.id, e.type, e.to_json()) for e in envelopes],
                             window=self.args.window, timeout_s=self.args.timeout)
+        base_cpu = report.cpu_ms_per_op(time.process_time() - cpu0, base["acked"])
         if base["error"] or base["returned"] or base["nacked"]:
             self.notes.append(f"raw pika publish: {base['error'] or ''} returned={base['returned']} "
                               f"nacked={base['nacked']}")
@@ -368,13 +371,13 @@ class Bench:
         say(f"   inserted in {time.perf_counter() - t:.1f}s")
         say("1. relaying (OutboxRelay.run, as a worker runs it) ...")
         error = None
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         runner = threading.Thread(target=relay.run, name="bench-relay", daemon=True)
         runner.start()
         deadline = time.monotonic() + self.args.timeout
         while relay.published < n and time.monotonic() < deadline and runner.is_alive():
             time.sleep(0.005)
-        seconds = time.perf_counter() - t0
+        seconds, cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
         relay.stop()
         runner.join(30)
         rate = relay.published / seconds if seconds > 0 else 0.0
@@ -384,19 +387,22 @@ class Bench:
             self.notes.append(f"relay: {relay.published} of {n} events confirmed in {seconds:.0f}s"
                               f"{'; ' + error if error else ''}")
         self.add_ratio_row(f"1 outbox relay, run() until drained (N={n})", rate if ok else None,
-                           base["rate"], f"raw pika, window {self.args.window}", 0.5)
+                           base["rate"], f"raw pika, window {self.args.window}", 0.5,
+                           cpu=report.cpu_ms_per_op(cpu_s, relay.published), base_cpu=base_cpu)
         store_s = seconds - publisher.seconds
-        self.rows.append(Row("  1a of which AMQP publish+confirm (publish_batch)",
-                             f"{publisher.seconds:.2f} s", f"{base['seconds']:.2f} s raw pika",
-                             f"{base['seconds'] / publisher.seconds:.2f}" if publisher.seconds else "n/a"))
-        self.rows.append(Row("  1b of which the rest (read outbox, record progress)", f"{store_s:.2f} s",
-                             f"{100 * store_s / seconds:.0f}% of relay time" if seconds else ""))
+        self.add(Row("  1a of which AMQP publish+confirm (publish_batch)",
+                     f"{publisher.seconds:.2f} s", f"{base['seconds']:.2f} s raw pika",
+                     f"{base['seconds'] / publisher.seconds:.2f}" if publisher.seconds else "n/a"), unit="s")
+        self.add(Row("  1b of which the rest (read outbox, record progress)", f"{store_s:.2f} s",
+                     f"{100 * store_s / seconds:.0f}% of relay time" if seconds else ""), unit="s")
 
     # ---------------------------------------------------------------- 2a. raw pika consumer
     def bench_pika_consume(self, n: int) -> None:
         say(f"2a. raw pika: consuming {n} messages, prefetch 100, basic.ack each ...")
+        cpu0 = time.process_time()
         res = pika_consume(self.url, self.queues.inbox_name, n, prefetch=100,
                            timeout_s=self.args.timeout)
+        self.pika_consume_cpu = report.cpu_ms_per_op(time.process_time() - cpu0, res["received"])
         if res["error"]:
             self.notes.append(f"raw pika consume: {res['error']}")
         say(f"   raw pika consume: {fmt_rate(res['rate'])} ({res['seconds']:.2f}s)")
@@ -414,7 +420,7 @@ class Bench:
         consumer = Consumer(self.service, self.url, store.db, store.transaction,
                             [Subscription(self.event_type, BenchData(), handler)])
         say(f"2. Consumer: handling {n} events waiting in {self.queues.inbox_name} ...")
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         thread = self.thread("bench-consumer", consumer.run, consumer.stop)
         deadline = time.monotonic() + self.args.timeout
         stored = 0
@@ -424,7 +430,7 @@ class Bench:
                 if stored >= n:
                     break
             time.sleep(0.005)
-        seconds = time.perf_counter() - t0
+        seconds, cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
         if stored < n:
             stored = effects.count_documents({})
         consumer.stop()
@@ -449,9 +455,12 @@ class Bench:
         lower = min(candidates) if candidates else None
         which = "store insert_one" if lower == store_rate else "raw pika consume"
         self.add_ratio_row(f"2 consumer, idempotent handler (N={n})", rate, lower,
-                           f"lower: {which}", 0.5)
-        self.rows.append(Row("  2a raw pika consume, prefetch 100, ack each", fmt_rate(self.pika_consume_rate)))
-        self.rows.append(Row(f"  2b {self.store_label_short} insert_one (sample {sample})", fmt_rate(store_rate)))
+                           f"lower: {which}", 0.5, cpu=report.cpu_ms_per_op(cpu_s, stored),
+                           base_cpu=self.pika_consume_cpu)
+        self.add(Row("  2a raw pika consume, prefetch 100, ack each", fmt_rate(self.pika_consume_rate)),
+                 unit="events/s", cpu=self.pika_consume_cpu)
+        self.add(Row(f"  2b {self.store_label_short} insert_one (sample {sample})", fmt_rate(store_rate)),
+                 unit="writes/s")
 
     # ---------------------------------------------------------------- 3. latency
     def bench_latency(self) -> None:
@@ -462,8 +471,8 @@ class Bench:
         for rate, tag in runs:
             purge_queue(self.url, self.queues.inbox_name)
             self.latency_run(rate, self.args.duration, tag)
-        self.rows.append(Row("  3c store alone: outbox transactions/s (1 event each, 1 thread)",
-                             fmt_rate(ceiling), "nothing else running"))
+        self.add(Row("  3c store alone: outbox transactions/s (1 event each, 1 thread)",
+                     fmt_rate(ceiling), "nothing else running"), unit="transactions/s")
 
     def store_ceiling(self) -> float:
         """How many one-event outbox transactions per second one thread commits when nothing
@@ -563,24 +572,26 @@ class Bench:
             p50, p99, worst = pctl(got, 50), pctl(got, 99), max(got)
             say(f"   p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms; producer {achieved:.0f}/s")
             ok = p99 < self.args.p99_target_ms and not missing and not short
-            self.rows.append(Row(f"{label}: p50", f"{p50:.1f} ms"))
-            self.rows.append(Row(f"{label}: p99", f"{p99:.1f} ms", target=target,
-                                 verdict="PASS" if ok else "MISS"))
-            self.rows.append(Row(f"{label}: max", f"{worst:.1f} ms"))
+            self.add(Row(f"{label}: p50", f"{p50:.1f} ms"), unit="ms p50")
+            # The latency row's "ratio" is its p99 in ms, held under the target in ms.
+            self.add(Row(f"{label}: p99", f"{p99:.1f} ms", target=target, verdict="PASS" if ok else "MISS"),
+                     ratio=p99, target=self.args.p99_target_ms, unit="ms p99")
+            self.add(Row(f"{label}: max", f"{worst:.1f} ms"), unit="ms max")
             if from_commit:
-                self.rows.append(Row(f"  {tag} same, from post-commit time: p50 / p99",
-                                     f"{pctl(from_commit, 50):.1f} / {pctl(from_commit, 99):.1f} ms"))
+                self.add(Row(f"  {tag} same, from post-commit time: p50 / p99",
+                             f"{pctl(from_commit, 50):.1f} / {pctl(from_commit, 99):.1f} ms"), unit="ms")
             # Without the first second: what a steady flow sees, apart from the start after idle.
             settled = [latencies[s] * 1000 for s in latencies
                        if committed_at.get(s, 0) - produced.get("wall0", 0) > 1.0]
             if settled:
-                self.rows.append(Row(f"  {tag} events after the first second: p50 / p99",
-                                     f"{pctl(settled, 50):.1f} / {pctl(settled, 99):.1f} ms"))
+                self.add(Row(f"  {tag} events after the first second: p50 / p99",
+                             f"{pctl(settled, 50):.1f} / {pctl(settled, 99):.1f} ms"), unit="ms")
         else:
-            self.rows.append(Row(f"{label}: p99", "none handled", target=target, verdict="MISS"))
-        self.rows.append(Row(f"  {tag} producer rate reached; handled / produced",
-                             f"{achieved:.0f}/s; {len(got)} / {n}", f"{rate}/s offered",
-                             f"{achieved / rate:.2f}"))
+            self.add(Row(f"{label}: p99", "none handled", target=target, verdict="MISS"),
+                     target=self.args.p99_target_ms, unit="ms p99")
+        self.add(Row(f"  {tag} producer rate reached; handled / produced",
+                     f"{achieved:.0f}/s; {len(got)} / {n}", f"{rate}/s offered", f"{achieved / rate:.2f}"),
+                 ratio=achieved / rate, unit="events/s")
 
     def relay_options(self) -> dict:
         """The relay's own defaults unless the command line overrides them (experiments)."""
@@ -601,13 +612,25 @@ class Bench:
     def store_label_short(self) -> str:
         return f"SecantusDB {getattr(self, 'store_version', '?')}"
 
+    def add(self, row: Row, *, ratio: float | None = None, target: float | None = None, unit: str = "",
+            cpu: float | None = None, base_cpu: float | None = None) -> None:
+        """A row of the printed table, and the same row in bench/report.py's shape (``--json``):
+        a latency row is lower-is-better (its "ratio" is its p99 in ms, as is its target)."""
+        self.rows.append(row)
+        lower = unit.startswith("ms")
+        ratio = ratio if ratio is not None else (float(row.ratio) if row.ratio and row.ratio != "n/a" else None)
+        self.results.append(report.Result(
+            row.measurement.strip(), row.value, ratio=ratio, target=target, verdict=row.verdict,
+            baseline=row.baseline, unit=unit, lower_is_better=lower, cpu_ms_per_op=cpu,
+            baseline_cpu_ms_per_op=base_cpu))
+
     def add_ratio_row(self, name: str, value: float | None, base: float | None, base_label: str,
-                      target: float) -> None:
+                      target: float, *, cpu: float | None = None, base_cpu: float | None = None) -> None:
         ratio = value / base if value and base else None
-        self.rows.append(Row(
-            name, fmt_rate(value), f"{fmt_rate(base)} ({base_label})",
-            f"{ratio:.2f}" if ratio is not None else "n/a", f">= {target:.2f}",
-            "PASS" if ratio is not None and ratio >= target else "MISS"))
+        self.add(Row(name, fmt_rate(value), f"{fmt_rate(base)} ({base_label})",
+                     f"{ratio:.2f}" if ratio is not None else "n/a", f">= {target:.2f}",
+                     "PASS" if ratio is not None and ratio >= target else "MISS"),
+                 ratio=ratio, target=target, unit="events/s", cpu=cpu, base_cpu=base_cpu)
 
     def table(self) -> str:
         header = Row("measurement", "value", "baseline", "ratio", "target", "verdict")
@@ -762,8 +785,12 @@ def main(argv: list[str] | None = None) -> int:
         timer.cancel()
     if hasattr(bench, "rabbit_version"):
         print(bench.table())
-        if args.json:
-            Path(args.json).write_text(json.dumps([r.__dict__ for r in bench.rows], indent=2))
+    if args.json:
+        store = f"{bench.store_label_short} (local, in-memory)"
+        report.write(args.json, "bus", store, bench.results, quick=args.quick,
+                     notes=[f"broker: RabbitMQ {getattr(bench, 'rabbit_version', '?')}; cpu ms/op: the bench "
+                            "process (relay or consumer threads; raw pika for the baselines), not the store",
+                            *bench.notes])
     return status  # a missed target is a finding, not a failure of the script
 
 

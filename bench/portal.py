@@ -65,6 +65,7 @@ from bench.harness import (  # noqa: E402
     start_watchdog,
     table_lines,
 )
+from bench import report  # noqa: E402
 from bench.events import Result  # noqa: E402
 from bench.members import seed as seed_members  # noqa: E402
 from tests.deploy.nginx_harness import PLACEHOLDER, find_nginx, render  # noqa: E402
@@ -324,6 +325,7 @@ class Bench(ServiceBench):
         super().__init__(args)
         self.gateway: BenchGateway | None = None
         self.cookies: dict[str, str] = {}
+        self.results: list[report.Result] = []  # the rows in bench/report.py's shape (--json)
 
     # ---------------------------------------------------------------- data
     def seed(self) -> None:
@@ -553,6 +555,8 @@ class Bench(ServiceBench):
             if page.status != 200:
                 self.rows.append((f"GET {page.shown} ({page.label})", "n/a", "-", "-", "-", "-",
                                   f"not available: the page answers {page.status}", ""))
+                self.results.append(report.Result(f"GET {page.shown} ({page.label})", "n/a", unit="req/s",
+                                                  baseline=f"not available: the page answers {page.status}"))
                 continue
             rows = [(page.label, [("GET", page.path, 200)], self.page_headers())]
             if page.calls:
@@ -573,12 +577,19 @@ class Bench(ServiceBench):
             self.verdicts.append(f"the portal session was signed out by the end of the run (GET /login: {status}): "
                                  "the rows are suspect")
 
-    def add(self, name: str, r: Result, target: str = "", verdict: str = "", app: str = "portal") -> None:
-        """``app``: the gunicorn that renders the row's pages (its cores go in the first cpu column)."""
+    def add(self, name: str, r: Result, target: str = "", verdict: str = "", app: str = "portal", *,
+            ratio: float | None = None, target_ratio: float | None = None, baseline: str = "",
+            baseline_cpu: float | None = None, cpu_group: str | None = None) -> None:
+        """``app``: the gunicorn that renders the row's pages (its cores go in the first cpu column);
+        the same row goes into ``results`` with its ratio and target as numbers and the CPU ms
+        per request of ``cpu_group`` (default ``app``), the processes that serve the row."""
         errors = str(r.errors) + (f" ({r.reconnects} reconn.)" if r.reconnects else "")
         cpu = "/".join("-" if r.cpu.get(k) is None else f"{r.cpu[k]:.2f}"
                        for k in (app, "apis", "nginx", "store", "machine"))
         self.rows.append((name, fmt_rate(r.rate), ms(r.pctl(50)), ms(r.pctl(99)), errors, cpu, target, verdict))
+        self.results.append(report.Result(
+            name.strip(), fmt_rate(r.rate), ratio=ratio, target=target_ratio, verdict=verdict.strip("-"),
+            baseline=baseline, unit="req/s", cpu_ms_per_op=cpu_ms(r, cpu_group or app), baseline_cpu_ms_per_op=baseline_cpu))
         for s in r.samples[:3]:
             self.notes.append(f"{r.name}: error {s}")
 
@@ -587,17 +598,22 @@ class Bench(ServiceBench):
         of_bare = f"{r.rate / bare.rate:.2f} x bare page" if bare.rate else ""
         name = f"GET {page.shown} ({page.label}), {page.size:,} B"
         bare_name = "  bare Flask page of the same size (same gunicorn config)"
+        bare_cpu = cpu_ms(bare, "bare")
         if calls is None:
-            self.add(name, r, f"no API calls; {of_bare}", "-")
+            self.add(name, r, f"no API calls; {of_bare}", "-", baseline=f"bare page {fmt_rate(bare.rate)}",
+                     baseline_cpu=bare_cpu)
             self.add(bare_name, bare, app="bare")
             self.verdicts.append(f"{page.label}: makes no API call (the page may not be built yet); "
                                  f"{fmt_rate(r.rate)}, {of_bare}")
             return
         ratio = r.rate / calls.rate if calls.rate else 0.0
         ok = ratio >= 0.5 and not r.errors and not calls.errors
-        self.add(name, r, f"{ratio:.2f} x its API calls, >= 0.50; {of_bare}", "PASS" if ok else "MISS")
+        self.add(name, r, f"{ratio:.2f} x its API calls, >= 0.50; {of_bare}", "PASS" if ok else "MISS",
+                 ratio=ratio, target_ratio=0.5, baseline=f"{fmt_rate(calls.rate)} its API calls",
+                 baseline_cpu=bare_cpu)
         count = len(page.calls)
-        self.add(f"  its API call{f's ({count}, one after another)' if count > 1 else ''}, bearer token", calls)
+        self.add(f"  its API call{f's ({count}, one after another)' if count > 1 else ''}, bearer token", calls,
+                 cpu_group="apis")
         self.add(bare_name, bare, app="bare")
         self.verdicts.append(f"{page.label}: {fmt_rate(r.rate)} / its API calls {fmt_rate(calls.rate)} = "
                              f"{ratio:.2f}   target >= 0.50   {'PASS' if ok else 'MISS'}")
@@ -640,6 +656,12 @@ class Bench(ServiceBench):
         return "\n".join(lines)
 
 
+def cpu_ms(r: Result, group: str) -> float | None:
+    """CPU ms per request of a process group over the row: its cores in the window / the rate."""
+    share = r.cpu.get(group)
+    return None if share is None or not r.rate else share * 1000.0 / r.rate
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=16)
@@ -674,10 +696,10 @@ def main() -> int:
         watchdog.cancel()
     print(bench.table())
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": bench.rows, "verdicts": bench.verdicts, "notes": bench.notes,
-                                               "store": bench.store_label,
-                                               "calls": {p.path: p.calls for p in getattr(bench, "pages", [])}},
-                                              indent=1, ensure_ascii=False))
+        calls = [f"{p.shown}: " + ("; ".join(f"{m} {u} -> {s}" for m, u, s in p.calls) or "no API calls")
+                 for p in getattr(bench, "pages", []) if p.status == 200]
+        report.write(args.json, "portal", getattr(bench, "store_label", "?"), bench.results, quick=args.quick,
+                     notes=[*bench.verdicts, *bench.notes, *calls])
     return 0
 
 
