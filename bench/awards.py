@@ -3,7 +3,7 @@
 consumer beside bench/bus.py's idempotent-consumer row in the same run, then standings
 top-20 reads over the resulting ledger, with store commands counted per operation.
 
-    .venv/bin/python bench/awards.py [--events N] [--readers C] [--reads R] [--quick]
+    .venv/bin/python bench/awards.py [--events N] [--readers C] [--reads R] [--quick] [--json PATH]
 
 It starts its own throwaway SecantusDB (``LocalStore(":memory:")``), uses the real RabbitMQ at
 ``--amqp-url`` / ``AMQP_URL``, names its queues uniquely for the run and deletes them at the
@@ -20,8 +20,14 @@ end, and prints one table.
 3. Standings reads: C threads (one pooled client, C connections) each reading what
    ``GET /cycles/<id>/standings`` reads (``ledger.store.top`` for 20, then the names from the
    members view) over the ledger of row 2; p50/p99 per read, reads/s, and store commands per
-   read (``shared.commandcount``; target <= 2). No HTTP: the route's own cost is
-   bench/mentoring.py's kind of row.
+   read (``shared.commandcount``; target: the row ``awards.standings`` of bench/budgets.toml).
+   No HTTP: the route's own cost is bench/mentoring.py's kind of row.
+
+The store-command rows are judged against bench/budgets.toml (``awards.activity_event``,
+``awards.activity_batch``, ``awards.standings``). cpu ms/op: the consumers and readers run in
+this process (the store is another), so a row's CPU is this process's CPU time over the row
+(``time.process_time``) / its events or reads; row 2's baseline is row 1's. ``--json PATH``
+writes the rows in bench/report.py's shape.
 """
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -43,7 +50,9 @@ from kombu import Connection  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 
 from alumnet.localstore import LocalStore  # noqa: E402
-from bench.bus import BenchData, Row, delete_queues, make_envelope, pika_publish, redact  # noqa: E402
+from bench import report  # noqa: E402
+from bench import bus  # noqa: E402
+from bench.bus import BenchData, delete_queues, make_envelope, pika_publish, redact  # noqa: E402
 from bench.harness import machine, pctl, say, sigterm_interrupts, start_watchdog, table_lines  # noqa: E402
 from services.awards import handlers  # noqa: E402
 from services.awards.ledger import rules  # noqa: E402
@@ -64,6 +73,16 @@ CYCLE = "bench-2026"
 
 def fmt_rate(rate: float | None) -> str:
     return "n/a" if not rate else f"{rate:,.0f}/s"
+
+
+def fmt_ms(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+@dataclass
+class Row(bus.Row):
+    """A row of the table: bench/bus.py's columns and this process's CPU per operation."""
+    cpu: str = ""
 
 
 def activity(n: int, members: int, seed: int) -> list[Envelope]:
@@ -107,6 +126,22 @@ class Bench:
         self.clients: list = []
         self.load_start = os.getloadavg()[0]
         self.commands = StoreCommands.install()  # before any client: the counter sees clients made after
+        self.results: list[report.Result] = []  # one per row, for --json
+        self.cpu_ms: dict[str, float | None] = {}  # this process's CPU ms per event of each drained row
+
+    def add(self, row: Row, result: report.Result) -> None:
+        self.rows.append(row)
+        self.results.append(result)
+
+    def add_commands(self, label: str, row_id: str, seen, over: int = 1) -> None:
+        """A row of store commands counted, judged against ``row_id``'s budget."""
+        spent, allowed = seen.total / over, report.budget_commands(row_id)
+        verdict = report.verdict(spent, allowed, lower_is_better=True)
+        value = f"{seen.total} ({seen})" + (f"; {spent:.2f} per event" if over > 1 else "")
+        self.add(Row(label, value, "", f"{spent:g}", f"<= {allowed:g} ({row_id})" if allowed is not None else "",
+                     verdict),
+                 report.Result(label, value, ratio=spent, target=allowed, verdict=verdict, unit="store commands",
+                               lower_is_better=True, baseline=f"bench/budgets.toml {row_id}"))
 
     # ---------------------------------------------------------------- set-up
     def start(self) -> None:
@@ -142,6 +177,7 @@ class Bench:
     def drain(self, label: str, consumer: Consumer, n: int, done) -> float | None:
         """Run ``consumer`` until ``done()`` says the ``n`` events' effects are stored; events/s."""
         say(f"{label}: handling {n:,} waiting events ...")
+        cpu0 = time.process_time()
         t0 = time.perf_counter()
         thread = threading.Thread(target=consumer.run, name=label, daemon=True)
         thread.start()
@@ -153,6 +189,7 @@ class Bench:
                 break
             time.sleep(0.01)
         seconds = time.perf_counter() - t0
+        self.cpu_ms[label] = report.cpu_ms_per_op(time.process_time() - cpu0, n)
         consumer.stop()
         thread.join(30)
         if not finished:
@@ -181,8 +218,13 @@ class Bench:
 
         consumer = Consumer(self.bus_service, self.url, store.db, store.transaction,
                             [Subscription(self.bus_type, BenchData(), handler)])
-        return self.drain("1. bus consumer, idempotent handler", consumer, n,
+        rate = self.drain("1. bus consumer, idempotent handler", consumer, n,
                           lambda: effects.estimated_document_count() >= n)
+        cpu = self.cpu_ms.get("1. bus consumer, idempotent handler") if rate else None
+        label = f"1 bus consumer, idempotent handler (N={n:,}; bench/bus.py row 2)"
+        self.add(Row(label, fmt_rate(rate), cpu=fmt_ms(cpu)),
+                 report.Result(label, fmt_rate(rate), unit="events/s", cpu_ms_per_op=cpu))
+        return rate
 
     # ---------------------------------------------------------------- 2. ledger intake
     def bench_intake(self, baseline: float | None) -> None:
@@ -203,24 +245,32 @@ class Bench:
         rate = self.drain("2. awards ledger intake", consumer, len(events),
                           lambda: db[ledger_store.LEDGER].estimated_document_count() >= len(events) + 101)
         ratio = rate / baseline if rate and baseline else None
-        self.rows.append(Row(f"2 ledger intake, awards Consumer + real subscriptions (N={n:,}, 1 cycle open)",
-                             fmt_rate(rate), f"{fmt_rate(baseline)} (row 1)",
-                             f"{ratio:.2f}" if ratio else "n/a", ">= 0.50",
-                             "PASS" if ratio and ratio >= 0.5 else "MISS"))
-        self.rows.append(Row("  2a store commands of one activity event handled alone (its transaction)",
-                             self.intake_commands))
-        self.rows.append(Row("  2b store commands of a batch of 100 (one transaction, as the consumer takes them)",
-                             self.batch_commands))
+        verdict = "PASS" if ratio and ratio >= 0.5 else "MISS"
+        cpu = self.cpu_ms.get("2. awards ledger intake") if rate else None
+        base_cpu = self.cpu_ms.get("1. bus consumer, idempotent handler") if baseline else None
+        label = f"2 ledger intake, awards Consumer + real subscriptions (N={n:,}, 1 cycle open)"
+        self.add(Row(label, fmt_rate(rate), f"{fmt_rate(baseline)} (row 1)", f"{ratio:.2f}" if ratio else "n/a",
+                     ">= 0.50", verdict, f"{fmt_ms(cpu)} (row 1: {fmt_ms(base_cpu)})" if cpu is not None else ""),
+                 report.Result(label, fmt_rate(rate), ratio=None if ratio is None else round(ratio, 4), target=0.5,
+                               verdict=verdict, baseline=f"row 1 {fmt_rate(baseline)}", unit="events/s",
+                               cpu_ms_per_op=cpu, baseline_cpu_ms_per_op=base_cpu))
+        self.add_commands("  2a store commands of one activity event handled alone (its transaction)",
+                          "awards.activity_event", self.alone)
+        self.add_commands("  2b store commands of a batch of 100 (one transaction, as the consumer takes them)",
+                          "awards.activity_batch", self.batch, over=100)
         rows = db[ledger_store.LEDGER].estimated_document_count()
         standings = db[ledger_store.STANDINGS].count_documents({"cycle_id": CYCLE})
-        self.rows.append(Row("  2c ledger after the row", f"{rows:,} rows; {standings:,} standings docs"))
+        label, value = "  2c ledger after the row", f"{rows:,} rows; {standings:,} standings docs"
+        self.add(Row(label, value), report.Result(label, value))
         t = time.perf_counter()
         before = sorted((s["_id"], s["points"]) for s in db[ledger_store.STANDINGS].find({"cycle_id": CYCLE}))
         ledger_store.rebuild(db, CYCLE)
         seconds = time.perf_counter() - t
         after = sorted((s["_id"], s["points"]) for s in db[ledger_store.STANDINGS].find({"cycle_id": CYCLE}))
-        self.rows.append(Row("  2d rebuild of the cycle from the ledger", f"{seconds:.1f} s",
-                             "equals incremental" if before == after else "DIFFERS from incremental"))
+        label, same = "  2d rebuild of the cycle from the ledger", before == after
+        self.add(Row(label, f"{seconds:.1f} s", "equals incremental" if same else "DIFFERS from incremental"),
+                 report.Result(label, f"{seconds:.1f} s", baseline="equals incremental" if same
+                               else "DIFFERS from incremental", unit="s"))
 
     def count_intake(self, events: list[Envelope]) -> None:
         """One activity event handled as the consumer does (inbox record, handler, the
@@ -236,8 +286,7 @@ class Bench:
             handle(events[0])
         with self.commands.counting(store.db.name) as batch:
             handle(*events[1:101])
-        self.intake_commands = f"{alone.total} ({alone})"
-        self.batch_commands = f"{batch.total} ({batch}); {batch.total / 100:.2f} per event"
+        self.alone, self.batch = alone, batch
 
     # ---------------------------------------------------------------- 3. standings reads
     def bench_reads(self) -> None:
@@ -253,7 +302,6 @@ class Bench:
         read(rules.OVERALL)  # warm
         with self.commands.counting(db.name) as seen:
             read(rules.MENTORING)
-        per_read = seen.total
         latencies: list[float] = []
         lock = threading.Lock()
         categories = list(rules.STANDINGS)
@@ -269,21 +317,24 @@ class Bench:
 
         say(f"3. standings: {a.reads:,} top-20 reads from {a.readers} threads ...")
         threads = [threading.Thread(target=reader, args=(k,)) for k in range(a.readers)]
+        cpu0 = time.process_time()
         t0 = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(a.timeout)
         seconds = time.perf_counter() - t0
+        cpu = report.cpu_ms_per_op(time.process_time() - cpu0, len(latencies))
         rows = self.awards.db[ledger_store.LEDGER].estimated_document_count()
-        self.rows.append(Row(f"3 standings top-20 + names ({a.readers} connections, {rows:,} ledger rows): p50 / p99",
-                             f"{pctl(latencies, 50) * 1000:.1f} / {pctl(latencies, 99) * 1000:.1f} ms",
-                             f"{fmt_rate(len(latencies) / seconds)} reads"))
-        self.rows.append(Row("  3a store commands per read (top, then names)", f"{per_read} ({seen})", "",
-                             "", "<= 2", "PASS" if per_read <= 2 else "MISS"))
+        label = f"3 standings top-20 + names ({a.readers} connections, {rows:,} ledger rows): p50 / p99"
+        value = f"{pctl(latencies, 50) * 1000:.1f} / {pctl(latencies, 99) * 1000:.1f} ms"
+        self.add(Row(label, value, f"{fmt_rate(len(latencies) / seconds)} reads", cpu=fmt_ms(cpu)),
+                 report.Result(label, value, baseline=f"{fmt_rate(len(latencies) / seconds)} reads",
+                               unit="ms p50 / p99", cpu_ms_per_op=cpu))
+        self.add_commands("  3a store commands per read (top, then names)", "awards.standings", seen)
 
     def table(self) -> str:
-        header = Row("measurement", "value", "baseline", "ratio", "target", "verdict")
+        header = Row("measurement", "value", "baseline", "ratio", "target", "verdict", "cpu ms/op")
         a = self.args
         lines = [
             f"Alumnet awards ledger benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
@@ -301,17 +352,19 @@ class Bench:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--events", type=int, default=None, help="N for rows 1 and 2 (100000; 3000 with --quick)")
+    p.add_argument("--events", type=int, default=None, help="N for rows 1 and 2 (100000; 2000 with --quick)")
     p.add_argument("--members", type=int, default=2000, help="members the activity credits (2000)")
     p.add_argument("--readers", type=int, default=16, help="reading threads / connections of row 3 (16)")
-    p.add_argument("--reads", type=int, default=None, help="reads of row 3 (8000; 1600 with --quick)")
+    p.add_argument("--reads", type=int, default=None, help="reads of row 3 (8000; 800 with --quick)")
     p.add_argument("--amqp-url", default=os.environ.get("AMQP_URL", DEFAULT_AMQP_URL))
     p.add_argument("--timeout", type=float, default=3600.0, help="limit of each timed phase, seconds (3600)")
     p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--quick", action="store_true", help="a smoke run: 3,000 events, 1,600 reads")
+    p.add_argument("--quick", action="store_true", help="a smoke run: 2,000 events, 800 reads")
+    p.add_argument("--json", metavar="PATH", default=None,
+                   help="also write the rows as JSON (bench/report.py's shape) to PATH")
     args = p.parse_args(argv)
-    args.events = args.events or (3000 if args.quick else 100_000)
-    args.reads = args.reads or (1600 if args.quick else 8000)
+    args.events = args.events or (2000 if args.quick else 100_000)
+    args.reads = args.reads or (800 if args.quick else 8000)
     return args
 
 
@@ -326,8 +379,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         bench.start()
         baseline = bench.bench_bus_consumer()
-        bench.rows.append(Row(f"1 bus consumer, idempotent handler (N={args.events:,}; bench/bus.py row 2)",
-                              fmt_rate(baseline)))
         bench.bench_intake(baseline)
         bench.bench_reads()
     except KeyboardInterrupt:
@@ -342,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
         bench.cleanup()
         timer.cancel()
     print(bench.table())
+    if args.json:
+        report.write(args.json, "awards", "SecantusDB " + getattr(bench, "store_version", "?"), bench.results,
+                     quick=args.quick, notes=bench.notes)
     return status  # a missed target is a finding, not a failure of the script
 
 

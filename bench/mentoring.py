@@ -4,7 +4,7 @@ asking ``GET /api/v1/members/me/mentoring/recommendations`` over 5,000 mentors, 
 Flask ``/ping`` on the same gunicorn config, in the same run; store commands per request
 counted in-process, the api's CPU per request from /proc.
 
-    .venv/bin/python bench/mentoring.py [--mentors N] [--mentees M] [--requests R] [--quick]
+    .venv/bin/python bench/mentoring.py [--mentors N] [--mentees M] [--requests R] [--quick] [--json PATH]
     .venv/bin/python bench/mentoring.py --profile 200       # and where an in-process request's time goes
     .venv/bin/python bench/mentoring.py --mongo-url mongodb://host:27017/?replicaSet=rs0
 
@@ -18,7 +18,8 @@ active - pending), and M verified mentees (students, and graduates of the last t
 Then the members api and ``bench/bare_ping.py`` run under gunicorn with
 ``deploy/gunicorn.conf.py`` and the deployment's environment, and each row sends a fixed number
 of requests over C keep-alive connections, each with the token of the next mentee in turn.
-The rows' machinery (fixed requests, rates, CPU, the command counter) is bench/surveys.py's.
+The rows' machinery (fixed requests, rates, CPU and cpu ms/op, the command counter, ``--json``)
+is bench/surveys.py's.
 What each row means: bench/README.md, "## mentoring".
 """
 from __future__ import annotations
@@ -56,6 +57,7 @@ WISHES = {"topics": ["specialty_choice", "working_abroad"], "limit": 10}
 
 
 class Bench(surveys.Bench):
+    name = "mentoring"
     tmp_prefix = "bench-mentoring-"
 
     # ---------------------------------------------------------------- set-up
@@ -141,8 +143,8 @@ class Bench(surveys.Bench):
             n, detail = self.commands.get(label, (None, ""))
             return "not measured" if n is None else f"{n} ({detail})"
         self.add(f"GET .../me/mentoring/recommendations ({a.mentors:,} mentors; {a.mentees:,} mentees in turn)",
-                 plain, commands("profile"))
-        self.add(f"  the same with wishes (?{urlencode(WISHES, doseq=True)})", wished, commands("wishes"))
+                 plain, commands("profile"), ping=ping)
+        self.add(f"  the same with wishes (?{urlencode(WISHES, doseq=True)})", wished, commands("wishes"), ping=ping)
         self.add("bare Flask GET /ping (same gunicorn config)", ping)
         for label, r in (("recommendations", plain), ("with wishes", wished)):
             if not r.rate or not ping.rate:
@@ -188,7 +190,7 @@ class Bench(surveys.Bench):
     def table(self) -> str:
         a = self.args
         env = getattr(self, "env", {})
-        header = ("measurement", "rate", "p50", "p99", "errors", "cpu app/store/all", "store commands per request")
+        header = surveys.HEADER
         lines = [
             f"Alumnet mentoring recommendations benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
             f"store:    {self.store_label}",
@@ -214,12 +216,12 @@ class Bench(surveys.Bench):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--mentors", type=int, default=None, help="mentors with an offer (5000; 1000 with --quick)")
-    p.add_argument("--mentees", type=int, default=None, help="mentees who ask, in turn (2000; 300 with --quick)")
+    p.add_argument("--mentors", type=int, default=None, help="mentors with an offer (5000; 600 with --quick)")
+    p.add_argument("--mentees", type=int, default=None, help="mentees who ask, in turn (2000; 200 with --quick)")
     p.add_argument("--requests", type=int, default=None, 
-                   help="requests of each recommendations row (2000; 300 with --quick)")
+                   help="requests of each recommendations row (2000; 100 with --quick)")
     p.add_argument("--ping-requests", type=int, default=None,
-                   help="requests of the /ping row (8000; 2000 with --quick)")
+                   help="requests of the /ping row (8000; 1000 with --quick)")
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--client-processes", type=int, default=2, help="load generator processes")
     p.add_argument("--profile", type=int, default=0, metavar="N",
@@ -227,13 +229,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mongo-url", default=None, help="use this MongoDB (a replica set) instead of a local SecantusDB")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds a row may take (1800)")
     p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--quick", action="store_true", help="a smoke run: 1,000 mentors, 300 mentees and requests")
+    p.add_argument("--quick", action="store_true", help="a smoke run (under ~90 s on an idle machine): 600 mentors, 200 mentees, 100 requests a row")
     p.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with the logs")
+    surveys.add_json_arg(p)
     args = p.parse_args(argv)
-    args.mentors = args.mentors or (1000 if args.quick else 5000)
-    args.mentees = args.mentees or (300 if args.quick else 2000)
-    args.requests = args.requests or (300 if args.quick else 2000)
-    args.ping_requests = args.ping_requests or (2000 if args.quick else 8000)
+    args.mentors = args.mentors or (600 if args.quick else 5000)
+    args.mentees = args.mentees or (200 if args.quick else 2000)
+    args.requests = args.requests or (100 if args.quick else 2000)
+    args.ping_requests = args.ping_requests or (1000 if args.quick else 8000)
     return args
 
 

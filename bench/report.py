@@ -63,3 +63,11 @@ def write(path: str | Path, bench: str, store: str, results: list[Result], *, qu
                 "rows": [asdict(r) for r in results], "notes": notes or []}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def budget_commands(row_id: str) -> float | None:
+    """The store-command budget of ``row_id`` in bench/budgets.toml (None: no such row), so that a
+    bench judges the commands it counts against the one table the budget tests hold."""
+    import tomllib
+    rows = tomllib.loads((ROOT / "bench" / "budgets.toml").read_text(encoding="utf-8"))["budget"]
+    return next((row["commands"] for row in rows if row["id"] == row_id), None)

@@ -4,7 +4,7 @@
 (``GET .../results`` and ``?by=faculty``), beside a bare Flask ``/ping`` on the same gunicorn
 config, all in the same run; store commands per request counted in-process.
 
-    .venv/bin/python bench/surveys.py [--responses N] [--big-responses M] [--connections C] [--quick]
+    .venv/bin/python bench/surveys.py [--responses N] [--big-responses M] [--connections C] [--quick] [--json PATH]
     .venv/bin/python bench/surveys.py --mongo-url mongodb://host:27017/?replicaSet=rs0
 
 It starts its own throwaway SecantusDB (``LocalStore(":memory:")``) unless ``--mongo-url`` is
@@ -16,7 +16,10 @@ member submit it once at C connections. Then it seeds a 40-question survey with 
 *directly* (responses inserted, then ``results_store.recount``: the sums of what
 ``results_store.record`` adds per submission, one write per tally document) and times its
 results. Each row is a fixed number of requests, spread over the connections; rate =
-answered requests / time from the first request sent to the last answer. What each row means: bench/README.md, "## surveys".
+answered requests / time from the first request sent to the last answer; cpu ms/op = the
+gunicorn app's processes' CPU seconds over the row / its answered requests (the api's, and
+bare /ping's in the same run). ``--json PATH`` writes the rows in bench/report.py's shape.
+What each row means: bench/README.md, "## surveys".
 """
 from __future__ import annotations
 
@@ -37,8 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pymongo import monitoring  # noqa: E402
-
+from bench import report  # noqa: E402
 from bench.harness import (  # noqa: E402
     ServiceBench,
     deploy_env,
@@ -58,6 +60,7 @@ from bench.harness import (  # noqa: E402
     table_lines,
 )
 from bench.members import make_member  # noqa: E402
+from shared.commandcount import StoreCommands  # noqa: E402
 
 MEMBERS_APP = "services.members.app:create_app()"
 SURVEYS = "/api/v1/members/surveys"
@@ -69,28 +72,8 @@ WISHES = ("Повече срещи на випуска", "Онлайн лекц�
           "More events in English", "=по-добра организация", "Стипендии за студенти", "Нищо, всичко е чудесно")
 
 
-class CommandCounter(monitoring.CommandListener):
-    """Counts the commands sent to one database while ``on`` (registered before any client)."""
-
-    def __init__(self):
-        self.database: str | None = None
-        self.on = False
-        self.commands: Counter = Counter()
-
-    def started(self, event) -> None:
-        if self.on and event.database_name == self.database:
-            collection = event.command.get(event.command_name)
-            self.commands[(event.command_name, collection if isinstance(collection, str) else "")] += 1
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
-COUNTER = CommandCounter()
-monitoring.register(COUNTER)
+# Installed before any client of this process: the probe app's client reports to it.
+COUNTER = StoreCommands.install()
 
 
 # ------------------------------------------------------------------------------------------
@@ -194,7 +177,7 @@ def _count_child(port: int, plan: list[list[tuple[str, str, dict, bytes | None]]
 
 
 class Result:
-    def __init__(self, name: str, raw: list[dict], cpu: dict):
+    def __init__(self, name: str, raw: list[dict], cpu: dict, app_cpu_s: float | None = None):
         self.name = name
         self.latencies = sorted(x for r in raw for x in r["latencies"])
         self.statuses: Counter = Counter()
@@ -205,6 +188,11 @@ class Result:
         self.seconds = max(r["end"] for r in raw) - min(r["start"] for r in raw)
         self.rate = len(self.latencies) / self.seconds if self.seconds > 0 else 0.0
         self.cpu = cpu
+        self.app_cpu_s = app_cpu_s  # the app's processes' CPU seconds over the row
+
+    @property
+    def cpu_ms_per_op(self) -> float | None:
+        return report.cpu_ms_per_op(self.app_cpu_s, len(self.latencies))
 
     @property
     def errors(self) -> int:
@@ -215,7 +203,17 @@ class Result:
 # The run
 # ------------------------------------------------------------------------------------------
 
+def fmt_ms_op(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+# The table's columns (bench/mentoring.py's too).
+HEADER = ("measurement", "rate", "p50", "p99", "errors", "cpu app/store/all", "cpu ms/op",
+          "store commands per request")
+
+
 class Bench(ServiceBench):
+    name = "surveys"
     tmp_prefix = "bench-surveys-"
     store_detail = "pure-Python server, "
 
@@ -223,6 +221,7 @@ class Bench(ServiceBench):
         super().__init__(args)
         self.db_name = f"{self.prefix}members"
         self.commands: dict[str, tuple[int, str]] = {}
+        self.results: list[report.Result] = []  # one per row of the table, for --json
 
     # ---------------------------------------------------------------- set-up
     def seed_members(self) -> None:
@@ -318,19 +317,22 @@ class Bench(ServiceBench):
         from services.members.app import create_app
         from shared.config import load
         if not hasattr(self, "probe"):
-            self.probe = create_app(load({**self.env, "LOG_LEVEL": "WARNING"})).test_client()
+            app = create_app(load({**self.env, "LOG_LEVEL": "WARNING"}))
+            verifier = app.extensions["alumnet"].verifier
+            if verifier is not None and verifier.revocations is not None:
+                # Its once-a-second refresh is no command of the request counted.
+                verifier.revocations.refresh_s = 24 * 3600.0
+            self.probe = app.test_client()
         # Once uncounted first: the first request of a process also reads the revocations.
         self.probe.open(path, method=method, json=body, headers=headers)
-        COUNTER.database, COUNTER.commands, COUNTER.on = self.db_name, Counter(), True
-        response = self.probe.open(path, method=method, json=body, headers=headers)
-        COUNTER.on = False
+        with COUNTER.counting(self.db_name) as seen:
+            response = self.probe.open(path, method=method, json=body, headers=headers)
         if not 200 <= response.status_code < 300:
             self.notes.append(f"counting {label}: {response.status_code} {response.get_data(as_text=True)[:200]}")
             return 0
-        total = sum(COUNTER.commands.values())
-        self.commands[label] = (total, ", ".join(f"{c} {coll}" + (f" x{n}" if n > 1 else "")
-                                                for (c, coll), n in sorted(COUNTER.commands.items())))
-        return total
+        self.commands[label] = (seen.total, ", ".join(f"{c} {coll}".strip() + (f" x{n}" if n > 1 else "")
+                                                     for (c, coll), n in sorted(seen.by_collection.items())))
+        return seen.total
 
     # ---------------------------------------------------------------- rows
     def drive(self, name: str, app, plan: list[list]) -> Result:
@@ -361,7 +363,7 @@ class Bench(ServiceBench):
         busy = (c1[2][0] - c0[2][0]) / max(1, c1[2][1] - c0[2][1]) * (mp.cpu_count() or 1)
         cpu = {"app": (c1[0] - c0[0]) / wall, "store": None if c0[1] is None else (c1[1] - c0[1]) / wall,
                "machine": busy}
-        result = Result(name, raw, cpu)
+        result = Result(name, raw, cpu, app_cpu_s=c1[0] - c0[0])
         say(f"   {name}: {fmt_rate(result.rate)}, p50 {ms(pctl(result.latencies, 50) if result.latencies else None)}, "
             f"p99 {ms(pctl(result.latencies, 99) if result.latencies else None)}, errors {result.errors}")
         for s in result.samples[:3]:
@@ -372,14 +374,23 @@ class Bench(ServiceBench):
         c = self.args.connections
         return [requests[k::c] for k in range(c)]
 
-    def add(self, name: str, r: Result | None, commands: str = "") -> None:
+    def add(self, name: str, r: Result | None, commands: str = "", ping: Result | None = None) -> None:
+        """A row of the table, and its ``report.Result`` (ratio: x bare /ping, no target)."""
         if r is None:
-            self.rows.append((name, "not measured", "-", "-", "-", "-", commands))
+            self.rows.append((name, "not measured", "-", "-", "-", "-", "-", commands))
+            self.results.append(report.Result(name, "not measured", unit="req/s"))
             return
         errors = str(r.errors) + (f" ({r.reconnects} reconn.)" if r.reconnects else "")
         p = (lambda q: ms(pctl(r.latencies, q))) if r.latencies else (lambda q: "-")
+        base = ping if ping is not None and ping is not r else None
         self.rows.append((name, fmt_rate(r.rate), p(50), p(99), errors, fmt_cpu(r.cpu, ("app", "store", "machine")),
+                          fmt_ms_op(r.cpu_ms_per_op) + (f" (/ping {fmt_ms_op(base.cpu_ms_per_op)})" if base else ""),
                           commands))
+        ratio = r.rate / base.rate if base is not None and base.rate and r.rate else None
+        self.results.append(report.Result(
+            name, fmt_rate(r.rate), ratio=None if ratio is None else round(ratio, 4),
+            baseline=f"bare /ping {fmt_rate(base.rate)}" if base is not None else "", unit="req/s",
+            cpu_ms_per_op=r.cpu_ms_per_op, baseline_cpu_ms_per_op=base.cpu_ms_per_op if base is not None else None))
 
     def run_rows(self) -> None:
         a = self.args
@@ -416,10 +427,12 @@ class Bench(ServiceBench):
             n, detail = self.commands.get(label, (None, ""))
             return "not measured" if n is None else f"{n} ({detail})"
         self.add(f"POST .../surveys/{{id}}/response/submit ({a.questions} questions, {a.responses:,} members once each)",
-                 submit, commands("submit again") + (" [a re-submission, counted in-process]" if submit else ""))
+                 submit, commands("submit again") + (" [a re-submission, counted in-process]" if submit else ""),
+                 ping=ping)
         self.add(f"GET .../surveys/{{id}}/results ({a.big_questions} questions, {a.big_responses:,} responses)",
-                 plain, commands("results"))
-        self.add("GET .../surveys/{id}/results?by=faculty (same survey)", faculty, commands("results by faculty"))
+                 plain, commands("results"), ping=ping)
+        self.add("GET .../surveys/{id}/results?by=faculty (same survey)", faculty, commands("results by faculty"),
+                 ping=ping)
         self.add("bare Flask GET /ping (same gunicorn config)", ping)
         for label, r in (("submit", submit), ("results", plain), ("results by faculty", faculty)):
             if r is None or not r.rate or not ping.rate:
@@ -439,7 +452,7 @@ class Bench(ServiceBench):
 
     def table(self) -> str:
         a = self.args
-        header = ("measurement", "rate", "p50", "p99", "errors", "cpu app/store/all", "store commands per request")
+        header = HEADER
         lines = [
             f"Alumnet surveys benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
             f"store:    {self.store_label}",
@@ -477,12 +490,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--quick", action="store_true", help="a smoke run: 300 submits, 1,000 responses, 80 results requests")
     p.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with the logs")
+    add_json_arg(p)
     args = p.parse_args(argv)
     args.responses = args.responses or (300 if args.quick else 2000)
     args.big_responses = args.big_responses or (1000 if args.quick else 10_000)
     args.results_requests = args.results_requests or (80 if args.quick else 400)
     args.ping_requests = args.ping_requests or (2000 if args.quick else 8000)
     return args
+
+
+def add_json_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", metavar="PATH", default=None,
+                   help="also write the rows as JSON (bench/report.py's shape) to PATH")
 
 
 def run(bench) -> int:
@@ -509,6 +528,9 @@ def run(bench) -> int:
         bench.cleanup()
         timer.cancel()
     print(bench.table())
+    if bench.args.json:
+        report.write(bench.args.json, bench.name, getattr(bench, "store_short", "?"), bench.results,
+                     quick=bench.args.quick, notes=[*bench.verdicts, *bench.notes])
     return status  # the figures are findings: no target is judged here
 
 

@@ -6,6 +6,7 @@ how fast the store is, so it can be held to a budget on any store.
     with counter.counting("alumnet_members") as seen:
         client.get(...)                        # one HTTP request, one handled message
     seen.total, seen.by_kind                   # {"find": 1, "update": 1, "commitTransaction": 1}
+    seen.documents                             # the documents the replies' cursors carried
 
 Only commands of the named databases count (``admin`` commands such as ``commitTransaction``
 are counted when the session that sends them is inside a counted window, since a transaction
@@ -31,10 +32,15 @@ TRANSACTION = frozenset({"commitTransaction", "abortTransaction"})
 @dataclass
 class Seen:
     """The commands one window sent, by kind (``find``, ``update``, ``insert``, ``aggregate``,
-    ``commitTransaction``, ``getMore``, ...) and by (kind, collection)."""
+    ``commitTransaction``, ``getMore``, ...) and by (kind, collection); ``documents``: how many
+    documents the replies of those commands carried in their cursors' batches (what a read
+    brought back, beside how many reads it took)."""
 
     by_kind: Counter = field(default_factory=Counter)
     by_collection: Counter = field(default_factory=Counter)
+    documents: int = 0
+    # Request ids of the commands counted whose reply has not come yet.
+    waiting: set = field(default_factory=set, repr=False, compare=False)
 
     @property
     def total(self) -> int:
@@ -86,9 +92,18 @@ class StoreCommands(monitoring.CommandListener):
             target = event.command.get(name)
             seen.by_kind[name] += 1
             seen.by_collection[(name, target if isinstance(target, str) else "")] += 1
+            seen.waiting.add(event.request_id)
 
     def succeeded(self, event) -> None:
-        pass
+        with self._lock:
+            seen = self._seen
+            if seen is None or event.request_id not in seen.waiting:
+                return
+            seen.waiting.discard(event.request_id)
+            cursor = event.reply.get("cursor") or {}
+            seen.documents += len(cursor.get("firstBatch", cursor.get("nextBatch", [])))
 
     def failed(self, event) -> None:
-        pass
+        with self._lock:
+            if self._seen is not None:
+                self._seen.waiting.discard(event.request_id)

@@ -52,3 +52,14 @@ def test_nothing_counts_outside_a_window_and_windows_do_not_nest(counted):
         with pytest.raises(RuntimeError):
             with counter.counting(db.name):
                 pass
+
+
+def test_a_window_counts_the_documents_its_reads_brought_back(counted):
+    counter, db, other = counted
+    db.people.insert_many([{"_id": i} for i in range(7)])
+    other.people.insert_many([{"_id": i} for i in range(3)])
+    with counter.counting(db.name) as seen:
+        assert len(list(db.people.find({"_id": {"$lt": 5}}).batch_size(2))) == 5  # a find and two getMores
+        db.people.find_one({"_id": 6})
+        list(other.people.find())  # another database: not counted
+    assert seen.by_kind == {"find": 2, "getMore": 2} and seen.documents == 6

@@ -280,8 +280,9 @@ def _nomination_out(nomination: dict, view: str, viewer: str | None = None, cycl
     return out
 
 
-def _ineligibility(cycle: dict, category: dict, nominee_id: str) -> rules.Ineligible | None:
-    member = readmodel_store.member(_db(), nominee_id)
+def _ineligibility(cycle: dict, category: dict, nominee_id: str, member: dict | None) -> rules.Ineligible | None:
+    """Why the nominee (``member``: their record in the view, read once by the caller) may not
+    be nominated in the category, or None."""
     needed = rules.facts_needed(category["eligibility"])
     mentored = ledger_store.count_in_period(_db(), nominee_id, rules.MENTORSHIP_ACCEPTED, cycle["activity_from"],
                                             cycle["activity_to"]) if member and rules.MENTORED in needed else 0
@@ -296,8 +297,8 @@ def _ineligible(refusal: rules.Ineligible) -> Problem:
                    kind="awards-ineligible", errors={"nominee_id": [str(refusal)]}, rule=refusal.rule)
 
 
-def _nominate(cycle: dict, category: dict, nominee_id: str, nominator_id: str, statement: str):
-    member = readmodel_store.member(_db(), nominee_id)
+def _nominate(cycle: dict, category: dict, nominee_id: str, nominator_id: str, statement: str,
+              member: dict | None):
     return cycles_store.nominate(_store(), cycle, category, nominee_id, nominator_id, statement, _now(),
                                  readmodel_store.party(nominee_id, member))
 
@@ -320,13 +321,15 @@ class Nominations(MethodView):
         cycle = _cycle(cycle_id)
         category = _category(cycle, category_id)
         _in_phase(cycle, rules.NOMINATIONS)
+        nominee = readmodel_store.member(_db(), body["nominee_id"])
         refusal = rules.self_nomination_refusal(category, g.principal.subject, body["nominee_id"]) \
-            or _ineligibility(cycle, category, body["nominee_id"])
+            or _ineligibility(cycle, category, body["nominee_id"], nominee)
         if refusal:
             raise _ineligible(refusal)
         # The stored reply names the nominee: an erasure of them purges it.
         idempotency.about(body["nominee_id"])
-        nomination, created = _nominate(cycle, category, body["nominee_id"], g.principal.subject, body["statement"])
+        nomination, created = _nominate(cycle, category, body["nominee_id"], g.principal.subject, body["statement"],
+                                        nominee)
         out = {**_nomination_out(nomination, "nominator", g.principal.subject, cycle), "merged": not created}
         return out, 201 if created else 200
 
@@ -526,13 +529,14 @@ class Shortlist(MethodView):
         nominated, skipped = [], []
         for standing in ledger_store.top(_db(), cycle_id, category["standings_category"], body["top"]):
             member_id = standing["member_id"]
-            refusal = _ineligibility(cycle, category, member_id)
+            member = readmodel_store.member(_db(), member_id)
+            refusal = _ineligibility(cycle, category, member_id, member)
             if refusal:
                 skipped.append({"member_id": member_id, "rule": refusal.rule, "explanation": refusal.explanation})
                 continue
             idempotency.about(member_id)
             statement = OFFICE_STATEMENT.format(points=standing["points"], category=category["standings_category"])
-            nomination, _ = _nominate(cycle, category, member_id, rules.OFFICE, statement)
+            nomination, _ = _nominate(cycle, category, member_id, rules.OFFICE, statement, member)
             nominated.append(_nomination_out(nomination, "nominator", rules.OFFICE, cycle))
         return {"nominated": nominated, "skipped": skipped}
 

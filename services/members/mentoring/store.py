@@ -97,17 +97,20 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def _party(db: Database, session: ClientSession | None, member_id: str) -> dict:
-    member = db.members.find_one({"_id": member_id}, {"given_name": 1, "family_name": 1, "preferred_language": 1},
-                                 session=session) or {}
-    return {"member_id": member_id, **{k: member.get(k) for k in ("given_name", "family_name", "preferred_language")}}
+def _parties(db: Database, session: ClientSession | None, *member_ids: str) -> list[dict]:
+    """Each member's name and language as the events carry them, in order: one find for all."""
+    found = {m["_id"]: m for m in db.members.find({"_id": {"$in": list(member_ids)}},
+                                                  {"given_name": 1, "family_name": 1, "preferred_language": 1},
+                                                  session=session)}
+    return [{"member_id": member_id, **{k: found.get(member_id, {}).get(k)
+                                        for k in ("given_name", "family_name", "preferred_language")}}
+            for member_id in member_ids]
 
 
 def _publish(db: Database, session: ClientSession, emitted: rules.Emitted, subject: str, **extra: Any) -> None:
     data = {**emitted.data, **extra}
     data = {k: _json_ready(v) for k, v in data.items()}
-    data["mentor"] = _party(db, session, data["mentor_id"])
-    data["mentee"] = _party(db, session, data["mentee_id"])
+    data["mentor"], data["mentee"] = _parties(db, session, data["mentor_id"], data["mentee_id"])
     data["notify"] = list(emitted.notify)
     outbox.add(db, session, messages.CATALOG.create(EVENT_TYPES[emitted.type], subject, data,
                                                     current_correlation_id()))

@@ -433,7 +433,8 @@ class Submission(MethodView):
         if errors:
             raise _answer_problem(errors)
         try:
-            return surveys_store.submit(current_service().store, survey, member["_id"], answers, _now())
+            return surveys_store.submit(current_service().store, survey, member["_id"], answers, _now(),
+                                        member=member)
         except surveys_store.Closed:
             raise _closed() from None
         except surveys_store.AlreadySubmitted:

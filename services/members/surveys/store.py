@@ -285,7 +285,7 @@ def saved_answers(db: Database, survey: dict, member_id: str) -> dict:
     return found.get("draft") or {} if survey["anonymous"] else found.get("answers") or {}
 
 
-def submit(store, survey: dict, member_id: str, answers: dict, now: datetime) -> dict:
+def submit(store, survey: dict, member_id: str, answers: dict, now: datetime, *, member: dict | None = None) -> dict:
     """Submit the member's answers (valid and without hidden ones: the caller checked them).
 
     Named: the response holds the answers and the profile changes they propose (a decided
@@ -293,7 +293,9 @@ def submit(store, survey: dict, member_id: str, answers: dict, now: datetime) ->
     Anonymous: a response with no link to the member, the participation record marked
     submitted and its draft dropped; submitting again is ``AlreadySubmitted``. The first
     submission publishes ``members.survey.completed``. Returns ``{status, submitted_at,
-    proposals}``. ``Closed`` once the survey is no longer open (read in the transaction)."""
+    proposals}``. ``Closed`` once the survey is no longer open (read in the transaction).
+    ``member``: the member's record as the caller just read it (verified, so not erased),
+    which is then not read again."""
     db = store.db
     submit_one = _submit_anonymous if survey["anonymous"] else _submit_named
 
@@ -301,8 +303,8 @@ def submit(store, survey: dict, member_id: str, answers: dict, now: datetime) ->
         current = get(db, survey["_id"], session)
         if not is_answerable(current, now):
             raise Closed()
-        member = profiles_store.live(db, member_id, session)
-        return submit_one(db, session, current, member, answers, now)
+        found = member if member is not None else profiles_store.live(db, member_id, session)
+        return submit_one(db, session, current, found, answers, now)
 
     return store.transaction(work)
 

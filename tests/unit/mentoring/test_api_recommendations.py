@@ -1,6 +1,7 @@
 """Recommendations over HTTP: students and recent graduates only; mentors ranked with their
 factors and weights (the weights from ``MENTORING_WEIGHTS``); paused, full and already asked
-mentors never offered; and, counted with pymongo's command monitoring, the candidates of a
+mentors never offered; and, counted with pymongo's command monitoring (``shared.commandcount``:
+the commands of a client made after the counter, and the documents their replies carried), the candidates of a
 request over many mentors come from capped equality finds reading a bounded number of
 documents, never the whole collection."""
 from __future__ import annotations
@@ -8,11 +9,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from services.members.app import create_app
 from services.members.mentoring import rules
 from services.members.mentoring import store as mentoring_store
+from shared.commandcount import StoreCommands
 from tests.support import assert_problem
 from tests.unit.mentoring.conftest import M, NOW, OFFER
 
@@ -80,22 +82,10 @@ def test_configured_weights_are_the_ones_shown(make_config, issue_token):
     assert body["weights"]["shared_specialty"] == 0.0 and body["weights"]["topics"] == 2.0
 
 
-class Reads(monitoring.CommandListener):
-    """The commands a client sends and the documents their replies carry."""
-
-    def __init__(self):
-        self.commands: list[str] = []
-        self.documents = 0
-
-    def started(self, event):
-        self.commands.append(event.command_name)
-
-    def succeeded(self, event):
-        cursor = event.reply.get("cursor") or {}
-        self.documents += len(cursor.get("firstBatch", cursor.get("nextBatch", [])))
-
-    def failed(self, event):
-        pass
+def watched(local_store) -> tuple[StoreCommands, MongoClient]:
+    """The process's store-command counter and a client made after it (so reporting to it)."""
+    counter = StoreCommands.install()
+    return counter, MongoClient(local_store.url, tz_aware=True)
 
 
 MENTORS = 600
@@ -115,20 +105,20 @@ def many_mentors(app):
 
 
 def test_candidates_over_many_mentors_are_capped_equality_finds(app, many_mentors, local_store):
-    reads = Reads()
-    watched = MongoClient(local_store.url, event_listeners=[reads], tz_aware=True)
+    counter, client = watched(local_store)
     try:
-        db = watched[many_mentors.db.name]
+        db = client[many_mentors.db.name]
         seeker = {"id": "e" * 32, "specialties": ["кардиология"], "languages": ["bg"], "topics": []}
         query = rules.candidate_query(seeker)
-        found = mentoring_store.candidates(db, query)
-        commands, documents = list(reads.commands), reads.documents
+        with counter.counting(db.name) as seen:
+            found = mentoring_store.candidates(db, query)
+        documents = seen.documents
     finally:
-        watched.close()
+        client.close()
     # Every offer has 2 free places: the group of all offers finds none at 10 down to 3 (and
     # the others skip those), then one find per group at 2 fills each.
-    assert commands == ["find"] * (rules.MAX_CAPACITY - OFFER["capacity"] + 3)
-    assert len(commands) <= query.most_commands
+    assert seen.by_kind == {"find": rules.MAX_CAPACITY - OFFER["capacity"] + 3}
+    assert seen.total <= query.most_commands
     # Each find asks for one more than its group needs (the seeker, excluded here, might be in it).
     assert len(found) == 2 * rules.PER_QUERY + rules.BY_CAPACITY
     assert len(found) <= documents <= len(found) + 3 * len(query.exclude)
@@ -138,19 +128,19 @@ def test_candidates_over_many_mentors_are_capped_equality_finds(app, many_mentor
 def test_a_recommendation_request_reads_a_bounded_number_of_documents(app, client, many_mentors, mentoring,
                                                                       local_store):
     mentee = mentoring.student()
-    reads = Reads()
-    watched = MongoClient(local_store.url, event_listeners=[reads], tz_aware=True)
+    counter, counted = watched(local_store)
     service = app.extensions["alumnet"]
-    original, service.store.db = service.store.db, watched[many_mentors.db.name]
+    original, service.store.db = service.store.db, counted[many_mentors.db.name]
     try:
-        response = recommendations(client, mentee, limit="10")
+        with counter.counting(many_mentors.db.name) as reads:
+            response = recommendations(client, mentee, limit="10")
     finally:
         service.store.db = original
-        watched.close()
+        counted.close()
     assert response.status_code == 200 and len(response.get_json()["items"]) == 10
     # The member, what they asked already (2), the capped candidate finds (one specialty key, one
     # language), the names shown; the token's revocation check may add a read.
     bound = rules.CandidateQuery(("кардиология",), ("bg",), exclude=(mentee["id"],))
-    assert reads.commands.count("find") <= 5 + bound.most_commands
-    assert "getMore" not in reads.commands and "aggregate" not in reads.commands
+    assert reads.by_kind["find"] <= 5 + bound.most_commands
+    assert "getMore" not in reads.by_kind and "aggregate" not in reads.by_kind
     assert reads.documents <= bound.most_documents + 10 + 1 < MENTORS

@@ -14,9 +14,10 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from services.members.surveys import results_store, rules
+from shared.commandcount import StoreCommands
 from tests.support import assert_problem, bearer
 
 SURVEYS = "/api/v1/members/surveys"
@@ -249,40 +250,24 @@ def test_a_survey_without_responses_has_zero_counts(client, db, admin_headers):
     assert shown["breakdown"] == {"by": "faculty", "groups": [], "hidden": 0}
 
 
-class Commands(monitoring.CommandListener):
-    """The commands sent to one database, by (command, collection)."""
-
-    def __init__(self, database: str):
-        self.database, self.seen = database, Counter()
-
-    def started(self, event) -> None:
-        if event.database_name == self.database:
-            self.seen[event.command_name, event.command.get(event.command_name)] += 1
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
 def test_the_results_read_the_survey_and_its_tallies_only(client, db, store, admin_headers, local_store):
     survey = make_survey(db)
     responses = Responses(store, survey)
     for i in range(30):
         responses.submit({"stars": 1 + i % 5, "volunteer": i % 3 == 0}, year=2000 + i % 7)
     expected = results_of(client, admin_headers, survey, by="class")
-    commands = Commands(db.name)
-    counted = MongoClient(local_store.url, event_listeners=[commands], tz_aware=True)
+    counter = StoreCommands.install()  # before the client below, which then reports to it
+    counted = MongoClient(local_store.url, tz_aware=True)
     saved = store.client, store.db
     store.client, store.db = counted, counted[db.name]
     try:
-        assert results_of(client, admin_headers, survey, by="class") == expected
+        with counter.counting(db.name) as seen:
+            assert results_of(client, admin_headers, survey, by="class") == expected
     finally:
         store.client, store.db = saved
         counted.close()
     by_collection = Counter()
-    for (_command, collection), n in commands.seen.items():
+    for (_command, collection), n in seen.by_collection.items():
         by_collection[collection] += n
     assert by_collection["survey_responses"] == 0
     assert by_collection["survey_tallies"] == 1 and by_collection["surveys"] == 1
