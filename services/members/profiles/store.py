@@ -58,6 +58,9 @@ SORTS = {
 
 # The derived fields are an index of the profile: never shown.
 HIDDEN = dict.fromkeys(memberfilter.DERIVED_FIELDS, 0)
+# A search's matches come back in one reply (a driver's first batch is 101 documents, each
+# further batch a getMore): at ~100 bytes a match, 16 MB holds far more than a directory has.
+MATCHES_BATCH = 100_000
 
 
 class NotFound(Exception):
@@ -263,7 +266,8 @@ def _searched(directory, spec: dict, sort: str, page: int, per_page: int) -> tup
     both give the set ``memberfilter.matches`` gives, which the property test pins."""
     words = translit.query_tokens(spec["q"])
     fields = {"sort_name": 1, "graduation_year": 1, **({"tokens": 1} if len(words) > 1 else {})}
-    matched = list(directory.find(memberfilter.to_mongo({**spec, "q": words[0]}), fields))
+    matched = list(directory.find(memberfilter.to_mongo({**spec, "q": words[0]}), fields)
+                   .batch_size(MATCHES_BATCH))
     if len(words) > 1:
         matched = [m for m in matched if set(words[1:]).issubset(m.get("tokens") or ())]
     ordered = sorted_like_store(matched, sort)
