@@ -59,7 +59,8 @@ SORTS = {
 # The derived fields are an index of the profile: never shown.
 HIDDEN = dict.fromkeys(memberfilter.DERIVED_FIELDS, 0)
 # A search's matches come back in one reply (a driver's first batch is 101 documents, each
-# further batch a getMore): at ~100 bytes a match, 16 MB holds far more than a directory has.
+# further batch a getMore), up to the 16 MB a reply holds: ~150,000 matches of one word at
+# ~100 bytes each, ~20,000 with the tokens that several words need.
 MATCHES_BATCH = 100_000
 
 
@@ -276,7 +277,7 @@ def _searched(directory, spec: dict, sort: str, page: int, per_page: int) -> tup
     if not ids:
         return [], len(matched)
     found = {d["_id"]: d for d in directory.find({"_id": {"$in": ids}}, HIDDEN)}
-    return [found[i] for i in ids if i in found], len(matched)
+    return [found[i] for i in ids if i in found], len(matched)  # one who left in between: not shown
 
 
 def sorted_like_store(docs: list[dict], sort: str) -> list[dict]:
