@@ -631,6 +631,8 @@ class Bench(ServiceBench):
         a = self.args
         rng = random.Random(a.seed + 3)
         viewers = self.tokens(64)
+        if a.directory_only:
+            return self.directory_rows(viewers)
 
         ping = self.http_row("bare Flask /ping", self.ping_app, [("ping", "/ping")])
         self.add_row("bare Flask GET /ping (same gunicorn config)", ping)
@@ -674,7 +676,10 @@ class Bench(ServiceBench):
             steady.stop()
             self.add_row("  info: the same GET member row, GUNICORN_MAX_REQUESTS=0 (no recycling)", result,
                          note=f"{result.rate / bound:.2f} x (not judged)" if bound else "(not judged)")
+        self.directory_rows(viewers)
 
+    def directory_rows(self, viewers: list[dict]) -> None:
+        pop, a = self.population, self.args
         mix = self.directory_mix()
         alone = self.check(self.members_app, mix, viewers, per_kind=a.check_per_kind)
         search = self.http_row("directory search mix", self.members_app, mix, viewers)
@@ -794,6 +799,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="directory queries of each kind timed one at a time before the mix row (3)")
     p.add_argument("--no-recycling-row", dest="recycling_row", action="store_false",
                    help="skip the information row of GET member with GUNICORN_MAX_REQUESTS=0")
+    p.add_argument("--directory-only", action="store_true",
+                   help="only the directory rows (use with --connections 1 for each search's own time)")
     p.add_argument("--p99-target-ms", type=float, default=100.0, help="directory search p99 target (100)")
     p.add_argument("--seed", type=int, default=20261128, help="random seed of the data and requests")
     p.add_argument("--quick", action="store_true", help="a smoke run: 5,000 members, 1 s warm-up + 3 s rows")

@@ -11,8 +11,8 @@ segment membership themselves, and as the tests' oracle).
 Only equality, ``$in``, ranges and ``$and`` of array equalities are used, and the most
 selective condition comes first: the embedded test store drives a query by the index of its
 first indexed field, and answers any query with a top-level ``$and`` by scanning (MongoDB
-intersects), so the directory matches several words one at a time instead (see
-``services/members/profiles/store.py``). An ``interest`` is one whole interest, compared
+intersects), so the directory sends only the longest word to the store and checks the others
+on the matches' tokens (see ``services/members/profiles/store.py``). An ``interest`` is one whole interest, compared
 without regard to case or spacing through the derived ``interest_keys`` (an array equality,
 never an ``$and``), so "Research " finds the member who wrote "research".
 """
