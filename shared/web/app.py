@@ -71,8 +71,8 @@ def _request_id() -> str:
     # Accept a caller's id only if it is a sane token, so logs cannot be forged with it.
     if REQUEST_ID_PATTERN.fullmatch(incoming):
         return incoming
-    # A version-4 UUID from the process's PRNG: an id is unique, not secret, and uuid4's
-    # os.urandom is a system call per request.
+    # A version-4 UUID from the PRNG (reseeded in each forked worker): an id is unique, not
+    # secret, and uuid4's os.urandom is a system call per request.
     return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
