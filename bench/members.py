@@ -3,7 +3,7 @@
 bare Flask ``/ping`` on the same gunicorn config and the store's raw indexed-find rate, all
 measured in the same run.
 
-    .venv/bin/python bench/members.py [--members N] [--connections C] [--seconds S] [--quick]
+    .venv/bin/python bench/members.py [--members N] [--connections C] [--seconds S] [--quick] [--json PATH]
     .venv/bin/python bench/members.py --mongo-url mongodb://host:27017/?replicaSet=rs0
 
 It starts its own throwaway SecantusDB (``LocalStore(":memory:")``) unless ``--mongo-url`` is
@@ -12,7 +12,9 @@ members (default 50,000), runs the members api (``services.members.app:create_ap
 ``bench/bare_ping.py`` under gunicorn with ``deploy/gunicorn.conf.py`` and the deployment's
 environment (WEB_CONCURRENCY=2, GUNICORN_THREADS=4, LOG_LEVEL=INFO, PROMETHEUS_MULTIPROC_DIR),
 drives them with C keep-alive connections for S seconds per row after a warm-up, and prints
-one table. What each row means: bench/README.md.
+one table; each HTTP row shows its app's CPU per answered request (gunicorn master + workers),
+beside bare /ping's in the same run. ``--json PATH`` also writes every row in bench/report.py's
+shape. What each row means: bench/README.md.
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from pymongo import MongoClient  # noqa: E402
 
+from bench import report  # noqa: E402
 from bench.harness import (  # noqa: E402
     GUNICORN_CONF,
     Gunicorn,
@@ -438,6 +441,13 @@ class Result:
     def n_errors(self) -> int:
         return sum(self.errors.values())
 
+    @property
+    def cpu_ms_per_op(self) -> float | None:
+        """The app's CPU milliseconds per answered request over the row (None for a row
+        without an app: the raw store row)."""
+        share = self.cpu.get("app")
+        return None if share is None else report.cpu_ms_per_op(share * self.seconds, self.done)
+
 
 # ------------------------------------------------------------------------------------------
 # The run
@@ -451,6 +461,7 @@ class Row:
     p99: str = ""
     errors: str = ""
     cpu: str = ""
+    cpu_ms: str = ""
     target: str = ""
     verdict: str = ""
 
@@ -464,6 +475,8 @@ class Bench(ServiceBench):
         self.db_name = f"{self.prefix}members"
         self.rows: list[Row] = []
         self.results: dict[str, Result] = {}
+        self.reported: list[report.Result] = []  # one per table row, for --json
+        self.ping_cpu_ms: float | None = None
 
     def seed(self) -> None:
         n = self.args.members
@@ -635,11 +648,13 @@ class Bench(ServiceBench):
             return self.directory_rows(viewers)
 
         ping = self.http_row("bare Flask /ping", self.ping_app, [("ping", "/ping")])
-        self.add_row("bare Flask GET /ping (same gunicorn config)", ping)
+        self.ping_cpu_ms = ping.cpu_ms_per_op
+        self.add_row("bare Flask GET /ping (same gunicorn config)", ping, baseline_cpu=False)
 
         say(f"row: store raw find_one by _id ({a.connections} threads) ...")
         raw = self.drive("store find_one", _store_child, (self.url, self.db_name, pop.verified_ids), None)
-        self.add_row(f"{self.store_short} find_one({{_id}}) on members, raw pymongo", raw)
+        self.add_row(f"{self.store_short} find_one({{_id}}) on members, raw pymongo", raw, unit="finds/s",
+                     baseline_cpu=False)
 
         member_paths = [("member", f"/api/v1/members/{i}")
                         for i in rng.sample(pop.findable_ids, min(5000, len(pop.findable_ids)))]
@@ -648,10 +663,11 @@ class Bench(ServiceBench):
         bound = min(ping.rate, raw.rate) if ping.rate and raw.rate else None
         ratio = member.rate / bound if bound else None
         ok = ratio is not None and ratio >= 0.6 and not member.n_errors
+        lower = "/ping" if ping.rate <= raw.rate else "store find_one"
         self.add_row("GET /api/v1/members/{id} as a verified member", member,
                      target=">= 0.6 x min(ping, find)", verdict="PASS" if ok else "MISS",
-                     note=f"{ratio:.2f} x" if ratio is not None else "")
-        lower = "/ping" if ping.rate <= raw.rate else "store find_one"
+                     note=f"{ratio:.2f} x" if ratio is not None else "", ratio=ratio, target_value=0.6,
+                     baseline=f"min(/ping {fmt_rate(ping.rate)}, find_one {fmt_rate(raw.rate)}): {lower}")
         self.verdicts.append(
             f"GET member: {member.rate:,.0f}/s / min(/ping {ping.rate:,.0f}/s, find_one {raw.rate:,.0f}/s) "
             f"= {member.rate:,.0f} / {bound:,.0f} ({lower}) = {ratio:.2f}   target >= 0.60   "
@@ -687,7 +703,9 @@ class Bench(ServiceBench):
         p99 = pctl(values, 99) if values else None
         ok = p99 is not None and p99 < a.p99_target_ms / 1000 and not search.n_errors
         self.add_row(f"directory search: mix of q (+ filter), 20 per page, {pop.directory:,} listed", search,
-                     target=f"p99 < {a.p99_target_ms:g} ms", verdict="PASS" if ok else "MISS")
+                     target=f"p99 < {a.p99_target_ms:g} ms", verdict="PASS" if ok else "MISS",
+                     ratio=None if p99 is None else p99 * 1000, target_value=a.p99_target_ms,
+                     lower_is_better=True, unit="ms p99", value=ms(p99))
         for kind in sorted(search.latencies, key=lambda k: -len(search.latencies[k])):
             lat = search.latencies[kind]
             totals = search.totals.get(kind) or [t for _, t in alone.get(kind, []) if t is not None] or [0]
@@ -696,6 +714,9 @@ class Bench(ServiceBench):
                 f"  {kind}: {len(lat) / len(values):.0%} of requests, matches median {pctl(totals, 50):,} "
                 f"max {max(totals):,}", "", ms(pctl(lat, 50)), ms(pctl(lat, 99)),
                 target=f"alone: {ms(own[len(own) // 2])}" if own else ""))
+            self.reported.append(report.Result(
+                self.rows[-1].measurement.strip(), f"p50 {ms(pctl(lat, 50))}, p99 {ms(pctl(lat, 99))}",
+                baseline=self.rows[-1].target, unit="ms"))
         self.verdicts.append(
             f"directory search (mix): p99 {ms(p99) if p99 is not None else 'n/a'}   target < "
             f"{a.p99_target_ms:g} ms   {'PASS' if ok else 'MISS'}"
@@ -713,16 +734,27 @@ class Bench(ServiceBench):
             self.add_row(f"  info: {label}, no q ({total:,} match; {conns} connection{'s' if conns > 1 else ''})",
                          result, note="(not judged)")
 
-    def add_row(self, name: str, r: Result, *, target: str = "", verdict: str = "", note: str = "") -> None:
+    def add_row(self, name: str, r: Result, *, target: str = "", verdict: str = "", note: str = "",
+                ratio: float | None = None, target_value: float | None = None, lower_is_better: bool = False,
+                unit: str = "req/s", value: str | None = None, baseline: str = "",
+                baseline_cpu: bool = True) -> None:
+        """A table row and its --json result. ``ratio``/``target_value``: the judged figures
+        (None for a row that only informs); ``value``: the figure judged, the rate by default;
+        ``baseline_cpu``: show /ping's CPU per request beside the row's."""
         values = r.all_latencies
         errors = str(r.n_errors) if r.n_errors else "0"
         if r.reconnects:
             errors += f" ({r.reconnects} reconn.)"
         if r.n_errors and verdict == "PASS":
             verdict = "MISS"
+        cpu_ms, ping_ms = r.cpu_ms_per_op, self.ping_cpu_ms if baseline_cpu else None
+        cell = "-" if cpu_ms is None else f"{cpu_ms:.2f}" + ("" if ping_ms is None else f" (ping {ping_ms:.2f})")
         self.rows.append(Row(name, fmt_rate(r.rate), ms(pctl(values, 50)) if values else "-",
-                             ms(pctl(values, 99)) if values else "-", errors, fmt_cpu(r.cpu, CPU_KEYS),
+                             ms(pctl(values, 99)) if values else "-", errors, fmt_cpu(r.cpu, CPU_KEYS), cell,
                              "; ".join(x for x in (note, target) if x), verdict))
+        self.reported.append(report.Result(
+            name.strip(), value or fmt_rate(r.rate), ratio, target_value, verdict if target_value is not None else "",
+            baseline, unit, lower_is_better, cpu_ms, ping_ms))
         if r.boots:
             self.notes.append(f"{r.name}: {r.boots} gunicorn worker(s) recycled during the row "
                               "(max_requests); their keep-alive connections were re-opened")
@@ -731,7 +763,8 @@ class Bench(ServiceBench):
 
     # ---------------------------------------------------------------- table
     def table(self) -> str:
-        header = Row("measurement", "req/s", "p50", "p99", "errors", "cpu app/store/client/all", "ratio; target", "verdict")
+        header = Row("measurement", "req/s", "p50", "p99", "errors", "cpu app/store/client/all", "cpu ms/op",
+                     "ratio; target", "verdict")
         a = self.args
         pop = getattr(self, "population", None)
         lines = [
@@ -751,6 +784,8 @@ class Bench(ServiceBench):
                          f"for {self.settle_s:.0f}s and every row starts on an idle store)")
         lines += [
             "cpu:      cores used during the row: gunicorn (master + workers) / store server / load generator / whole machine",
+            "cpu ms/op: the app's CPU (gunicorn master + workers) per answered request over the row, beside bare "
+            "/ping's in this run",
             "",
             *table_lines(header, self.rows),
         ]
@@ -804,6 +839,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--p99-target-ms", type=float, default=100.0, help="directory search p99 target (100)")
     p.add_argument("--seed", type=int, default=20261128, help="random seed of the data and requests")
     p.add_argument("--quick", action="store_true", help="a smoke run: 5,000 members, 1 s warm-up + 3 s rows")
+    p.add_argument("--json", metavar="PATH", help="also write every row as JSON (bench/report.py's shape)")
     args = p.parse_args(argv)
     args.members = args.members or (5000 if args.quick else 50000)
     args.seconds = args.seconds or (3.0 if args.quick else 10.0)
@@ -840,6 +876,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             say(f"logs kept in {bench.tmp}")
     print(bench.table())
+    if args.json:
+        report.write(args.json, "members", bench.store_label, bench.reported, quick=args.quick,
+                     notes=[*bench.verdicts, *bench.notes])
     return status  # a missed target is a finding, not a failure of the script
 
 

@@ -83,31 +83,55 @@ class TokenIssuer:
         return jwt.encode(payload, self.key, algorithm=ALGORITHM)
 
 
+LEEWAY_S = 5  # clocks of hosts differ a little
+
+
 class TokenVerifier:
+    """Checks access tokens with the public key. A token that passed the full check is kept
+    (``cache_size`` of them, per process) until it expires: a client sends the same token
+    with every request, and its signature, issuer, audience and roles cannot change, so a
+    repeat only needs the checks that depend on the moment, expiry and revocation."""
+
     # Whose tokens are refused before their expiry (a ``shared.revocations.Revocations``; the
     # apis set it): anything with ``revoked(subject, issued_at) -> bool``.
     revocations = None
 
-    def __init__(self, public_key_pem: bytes, issuer: str, audience: str):
+    def __init__(self, public_key_pem: bytes, issuer: str, audience: str, *, cache_size: int = 10_000):
         self.key = serialization.load_pem_public_key(public_key_pem)
         self.issuer, self.audience = issuer, audience
+        self.cache_size = cache_size
+        self._verified: dict[str, Principal] = {}
 
     @classmethod
     def from_file(cls, path: str, issuer: str, audience: str) -> "TokenVerifier":
         return cls(Path(path).read_bytes(), issuer, audience)
 
     def verify(self, token: str) -> Principal:
+        principal = self._verified.get(token)
+        if principal is None:
+            principal = self._check(token)
+            if len(self._verified) >= self.cache_size:
+                self._verified.clear()  # simpler than an LRU; refilled by the next requests
+            self._verified[token] = principal
+        elif principal.claims["exp"] + LEEWAY_S <= time.time():
+            self._verified.pop(token, None)
+            raise InvalidToken("Signature has expired")  # PyJWT's words, as a first check says
+        claims = principal.claims
+        if self.revocations is not None and self.revocations.revoked(claims["sub"], claims.get("iat")):
+            raise InvalidToken("it was revoked; sign in again")
+        return principal
+
+    def _check(self, token: str) -> Principal:
+        """Everything about a token that does not depend on when it is presented again."""
         try:
             claims = jwt.decode(token, self.key, algorithms=[ALGORITHM], issuer=self.issuer,
                                 audience=self.audience, options={"require": ["exp", "sub", "iss", "aud"]},
-                                leeway=5)
+                                leeway=LEEWAY_S)
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
         roles = claims.get("roles") or []
         if not isinstance(roles, list) or not all(r in ROLES for r in roles):
             raise InvalidToken("unknown role in token")
-        if self.revocations is not None and self.revocations.revoked(claims["sub"], claims.get("iat")):
-            raise InvalidToken("it was revoked; sign in again")
         return Principal(claims["sub"], frozenset(roles), claims)
 
 

@@ -9,6 +9,7 @@ same way on every route (``shared.web.inputs``): only its ``Blueprint`` may be r
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
 import uuid
@@ -70,7 +71,9 @@ def _request_id() -> str:
     # Accept a caller's id only if it is a sane token, so logs cannot be forged with it.
     if REQUEST_ID_PATTERN.fullmatch(incoming):
         return incoming
-    return str(uuid.uuid4())
+    # A version-4 UUID from the PRNG (reseeded in each forked worker): an id is unique, not
+    # secret, and uuid4's os.urandom is a system call per request.
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def create_service_app(name: str, config: Config, store, *, blueprints: Iterable[Blueprint],
@@ -159,10 +162,9 @@ def _install_request_hooks(app: Flask, service: str) -> None:
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
         route = request.url_rule.rule if request.url_rule else "unmatched"
         started = g.get("request_started")
-        metrics.REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
-        if started is not None:
-            elapsed = time.perf_counter() - started
-            metrics.LATENCY.labels(service, request.method, route).observe(elapsed)
+        elapsed = None if started is None else time.perf_counter() - started
+        metrics.observe(service, request.method, route, response.status_code, elapsed)
+        if elapsed is not None:
             log.info("%s %s %s", request.method, loggable_path(), response.status_code,
                      extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
         return response

@@ -57,7 +57,8 @@ def nests_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
 
 def refuse_deep_json() -> None:
     """Before any view: a JSON body nested too deep to decode safely is a 400 problem."""
-    if request.is_json and nests_too_deep(request.get_data(cache=True)):
+    # No Content-Type, no JSON (most requests are GETs): the header is not even parsed then.
+    if request.environ.get("CONTENT_TYPE") and request.is_json and nests_too_deep(request.get_data(cache=True)):
         raise Problem(400, f"The JSON body nests arrays or objects deeper than {MAX_DEPTH} levels.",
                       kind="too-deep")
 

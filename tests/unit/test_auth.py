@@ -17,6 +17,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from shared import auth
 from shared.auth import ROLES, InvalidToken, TokenIssuer, TokenVerifier, generate_keypair
 
 
@@ -143,6 +144,41 @@ def test_expired_token_is_rejected(keys, verifier):
     expired = TokenIssuer.from_file(str(keys[0]), "alumnet", "alumnet", -60)
     with pytest.raises(InvalidToken, match="(?i)expired"):
         verifier.verify(expired.issue("member-1", ["alumnus"]))
+
+
+def test_a_token_checked_before_is_refused_once_it_expires(keys, issuer, monkeypatch):
+    """A repeat is answered from the process's verified tokens, but expiry is checked again."""
+    verifier = TokenVerifier.from_file(str(keys[1]), "alumnet", "alumnet")
+    token = issuer.issue("member-1", ["alumnus"])
+    assert verifier.verify(token).subject == "member-1"
+    assert verifier.verify(token).subject == "member-1"  # the repeat
+    later = time.time() + 900 + auth.LEEWAY_S + 1
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    with pytest.raises(InvalidToken, match="(?i)expired"):
+        verifier.verify(token)
+
+
+def test_a_token_checked_before_is_refused_once_revoked(issuer, keys):
+    class Revoked:
+        subjects: set[str] = set()
+
+        def revoked(self, subject, issued_at):
+            return subject in self.subjects
+
+    verifier = TokenVerifier.from_file(str(keys[1]), "alumnet", "alumnet")
+    verifier.revocations = Revoked()
+    token = issuer.issue("member-1", ["alumnus"])
+    assert verifier.verify(token).subject == "member-1"
+    Revoked.subjects.add("member-1")
+    with pytest.raises(InvalidToken, match="revoked"):
+        verifier.verify(token)
+
+
+def test_a_full_cache_of_verified_tokens_starts_again(issuer, keys):
+    verifier = TokenVerifier(keys[1].read_bytes(), "alumnet", "alumnet", cache_size=2)
+    tokens = [issuer.issue(f"member-{i}", ["alumnus"]) for i in range(5)]
+    assert [verifier.verify(t).subject for t in tokens] == [f"member-{i}" for i in range(5)]
+    assert len(verifier._verified) <= 2
 
 
 def test_unsigned_token_is_rejected(verifier):

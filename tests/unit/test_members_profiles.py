@@ -303,6 +303,25 @@ def test_each_viewer_sees_what_the_member_chose(client, people, admin_headers):
         assert full["employer"] == "МУ Пловдив" and full["visibility"]["employer"] == "private"
 
 
+def test_another_members_view_is_sent_as_memberschema_would_dump_it(client, db, people):
+    """GET member answers another member's view without the schema's dump (``as_shown``): for a
+    profile with every field filled and shown, the JSON is the dump's, field for field."""
+    from services.members.profiles.schemas import MemberSchema
+    everything = {"given_name_latin": "Maria", "family_name_latin": "Ivanova", "phone": "+359888123456",
+                  "graduation_year": 2010, "faculty": "medicine", "programme": "Медицина", "specialty": "кардиология",
+                  "position": "лекар", "employer": "МУ Пловдив", "city": "Пловдив", "country": "bg",
+                  "languages": ["bg", "en"], "interests": ["менторство"], "open_to_mentoring": True,
+                  "open_to_ambassador": False, "open_to_volunteer": True, "international_graduate": False}
+    owner, peer = people.verified(**everything), people.verified()
+    visibility = {field: profiles.PUBLIC for field in profiles.VISIBILITY_FIELDS}
+    assert client.patch(member_url(owner), headers=owner["headers"], json={"visibility": visibility}).status_code == 200
+    for headers in (peer["headers"], {}):
+        shown = client.get(member_url(owner), headers=headers).get_json()
+        assert set(shown) == {"id", *profiles.NAME_FIELDS, *profiles.VISIBILITY_FIELDS} - {"names"}
+        stored = db.members.find_one({"_id": owner["id"]})
+        assert shown == json.loads(json.dumps(MemberSchema().dump(profiles.view(stored, profiles.MEMBERS))))
+
+
 def test_members_with_nothing_public_or_not_verified_are_404_to_outsiders(client, people):
     hidden, pending, peer = people.verified(), people.sign_up(), people.verified()
     assert_problem(client.get(member_url(hidden)), 404)

@@ -165,7 +165,7 @@ class Login(MethodView):
         limit_rate("login")
         db, at = current_service().store.db, accounts.now()
         email, password = credentials["email"], credentials["password"]
-        account, address, pair = refuse_if_throttled(db, email, at)
+        (account, address, pair), counted = throttling(db, email, at)
 
         issued_at = accounts.issue_time()  # before the member (and its roles) is read
         member = accounts_store.member_by_email(db, email)
@@ -177,8 +177,8 @@ class Login(MethodView):
         if not accounts.can_log_in(member):
             raise _invalid_login()
 
-        accounts_store.clear_failures(db, pair)
-        accounts_store.clear_failures(db, account)
+        # A success forgets this client's and the account's failures (the address keeps its own).
+        accounts_store.clear_failures(db, [key for key in (pair, account) if key in counted])
         refresh = accounts_store.issue_refresh_token(db, None, member["_id"], accounts.new_family(), at, at)
         log.info("login", extra={"member_id": member["_id"]})
         return _token_pair(member, refresh, issued_at, at)
@@ -189,15 +189,22 @@ class Login(MethodView):
         gentle=accounts.ACCOUNT_SLOWDOWN_AFTER, wait=int(accounts.ACCOUNT_SLOWDOWN.total_seconds()))
 
 
-def refuse_if_throttled(db, email: str, at) -> tuple[str, str, str]:
+def throttling(db, email: str, at) -> tuple[tuple[str, str, str], set[str]]:
     """429 while failed passwords for ``email`` from this client block another attempt;
-    otherwise the throttling keys (account, address, pair) to count a failure on."""
+    otherwise the throttling keys (account, address, pair) to count a failure on, and those
+    of them that have failures counted (one read for the three)."""
     account, address = accounts.account_key(email), accounts.address_key(client_address())
     pair = accounts.pair_key(account, address)
-    waits = [accounts_store.throttle(db, key).retry_after(at) for key in (pair, account, address)]
-    if any(waits):
-        raise _too_many(max(w for w in waits if w))
-    return account, address, pair
+    counted = accounts_store.throttles(db, (pair, account, address))
+    waits = [wait for throttle in counted.values() if (wait := throttle.retry_after(at))]
+    if waits:
+        raise _too_many(max(waits))
+    return (account, address, pair), set(counted)
+
+
+def refuse_if_throttled(db, email: str, at) -> tuple[str, str, str]:
+    """``throttling``'s keys, for a check that only counts failures."""
+    return throttling(db, email, at)[0]
 
 
 def record_failure(db, account: str, address: str, pair: str, at) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -100,8 +100,10 @@ def set_password(db: Database, session: ClientSession | None, member_id: str, em
 
 # --------------------------------------------------------------------------- throttling
 
-def throttle(db: Database, key: str) -> accounts.Throttle:
-    return accounts.Throttle.from_document(db[LOGIN_FAILURES].find_one({"_id": key}))
+def throttles(db: Database, keys: Sequence[str]) -> dict[str, accounts.Throttle]:
+    """The failure counters of ``keys`` that exist (one read for all of them)."""
+    return {doc["_id"]: accounts.Throttle.from_document(doc)
+            for doc in db[LOGIN_FAILURES].find({"_id": {"$in": list(keys)}})}
 
 
 def record_failure(db: Database, key: str, at: datetime,
@@ -144,8 +146,9 @@ def record_failure(db: Database, key: str, at: datetime,
     return accounts.Throttle.from_document(doc)
 
 
-def clear_failures(db: Database, key: str, session: ClientSession | None = None) -> None:
-    db[LOGIN_FAILURES].delete_one({"_id": key}, session=session)
+def clear_failures(db: Database, keys: Sequence[str], session: ClientSession | None = None) -> None:
+    if keys:  # nothing counted, nothing to send
+        db[LOGIN_FAILURES].delete_many({"_id": {"$in": list(keys)}}, session=session)
 
 
 def clear_account_failures(db: Database, account: str, session: ClientSession | None = None) -> None:

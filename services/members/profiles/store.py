@@ -95,7 +95,8 @@ def save_member(db: Database, session: ClientSession | None, member: dict, *, in
         db.members.replace_one({"_id": member["_id"]}, member, session=session)
     entry = profiles.directory_entry(member)
     if entry is None:
-        db[DIRECTORY].delete_one({"_id": member["_id"]}, session=session)
+        if not insert:  # a new member has no entry to take out
+            db[DIRECTORY].delete_one({"_id": member["_id"]}, session=session)
     else:
         db[DIRECTORY].replace_one({"_id": member["_id"]}, entry, upsert=True, session=session)
     return member

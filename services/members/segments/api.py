@@ -26,6 +26,7 @@ blp = Blueprint("segments", __name__, url_prefix="/api/v1/members/segments",
 SEGMENT_NAME = [validate.Length(min=1, max=200), NAME[1]]
 # How many matching members a preview names: enough to recognise the filter, not a listing.
 SAMPLE = 5
+SAMPLE_FIELDS = ("given_name", "family_name")
 
 
 class SegmentInSchema(Schema):
@@ -104,11 +105,12 @@ class SegmentPreview(MethodView):
     def post(self, body: dict):
         """What a segment with this filter would match now, without saving it: the count the
         saved segment would show (the same query) and the first few members by name."""
-        db = current_service().store.db
-        sample, _ = segments_store.members_page(db, body["filter"], 1, SAMPLE)
-        return {"count": segments_store.count(db, body["filter"]),
-                "sample": [{"id": m["_id"], **{k: m[k] for k in ("given_name", "family_name") if k in m}}
-                           for m in sample]}
+        # The page's total is the segment's count (counted by the same query when the page is
+        # full, its length when not): one count, not a second one beside it.
+        sample, count = segments_store.members_page(current_service().store.db, body["filter"], 1, SAMPLE,
+                                                    projection=SAMPLE_FIELDS)
+        return {"count": count, "sample": [{"id": m["_id"], **{k: m[k] for k in SAMPLE_FIELDS if k in m}}
+                                           for m in sample]}
 
 
 @blp.route("/<segment_id>")

@@ -88,9 +88,12 @@ def page(db: Database, number: int, per_page: int) -> tuple[list[dict], int]:
 # The two below take a filter, not a saved segment, so that a preview of an unsaved filter
 # answers with exactly what the segment saved from it will.
 
-def members_page(db: Database, spec: dict, number: int, per_page: int) -> tuple[list[dict], int]:
-    return profiles_store.page_of(db.members, profiles_store.segment_query(spec),
-                                  profiles_store.SORTS["name"], number, per_page)
+def members_page(db: Database, spec: dict, number: int, per_page: int,
+                 projection: tuple[str, ...] | None = None) -> tuple[list[dict], int]:
+    """A page of the members a filter matches, by name, and how many it matches in all;
+    ``projection``: only these fields of each (and the id)."""
+    return profiles_store.page_of(db.members, profiles_store.segment_query(spec), profiles_store.SORTS["name"],
+                                  number, per_page, dict.fromkeys(projection, 1) if projection else None)
 
 
 def count(db: Database, spec: dict) -> int:
