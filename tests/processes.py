@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -184,6 +185,19 @@ class Platform:
         self._spawn(name or f"{service}-worker", ["worker", service], url=url, WORKER_HTTP_PORT=str(port), **env)
         self.worker_urls.setdefault(service, url)
         return url
+
+    @contextmanager
+    def worker_ahead(self, service: str, name: str, ahead: timedelta, **env: str) -> Iterator[str]:
+        """A further worker of ``service`` whose clock runs ``ahead`` of the real time
+        (``CLOCK_OFFSET_S``), ready, for as long as the block runs (its URL): a test makes a
+        reminder or a deadline due for it instead of waiting for it. Stopped at the end, so it
+        makes nothing of later tests due early."""
+        url = self.start_worker(service, name, CLOCK_OFFSET_S=str(ahead.total_seconds()), **env)
+        try:
+            self.wait_ready(url, name)
+            yield url
+        finally:
+            assert self.terminate(name) == 0, f"{name} did not exit cleanly"
 
     def _spawn(self, name: str, args: list[str], url: str | None = None, ready_path: str = "/readyz",
                **env: str) -> None:

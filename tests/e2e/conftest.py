@@ -66,10 +66,13 @@ def e2e_env(amqp_url: str, local_store, smtp_sink, sms_sink, jwt_keys, **overrid
     return platform_env(amqp_url, local_store.url, jwt_keys, **{
         "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_sink[1]),
         "SMS_BACKEND": "http", "SMS_API_URL": sms_sink.url, "SMS_ACCOUNT_SID": "AC-e2e", "SMS_AUTH_TOKEN": "e2e-token",
-        # The survey reminder is due 25 s before the close, and its timer looks every second.
-        "SURVEY_REMINDER_INTERVAL_S": "1", "SURVEY_REMINDER_LEAD_S": "25",
-        # A mentor has 12 s to answer an ask, and the expiry timer looks twice a second.
-        "MENTORING_DEADLINE_S": "12", "MENTORING_EXPIRY_INTERVAL_S": "0.5",
+        # The survey reminder is due an hour before the close (a test's survey closes in two,
+        # and a worker whose clock runs ahead sends it: CLOCK_OFFSET_S); its timer looks every second.
+        "SURVEY_REMINDER_INTERVAL_S": "1", "SURVEY_REMINDER_LEAD_S": "3600",
+        # A mentor has ten minutes to answer an ask: no deadline passes during a run on the real
+        # clock; a test expires an ask with a worker whose clock runs ahead (CLOCK_OFFSET_S).
+        # The expiry timer looks twice a second.
+        "MENTORING_DEADLINE_S": "600", "MENTORING_EXPIRY_INTERVAL_S": "0.5",
         # An ambassador has 6 s to reply before the nudge, 4 s more before the office is told;
         # the overdue timer looks twice a second.
         "AMBASSADOR_REPLY_TARGET_S": "6", "AMBASSADOR_ESCALATE_AFTER_S": "4", "AMBASSADOR_OVERDUE_INTERVAL_S": "0.5",
