@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
-from zoneinfo import available_timezones
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, available_timezones
 
 Clock = Callable[[], datetime]
+# Where the club is: its days and years are Sofia's, not the server's (often UTC) nor UTC's.
+CLUB_ZONE = ZoneInfo("Europe/Sofia")
 
 # One per process, set once at start-up (``set_offset``): every rule of the process reads the
 # same "now", whether it got ``now`` as a default argument or through its service context.
@@ -29,6 +31,12 @@ def set_offset(seconds: float) -> None:
 def now() -> datetime:
     moment = datetime.now(timezone.utc) + _offset
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def club_date(moment: datetime) -> date:
+    """The club's date at ``moment``: from 22:00 UTC (23:00 in summer) it is already the next
+    day in Sofia, and on 31 December the next year."""
+    return moment.astimezone(CLUB_ZONE).date()
 
 
 class FixedClock:
