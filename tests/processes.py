@@ -34,8 +34,6 @@ from alumnet.localstore import die_with_parent, free_port
 from tests.support import wait_until
 
 ALUMNET = str(Path(sys.executable).parent / "alumnet")
-# The queues the platform's workers consume; fixed names, so a previous run may have left messages.
-INBOXES = ("notifications.inbox", "events.inbox", "awards.inbox")
 
 
 def platform_env(amqp_url: str, store_url: str, jwt_keys, **overrides: str) -> dict[str, str]:
@@ -56,16 +54,6 @@ def platform_env(amqp_url: str, store_url: str, jwt_keys, **overrides: str) -> d
         "DEV_MODE": "true",
         **overrides,
     }
-
-
-def purge_inboxes(amqp_url: str) -> None:
-    """A previous run's leftovers must not arrive in this one."""
-    for queue in INBOXES:
-        with Connection(amqp_url) as conn:  # one connection each: a missing queue closes the channel
-            try:
-                conn.default_channel.queue_purge(queue)
-            except Exception:
-                pass
 
 
 class VhostUnavailable(RuntimeError):

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, own_vhost
 from tests.deploy.nginx_harness import Gateway, find_nginx
-from tests.processes import Platform, RunVhost, VhostUnavailable, platform_env  # noqa: F401 (Platform: tests import it from here)
+from tests.processes import Platform, platform_env  # noqa: F401 (Platform: tests import it from here)
 from tests.sms_sink import SmsSink
 from tests.smtp_sink import SmtpSink
 from tests.support import refusing_port
@@ -26,27 +26,9 @@ SERVICES = ("members", "events", "notifications", "awards")
 @pytest.fixture(scope="package")
 def amqp_url(amqp_url):
     """The broker's URL with this layer's own vhost; tests that need another vhost of their
-    own (the crash test) make it on the same broker with ``own_vhost``."""
+    own (the crash test) make it on the same broker with ``tests.conftest.own_vhost``."""
     with own_vhost(amqp_url, "e2e", timeout_s=30) as vhost:
         yield vhost.url
-
-
-@contextmanager
-def own_vhost(amqp_url: str, label: str, timeout_s: float = 60.0) -> Iterator[RunVhost]:
-    """A ``RunVhost`` on the broker of ``amqp_url``, deleted afterwards. Without a working
-    rabbitmqctl the test is skipped (on a developer's machine) or fails (under CI), as when the
-    broker is unreachable."""
-    vhost = RunVhost(amqp_url, label, timeout_s)
-    try:
-        vhost.__enter__()
-    except VhostUnavailable as problem:
-        if IN_CI:
-            pytest.fail(f"{problem}; under CI=true this is a failure", pytrace=False)
-        pytest.skip(str(problem))
-    try:
-        yield vhost
-    finally:
-        vhost.__exit__()
 
 
 @pytest.fixture(scope="package")
