@@ -1,19 +1,42 @@
 """The time services read: aware UTC with millisecond precision (what MongoDB stores, so a
 value written and read back compares equal). Apps and workers hold a clock (a function
-returning now) so tests can set the time instead of waiting for it."""
+returning now) so tests can set the time instead of waiting for it.
+
+A process's clock may run ahead of the wall clock by a fixed offset (the setting
+``CLOCK_OFFSET_S``, dev mode only; ``shared.service`` applies it when it builds an api or a
+worker): end-to-end tests start a worker "an hour later" to make a reminder or a deadline due
+for it, instead of waiting for the real hour and racing it."""
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime, timezone
-from zoneinfo import available_timezones
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, available_timezones
 
 Clock = Callable[[], datetime]
+# Where the club is: its days and years are Sofia's, not the server's (often UTC) nor UTC's.
+CLUB_ZONE = ZoneInfo("Europe/Sofia")
+
+# One per process, set once at start-up (``set_offset``): every rule of the process reads the
+# same "now", whether it got ``now`` as a default argument or through its service context.
+_offset = timedelta(0)
+
+
+def set_offset(seconds: float) -> None:
+    """Make this process's ``now`` run ``seconds`` ahead of the wall clock (0: the real time)."""
+    global _offset
+    _offset = timedelta(seconds=seconds)
 
 
 def now() -> datetime:
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(timezone.utc) + _offset
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def club_date(moment: datetime) -> date:
+    """The club's date at ``moment``: from 22:00 UTC (23:00 in summer) it is already the next
+    day in Sofia, and on 31 December the next year."""
+    return moment.astimezone(CLUB_ZONE).date()
 
 
 class FixedClock:
@@ -26,7 +49,6 @@ class FixedClock:
         return self.at
 
     def advance(self, **delta) -> datetime:
-        from datetime import timedelta
         self.at = self.at + timedelta(**delta)
         return self.at
 

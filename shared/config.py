@@ -57,6 +57,13 @@ def _non_negative_float(raw: str) -> float:
     return value
 
 
+def _offset_seconds(raw: str) -> float:
+    value = float(raw)
+    if not abs(value) <= 10 * 366 * 86400:  # also refuses nan and inf
+        raise ValueError("expected seconds within ten years either way")
+    return value
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 < value < 65536:
@@ -197,6 +204,9 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("TRUSTED_PROXIES", "", _networks,
             "addresses or networks (comma-separated) whose X-Real-IP / X-Forwarded-* headers are "
             "believed: the gateway's; empty trusts none (dev mode: this machine)"),
+    Setting("CLOCK_OFFSET_S", "0", _offset_seconds,
+            "tests only (refused unless DEV_MODE=true): how many seconds this process's clock runs ahead "
+            "of the real time, so a test starts a worker for which a reminder or deadline is already due"),
     Setting("DEV_MODE", "false", _bool,
             "true only for `alumnet dev` and tests on one machine: allows this repository's "
             "example secrets and trusts loopback proxies. Never set in a deployment"),
@@ -258,6 +268,7 @@ class Config:
     ambassador_asker_retention_days: int
     office_email: str
     trusted_proxies: tuple
+    clock_offset_s: float
     dev_mode: bool
     extra: dict = field(default_factory=dict)
 
@@ -285,6 +296,10 @@ def load(environ: Mapping[str, str] | None = None, *, require_keys: bool = True)
     key_file = values.get("jwt_public_key_file")
     if require_keys and key_file and not os.path.isfile(key_file):
         problems["JWT_PUBLIC_KEY_FILE"] = f"no such file: {key_file}"
+    if values.get("clock_offset_s") and values.get("dev_mode") is False:
+        # A deployment keeps the real time: a shifted clock would send reminders early, expire
+        # asks and close surveys before their time.
+        problems["CLOCK_OFFSET_S"] = "only tests may shift the clock: set it with DEV_MODE=true or not at all"
     if problems:
         raise ConfigError(problems)
     if values["dev_mode"] and not environ.get("TRUSTED_PROXIES"):

@@ -11,7 +11,7 @@ from typing import Iterable
 from flask import Blueprint, Flask
 from kombu import Connection
 
-from shared import logs
+from shared import clock, logs
 from shared.auth import TokenVerifier
 from shared.bus.consumer import Consumer, Subscription
 from shared.bus.outbox import BACKLOG_EVERY_S, OutboxRelay, measure_backlog
@@ -50,6 +50,7 @@ class BrokerCheck:
 def build_api(name: str, config: Config, store: ServiceStore, blueprints: Iterable[Blueprint],
               *, description: str = "") -> Flask:
     logs.configure(f"{name}-api", config.log_level, keep_existing=True)
+    clock.set_offset(config.clock_offset_s)
     store.create_indexes()
     verifier = TokenVerifier.from_file(config.jwt_public_key_file, config.jwt_issuer, config.jwt_audience) \
         if config.jwt_public_key_file else None
@@ -65,6 +66,7 @@ def build_worker(name: str, config: Config, store: ServiceStore, *,
                  subscriptions: Iterable[Subscription] = (),
                  loops: dict[str, Loop] | None = None,
                  consumer_options: dict | None = None) -> Worker:
+    clock.set_offset(config.clock_offset_s)
     store.create_indexes()
     relay = OutboxRelay(store.db, publisher_for(config.amqp_url), service=name)
     # Measured beside the relay, not by it: a relay that is stuck or failing still shows its backlog growing.

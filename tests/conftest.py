@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from cryptography.fernet import Fernet
@@ -18,6 +20,7 @@ from kombu import Connection
 from alumnet.localstore import LocalStore
 from shared.auth import TokenIssuer, generate_keypair
 from shared.config import load
+from tests.processes import RunVhost, VhostUnavailable
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -45,6 +48,24 @@ def amqp_url() -> str:
             pytest.fail(message + "; under CI=true this is a failure", pytrace=False)
         pytest.skip(message)
     return AMQP_URL
+
+
+@contextmanager
+def own_vhost(amqp_url: str, label: str, timeout_s: float = 60.0) -> Iterator[RunVhost]:
+    """A ``RunVhost`` on the broker of ``amqp_url``, deleted afterwards. Without a working
+    rabbitmqctl the test is skipped (on a developer's machine) or fails (under CI), as when the
+    broker is unreachable."""
+    vhost = RunVhost(amqp_url, label, timeout_s)
+    try:
+        vhost.__enter__()
+    except VhostUnavailable as problem:
+        if IN_CI:
+            pytest.fail(f"{problem}; under CI=true this is a failure", pytrace=False)
+        pytest.skip(str(problem))
+    try:
+        yield vhost
+    finally:
+        vhost.__exit__()
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -33,8 +34,6 @@ from alumnet.localstore import die_with_parent, free_port
 from tests.support import wait_until
 
 ALUMNET = str(Path(sys.executable).parent / "alumnet")
-# The queues the platform's workers consume; fixed names, so a previous run may have left messages.
-INBOXES = ("notifications.inbox", "events.inbox", "awards.inbox")
 
 
 def platform_env(amqp_url: str, store_url: str, jwt_keys, **overrides: str) -> dict[str, str]:
@@ -55,16 +54,6 @@ def platform_env(amqp_url: str, store_url: str, jwt_keys, **overrides: str) -> d
         "DEV_MODE": "true",
         **overrides,
     }
-
-
-def purge_inboxes(amqp_url: str) -> None:
-    """A previous run's leftovers must not arrive in this one."""
-    for queue in INBOXES:
-        with Connection(amqp_url) as conn:  # one connection each: a missing queue closes the channel
-            try:
-                conn.default_channel.queue_purge(queue)
-            except Exception:
-                pass
 
 
 class VhostUnavailable(RuntimeError):
@@ -184,6 +173,19 @@ class Platform:
         self._spawn(name or f"{service}-worker", ["worker", service], url=url, WORKER_HTTP_PORT=str(port), **env)
         self.worker_urls.setdefault(service, url)
         return url
+
+    @contextmanager
+    def worker_ahead(self, service: str, name: str, ahead: timedelta, **env: str) -> Iterator[str]:
+        """A further worker of ``service`` whose clock runs ``ahead`` of the real time
+        (``CLOCK_OFFSET_S``), ready, for as long as the block runs (its URL): a test makes a
+        reminder or a deadline due for it instead of waiting for it. Stopped at the end, so it
+        makes nothing of later tests due early."""
+        url = self.start_worker(service, name, CLOCK_OFFSET_S=str(ahead.total_seconds()), **env)
+        try:
+            self.wait_ready(url, name)
+            yield url
+        finally:
+            assert self.terminate(name) == 0, f"{name} did not exit cleanly"
 
     def _spawn(self, name: str, args: list[str], url: str | None = None, ready_path: str = "/readyz",
                **env: str) -> None:

@@ -29,9 +29,9 @@ from cryptography.fernet import Fernet
 
 from alumnet.localstore import free_port
 from tests.browser.helpers import AXE, read_dev_email as _read_dev_email
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, own_vhost
 from tests.deploy.nginx_harness import Gateway, find_nginx
-from tests.processes import ALUMNET, Platform, platform_env, purge_inboxes
+from tests.processes import ALUMNET, Platform, platform_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / ".test-artifacts" / "browser"
@@ -128,13 +128,20 @@ def chromium() -> tuple[str, str]:
     return CHROMIUM, CHROMEDRIVER
 
 
-# "package": the platform stops when the last browser test is done, before tests/e2e starts its
-# own, whose workers would otherwise compete with these for the same fixed queue names.
+@pytest.fixture(scope="package")
+def amqp_url(amqp_url):
+    """The broker's URL with this layer's own vhost (as tests/e2e has its own): no message a
+    previous run or another layer left reaches this platform, and no other platform's workers
+    compete with these for the fixed queue names; it goes, with all in it, after the layer."""
+    with own_vhost(amqp_url, "browser", timeout_s=30) as vhost:
+        yield vhost.url
+
+
+# "package": the platform stops when the last browser test is done, before the vhost goes.
 @pytest.fixture(scope="package")
 def site(chromium, amqp_url, local_store, jwt_keys, tmp_path_factory):
     nginx = find_nginx()
     _needed(None if nginx else "nginx is not installed (Debian: apt-get install nginx-light)")
-    purge_inboxes(amqp_url)
     work = tmp_path_factory.mktemp("site")
     outbox = work / "outbox"
     # Probed free, not port 0: nginx and gunicorn are told their ports, each the other's.

@@ -123,18 +123,19 @@ class _StubHandler(BaseHTTPRequestHandler):
 class _StubServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, port: int = 0):
         self.name = name
         self.connections: set[socket.socket] = set()
-        super().__init__(("127.0.0.1", 0), _StubHandler)
+        super().__init__(("127.0.0.1", port), _StubHandler)
 
 
 class Stub:
-    """One fake service api on an ephemeral port."""
+    """One fake service api on an ephemeral port, or on ``port`` (a stopped copy's, to start
+    it again on its address as a rolling restart does)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, port: int = 0):
         self.name = name
-        self._server = _StubServer(name)
+        self._server = _StubServer(name, port)
         self.address = f"127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -151,10 +152,19 @@ class Stub:
         self._thread.join(timeout=5)
 
 
-def _servers(address: str | list[str]) -> str:
-    """The value of a template's ``server ${X_API};``: one address, or several as further
-    ``server`` lines of the same upstream block."""
-    return address if isinstance(address, str) else ";\n    server ".join(address)
+def _servers(address: str | list[str], parameters: str) -> str:
+    """The value of a template's ``server ${X_API} <parameters>;``: one address, or several as
+    further ``server`` lines of the same upstream block, each with the template's parameters
+    (``max_fails``, ``fail_timeout``)."""
+    return address if isinstance(address, str) else f"{parameters};\n    server ".join(address)
+
+
+def server_parameters(template: str, variable: str) -> str:
+    """What follows ``${variable}`` on its ``server`` line of the template (with its leading space)."""
+    found = re.search(r"^\s*server \$\{" + variable + r"\}([^;]*);", template, re.MULTILINE)
+    if found is None:
+        raise KeyError(f"no server line for {variable} in the template")
+    return found.group(1)
 
 
 class Gateway:
@@ -184,14 +194,16 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     def _write_config(self) -> Path:
-        values = {("PORTAL_UPSTREAM" if name == "portal" else f"{name.upper()}_API"): _servers(address)
+        template = TEMPLATE.read_text()
+        variables = {name: "PORTAL_UPSTREAM" if name == "portal" else f"{name.upper()}_API" for name in self.upstreams}
+        values = {variables[name]: _servers(address, server_parameters(template, variables[name]))
                   for name, address in self.upstreams.items()}
         values["GATEWAY_LISTEN"] = f"127.0.0.1:{self.port}"
         values["GATEWAY_REAL_IP_FROM"] = self.real_ip_from
         values["PORTAL_REAL_IP_FROM"] = self.portal_real_ip_from
         assert set(values) == GATEWAY_VARIABLES
         site = self.workdir / "alumnet.conf"
-        site.write_text(render(TEMPLATE.read_text(), values))
+        site.write_text(render(template, values))
         built_with = subprocess.run([self.nginx, "-V"], capture_output=True, text=True).stderr
         lines = []
         if os.geteuid() == 0:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.conftest import IN_CI
+from tests.support import wait_until
 
 from .helpers import GATEWAY_VARIABLES, SERVICES
 from .nginx_harness import PLACEHOLDER, PORTAL_HEADERS, TEMPLATE, Gateway, Stub, find_nginx, http_session, render
@@ -227,6 +228,67 @@ def test_a_stopped_upstream_gives_a_problem(nginx, stubs, tmp_path, http):
     with one_upstream_stopped(nginx, stubs, tmp_path, http, "awards", "/api/v1/awards/cycles") as response:
         assert response.status_code in (502, 503)
         assert_problem(response, response.status_code)
+
+
+# --------------------------------------------------------------------------- several copies of an api
+
+API_VARIABLES = ("MEMBERS_API", "EVENTS_API", "AWARDS_API", "NOTIFICATIONS_API", "PORTAL_UPSTREAM")
+
+
+def test_a_copy_that_refused_is_left_alone_for_two_seconds_not_ten():
+    """nginx's default (a failed copy is skipped for 10 s) made a rolling restart of two
+    copies give "no live upstreams" 502s when the second went down less than 10 s after the
+    first came back (tests/e2e/test_platform.py counted hundreds)."""
+    template = TEMPLATE.read_text()
+    servers = dict(re.findall(r"^\s*server \$\{(\w+)\}([^;]*);", template, re.MULTILINE))
+    assert set(servers) == set(API_VARIABLES)
+    assert {name: params.split() for name, params in servers.items()} == {
+        name: ["max_fails=1", "fail_timeout=2s"] for name in API_VARIABLES}
+    # A request that never reached a copy (refused, connect timeout) goes to the other one.
+    assert re.findall(r"^\s*proxy_next_upstream(?:_tries)? ([^;]+);", template, re.MULTILINE) == ["error timeout", "2"]
+
+
+def test_each_copy_of_an_api_gets_its_own_server_line_with_the_parameters(nginx, stubs, tmp_path):
+    upstreams = {**{name: stub.address for name, stub in stubs.items()},
+                 "members": ["127.0.0.1:1801", "127.0.0.1:1802"]}
+    checked = Gateway(nginx, tmp_path, upstreams).test_config()
+    assert checked.returncode == 0, checked.stderr
+    site = (tmp_path / "alumnet.conf").read_text()
+    assert re.findall(r"server (127\.0\.0\.1:180\d)([^;]*);", site) == [
+        ("127.0.0.1:1801", " max_fails=1 fail_timeout=2s"), ("127.0.0.1:1802", " max_fails=1 fail_timeout=2s")]
+
+
+def test_a_rolling_restart_of_two_copies_answers_every_request(nginx, stubs, tmp_path, http):
+    """Each copy in turn stops (its connections refused) and comes back on its address; the
+    next one stops only once the gateway sends to the first again. Every request, GET or POST,
+    is answered by a live copy: a refused connection carried no request, so nginx passes even
+    a POST to the other copy, and a copy back up is used again without a 502 in between."""
+    names = ["members-1", "members-2"]
+    copies = [Stub(name) for name in names]
+    upstreams = {**{name: stub.address for name, stub in stubs.items()}, "members": [c.address for c in copies]}
+
+    def served(requests_: int) -> set[str]:
+        who = set()
+        for n in range(requests_):
+            url = f"{gateway.url}/api/v1/members/me"
+            response = http.post(url, json={"n": n}, timeout=10) if n % 2 else http.get(url, timeout=10)
+            assert response.status_code == 200, response.text
+            who.add(response.json()["service"])
+        return who
+
+    try:
+        with Gateway(nginx, tmp_path, upstreams) as gateway:
+            assert served(6) == set(names)
+            for k, name in enumerate(names):
+                port = int(copies[k].address.rsplit(":", 1)[1])
+                copies[k].stop()
+                assert served(10) == set(names) - {name}
+                copies[k] = Stub(name, port=port)
+                wait_until(lambda: name in served(2), timeout_s=30, message=f"the gateway sends to {name} again")
+            assert served(6) == set(names)
+    finally:
+        for copy in copies:
+            copy.stop()
 
 
 # --------------------------------------------------------------------------- trust and hardening

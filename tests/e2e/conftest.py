@@ -13,9 +13,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, own_vhost
 from tests.deploy.nginx_harness import Gateway, find_nginx
-from tests.processes import Platform, RunVhost, VhostUnavailable, platform_env  # noqa: F401 (Platform: tests import it from here)
+from tests.processes import Platform, platform_env  # noqa: F401 (Platform: tests import it from here)
 from tests.sms_sink import SmsSink
 from tests.smtp_sink import SmtpSink
 from tests.support import refusing_port
@@ -26,27 +26,9 @@ SERVICES = ("members", "events", "notifications", "awards")
 @pytest.fixture(scope="package")
 def amqp_url(amqp_url):
     """The broker's URL with this layer's own vhost; tests that need another vhost of their
-    own (the crash test) make it on the same broker with ``own_vhost``."""
+    own (the crash test) make it on the same broker with ``tests.conftest.own_vhost``."""
     with own_vhost(amqp_url, "e2e", timeout_s=30) as vhost:
         yield vhost.url
-
-
-@contextmanager
-def own_vhost(amqp_url: str, label: str, timeout_s: float = 60.0) -> Iterator[RunVhost]:
-    """A ``RunVhost`` on the broker of ``amqp_url``, deleted afterwards. Without a working
-    rabbitmqctl the test is skipped (on a developer's machine) or fails (under CI), as when the
-    broker is unreachable."""
-    vhost = RunVhost(amqp_url, label, timeout_s)
-    try:
-        vhost.__enter__()
-    except VhostUnavailable as problem:
-        if IN_CI:
-            pytest.fail(f"{problem}; under CI=true this is a failure", pytrace=False)
-        pytest.skip(str(problem))
-    try:
-        yield vhost
-    finally:
-        vhost.__exit__()
 
 
 @pytest.fixture(scope="package")
@@ -66,10 +48,13 @@ def e2e_env(amqp_url: str, local_store, smtp_sink, sms_sink, jwt_keys, **overrid
     return platform_env(amqp_url, local_store.url, jwt_keys, **{
         "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_sink[1]),
         "SMS_BACKEND": "http", "SMS_API_URL": sms_sink.url, "SMS_ACCOUNT_SID": "AC-e2e", "SMS_AUTH_TOKEN": "e2e-token",
-        # The survey reminder is due 25 s before the close, and its timer looks every second.
-        "SURVEY_REMINDER_INTERVAL_S": "1", "SURVEY_REMINDER_LEAD_S": "25",
-        # A mentor has 12 s to answer an ask, and the expiry timer looks twice a second.
-        "MENTORING_DEADLINE_S": "12", "MENTORING_EXPIRY_INTERVAL_S": "0.5",
+        # The survey reminder is due an hour before the close (a test's survey closes in two,
+        # and a worker whose clock runs ahead sends it: CLOCK_OFFSET_S); its timer looks every second.
+        "SURVEY_REMINDER_INTERVAL_S": "1", "SURVEY_REMINDER_LEAD_S": "3600",
+        # A mentor has ten minutes to answer an ask: no deadline passes during a run on the real
+        # clock; a test expires an ask with a worker whose clock runs ahead (CLOCK_OFFSET_S).
+        # The expiry timer looks twice a second.
+        "MENTORING_DEADLINE_S": "600", "MENTORING_EXPIRY_INTERVAL_S": "0.5",
         # An ambassador has 6 s to reply before the nudge, 4 s more before the office is told;
         # the overdue timer looks twice a second.
         "AMBASSADOR_REPLY_TARGET_S": "6", "AMBASSADOR_ESCALATE_AFTER_S": "4", "AMBASSADOR_OVERDUE_INTERVAL_S": "0.5",

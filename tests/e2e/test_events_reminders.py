@@ -1,18 +1,21 @@
 """Reminders with two events workers running: each reminder is published exactly once.
 
-Two extra ``alumnet worker events`` processes (besides the session's one) run the reminder job
-every 0.2 s; 30 events are published through the events api with a reminder that becomes due
-for all of them at the same moment, so the workers race for every one. A probe queue bound to
+Two extra ``alumnet worker events`` processes (besides the session's one, which keeps the real
+time and the default 5 s) run the reminder job every 0.2 s on a clock 90 minutes ahead
+(``CLOCK_OFFSET_S``). 30 events starting in two hours are published through the events api
+with a 60-minute reminder: due in an hour by the real clock (never during the test for the
+session's worker), already due by the racing workers' clock the moment it is armed, so both
+race for every one however long the arming takes. A probe queue bound to
 ``events.reminder.due`` on the real RabbitMQ receives what the outbox relay publishes.
 """
 from __future__ import annotations
 
 import json
-import os
 import queue
 import re
-import signal
+import socket
 import uuid
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 
 import requests
@@ -24,6 +27,8 @@ from tests.support import bearer, wait_until
 
 EVENTS = 30
 DUE = "events.reminder.due"
+STARTS_IN = timedelta(hours=2)  # the events' start; their 60-minute reminders are due an hour from now
+AHEAD = timedelta(minutes=90)   # the racing workers' clock: past the reminders, before the events
 
 
 def test_two_events_workers_publish_each_reminder_exactly_once(platform, amqp_url, local_store, issue_token):
@@ -36,15 +41,14 @@ def test_two_events_workers_publish_each_reminder_exactly_once(platform, amqp_ur
     names = [f"events-worker-r{k}-{suffix}" for k in (1, 2)]
     with Connection(amqp_url) as conn:
         probe(conn.default_channel).declare()
+        racing = ExitStack()
         try:
-            urls = [start_worker(platform, name) for name in names]
-            for url, name in zip(urls, names):
-                platform.wait_ready(url, name)
+            urls = [racing.enter_context(platform.worker_ahead("events", name, AHEAD,
+                                                               EVENTS_REMINDER_INTERVAL_S="0.2")) for name in names]
+            racers = {f"{socket.gethostname()}:{platform.processes[name].pid}" for name in names}
 
-            # All reminders become due at one moment, some seconds after they are armed (on a
-            # slow machine some may be due before the last is armed: the workers then race for
-            # fewer at once, and what is asserted below — each published once — still holds).
-            starts = datetime.now(timezone.utc) + timedelta(minutes=60, seconds=15)
+            # Each reminder is due for both racing workers as soon as it is armed.
+            starts = datetime.now(timezone.utc) + STARTS_IN
             ids = {publish(api, admin, starts) for _ in range(EVENTS)}
             assert len(ids) == EVENTS
 
@@ -77,7 +81,7 @@ def test_two_events_workers_publish_each_reminder_exactly_once(platform, amqp_ur
                 while take(1.0):
                     pass
         finally:
-            stop_workers(platform, names)
+            racing.close()  # both racing workers stop cleanly
             conn.default_channel.queue_delete(probe.name)
 
     mine_received = [m for m in received if m["subject"] in ids]
@@ -86,25 +90,10 @@ def test_two_events_workers_publish_each_reminder_exactly_once(platform, amqp_ur
     assert {m["data"]["minutes_before"] for m in mine_received} == {60}
     assert all(m["data"]["member_ids"] == [] for m in mine_received)
     assert db.reminders.count_documents({"event_id": {"$in": list(ids)}, "status": "pending"}) == 0
-    claimers = {d["claimed_by"] for d in db.reminders.find({"event_id": {"$in": list(ids)}})}
-    print(f"reminders claimed by {len(claimers)} worker copies: {sorted(claimers)}")
-
-
-def start_worker(platform, name: str) -> str:
-    """A second events worker with a short reminder interval (the session's first one keeps
-    running with the default 5 s)."""
-    return platform.start_worker("events", name, EVENTS_REMINDER_INTERVAL_S="0.2")
-
-
-def stop_workers(platform, names: list[str]) -> None:
-    for name in names:
-        process = platform.processes.get(name)
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    for name in names:
-        process = platform.processes.get(name)
-        if process is not None:
-            assert process.wait(30) == 0, f"{name} did not exit cleanly"
+    claims = [d["claimed_by"] for d in db.reminders.find({"event_id": {"$in": list(ids)}})]
+    # Only the racing workers' clock made them due: the session's worker, on the real time, took none.
+    assert set(claims) <= racers, "a reminder was claimed before it was due"
+    print(f"reminders claimed per racing worker: {sorted(claims.count(r) for r in racers)}")
 
 
 def publish(api: str, admin: dict, starts: datetime) -> str:

@@ -33,7 +33,7 @@ from services.members.messages import MEMBER_REGISTERED, SEGMENT_SAVED
 from services.notifications.dispatcher import RECORD_EVERY
 from shared.bus.outbox import PendingEvent
 from shared.bus.publisher import AmqpPublisher
-from tests.e2e.conftest import own_vhost
+from tests.conftest import own_vhost
 from tests.processes import Platform, platform_env, start_store_aborting_after
 from tests.smtp_sink import SmtpSink
 from tests.support import wait_until

@@ -373,9 +373,10 @@ def _rolling_restart(platform: Platform, traffic: Traffic) -> list[str]:
     on is acknowledged. Returns what happened, for the log.
 
     The order: every service's first api copy, then the workers, then the second copies. nginx
-    counts a copy that refused a connection as down for its ``fail_timeout`` (10 s by default);
-    stopping the other copy of the same service within that time would leave the upstream no
-    live server, and the gateway would answer 502 until it ran out, though a ready copy is there.
+    counts a copy that refused a connection as down for its ``fail_timeout`` (2 s in the
+    gateway's template, nginx's default is 10 s); stopping the other copy of the same service
+    within that time would leave the upstream no live server, and the gateway would answer 502
+    until it ran out, though a ready copy is there. Restarting the copies far apart keeps clear of it.
     """
     copies = max(len(urls) for urls in platform.api_urls.values())
     order = [(f"{service}-api", API_TRAFFIC[service]) for service in SERVICES]

@@ -285,3 +285,30 @@ def test_keys_generate_makes_every_secret_once(tmp_path):
     assert all((tmp_path / name).stat().st_mode & 0o077 == 0 for name in made - {"jwt-public.pem"})
     again = runner.invoke(main, ["keys", "generate", str(tmp_path)])
     assert again.exit_code != 0 and "already holds" in again.output
+
+
+def test_a_shifted_clock_is_for_tests_only():
+    assert load({}, require_keys=False).clock_offset_s == 0
+    assert load({"DEV_MODE": "true", "CLOCK_OFFSET_S": "5400"}, require_keys=False).clock_offset_s == 5400
+    with pytest.raises(ConfigError) as caught:
+        load({"CLOCK_OFFSET_S": "5400"}, require_keys=False)
+    assert "DEV_MODE" in caught.value.problems["CLOCK_OFFSET_S"]
+    for bad in ("nan", "inf", "1e12", "an hour"):
+        with pytest.raises(ConfigError) as caught:
+            load({"DEV_MODE": "true", "CLOCK_OFFSET_S": bad}, require_keys=False)
+        assert set(caught.value.problems) == {"CLOCK_OFFSET_S"}
+
+
+def test_a_built_worker_and_api_run_on_their_shifted_clock(monkeypatch, make_config):
+    from datetime import datetime, timezone
+
+    from services.members.app import create_app
+    from services.members.worker import create_worker
+    from shared import clock
+
+    monkeypatch.setattr(clock, "_offset", clock._offset)  # put back whatever the test sets
+    for build, offset in ((create_worker, 5400), (create_app, -60), (create_worker, 0)):
+        before = datetime.now(timezone.utc)
+        build(make_config(AMQP_URL="memory://", DEV_MODE="true", CLOCK_OFFSET_S=str(offset)))
+        shifted = (clock.now() - before).total_seconds()
+        assert offset - 1 <= shifted <= offset + 30, build

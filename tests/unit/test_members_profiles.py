@@ -10,9 +10,11 @@ fields the member's visibility allows.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 from services.members.accounts import rules as accounts
 from services.members.profiles import rules as profiles
+from shared.clock import FixedClock
 from tests.conftest import TOKEN_KEY
 from tests.support import assert_problem, outbox_events
 
@@ -250,6 +252,18 @@ def test_bad_profile_input_names_the_fields_and_changes_nothing(client, db, peop
     assert set(errors["visibility"]) == {"names", "email"}
     assert db.members.find_one({"_id": member["id"]}) == before
     assert_problem(client.patch(member_url(member), headers=member["headers"], json={}), 422)
+
+
+def test_the_graduation_year_reaches_six_years_past_the_clubs_year_by_the_service_clock(client, people):
+    member = people.sign_up()
+    # 23:30 UTC on 31 December 2019 is already 2020 in Sofia: the last year is 2026, whatever
+    # the real date and the server's zone.
+    client.application.extensions["alumnet"].clock = FixedClock(datetime(2019, 12, 31, 23, 30, tzinfo=timezone.utc))
+    ahead = client.patch(member_url(member), headers=member["headers"], json={"graduation_year": 2026})
+    assert ahead.status_code == 200, ahead.get_json()
+    problem = assert_problem(client.patch(member_url(member), headers=member["headers"],
+                                          json={"graduation_year": 2027}), 422)
+    assert problem["errors"]["graduation_year"] == ["Must be between 1945 and 2026."]
 
 
 def test_a_verified_member_cannot_change_what_verification_vouched_for(client, db, people, admin_headers):

@@ -11,13 +11,14 @@ email, or by student number with the family name in either alphabet, and claims 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import datetime, timezone
 
 import pytest
 
 from services.members.roster import rules as roster
 from services.members.roster import store as roster_store
 from services.members.schemas import FACULTIES
+from shared.clock import FixedClock
 from shared.leases import Lease
 from tests.support import assert_problem, bearer
 
@@ -108,7 +109,8 @@ def test_english_headers_with_commas_upload_as_a_form(client, db, admin):
 
 def test_bad_rows_are_rejected_with_reasons_and_the_others_imported(client, db, admin):
     imported(post_csv(client, admin, csv_of("50001,Petar,Petrov,taken@example.bg,2001,medicine")))
-    next_year = date.today().year + 1
+    client.application.extensions["alumnet"].clock = FixedClock(datetime(2026, 6, 15, 12, tzinfo=timezone.utc))
+    next_year = 2027
     text = csv_of(
         "50002,Ива,Колева,iva@example.bg,2020,Медицина",                # 2: fine
         "50002,Ива,Колева,,2020,Медицина",                              # 3: same number again
@@ -144,6 +146,16 @@ def test_bad_rows_are_rejected_with_reasons_and_the_others_imported(client, db, 
     assert list(rows[14]["errors"]) == ["graduation_year"]
     assert all(row["status"] == "rejected" for line, row in rows.items() if line not in (2, 15))
     assert sorted(doc["_id"] for doc in snapshot(db)) == ["50001", "50002", "50014"]
+
+
+def test_the_last_graduation_year_is_the_clubs_year_by_the_service_clock(client, db, admin):
+    # 23:30 UTC on 31 December 2019 is 01:30 on 1 January 2020 in Sofia: 2020's graduates
+    # are on the roster, 2021's not yet (whatever the real date, and the server's zone).
+    client.application.extensions["alumnet"].clock = FixedClock(datetime(2019, 12, 31, 23, 30, tzinfo=timezone.utc))
+    rows = by_line(imported(post_csv(client, admin, csv_of("60001,Ива,Колева,,2020,Медицина",
+                                                           "60002,Ива,Колева,,2021,Медицина"))))
+    assert rows[2]["status"] == "created"
+    assert rows[3]["errors"] == {"graduation_year": ["Must be a year from 1945 to 2020."]}
 
 
 def test_importing_the_same_file_again_changes_nothing(client, db, admin):
@@ -322,7 +334,7 @@ def test_routes_are_in_the_openapi_document(client):
 # --------------------------------------------------------------------------- parsing rules
 
 def test_faculty_names_in_both_languages_map_to_the_codes():
-    year = date.today().year
+    year = 2026
     cases = {"Медицински факултет": "medicine", "МЕДИЦИНА": "medicine", "Faculty of Medicine": "medicine",
              "Факултет по дентална медицина": "dental_medicine", "dental_medicine": "dental_medicine",
              "Фармацевтичен факултет": "pharmacy", "Факултет по обществено здраве": "public_health",
@@ -341,7 +353,7 @@ def test_rows_are_numbered_by_line_even_with_line_breaks_in_cells_and_blank_line
             '\n'
             ',, ,\n'
             '222,C,D,2001,pharmacy,\n')
-    parsed = roster.parse(text.encode())
+    parsed = roster.parse(text.encode(), current_year=2026)
     assert [(row.line, row.student_number) for row in parsed.rows] == [(2, "111"), (6, "222")]
     assert parsed.rows[0].errors == {"programme": ["Must not contain control characters or line breaks."]}
 

@@ -2,9 +2,8 @@
 member list and its verification decisions."""
 from __future__ import annotations
 
-from datetime import date
-
 import phonenumbers
+from flask import has_app_context
 from marshmallow import (
     Schema,
     ValidationError,
@@ -19,11 +18,18 @@ from services.members.accounts import rules as accounts
 from services.members.accounts.schemas import PASSWORD_LENGTH, normalise_email, valid_email
 from services.members.profiles import rules as profiles
 from services.members.schemas import FACULTIES, LANGUAGES, MAX_INTEREST, NAME, PROFILE_LIST_LIMITS, SHORT_TEXT
-from shared import memberfilter
+from shared import clock, memberfilter
 from shared.auth import ROLES
+from shared.web.app import current_service
 from shared.web.pagination import page_query_schema, page_schema
 
 STUDENT_NUMBER = validate.Regexp(r"^[0-9A-Za-zА-Яа-яЁё/ -]{3,24}\Z", error="3 to 20 letters, digits, / or -.")
+
+
+def _club_year() -> int:
+    """The club's year by the service clock in a request; by the process clock outside one (a
+    test storing members without the routes)."""
+    return clock.club_date(current_service().clock() if has_app_context() else clock.now()).year
 
 
 class ConsentSchema(Schema):
@@ -77,8 +83,9 @@ class ProfileFieldsSchema(Schema):
 
     @validates("graduation_year")
     def _graduation_year(self, value: int | None, **_) -> None:
-        # The university was founded in 1945; students may sign up up to six years ahead.
-        first, last = memberfilter.FIRST_GRADUATION_YEAR, date.today().year + 6
+        # The university was founded in 1945; students may sign up up to six years ahead of
+        # the club's year by the service clock.
+        first, last = memberfilter.FIRST_GRADUATION_YEAR, _club_year() + 6
         if value is not None and not first <= value <= last:
             raise ValidationError(f"Must be between {first} and {last}.")
 

@@ -18,6 +18,7 @@ from marshmallow import Schema, fields, validate
 
 from services.members.roster import rules as roster
 from services.members.roster import store as roster_store
+from shared import clock
 from shared.auth import require_auth
 from shared.web import pagination
 from shared.web.app import current_service
@@ -164,7 +165,7 @@ class Imports(MethodView):
         if len(data) > roster.MAX_FILE_BYTES:
             raise _too_large()
         try:
-            parsed = roster.parse(data)
+            parsed = roster.parse(data, current_year=clock.club_date(current_service().clock()).year)
         except roster.RosterFileError as exc:
             raise _file_error(str(exc)) from None
         try:

@@ -19,7 +19,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 import email_validator
 
@@ -131,13 +131,15 @@ def _delimiter(header_line: str) -> str:
     return max((",", ";", "\t"), key=header_line.count)
 
 
-def parse(data: bytes, *, current_year: int | None = None) -> RosterFile:
+def parse(data: bytes, *, current_year: int) -> RosterFile:
     """Read and check a roster file; raises ``RosterFileError`` if the file as a whole is
-    unusable (encoding, no header, missing required columns, too many rows)."""
+    unusable (encoding, no header, missing required columns, too many rows). ``current_year``:
+    the club's (``shared.clock.club_date`` of the service clock), the last graduation year a
+    row may have."""
     text = decode(data)
     if not text.strip():
         raise RosterFileError("The file is empty.")
-    year = current_year or date.today().year
+    year = current_year
     header_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line))
     try:
