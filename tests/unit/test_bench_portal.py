@@ -22,10 +22,11 @@ def gateway(tmp_path) -> BenchGateway:
 def test_the_template_is_rendered_with_the_runs_addresses_and_the_bare_page_added(tmp_path):
     site = gateway(tmp_path).site()
     assert "${" not in site
-    assert f"server {PORTAL};" in site and "proxy_pass http://portal;" in site
+    # The template's server lines carry their options (max_fails, fail_timeout) after the address.
+    assert f"server {PORTAL} " in site and "proxy_pass http://portal;" in site
     for address in ("127.0.0.1:7003", "127.0.0.1:7004", "127.0.0.1:7005"):
-        assert f"server {address};" in site
-    assert "server 127.0.0.1:9;" in site  # awards: not run, but nginx needs an address
+        assert f"server {address} " in site
+    assert "server 127.0.0.1:9 " in site  # awards: not run, but nginx needs an address
     assert "listen 127.0.0.1:7000 default_server;" in site
     assert site.count(f"location = {BARE_PATH} {{") == 1 and f"server {BARE};" in site
     # Nothing of the template is lost: the bench's copy is the template plus its additions.
