@@ -3,8 +3,9 @@ all, anonymise an erased member's, and list them (documents: ``model.py``; rules
 ``registrations.py``).
 
 Capacity is never exceeded, however many members register at once: every change of seats
-or of the waitlist is a conditional update of the event document (its counters as they were
-read) inside the transaction that writes the registration and its message. Two transactions
+or of the waitlist is an update of the event document inside the transaction that writes the
+registration and its message, either conditional on its counters as they were read or (a
+registration) deciding on them in the store itself (``_take_place``). Two transactions
 that both touch one event conflict; the store aborts one with a transient error and
 ``ServiceStore.transaction`` runs it again on fresh data, so each decision "confirm or
 waitlist" is taken on the seats as they are. If a conditional update ever finds the counters
@@ -156,43 +157,75 @@ def member_ids(db, session, event_id: str, statuses=("confirmed", "waitlisted"))
 
 # --------------------------------------------------------------------------- changing
 
-def register(store, event_id: str, member_id: str, guests: int, now: datetime,
-             admit: Callable[[Database, ClientSession, dict], None] | None = None) -> tuple[dict, bool]:
+class _Registered(Exception):
+    """The member holds an active registration already: the attempt's writes are rolled back."""
+
+    def __init__(self, registration: dict):
+        super().__init__(registration["_id"])
+        self.registration = registration
+
+
+def _take_place(db: Database, session: ClientSession, event_id: str, party: int) -> dict:
+    """One findAndModify on the event: the party's seats if they fit (``rules.fits``), else a
+    place at the end of the waitlist. Returns the event as it was before, from which
+    ``rules.fits`` tells which it was; the store decides on the counters as they are, so no
+    conditional retry is needed. Raises ``NotFound``."""
+    fits = {"$or": [{"$eq": [{"$ifNull": ["$capacity", None]}, None]},
+                    {"$lte": [{"$add": ["$seats_taken", party]}, "$capacity"]}]}
+    event = db[EVENTS].find_one_and_update({"_id": event_id}, [{"$set": {
+        "seats_taken": {"$cond": [fits, {"$add": ["$seats_taken", party]}, "$seats_taken"]},
+        "waitlist_length": {"$cond": [fits, "$waitlist_length", {"$add": ["$waitlist_length", 1]}]},
+        "waitlist_seq": {"$cond": [fits, "$waitlist_seq", {"$add": ["$waitlist_seq", 1]}]},
+    }}], session=session, return_document=ReturnDocument.BEFORE)
+    if event is None:
+        raise NotFound("event")
+    return event
+
+
+def register(store, event_id: str, member_id: str, guests: int, now: datetime, admission=None
+             ) -> tuple[dict, bool, int | None]:
     """Register a member with ``guests``: confirmed if the party fits the seats left, else
     waitlisted at the next FIFO position; one ``events.registration.confirmed`` or
-    ``.waitlisted``. A member already registered (confirmed or waitlisted) gets that
+    ``.waitlisted``. Returns the registration, whether it is new, and a new waitlisted one's
+    place in the queue. A member already registered (confirmed or waitlisted) gets that
     registration back and ``False``; a cancelled registration is made anew.
 
-    ``admit(db, session, event)`` runs inside the transaction before anything is written and
-    raises to refuse (the caller's audience check: reading the read model in the same
-    transaction means an erasure cannot slip between the check and the seat).
+    Four commands and the commit: the seat or waitlist place is taken first and the
+    registration written, then the rules decide; a refusal (or an active registration found
+    in its place) raises, which rolls every write back. ``admission`` (``api.Admission``) sees
+    the event (404) before the registration is looked at, and admits the caller (403) after,
+    in the same transaction: an erasure cannot slip between the check and the seat.
     Raises ``NotFound`` and ``registrations.Refusal``."""
     db = store.db
     rid = rules.registration_id(event_id, member_id)
+    party = rules.party_of(guests)
 
-    def work(session: ClientSession) -> tuple[dict, bool]:
-        event = _event(db, event_id, session)
-        existing = db[REGISTRATIONS].find_one({"_id": rid}, session=session)
-        if existing is not None and existing["status"] in rules.ACTIVE:
-            return existing, False
-        if admit is not None:
-            admit(db, session, event)
-        rules.check_register(event, guests, now)
+    def work(session: ClientSession) -> tuple[dict, bool, int | None]:
+        event = _take_place(db, session, event_id, party)
+        if admission is not None:
+            admission.see(db, session, event)
         registration = rules.new_registration(event_id, member_id, guests, now)
-        if rules.fits(event, registration["party"]):
-            event = _move(db, session, event, seats=registration["party"])
-            registration = rules.confirmed(registration, now)
+        if rules.fits(event, party):
+            registration, place = rules.confirmed(registration, now), None
             message = _message(REGISTRATION_CONFIRMED, event, registration, now)
         else:
-            event = _move(db, session, event, waitlist=1, seq=1)
-            registration = rules.waitlisted(registration, event["waitlist_seq"])
             # Every other waitlisted registration came earlier: the new one is last.
-            message = _message(REGISTRATION_WAITLISTED, event, registration, now, position=event["waitlist_length"])
-        db[REGISTRATIONS].replace_one({"_id": rid}, registration, upsert=True, session=session)
+            registration = rules.waitlisted(registration, event["waitlist_seq"] + 1)
+            place = event["waitlist_length"] + 1
+            message = _message(REGISTRATION_WAITLISTED, event, registration, now, position=place)
+        existing = db[REGISTRATIONS].find_one_and_replace({"_id": rid}, registration, upsert=True, session=session)
+        if existing is not None and existing["status"] in rules.ACTIVE:
+            raise _Registered(existing)
+        if admission is not None:
+            admission.admit(event)
+        rules.check_register(event, guests, now)
         outbox.add(db, session, message)
-        return registration, True
+        return registration, True, place
 
-    return store.transaction(work)
+    try:
+        return store.transaction(work)
+    except _Registered as already:
+        return already.registration, False, None
 
 
 def cancel(store, event_id: str, member_id: str, reason: str, now: datetime) -> tuple[dict, bool]:

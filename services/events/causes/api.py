@@ -17,7 +17,7 @@ from flask import g, url_for
 from flask.views import MethodView
 
 from services.events import audience, readmodel_store
-from services.events.api import audience_check, caller_fits, fits_of
+from services.events.api import Admission, caller_fits, fits_of
 from services.events.causes import rules
 from services.events.causes import store as causes_store
 from services.events.causes.schemas import (
@@ -273,10 +273,11 @@ class Volunteering(MethodView):
         the queue); `events.volunteer.joined` either way. A collection's item takes a
         `quantity` pledged."""
         principal = g.principal
-        shown(cause_id, principal)
+        # Seen (404) and admitted (403) in the joining transaction, on one read of the caller.
+        admission = Admission(principal, doing="join causes", thing="cause", visible=rules.visible,
+                              missing=_not_found)
         volunteer, place = _call(lambda: causes_store.join(
-            _store(), cause_id, role_id, principal.subject, body["quantity"], body["note"], now(),
-            admit=audience_check(principal, doing="join causes", thing="cause")))
+            _store(), cause_id, role_id, principal.subject, body["quantity"], body["note"], now(), admission))
         return volunteer_view(volunteer, place), 201
 
 

@@ -331,23 +331,24 @@ def set_progress(store, cause_id: str, current: float, now: datetime, guard: Gua
 # --------------------------------------------------------------------------- volunteers
 
 def join(store, cause_id: str, role_id: str, member_id: str, quantity: int | None, note: str | None,
-         now: datetime, admit: Callable[[Database, ClientSession, dict], None] | None = None
-         ) -> tuple[dict, int | None]:
+         now: datetime, admission=None) -> tuple[dict, int | None]:
     """A member joins a role: joined if the request fits the slots left, else waiting at the
     next FIFO position; one ``events.volunteer.joined`` (status joined or waitlisted). Returns
     the volunteer and their queue place.
 
-    ``admit(db, session, cause)`` runs inside the transaction before anything is written and
-    raises to refuse (the caller's audience check, on the read model as it is now). Raises
+    ``admission`` (``api.Admission``) sees the cause (404) and admits the caller (403) inside
+    the transaction before anything is written, on the read model as it is now. Raises
     ``NotFound`` and ``rules.Refusal`` (``already-volunteering`` when the member already holds
     or waits for this role)."""
     db = store.db
 
     def work(session: ClientSession) -> tuple[dict, int | None]:
         cause = _cause(db, cause_id, session)
+        if admission is not None:
+            admission.see(db, session, cause)
         role = _role(cause, role_id)
-        if admit is not None:
-            admit(db, session, cause)
+        if admission is not None:
+            admission.admit(cause)
         rules.check_join(cause, now)
         if db[VOLUNTEERS].find_one({"member_id": member_id, "cause_id": cause_id, "role_id": role_id,
                                     "status": {"$in": list(rules.ACTIVE)}}, {"_id": 1}, session=session):
