@@ -150,13 +150,13 @@ class Admission:
 
 def audience_view(db, principal, events_query: dict) -> tuple[dict | None, dict[str, dict]]:
     """What a list needs to decide audiences: the caller's member view (one read) and, for a
-    verified member, the live segments that the events of ``events_query`` name (two reads)."""
+    verified member, the live segments that the events of ``events_query`` name (one read)."""
     if principal is None or principal.is_admin:
         return None, {}
     member = readmodel_store.member(db, principal.subject)
     if not audience.verified(member):
         return member, {}
-    return member, readmodel_store.segments(db, events_store.segment_ids(db, events_query))
+    return member, readmodel_store.segments_named(db[events_store.EVENTS], events_query)
 
 
 def _localised(data: dict, zone: str) -> dict:
@@ -207,15 +207,9 @@ class Events(MethodView):
             mongo_query = {"$and": [mongo_query, audience.fitting(member, segments)]}
         elif not access.sees_every_audience(principal):
             mongo_query = {"$and": [mongo_query, {"$or": [audience.OPEN, audience.fitting(member, segments)]}]}
-        items, total = _page(db[events_store.EVENTS], mongo_query, sort, query)
+        items, total = events_store.page(db, mongo_query, sort, query["page"], query["per_page"])
         return pagination.page([public_view(e, fits_me=fits_of(e, principal, member, segments)) for e in items],
                                query, total)
-
-
-def _page(collection, query: dict, sort: list, page: dict) -> tuple[list, int]:
-    skip = (page["page"] - 1) * page["per_page"]
-    return list(collection.find(query).sort(sort).skip(skip).limit(page["per_page"])), \
-        collection.count_documents(query)
 
 
 @blp.route("/<event_id>")

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 from shared import memberview
@@ -26,6 +27,18 @@ def segment(db: Database, segment_id: str | None, session: ClientSession | None 
 def segments(db: Database, segment_ids: list[str]) -> dict[str, dict]:
     """The live segments of ``segment_ids`` by id, in one query."""
     return memberview.live_segments(db[SEGMENTS], segment_ids)
+
+
+def segments_named(items: Collection, query: dict) -> dict[str, dict]:
+    """The live segments that the segment audiences of the ``items`` (events, causes) of
+    ``query`` name, by id: one aggregate (the items' segment ids joined to ``segments``)."""
+    found = items.aggregate([
+        {"$match": {"$and": [query, {"audience.kind": "segment"}]}},
+        {"$group": {"_id": "$audience.segment_id"}},
+        {"$lookup": {"from": SEGMENTS, "localField": "_id", "foreignField": "_id", "as": "segment"}},
+    ])
+    return {row["_id"]: row["segment"][0] for row in found
+            if row["_id"] and row["segment"] and not row["segment"][0].get("deleted")}
 
 
 def is_erased(db: Database, session: ClientSession, member_id: str) -> bool:

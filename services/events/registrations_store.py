@@ -166,19 +166,22 @@ class _Registered(Exception):
 
 
 def _take_place(db: Database, session: ClientSession, event_id: str, party: int) -> dict:
-    """One findAndModify on the event: the party's seats if they fit (``rules.fits``), else a
-    place at the end of the waitlist. Returns the event as it was before, from which
-    ``rules.fits`` tells which it was; the store decides on the counters as they are, so no
-    conditional retry is needed. Raises ``NotFound``."""
-    fits = {"$or": [{"$eq": [{"$ifNull": ["$capacity", None]}, None]},
-                    {"$lte": [{"$add": ["$seats_taken", party]}, "$capacity"]}]}
-    event = db[EVENTS].find_one_and_update({"_id": event_id}, [{"$set": {
-        "seats_taken": {"$cond": [fits, {"$add": ["$seats_taken", party]}, "$seats_taken"]},
-        "waitlist_length": {"$cond": [fits, "$waitlist_length", {"$add": ["$waitlist_length", 1]}]},
-        "waitlist_seq": {"$cond": [fits, "$waitlist_seq", {"$add": ["$waitlist_seq", 1]}]},
-    }}], session=session, return_document=ReturnDocument.BEFORE)
+    """The party's seats if they fit (``rules.fits``: one findAndModify whose filter is that
+    rule), else a place at the end of the waitlist (a second one). Returns the event as it was
+    before, on which ``rules.fits`` tells which it was: the store decided on the counters as
+    they are in the transaction. Raises ``NotFound``."""
+    seated = db[EVENTS].find_one_and_update(
+        {"_id": event_id, "$or": [{"capacity": None},
+                                  {"$expr": {"$lte": [{"$add": ["$seats_taken", party]}, "$capacity"]}}]},
+        {"$inc": {"seats_taken": party}}, session=session, return_document=ReturnDocument.BEFORE)
+    if seated is not None:
+        return seated
+    event = db[EVENTS].find_one_and_update({"_id": event_id}, {"$inc": {"waitlist_length": 1, "waitlist_seq": 1}},
+                                           session=session, return_document=ReturnDocument.BEFORE)
     if event is None:
         raise NotFound("event")
+    if rules.fits(event, party):  # the seats changed between the two: decide again on fresh data
+        raise _changed_meanwhile()
     return event
 
 
@@ -190,8 +193,8 @@ def register(store, event_id: str, member_id: str, guests: int, now: datetime, a
     place in the queue. A member already registered (confirmed or waitlisted) gets that
     registration back and ``False``; a cancelled registration is made anew.
 
-    Four commands and the commit: the seat or waitlist place is taken first and the
-    registration written, then the rules decide; a refusal (or an active registration found
+    Four commands and the commit (one more to join the waitlist): the seat or waitlist place
+    is taken first and the registration written, then the rules decide; a refusal (or an active registration found
     in its place) raises, which rolls every write back. ``admission`` (``api.Admission``) sees
     the event (404) before the registration is looked at, and admits the caller (403) after,
     in the same transaction: an erasure cannot slip between the check and the seat.

@@ -177,7 +177,7 @@ class Causes(MethodView):
         else:
             base = causes_store.listing([status or rules.PUBLISHED], query.get("kind"))
             member = readmodel_store.member(db, principal.subject)
-            segments = readmodel_store.segments(db, causes_store.segment_ids(db, base)) \
+            segments = readmodel_store.segments_named(db[causes_store.CAUSES], base) \
                 if audience.verified(member) else {}
             found = {"$and": [base, {"$or": [{"owner_id": principal.subject}, {
                 "$and": [{"status": {"$ne": rules.DRAFT}}, audience.fitting(member, segments)]}]}]}

@@ -54,6 +54,7 @@ from shared.bus import outbox
 from shared.bus.envelope import Envelope
 from shared.logs import current_correlation_id
 from shared.store import Index, asc
+from shared.web import pagination
 
 CAUSES, VOLUNTEERS, HOURS = "causes", "cause_volunteers", "cause_hours"
 INDEXES: list[Index] = [
@@ -170,16 +171,13 @@ def listing(statuses: list[str], kinds: list[str] | None) -> dict[str, Any]:
     return query
 
 
-def segment_ids(db: Database, query: dict) -> list[str]:
-    """The segments the causes of ``query`` are for (what deciding their audiences reads)."""
-    return [s for s in db[CAUSES].distinct("audience.segment_id", {"$and": [query, {"audience.kind": "segment"}]})
-            if s]
-
-
 def page(db: Database, query: dict, number: int, per_page: int) -> tuple[list[dict], int]:
-    """One page of causes, the nearest deadline first; and the total."""
-    found = db[CAUSES].find(query).sort([("deadline", ASCENDING), ("_id", ASCENDING)])
-    return list(found.skip((number - 1) * per_page).limit(per_page)), db[CAUSES].count_documents(query)
+    """One page of causes, the nearest deadline first; and the total (counted only when the
+    page does not tell it)."""
+    skip = (number - 1) * per_page
+    found = list(db[CAUSES].find(query).sort([("deadline", ASCENDING), ("_id", ASCENDING)]).skip(skip).limit(per_page))
+    total = pagination.known_total(skip, len(found), per_page)
+    return found, db[CAUSES].count_documents(query) if total is None else total
 
 
 def queue_place(db: Database, volunteer: dict, session: ClientSession | None = None) -> int | None:
