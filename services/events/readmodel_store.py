@@ -47,7 +47,10 @@ def is_erased(db: Database, session: ClientSession, member_id: str) -> bool:
 
 def merge_member(db: Database, session: ClientSession, member_id: str, fields: dict[str, Any],
                  at: datetime | None = None) -> None:
-    memberview.merge_member(db[MEMBERS], session, member_id, fields, at)
+    """Merge a change into the member's view, unless the member was erased (no late event
+    brings them back; the erased list is read only for a member the view does not hold)."""
+    memberview.merge_member(db[MEMBERS], session, member_id, fields, at,
+                            erased=lambda: is_erased(db, session, member_id))
 
 
 def forget_member(db: Database, session: ClientSession, member_id: str, erased_at) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReplaceOne, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
@@ -235,25 +235,37 @@ def cancel(store, event_id: str, member_id: str, reason: str, now: datetime) -> 
     """Cancel a member's registration (reason ``member`` or ``admin``), publish
     ``events.registration.cancelled`` and give freed seats to the waitlist. Cancelling a
     cancelled registration changes nothing (``False``). Raises ``NotFound`` and
-    ``registrations.Refusal`` (the event is over)."""
+    ``registrations.Refusal`` (the event is over).
+
+    With a promotion, six commands and the commit: the event read, the registration
+    cancelled (findAndModify), the head of the waitlist read, the event's counters moved
+    once for both, the promoted registrations written in one bulk write and every message in
+    one insert."""
     db = store.db
     rid = rules.registration_id(event_id, member_id)
 
     def work(session: ClientSession) -> tuple[dict, bool]:
         event = _event(db, event_id, session)
-        registration = db[REGISTRATIONS].find_one({"_id": rid}, session=session)
+        registration = db[REGISTRATIONS].find_one_and_update(
+            {"_id": rid, "status": {"$in": list(rules.ACTIVE)}},
+            {"$set": {"status": rules.CANCELLED, "cancelled_at": now, "cancel_reason": reason, "ticket_code": None}},
+            session=session)
         if registration is None:
-            raise NotFound("registration")
-        if registration["status"] == rules.CANCELLED:
-            return registration, False
-        rules.check_cancel(event, now)
-        was = registration["status"]
+            existing = db[REGISTRATIONS].find_one({"_id": rid}, session=session)
+            if existing is None:
+                raise NotFound("registration")
+            return existing, False
+        rules.check_cancel(event, now)  # a refusal rolls the cancellation back
+        was, party = registration["status"], registration["party"]
         registration = rules.cancelled(registration, reason, now)
-        db[REGISTRATIONS].replace_one({"_id": rid}, registration, session=session)
-        event = _free(db, session, event, was, registration["party"])
-        outbox.add(db, session, _message(REGISTRATION_CANCELLED, event, registration, now, reason=reason))
+        chosen = []
         if was == rules.CONFIRMED:
-            promote_waiting(db, session, event, now)
+            chosen = _promotable(db, session, {**event, "seats_taken": event["seats_taken"] - party}, now)
+            event = _move(db, session, event, seats=sum(r["party"] for r in chosen) - party, waitlist=-len(chosen))
+        else:
+            event = _move(db, session, event, waitlist=-1)
+        outbox.add(db, session, _message(REGISTRATION_CANCELLED, event, registration, now, reason=reason),
+                   *_promote(db, session, event, chosen, now))
         return registration, True
 
     return store.transaction(work)
@@ -268,6 +280,29 @@ def _free(db: Database, session: ClientSession, event: dict, status: str, party:
     return event
 
 
+def _promotable(db, session, event: dict, now: datetime) -> list[dict]:
+    """The waitlisted registrations the event's free seats take, in FIFO order: each party
+    that fits what is left (one read of the waitlist's head; none once the event has started,
+    if it is not published, or with no seat free)."""
+    if not rules.promotable(event, now) or not event.get("waitlist_length"):
+        return []
+    left = rules.seats_left(event)
+    if left is not None and left <= 0:
+        return []
+    waiting = db[REGISTRATIONS].find({"event_id": event["_id"], "status": rules.WAITLISTED},
+                                     session=session).sort("position", ASCENDING)
+    return rules.pick_promotions(waiting, left)
+
+
+def _promote(db, session, event: dict, chosen: list[dict], now: datetime) -> list[Envelope]:
+    """Confirm the ``chosen`` registrations (one bulk write; the counters are the caller's);
+    their ``events.registration.promoted``, in queue order (none about erased members)."""
+    promoted = [rules.confirmed(registration, now, promoted=True) for registration in chosen]
+    if promoted:
+        db[REGISTRATIONS].bulk_write([ReplaceOne({"_id": r["_id"]}, r) for r in promoted], session=session)
+    return [_message(REGISTRATION_PROMOTED, event, r, now) for r in promoted if r["member_id"] is not None]
+
+
 def promote_waiting(db, session, event: dict, now: datetime) -> dict:
     """Seats were freed (or capacity raised): promote waitlisted registrations in FIFO order
     while their party fits; return the event document as updated.
@@ -275,24 +310,11 @@ def promote_waiting(db, session, event: dict, now: datetime) -> dict:
     A party that does not fit the seats left keeps its place; one ``events.registration.
     promoted`` per promotion, in queue order. Nothing happens once the event has started or
     if it is not published."""
-    if not rules.promotable(event, now) or not event.get("waitlist_length"):
-        return event
-    left = rules.seats_left(event)
-    if left is not None and left <= 0:
-        return event
-    waiting = db[REGISTRATIONS].find({"event_id": event["_id"], "status": rules.WAITLISTED},
-                                     session=session).sort("position", ASCENDING)
-    chosen = rules.pick_promotions(waiting, left)
+    chosen = _promotable(db, session, event, now)
     if not chosen:
         return event
     event = _move(db, session, event, seats=sum(r["party"] for r in chosen), waitlist=-len(chosen))
-    messages = []
-    for registration in chosen:
-        registration = rules.confirmed(registration, now, promoted=True)
-        db[REGISTRATIONS].replace_one({"_id": registration["_id"]}, registration, session=session)
-        if registration["member_id"] is not None:
-            messages.append(_message(REGISTRATION_PROMOTED, event, registration, now))
-    outbox.add(db, session, *messages)
+    outbox.add(db, session, *_promote(db, session, event, chosen, now))
     return event
 
 

@@ -120,6 +120,16 @@ def _running(principal):
     return guard
 
 
+def _running_seen(principal):
+    """``_running``, for a route that reads the cause only in its transaction: those who do not
+    run it learn it does not exist (404) unless they see it (then 403), as after ``shown``."""
+    def guard(cause: dict) -> None:
+        if not rules.runs(cause, principal):
+            shown(cause["_id"], principal)  # a refusal's extra reads, outside the transaction
+            _running(principal)(cause)
+    return guard
+
+
 def _editing(principal):
     def guard(cause: dict) -> None:
         if not rules.may_edit(cause, principal):
@@ -328,9 +338,8 @@ class Hours(MethodView):
         """Confirm the hours a volunteer gave on a day (admins and the cause's owner), once per
         volunteer and day: `events.volunteer.hours_confirmed` (the awards service credits it)."""
         principal = g.principal
-        shown(cause_id, principal)
         record = _call(lambda: causes_store.confirm_hours(
             _store(), cause_id, volunteer_id, body["hours"], body["on"], body["note"], principal.subject, now(),
-            _running(principal)))
+            _running_seen(principal)))
         idempotency.about(record["member_id"])  # a stored reply names the volunteer: their erasure purges it
         return {**record, "on": date.fromisoformat(record["on"])}, 201

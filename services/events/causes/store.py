@@ -434,13 +434,14 @@ def confirm_hours(store, cause_id: str, volunteer_id: str, hours: float, on: dat
     def work(session: ClientSession) -> dict:
         cause = _cause(db, cause_id, session)
         guard(cause)
-        volunteer = db[VOLUNTEERS].find_one({"_id": volunteer_id, "cause_id": cause_id}, session=session)
+        # First the volunteer's total (read and added in one findAndModify; a refusal rolls it
+        # back): two confirmations of one day conflict here, and the one run again finds the
+        # other's record below.
+        volunteer = db[VOLUNTEERS].find_one_and_update({"_id": volunteer_id, "cause_id": cause_id},
+                                                       {"$inc": {"hours_total": hours}}, session=session)
         if volunteer is None:
             raise NotFound("volunteer")
         rules.check_hours(cause, volunteer, hours, on, now)
-        # First the volunteer's total: two confirmations of one day conflict here, and the
-        # one run again finds the other's record below.
-        db[VOLUNTEERS].update_one({"_id": volunteer_id}, {"$inc": {"hours_total": hours}}, session=session)
         record_id = f"{volunteer_id}:{on.isoformat()}"
         if db[HOURS].find_one({"_id": record_id}, {"_id": 1}, session=session):
             raise rules.Refusal("hours-already-confirmed", f"Hours for {on.isoformat()} are confirmed already.",
