@@ -118,10 +118,12 @@ class Admission:
     """The audience checks a write runs inside its transaction (registering for an event,
     joining a cause), on the read model as that transaction reads it, so that an erasure cannot
     slip between the check and the seat; the caller's member view and the item's segment are
-    read once for both checks. ``see(db, session, item)``: 404 (``missing()``) unless the caller
-    may see the item (``visible(item, principal, fits)``); ``admit(item)``, after ``see``: 403
-    unless the caller may do it, a verified member of its audience (admins always). ``doing``
-    and ``thing`` name what is refused ("register", "event")."""
+    read once for both checks. ``read_member(db, session)``: the caller's view (it does not
+    depend on the item, so a transaction can read it before it writes a contended document);
+    ``see(db, session, item)``: 404 (``missing()``) unless the caller may see the item
+    (``visible(item, principal, fits)``); ``admit(item)``, after ``see``: 403 unless the caller
+    may do it, a verified member of its audience (admins always). ``doing`` and ``thing`` name
+    what is refused ("register", "event")."""
 
     def __init__(self, principal, *, doing: str, thing: str, visible, missing):
         self.principal, self.doing, self.thing = principal, doing, thing
@@ -129,9 +131,12 @@ class Admission:
         self.member: dict | None = None
         self.segment: dict | None = None
 
-    def see(self, db, session, item: dict) -> None:
+    def read_member(self, db, session) -> None:
         if not self.principal.is_admin:
             self.member = readmodel_store.member(db, self.principal.subject, session)
+
+    def see(self, db, session, item: dict) -> None:
+        if not self.principal.is_admin:
             self.segment = readmodel_store.segment(db, item["audience"].get("segment_id"), session)
         segment_id = item["audience"].get("segment_id")
         fits = fits_of(item, self.principal, self.member, {segment_id: self.segment} if self.segment else {})

@@ -193,17 +193,24 @@ def register(store, event_id: str, member_id: str, guests: int, now: datetime, a
     place in the queue. A member already registered (confirmed or waitlisted) gets that
     registration back and ``False``; a cancelled registration is made anew.
 
-    Four commands and the commit (one more to join the waitlist): the seat or waitlist place
-    is taken first and the registration written, then the rules decide; a refusal (or an active registration found
+    Four commands and the commit (one more to join the waitlist): the caller's member view is
+    read, the seat or waitlist place taken and the registration written, then the rules decide; a refusal (or an active registration found
     in its place) raises, which rolls every write back. ``admission`` (``api.Admission``) sees
     the event (404) before the registration is looked at, and admits the caller (403) after,
-    in the same transaction: an erasure cannot slip between the check and the seat.
+    in the same transaction: an erasure cannot slip between the check and the seat. Not for
+    use inside an enclosing transaction (``ServiceStore.transaction(enclose=True)``): a
+    registration held already is answered by rolling the attempt back.
     Raises ``NotFound`` and ``registrations.Refusal``."""
     db = store.db
     rid = rules.registration_id(event_id, member_id)
     party = rules.party_of(guests)
 
     def work(session: ClientSession) -> tuple[dict, bool, int | None]:
+        if admission is not None:
+            # Before the event is written: from its write to the commit the event document
+            # turns away every other registration for it (a write conflict, retried after a
+            # backoff), so the fewer round trips in between, the better.
+            admission.read_member(db, session)
         event = _take_place(db, session, event_id, party)
         if admission is not None:
             admission.see(db, session, event)

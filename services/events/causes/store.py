@@ -341,6 +341,8 @@ def join(store, cause_id: str, role_id: str, member_id: str, quantity: int | Non
     db = store.db
 
     def work(session: ClientSession) -> tuple[dict, int | None]:
+        if admission is not None:
+            admission.read_member(db, session)
         cause = _cause(db, cause_id, session)
         if admission is not None:
             admission.see(db, session, cause)
