@@ -15,8 +15,9 @@ GUNICORN_THREADS=4), drives them with C keep-alive connections, and prints one t
 
 The target: registrations/s >= 0.5 x the lower bound, the lower of bare ``/ping`` req/s and
 the store's raw writes/s divided by the writes one registration makes (counted, not assumed:
-one registration is made in-process with a pymongo command listener), and p99 < 100 ms at 32
-connections. What each row means: bench/README.md, "## events".
+one registration is made in-process and counted with shared.commandcount), and p99 < 100 ms at 32
+connections. Each row also gives the api's CPU ms per request beside bare /ping's; ``--json PATH``
+writes bench/report.py's shape. What each row means: bench/README.md, "## events".
 """
 from __future__ import annotations
 

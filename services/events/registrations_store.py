@@ -13,8 +13,10 @@ changed without such a conflict, it raises the same transient error itself.
 """
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -166,22 +168,20 @@ class _Registered(Exception):
 
 
 def _take_place(db: Database, session: ClientSession, event_id: str, party: int) -> dict:
-    """The party's seats if they fit (``rules.fits``: one findAndModify whose filter is that
-    rule), else a place at the end of the waitlist (a second one). Returns the event as it was
-    before, on which ``rules.fits`` tells which it was: the store decided on the counters as
-    they are in the transaction. Raises ``NotFound``."""
-    seated = db[EVENTS].find_one_and_update(
-        {"_id": event_id, "$or": [{"capacity": None},
-                                  {"$expr": {"$lte": [{"$add": ["$seats_taken", party]}, "$capacity"]}}]},
-        {"$inc": {"seats_taken": party}}, session=session, return_document=ReturnDocument.BEFORE)
-    if seated is not None:
-        return seated
-    event = db[EVENTS].find_one_and_update({"_id": event_id}, {"$inc": {"waitlist_length": 1, "waitlist_seq": 1}},
-                                           session=session, return_document=ReturnDocument.BEFORE)
+    """One findAndModify on the event: the party's seats if they fit (``rules.fits``), else a
+    place at the end of the waitlist, decided by the store on the counters as they are (an
+    update pipeline: a filter with ``$expr`` would cost the store a scan of the events).
+    Returns the event as it was before, on which ``rules.fits`` tells which it was. Raises
+    ``NotFound``."""
+    fits = {"$or": [{"$eq": [{"$ifNull": ["$capacity", None]}, None]},
+                    {"$lte": [{"$add": ["$seats_taken", party]}, "$capacity"]}]}
+    event = db[EVENTS].find_one_and_update({"_id": event_id}, [{"$set": {
+        "seats_taken": {"$cond": [fits, {"$add": ["$seats_taken", party]}, "$seats_taken"]},
+        "waitlist_length": {"$cond": [fits, "$waitlist_length", {"$add": ["$waitlist_length", 1]}]},
+        "waitlist_seq": {"$cond": [fits, "$waitlist_seq", {"$add": ["$waitlist_seq", 1]}]},
+    }}], session=session, return_document=ReturnDocument.BEFORE)
     if event is None:
         raise NotFound("event")
-    if rules.fits(event, party):  # the seats changed between the two: decide again on fresh data
-        raise _changed_meanwhile()
     return event
 
 
@@ -193,13 +193,14 @@ def register(store, event_id: str, member_id: str, guests: int, now: datetime, a
     place in the queue. A member already registered (confirmed or waitlisted) gets that
     registration back and ``False``; a cancelled registration is made anew.
 
-    Four commands and the commit (one more to join the waitlist): the caller's member view is
-    read, the seat or waitlist place taken and the registration written, then the rules decide; a refusal (or an active registration found
-    in its place) raises, which rolls every write back. ``admission`` (``api.Admission``) sees
-    the event (404) before the registration is looked at, and admits the caller (403) after,
-    in the same transaction: an erasure cannot slip between the check and the seat. Not for
-    use inside an enclosing transaction (``ServiceStore.transaction(enclose=True)``): a
-    registration held already is answered by rolling the attempt back.
+    Four commands and the commit: the caller's member view is read, the seat or waitlist
+    place taken and the registration written, then the rules decide; a refusal (or an active
+    registration found in its place) raises, which rolls every write back. ``admission``
+    (``api.Admission``) sees the event (404) before the registration is looked at, and admits
+    the caller (403) after, in the same transaction: an erasure cannot slip between the check
+    and the seat. Not for use inside an enclosing transaction (``ServiceStore.transaction(
+    enclose=True)``): a registration held already is answered by rolling the attempt back.
+    This process's registrations for one event take turns (``_one_at_a_time``).
     Raises ``NotFound`` and ``registrations.Refusal``."""
     db = store.db
     rid = rules.registration_id(event_id, member_id)
@@ -233,9 +234,30 @@ def register(store, event_id: str, member_id: str, guests: int, now: datetime, a
         return registration, True, place
 
     try:
-        return store.transaction(work)
+        with _one_at_a_time(event_id):
+            return store.transaction(work)
     except _Registered as already:
         return already.registration, False, None
+
+
+_event_locks: dict[str, threading.Lock] = {}
+_event_locks_guard = threading.Lock()
+
+
+@contextmanager
+def _one_at_a_time(event_id: str):
+    """This process's registrations for one event take turns: two in flight at once would
+    conflict on the event's counters in the store, and the loser waits out a growing
+    backoff (pymongo's ``with_transaction``) instead of a turn. Other processes' still
+    conflict; the store keeps the counters right either way."""
+    with _event_locks_guard:
+        lock = _event_locks.get(event_id)
+        if lock is None:
+            if len(_event_locks) > 10_000:
+                _event_locks.clear()
+            lock = _event_locks[event_id] = threading.Lock()
+    with lock:
+        yield
 
 
 def cancel(store, event_id: str, member_id: str, reason: str, now: datetime) -> tuple[dict, bool]:
