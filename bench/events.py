@@ -15,14 +15,14 @@ GUNICORN_THREADS=4), drives them with C keep-alive connections, and prints one t
 
 The target: registrations/s >= 0.5 x the lower bound, the lower of bare ``/ping`` req/s and
 the store's raw writes/s divided by the writes one registration makes (counted, not assumed:
-one registration is made in-process with a pymongo command listener), and p99 < 100 ms at 32
-connections. What each row means: bench/README.md, "## events".
+one registration is made in-process and counted with shared.commandcount), and p99 < 100 ms at 32
+connections. Each row also gives the api's CPU ms per request beside bare /ping's; ``--json PATH``
+writes bench/report.py's shape. What each row means: bench/README.md, "## events".
 """
 from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import platform
 import random
@@ -38,8 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pymongo import MongoClient, monitoring  # noqa: E402
+from pymongo import MongoClient  # noqa: E402
 
+from bench import report  # noqa: E402
 from bench.harness import (  # noqa: E402
     Gunicorn,
     ServiceBench,
@@ -54,6 +55,7 @@ from bench.harness import (  # noqa: E402
     start_api_and_ping,
     table_lines,
 )
+from shared.commandcount import StoreCommands  # noqa: E402
 
 EVENTS_APP = "services.events.app:create_app()"
 HTTP_TIMEOUT_S = 120.0
@@ -61,28 +63,8 @@ WRITE_COMMANDS = {"insert", "update", "delete", "findAndModify"}
 READ_COMMANDS = {"find", "aggregate", "count", "distinct"}
 
 
-class CommandCounter(monitoring.CommandListener):
-    """Counts the commands sent to one database while ``on`` (registered before any client)."""
-
-    def __init__(self):
-        self.database: str | None = None
-        self.on = False
-        self.commands: Counter = Counter()
-
-    def started(self, event) -> None:
-        if self.on and event.database_name == self.database:
-            collection = event.command.get(event.command_name)
-            self.commands[(event.command_name, collection if isinstance(collection, str) else "")] += 1
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
-COUNTER = CommandCounter()
-monitoring.register(COUNTER)
+# Installed before any client is made: it counts one in-process registration (``count_writes``).
+COUNTER = StoreCommands.install()
 
 
 # ------------------------------------------------------------------------------------------
@@ -224,6 +206,8 @@ def _store_child(url: str, db_name: str, writes: int, reads: int, first: int, th
 
 
 class Result:
+    """One row's load: its answers, latencies, rate and the cores its processes used."""
+
     def __init__(self, name: str, seconds: float, raw: list[dict], cpu: dict, connections: int):
         self.name, self.connections = name, connections
         self.latencies = sorted(x for r in raw for x in r["latencies"])
@@ -235,6 +219,8 @@ class Result:
         self.exhausted = sum(r["exhausted"] for r in raw)
         self.rate = sum(r["done"] for r in raw) / seconds
         self.cpu = cpu
+        # The api's CPU per answered request (None for rows without an app: the store's raw rates).
+        self.cpu_ms_per_op = None if cpu.get("app") is None or not self.rate else cpu["app"] * 1000.0 / self.rate
 
     @property
     def errors(self) -> int:
@@ -254,6 +240,12 @@ class Bench(ServiceBench):
     tmp_prefix = "bench-events-"
     store_detail = "pure-Python server, "
 
+    def __init__(self, args):
+        super().__init__(args)
+        self.results: list[report.Result] = []  # the rows as --json writes them
+        self.ping_cpu_ms: float | None = None
+        self.commands = 0
+
     def make_env(self) -> dict[str, str]:
         env, self.issuer = deploy_env(self.tmp, self.url, self.prefix)
         return env
@@ -270,8 +262,9 @@ class Bench(ServiceBench):
         self.client.drop_database(app.extensions["alumnet"].store.db.name)
 
     def count_writes(self) -> None:
-        """One registration made in-process, its store commands counted: the writes per
-        registration the store bound divides by."""
+        """One registration made in-process on a warm app (another member registered first: the
+        api's once-a-second read of revocations is not the request's), its store commands
+        counted: the writes per registration the store bound divides by."""
         from services.events import events_store
         from services.events.app import create_app
         from shared.config import load
@@ -281,18 +274,20 @@ class Bench(ServiceBench):
         now = datetime.now(timezone.utc).replace(microsecond=0)
         event = events_store.create(store, self.event_fields(now), "a" * 32, now)
         events_store.publish(store, event["_id"], now)
-        member = uuid.uuid4().hex
-        store.db.members.insert_one({"_id": member, "status": "verified"})
-        token = self.issuer.issue(member, ["alumnus"])
-        COUNTER.database, COUNTER.commands = store.db.name, Counter()
-        COUNTER.on = True
-        response = app.test_client().post(f"/api/v1/events/{event['_id']}/registrations", json={"guests": 0},
-                                          headers={"Authorization": f"Bearer {token}"})
-        COUNTER.on = False
+        warm, member = uuid.uuid4().hex, uuid.uuid4().hex
+        store.db.members.insert_many([{"_id": m, "status": "verified"} for m in (warm, member)])
+
+        def register(who: str):
+            return app.test_client().post(f"/api/v1/events/{event['_id']}/registrations", json={"guests": 0},
+                                          headers={"Authorization": f"Bearer {self.issuer.issue(who, ['alumnus'])}"})
+        register(warm)
+        with COUNTER.counting(store.db.name) as seen:
+            response = register(member)
         if response.status_code != 201:
             raise SystemExit(f"bench/events.py: a registration answered {response.status_code}: "
                              f"{response.get_data(as_text=True)[:500]}")
-        commands = COUNTER.commands
+        commands = seen.by_collection
+        self.commands = seen.total
         self.writes = sum(n for (c, _), n in commands.items() if c in WRITE_COMMANDS)
         self.reads = sum(n for (c, _), n in commands.items() if c in READ_COMMANDS)
         self.write_detail = ", ".join(f"{c} {coll}" + (f" x{n}" if n > 1 else "")
@@ -300,7 +295,8 @@ class Bench(ServiceBench):
         self.read_detail = ", ".join(f"{c} {coll}" + (f" x{n}" if n > 1 else "")
                                      for (c, coll), n in sorted(commands.items()) if c in READ_COMMANDS)
         self.client.drop_database(store.db.name)
-        say(f"one registration: {self.writes} writes ({self.write_detail}); {self.reads} reads ({self.read_detail})")
+        say(f"one registration: {self.writes} writes ({self.write_detail}); {self.reads} reads ({self.read_detail}); "
+            f"{seen.total} store commands in all ({seen})")
 
     @staticmethod
     def event_fields(now: datetime) -> dict:
@@ -399,19 +395,25 @@ class Bench(ServiceBench):
         p99 = reg.pctl(99)
         rate_ok = ratio >= 0.5 and not reg.errors
         p99_ok = p99 is not None and p99 < a.p99_target_ms / 1000 and not reg.errors
+        self.ping_cpu_ms = ping.cpu_ms_per_op
+        bound_text = f"{fmt_rate(bound)} ({lower})"
         self.add(f"POST /api/v1/events/{{id}}/registrations ({a.events} events, a new member each)", reg,
-                 f"{ratio:.2f} x lower bound; >= 0.50", "PASS" if rate_ok else "MISS")
-        self.add("  same row: p99 latency", reg, f"p99 < {a.p99_target_ms:g} ms", "PASS" if p99_ok else "MISS")
+                 f"{ratio:.2f} x lower bound; >= 0.50", "PASS" if rate_ok else "MISS",
+                 ratio=ratio, target_value=0.5, baseline=bound_text)
+        self.add("  same row: p99 latency", reg, f"p99 < {a.p99_target_ms:g} ms", "PASS" if p99_ok else "MISS",
+                 value=ms(p99), ratio=None if p99 is None else p99 * 1000, target_value=a.p99_target_ms, unit="ms p99",
+                 lower_is_better=True)
         self.add("bare Flask GET /ping (same gunicorn config)", ping)
         for r in raws:
             self.add(f"{self.store_short} raw: {self.writes}-write transactions, {r.connections} thread"
                      f"{'s' if r.connections > 1 else ''}", r,
-                     f"= {fmt_rate(r.rate * self.writes)} writes" + (" (best)" if r is raw else ""))
-        self.rows.append((f"  lower bound: min(/ping, {fmt_rate(raw_writes)} writes / {self.writes} per registration)",
-                          fmt_rate(bound), "", "", "", "", lower, ""))
+                     f"= {fmt_rate(r.rate * self.writes)} writes" + (" (best)" if r is raw else ""), unit="tx/s")
+        name = f"  lower bound: min(/ping, {fmt_rate(raw_writes)} writes / {self.writes} per registration)"
+        self.rows.append((name, fmt_rate(bound), "", "", "", "", "", lower, ""))
+        self.results.append(report.Result(name.strip(), fmt_rate(bound), baseline=lower, unit="req/s"))
         self.add(f"  info: raw transactions of a registration's {self.writes} writes + {self.reads} reads, "
                  f"{threads} threads (the api's concurrency)", whole,
-                 f"registrations = {reg.rate / whole.rate:.2f} x this" if whole.rate else "")
+                 f"registrations = {reg.rate / whole.rate:.2f} x this" if whole.rate else "", unit="tx/s")
         self.verdicts.append(
             f"registrations: {reg.rate:,.0f}/s / lower bound {bound:,.0f}/s ({lower}) = {ratio:.2f}   "
             f"target >= 0.50   {'PASS' if rate_ok else 'MISS'}")
@@ -422,7 +424,8 @@ class Bench(ServiceBench):
                                 (self.events_app.port, self.plan(self.spread_members, self.spread_ids)),
                                 self.events_app, len(self.spread_members))
             self.add(f"  info: the same over {len(self.spread_ids)} events (fewer conflicts on seats_taken)",
-                     spread, f"{spread.rate / bound:.2f} x lower bound (not judged)" if bound else "")
+                     spread, f"{spread.rate / bound:.2f} x lower bound (not judged)" if bound else "",
+                     baseline=bound_text)
         self.check_data()
 
     def plan(self, members: list[str], events: list[str]) -> list[list[tuple[str, str, str]]]:
@@ -448,15 +451,27 @@ class Bench(ServiceBench):
         if not ok:
             self.verdicts.append("data check: INCONSISTENT (see notes)")
 
-    def add(self, name: str, r: Result, target: str = "", verdict: str = "") -> None:
+    def add(self, name: str, r: Result, target: str = "", verdict: str = "", *, value: str | None = None,
+            ratio: float | None = None, target_value: float | None = None, unit: str = "req/s",
+            baseline: str = "", lower_is_better: bool = False) -> None:
+        """A row of the table and its ``report.Result`` (``target_value``: the number the
+        ratio is judged against; rows without one only inform)."""
         errors = str(r.errors) + (f" ({r.reconnects} reconn.)" if r.reconnects else "")
+        cpu_ms = "-" if r.cpu_ms_per_op is None else f"{r.cpu_ms_per_op:.2f}"
         self.rows.append((name, fmt_rate(r.rate), ms(r.pctl(50)), ms(r.pctl(99)), errors,
-                          fmt_cpu(r.cpu, ("app", "store", "machine")), target, verdict))
+                          fmt_cpu(r.cpu, ("app", "store", "machine")), cpu_ms, target, verdict))
+        self.results.append(report.Result(
+            name.strip(), value or fmt_rate(r.rate), ratio=ratio, target=target_value,
+            # The table's verdict: it also fails a row that answered errors.
+            verdict=verdict if target_value is not None else "", baseline=baseline, unit=unit,
+            lower_is_better=lower_is_better, cpu_ms_per_op=r.cpu_ms_per_op,
+            baseline_cpu_ms_per_op=self.ping_cpu_ms if r.cpu_ms_per_op is not None else None))
         for s in r.samples[:3]:
             self.notes.append(f"{r.name}: error {s}")
 
     def table(self) -> str:
-        header = ("measurement", "rate", "p50", "p99", "errors", "cpu app/store/all", "ratio; target", "verdict")
+        header = ("measurement", "rate", "p50", "p99", "errors", "cpu app/store/all", "cpu ms/op", "ratio; target",
+                  "verdict")
         a = self.args
         lines = [
             f"Alumnet events registration benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
@@ -468,7 +483,9 @@ class Bench(ServiceBench):
             f"load gen: {a.connections} keep-alive connections from {min(a.client_processes, a.connections)} "
             f"processes (http.client), {a.warmup:g}s warm-up + {a.seconds:g}s per row, on the same machine",
             f"one registration (counted): {self.writes} writes ({self.write_detail}); {self.reads} reads "
-            f"({self.read_detail}); one transaction",
+            f"({self.read_detail}); {self.commands} store commands with the commit; one transaction",
+            "cpu ms/op: the api's processes' CPU (user + system) over the row / requests answered; bare /ping's "
+            "in the same run: " + ("-" if self.ping_cpu_ms is None else f"{self.ping_cpu_ms:.2f} ms"),
             "", *table_lines(header, self.rows),
             "", *self.verdicts,
         ]
@@ -514,8 +531,8 @@ def main() -> int:
         bench.cleanup()
     print(bench.table())
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": bench.rows, "verdicts": bench.verdicts,
-                                               "notes": bench.notes, "store": bench.store_label}, indent=1))
+        report.write(args.json, "events", bench.store_label, bench.results, quick=args.quick,
+                     notes=[*bench.verdicts, *bench.notes])
     return 0
 
 

@@ -8,7 +8,7 @@ this audience" the same way.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -57,13 +57,19 @@ DELETED_VERSION = 2**62
 
 
 def merge_member(members: Collection, session: ClientSession | None, member_id: str, fields: dict[str, Any],
-                 at: datetime | None = None) -> None:
+                 at: datetime | None = None, *, erased: Callable[[], bool] | None = None) -> None:
     """Set fields of a member as they were at ``at`` (the producer's time of the change): a
     field keeps a newer value it already has, so messages retried out of order (a sign-up
     after a change, an approval after a rejection) never undo a later change. Recompute the
-    filter's search fields."""
+    filter's search fields. ``erased()`` (is the member erased?) is asked only when the view
+    holds no document of the member: an erasure deletes it in the transaction that remembers
+    the id, so a member the view holds is not erased (one read fewer for every change)."""
     at = readmodel.at_ms(at or clock.now())
-    current = members.find_one({"_id": member_id}, session=session) or {"_id": member_id}
+    current = members.find_one({"_id": member_id}, session=session)
+    if current is None:
+        if erased is not None and erased():
+            return
+        current = {"_id": member_id}
     changes = readmodel.newer_fields(fields, current.get("field_times"), at)
     if not changes:
         return

@@ -114,33 +114,54 @@ def shown(event_id: str, principal) -> tuple[dict, bool | None]:
     return event, fits
 
 
-def audience_check(principal, *, doing: str, thing: str):
-    """The audience check a write runs inside its transaction (registering for an event,
-    joining a cause), as ``admit(db, session, item)``: reading the read model in the same
-    transaction means an erasure cannot slip between the check and the seat. Admins always
-    pass. ``doing`` and ``thing`` name what is refused ("register", "event")."""
-    def admit(db, session, item: dict) -> None:
-        if principal.is_admin:
+class Admission:
+    """The audience checks a write runs inside its transaction (registering for an event,
+    joining a cause), on the read model as that transaction reads it, so that an erasure cannot
+    slip between the check and the seat; the caller's member view and the item's segment are
+    read once for both checks. ``read_member(db, session)``: the caller's view (it does not
+    depend on the item, so a transaction can read it before it writes a contended document);
+    ``see(db, session, item)``: 404 (``missing()``) unless the caller may see the item
+    (``visible(item, principal, fits)``); ``admit(item)``, after ``see``: 403 unless the caller
+    may do it, a verified member of its audience (admins always). ``doing`` and ``thing`` name
+    what is refused ("register", "event")."""
+
+    def __init__(self, principal, *, doing: str, thing: str, visible, missing):
+        self.principal, self.doing, self.thing = principal, doing, thing
+        self.visible, self.missing = visible, missing
+        self.member: dict | None = None
+        self.segment: dict | None = None
+
+    def read_member(self, db, session) -> None:
+        if not self.principal.is_admin:
+            self.member = readmodel_store.member(db, self.principal.subject, session)
+
+    def see(self, db, session, item: dict) -> None:
+        if not self.principal.is_admin:
+            self.segment = readmodel_store.segment(db, item["audience"].get("segment_id"), session)
+        segment_id = item["audience"].get("segment_id")
+        fits = fits_of(item, self.principal, self.member, {segment_id: self.segment} if self.segment else {})
+        if not self.visible(item, self.principal, fits):
+            raise self.missing()
+
+    def admit(self, item: dict) -> None:
+        if self.principal.is_admin:
             return
-        member = readmodel_store.member(db, principal.subject, session)
-        if not audience.verified(member):
-            raise Problem(403, f"Only verified members can {doing}; your membership is not verified yet.",
+        if not audience.verified(self.member):
+            raise Problem(403, f"Only verified members can {self.doing}; your membership is not verified yet.",
                           kind="not-verified")
-        segment = readmodel_store.segment(db, item["audience"].get("segment_id"), session)
-        if not audience.fits(item["audience"], member, segment):
-            raise Problem(403, f"This {thing} is for another audience than you.", kind="other-audience")
-    return admit
+        if not audience.fits(item["audience"], self.member, self.segment):
+            raise Problem(403, f"This {self.thing} is for another audience than you.", kind="other-audience")
 
 
 def audience_view(db, principal, events_query: dict) -> tuple[dict | None, dict[str, dict]]:
     """What a list needs to decide audiences: the caller's member view (one read) and, for a
-    verified member, the live segments that the events of ``events_query`` name (two reads)."""
+    verified member, the live segments that the events of ``events_query`` name (one read)."""
     if principal is None or principal.is_admin:
         return None, {}
     member = readmodel_store.member(db, principal.subject)
     if not audience.verified(member):
         return member, {}
-    return member, readmodel_store.segments(db, events_store.segment_ids(db, events_query))
+    return member, readmodel_store.segments_named(db[events_store.EVENTS], events_query)
 
 
 def _localised(data: dict, zone: str) -> dict:
@@ -191,15 +212,9 @@ class Events(MethodView):
             mongo_query = {"$and": [mongo_query, audience.fitting(member, segments)]}
         elif not access.sees_every_audience(principal):
             mongo_query = {"$and": [mongo_query, {"$or": [audience.OPEN, audience.fitting(member, segments)]}]}
-        items, total = _page(db[events_store.EVENTS], mongo_query, sort, query)
+        items, total = events_store.page(db, mongo_query, sort, query["page"], query["per_page"])
         return pagination.page([public_view(e, fits_me=fits_of(e, principal, member, segments)) for e in items],
                                query, total)
-
-
-def _page(collection, query: dict, sort: list, page: dict) -> tuple[list, int]:
-    skip = (page["page"] - 1) * page["per_page"]
-    return list(collection.find(query).sort(sort).skip(skip).limit(page["per_page"])), \
-        collection.count_documents(query)
 
 
 @blp.route("/<event_id>")

@@ -20,6 +20,7 @@ from services.events.messages import CATALOG, EVENT_CANCELLED, EVENT_PUBLISHED, 
 from shared.bus import outbox
 from shared.logs import current_correlation_id
 from shared.store import Index, asc
+from shared.web import pagination
 
 EVENTS = "events"
 INDEXES: list[Index] = [
@@ -181,9 +182,13 @@ def _audience(audience: dict) -> dict:
                                                                                  "segment_id")}}
 
 
-def segment_ids(db: Database, query: dict) -> list[str]:
-    """The segments that the events of ``query`` are for (one store command)."""
-    return db[EVENTS].distinct("audience.segment_id", {"$and": [query, {"audience.kind": "segment"}]})
+def page(db: Database, query: dict, sort: list, number: int, per_page: int) -> tuple[list[dict], int]:
+    """One page of the events of ``query`` and their total (counted only when the page is full
+    or past the end: a shorter page tells it)."""
+    skip = (number - 1) * per_page
+    found = list(db[EVENTS].find(query).sort(sort).skip(skip).limit(per_page))
+    total = pagination.known_total(skip, len(found), per_page)
+    return found, db[EVENTS].count_documents(query) if total is None else total
 
 
 def listing(db: Database, *, statuses: list[str], now: datetime, when: str, kinds: list[str] | None,

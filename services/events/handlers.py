@@ -40,16 +40,11 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _live(ctx: HandlerContext, member_id: str) -> bool:
-    return not readmodel_store.is_erased(ctx.db, ctx.session, member_id)
-
-
 def _merge_member(ctx: HandlerContext, data: dict, at: str) -> None:
     """A sign-up's or a snapshot's member, merged at ``at`` (a newer change keeps its fields)."""
-    if _live(ctx, data["member_id"]):
-        readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {
-            **{k: data[k] for k in KEPT if k in data}, "status": data.get("status", "pending_verification")},
-            _time(at))
+    readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {
+        **{k: data[k] for k in KEPT if k in data}, "status": data.get("status", "pending_verification")},
+        _time(at))
 
 
 def on_member_registered(event: Envelope, ctx: HandlerContext) -> None:
@@ -64,25 +59,21 @@ def on_member_snapshot(event: Envelope, ctx: HandlerContext) -> None:
 
 def on_member_updated(event: Envelope, ctx: HandlerContext) -> None:
     data = event.data
-    if _live(ctx, data["member_id"]):
-        readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"],
-                                     {k: v for k, v in data["changed"].items() if k in KEPT},
-                                     _time(data["updated_at"]))
+    readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"],
+                                 {k: v for k, v in data["changed"].items() if k in KEPT}, _time(data["updated_at"]))
 
 
 def on_member_verified(event: Envelope, ctx: HandlerContext) -> None:
     data = event.data
-    if _live(ctx, data["member_id"]):
-        known = {k: data[k] for k in ("graduation_year", "faculty") if data.get(k) is not None}
-        readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {"status": "verified", **known},
-                                     _time(data["verified_at"]))
+    known = {k: data[k] for k in ("graduation_year", "faculty") if data.get(k) is not None}
+    readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {"status": "verified", **known},
+                                 _time(data["verified_at"]))
 
 
 def on_member_rejected(event: Envelope, ctx: HandlerContext) -> None:
     data = event.data
-    if _live(ctx, data["member_id"]):
-        readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {"status": "rejected"},
-                                     _time(data["rejected_at"]))
+    readmodel_store.merge_member(ctx.db, ctx.session, data["member_id"], {"status": "rejected"},
+                                 _time(data["rejected_at"]))
 
 
 def on_member_erased(event: Envelope, ctx: HandlerContext, forget_parked: Callable[[str], int] | None = None) -> None:

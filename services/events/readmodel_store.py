@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 from shared import memberview
@@ -28,13 +29,28 @@ def segments(db: Database, segment_ids: list[str]) -> dict[str, dict]:
     return memberview.live_segments(db[SEGMENTS], segment_ids)
 
 
+def segments_named(items: Collection, query: dict) -> dict[str, dict]:
+    """The live segments that the segment audiences of the ``items`` (events, causes) of
+    ``query`` name, by id: one aggregate (the items' segment ids joined to ``segments``)."""
+    found = items.aggregate([
+        {"$match": {"$and": [query, {"audience.kind": "segment"}]}},
+        {"$group": {"_id": "$audience.segment_id"}},
+        {"$lookup": {"from": SEGMENTS, "localField": "_id", "foreignField": "_id", "as": "segment"}},
+    ])
+    return {row["_id"]: row["segment"][0] for row in found
+            if row["_id"] and row["segment"] and not row["segment"][0].get("deleted")}
+
+
 def is_erased(db: Database, session: ClientSession, member_id: str) -> bool:
     return db[ERASED].find_one({"_id": member_id}, {"_id": 1}, session=session) is not None
 
 
 def merge_member(db: Database, session: ClientSession, member_id: str, fields: dict[str, Any],
                  at: datetime | None = None) -> None:
-    memberview.merge_member(db[MEMBERS], session, member_id, fields, at)
+    """Merge a change into the member's view, unless the member was erased (no late event
+    brings them back; the erased list is read only for a member the view does not hold)."""
+    memberview.merge_member(db[MEMBERS], session, member_id, fields, at,
+                            erased=lambda: is_erased(db, session, member_id))
 
 
 def forget_member(db: Database, session: ClientSession, member_id: str, erased_at) -> None:

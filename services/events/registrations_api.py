@@ -17,7 +17,7 @@ from marshmallow import Schema, fields, validate
 
 from services.events import access, registrations_store
 from services.events import registrations as rules
-from services.events.api import audience_check, shown
+from services.events.api import Admission, shown
 from services.events.schemas import MAX_GUESTS, BilingualLine, PlaceSchema
 from shared.auth import require_auth
 from shared.web import pagination
@@ -165,19 +165,22 @@ class EventRegistrations(MethodView):
         with the registration unchanged; after a cancellation it registers anew.
         Registration is open from `registration_opens_at` until `registration_closes_at`
         (default: the start)."""
-        principal = g.principal
-        shown(event_id, principal)  # 404 for unknown events, drafts and other audiences' events
-        # Registered already, in the audience, open or closed, full or not: the transaction decides.
+        # One transaction sees the event (404 for unknown events, drafts and other audiences'),
+        # finds a registration held already (200, in the audience, open or closed, full or
+        # not), admits the caller (403) and applies the rules (409, 422): see ``register``.
+        admission = Admission(g.principal, doing="register", thing="event", visible=access.visible,
+                              missing=_no_event)
         try:
-            registration, created = registrations_store.register(
-                current_service().store, event_id, principal.subject, body["guests"], now(),
-                admit=audience_check(principal, doing="register", thing="event"))
+            registration, created, place = registrations_store.register(
+                current_service().store, event_id, g.principal.subject, body["guests"], now(), admission)
         except registrations_store.NotFound:
             raise _no_event() from None
         except rules.Refusal as refusal:
             raise _refused(refusal) from None
         location = {"Location": url_for("registrations.MyEventRegistration", event_id=event_id)}
-        return _shown(registration), 201 if created else 200, location
+        if not created:
+            return _shown(registration), 200, location
+        return view(registration, place=place), 201, location
 
     @require_auth(*access.DOOR)
     @blp.arguments(EventRegistrationsQuerySchema, location="query")

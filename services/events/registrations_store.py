@@ -3,8 +3,9 @@ all, anonymise an erased member's, and list them (documents: ``model.py``; rules
 ``registrations.py``).
 
 Capacity is never exceeded, however many members register at once: every change of seats
-or of the waitlist is a conditional update of the event document (its counters as they were
-read) inside the transaction that writes the registration and its message. Two transactions
+or of the waitlist is an update of the event document inside the transaction that writes the
+registration and its message, either conditional on its counters as they were read or (a
+registration) deciding on them in the store itself (``_take_place``). Two transactions
 that both touch one event conflict; the store aborts one with a transient error and
 ``ServiceStore.transaction`` runs it again on fresh data, so each decision "confirm or
 waitlist" is taken on the seats as they are. If a conditional update ever finds the counters
@@ -12,12 +13,14 @@ changed without such a conflict, it raises the same transient error itself.
 """
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReplaceOne, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
@@ -156,68 +159,142 @@ def member_ids(db, session, event_id: str, statuses=("confirmed", "waitlisted"))
 
 # --------------------------------------------------------------------------- changing
 
-def register(store, event_id: str, member_id: str, guests: int, now: datetime,
-             admit: Callable[[Database, ClientSession, dict], None] | None = None) -> tuple[dict, bool]:
+class _Registered(Exception):
+    """The member holds an active registration already: the attempt's writes are rolled back."""
+
+    def __init__(self, registration: dict):
+        super().__init__(registration["_id"])
+        self.registration = registration
+
+
+def _take_place(db: Database, session: ClientSession, event_id: str, party: int) -> dict:
+    """One findAndModify on the event: the party's seats if they fit (``rules.fits``), else a
+    place at the end of the waitlist, decided by the store on the counters as they are (an
+    update pipeline: a filter with ``$expr`` would cost the store a scan of the events).
+    Returns the event as it was before, on which ``rules.fits`` tells which it was. Raises
+    ``NotFound``."""
+    fits = {"$or": [{"$eq": [{"$ifNull": ["$capacity", None]}, None]},
+                    {"$lte": [{"$add": ["$seats_taken", party]}, "$capacity"]}]}
+    event = db[EVENTS].find_one_and_update({"_id": event_id}, [{"$set": {
+        "seats_taken": {"$cond": [fits, {"$add": ["$seats_taken", party]}, "$seats_taken"]},
+        "waitlist_length": {"$cond": [fits, "$waitlist_length", {"$add": ["$waitlist_length", 1]}]},
+        "waitlist_seq": {"$cond": [fits, "$waitlist_seq", {"$add": ["$waitlist_seq", 1]}]},
+    }}], session=session, return_document=ReturnDocument.BEFORE)
+    if event is None:
+        raise NotFound("event")
+    return event
+
+
+def register(store, event_id: str, member_id: str, guests: int, now: datetime, admission=None
+             ) -> tuple[dict, bool, int | None]:
     """Register a member with ``guests``: confirmed if the party fits the seats left, else
     waitlisted at the next FIFO position; one ``events.registration.confirmed`` or
-    ``.waitlisted``. A member already registered (confirmed or waitlisted) gets that
+    ``.waitlisted``. Returns the registration, whether it is new, and a new waitlisted one's
+    place in the queue. A member already registered (confirmed or waitlisted) gets that
     registration back and ``False``; a cancelled registration is made anew.
 
-    ``admit(db, session, event)`` runs inside the transaction before anything is written and
-    raises to refuse (the caller's audience check: reading the read model in the same
-    transaction means an erasure cannot slip between the check and the seat).
+    Four commands and the commit: the caller's member view is read, the seat or waitlist
+    place taken and the registration written, then the rules decide; a refusal (or an active
+    registration found in its place) raises, which rolls every write back. ``admission``
+    (``api.Admission``) sees the event (404) before the registration is looked at, and admits
+    the caller (403) after, in the same transaction: an erasure cannot slip between the check
+    and the seat. Not for use inside an enclosing transaction (``ServiceStore.transaction(
+    enclose=True)``): a registration held already is answered by rolling the attempt back.
+    This process's registrations for one event take turns (``_one_at_a_time``).
     Raises ``NotFound`` and ``registrations.Refusal``."""
     db = store.db
     rid = rules.registration_id(event_id, member_id)
+    party = rules.party_of(guests)
 
-    def work(session: ClientSession) -> tuple[dict, bool]:
-        event = _event(db, event_id, session)
-        existing = db[REGISTRATIONS].find_one({"_id": rid}, session=session)
-        if existing is not None and existing["status"] in rules.ACTIVE:
-            return existing, False
-        if admit is not None:
-            admit(db, session, event)
-        rules.check_register(event, guests, now)
+    def work(session: ClientSession) -> tuple[dict, bool, int | None]:
+        if admission is not None:
+            # Before the event is written: from its write to the commit the event document
+            # turns away every other registration for it (a write conflict, retried after a
+            # backoff), so the fewer round trips in between, the better.
+            admission.read_member(db, session)
+        event = _take_place(db, session, event_id, party)
+        if admission is not None:
+            admission.see(db, session, event)
         registration = rules.new_registration(event_id, member_id, guests, now)
-        if rules.fits(event, registration["party"]):
-            event = _move(db, session, event, seats=registration["party"])
-            registration = rules.confirmed(registration, now)
+        if rules.fits(event, party):
+            registration, place = rules.confirmed(registration, now), None
             message = _message(REGISTRATION_CONFIRMED, event, registration, now)
         else:
-            event = _move(db, session, event, waitlist=1, seq=1)
-            registration = rules.waitlisted(registration, event["waitlist_seq"])
             # Every other waitlisted registration came earlier: the new one is last.
-            message = _message(REGISTRATION_WAITLISTED, event, registration, now, position=event["waitlist_length"])
-        db[REGISTRATIONS].replace_one({"_id": rid}, registration, upsert=True, session=session)
+            registration = rules.waitlisted(registration, event["waitlist_seq"] + 1)
+            place = event["waitlist_length"] + 1
+            message = _message(REGISTRATION_WAITLISTED, event, registration, now, position=place)
+        existing = db[REGISTRATIONS].find_one_and_replace({"_id": rid}, registration, upsert=True, session=session)
+        if existing is not None and existing["status"] in rules.ACTIVE:
+            raise _Registered(existing)
+        if admission is not None:
+            admission.admit(event)
+        rules.check_register(event, guests, now)
         outbox.add(db, session, message)
-        return registration, True
+        return registration, True, place
 
-    return store.transaction(work)
+    try:
+        with _one_at_a_time(event_id):
+            return store.transaction(work)
+    except _Registered as already:
+        return already.registration, False, None
+
+
+_event_locks: dict[str, threading.Lock] = {}
+_event_locks_guard = threading.Lock()
+
+
+@contextmanager
+def _one_at_a_time(event_id: str):
+    """This process's registrations for one event take turns: two in flight at once would
+    conflict on the event's counters in the store, and the loser waits out a growing
+    backoff (pymongo's ``with_transaction``) instead of a turn. Other processes' still
+    conflict; the store keeps the counters right either way."""
+    with _event_locks_guard:
+        lock = _event_locks.get(event_id)
+        if lock is None:
+            if len(_event_locks) > 10_000:
+                _event_locks.clear()
+            lock = _event_locks[event_id] = threading.Lock()
+    with lock:
+        yield
 
 
 def cancel(store, event_id: str, member_id: str, reason: str, now: datetime) -> tuple[dict, bool]:
     """Cancel a member's registration (reason ``member`` or ``admin``), publish
     ``events.registration.cancelled`` and give freed seats to the waitlist. Cancelling a
     cancelled registration changes nothing (``False``). Raises ``NotFound`` and
-    ``registrations.Refusal`` (the event is over)."""
+    ``registrations.Refusal`` (the event is over).
+
+    With a promotion, six commands and the commit: the event read, the registration
+    cancelled (findAndModify), the head of the waitlist read, the event's counters moved
+    once for both, the promoted registrations written in one bulk write and every message in
+    one insert."""
     db = store.db
     rid = rules.registration_id(event_id, member_id)
 
     def work(session: ClientSession) -> tuple[dict, bool]:
         event = _event(db, event_id, session)
-        registration = db[REGISTRATIONS].find_one({"_id": rid}, session=session)
+        registration = db[REGISTRATIONS].find_one_and_update(
+            {"_id": rid, "status": {"$in": list(rules.ACTIVE)}},
+            {"$set": {"status": rules.CANCELLED, "cancelled_at": now, "cancel_reason": reason, "ticket_code": None}},
+            session=session)
         if registration is None:
-            raise NotFound("registration")
-        if registration["status"] == rules.CANCELLED:
-            return registration, False
-        rules.check_cancel(event, now)
-        was = registration["status"]
+            existing = db[REGISTRATIONS].find_one({"_id": rid}, session=session)
+            if existing is None:
+                raise NotFound("registration")
+            return existing, False
+        rules.check_cancel(event, now)  # a refusal rolls the cancellation back
+        was, party = registration["status"], registration["party"]
         registration = rules.cancelled(registration, reason, now)
-        db[REGISTRATIONS].replace_one({"_id": rid}, registration, session=session)
-        event = _free(db, session, event, was, registration["party"])
-        outbox.add(db, session, _message(REGISTRATION_CANCELLED, event, registration, now, reason=reason))
+        chosen = []
         if was == rules.CONFIRMED:
-            promote_waiting(db, session, event, now)
+            chosen = _promotable(db, session, {**event, "seats_taken": event["seats_taken"] - party}, now)
+            event = _move(db, session, event, seats=sum(r["party"] for r in chosen) - party, waitlist=-len(chosen))
+        else:
+            event = _move(db, session, event, waitlist=-1)
+        outbox.add(db, session, _message(REGISTRATION_CANCELLED, event, registration, now, reason=reason),
+                   *_promote(db, session, event, chosen, now))
         return registration, True
 
     return store.transaction(work)
@@ -232,6 +309,29 @@ def _free(db: Database, session: ClientSession, event: dict, status: str, party:
     return event
 
 
+def _promotable(db, session, event: dict, now: datetime) -> list[dict]:
+    """The waitlisted registrations the event's free seats take, in FIFO order: each party
+    that fits what is left (one read of the waitlist's head; none once the event has started,
+    if it is not published, or with no seat free)."""
+    if not rules.promotable(event, now) or not event.get("waitlist_length"):
+        return []
+    left = rules.seats_left(event)
+    if left is not None and left <= 0:
+        return []
+    waiting = db[REGISTRATIONS].find({"event_id": event["_id"], "status": rules.WAITLISTED},
+                                     session=session).sort("position", ASCENDING)
+    return rules.pick_promotions(waiting, left)
+
+
+def _promote(db, session, event: dict, chosen: list[dict], now: datetime) -> list[Envelope]:
+    """Confirm the ``chosen`` registrations (one bulk write; the counters are the caller's);
+    their ``events.registration.promoted``, in queue order (none about erased members)."""
+    promoted = [rules.confirmed(registration, now, promoted=True) for registration in chosen]
+    if promoted:
+        db[REGISTRATIONS].bulk_write([ReplaceOne({"_id": r["_id"]}, r) for r in promoted], session=session)
+    return [_message(REGISTRATION_PROMOTED, event, r, now) for r in promoted if r["member_id"] is not None]
+
+
 def promote_waiting(db, session, event: dict, now: datetime) -> dict:
     """Seats were freed (or capacity raised): promote waitlisted registrations in FIFO order
     while their party fits; return the event document as updated.
@@ -239,24 +339,11 @@ def promote_waiting(db, session, event: dict, now: datetime) -> dict:
     A party that does not fit the seats left keeps its place; one ``events.registration.
     promoted`` per promotion, in queue order. Nothing happens once the event has started or
     if it is not published."""
-    if not rules.promotable(event, now) or not event.get("waitlist_length"):
-        return event
-    left = rules.seats_left(event)
-    if left is not None and left <= 0:
-        return event
-    waiting = db[REGISTRATIONS].find({"event_id": event["_id"], "status": rules.WAITLISTED},
-                                     session=session).sort("position", ASCENDING)
-    chosen = rules.pick_promotions(waiting, left)
+    chosen = _promotable(db, session, event, now)
     if not chosen:
         return event
     event = _move(db, session, event, seats=sum(r["party"] for r in chosen), waitlist=-len(chosen))
-    messages = []
-    for registration in chosen:
-        registration = rules.confirmed(registration, now, promoted=True)
-        db[REGISTRATIONS].replace_one({"_id": registration["_id"]}, registration, session=session)
-        if registration["member_id"] is not None:
-            messages.append(_message(REGISTRATION_PROMOTED, event, registration, now))
-    outbox.add(db, session, *messages)
+    outbox.add(db, session, *_promote(db, session, event, chosen, now))
     return event
 
 

@@ -34,3 +34,11 @@ def page_schema(item: type[Schema] | Schema, name: str, description: str | None 
 
 def page(items: list, query: dict, total: int) -> dict:
     return {"items": items, "page": query["page"], "per_page": query["per_page"], "total": total}
+
+
+def known_total(skip: int, found: int, per_page: int) -> int | None:
+    """The total a page's own items tell, or ``None`` if only a count can: a page that is
+    not full (and not past the end) is the last one, so the store need not count."""
+    if found < per_page and (found or not skip):
+        return skip + found
+    return None

@@ -17,7 +17,7 @@ from flask import g, url_for
 from flask.views import MethodView
 
 from services.events import audience, readmodel_store
-from services.events.api import audience_check, caller_fits, fits_of
+from services.events.api import Admission, caller_fits, fits_of
 from services.events.causes import rules
 from services.events.causes import store as causes_store
 from services.events.causes.schemas import (
@@ -120,6 +120,16 @@ def _running(principal):
     return guard
 
 
+def _running_seen(principal):
+    """``_running``, for a route that reads the cause only in its transaction: those who do not
+    run it learn it does not exist (404) unless they see it (then 403), as after ``shown``."""
+    def guard(cause: dict) -> None:
+        if not rules.runs(cause, principal):
+            shown(cause["_id"], principal)  # a refusal's extra reads, outside the transaction
+            _running(principal)(cause)
+    return guard
+
+
 def _editing(principal):
     def guard(cause: dict) -> None:
         if not rules.may_edit(cause, principal):
@@ -177,7 +187,7 @@ class Causes(MethodView):
         else:
             base = causes_store.listing([status or rules.PUBLISHED], query.get("kind"))
             member = readmodel_store.member(db, principal.subject)
-            segments = readmodel_store.segments(db, causes_store.segment_ids(db, base)) \
+            segments = readmodel_store.segments_named(db[causes_store.CAUSES], base) \
                 if audience.verified(member) else {}
             found = {"$and": [base, {"$or": [{"owner_id": principal.subject}, {
                 "$and": [{"status": {"$ne": rules.DRAFT}}, audience.fitting(member, segments)]}]}]}
@@ -273,10 +283,11 @@ class Volunteering(MethodView):
         the queue); `events.volunteer.joined` either way. A collection's item takes a
         `quantity` pledged."""
         principal = g.principal
-        shown(cause_id, principal)
+        # Seen (404) and admitted (403) in the joining transaction, on one read of the caller.
+        admission = Admission(principal, doing="join causes", thing="cause", visible=rules.visible,
+                              missing=_not_found)
         volunteer, place = _call(lambda: causes_store.join(
-            _store(), cause_id, role_id, principal.subject, body["quantity"], body["note"], now(),
-            admit=audience_check(principal, doing="join causes", thing="cause")))
+            _store(), cause_id, role_id, principal.subject, body["quantity"], body["note"], now(), admission))
         return volunteer_view(volunteer, place), 201
 
 
@@ -327,9 +338,8 @@ class Hours(MethodView):
         """Confirm the hours a volunteer gave on a day (admins and the cause's owner), once per
         volunteer and day: `events.volunteer.hours_confirmed` (the awards service credits it)."""
         principal = g.principal
-        shown(cause_id, principal)
         record = _call(lambda: causes_store.confirm_hours(
             _store(), cause_id, volunteer_id, body["hours"], body["on"], body["note"], principal.subject, now(),
-            _running(principal)))
+            _running_seen(principal)))
         idempotency.about(record["member_id"])  # a stored reply names the volunteer: their erasure purges it
         return {**record, "on": date.fromisoformat(record["on"])}, 201

@@ -54,6 +54,7 @@ from shared.bus import outbox
 from shared.bus.envelope import Envelope
 from shared.logs import current_correlation_id
 from shared.store import Index, asc
+from shared.web import pagination
 
 CAUSES, VOLUNTEERS, HOURS = "causes", "cause_volunteers", "cause_hours"
 INDEXES: list[Index] = [
@@ -170,16 +171,13 @@ def listing(statuses: list[str], kinds: list[str] | None) -> dict[str, Any]:
     return query
 
 
-def segment_ids(db: Database, query: dict) -> list[str]:
-    """The segments the causes of ``query`` are for (what deciding their audiences reads)."""
-    return [s for s in db[CAUSES].distinct("audience.segment_id", {"$and": [query, {"audience.kind": "segment"}]})
-            if s]
-
-
 def page(db: Database, query: dict, number: int, per_page: int) -> tuple[list[dict], int]:
-    """One page of causes, the nearest deadline first; and the total."""
-    found = db[CAUSES].find(query).sort([("deadline", ASCENDING), ("_id", ASCENDING)])
-    return list(found.skip((number - 1) * per_page).limit(per_page)), db[CAUSES].count_documents(query)
+    """One page of causes, the nearest deadline first; and the total (counted only when the
+    page does not tell it)."""
+    skip = (number - 1) * per_page
+    found = list(db[CAUSES].find(query).sort([("deadline", ASCENDING), ("_id", ASCENDING)]).skip(skip).limit(per_page))
+    total = pagination.known_total(skip, len(found), per_page)
+    return found, db[CAUSES].count_documents(query) if total is None else total
 
 
 def queue_place(db: Database, volunteer: dict, session: ClientSession | None = None) -> int | None:
@@ -331,23 +329,26 @@ def set_progress(store, cause_id: str, current: float, now: datetime, guard: Gua
 # --------------------------------------------------------------------------- volunteers
 
 def join(store, cause_id: str, role_id: str, member_id: str, quantity: int | None, note: str | None,
-         now: datetime, admit: Callable[[Database, ClientSession, dict], None] | None = None
-         ) -> tuple[dict, int | None]:
+         now: datetime, admission=None) -> tuple[dict, int | None]:
     """A member joins a role: joined if the request fits the slots left, else waiting at the
     next FIFO position; one ``events.volunteer.joined`` (status joined or waitlisted). Returns
     the volunteer and their queue place.
 
-    ``admit(db, session, cause)`` runs inside the transaction before anything is written and
-    raises to refuse (the caller's audience check, on the read model as it is now). Raises
+    ``admission`` (``api.Admission``) sees the cause (404) and admits the caller (403) inside
+    the transaction before anything is written, on the read model as it is now. Raises
     ``NotFound`` and ``rules.Refusal`` (``already-volunteering`` when the member already holds
     or waits for this role)."""
     db = store.db
 
     def work(session: ClientSession) -> tuple[dict, int | None]:
+        if admission is not None:
+            admission.read_member(db, session)
         cause = _cause(db, cause_id, session)
+        if admission is not None:
+            admission.see(db, session, cause)
         role = _role(cause, role_id)
-        if admit is not None:
-            admit(db, session, cause)
+        if admission is not None:
+            admission.admit(cause)
         rules.check_join(cause, now)
         if db[VOLUNTEERS].find_one({"member_id": member_id, "cause_id": cause_id, "role_id": role_id,
                                     "status": {"$in": list(rules.ACTIVE)}}, {"_id": 1}, session=session):
@@ -435,13 +436,14 @@ def confirm_hours(store, cause_id: str, volunteer_id: str, hours: float, on: dat
     def work(session: ClientSession) -> dict:
         cause = _cause(db, cause_id, session)
         guard(cause)
-        volunteer = db[VOLUNTEERS].find_one({"_id": volunteer_id, "cause_id": cause_id}, session=session)
+        # First the volunteer's total (read and added in one findAndModify; a refusal rolls it
+        # back): two confirmations of one day conflict here, and the one run again finds the
+        # other's record below.
+        volunteer = db[VOLUNTEERS].find_one_and_update({"_id": volunteer_id, "cause_id": cause_id},
+                                                       {"$inc": {"hours_total": hours}}, session=session)
         if volunteer is None:
             raise NotFound("volunteer")
         rules.check_hours(cause, volunteer, hours, on, now)
-        # First the volunteer's total: two confirmations of one day conflict here, and the
-        # one run again finds the other's record below.
-        db[VOLUNTEERS].update_one({"_id": volunteer_id}, {"$inc": {"hours_total": hours}}, session=session)
         record_id = f"{volunteer_id}:{on.isoformat()}"
         if db[HOURS].find_one({"_id": record_id}, {"_id": 1}, session=session):
             raise rules.Refusal("hours-already-confirmed", f"Hours for {on.isoformat()} are confirmed already.",

@@ -4,19 +4,19 @@ Checked: ``audience.fitting`` keeps exactly the events ``audience.fits`` accepts
 kind of audience and member (on the session's local store, so the store's own query
 semantics, nulls and missing fields included, are what is checked); and a list of events
 costs the same store commands for 5 events as for 50, for every kind of caller (a pymongo
-command listener counts them).
+command listener, shared.commandcount, counts them).
 """
 from __future__ import annotations
 
 import itertools
 import uuid
-from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from services.events import audience, readmodel_store
+from shared.commandcount import Seen, StoreCommands
 from tests.support import bearer
 
 EVENTS = "/api/v1/events"
@@ -64,28 +64,14 @@ def test_the_fitting_query_keeps_exactly_the_events_that_fit(db):
     assert {e["_id"] for e in events.find(audience.fitting(readmodel_store.member(db, "m2"), {}))} == {"0", "1", "5"}
 
 
-class Commands(monitoring.CommandListener):
-    def __init__(self, database: str):
-        self.database, self.seen = database, Counter()
-
-    def started(self, event) -> None:
-        if event.database_name == self.database:
-            self.seen[event.command_name] += 1
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
 @pytest.fixture
 def counted(store, local_store):
-    """The app's store on a client of its own that counts the commands sent to its database."""
-    commands = Commands(store.db.name)
-    client = MongoClient(local_store.url, event_listeners=[commands], tz_aware=True)
+    """The app's store on a client of its own, made after the store-command counter is
+    installed, so that the counter sees what it sends."""
+    counter = StoreCommands.install()
+    client = MongoClient(local_store.url, tz_aware=True)
     store.client, store.db = client, client[store.db.name]
-    yield commands
+    yield counter
     client.close()
 
 
@@ -117,12 +103,12 @@ def seed(db, count: int) -> None:
 CALLERS = {"anonymous": None, "member": "alumnus", "staff": "staff", "admin": "admin"}
 
 
-def cost(client, counted, headers: dict, **query) -> tuple[int, int]:
+def cost(client, counted, headers: dict, **query) -> tuple[Seen, int]:
     """(store commands, events listed) of one list request."""
-    counted.seen.clear()
-    response = client.get(EVENTS, query_string={"per_page": 100, **query}, headers=headers)
+    with counted.counting(client.application.extensions["alumnet"].store.db.name) as seen:
+        response = client.get(EVENTS, query_string={"per_page": 100, **query}, headers=headers)
     assert response.status_code == 200, response.get_json()
-    return sum(counted.seen.values()), response.get_json()["total"]
+    return seen, response.get_json()["total"]
 
 
 @pytest.mark.parametrize("caller,query", [(c, q) for c in CALLERS for q in ({}, {"fits_me": "true"})
@@ -138,4 +124,4 @@ def test_a_list_costs_the_same_store_commands_for_5_events_as_for_50(client, db,
     seed(db, 45)
     many, listed_many = cost(client, counted, headers, **query)
     assert listed_many > listed_few  # the 45 more events changed what is listed, not what it costs
-    assert few == many <= 5, counted.seen
+    assert few.by_kind == many.by_kind and many.total <= 5, (few, many)
