@@ -31,6 +31,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,7 +56,7 @@ def sink_main(conn) -> None:
     a port the OS picks and sends it back once ready."""
     from tests.smtp_sink import LocalController
     lock = threading.Lock()
-    state = {"times": [], "ids": Counter(), "bytes": 0}
+    state = {"times": [], "ids": Counter(), "bytes": 0, "by_rcpt": {}}
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
@@ -65,6 +66,8 @@ def sink_main(conn) -> None:
                 state["times"].append(now)
                 state["ids"][found.group(1).decode() if found else "?"] += 1
                 state["bytes"] += len(envelope.content)
+                for rcpt in envelope.rcpt_tos:
+                    state["by_rcpt"].setdefault(rcpt.lower(), now)
             return "250 OK"
 
     controller = LocalController(Handler())
@@ -74,8 +77,10 @@ def sink_main(conn) -> None:
         with lock:
             if command == "count":
                 conn.send(len(state["times"]))
+            elif isinstance(command, tuple) and command[0] == "arrived":  # when a recipient's first message came
+                conn.send(state["by_rcpt"].get(command[1].lower()))
             elif command == "reset":
-                state.update(times=[], ids=Counter(), bytes=0)
+                state.update(times=[], ids=Counter(), bytes=0, by_rcpt={})
                 conn.send("ok")
             else:
                 ids = state["ids"]
@@ -86,13 +91,13 @@ def sink_main(conn) -> None:
 
 
 class WorkerProcess(Gunicorn):
-    """``alumnet worker notifications`` (health on WORKER_HTTP_PORT); readiness and the stop
-    (SIGTERM to its process group, SIGKILL after 30 s) as for gunicorn."""
+    """``alumnet worker <service>`` (``target``; health on WORKER_HTTP_PORT); readiness and the
+    stop (SIGTERM to its process group, SIGKILL after 30 s) as for gunicorn."""
 
     def start(self) -> WorkerProcess:
         env = {k: v for k, v in self.env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([ALUMNET, "worker", "notifications"], cwd=ROOT,
+            self.process = subprocess.Popen([ALUMNET, "worker", self.target or "notifications"], cwd=ROOT,
                                             env={**env, "WORKER_HTTP_PORT": str(self.port)}, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True,
                                             preexec_fn=die_with_parent)
@@ -122,7 +127,38 @@ class Bench(ServiceBench):
             raise RuntimeError("the SMTP sink did not start")
         self.sink_port = answer[1]
 
-    def ask(self, command: str):
+    def run(self, rows: Callable[[], None], watchdog_s: float) -> None:
+        """The sink, the store, the broker, then ``rows``; everything stopped at the end (the
+        logs kept when it failed or ``--keep-logs``), and by a watchdog after ``watchdog_s``."""
+        watchdog, failed = None, True
+        try:
+            self.start_sink()
+            watchdog = start_watchdog(watchdog_s, self.cleanup)
+            self.start_store_and_broker()
+            rows()
+            failed = False
+        finally:
+            if watchdog:
+                watchdog.cancel()
+            self.cleanup()
+            if self.args.keep_logs or failed:
+                say(f"logs kept in {self.tmp}")
+            else:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start_store_and_broker(self) -> None:
+        """The store, the broker and the services' environment (sending into the sink)."""
+        self.start_store()
+        self.store_pgid = self.store.process.pid if self.store else None
+        self.start_broker()
+        env, self.issuer = deploy_env(self.tmp, self.url, self.prefix)
+        self.env = {**env, "AMQP_URL": self.amqp, "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
+                    "SMTP_PORT": str(self.sink_port), "MAIL_FROM": MAIL_FROM,
+                    # The broker's guest and the store without users would stop a deployed worker
+                    # (shared.secretcheck); dev mode changes nothing else in the services.
+                    "DEV_MODE": "true"}
+
+    def ask(self, command):
         self.sink_conn.send(command)
         return self.sink_conn.recv()
 
@@ -398,34 +434,19 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up on a row after this long")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with the logs")
     args = parser.parse_args()
-    bench, watchdog, failed = Bench(args), None, True
+    bench = Bench(args)
     bench.base_rows = []
     git = lambda *argv: subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
     bench.commit = git("rev-parse", "--short", "HEAD") + (" + uncommitted changes in services/notifications"
                                                         if git("status", "--porcelain", "services/notifications") else "")
     sigterm_interrupts()
-    try:
-        bench.start_sink()
-        watchdog = start_watchdog(args.timeout * (len(args.workers) + 1) + 600, bench.cleanup)
-        bench.start_store()
-        bench.store_pgid = bench.store.process.pid if bench.store else None
-        bench.start_broker()
-        env, bench.issuer = deploy_env(bench.tmp, bench.url, bench.prefix)
-        bench.env = {**env, "AMQP_URL": bench.amqp, "EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
-                     "SMTP_PORT": str(bench.sink_port), "MAIL_FROM": MAIL_FROM}
+
+    def rows() -> None:
         bench.raw_smtp()
         bench.raw_store()
         for k in args.workers:
             bench.announcement(k)
-        failed = False
-    finally:
-        if watchdog:
-            watchdog.cancel()
-        bench.cleanup()
-        if args.keep_logs or failed:
-            say(f"logs kept in {bench.tmp}")
-        else:
-            shutil.rmtree(bench.tmp, ignore_errors=True)
+    bench.run(rows, args.timeout * (len(args.workers) + 1) + 600)
     print(bench.table())
     return 0
 

@@ -122,18 +122,20 @@ class FanoutSpreader:
         for contact in self.audience(fanout):
             page.append(contact)
             if len(page) >= self.page:
-                audience += self._queue(fanout, page, context)
-                page = []
-                if not self.store.extend_fanout(fanout["_id"], self.worker_id, LEASE):
+                if not self._queue(fanout, page, context):
                     log.info("fan-out %s stopped (cancelled or taken over)", fanout["_id"])
                     return
-        audience += self._queue(fanout, page, context)
-        self.store.finish_fanout(fanout["_id"], self.worker_id, audience)
-        log.info("fan-out %s spread to %d members", fanout["_id"], audience)
+                audience, page = audience + len(page), []
+        if page and not self._queue(fanout, page, context):
+            return
+        self.store.finish_fanout(fanout["_id"], self.worker_id, audience + len(page))
+        log.info("fan-out %s spread to %d members", fanout["_id"], audience + len(page))
 
-    def _queue(self, fanout: dict, contacts: list[dict], context: Callable[[str], dict]) -> int:
-        if not contacts:
-            return 0
+    def _queue(self, fanout: dict, contacts: list[dict], context: Callable[[str], dict]) -> bool:
+        """Queue a page, in one transaction that first extends the fan-out's lease while it is
+        still spreading and this worker's: a cancel (or a takeover) before it queues nothing,
+        and one after it waits for the commit and then skips the page with the rest (both
+        write the fan-out, so the store orders them). Returns whether the page was queued."""
         now = self.clock()  # when each delivery is due (quiet hours, digests) is reckoned from it
         preferences = self.store.preferences_of([c["_id"] for c in contacts])
         deliveries = []
@@ -143,15 +145,17 @@ class FanoutSpreader:
                 category=fanout["category"], transactional=False, urgent=False, now=now,
                 correlation_id=fanout.get("correlation_id"), context=context, fanout_id=fanout["_id"],
                 sms_allowed="sms" in fanout.get("channels", ("email",)))
-        if self.store.fanout(fanout["_id"])["status"] != SPREADING:
-            return 0  # cancelled while this page was being prepared
-        self.store.transaction(lambda session: notification_store.queue(self.store.db, session, deliveries))
-        if self.store.fanout(fanout["_id"])["status"] == CANCELLED:
-            # Cancelled between the check and the queueing: skip this page too.
-            self.store.cancel_fanout(fanout["_id"], self.store.fanout(fanout["_id"]).get("cancelled_by", ""))
-            return 0
+
+        def write(session: ClientSession) -> bool:
+            if not self.store.extend_fanout(fanout["_id"], self.worker_id, LEASE, session):
+                return False
+            notification_store.queue(self.store.db, session, deliveries)
+            return True
+
+        if not self.store.transaction(write):
+            return False
         self.wake_dispatcher()
-        return len(contacts)
+        return True
 
 
 class StrandedSweeper:

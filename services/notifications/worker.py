@@ -13,7 +13,7 @@ from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.fanout import FanoutSpreader, StrandedSweeper
 from services.notifications.handlers import EVENT_LOG, context_for_sending, subscriptions
 from services.notifications.surveys import SurveyReminders
-from services.notifications.transports import channels_for
+from services.notifications.transports import senders_channels
 from shared.bus.deadletters import DeadLetters
 from shared.config import Config, load
 from shared.service import build_worker
@@ -29,6 +29,12 @@ def fanout_context(public_base_url: str):
     return context
 
 
+# Senders of one worker's dispatcher, each with its own SMTP connection: enough to keep one
+# store write for several emails' marks and to overlap the SMTP round trips, few enough for
+# any provider's limit of connections per client.
+SENDERS = 4
+
+
 def create_worker(config: Config | None = None) -> Worker:
     config = config or load()
     store = create_store(config)
@@ -37,7 +43,9 @@ def create_worker(config: Config | None = None) -> Worker:
         return context_for_sending(delivery, token_key=config.token_encryption_key, link_key=config.link_signing_key,
                                    public_base_url=config.public_base_url)
 
-    dispatcher = DeliveryDispatcher(store, channels_for(config), mail_from=config.mail_from, prepare=prepare,
+    channels, *more_senders = senders_channels(config, SENDERS)
+    dispatcher = DeliveryDispatcher(store, channels, more_senders=more_senders, mail_from=config.mail_from,
+                                    prepare=prepare,
                                     retry_base_s=config.delivery_retry_base_s,
                                     claim_timeout_s=config.delivery_claim_timeout_s,
                                     sms_max_segments=config.sms_max_segments)
