@@ -20,12 +20,14 @@ Cancelling stops the walk at the next page and skips whatever still waits.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from services.notifications import routing, surveys_store
 from services.notifications import store as notification_store
@@ -38,6 +40,9 @@ from shared.leases import holder_id
 
 log = logging.getLogger(__name__)
 PAGE = 500
+# A fan-out's first page is one dispatcher batch: its emails go out while the next, full
+# pages are prepared, instead of after a full page's transaction (a second or more here).
+FIRST_PAGE = 50
 LEASE = timedelta(seconds=60)
 SPREADING, SPREAD, CANCELLED = "spreading", "spread", "cancelled"
 
@@ -84,8 +89,9 @@ class FanoutSpreader:
 
     def __init__(self, store: NotificationsStore, context_of: Callable[[dict, str], dict],
                  wake_dispatcher: Callable[[], None] | None = None, page: int = PAGE,
-                 clock: Callable[[], datetime] = clocks.now):
+                 clock: Callable[[], datetime] = clocks.now, first_page: int = FIRST_PAGE):
         self.store, self.context_of, self.page, self.clock = store, context_of, page, clock
+        self.first_page = min(first_page, page)
         self.wake_dispatcher = wake_dispatcher or (lambda: None)
         self.worker_id = holder_id()
 
@@ -121,7 +127,7 @@ class FanoutSpreader:
         audience, page = 0, []
         for contact in self.audience(fanout):
             page.append(contact)
-            if len(page) >= self.page:
+            if len(page) >= (self.page if audience else self.first_page):
                 if not self._queue(fanout, page, context):
                     log.info("fan-out %s stopped (cancelled or taken over)", fanout["_id"])
                     return
@@ -156,6 +162,34 @@ class FanoutSpreader:
             return False
         self.wake_dispatcher()
         return True
+
+
+class NewFanouts:
+    """A worker loop that wakes the spreader as soon as any process stores a fan-out (the
+    announcements api is another process: without this its POST waited for the spreader's
+    next period). It follows the fan-outs' change stream; after an error (a store without
+    change streams, a restart) it waits and follows again, and the spreader's own period
+    stays the safety net."""
+
+    def __init__(self, store: NotificationsStore, wake_spreader: Callable[[], None], retry_s: float = 5.0,
+                 await_ms: int = 500):
+        self.store, self.wake_spreader, self.retry_s, self.await_ms = store, wake_spreader, retry_s, await_ms
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self.store.new_fanouts(self.await_ms) as stream:
+                    while not self._stop.is_set():
+                        if stream.try_next() is not None:
+                            self.wake_spreader()
+            except PyMongoError:
+                log.warning("cannot follow new fan-outs; the spreader's period takes over for %ss", self.retry_s,
+                            exc_info=True)
+                self._stop.wait(self.retry_s)
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 class StrandedSweeper:

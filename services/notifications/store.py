@@ -493,6 +493,11 @@ class NotificationsStore(ServiceStore):
                 return taken
         return None
 
+    def new_fanouts(self, await_ms: int):
+        """A change stream of the fan-outs stored from now on, by any process (the
+        announcements api, a consumer): ``try_next`` gives one, or None after ``await_ms``."""
+        return self.db[FANOUTS].watch([{"$match": {"operationType": "insert"}}], max_await_time_ms=await_ms)
+
     def extend_fanout(self, fanout_id: str, worker_id: str, lease: timedelta,
                       session: ClientSession | None = None) -> bool:
         """Keep the lease while spreading; False if the fan-out was cancelled or taken over."""

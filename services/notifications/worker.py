@@ -1,5 +1,6 @@
 """The notifications worker: consumes members and events messages into the contact read model,
-deliveries and fan-outs; spreads fan-outs over their audience; builds daily digests; sends
+deliveries and fan-outs; spreads fan-outs over their audience (woken by any process storing
+one, and by its own period); builds daily digests; sends
 queued deliveries by email and SMS; creates surveys' reminders when due; and gives queued
 deliveries left in no batch their batch again (the stranded sweeper)."""
 from __future__ import annotations
@@ -10,7 +11,7 @@ from services.notifications.app import NAME, create_store
 from services.notifications.catalogue import NOTIFICATIONS
 from services.notifications.digest import DigestBuilder
 from services.notifications.dispatcher import DeliveryDispatcher
-from services.notifications.fanout import FanoutSpreader, StrandedSweeper
+from services.notifications.fanout import FanoutSpreader, NewFanouts, StrandedSweeper
 from services.notifications.handlers import EVENT_LOG, context_for_sending, subscriptions
 from services.notifications.surveys import SurveyReminders
 from services.notifications.transports import senders_channels
@@ -67,7 +68,8 @@ def create_worker(config: Config | None = None) -> Worker:
                                                     survey_reminder_lead=timedelta(
                                                         seconds=config.survey_reminder_lead_s),
                                                     office_email=config.office_email),
-                        loops={"delivery-dispatcher": sender, "fanout": fanouts, "digest": digests,
+                        loops={"delivery-dispatcher": sender, "fanout": fanouts,
+                               "new-fanouts": NewFanouts(store, fanouts.wake), "digest": digests,
                                "stranded-sweeper": stranded, "survey-reminders": survey_reminders},
                         # No service consumes delivery events yet: keep them a week in a stream.
                         consumer_options={"event_log": EVENT_LOG})

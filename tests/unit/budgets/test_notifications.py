@@ -67,7 +67,7 @@ def test_a_fanout_page_of_500(counter, budget, make_config):
         "language": "bg", "status": "verified", "graduation_year": 2000 + i % 20, "faculty": "medicine",
         "consents": {"email": {"news": {"granted": True, "source": "signup", "at": at, "expires_at": None}}},
     } for i in range(PAGE)])
-    spreader = FanoutSpreader(store, fanout_context(BASE), page=PAGE)
+    spreader = FanoutSpreader(store, fanout_context(BASE), page=PAGE, first_page=PAGE)
     _announcement(store)
     spreader.spread_all()  # warm
     fanout_id = _announcement(store)
