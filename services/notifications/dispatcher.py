@@ -82,13 +82,11 @@ class DeliveryDispatcher:
     def __init__(self, store: NotificationsStore, channels: dict[str, Channel], *, mail_from: str,
                  prepare: Callable[[dict], dict] | None = None, retry_base_s: float = 30.0,
                  claim_timeout_s: float = 300.0, sms_max_segments: int = 2, clock: Clock = clocks.now,
-                 more_senders: Sequence[dict[str, Channel]] = (), close_when_idle: bool = True,
-                 gather_s: float = GATHER_S):
+                 more_senders: Sequence[dict[str, Channel]] = (), gather_s: float = GATHER_S):
         self.store, self.channels, self.mail_from = store, channels, mail_from
         # Each sender has its own channels (its own provider connections): the first works in
         # the calling thread, the others in threads of their own while a batch is sent.
         self.senders = [channels, *more_senders]
-        self.close_when_idle = close_when_idle
         self.clock = clock  # what is due is reckoned by it; a test's stands where the test put it
         # Turns a stored delivery's context into the template context at send time (decrypts
         # one-time tokens into links, adds the unsubscribe link: see handlers.context_for_sending).
@@ -122,7 +120,9 @@ class DeliveryDispatcher:
                                                                if channel.idempotent), self.worker_id)
             sent += self._send_due()
         finally:
-            if self.close_when_idle or self.stopping.is_set():
+            # Kept open while passes send (a stream of sign-ups does not reconnect for each
+            # welcome email); the first pass with nothing to send, or the stop, closes them.
+            if not sent or self.stopping.is_set():
                 self.close()
         return sent
 
@@ -141,7 +141,7 @@ class DeliveryDispatcher:
     def close(self) -> None:
         for channels in self.senders:
             for channel in channels.values():
-                channel.close()  # the queue is empty (or we stop): do not hold idle connections
+                channel.close()
 
     def stop(self) -> None:
         self.stopping.set()
