@@ -5,7 +5,10 @@ releases the batch).
 Several senders, each with its own provider connections, work on a batch at once: while one
 waits for its SMTP server another's conversation goes on, and the marks of the deliveries they
 are about to finish are written together (``marks.SendingMarks``), so a sent email costs well
-under one store write (a mark shared by the senders, a share of a recording).
+under one store write (a mark shared by the senders, a share of a recording). A worker killed
+mid-batch leaves ``unknown`` what its senders had sent and not recorded (at most a recording's
+worth each, ``RECORD_EVERY``), of which at most one message per sender may not have arrived
+(its final dot not sent yet): never sent twice, as with one sender.
 
 At most once per delivery: a delivery is taken by one worker (with its batch), marked
 ``sending`` as late as its provider allows (SMTP: before the final dot of DATA; SMS: right
