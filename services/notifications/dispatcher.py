@@ -100,11 +100,14 @@ class DeliveryDispatcher:
         self.worker_id = holder_id()
         self.stopping = threading.Event()
         self.sent = 0
-        self.marks = SendingMarks(store.begin_sending_many, gather_s) if store is not None else None
+        self.marks = SendingMarks(self._mark, gather_s) if store is not None else None
         # The batch in hand: its id, when its claim was last renewed (monotonic), whether lost;
         # its outcomes not recorded yet, how many of its deliveries were dealt with, whether
         # its last recording released it. Shared by the senders, under the lock.
-        self._lock, self._recording = threading.Lock(), threading.Lock()
+        # ``_writes``: the batch's writes (marks, renewals, recordings) one at a time, as with
+        # one sender: a recording's transaction never meets this worker's own write of the
+        # same documents (the batch, its deliveries) from another sender.
+        self._lock, self._writes = threading.Lock(), threading.Lock()
         self._batch: str | None = None
         self._renewed_at = 0.0
         self._lost = False
@@ -155,11 +158,17 @@ class DeliveryDispatcher:
         with self._lock:
             if not self._lost and time.monotonic() - self._renewed_at >= self.renew_every_s:
                 renewed_at = time.monotonic()
-                if self.store.renew_claim(self._batch, self.worker_id):
+                with self._writes:
+                    renewed = self.store.renew_claim(self._batch, self.worker_id)
+                if renewed:
                     self._renewed_at = renewed_at
                 else:
                     self._lost_claim()
             return not self._lost
+
+    def _mark(self, deliveries: Sequence[dict]) -> set[str]:
+        with self._writes:
+            return self.store.begin_sending_many(deliveries)
 
     def _lost_claim(self) -> None:
         log.warning("batch %s was recovered by another worker while this one worked on it; "
@@ -218,9 +227,11 @@ class DeliveryDispatcher:
     def _record(self, outcomes: list[tuple[str, dict, tuple[Envelope, ...]]], release: bool = False) -> None:
         if not outcomes:
             return
-        with self._recording:  # one transaction at a time: two would conflict on the batch
+        with self._writes:
             renewed_at = time.monotonic()
-            recorded = self.store.record(self._batch, self.worker_id, outcomes, release=release)
+            recorded = self.store.record(self._batch, self.worker_id, outcomes)
+            if recorded is not None and release and len(recorded) == len(outcomes):
+                self.store.release_batch(self._batch, self.worker_id)
         with self._lock:
             if recorded is None:
                 self._lost_claim()

@@ -326,6 +326,12 @@ class NotificationsStore(ServiceStore):
         else:
             self.db[BATCHES].delete_one(_held_by(batch, worker_id))
 
+    def release_batch(self, batch: str, worker_id: str) -> None:
+        """The batch this worker holds is done, every delivery of it recorded: gone (after
+        the recording's transaction, not in it: a worker killed in between leaves it to the
+        stale-claim recovery, which finds nothing of it queued)."""
+        self.db[BATCHES].delete_one(_held_by(batch, worker_id))
+
     def begin_sending(self, delivery: dict) -> bool:
         """``begin_sending_many`` of one delivery: whether it became ``sending``."""
         return delivery["_id"] in self.begin_sending_many([delivery])
@@ -347,16 +353,14 @@ class NotificationsStore(ServiceStore):
             return set(ids)
         return {d["_id"] for d in self.db[DELIVERIES].find({"_id": {"$in": ids}, "mark": mark}, {"_id": 1})}
 
-    def record(self, batch: str, worker_id: str, outcomes: list[tuple[str, dict, Sequence[Envelope]]],
-               *, release: bool = False) -> set[str] | None:
+    def record(self, batch: str, worker_id: str,
+               outcomes: list[tuple[str, dict, Sequence[Envelope]]]) -> set[str] | None:
         """The outcomes of sends from one batch, ``(delivery id, change, events)``, and their
         events, in one transaction: a delivery is never recorded sent without its
         ``notifications.delivery.sent`` being published, and an event is published only for
         an outcome recorded. Written only while this worker still holds the batch (which
         renews the claim) and only over deliveries still ``sending`` in it. A delivery queued
-        again (a temporary failure) goes in a new batch due at its retry time. ``release``:
-        these are the batch's last outcomes, so the batch goes too when all are recorded.
-        A few commands whatever the number of outcomes (the batch's renewal, one bulk write
+        again (a temporary failure) goes in a new batch due at its retry time. A few commands whatever the number of outcomes (the batch's renewal, one bulk write
         of the deliveries, one insert of the events, the commit). Returns the ids recorded,
         or None when the batch was lost (nothing written)."""
         if not outcomes:
@@ -383,8 +387,6 @@ class NotificationsStore(ServiceStore):
             opened = {batch_of[_id] for _id in recorded if _id in batch_of}
             open_batches(self.db, session, [b for b in batches if b["_id"] in opened])
             outbox.add(self.db, session, *(event for _id, _, events in outcomes if _id in recorded for event in events))
-            if release and len(recorded) == len(outcomes):
-                self.db[BATCHES].delete_one(_held_by(batch, worker_id), session=session)
             return recorded
 
         return self.transaction(write)
