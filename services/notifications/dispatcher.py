@@ -1,5 +1,14 @@
 """Sends queued deliveries: claim a batch, then for each one mark it ``sending``, send, and
-record the outcomes with their events in one transaction every few sends.
+record the outcomes with their events in one transaction every few sends (the last one also
+releases the batch).
+
+Several senders, each with its own provider connections, work on a batch at once: while one
+waits for its SMTP server another's conversation goes on, and the marks of the deliveries they
+are about to finish are written together (``marks.SendingMarks``), so a sent email costs well
+under one store write (a mark shared by the senders, a share of a recording). A worker killed
+mid-batch leaves ``unknown`` what its senders had sent and not recorded (at most a recording's
+worth each, ``RECORD_EVERY``), of which at most one message per sender may not have arrived
+(its final dot not sent yet): never sent twice, as with one sender.
 
 At most once per delivery: a delivery is taken by one worker (with its batch), marked
 ``sending`` as late as its provider allows (SMTP: before the final dot of DATA; SMS: right
@@ -21,7 +30,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -33,6 +43,7 @@ from services.notifications.mailer import (
     TransientFailure,
     build_message,
 )
+from services.notifications.marks import GATHER_S, SendingMarks
 from services.notifications.messages import CATALOG, DELIVERY_FAILED, DELIVERY_SENT
 from services.notifications.rendering import render_email, render_sms
 from services.notifications.sms_text import segments
@@ -73,8 +84,12 @@ def backoff_s(attempt: int, base_s: float, retry_after: float | None = None,
 class DeliveryDispatcher:
     def __init__(self, store: NotificationsStore, channels: dict[str, Channel], *, mail_from: str,
                  prepare: Callable[[dict], dict] | None = None, retry_base_s: float = 30.0,
-                 claim_timeout_s: float = 300.0, sms_max_segments: int = 2, clock: Clock = clocks.now):
+                 claim_timeout_s: float = 300.0, sms_max_segments: int = 2, clock: Clock = clocks.now,
+                 more_senders: Sequence[dict[str, Channel]] = (), gather_s: float = GATHER_S):
         self.store, self.channels, self.mail_from = store, channels, mail_from
+        # Each sender has its own channels (its own provider connections): the first works in
+        # the calling thread, the others in threads of their own while a batch is sent.
+        self.senders = [channels, *more_senders]
         self.clock = clock  # what is due is reckoned by it; a test's stands where the test put it
         # Turns a stored delivery's context into the template context at send time (decrypts
         # one-time tokens into links, adds the unsubscribe link: see handlers.context_for_sending).
@@ -85,27 +100,54 @@ class DeliveryDispatcher:
         self.worker_id = holder_id()
         self.stopping = threading.Event()
         self.sent = 0
-        # The batch in hand: its id, when its claim was last renewed (monotonic), whether lost.
+        self.marks = SendingMarks(self._mark, gather_s) if store is not None else None
+        # The batch in hand: its id, when its claim was last renewed (monotonic), whether lost;
+        # its outcomes not recorded yet, how many of its deliveries were dealt with, whether
+        # its last recording released it. Shared by the senders, under the lock.
+        # ``_writes``: the batch's writes (marks, renewals, recordings) one at a time, as with
+        # one sender: a recording's transaction never meets this worker's own write of the
+        # same documents (the batch, its deliveries) from another sender.
+        self._lock, self._writes = threading.Lock(), threading.Lock()
         self._batch: str | None = None
         self._renewed_at = 0.0
         self._lost = False
+        self._outcomes: list[tuple[str, dict, tuple[Envelope, ...]]] = []
+        self._settled = self._batch_sent = 0
+        self._released = False
 
     def dispatch_all(self) -> int:
-        """Send everything due now; return how many were sent."""
-        self.store.requeue_stale(self.claim_timeout, tuple(name for name, channel in self.channels.items()
-                                                           if channel.idempotent), self.worker_id)
+        """Send everything due now, then recover what a dead worker left (after the sends: a
+        pass woken for one new email does not wait for that read first) and send that too;
+        return how many were sent."""
         sent = 0
         try:
-            while not self.stopping.is_set() and (batch := self.store.claim_batch(self.worker_id, self.clock())):
-                self._batch, self._renewed_at, self._lost = batch[0]["batch"], time.monotonic(), False
-                try:
-                    sent += self._dispatch(batch)
-                finally:
-                    self.store.finish_batch(self._batch, self.worker_id)
+            sent += self._send_due()
+            self.store.requeue_stale(self.claim_timeout, tuple(name for name, channel in self.channels.items()
+                                                               if channel.idempotent), self.worker_id)
+            sent += self._send_due()
         finally:
-            for channel in self.channels.values():
-                channel.close()  # the queue is empty (or we stop): do not hold idle connections
+            # Kept open while passes send (a stream of sign-ups does not reconnect for each
+            # welcome email); the first pass with nothing to send, or the stop, closes them.
+            if not sent or self.stopping.is_set():
+                self.close()
         return sent
+
+    def _send_due(self) -> int:
+        sent = 0
+        while not self.stopping.is_set() and (batch := self.store.claim_batch(self.worker_id, self.clock())):
+            self._batch, self._renewed_at, self._lost = batch[0]["batch"], time.monotonic(), False
+            self._outcomes, self._settled, self._batch_sent, self._released = [], 0, 0, False
+            try:
+                sent += self._dispatch(batch)
+            finally:
+                if not self._released:
+                    self.store.finish_batch(self._batch, self.worker_id)
+        return sent
+
+    def close(self) -> None:
+        for channels in self.senders:
+            for channel in channels.values():
+                channel.close()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -113,13 +155,20 @@ class DeliveryDispatcher:
     def _holds_claim(self) -> bool:
         """Whether this worker still holds the batch in hand, renewing the claim when a third
         of the claim timeout has passed since the last renewal."""
-        if not self._lost and time.monotonic() - self._renewed_at >= self.renew_every_s:
-            renewed_at = time.monotonic()
-            if self.store.renew_claim(self._batch, self.worker_id):
-                self._renewed_at = renewed_at
-            else:
-                self._lost_claim()
-        return not self._lost
+        with self._lock:
+            if not self._lost and time.monotonic() - self._renewed_at >= self.renew_every_s:
+                renewed_at = time.monotonic()
+                with self._writes:
+                    renewed = self.store.renew_claim(self._batch, self.worker_id)
+                if renewed:
+                    self._renewed_at = renewed_at
+                else:
+                    self._lost_claim()
+            return not self._lost
+
+    def _mark(self, deliveries: Sequence[dict]) -> set[str]:
+        with self._writes:
+            return self.store.begin_sending_many(deliveries)
 
     def _lost_claim(self) -> None:
         log.warning("batch %s was recovered by another worker while this one worked on it; "
@@ -127,54 +176,90 @@ class DeliveryDispatcher:
         self._lost = True
 
     def _dispatch(self, batch: list[dict]) -> int:
-        outcomes: list[tuple[str, dict, tuple[Envelope, ...]]] = []
-        sent = 0
+        """Send a batch with every sender at once (each takes the next delivery), recording
+        outcomes every ``RECORD_EVERY``; the last recording also releases the batch when every
+        delivery of it was dealt with."""
+        todo, errors = deque(batch), []
+        helpers = [threading.Thread(target=self._sender, args=(channels, todo, errors), daemon=True,
+                                    name=f"dispatcher-sender-{n}")
+                   for n, channels in enumerate(self.senders[1:min(len(self.senders), len(batch))], 1)]
+        for helper in helpers:
+            helper.start()
         try:
-            for delivery in batch:
-                if self.stopping.is_set() or not self._holds_claim():
-                    break  # the rest stays queued: finish_batch (or the recovery) makes the batch ready again
-                with correlation(delivery.get("correlation_id")):
-                    outcome = self._send(delivery)
-                if outcome is not None:
-                    (delivery_id, change), *events = outcome
-                    outcomes.append((delivery_id, change, tuple(events)))
-                if len(outcomes) >= RECORD_EVERY:
-                    sent += self._record(outcomes)
-                    outcomes = []
+            self._sender(self.channels, todo, errors)
+            for helper in helpers:
+                helper.join()
         finally:
-            sent += self._record(outcomes)
-        self.sent += sent
-        return sent
+            with self._lock:
+                outcomes, self._outcomes = self._outcomes, []
+                whole = self._settled == len(batch) and not self._lost and not errors
+            self._record(outcomes, release=whole)
+        if errors:
+            raise errors[0]
+        return self._batch_sent
 
-    def _record(self, outcomes: list[tuple[str, dict, tuple[Envelope, ...]]]) -> int:
+    def _sender(self, channels: dict[str, Channel], todo: deque, errors: list[BaseException]) -> None:
+        """One sender: takes deliveries from ``todo`` until it is empty, the worker stops, the
+        claim is lost or another sender failed."""
+        try:
+            while not errors and not self.stopping.is_set() and self._holds_claim():
+                try:
+                    delivery = todo.popleft()
+                except IndexError:
+                    return
+                self.marks.taken()
+                try:
+                    with correlation(delivery.get("correlation_id")):
+                        outcome = self._send(delivery, channels)
+                finally:
+                    self.marks.done()
+                with self._lock:
+                    self._settled += 1
+                    if outcome is not None:
+                        (delivery_id, change), *events = outcome
+                        self._outcomes.append((delivery_id, change, tuple(events)))
+                    due, self._outcomes = ((self._outcomes, []) if len(self._outcomes) >= RECORD_EVERY
+                                           else ([], self._outcomes))
+                self._record(due)
+        except BaseException as exc:  # noqa: BLE001 (raised by _dispatch once every sender stopped)
+            errors.append(exc)
+
+    def _record(self, outcomes: list[tuple[str, dict, tuple[Envelope, ...]]], release: bool = False) -> None:
         if not outcomes:
-            return 0
-        renewed_at = time.monotonic()
-        recorded = self.store.record(self._batch, self.worker_id, outcomes)
-        if recorded is None:
-            self._lost_claim()
-            return 0
-        self._renewed_at = renewed_at  # recording renews the claim
-        return sum(1 for _id, change, _ in outcomes if _id in recorded and change["$set"]["status"] == SENT)
+            return
+        with self._writes:
+            renewed_at = time.monotonic()
+            recorded = self.store.record(self._batch, self.worker_id, outcomes)
+            if recorded is not None and release and len(recorded) == len(outcomes):
+                self.store.release_batch(self._batch, self.worker_id)
+        with self._lock:
+            if recorded is None:
+                self._lost_claim()
+                return
+            self._renewed_at = renewed_at  # recording renews the claim
+            self._released = release and len(recorded) == len(outcomes)
+            sent = sum(1 for _id, change, _ in outcomes if _id in recorded and change["$set"]["status"] == SENT)
+            self._batch_sent += sent
+            self.sent += sent
 
-    def _send(self, delivery: dict) -> tuple[Any, ...] | None:
+    def _send(self, delivery: dict, channels: dict[str, Channel]) -> tuple[Any, ...] | None:
         attempt = delivery["attempts"] + 1
         try:
             payload = self._build(delivery)
         except Exception as exc:  # a template or data bug: retrying cannot help
             log.exception("delivery %s cannot be built", delivery["_id"])
-            if not (self._holds_claim() and self.store.begin_sending(delivery)):
+            if not (self._holds_claim() and self.marks.begin(delivery)):
                 return None
             return self._failed(delivery, attempt, f"cannot build the message: {exc}", permanent=True)
         began: list[bool] = []
 
         def begin() -> bool:
-            began.append(self._holds_claim() and self.store.begin_sending(delivery))
+            began.append(self._holds_claim() and self.marks.begin(delivery))
             return began[-1]
         try:
             # Marked ``sending`` as late as the provider allows (SMTP: before the final dot),
             # after the rate limiter: a worker killed before leaves it queued for another.
-            sent = self.channels[delivery["channel"]].send(payload, begin=begin)
+            sent = channels[delivery["channel"]].send(payload, begin=begin)
             if sent is None:
                 return None  # cancelled or erased since the batch was taken
         except (PermanentFailure, TransientFailure) as exc:

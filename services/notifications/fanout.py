@@ -20,12 +20,14 @@ Cancelling stops the walk at the next page and skips whatever still waits.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from services.notifications import routing, surveys_store
 from services.notifications import store as notification_store
@@ -38,6 +40,9 @@ from shared.leases import holder_id
 
 log = logging.getLogger(__name__)
 PAGE = 500
+# A fan-out's first page is one dispatcher batch: its emails go out while the next, full
+# pages are prepared, instead of after a full page's transaction (a second or more here).
+FIRST_PAGE = 50
 LEASE = timedelta(seconds=60)
 SPREADING, SPREAD, CANCELLED = "spreading", "spread", "cancelled"
 
@@ -84,8 +89,9 @@ class FanoutSpreader:
 
     def __init__(self, store: NotificationsStore, context_of: Callable[[dict, str], dict],
                  wake_dispatcher: Callable[[], None] | None = None, page: int = PAGE,
-                 clock: Callable[[], datetime] = clocks.now):
+                 clock: Callable[[], datetime] = clocks.now, first_page: int = FIRST_PAGE):
         self.store, self.context_of, self.page, self.clock = store, context_of, page, clock
+        self.first_page = min(first_page, page)
         self.wake_dispatcher = wake_dispatcher or (lambda: None)
         self.worker_id = holder_id()
 
@@ -121,19 +127,21 @@ class FanoutSpreader:
         audience, page = 0, []
         for contact in self.audience(fanout):
             page.append(contact)
-            if len(page) >= self.page:
-                audience += self._queue(fanout, page, context)
-                page = []
-                if not self.store.extend_fanout(fanout["_id"], self.worker_id, LEASE):
+            if len(page) >= (self.page if audience else self.first_page):
+                if not self._queue(fanout, page, context):
                     log.info("fan-out %s stopped (cancelled or taken over)", fanout["_id"])
                     return
-        audience += self._queue(fanout, page, context)
-        self.store.finish_fanout(fanout["_id"], self.worker_id, audience)
-        log.info("fan-out %s spread to %d members", fanout["_id"], audience)
+                audience, page = audience + len(page), []
+        if page and not self._queue(fanout, page, context):
+            return
+        self.store.finish_fanout(fanout["_id"], self.worker_id, audience + len(page))
+        log.info("fan-out %s spread to %d members", fanout["_id"], audience + len(page))
 
-    def _queue(self, fanout: dict, contacts: list[dict], context: Callable[[str], dict]) -> int:
-        if not contacts:
-            return 0
+    def _queue(self, fanout: dict, contacts: list[dict], context: Callable[[str], dict]) -> bool:
+        """Queue a page, in one transaction that first extends the fan-out's lease while it is
+        still spreading and this worker's: a cancel (or a takeover) before it queues nothing,
+        and one after it waits for the commit and then skips the page with the rest (both
+        write the fan-out, so the store orders them). Returns whether the page was queued."""
         now = self.clock()  # when each delivery is due (quiet hours, digests) is reckoned from it
         preferences = self.store.preferences_of([c["_id"] for c in contacts])
         deliveries = []
@@ -143,15 +151,45 @@ class FanoutSpreader:
                 category=fanout["category"], transactional=False, urgent=False, now=now,
                 correlation_id=fanout.get("correlation_id"), context=context, fanout_id=fanout["_id"],
                 sms_allowed="sms" in fanout.get("channels", ("email",)))
-        if self.store.fanout(fanout["_id"])["status"] != SPREADING:
-            return 0  # cancelled while this page was being prepared
-        self.store.transaction(lambda session: notification_store.queue(self.store.db, session, deliveries))
-        if self.store.fanout(fanout["_id"])["status"] == CANCELLED:
-            # Cancelled between the check and the queueing: skip this page too.
-            self.store.cancel_fanout(fanout["_id"], self.store.fanout(fanout["_id"]).get("cancelled_by", ""))
-            return 0
+
+        def write(session: ClientSession) -> bool:
+            if not self.store.extend_fanout(fanout["_id"], self.worker_id, LEASE, session):
+                return False
+            notification_store.queue(self.store.db, session, deliveries)
+            return True
+
+        if not self.store.transaction(write):
+            return False
         self.wake_dispatcher()
-        return len(contacts)
+        return True
+
+
+class NewFanouts:
+    """A worker loop that wakes the spreader as soon as any process stores a fan-out (the
+    announcements api is another process: without this its POST waited for the spreader's
+    next period). It follows the fan-outs' change stream; after an error (a store without
+    change streams, a restart) it waits and follows again, and the spreader's own period
+    stays the safety net."""
+
+    def __init__(self, store: NotificationsStore, wake_spreader: Callable[[], None], retry_s: float = 5.0,
+                 await_ms: int = 500):
+        self.store, self.wake_spreader, self.retry_s, self.await_ms = store, wake_spreader, retry_s, await_ms
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self.store.new_fanouts(self.await_ms) as stream:
+                    while not self._stop.is_set():
+                        if stream.try_next() is not None:
+                            self.wake_spreader()
+            except PyMongoError:
+                log.warning("cannot follow new fan-outs; the spreader's period takes over for %ss", self.retry_s,
+                            exc_info=True)
+                self._stop.wait(self.retry_s)
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 class StrandedSweeper:

@@ -140,12 +140,10 @@ def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=N
     notification_store.upsert_contact(ctx.db, ctx.session, member_id, _contact(data), _time(data["registered_at"]))
     # The sign-up flags are the first consent decision for every category of their channel
     # (as in the members service's ledger); a later decision that arrived first is kept.
-    for channel in CHANNELS:
-        for category in routing.MARKETING_CATEGORIES:
-            notification_store.apply_consent(ctx.db, ctx.session, member_id, channel, category, {
-                "granted": bool(data["consent"].get(channel, False)), "source": "signup",
-                "at": _time(data["registered_at"]), "expires_at": None,
-            }, only_if_absent=True)
+    notification_store.apply_consents(ctx.db, ctx.session, member_id, {
+        (channel, category): {"granted": bool(data["consent"].get(channel, False)), "source": "signup",
+                              "at": _time(data["registered_at"]), "expires_at": None}
+        for channel in CHANNELS for category in routing.MARKETING_CATEGORIES}, only_if_absent=True)
     # The welcome email is transactional (it confirms the sign-up): no marketing consent needed.
     notification_store.queue_delivery(
         ctx.db, ctx.session, event_id=event.id, recipient=member_id, channel="email",
@@ -232,9 +230,8 @@ def on_member_snapshot(event: Envelope, ctx: HandlerContext) -> None:
     if notification_store.is_erased(ctx.db, ctx.session, member_id):
         return
     notification_store.upsert_contact(ctx.db, ctx.session, member_id, _contact(data), _time(data["as_of"]))
-    for decision in data["consents"]:
-        notification_store.apply_consent(ctx.db, ctx.session, member_id, decision["channel"], decision["category"],
-                                         _decision(decision))
+    notification_store.apply_consents(ctx.db, ctx.session, member_id, {
+        (decision["channel"], decision["category"]): _decision(decision) for decision in data["consents"]})
 
 
 def on_password_reset_requested(event: Envelope, ctx: HandlerContext, wake_dispatcher=None) -> None:

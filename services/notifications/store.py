@@ -99,15 +99,25 @@ def apply_consent(db: Database, session: ClientSession, member_id: str, channel:
     """Set ``contacts.consents.<channel>.<category>`` to ``state`` (granted, source, at,
     expires_at) unless the contact already holds a newer decision (events may arrive out of
     order). Applying the same decision twice changes nothing. Returns whether it was set."""
-    contact = db[CONTACTS].find_one({"_id": member_id}, {f"consents.{channel}.{category}": 1},
-                                    session=session) or {}
-    held = (contact.get("consents") or {}).get(channel, {}).get(category)
-    if held is not None and (only_if_absent or _ms(held.get("at")) > _ms(state["at"])):
-        return False
-    db[CONTACTS].update_one({"_id": member_id}, {"$set": {
-        f"consents.{channel}.{category}": state, "updated_at": now_utc()}},
-        upsert=True, session=session)
-    return True
+    return bool(apply_consents(db, session, member_id, {(channel, category): state}, only_if_absent=only_if_absent))
+
+
+def apply_consents(db: Database, session: ClientSession, member_id: str, decisions: dict[tuple[str, str], dict],
+                   *, only_if_absent: bool = False) -> int:
+    """``apply_consent`` of several (channel, category) decisions at once (a sign-up's, a
+    snapshot's): one read of the contact's consents and one write of those that apply.
+    Returns how many were set."""
+    contact = db[CONTACTS].find_one({"_id": member_id}, {"consents": 1}, session=session) or {}
+    held_all = contact.get("consents") or {}
+    changes = {}
+    for (channel, category), state in decisions.items():
+        held = (held_all.get(channel) or {}).get(category)
+        if held is None or not (only_if_absent or _ms(held.get("at")) > _ms(state["at"])):
+            changes[f"consents.{channel}.{category}"] = state
+    if changes:
+        db[CONTACTS].update_one({"_id": member_id}, {"$set": {**changes, "updated_at": now_utc()}},
+                                upsert=True, session=session)
+    return len(changes)
 
 
 def _ms(moment: datetime | None) -> datetime:
@@ -279,32 +289,22 @@ class NotificationsStore(ServiceStore):
     # ------------------------------------------------------------------ sending
 
     def claim_batch(self, worker_id: str, now: datetime | None = None) -> list[dict]:
-        """Take one due batch of deliveries, urgent ones first, for this worker alone: a few
-        small writes per batch, whatever the number of deliveries queued. Another worker that
-        took the same batch first simply wins it."""
+        """Take one due batch of deliveries, urgent ones first, for this worker alone: one
+        find-and-modify of the batch (of two workers asking at once, one gets it) and one read
+        of its deliveries, whatever the number of deliveries queued."""
         now = now or now_utc()
-        for priority in (URGENT, BULK):
-            while True:
-                candidates = [b["_id"] for b in self.db[BATCHES].find(
-                    {"status": READY, "priority": priority, "due_at": {"$lte": now}}, {"_id": 1}).limit(5)]
-                if not candidates:
-                    break
-                for batch in candidates:
-                    claimed = self._take(batch, worker_id, now)
-                    if claimed:
-                        return claimed
-
-        return []
-
-    def _take(self, batch: str, worker_id: str, now: datetime) -> list[dict]:
-        taken = self.db[BATCHES].update_one({"_id": batch, "status": READY}, {"$set": {
-            "status": TAKEN, "taken_by": worker_id, "taken_at": now}}).modified_count
-        if not taken:
-            return []  # another worker's
-        waiting = list(self.db[DELIVERIES].find({"batch": batch, "status": QUEUED}))
-        if not waiting:  # all cancelled, skipped or sent meanwhile
-            self.db[BATCHES].delete_one(_held_by(batch, worker_id))
-        return sorted(waiting, key=lambda d: (d["priority"], d["due_at"], d["queued_at"]))
+        while True:
+            taken = self.db[BATCHES].find_one_and_update(
+                {"status": READY, "due_at": {"$lte": now}},
+                {"$set": {"status": TAKEN, "taken_by": worker_id, "taken_at": now}},
+                sort=[("priority", ASCENDING), ("due_at", ASCENDING)], projection={"_id": 1})
+            if taken is None:
+                return []
+            waiting = list(self.db[DELIVERIES].find({"batch": taken["_id"], "status": QUEUED}))
+            if waiting:
+                return sorted(waiting, key=lambda d: (d["priority"], d["due_at"], d["queued_at"]))
+            # All cancelled, skipped or sent meanwhile: gone, and the next one.
+            self.db[BATCHES].delete_one(_held_by(taken["_id"], worker_id))
 
     def renew_claim(self, batch: str, worker_id: str) -> bool:
         """Keep a batch this worker is still working on; False if it lost it (it was slower
@@ -326,15 +326,32 @@ class NotificationsStore(ServiceStore):
         else:
             self.db[BATCHES].delete_one(_held_by(batch, worker_id))
 
+    def release_batch(self, batch: str, worker_id: str) -> None:
+        """The batch this worker holds is done, every delivery of it recorded: gone (after
+        the recording's transaction, not in it: a worker killed in between leaves it to the
+        stale-claim recovery, which finds nothing of it queued)."""
+        self.db[BATCHES].delete_one(_held_by(batch, worker_id))
+
     def begin_sending(self, delivery: dict) -> bool:
-        """The last step before the provider call: only a delivery still queued in the batch
-        this worker took (not cancelled or erased meanwhile, not taken by a worker that took
-        the batch over) becomes ``sending``. From here a crash leaves it ``unknown``, never
-        sent twice."""
-        return self.db[DELIVERIES].update_one(
-            {"_id": delivery["_id"], "batch": delivery["batch"], "status": QUEUED},
-            {"$set": {"status": SENDING, "sending_at": now_utc()}, "$inc": {"attempts": 1}},
-        ).modified_count == 1
+        """``begin_sending_many`` of one delivery: whether it became ``sending``."""
+        return delivery["_id"] in self.begin_sending_many([delivery])
+
+    def begin_sending_many(self, deliveries: Sequence[dict]) -> set[str]:
+        """The last step before the provider calls (several senders' at once): only a delivery
+        still queued in the batch this worker took (not cancelled or erased meanwhile, not
+        taken by a worker that took the batch over) becomes ``sending``. From here a crash
+        leaves it ``unknown``, never sent twice. One write; when some did not change, one read
+        of which did (by the mark this call wrote). Returns the ids that became ``sending``."""
+        if not deliveries:
+            return set()
+        ids, batches, mark = [d["_id"] for d in deliveries], list({d["batch"] for d in deliveries}), uuid.uuid4().hex
+        changed = self.db[DELIVERIES].update_many(
+            {"_id": {"$in": ids}, "batch": {"$in": batches}, "status": QUEUED},
+            {"$set": {"status": SENDING, "sending_at": now_utc(), "mark": mark}, "$inc": {"attempts": 1}},
+        ).modified_count
+        if changed == len(ids):
+            return set(ids)
+        return {d["_id"] for d in self.db[DELIVERIES].find({"_id": {"$in": ids}, "mark": mark}, {"_id": 1})}
 
     def record(self, batch: str, worker_id: str,
                outcomes: list[tuple[str, dict, Sequence[Envelope]]]) -> set[str] | None:
@@ -343,8 +360,9 @@ class NotificationsStore(ServiceStore):
         ``notifications.delivery.sent`` being published, and an event is published only for
         an outcome recorded. Written only while this worker still holds the batch (which
         renews the claim) and only over deliveries still ``sending`` in it. A delivery queued
-        again (a temporary failure) goes in a new batch due at its retry time. Returns the ids
-        recorded, or None when the batch was lost (nothing written)."""
+        again (a temporary failure) goes in a new batch due at its retry time. A few commands whatever the number of outcomes (the batch's renewal, one bulk write
+        of the deliveries, one insert of the events, the commit). Returns the ids recorded,
+        or None when the batch was lost (nothing written)."""
         if not outcomes:
             return set()
         retries = [{"_id": _id, "status": QUEUED, "priority": change["$set"].get("priority", BULK),
@@ -352,15 +370,20 @@ class NotificationsStore(ServiceStore):
                    if change["$set"]["status"] == QUEUED]
         batches = _assign_batches(retries)
         batch_of = {r["_id"]: r["batch"] for r in retries}
+        mark = uuid.uuid4().hex  # which of the outcomes this transaction wrote, if not all
 
         def write(session: ClientSession) -> set[str] | None:
             if not self.db[BATCHES].update_one(_held_by(batch, worker_id), {"$set": {"taken_at": now_utc()}},
                                                session=session).matched_count:
                 return None
-            recorded = {_id for _id, change, _ in outcomes if self.db[DELIVERIES].update_one(
+            matched = self.db[DELIVERIES].bulk_write([UpdateOne(
                 {"_id": _id, "batch": batch, "status": SENDING},
-                {**change, "$set": {**change["$set"], **({"batch": batch_of[_id]} if _id in batch_of else {})}},
-                session=session).matched_count}
+                {**change, "$set": {**change["$set"], "mark": mark,
+                                    **({"batch": batch_of[_id]} if _id in batch_of else {})}})
+                for _id, change, _ in outcomes], ordered=False, session=session).matched_count
+            recorded = {_id for _id, _, _ in outcomes} if matched == len(outcomes) else {
+                d["_id"] for d in self.db[DELIVERIES].find({"_id": {"$in": [_id for _id, _, _ in outcomes]},
+                                                            "mark": mark}, {"_id": 1}, session=session)}
             opened = {batch_of[_id] for _id in recorded if _id in batch_of}
             open_batches(self.db, session, [b for b in batches if b["_id"] in opened])
             outbox.add(self.db, session, *(event for _id, _, events in outcomes if _id in recorded for event in events))
@@ -472,11 +495,17 @@ class NotificationsStore(ServiceStore):
                 return taken
         return None
 
-    def extend_fanout(self, fanout_id: str, worker_id: str, lease: timedelta) -> bool:
+    def new_fanouts(self, await_ms: int):
+        """A change stream of the fan-outs stored from now on, by any process (the
+        announcements api, a consumer): ``try_next`` gives one, or None after ``await_ms``."""
+        return self.db[FANOUTS].watch([{"$match": {"operationType": "insert"}}], max_await_time_ms=await_ms)
+
+    def extend_fanout(self, fanout_id: str, worker_id: str, lease: timedelta,
+                      session: ClientSession | None = None) -> bool:
         """Keep the lease while spreading; False if the fan-out was cancelled or taken over."""
         return self.db[FANOUTS].update_one(
             {"_id": fanout_id, "status": "spreading", "leased_by": worker_id},
-            {"$set": {"lease_until": now_utc() + lease}}).modified_count == 1
+            {"$set": {"lease_until": now_utc() + lease}}, session=session).matched_count == 1
 
     def finish_fanout(self, fanout_id: str, worker_id: str, audience: int) -> None:
         """Spread: and to be checked for stranded deliveries (see ``reopen_stranded``)."""

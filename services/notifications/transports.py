@@ -183,3 +183,15 @@ def sms_channel(config: Config) -> Channel:
 def channels_for(config: Config) -> dict[str, Channel]:
     return {"email": email_channel(config), "sms": sms_channel(config)}
 
+
+def senders_channels(config: Config, senders: int) -> list[dict[str, Channel]]:
+    """The channels of ``senders`` senders working at once: each its own connections, all
+    under the same per-provider rate limits (the limit is the worker's, not a sender's)."""
+    first = channels_for(config)
+    more = [channels_for(config) for _ in range(senders - 1)]
+    for channels in more:
+        for name, channel in channels.items():
+            for provider, shared in zip(channel.providers, first[name].providers):
+                provider.limiter = shared.limiter
+    return [first, *more]
+

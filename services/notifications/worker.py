@@ -1,5 +1,6 @@
 """The notifications worker: consumes members and events messages into the contact read model,
-deliveries and fan-outs; spreads fan-outs over their audience; builds daily digests; sends
+deliveries and fan-outs; spreads fan-outs over their audience (woken by any process storing
+one, and by its own period); builds daily digests; sends
 queued deliveries by email and SMS; creates surveys' reminders when due; and gives queued
 deliveries left in no batch their batch again (the stranded sweeper)."""
 from __future__ import annotations
@@ -10,10 +11,10 @@ from services.notifications.app import NAME, create_store
 from services.notifications.catalogue import NOTIFICATIONS
 from services.notifications.digest import DigestBuilder
 from services.notifications.dispatcher import DeliveryDispatcher
-from services.notifications.fanout import FanoutSpreader, StrandedSweeper
+from services.notifications.fanout import FanoutSpreader, NewFanouts, StrandedSweeper
 from services.notifications.handlers import EVENT_LOG, context_for_sending, subscriptions
 from services.notifications.surveys import SurveyReminders
-from services.notifications.transports import channels_for
+from services.notifications.transports import senders_channels
 from shared.bus.deadletters import DeadLetters
 from shared.config import Config, load
 from shared.service import build_worker
@@ -29,6 +30,14 @@ def fanout_context(public_base_url: str):
     return context
 
 
+# Senders of one worker's dispatcher, each with its own SMTP connection. Several (4) share
+# their `sending` marks (under one store write per email) and overlap SMTP round trips, but
+# in tests/e2e/test_notifications_crash.py a worker started after a kill of a worker with 4
+# senders waited for ever on a batch document in the stale-claim recovery (the store kept it
+# locked; not yet understood): one sender until that is found.
+SENDERS = 1
+
+
 def create_worker(config: Config | None = None) -> Worker:
     config = config or load()
     store = create_store(config)
@@ -37,7 +46,9 @@ def create_worker(config: Config | None = None) -> Worker:
         return context_for_sending(delivery, token_key=config.token_encryption_key, link_key=config.link_signing_key,
                                    public_base_url=config.public_base_url)
 
-    dispatcher = DeliveryDispatcher(store, channels_for(config), mail_from=config.mail_from, prepare=prepare,
+    channels, *more_senders = senders_channels(config, SENDERS)
+    dispatcher = DeliveryDispatcher(store, channels, more_senders=more_senders, mail_from=config.mail_from,
+                                    prepare=prepare,
                                     retry_base_s=config.delivery_retry_base_s,
                                     claim_timeout_s=config.delivery_claim_timeout_s,
                                     sms_max_segments=config.sms_max_segments)
@@ -59,7 +70,8 @@ def create_worker(config: Config | None = None) -> Worker:
                                                     survey_reminder_lead=timedelta(
                                                         seconds=config.survey_reminder_lead_s),
                                                     office_email=config.office_email),
-                        loops={"delivery-dispatcher": sender, "fanout": fanouts, "digest": digests,
+                        loops={"delivery-dispatcher": sender, "fanout": fanouts,
+                               "new-fanouts": NewFanouts(store, fanouts.wake), "digest": digests,
                                "stranded-sweeper": stranded, "survey-reminders": survey_reminders},
                         # No service consumes delivery events yet: keep them a week in a stream.
                         consumer_options={"event_log": EVENT_LOG})

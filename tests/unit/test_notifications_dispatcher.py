@@ -304,6 +304,21 @@ def test_two_dispatchers_at_once_send_each_delivery_once(store, smtp):
     assert len(outbox_events(store.db, "notifications.delivery.sent")) == 150
 
 
+def test_several_senders_of_one_dispatcher_send_each_delivery_once_with_shared_marks(store, smtp):
+    ids = queue(store, 120)  # three batches
+    marks = []
+    original = store.begin_sending_many
+    store.begin_sending_many = lambda deliveries: marks.append(len(deliveries)) or original(deliveries)
+    first, *more = [{"email": Channel([email_provider(smtp.port)])} for _ in range(4)]
+    several = DeliveryDispatcher(store, first, more_senders=more, mail_from=MAIL_FROM)
+    assert several.dispatch_all() == 120
+    assert sorted(smtp.deliveries()) == sorted(ids)  # each exactly once
+    assert sum(marks) == 120  # every delivery marked once before its final dot
+    assert store.db.deliveries.count_documents({"status": SENT}) == 120
+    assert sorted(e["data"]["delivery_id"] for e in outbox_events(store.db, "notifications.delivery.sent")) == sorted(ids)
+    assert store.db.delivery_batches.count_documents({}) == 0  # each released by its last recording
+
+
 def test_a_dead_workers_claims_are_sent_by_another_and_its_send_in_flight_is_never_repeated(store, smtp):
     ids = queue(store, 5)
     claimed = store.claim_batch("dead-worker")

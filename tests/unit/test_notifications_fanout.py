@@ -18,6 +18,7 @@ copy, keeping when they are due.
 from __future__ import annotations
 
 import threading
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
@@ -40,7 +41,7 @@ from services.members.messages import (
 from services.notifications import handlers
 from services.notifications.digest import DigestBuilder
 from services.notifications.dispatcher import DeliveryDispatcher
-from services.notifications.fanout import FanoutSpreader, StrandedSweeper
+from services.notifications.fanout import FanoutSpreader, NewFanouts, StrandedSweeper
 from services.notifications.store import (
     DIGESTED,
     HELD,
@@ -52,7 +53,7 @@ from services.notifications.transports import Channel, Provider, RateLimiter
 from services.notifications.worker import fanout_context
 from shared import unsubscribe
 from shared.clock import FixedClock
-from tests.support import consumer_like
+from tests.support import consumer_like, wait_until
 
 BASE = "https://alumni.mu-plovdiv.bg"
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
@@ -381,3 +382,20 @@ def test_the_sweeper_gives_queued_deliveries_left_in_no_batch_their_batch_again(
     assert sms_delivery["status"] == QUEUED
     assert store.db.delivery_batches.find_one({"_id": sms_delivery["batch"]})["due_at"] == sms_delivery["due_at"]
     assert [s.sweep() for s in sweepers] == [0, 0]  # a fan-out is checked once
+
+
+def test_a_fanout_stored_by_another_process_wakes_the_spreader_at_once(store):
+    woken = threading.Event()
+    watcher = NewFanouts(store, woken.set, await_ms=50)
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: store.db.fanouts.insert_one({"_id": uuid.uuid4().hex, "status": "cancelled"}) and woken.wait(0.2),
+                   message="the watcher to follow the fan-outs")  # its stream opens a moment after start
+        woken.clear()
+        store.create_fanout(None, {"_id": "ann-1", "kind": "announcement", "status": "spreading"})
+        wait_until(woken.is_set, message="the spreader to be woken")
+    finally:
+        watcher.stop()
+        thread.join(10)
+    assert not thread.is_alive()
