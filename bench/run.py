@@ -48,6 +48,7 @@ BENCHES = {
     "members": 240,
     "events": 180,
     "notifications": 180,
+    "welcome": 90,
     "surveys": 150,
     "mentoring": 150,
     "awards": 150,

@@ -344,11 +344,16 @@ class NotificationsStore(ServiceStore):
         of which did (by the mark this call wrote). Returns the ids that became ``sending``."""
         if not deliveries:
             return set()
-        ids, batches, mark = [d["_id"] for d in deliveries], list({d["batch"] for d in deliveries}), uuid.uuid4().hex
-        changed = self.db[DELIVERIES].update_many(
-            {"_id": {"$in": ids}, "batch": {"$in": batches}, "status": QUEUED},
-            {"$set": {"status": SENDING, "sending_at": now_utc(), "mark": mark}, "$inc": {"attempts": 1}},
-        ).modified_count
+        ids, mark = [d["_id"] for d in deliveries], uuid.uuid4().hex
+        change = {"$set": {"status": SENDING, "sending_at": now_utc(), "mark": mark}, "$inc": {"attempts": 1}}
+        # One command of single-document updates, not one update_many: outside a transaction
+        # the embedded store (SecantusDB 0.7) runs a multi-document update holding its
+        # collection lock while it retries a write conflict, so an erasure or a handler's
+        # transaction writing one of these deliveries could never finish, and the whole store
+        # stalled behind it (tests/unit/test_notifications_sending_marks.py pins this).
+        changed = self.db[DELIVERIES].bulk_write(
+            [UpdateOne({"_id": d["_id"], "batch": d["batch"], "status": QUEUED}, change) for d in deliveries],
+            ordered=False).modified_count
         if changed == len(ids):
             return set(ids)
         return {d["_id"] for d in self.db[DELIVERIES].find({"_id": {"$in": ids}, "mark": mark}, {"_id": 1})}

@@ -297,9 +297,15 @@ def test_an_erased_member_who_used_every_feature_leaves_nothing_in_any_store_or_
     env = platform.env
     client = MongoClient(env["MONGO_URL"])
     prefix = env["MONGO_DB_PREFIX"]
-    wait_until(lambda: all(client[prefix + service].erased_members.find_one({"_id": member_id})
-                           for service in ("events", "notifications", "awards")),
-               timeout_s=60, message="events, notifications and awards handled the erasure")
+    def not_yet_erased() -> list[str]:
+        return [service for service in ("events", "notifications", "awards")
+                if not client[prefix + service].erased_members.find_one({"_id": member_id})]
+    try:
+        wait_until(lambda: not not_yet_erased(), timeout_s=60,
+                   message="events, notifications and awards handled the erasure")
+    except AssertionError as timeout:
+        raise AssertionError(f"{timeout}; not handled by: {not_yet_erased()}; workers' logs: "
+                             f"{platform.log_dir if hasattr(platform, 'log_dir') else '?'}") from None
     # The members relay publishes in commit order: once the erasure is marked sent, so is every
     # earlier event of the member (the other services' events name members by id only).
     wait_until(lambda: client[prefix + "members"].outbox.find_one(
