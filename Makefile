@@ -51,8 +51,8 @@ START_BROKER = broker=$$(mktemp -d /tmp/alumnet-$@-broker.XXXXXX); \
 
 test: prerequisites $(STAMP) $(AXE)
 	@$(START_BROKER); \
-	$(BIN)/python -m pytest -n 2 $(PARALLEL_TESTS); parallel=$$?; \
-	$(BIN)/python -m pytest $(SERIAL_TESTS); serial=$$?; \
+	$(BIN)/python -m pytest -n 2 --durations=15 $(PARALLEL_TESTS); parallel=$$?; \
+	$(BIN)/python -m pytest --durations=25 $(SERIAL_TESTS); serial=$$?; \
 	test $$parallel -eq 0 && test $$serial -eq 0
 
 unit: $(STAMP)
