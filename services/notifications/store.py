@@ -417,16 +417,25 @@ class NotificationsStore(ServiceStore):
         if not stale:
             return 0, 0
         in_flight = {"batch": {"$in": stale}, "status": SENDING}
-        requeued = self.db[DELIVERIES].update_many(
-            {**in_flight, "channel": {"$in": list(idempotent_channels)}}, {"$set": {"status": QUEUED}}).modified_count
-        unknown = self.db[DELIVERIES].update_many(
-            {**in_flight, "channel": {"$nin": list(idempotent_channels)}},
-            {"$set": {"status": UNKNOWN, f"{UNKNOWN}_at": now_utc(),
-                      "last_error": "the worker stopped while sending; not sent again (at most once)"}},
-        ).modified_count
-        self.db[BATCHES].update_many({"_id": {"$in": stale}, "status": TAKEN, "taken_by": recoverer},
-                                     {"$set": {"status": READY}})
-        return requeued, unknown
+
+        # One transaction, not three updates on their own: outside a transaction the embedded
+        # store runs a multi-document update holding its collection lock while it retries a
+        # write conflict, so a handler's or an erasure's transaction on these deliveries would
+        # stall the store (see begin_sending_many); in one, a conflict aborts and is retried.
+        def recover(session: ClientSession) -> tuple[int, int]:
+            requeued = self.db[DELIVERIES].update_many(
+                {**in_flight, "channel": {"$in": list(idempotent_channels)}}, {"$set": {"status": QUEUED}},
+                session=session).modified_count
+            unknown = self.db[DELIVERIES].update_many(
+                {**in_flight, "channel": {"$nin": list(idempotent_channels)}},
+                {"$set": {"status": UNKNOWN, f"{UNKNOWN}_at": now_utc(),
+                          "last_error": "the worker stopped while sending; not sent again (at most once)"}},
+                session=session).modified_count
+            self.db[BATCHES].update_many({"_id": {"$in": stale}, "status": TAKEN, "taken_by": recoverer},
+                                         {"$set": {"status": READY}}, session=session)
+            return requeued, unknown
+
+        return self.transaction(recover)
 
     # ------------------------------------------------------------------ the log
 
