@@ -153,9 +153,12 @@ class FanoutSpreader:
                 sms_allowed="sms" in fanout.get("channels", ("email",)))
 
         def write(session: ClientSession) -> bool:
+            # The contacts were read before this transaction: leave out whoever has been
+            # erased since (the erasure writes the fan-out too, so it cannot slip in between).
+            erased = notification_store.erased_among(self.store.db, session, {d["recipient"] for d in deliveries})
             if not self.store.extend_fanout(fanout["_id"], self.worker_id, LEASE, session):
                 return False
-            notification_store.queue(self.store.db, session, deliveries)
+            notification_store.queue(self.store.db, session, [d for d in deliveries if d["recipient"] not in erased])
             return True
 
         if not self.store.transaction(write):

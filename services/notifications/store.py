@@ -94,6 +94,11 @@ def is_erased(db: Database, session: ClientSession | None, member_id: str) -> bo
     return db[ERASED].find_one({"_id": member_id}, {"_id": 1}, session=session) is not None
 
 
+def erased_among(db: Database, session: ClientSession | None, member_ids: Iterable[str]) -> set[str]:
+    """Which of these members are erased (one read)."""
+    return {e["_id"] for e in db[ERASED].find({"_id": {"$in": list(member_ids)}}, {"_id": 1}, session=session)}
+
+
 def apply_consent(db: Database, session: ClientSession, member_id: str, channel: str, category: str,
                   state: dict, *, only_if_absent: bool = False) -> bool:
     """Set ``contacts.consents.<channel>.<category>`` to ``state`` (granted, source, at,
@@ -150,6 +155,13 @@ def forget_member(db: Database, session: ClientSession, member_id: str, erased_a
     db[DELIVERIES].update_many(
         {"recipient": member_id, "anonymised_at": {"$exists": False}},
         {"$unset": {"address": "", "context": ""}, "$set": {"anonymised_at": now}}, session=session)
+    # A fan-out page reads its contacts before its transaction and queues them in it: were
+    # this erasure to commit in between, neither would see the other's writes (the page's
+    # deliveries are new documents) and the page would store the member's address after all.
+    # Writing every spreading fan-out makes the two conflict, so the store orders them: the
+    # page retried sees the erasure (``FanoutSpreader._queue`` leaves erased members out), or
+    # the erasure retried sees the page's deliveries.
+    db[FANOUTS].update_many({"status": "spreading"}, {"$inc": {"erasures_seen": 1}}, session=session)
     forget_mentions(db, session, member_id, now)
 
 

@@ -399,3 +399,49 @@ def test_a_fanout_stored_by_another_process_wakes_the_spreader_at_once(store):
         watcher.stop()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def erase(deliver, member_id: str) -> None:
+    deliver(MEMBERS.create(MEMBER_ERASED, member_id, {"member_id": member_id, "erased_at": T0.isoformat()}, "c"))
+
+
+def test_a_member_erased_after_the_page_read_their_contact_is_not_queued(store, deliver, spreader):
+    """The contacts of a page are read before the page's transaction: an erasure handled in
+    between must not leave a delivery holding the erased member's address and name."""
+    members = [member(deliver, n) for n in range(1, 7)]
+    without_account_mail(store)
+    store.create_fanout(None, announcement("a-erased", {"kind": "all"}))
+    read = spreader.audience
+
+    def audience_erasing_the_first_once_read(fanout):
+        for index, contact in enumerate(read(fanout)):
+            if index == 2:  # the first page's first contact is read, its page not yet queued
+                erase(deliver, members[0])
+            yield contact
+    spreader.audience = audience_erasing_the_first_once_read
+    assert spreader.spread_all() == 1
+    queued = by_recipient(store, "a-erased")
+    assert set(queued) == set(members[1:])
+    assert store.fanout("a-erased")["audience_size"] == 6  # counted as read; nothing stored for them
+
+
+def test_an_erasure_committed_inside_a_pages_transaction_makes_the_page_retry(store, deliver, spreader):
+    """The interleaving snapshot isolation alone would let through: the page's transaction has
+    read the erased list (not erased yet), then the erasure commits, then the page writes. The
+    erasure writes the spreading fan-out, so the page's write conflicts, it is retried, and the
+    retry leaves the member out."""
+    members = [member(deliver, n) for n in range(1, 4)]
+    without_account_mail(store)
+    store.create_fanout(None, announcement("a-race", {"kind": "all"}))
+    extend, attempts = store.extend_fanout, []
+
+    def extend_after_an_erasure_commits(fanout_id, worker_id, lease, session=None):
+        attempts.append(fanout_id)
+        if len(attempts) == 1:  # inside the page's first attempt, after its snapshot was taken
+            erase(deliver, members[0])
+        return extend(fanout_id, worker_id, lease, session)
+    store.extend_fanout = extend_after_an_erasure_commits
+    assert spreader.spread_all() == 1
+    assert len(attempts) == 2  # the first attempt conflicted with the erasure and was retried
+    assert set(by_recipient(store, "a-race")) == set(members[1:])
+    assert store.db.erased_members.count_documents({"_id": members[0]}) == 1
