@@ -31,14 +31,6 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 prerequisites:
 	@tests/prerequisites.sh
 
-# Two runs: the tests that own everything they touch spread over both cores (pytest-xdist);
-# those that share the broker's fixed queue names (browser, e2e, integration) one at a time.
-# Both always run, against the run's own RabbitMQ node (tests/session_broker.py: private name,
-# ports and data, stopped at the end; without root, the broker at AMQP_URL); the target fails
-# if either run did.
-PARALLEL_TESTS := tests/unit tests/contract tests/deploy
-SERIAL_TESTS := tests/browser tests/e2e tests/integration
-
 # The first lines of a recipe that needs RabbitMQ: the run's own node (tests/session_broker.py:
 # private name, ports and data, stopped when the recipe's shell exits); without root, the broker
 # at AMQP_URL.
@@ -49,11 +41,11 @@ START_BROKER = broker=$$(mktemp -d /tmp/alumnet-$@-broker.XXXXXX); \
 	if [ -f $$broker/env ]; then . $$broker/env; \
 	elif [ "$$CI" = true ]; then echo "make $@: the run's RabbitMQ node did not start"; exit 1; fi
 
+# Two runs side by side, each with its own RabbitMQ node: unit, contract and deploy spread over
+# both cores (pytest-xdist, at a lower priority); browser, e2e and integration one at a time
+# (they share the broker's fixed queue names and mostly wait). See tests/run_all.sh.
 test: prerequisites $(STAMP) $(AXE)
-	@$(START_BROKER); \
-	$(BIN)/python -m pytest -n 2 --durations=15 $(PARALLEL_TESTS); parallel=$$?; \
-	$(BIN)/python -m pytest --durations=25 $(SERIAL_TESTS); serial=$$?; \
-	test $$parallel -eq 0 && test $$serial -eq 0
+	@BIN=$(BIN) tests/run_all.sh
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/contract

@@ -11,7 +11,8 @@ a mentor never gets more asks than places.
 - After each round the mentor's own list of asks (``GET .../me/mentoring/asks``) and the
   offers as stored agree: ``free`` is never negative and equals capacity - active - pending.
 - The race happened: every request of a round was complete on the wire before the first
-  answer came back (the requests are written but for their last byte, then the last bytes
+  answer came back (a round that did not race, which a loaded machine can cause, is checked
+  and played again with new people, up to three times) (the requests are written but for their last byte, then the last bytes
   go out in one loop; send and answer times on one monotonic clock), so the place was taken
   while all of them were being handled, not one after another.
 
@@ -27,6 +28,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -37,6 +39,7 @@ from tests.processes import Platform, platform_env
 
 M = "/api/v1/members"
 MENTEES, ROUNDS = 20, 5
+ATTEMPTS = 3  # rounds played at most for one that races (see ``until_they_race``)
 OFFER = {"topics": ["specialty_choice", "residency_and_exams"], "specialties": ["Кардиология"],
          "languages": ["bg", "en"], "formats": ["online"]}
 
@@ -134,11 +137,25 @@ def ask_all_at_once(url: str, asks: list[tuple[dict, list[str]]]) -> list[Answer
     return answers
 
 
-def assert_they_raced(answers: list[Answer]) -> None:
-    last_sent, first_answered = max(a.sent for a in answers), min(a.answered for a in answers)
-    assert last_sent < first_answered, (
-        f"the last request was sent {(last_sent - first_answered) * 1000:.1f} ms after the first answer: "
-        "they did not overlap")
+def overlap_ms(answers: list[Answer]) -> float:
+    """How long every request of a round was complete on the wire before the first answer
+    came back (negative: the first answer came before the last request was sent)."""
+    return (min(a.answered for a in answers) - max(a.sent for a in answers)) * 1000
+
+
+def until_they_race(play: Callable[[], list[Answer]], attempts: int = ATTEMPTS) -> None:
+    """Play a round (which checks its own outcome) until its requests overlapped. On a loaded
+    machine the api can answer the first request before this process has sent the last byte of
+    the twentieth: such a round proved nothing about the race (it is still checked), and is
+    played again with new people."""
+    missed = []
+    for _ in range(attempts):
+        overlap = overlap_ms(play())
+        if overlap > 0:
+            return
+        missed.append(f"{-overlap:.1f}")
+    pytest.fail(f"in {attempts} rounds the requests never overlapped: the last was sent {', '.join(missed)} ms "
+                "after the first answer")
 
 
 def assert_places_kept(url: str, db, mentor: tuple[str, dict], capacity: int, asked_by: set[str]) -> None:
@@ -158,11 +175,11 @@ def assert_places_kept(url: str, db, mentor: tuple[str, dict], capacity: int, as
 
 def test_twenty_mentees_for_one_last_place_five_times(members_api, people):
     url, db = members_api
-    for _ in range(ROUNDS):
+
+    def play() -> list[Answer]:
         mentor = people.mentor(capacity=1)
         mentees = people.mentees(MENTEES)
         answers = ask_all_at_once(url, [(headers, [mentor[0]]) for _, headers in mentees])
-        assert_they_raced(answers)
 
         statuses = sorted(a.status for a in answers)
         assert statuses == [201] + [409] * (MENTEES - 1), [a.body for a in answers if a.status not in (201, 409)][:3]
@@ -173,28 +190,36 @@ def test_twenty_mentees_for_one_last_place_five_times(members_api, people):
         # The 19 refused stored nothing: one request of this mentor's, no others of theirs.
         losers = [mentee_id for (mentee_id, _), a in zip(mentees, answers) if a.status == 409]
         assert db.mentoring_requests.count_documents({"mentee_id": {"$in": losers}}) == 0
+        return answers
+
+    for _ in range(ROUNDS):
+        until_they_race(play)
 
 
 def test_three_mentors_with_six_places_and_twenty_mentees_asking_them_in_order(members_api, people):
     url, db = members_api
-    capacities = (1, 2, 3)
-    mentors = [people.mentor(capacity=c) for c in capacities]
-    mentees = people.mentees(MENTEES)
-    choices = [m[0] for m in mentors]
-    answers = ask_all_at_once(url, [(headers, choices) for _, headers in mentees])
-    assert_they_raced(answers)
 
-    assert sorted(a.status for a in answers) == [201] * sum(capacities) + [409] * (MENTEES - sum(capacities)), \
-        [a.body for a in answers if a.status not in (201, 409)][:3]
-    created = {mentee_id: a.body for (mentee_id, _), a in zip(mentees, answers) if a.status == 201}
-    for position, (mentor, capacity) in enumerate(zip(mentors, capacities)):
-        asking = {mentee_id for mentee_id, body in created.items() if body["asked_mentor"] == mentor[0]}
-        assert len(asking) == capacity
-        for mentee_id in asking:
-            # Moved on past each full choice before it: skipped there, pending here, the rest untouched.
-            outcomes = [c["outcome"] for c in created[mentee_id]["choices"]]
-            assert outcomes == ["skipped"] * position + ["pending"] + [None] * (len(mentors) - position - 1)
-        assert_places_kept(url, db, mentor, capacity, asking)
-    refused = [mentee_id for mentee_id, _ in mentees if mentee_id not in created]
-    assert db.mentoring_requests.count_documents({"mentee_id": {"$in": refused}}) == 0
-    assert db.mentor_offers.count_documents({"_id": {"$in": choices}, "free": {"$lt": 0}}) == 0
+    def play() -> list[Answer]:
+        capacities = (1, 2, 3)
+        mentors = [people.mentor(capacity=c) for c in capacities]
+        mentees = people.mentees(MENTEES)
+        choices = [m[0] for m in mentors]
+        answers = ask_all_at_once(url, [(headers, choices) for _, headers in mentees])
+
+        assert sorted(a.status for a in answers) == [201] * sum(capacities) + [409] * (MENTEES - sum(capacities)), \
+            [a.body for a in answers if a.status not in (201, 409)][:3]
+        created = {mentee_id: a.body for (mentee_id, _), a in zip(mentees, answers) if a.status == 201}
+        for position, (mentor, capacity) in enumerate(zip(mentors, capacities)):
+            asking = {mentee_id for mentee_id, body in created.items() if body["asked_mentor"] == mentor[0]}
+            assert len(asking) == capacity
+            for mentee_id in asking:
+                # Moved on past each full choice before it: skipped there, pending here, the rest untouched.
+                outcomes = [c["outcome"] for c in created[mentee_id]["choices"]]
+                assert outcomes == ["skipped"] * position + ["pending"] + [None] * (len(mentors) - position - 1)
+            assert_places_kept(url, db, mentor, capacity, asking)
+        refused = [mentee_id for mentee_id, _ in mentees if mentee_id not in created]
+        assert db.mentoring_requests.count_documents({"mentee_id": {"$in": refused}}) == 0
+        assert db.mentor_offers.count_documents({"_id": {"$in": choices}, "free": {"$lt": 0}}) == 0
+        return answers
+
+    until_they_race(play)

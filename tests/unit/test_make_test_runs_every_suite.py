@@ -1,5 +1,6 @@
-"""`make test` runs the suites in two groups (Makefile: PARALLEL_TESTS under pytest-xdist,
-SERIAL_TESTS one at a time): a new folder of tests must be in one of them, or it never runs."""
+"""`make test` runs the suites in two groups (tests/run_all.sh: PARALLEL_TESTS under
+pytest-xdist, SERIAL_TESTS one at a time): a new folder of tests must be in one of them, or it
+never runs."""
 from __future__ import annotations
 
 import re
@@ -9,8 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _listed(name: str) -> set[str]:
-    makefile = (ROOT / "Makefile").read_text()
-    return set(re.search(rf"^{name}\s*:=\s*(.+)$", makefile, re.M).group(1).split())
+    script = (ROOT / "tests" / "run_all.sh").read_text()
+    return set(re.search(rf"^{name}=\((.+)\)$", script, re.M).group(1).split())
 
 
 def test_every_folder_of_tests_is_in_one_group_of_make_test():
