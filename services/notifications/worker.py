@@ -30,12 +30,12 @@ def fanout_context(public_base_url: str):
     return context
 
 
-# Senders of one worker's dispatcher, each with its own SMTP connection. Several (4) share
-# their `sending` marks (under one store write per email) and overlap SMTP round trips, but
-# in tests/e2e/test_notifications_crash.py a worker started after a kill of a worker with 4
-# senders waited for ever on a batch document in the stale-claim recovery (the store kept it
-# locked; not yet understood): one sender until that is found.
-SENDERS = 1
+# Senders of one worker's dispatcher, each with its own SMTP connection: they share their
+# `sending` marks (under one store write per email) and overlap SMTP round trips. (With 4, a
+# worker started after a kill once waited for ever in the stale-claim recovery: three
+# multi-document updates outside a transaction, which the embedded store ran holding its
+# collection lock while retrying a write conflict; `requeue_stale` is one transaction now.)
+SENDERS = 4
 
 
 def create_worker(config: Config | None = None) -> Worker:
