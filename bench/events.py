@@ -205,7 +205,7 @@ def _store_child(url: str, db_name: str, writes: int, reads: int, first: int, th
     out.put(result)
 
 
-class Result:
+class LoadResult:
     """One row's load: its answers, latencies, rate and the cores its processes used."""
 
     def __init__(self, name: str, seconds: float, raw: list[dict], cpu: dict, connections: int):
@@ -346,7 +346,7 @@ class Bench(ServiceBench):
 
     # ---------------------------------------------------------------- load
     def drive(self, name: str, child, child_args: tuple, app: Gunicorn | None, plan_len: int,
-              connections: int | None = None) -> Result:
+              connections: int | None = None) -> LoadResult:
         a = self.args
         conns = connections or a.connections
         waited = self.wait_store_quiet()
@@ -354,7 +354,7 @@ class Bench(ServiceBench):
             self.notes.append(f"{name}: waited {waited:.0f}s before the row for the store to become idle")
         say(f"row: {name} ({conns} connections, {a.warmup:g}s warm-up + {a.seconds:g}s) ...")
         load = self.load(child, child_args, app, conns, lead_s=0.5, result_timeout_s=HTTP_TIMEOUT_S + 60)
-        result = Result(name, a.seconds, load.raw, load.cpu, conns)
+        result = LoadResult(name, a.seconds, load.raw, load.cpu, conns)
         say(f"   {name}: {fmt_rate(result.rate)}, p50 {ms(result.pctl(50))}, p99 {ms(result.pctl(99))}, "
             f"errors {result.errors}, statuses {dict(result.statuses)}")
         for s in result.samples[:3]:
@@ -451,7 +451,7 @@ class Bench(ServiceBench):
         if not ok:
             self.verdicts.append("data check: INCONSISTENT (see notes)")
 
-    def add(self, name: str, r: Result, target: str = "", verdict: str = "", *, value: str | None = None,
+    def add(self, name: str, r: LoadResult, target: str = "", verdict: str = "", *, value: str | None = None,
             ratio: float | None = None, target_value: float | None = None, unit: str = "req/s",
             baseline: str = "", lower_is_better: bool = False) -> None:
         """A row of the table and its ``report.Result`` (``target_value``: the number the

@@ -66,7 +66,7 @@ from bench.harness import (  # noqa: E402
     table_lines,
 )
 from bench import report  # noqa: E402
-from bench.events import Result  # noqa: E402
+from bench.events import LoadResult  # noqa: E402
 from bench.members import seed as seed_members  # noqa: E402
 from tests.deploy.nginx_harness import PLACEHOLDER, find_nginx, render  # noqa: E402
 
@@ -312,9 +312,9 @@ class Page:
         self.size = 0
         self.calls: list[tuple[str, str, int]] = []
         self.skipped: list[str] = []
-        self.result: Result | None = None
-        self.calls_result: Result | None = None
-        self.bare_result: Result | None = None
+        self.result: LoadResult | None = None
+        self.calls_result: LoadResult | None = None
+        self.bare_result: LoadResult | None = None
 
 
 class Bench(ServiceBench):
@@ -501,7 +501,7 @@ class Bench(ServiceBench):
         return calls
 
     # ---------------------------------------------------------------- load
-    def drive(self, rows: list[tuple[str, list[tuple[str, str, int]], dict]]) -> list[Result]:
+    def drive(self, rows: list[tuple[str, list[tuple[str, str, int]], dict]]) -> list[LoadResult]:
         """Measure ``rows`` (name, steps, headers) in ``--rounds`` rounds, the rows taking turns
         within each round, so that a change of the machine's load between a page's row and its
         API calls' row weighs on both alike. A row's figures are over all its rounds."""
@@ -534,7 +534,7 @@ class Bench(ServiceBench):
         for name, _, _ in rows:
             cpu = {key: None if any(c.get(key) is None for c in cpus[name]) else
                    sum(c[key] for c in cpus[name]) / len(cpus[name]) for key in cpus[name][0]}
-            result = Result(name, a.seconds, raws[name], cpu, a.connections)
+            result = LoadResult(name, a.seconds, raws[name], cpu, a.connections)
             say(f"   {name}: {fmt_rate(result.rate)}, p50 {ms(result.pctl(50))}, p99 {ms(result.pctl(99))}, "
                 f"errors {result.errors}")
             for sample in result.samples[:3]:
@@ -577,7 +577,7 @@ class Bench(ServiceBench):
             self.verdicts.append(f"the portal session was signed out by the end of the run (GET /login: {status}): "
                                  "the rows are suspect")
 
-    def add(self, name: str, r: Result, target: str = "", verdict: str = "", app: str = "portal", *,
+    def add(self, name: str, r: LoadResult, target: str = "", verdict: str = "", app: str = "portal", *,
             ratio: float | None = None, target_ratio: float | None = None, baseline: str = "",
             baseline_cpu: float | None = None, cpu_group: str | None = None) -> None:
         """``app``: the gunicorn that renders the row's pages (its cores go in the first cpu column);
@@ -656,7 +656,7 @@ class Bench(ServiceBench):
         return "\n".join(lines)
 
 
-def cpu_ms(r: Result, group: str) -> float | None:
+def cpu_ms(r: LoadResult, group: str) -> float | None:
     """CPU ms per request of a process group over the row: its cores in the window / the rate."""
     share = r.cpu.get(group)
     return None if share is None or not r.rate else share * 1000.0 / r.rate

@@ -72,7 +72,7 @@ class CalendarFeed(MethodView):
     @blp.response(204)
     def delete(self):
         """Revoke the caller's calendar feed (the URL stops working)."""
-        calendar_store.revoke(current_service().store.db, g.principal.subject)
+        calendar_store.revoke(current_service().store, g.principal.subject)
 
 
 @blp.route("/calendar-feeds/<secret>.ics")

@@ -46,8 +46,12 @@ def create(store, member_id: str, now: datetime) -> str:
     return secret
 
 
-def revoke(db: Database, member_id: str) -> bool:
-    return db[FEEDS].delete_many({"member_id": member_id}).deleted_count > 0
+def revoke(store, member_id: str) -> bool:
+    """End the member's feed. In a transaction, as the erasure's delete of the same documents
+    is: the embedded store retries a multi-document write's conflict outside a transaction
+    while holding its collection lock, which stalls a transaction waiting for that lock."""
+    return store.transaction(
+        lambda session: store.db[FEEDS].delete_many({"member_id": member_id}, session=session).deleted_count > 0)
 
 
 def member_of(db: Database, secret: str) -> str | None:

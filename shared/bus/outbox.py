@@ -389,8 +389,12 @@ class OutboxRelay:
         if not docs:
             return 0
         sent = self._publish_or_raise([PendingEvent.from_document(d) for d in docs])
-        self.collection.update_many({"_id": {"$in": [d["_id"] for d in docs]}, "status": SENT},
-                                    {"$unset": {"not_before": "", "last_error": ""}})
+        # Single-document updates in one command: an erasure's transaction may be rewriting one
+        # of these events, and the embedded store retries a multi-document update's write
+        # conflict holding its collection lock (the transaction then waits for ever).
+        self.collection.bulk_write([UpdateOne({"_id": d["_id"], "status": SENT},
+                                              {"$unset": {"not_before": "", "last_error": ""}}) for d in docs],
+                                   ordered=False)
         return sent
 
     def relay_once(self) -> int:

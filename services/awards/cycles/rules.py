@@ -27,9 +27,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.awards.ledger import rules as ledger_rules
+from shared.clock import CLUB_ZONE
 
 DRAFT, OPEN, FINALISED, ANNOUNCED = "draft", "open", "finalised", "announced"
 STATUSES = (DRAFT, OPEN, FINALISED, ANNOUNCED)
@@ -44,7 +44,7 @@ PHASE_DATES = ("nominations_from", "nominations_until", "confirmation_until", "j
 DECIDING = (NOMINATIONS, CONFIRMATION)
 # From judging on, results can be read (the office follows the scores as they come).
 SCORED = (JUDGING, RESULTS, ANNOUNCED)
-ZONE = ZoneInfo("Europe/Sofia")
+ZONE = CLUB_ZONE
 
 # Eligibility rule codes.
 VERIFIED, GRADUATED, ROLE_IN, NOT_ROLE = "verified", "graduated_years_ago_at_least", "role_in", "not_role"

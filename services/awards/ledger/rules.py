@@ -25,9 +25,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
-ZONE = ZoneInfo("Europe/Sofia")
+from shared.clock import CLUB_ZONE
+
+ZONE = CLUB_ZONE
 MENTORING, AMBASSADOR, VOLUNTEERING, PARTICIPATION = "mentoring", "ambassador", "volunteering", "participation"
 CATEGORIES = (MENTORING, AMBASSADOR, VOLUNTEERING, PARTICIPATION)
 OVERALL = "overall"

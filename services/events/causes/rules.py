@@ -23,11 +23,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from services.events import registrations
 from services.events.messages import CAUSE_KINDS
 from shared.auth import Principal
+from shared.clock import CLUB_ZONE
 
 KINDS = tuple(CAUSE_KINDS)
 VOLUNTEERING, COLLECTION, CAMPAIGN = KINDS
@@ -40,7 +40,6 @@ LEFT_REASONS = ("member", "admin", "cause_closed", "erased")
 MIN_HOURS, MAX_HOURS = 0.5, 24
 MAX_SLOTS = 500
 ROLE_ID = r"^[a-z0-9][a-z0-9_-]{0,39}\Z"  # a key of the cause's counters: no dots, no dollar
-CLUB_ZONE = ZoneInfo("Europe/Sofia")  # a confirmed day is a day where the club is
 
 
 class Refusal(Exception):

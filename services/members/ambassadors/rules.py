@@ -24,15 +24,15 @@ import statistics
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.members.schemas import FACULTIES, LANGUAGES, NAME
+from shared.clock import CLUB_ZONE
 from shared.memberfilter import CountryCode
 
 # The calendar terms, activity dates and the report's periods are counted in (the university's).
-LOCAL = ZoneInfo("Europe/Sofia")
+LOCAL = CLUB_ZONE
 
 # --- the vocabulary -------------------------------------------------------------------------
 ACTIVITY_KINDS = ("conversation", "school_talk", "fair", "referral", "event_hosted")

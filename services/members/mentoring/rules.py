@@ -26,14 +26,14 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from services.members.schemas import NAME, SHORT_TEXT
+from shared.clock import CLUB_ZONE
 
 # The calendar the programme counts years and meeting dates in (the university's).
-LOCAL = ZoneInfo("Europe/Sofia")
+LOCAL = CLUB_ZONE
 
 # --- the vocabulary -------------------------------------------------------------------------
 # What a mentor offers to talk about: a short fixed list, so that mentees and mentors meet on
