@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import logging
+import socket
 import ssl
 
 import pytest
@@ -135,6 +136,19 @@ def test_the_delivery_is_marked_after_the_body_and_before_the_final_dot():
         sender.close()
         assert seen_at_begin == [0, 0] and len(sink.messages) == 1
         assert sink.messages[0].get_body(("plain",)).get_content().splitlines()[1:3] == [".", "..и ред с точка"]
+
+
+def test_the_final_dot_is_not_held_back_by_nagles_algorithm():
+    """The dot goes out alone after the body (the delivery is marked in between): without
+    TCP_NODELAY the kernel holds it until the server ACKs the body, which the server delays
+    (40 ms on Linux) having nothing to answer yet; ``bench/notifications.py`` showed senders
+    waiting there most (65 -> 86 emails/s with it off, welcome p50 86 -> 39 ms)."""
+    with SmtpSink() as sink:
+        sender = plain_mailer(sink.port)
+        assert sender.send(message(), begin=lambda: True)
+        assert sender._smtp.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        sender.close()
+        assert len(sink.messages) == 1
 
 
 class _ServerTrace:
