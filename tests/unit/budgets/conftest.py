@@ -9,6 +9,7 @@ what it measured there as JSON (``make bench`` prints it beside the budgets).
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tomllib
@@ -64,6 +65,9 @@ def pytest_sessionfinish(session) -> None:
     path = os.environ.get("BUDGETS_REPORT")
     if path and _measured:
         report = Path(path)
-        previous = json.loads(report.read_text()) if report.exists() else {}
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps({**previous, **_measured}, indent=2, sort_keys=True))
+        # Under pytest-xdist every worker merges its part into the one report: one at a time.
+        with open(report.with_name(report.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            previous = json.loads(report.read_text()) if report.exists() else {}
+            report.write_text(json.dumps({**previous, **_measured}, indent=2, sort_keys=True))
