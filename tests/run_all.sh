@@ -9,8 +9,8 @@
 #
 # Each run gets its own RabbitMQ node (tests/session_broker.py: private name, ports and data,
 # stopped at the end): the integration tests stop and restart theirs, which must not touch the
-# parallel run's. Without root no private node can start: both runs then use AMQP_URL as set,
-# one after the other (a broker restart must not hit the other run).
+# parallel run's. When only one node starts, both runs use it one after the other (a broker
+# restart must not hit the other run); without root none can start, and they use AMQP_URL as set.
 #
 # The parallel run's output is shown as it comes, the serial run's after it (kept whole in
 # .test-artifacts/serial.log). The exit status fails if either run failed.
@@ -21,8 +21,10 @@ SERIAL_TESTS=(tests/browser tests/e2e tests/integration)
 ARTIFACTS=.test-artifacts
 mkdir -p "$ARTIFACTS"
 
-folders=() nodes=()
+folders=() nodes=() serial_run=
 cleanup() {
+    # Stopped (make killed, a CI timeout) while the serial run runs: it goes first, before its broker.
+    if [ -n "$serial_run" ]; then kill "$serial_run" 2>/dev/null; wait "$serial_run" 2>/dev/null; fi
     for pid in "${nodes[@]}"; do kill "$pid" 2>/dev/null; done
     for pid in "${nodes[@]}"; do wait "$pid" 2>/dev/null; done
     for folder in "${folders[@]}"; do rm -rf "$folder"; done
@@ -62,12 +64,19 @@ if [ $parallel_node -eq 0 ] && [ $serial_node -eq 0 ]; then
     echo "make test: the serial run so far (all of it: $ARTIFACTS/serial.log)"
     tail -n +1 --pid="$serial_run" -f "$ARTIFACTS/serial.log"
     wait "$serial_run"; serial=$?
+    serial_run=
 else
-    if [ "${CI:-}" = true ]; then
+    # One run after the other (a broker restart must not hit the other run), on the node that
+    # started, or on AMQP_URL as set when none could (no root or no rabbitmq-server).
+    if [ $parallel_node -eq 0 ]; then . "${folders[0]}/env"
+    elif [ $serial_node -eq 0 ]; then . "${folders[1]}/env"
+    elif [ "${CI:-}" = true ]; then
         echo "make test: the run's RabbitMQ nodes did not start"
         exit 1
+    else
+        echo "make test: no private RabbitMQ node could start; both runs use ${AMQP_URL:-the default broker}"
     fi
-    echo "make test: no private RabbitMQ node (needs root); both runs use ${AMQP_URL:-the default broker}, one after the other"
+    echo "make test: the two runs one after the other"
     "$BIN/python" -m pytest -n 2 --durations=15 "${PARALLEL_TESTS[@]}"; parallel=$?
     "$BIN/python" -m pytest --durations=25 "${SERIAL_TESTS[@]}"; serial=$?
 fi

@@ -57,6 +57,9 @@ REDACTED_ERROR = "(error text removed: the recipient was erased)"
 # Member ids the members service has erased: the read model must never hold them again, even
 # when an older event about them arrives late (a retry, a replay from the dead-letter queue).
 ERASED = "erased_members"
+# One document that new fan-outs and erasures both write (``touch_fence``).
+FENCE = "fences"
+FANOUT_FENCE = "fanouts-and-erasures"
 CONTACTS, SEGMENTS, PREFERENCES, DELIVERIES, FANOUTS = "contacts", "segments", "preferences", "deliveries", "fanouts"
 # Written and read by ``surveys_store`` only (their indexes are declared here with the rest).
 SURVEYS, COMPLETIONS = "surveys", "survey_completions"
@@ -162,6 +165,7 @@ def forget_member(db: Database, session: ClientSession, member_id: str, erased_a
     # page retried sees the erasure (``FanoutSpreader._queue`` leaves erased members out), or
     # the erasure retried sees the page's deliveries.
     db[FANOUTS].update_many({"status": "spreading"}, {"$inc": {"erasures_seen": 1}}, session=session)
+    touch_fence(db, session)  # and a fan-out created since this erasure's snapshot
     forget_mentions(db, session, member_id, now)
 
 
@@ -250,9 +254,21 @@ def open_batches(db: Database, session: ClientSession | None, batches: list[dict
 
 
 def create_fanout(db: Database, session: ClientSession | None, fanout: dict) -> bool:
-    """Store a fan-out once (its id is the source's): returns whether it is new."""
+    """Store a fan-out once (its id is the source's): returns whether it is new. A new one
+    writes the fence an erasure writes too (``touch_fence``)."""
     result = db[FANOUTS].update_one({"_id": fanout["_id"]}, {"$setOnInsert": fanout}, upsert=True, session=session)
-    return result.upserted_id is not None
+    if result.upserted_id is None:
+        return False
+    touch_fence(db, session)
+    return True
+
+
+def touch_fence(db: Database, session: ClientSession | None) -> None:
+    """Write the one document that every new fan-out and every erasure write. An erasure
+    writes the fan-outs spreading in its snapshot; one created after that snapshot would be
+    spread without the erasure ever seeing it. Both writing this document makes them
+    conflict, so the erasure retried sees the new fan-out (and then its pages)."""
+    db[FENCE].update_one({"_id": FANOUT_FENCE}, {"$inc": {"writes": 1}}, upsert=True, session=session)
 
 
 def cancel_fanout(db: Database, session: ClientSession | None, fanout_id: str, by: str,

@@ -39,6 +39,7 @@ from services.members.messages import (
     SEGMENT_SAVED,
 )
 from services.notifications import handlers
+from services.notifications import store as notification_store
 from services.notifications.digest import DigestBuilder
 from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.fanout import FanoutSpreader, NewFanouts, StrandedSweeper
@@ -445,3 +446,29 @@ def test_an_erasure_committed_inside_a_pages_transaction_makes_the_page_retry(st
     assert len(attempts) == 2  # the first attempt conflicted with the erasure and was retried
     assert set(by_recipient(store, "a-race")) == set(members[1:])
     assert store.db.erased_members.count_documents({"_id": members[0]}) == 1
+
+
+def test_a_fanout_created_after_an_erasures_snapshot_never_keeps_the_erased_members_data(store, deliver, spreader):
+    """The order a review found: the erasure's transaction has taken its snapshot; a fan-out is
+    created and its page read and queued (the member's contact still there); then the erasure
+    writes. It did not see the fan-out (not spreading in its snapshot) nor the page's new
+    deliveries. Both write one fence document, so the erasure conflicts, is retried, and the
+    retry skips and anonymises what the page queued for the member."""
+    members = [member(deliver, n) for n in range(1, 4)]
+    without_account_mail(store)
+    attempts = []
+
+    def erasure(session):
+        attempts.append(1)
+        store.db.erased_members.find_one({"_id": members[0]}, session=session)  # the snapshot starts here
+        if len(attempts) == 1:
+            store.transaction(lambda s: store.create_fanout(s, announcement("a-late", {"kind": "all"})))
+            assert spreader.spread_all() == 1
+        notification_store.forget_member(store.db, session, members[0], T0)
+    store.transaction(erasure)
+    assert len(attempts) == 2  # the first attempt conflicted on the fence
+    queued = by_recipient(store, "a-late")
+    assert set(queued) == set(members)  # the page was queued before the erasure committed
+    [theirs] = queued[members[0]]
+    assert theirs["status"] == SKIPPED and "address" not in theirs and "context" not in theirs
+    assert all(d["status"] == QUEUED and d["address"] for m in members[1:] for d in queued[m])
