@@ -430,27 +430,30 @@ class NotificationsStore(ServiceStore):
         deliveries were never attempted); ``sending`` rows on a channel whose provider
         recognises a repeat (the delivery id is its idempotency key) are queued again in their
         batch; other ``sending`` rows become ``unknown`` (the message may have left: at most
-        once). Each stale batch is first taken over by a conditional update, so a worker that
-        renewed its claim meanwhile keeps it and two recovering copies never both act; a
-        recovery that dies midway leaves the batch taken, stale again later. Returns
-        (requeued, unknown)."""
+        once). All of it is one transaction (see below): a recovery that dies midway changes
+        nothing. ``worker_id`` is the caller's (kept for the log). Returns (requeued, unknown)."""
         cutoff = now_utc() - claim_timeout
+        stale_query = {"status": TAKEN, "taken_at": {"$lt": cutoff}}
         # Found through the batches, so no index on the deliveries' status is needed (on the
-        # embedded store every index of a delivery is rewritten at each of its updates).
-        stale = [b["_id"] for b in self.db[BATCHES].find({"status": TAKEN, "taken_at": {"$lt": cutoff}}, {"_id": 1})]
-        recoverer = f"recovery:{worker_id}"
-        stale = [batch for batch in stale if self.db[BATCHES].update_one(
-            {"_id": batch, "status": TAKEN, "taken_at": {"$lt": cutoff}},
-            {"$set": {"taken_by": recoverer, "taken_at": now_utc()}}).modified_count]
-        if not stale:
+        # embedded store every index of a delivery is rewritten at each of its updates). The
+        # cheap look comes first: as a rule there is nothing to recover.
+        if self.db[BATCHES].find_one(stale_query, {"_id": 1}) is None:
             return 0, 0
-        in_flight = {"batch": {"$in": stale}, "status": SENDING}
 
-        # One transaction, not three updates on their own: outside a transaction the embedded
-        # store runs a multi-document update holding its collection lock while it retries a
-        # write conflict, so a handler's or an erasure's transaction on these deliveries would
-        # stall the store (see begin_sending_many); in one, a conflict aborts and is retried.
+        # All in one transaction. A worker killed in the middle of its own transaction leaves
+        # it open in the store until the store reaps it (60 s idle); a write outside a
+        # transaction to a document that one holds waits inside the embedded store for as long
+        # (it stalled a new worker's recovery for minutes), where in a transaction it is a
+        # write conflict at once, retried, and the next pass recovers. A worker that renewed
+        # its claim meanwhile conflicts the same way and keeps its batch; of two recovering
+        # copies one conflicts and then finds nothing stale.
         def recover(session: ClientSession) -> tuple[int, int]:
+            stale = [b["_id"] for b in self.db[BATCHES].find(stale_query, {"_id": 1}, session=session)]
+            if not stale:
+                return 0, 0
+            self.db[BATCHES].update_many({"_id": {"$in": stale}, **stale_query}, {"$set": {"status": READY}},
+                                         session=session)
+            in_flight = {"batch": {"$in": stale}, "status": SENDING}
             requeued = self.db[DELIVERIES].update_many(
                 {**in_flight, "channel": {"$in": list(idempotent_channels)}}, {"$set": {"status": QUEUED}},
                 session=session).modified_count
@@ -459,8 +462,6 @@ class NotificationsStore(ServiceStore):
                 {"$set": {"status": UNKNOWN, f"{UNKNOWN}_at": now_utc(),
                           "last_error": "the worker stopped while sending; not sent again (at most once)"}},
                 session=session).modified_count
-            self.db[BATCHES].update_many({"_id": {"$in": stale}, "status": TAKEN, "taken_by": recoverer},
-                                         {"$set": {"status": READY}}, session=session)
             return requeued, unknown
 
         return self.transaction(recover)

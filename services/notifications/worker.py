@@ -31,10 +31,11 @@ def fanout_context(public_base_url: str):
 
 
 # Senders of one worker's dispatcher, each with its own SMTP connection: they share their
-# `sending` marks (under one store write per email) and overlap SMTP round trips. (With 4, a
-# worker started after a kill once waited for ever in the stale-claim recovery: three
-# multi-document updates outside a transaction, which the embedded store ran holding its
-# collection lock while retrying a write conflict; `requeue_stale` is one transaction now.)
+# `sending` marks (under one store write per email) and overlap SMTP round trips. (A worker
+# started after a kill once waited for minutes in the stale-claim recovery: its writes outside
+# a transaction waited inside the embedded store on documents the killed worker's open
+# transaction held. `requeue_stale` is wholly one transaction now: such a write is a conflict,
+# retried, and the recovery goes through once the store reaps that transaction.)
 SENDERS = 4
 
 
