@@ -31,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Start a private node in a new folder; echo the folder (its env appears once the node is up).
+# Start a private node in a new folder (its env appears there once the node is up).
 start_broker() {
     local folder
     folder=$(mktemp -d "/tmp/alumnet-test-$1-broker.XXXXXX")

@@ -123,7 +123,7 @@ class DeliveryDispatcher:
         try:
             sent += self._send_due()
             self.store.requeue_stale(self.claim_timeout, tuple(name for name, channel in self.channels.items()
-                                                               if channel.idempotent), self.worker_id)
+                                                               if channel.idempotent))
             sent += self._send_due()
         finally:
             # Kept open while passes send (a stream of sign-ups does not reconnect for each

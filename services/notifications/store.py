@@ -424,14 +424,13 @@ class NotificationsStore(ServiceStore):
 
         return self.transaction(write)
 
-    def requeue_stale(self, claim_timeout: timedelta, idempotent_channels: tuple[str, ...] = (),
-                      worker_id: str = "recovery") -> tuple[int, int]:
+    def requeue_stale(self, claim_timeout: timedelta, idempotent_channels: tuple[str, ...] = ()) -> tuple[int, int]:
         """Recover what a dead worker left: its batches are ready again (their queued
         deliveries were never attempted); ``sending`` rows on a channel whose provider
         recognises a repeat (the delivery id is its idempotency key) are queued again in their
         batch; other ``sending`` rows become ``unknown`` (the message may have left: at most
         once). All of it is one transaction (see below): a recovery that dies midway changes
-        nothing. ``worker_id`` is the caller's (kept for the log). Returns (requeued, unknown)."""
+        nothing. Returns (requeued, unknown)."""
         cutoff = now_utc() - claim_timeout
         stale_query = {"status": TAKEN, "taken_at": {"$lt": cutoff}}
         # Found through the batches, so no index on the deliveries' status is needed (on the
