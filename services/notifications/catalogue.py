@@ -386,7 +386,8 @@ def _to_members(event: Envelope, ctx: HandlerContext, notification: Notification
     else:
         return []
     now = datetime.now(timezone.utc)
-    recipients = [m for m in named if not notification_store.is_erased(ctx.db, ctx.session, m)]
+    held = notification_store.holding(ctx.db, ctx.session, named)
+    recipients = [m for m in named if m in held]
     contacts = {c["_id"]: c for c in ctx.db[notification_store.CONTACTS].find(
         {"_id": {"$in": recipients}}, session=ctx.session)}
     preferences = {p["_id"]: p for p in ctx.db[notification_store.PREFERENCES].find(
@@ -424,7 +425,7 @@ def _to_named_address(event: Envelope, ctx: HandlerContext, notification: Notifi
                       public_base_url: str) -> list[dict]:
     """The one email of a notification with an ``address``, unless its member is erased."""
     data = event.data
-    if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+    if not notification_store.holds(ctx.db, ctx.session, data["member_id"]):
         return []
     language = data["preferred_language"] if data["preferred_language"] in ("bg", "en") else "bg"
     return [notification_store.new_delivery(

@@ -163,12 +163,12 @@ def _record(db: Database, session: ClientSession | None, data: Mapping[str, Any]
 
 
 def on_joined(event: Envelope, ctx: HandlerContext) -> None:
-    if not notification_store.is_erased(ctx.db, ctx.session, event.data["member_id"]):
+    if notification_store.holds(ctx.db, ctx.session, event.data["member_id"]):
         _record(ctx.db, ctx.session, event.data, {"waiting": event.data["status"] == WAITLISTED})
 
 
 def on_left(event: Envelope, ctx: HandlerContext) -> None:
-    if not notification_store.is_erased(ctx.db, ctx.session, event.data["member_id"]):
+    if notification_store.holds(ctx.db, ctx.session, event.data["member_id"]):
         _record(ctx.db, ctx.session, event.data, {"waiting": False, "left": True})
 
 

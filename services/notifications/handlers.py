@@ -135,7 +135,7 @@ def _decision(data: dict) -> dict:
 def on_member_registered(event: Envelope, ctx: HandlerContext, wake_dispatcher=None) -> None:
     data = event.data
     member_id = data["member_id"]
-    if notification_store.is_erased(ctx.db, ctx.session, member_id):
+    if not notification_store.holds(ctx.db, ctx.session, member_id):
         return  # a late copy of the sign-up of someone who has since been erased
     notification_store.upsert_contact(ctx.db, ctx.session, member_id, _contact(data), _time(data["registered_at"]))
     # The sign-up flags are the first consent decision for every category of their channel
@@ -165,7 +165,7 @@ def on_member_updated(event: Envelope, ctx: HandlerContext) -> None:
     """A new address, number, language or name is used from the next message on; profile
     fields keep audiences right."""
     data = event.data
-    if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+    if not notification_store.holds(ctx.db, ctx.session, data["member_id"]):
         return
     changed = data["changed"]
     fields = {**{k: v for k, v in changed.items() if k in memberview.KEPT},
@@ -176,7 +176,7 @@ def on_member_updated(event: Envelope, ctx: HandlerContext) -> None:
 
 def on_member_verified(event: Envelope, ctx: HandlerContext) -> None:
     data = event.data
-    if not notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+    if notification_store.holds(ctx.db, ctx.session, data["member_id"]):
         known = {k: data[k] for k in ("graduation_year", "faculty") if data.get(k) is not None}
         notification_store.upsert_contact(ctx.db, ctx.session, data["member_id"], {"status": "verified", **known},
                                           _time(data["verified_at"]))
@@ -184,7 +184,7 @@ def on_member_verified(event: Envelope, ctx: HandlerContext) -> None:
 
 def on_member_rejected(event: Envelope, ctx: HandlerContext) -> None:
     data = event.data
-    if not notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+    if notification_store.holds(ctx.db, ctx.session, data["member_id"]):
         notification_store.upsert_contact(ctx.db, ctx.session, data["member_id"], {"status": "rejected"},
                                           _time(data["rejected_at"]))
 
@@ -214,7 +214,7 @@ def on_member_erased(event: Envelope, ctx: HandlerContext, forget_parked: Callab
 
 def on_consent_changed(event: Envelope, ctx: HandlerContext) -> None:
     data = event.data
-    if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+    if not notification_store.holds(ctx.db, ctx.session, data["member_id"]):
         return
     notification_store.apply_consent(ctx.db, ctx.session, data["member_id"], data["channel"], data["category"],
                                      _decision(data))
@@ -227,7 +227,7 @@ def on_member_snapshot(event: Envelope, ctx: HandlerContext) -> None:
     the welcome email belongs to the sign-up."""
     data = event.data
     member_id = data["member_id"]
-    if notification_store.is_erased(ctx.db, ctx.session, member_id):
+    if not notification_store.holds(ctx.db, ctx.session, member_id):
         return
     notification_store.upsert_contact(ctx.db, ctx.session, member_id, _contact(data), _time(data["as_of"]))
     notification_store.apply_consents(ctx.db, ctx.session, member_id, {
@@ -238,7 +238,7 @@ def on_password_reset_requested(event: Envelope, ctx: HandlerContext, wake_dispa
     """Queue the reset email: transactional, so no marketing consent is needed. The token
     stays encrypted in the delivery (see ``context_for_sending``)."""
     data = event.data
-    if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+    if not notification_store.holds(ctx.db, ctx.session, data["member_id"]):
         return
     expires_at = _time(data["expires_at"])
     notification_store.queue_delivery(

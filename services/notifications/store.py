@@ -57,7 +57,9 @@ REDACTED_ERROR = "(error text removed: the recipient was erased)"
 # Member ids the members service has erased: the read model must never hold them again, even
 # when an older event about them arrives late (a retry, a replay from the dead-letter queue).
 ERASED = "erased_members"
-# One document that new fan-outs and erasures both write (``touch_fence``).
+# Documents written only so that two transactions conflict: one that new fan-outs and erasures
+# both write (``touch_fence``), one per member that the member's erasure and every handler
+# writing about the member write (``holding``).
 FENCE = "fences"
 FANOUT_FENCE = "fanouts-and-erasures"
 CONTACTS, SEGMENTS, PREFERENCES, DELIVERIES, FANOUTS = "contacts", "segments", "preferences", "deliveries", "fanouts"
@@ -165,7 +167,9 @@ def forget_member(db: Database, session: ClientSession, member_id: str, erased_a
     # page retried sees the erasure (``FanoutSpreader._queue`` leaves erased members out), or
     # the erasure retried sees the page's deliveries.
     db[FANOUTS].update_many({"status": "spreading"}, {"$inc": {"erasures_seen": 1}}, session=session)
-    touch_fence(db, session)  # and a fan-out created since this erasure's snapshot
+    # The fan-outs' fence (a fan-out created since this erasure's snapshot) and the member's
+    # (an event about the member handled meanwhile by another worker: ``holding``).
+    _touch_fences(db, session, [FANOUT_FENCE, member_fence(member_id)])
     forget_mentions(db, session, member_id, now)
 
 
@@ -268,7 +272,40 @@ def touch_fence(db: Database, session: ClientSession | None) -> None:
     writes the fan-outs spreading in its snapshot; one created after that snapshot would be
     spread without the erasure ever seeing it. Both writing this document makes them
     conflict, so the erasure retried sees the new fan-out (and then its pages)."""
-    db[FENCE].update_one({"_id": FANOUT_FENCE}, {"$inc": {"writes": 1}}, upsert=True, session=session)
+    _touch_fences(db, session, [FANOUT_FENCE])
+
+
+def member_fence(member_id: str) -> str:
+    """The fence document of one member: written by the erasure and by every handler that
+    writes about the member (``holding``)."""
+    return f"member:{member_id}"
+
+
+def holding(db: Database, session: ClientSession, member_ids: Iterable[str]) -> set[str]:
+    """Which of ``member_ids`` a handler may write about in this transaction: those not erased,
+    each held against an erasure handled meanwhile by another worker. Reading the erased list
+    alone is not enough under snapshot isolation: an erasure committed after this
+    transaction's snapshot wrote nothing this one writes (a delivery, a contact first seen, a
+    record of the member are new documents), so both would commit and the member's address
+    or name would outlive the erasure. Both write the member's fence document, so the store
+    orders them: the later conflicts, is retried and sees the other (the handler, the erasure;
+    the erasure, what the handler stored). Two commands: the fences, the erased among them."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return set()
+    erased = erased_among(db, session, ids)
+    _touch_fences(db, session, [member_fence(m) for m in ids])
+    return set(ids) - erased
+
+
+def holds(db: Database, session: ClientSession, member_id: str) -> bool:
+    """``holding`` of one member: whether the handler may write about them."""
+    return bool(holding(db, session, [member_id]))
+
+
+def _touch_fences(db: Database, session: ClientSession | None, fence_ids: list[str]) -> None:
+    db[FENCE].bulk_write([UpdateOne({"_id": f}, {"$inc": {"writes": 1}}, upsert=True) for f in fence_ids],
+                         session=session)
 
 
 def cancel_fanout(db: Database, session: ClientSession | None, fanout_id: str, by: str,

@@ -72,7 +72,7 @@ def on_opened(event: Envelope, ctx: HandlerContext, lead: timedelta = DEFAULT_RE
 
 def on_completed(event: Envelope, ctx: HandlerContext) -> None:
     data = event.data
-    if notification_store.is_erased(ctx.db, ctx.session, data["member_id"]):
+    if not notification_store.holds(ctx.db, ctx.session, data["member_id"]):
         return  # a late copy: an erased member leaves no trace here
     surveys_store.record_completed(ctx.db, ctx.session, data["survey_id"], data["member_id"])
     ctx.db[notification_store.DELIVERIES].update_many(

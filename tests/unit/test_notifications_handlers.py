@@ -25,6 +25,7 @@ from services.members.messages import (
     PASSWORD_RESET_REQUESTED,
 )
 from services.notifications import handlers
+from services.notifications import store as notification_store
 from services.notifications.rendering import render_email
 from services.notifications.store import QUEUED, SENT, SKIPPED
 from tests.support import consumer_like, member_snapshot
@@ -195,6 +196,49 @@ def test_late_events_about_an_erased_member_bring_nothing_back(store, deliver):
     deliver(reset_requested(Fernet.generate_key().decode()))
     assert store.contact(MEMBER) is None
     assert store.deliveries(recipient=MEMBER) == ([], 0)
+
+
+def test_an_erasure_committed_while_a_handler_runs_makes_the_handler_retry(store, deliver, monkeypatch):
+    """Two workers at once (operators may scale them): the handler of a password reset has
+    read the erased list (not erased yet), then the member's erasure commits, then the handler
+    stores the email with the address. Snapshot isolation alone lets both commit (the delivery
+    is a new document the erasure never saw). Both write the member's fence, so the handler's
+    write conflicts, it is retried, and the retry sees the erasure."""
+    deliver(registered())
+    read, attempts = notification_store.erased_among, []
+
+    def erased_among_then_an_erasure_commits(db, session, member_ids):
+        found = read(db, session, member_ids)
+        attempts.append(sorted(found))
+        if len(attempts) == 1:  # inside the handler's first attempt, after its snapshot
+            deliver(erased())
+        return found
+    monkeypatch.setattr(notification_store, "erased_among", erased_among_then_an_erasure_commits)
+    deliver(reset_requested(Fernet.generate_key().decode()))
+    assert attempts[0] == [] and attempts[-1] == [MEMBER]  # the first attempt conflicted and was retried
+    assert [d["template"] for d in store.deliveries(recipient=MEMBER)[0]] == ["welcome"]
+    assert "maria" not in str(list(store.db.deliveries.find({"recipient": MEMBER}))).lower()
+
+
+def test_a_handler_committed_inside_an_erasures_transaction_leaves_nothing_of_the_member(store, deliver):
+    """The other order: the erasure's transaction has taken its snapshot; a password reset is
+    handled and committed (the email stored with the address); then the erasure writes. It
+    did not see the new delivery; both write the member's fence, so the erasure conflicts, is
+    retried, and the retry skips and anonymises the email."""
+    deliver(registered())
+    attempts = []
+
+    def erasure(session):
+        attempts.append(1)
+        store.db.erased_members.find_one({"_id": MEMBER}, session=session)  # the snapshot starts here
+        if len(attempts) == 1:
+            deliver(reset_requested(Fernet.generate_key().decode()))
+        notification_store.forget_member(store.db, session, MEMBER, T0)
+    store.transaction(erasure)
+    assert len(attempts) == 2  # the first attempt conflicted on the member's fence
+    by_template = {d["template"]: d for d in store.deliveries(recipient=MEMBER)[0]}
+    assert by_template["password_reset"]["status"] == SKIPPED
+    assert "maria" not in str(list(store.db.deliveries.find({"recipient": MEMBER}))).lower()
 
 
 # --------------------------------------------------------------------------- password reset
