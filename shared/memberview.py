@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from pymongo import ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
@@ -77,6 +78,29 @@ def merge_member(members: Collection, session: ClientSession | None, member_id: 
                                                     **dict.fromkeys(changes, at)}}
     merged.update(memberfilter.searchable_fields(merged))
     members.replace_one({"_id": member_id}, merged, upsert=True, session=session)
+
+
+def forget_member(members: Collection, erased: Collection, session: ClientSession, member_id: str,
+                  erased_at: datetime) -> None:
+    """An erasure in a read model: the member's view deleted, the id remembered as erased.
+    The view is written before it is deleted: a change about a member the view did not hold
+    yet, handled at the same moment by another worker, inserts the document; a delete of
+    nothing writes nothing, so both would commit and the new view would outlive the erasure.
+    Writing the same document makes them conflict, and the store orders them."""
+    members.update_one({"_id": member_id}, {"$set": {"erasing": True}}, upsert=True, session=session)
+    members.delete_one({"_id": member_id}, session=session)
+    erased.update_one({"_id": member_id}, {"$setOnInsert": {"erased_at": erased_at}}, upsert=True,
+                      session=session)
+
+
+def hold_member(members: Collection, session: ClientSession, member_id: str) -> dict | None:
+    """Read a member's view in a transaction that goes on to store something about the
+    member (a registration, a volunteer): one write of the view, so that the member's erasure,
+    handled meanwhile, conflicts with it (its delete of the view writes the same document)
+    and the store orders them; a read alone would let both commit, and what this transaction
+    stores would keep the erased member's id. ``None`` for a member the view does not hold."""
+    return members.find_one_and_update({"_id": member_id}, {"$inc": {"holds": 1}}, session=session,
+                                       return_document=ReturnDocument.AFTER)
 
 
 def segment(segments: Collection, segment_id: str | None, session: ClientSession | None = None) -> dict | None:

@@ -58,6 +58,4 @@ def merge_member(db: Database, session: ClientSession, member_id: str, fields: d
 
 
 def forget_member(db: Database, session: ClientSession, member_id: str, erased_at: datetime) -> None:
-    db[MEMBERS].delete_one({"_id": member_id}, session=session)
-    db[ERASED].update_one({"_id": member_id}, {"$setOnInsert": {"erased_at": erased_at}}, upsert=True,
-                          session=session)
+    memberview.forget_member(db[MEMBERS], db[ERASED], session, member_id, erased_at)

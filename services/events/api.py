@@ -119,7 +119,8 @@ class Admission:
     joining a cause), on the read model as that transaction reads it, so that an erasure cannot
     slip between the check and the seat; the caller's member view and the item's segment are
     read once for both checks. ``read_member(db, session)``: the caller's view (it does not
-    depend on the item, so a transaction can read it before it writes a contended document);
+    depend on the item, so a transaction can read it before it writes a contended document),
+    held (``readmodel_store.hold_member``: the caller's erasure handled meanwhile conflicts);
     ``see(db, session, item)``: 404 (``missing()``) unless the caller may see the item
     (``visible(item, principal, fits)``); ``admit(item)``, after ``see``: 403 unless the caller
     may do it, a verified member of its audience (admins always). ``doing`` and ``thing`` name
@@ -133,7 +134,7 @@ class Admission:
 
     def read_member(self, db, session) -> None:
         if not self.principal.is_admin:
-            self.member = readmodel_store.member(db, self.principal.subject, session)
+            self.member = readmodel_store.hold_member(db, session, self.principal.subject)
 
     def see(self, db, session, item: dict) -> None:
         if not self.principal.is_admin:

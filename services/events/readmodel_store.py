@@ -20,6 +20,12 @@ def member(db: Database, member_id: str, session: ClientSession | None = None) -
     return db[MEMBERS].find_one({"_id": member_id}, session=session)
 
 
+def hold_member(db: Database, session: ClientSession, member_id: str) -> dict | None:
+    """The member's view, read by a transaction that stores something about the member
+    (``memberview.hold_member``: their erasure handled meanwhile conflicts with it)."""
+    return memberview.hold_member(db[MEMBERS], session, member_id)
+
+
 def segment(db: Database, segment_id: str | None, session: ClientSession | None = None) -> dict | None:
     return memberview.segment(db[SEGMENTS], segment_id, session)
 
@@ -54,9 +60,7 @@ def merge_member(db: Database, session: ClientSession, member_id: str, fields: d
 
 
 def forget_member(db: Database, session: ClientSession, member_id: str, erased_at) -> None:
-    db[MEMBERS].delete_one({"_id": member_id}, session=session)
-    db[ERASED].update_one({"_id": member_id}, {"$setOnInsert": {"erased_at": erased_at}}, upsert=True,
-                          session=session)
+    memberview.forget_member(db[MEMBERS], db[ERASED], session, member_id, erased_at)
 
 
 def save_segment(db: Database, session: ClientSession, segment_id: str, spec: dict, version: int) -> None:

@@ -187,3 +187,24 @@ def test_a_snapshot_never_brings_an_erased_member_back(store, handle):
     handle(CATALOG.create(MEMBER_ERASED, MEMBER, {"member_id": MEMBER, "erased_at": T0.isoformat()}, "corr"))
     handle(member_snapshot(MEMBER, T0.replace(year=2027)))
     assert readmodel_store.member(store.db, MEMBER) is None
+
+
+def test_a_first_change_committed_inside_an_erasures_transaction_is_forgotten(store, handle):
+    """Two workers at once: the erasure's transaction has taken its snapshot (the view holds no
+    document of the member yet), a sign-up is handled and committed (the view's first
+    document), then the erasure writes. A delete of a document its snapshot lacks writes
+    nothing; the erasure writes the view first (``memberview.forget_member``), so it conflicts,
+    is retried, and the retry deletes the new document."""
+    attempts = []
+
+    def erasure(session):
+        attempts.append(1)
+        store.db.erased_members.find_one({"_id": MEMBER}, session=session)  # the snapshot starts here
+        if len(attempts) == 1:
+            handle(registered(status="verified"))
+        readmodel_store.forget_member(store.db, session, MEMBER, T0)
+    store.transaction(erasure)
+    assert len(attempts) == 2  # the first attempt conflicted on the member's view
+    assert readmodel_store.member(store.db, MEMBER) is None
+    handle(updated(city="Пловдив"))  # and nothing late brings them back
+    assert readmodel_store.member(store.db, MEMBER) is None

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.events import handlers, readmodel_store
+from services.events import handlers, readmodel_store, registrations_store
 from services.events import registrations as rules
 from services.members.messages import CATALOG as MEMBERS_CATALOG
 from services.members.messages import MEMBER_ERASED
@@ -334,6 +334,31 @@ def test_an_erased_members_registrations_are_anonymised_and_their_seat_goes_to_t
     # Gone from the read model: the erased member cannot register again.
     assert_problem(client.post(f"{EVENTS}/{event['id']}/registrations", json={}, headers=erased["headers"]), 403)
     assert client.get(f"{EVENTS}/registrations/mine", headers=erased["headers"]).get_json()["total"] == 0
+
+
+def test_a_registration_committed_inside_an_erasures_transaction_keeps_no_member_id(app, client, db, admin, member):
+    """Two processes at once: the erasure's transaction has taken its snapshot, the member
+    registers (committed), then the erasure writes. It did not see the new registration; the
+    registration wrote the member's view (``readmodel_store.hold_member``), which the erasure
+    deletes, so the erasure conflicts, is retried, and the retry anonymises the registration."""
+    event = published(client, admin, capacity=5)
+    erased = member()
+    store, attempts = app.extensions["alumnet"].store, []
+
+    def erasure(session):
+        attempts.append(1)
+        db.erased_members.find_one({"_id": erased["id"]}, session=session)  # the snapshot starts here
+        if len(attempts) == 1:
+            register(client, event, erased)
+        at = NOW + timedelta(hours=1)
+        readmodel_store.forget_member(db, session, erased["id"], at)
+        registrations_store.anonymise_member(db, session, erased["id"], at)
+    store.transaction(erasure)
+    assert len(attempts) == 2  # the first attempt conflicted on the member's view
+    assert db.registrations.count_documents({"member_id": erased["id"]}) == 0
+    [anonymous] = db.registrations.find({"event_id": event["id"]})
+    assert (anonymous["member_id"], anonymous["status"], anonymous["cancel_reason"]) == (None, "cancelled", "erased")
+    assert event_doc(db, event)["seats_taken"] == 0
 
 
 def test_an_erased_members_past_attendance_stays_counted_anonymously(app, client, db, admin, member):
