@@ -103,6 +103,18 @@ def hold_member(members: Collection, session: ClientSession, member_id: str) -> 
                                        return_document=ReturnDocument.AFTER)
 
 
+def hold_members(members: Collection, session: ClientSession, member_ids: Iterable[str]) -> set[str]:
+    """``hold_member`` of several members with one write; which of them the view holds (a
+    second command, a find, only when some are missing)."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return set()
+    held = members.update_many({"_id": {"$in": ids}}, {"$inc": {"holds": 1}}, session=session).matched_count
+    if held == len(ids):
+        return set(ids)
+    return {m["_id"] for m in members.find({"_id": {"$in": ids}}, {"_id": 1}, session=session)}
+
+
 def segment(segments: Collection, segment_id: str | None, session: ClientSession | None = None) -> dict | None:
     return live_segments(segments, [segment_id] if segment_id else [], session).get(segment_id)
 

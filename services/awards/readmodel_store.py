@@ -48,6 +48,12 @@ def names(member_id: str, member: dict | None) -> dict:
             "family_name": (member or {}).get("family_name")}
 
 
+def hold_members(db: Database, session: ClientSession, member_ids) -> set[str]:
+    """The members of ``member_ids`` the view holds, held against an erasure handled meanwhile
+    (``memberview.hold_members``)."""
+    return memberview.hold_members(db[MEMBERS], session, member_ids)
+
+
 def is_erased(db: Database, session: ClientSession, member_id: str) -> bool:
     return db[ERASED].find_one({"_id": member_id}, {"_id": 1}, session=session) is not None
 

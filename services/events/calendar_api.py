@@ -60,11 +60,15 @@ class EventCalendar(MethodView):
 class CalendarFeed(MethodView):
     @require_auth()
     @blp.response(201, FeedSchema)
+    @blp.alt_response(403, description="The account was erased (a token used in the moment of its erasure).")
     def post(self):
         """Create the caller's calendar feed, or rotate it: a new secret URL, and the old
         one stops working. Subscribe to it in a calendar app; keep it secret."""
         moment = now()
-        secret = calendar_store.create(current_service().store, g.principal.subject, moment)
+        try:
+            secret = calendar_store.create(current_service().store, g.principal.subject, moment)
+        except calendar_store.Erased:
+            raise Problem(403, "This account was erased.", kind="erased") from None
         return {"url": f"{blp.url_prefix}/calendar-feeds/{secret}.ics", "created_at": moment}, 201, \
             {"Cache-Control": "private, no-store"}
 

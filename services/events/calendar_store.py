@@ -14,6 +14,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from services.events import readmodel_store
 from services.events.events_store import EVENTS
 from services.events.registrations_store import REGISTRATIONS
 from shared.store import Index, asc
@@ -30,12 +31,22 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+class Erased(Exception):
+    """The member was erased (their token outlived the erasure by a moment)."""
+
+
 def create(store, member_id: str, now: datetime) -> str:
-    """Create the member's feed, ending any earlier one; return its secret."""
+    """Create the member's feed, ending any earlier one; return its secret. The member's view
+    is held (``readmodel_store.hold_member``) so that their erasure handled meanwhile cannot
+    leave a feed with their id behind; raises ``Erased`` once they are. A member the view
+    does not know yet (signed up a moment ago) gets their feed."""
     db = store.db
     secret = secrets.token_urlsafe(32)
 
     def work(session: ClientSession) -> None:
+        if readmodel_store.hold_member(db, session, member_id) is None and \
+                readmodel_store.is_erased(db, session, member_id):
+            raise Erased(member_id)
         db[FEEDS].delete_many({"member_id": member_id}, session=session)
         db[FEEDS].insert_one({"_id": digest(secret), "member_id": member_id, "created_at": now}, session=session)
 

@@ -70,13 +70,19 @@ class MyPreferences(MethodView):
         """Choose a channel per category (email, sms, email_and_sms, digest, none), SMS
         quiet hours and the hour of the daily digest, in your time zone. Marketing messages
         still need your consent for the channel (see the members service)."""
-        _not_erased()
-        return _store().save_preferences(g.principal.subject, preferences)
+        saved = _store().save_preferences(g.principal.subject, preferences)
+        if saved is None:
+            _not_found()
+        return saved
 
 
 def _not_erased() -> None:
     if notification_store.is_erased(_store().db, None, g.principal.subject):
-        raise Problem(404, "No such member.", kind="not_found")
+        _not_found()
+
+
+def _not_found() -> None:
+    raise Problem(404, "No such member.", kind="not_found")
 
 
 def _with_progress(fanout: dict) -> dict:

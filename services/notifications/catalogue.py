@@ -357,8 +357,15 @@ def handle(event: Envelope, ctx: HandlerContext, *, public_base_url: str, office
     """Queue the event's notification: an audience's becomes a fan-out; each member it names
     with a contact (erased members and members not yet known get nothing) gets it in their
     language, on the channels ``routing.routes`` decides; people who are not members by the
-    address the event names."""
+    address the event names. A notification carrying the data of a member since erased (an
+    award's winner) is not sent at all, nor a message to a non-member carrying it (an
+    ambassador's reply signed with their name): ``holding`` orders it with an erasure
+    handled meanwhile."""
     notification = NOTIFICATIONS[event.type]
+    if notification.mentions is not None:
+        mentioned = notification.mentions(event.data)
+        if set(mentioned) - notification_store.holding(ctx.db, ctx.session, mentioned):
+            return
     if notification.audience is not None:
         fanout.create_for_event(ctx.db, ctx.session, event, notification)
         if wake_fanout is not None:
@@ -369,9 +376,10 @@ def handle(event: Envelope, ctx: HandlerContext, *, public_base_url: str, office
     else:
         deliveries = _to_members(event, ctx, notification, public_base_url, source_id)
     if notification.outsiders is not None:
+        outsiders = notification.outsiders(event.data, public_base_url, office_email)
+        held = notification_store.holding(ctx.db, ctx.session, {m for o in outsiders for m in o.mentions})
         deliveries += ambassadors.outsider_deliveries(
-            event, notification.outsiders(event.data, public_base_url, office_email), source_id,
-            notification.category)
+            event, [o for o in outsiders if set(o.mentions) <= held], source_id, notification.category)
     notification_store.queue(ctx.db, ctx.session, deliveries)
     if wake_dispatcher is not None and deliveries:
         ctx.after_commit.append(wake_dispatcher)

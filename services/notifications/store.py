@@ -289,7 +289,8 @@ def holding(db: Database, session: ClientSession, member_ids: Iterable[str]) -> 
     record of the member are new documents), so both would commit and the member's address
     or name would outlive the erasure. Both write the member's fence document, so the store
     orders them: the later conflicts, is retried and sees the other (the handler, the erasure;
-    the erasure, what the handler stored). Two commands: the fences, the erased among them."""
+    the erasure, what the handler stored). Two commands: the erased among them, then the
+    fences (in that order: a test commits an erasure between the two)."""
     ids = sorted(set(member_ids))
     if not ids:
         return set()
@@ -532,10 +533,16 @@ class NotificationsStore(ServiceStore):
     def preferences_of(self, ids: list[str], session: ClientSession | None = None) -> dict[str, dict]:
         return {p["_id"]: p for p in self.db[PREFERENCES].find({"_id": {"$in": ids}}, session=session)}
 
-    def save_preferences(self, member_id: str, preferences: dict) -> dict:
-        self.db[PREFERENCES].replace_one({"_id": member_id}, {"_id": member_id, **preferences,
-                                                              "updated_at": now_utc()}, upsert=True)
-        return self.preferences(member_id)
+    def save_preferences(self, member_id: str, preferences: dict) -> dict | None:
+        """Store the member's preferences and return them; ``None`` for an erased member (held
+        in the transaction: an erasure handled meanwhile cannot leave them behind)."""
+        def work(session: ClientSession) -> bool:
+            if not holds(self.db, session, member_id):
+                return False
+            self.db[PREFERENCES].replace_one({"_id": member_id}, {"_id": member_id, **preferences,
+                                                                  "updated_at": now_utc()}, upsert=True, session=session)
+            return True
+        return self.preferences(member_id) if self.transaction(work) else None
 
     # ------------------------------------------------------------------ fan-outs
 

@@ -25,8 +25,9 @@ from shared.auth import require_auth
 from shared.web.app import current_service
 from shared.web.problems import Problem
 
-# What a read model keeps beside the member's fields: when each field changed, and search keys.
-BOOKKEEPING = ("field_times", *memberfilter.DERIVED_FIELDS)
+# What a read model keeps beside the member's fields: when each field changed, search keys, and
+# the count of writes that held the member against an erasure (``memberview.hold_member``).
+BOOKKEEPING = ("field_times", "holds", *memberfilter.DERIVED_FIELDS)
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9_-]")
 
 

@@ -273,6 +273,20 @@ def test_an_erased_ambassadors_name_leaves_a_reply_not_sent_yet(store, deliver, 
     assert sent_mails(store, prepare) == {}
 
 
+@pytest.mark.parametrize("event_type,changes", [("members.ambassador.contact_replied", {}),
+                                                ("members.ambassador.reply_overdue", {"stage": "office"})])
+def test_a_message_naming_an_ambassador_after_their_erasure_is_not_stored(store, deliver, ambassador, prepare,
+                                                                          event_type, changes):
+    """A reply or an office alert that arrives after the ambassador's erasure (no race: the
+    events came in that order) would carry their name to a non-member: nothing is stored."""
+    deliver(MEMBERS.create(MEMBER_ERASED, ambassador, {"member_id": ambassador,
+                                                       "erased_at": "2026-12-08T13:00:00+00:00"}, "c"))
+    told = deliver(of(event_type, **changes))
+    assert by_recipient(store, told.id) == {}
+    assert not [d for d in store.db.deliveries.find() if "Георги" in str(d) or "Петров" in str(d)]
+    assert sent_mails(store, prepare) == {}
+
+
 @pytest.mark.parametrize("event_type,mails", [("members.ambassador.question_asked", 1),
                                               ("members.ambassador.applied", 2)])
 def test_a_redelivered_event_sends_nothing_twice(store, deliver, ambassador, prepare, event_type, mails):

@@ -185,6 +185,19 @@ def test_the_winners_erasure_stops_the_announcement_and_scrubs_their_name(store,
     assert sent_mails(store, prepare) == {}
 
 
+def test_a_winner_erased_before_their_announcement_arrives_is_announced_to_nobody(store, deliver, spread):
+    """The events came in that order: the announcement would carry an erased member's name to
+    the whole audience. No fan-out is made and nothing is queued."""
+    won = winner(deliver)
+    member(deliver, 1)
+    without_account_mail(store)
+    deliver(MEMBERS.create(MEMBER_ERASED, won, {"member_id": won, "erased_at": T0.isoformat()}, "c"))
+    announced = deliver(of("awards.winner.announced"))
+    spread()
+    assert store.fanout(announced.id) is None
+    assert store.db.deliveries.count_documents({"event_id": announced.id}) == 0
+
+
 def test_a_redelivered_event_sends_nothing_twice(store, deliver, spread, prepare):
     winner(deliver)
     without_account_mail(store)

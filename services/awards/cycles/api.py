@@ -328,8 +328,11 @@ class Nominations(MethodView):
             raise _ineligible(refusal)
         # The stored reply names the nominee: an erasure of them purges it.
         idempotency.about(body["nominee_id"])
-        nomination, created = _nominate(cycle, category, body["nominee_id"], g.principal.subject, body["statement"],
-                                        nominee)
+        try:
+            nomination, created = _nominate(cycle, category, body["nominee_id"], g.principal.subject,
+                                            body["statement"], nominee)
+        except cycles_store.Erased:
+            raise _conflict("erased", "The nominee or the nominator was erased meanwhile.") from None
         out = {**_nomination_out(nomination, "nominator", g.principal.subject, cycle), "merged": not created}
         return out, 201 if created else 200
 

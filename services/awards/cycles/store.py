@@ -36,7 +36,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.awards import messages
+from services.awards import messages, readmodel_store
 from services.awards.cycles import rules
 from services.awards.ledger import store as ledger_store
 from shared.bus import outbox
@@ -65,6 +65,10 @@ class NotFound(Exception):
 
 class Changed(Exception):
     """The document changed between the read and the write (another request)."""
+
+
+class Erased(Exception):
+    """A member the write names was erased while the request ran."""
 
 
 def _publish(db: Database, session: ClientSession, event_type: str, subject: str, data: dict) -> None:
@@ -157,12 +161,18 @@ def nominate(store, cycle: Mapping[str, Any], category: Mapping[str, Any], nomin
              statement: str, now: datetime, nominee_party: dict) -> tuple[dict, bool]:
     """Nominate ``nominee_id`` in ``category``: a new nomination (``True``), or a statement
     added to the existing one (``False``; a nominator's second statement replaces their
-    first). Only a new nomination publishes ``awards.nomination.submitted``."""
+    first). Only a new nomination publishes ``awards.nomination.submitted``. The nominee and
+    the nominator are held in the view (``readmodel_store.hold_members``): an erasure of either
+    handled meanwhile is ordered with this write, and raises ``Erased`` once it came first
+    (the nominee gone from the view, or the nominator erased)."""
     db = store.db
     entry = {"nominator_id": nominator_id, "statement": statement, "at": now, "redacted": None}
     key = {"cycle_id": cycle["_id"], "category_id": category["category_id"], "nominee_id": nominee_id}
 
     def work(session: ClientSession) -> tuple[dict, bool]:
+        held = readmodel_store.hold_members(db, session, {nominee_id, nominator_id})
+        if nominee_id not in held or (nominator_id not in held and readmodel_store.is_erased(db, session, nominator_id)):
+            raise Erased()
         existing = db[NOMINATIONS].find_one(key, session=session)
         if existing is not None:
             statements = [s for s in existing["statements"] if s["nominator_id"] != nominator_id] + [entry]

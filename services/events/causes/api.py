@@ -218,7 +218,8 @@ class Cause(MethodView):
         _, fits = shown(cause_id, g.principal)
         if "owner_id" in changes and not g.principal.is_admin:
             raise Problem(403, "Only the office names a cause's owner.", kind="forbidden")
-        cause = _call(lambda: causes_store.update(_store(), cause_id, changes, now(), _editing(g.principal)))
+        cause = _call(lambda: causes_store.update(_store(), cause_id, changes, now(), _editing(g.principal),
+                                                          g.principal.subject))
         return cause_view(cause, fits)
 
 

@@ -41,6 +41,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
+from services.events import readmodel_store
 from services.events.causes import rules
 from services.events.messages import (
     CATALOG,
@@ -217,9 +218,22 @@ def create(store, fields: dict, admin_id: str, now: datetime) -> dict:
              "published_at": None, "closed_at": None}
     cause["counts"] = rules.new_counts(cause["roles"])
     _check(cause, now)
+
     # In a transaction, so that a request's Idempotency-Key record commits with it.
-    store.transaction(lambda session: store.db[CAUSES].insert_one(cause, session=session))
+    def work(session: ClientSession) -> None:
+        _hold_owner(store.db, session, cause["owner_id"], admin_id)
+        store.db[CAUSES].insert_one(cause, session=session)
+    store.transaction(work)
     return cause
+
+
+def _hold_owner(db: Database, session: ClientSession, owner_id: str, actor_id: str | None) -> None:
+    """A member named owner by someone else must be a member this service knows, held
+    (``readmodel_store.hold_member``) so that their erasure handled meanwhile is ordered with
+    this write (the erasure anonymises the causes it finds them owning); raises ``Invalid``
+    naming ``owner_id`` otherwise (an erased member's id must never be stored again)."""
+    if owner_id != actor_id and readmodel_store.hold_member(db, session, owner_id) is None:
+        raise Invalid({"owner_id": ["Not a member known to the events service (perhaps erased)."]})
 
 
 class Invalid(Exception):
@@ -242,14 +256,16 @@ def _check(cause: dict, now: datetime, *, deadline: bool = True) -> None:
         raise Invalid(errors)
 
 
-def update(store, cause_id: str, changes: dict, now: datetime, guard: Guard) -> dict:
-    """Edit a cause (``guard(cause)`` raises when the caller may not). A draft's roles may be
-    replaced; a published cause's are fixed."""
+def update(store, cause_id: str, changes: dict, now: datetime, guard: Guard, actor_id: str | None = None) -> dict:
+    """Edit a cause (``guard(cause)`` raises when the caller may not; ``actor_id``: the
+    caller). A draft's roles may be replaced; a published cause's are fixed."""
     db = store.db
 
     def work(session: ClientSession) -> dict:
         cause = _cause(db, cause_id, session)
         guard(cause)
+        if changes.get("owner_id", cause["owner_id"]) != cause["owner_id"]:
+            _hold_owner(db, session, changes["owner_id"], actor_id)
         rules.check_update(cause, changes)
         after = {**cause, **changes, "updated_at": now}
         if cause["status"] == rules.DRAFT and "roles" in changes:

@@ -233,3 +233,25 @@ def test_the_office_shortlists_the_eligible_top_of_the_standings(client, db, adm
     assert all(n["status"] == "awaiting" for n in shortlist["nominated"])
     assert shortlist["nominated"][0]["statements"][0]["nominator_id"] == "office"
     assert len(events(db, "awards.nomination.submitted")) == 2
+
+
+def test_a_nominee_erased_while_the_nomination_is_made_is_not_stored(client, db, people, awards, deliver,
+                                                                     monkeypatch):
+    """The api reads the nominee (eligible), then the nominee's erasure is handled, then the
+    nomination's transaction runs: it holds the nominee in the view, finds them gone and
+    stores nothing (409) — never a nomination, or a message, naming an erased member."""
+    from services.awards import readmodel_store
+    cycle = awards.open()
+    nominator, nominee = people.member(), people.member()
+    read = readmodel_store.member
+
+    def read_then_erased(db_, member_id, session=None):
+        found = read(db_, member_id, session)
+        if member_id == nominee["id"]:
+            deliver("members.member.erased", member_id, {"member_id": member_id, "erased_at": "2026-01-01T00:00:00+00:00"})
+        return found
+    monkeypatch.setattr(readmodel_store, "member", read_then_erased)
+    problem = awards.nominate(cycle, nominator, nominee, status=409)
+    assert problem["type"].endswith("/awards-erased")
+    assert db.nominations.count_documents({"nominee_id": nominee["id"]}) == 0
+    assert events(db, "awards.nomination.submitted") == []

@@ -216,6 +216,16 @@ def test_a_member_revokes_the_feed_and_anonymous_callers_manage_none(client, db,
     assert db.calendar_feeds.count_documents({}) == 0
 
 
+def test_an_erased_members_token_gets_no_feed(client, db, member_headers):
+    """A token used in the moment of its member's erasure (the erasure handled here, the
+    revocation not yet everywhere) must not store a feed with the erased id: the feed's
+    transaction holds the member's view, so an erasure handled meanwhile is ordered with it."""
+    readmodel_store.merge_member(db, None, MEMBER, {"status": "verified"})
+    readmodel_store.forget_member(db, None, MEMBER, NOW)
+    assert assert_problem(client.post(f"{EVENTS}/calendar-feed", headers=member_headers), 403)["type"].endswith("/erased")
+    assert db.calendar_feeds.count_documents({"member_id": MEMBER}) == 0
+
+
 def test_an_empty_feed_is_a_valid_calendar(client, member_headers):
     cal = parse(client.get(create_feed(client, member_headers)))
     assert cal.walk("VEVENT") == [] and str(cal["METHOD"]) == "PUBLISH"

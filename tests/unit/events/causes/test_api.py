@@ -13,6 +13,7 @@ joins never overfill a role.
 """
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -82,6 +83,24 @@ def test_each_kind_is_checked_and_the_deadline_must_be_ahead(client, admin):
     assert "roles" in assert_problem(response, 422)["errors"]
     made = draft(client, admin, roles=[{k: v for k, v in GUIDE.items() if k != "role_id"}])
     assert len(made["roles"][0]["role_id"]) == 8  # made up when not given
+
+
+def test_an_erased_or_unknown_member_is_never_named_owner(app, client, db, admin, member):
+    """The erasure anonymises the causes a member owns; naming an erased member owner
+    afterwards would store their id again. The owner named by the office must be a member the
+    service knows, held in the write's transaction (an erasure handled meanwhile is ordered
+    with it); the office itself may own without being in the view."""
+    gone = member()
+    consumer_like(app.extensions["alumnet"].store, handlers.subscriptions())(MEMBERS_CATALOG.create(
+        MEMBER_ERASED, gone["id"], {"member_id": gone["id"], "erased_at": NOW.isoformat()}, "test"))
+    for owner_id in (gone["id"], "f" * 32):
+        problem = assert_problem(client.post(CAUSES, json=body(owner_id=owner_id), headers=admin), 422)
+        assert "owner_id" in json.dumps(problem)
+    cause = draft(client, admin)
+    problem = assert_problem(client.patch(f"{CAUSES}/{cause['id']}", json={"owner_id": gone["id"]}, headers=admin), 422)
+    assert "owner_id" in json.dumps(problem)
+    assert db.causes.count_documents({"owner_id": gone["id"]}) == 0
+    assert client.patch(f"{CAUSES}/{cause['id']}", json={"owner_id": member()["id"]}, headers=admin).status_code == 200
 
 
 def test_the_owner_edits_the_draft_and_the_office_a_published_cause_whose_roles_are_fixed(client, db, admin, member):
