@@ -692,7 +692,8 @@ class Bench(ServiceBench):
             steady.stop()
             self.add_row("  info: the same GET member row, GUNICORN_MAX_REQUESTS=0 (no recycling)", result,
                          note=f"{result.rate / bound:.2f} x (not judged)" if bound else "(not judged)")
-        self.directory_rows(viewers)
+        if not a.member_only:
+            self.directory_rows(viewers)
 
     def directory_rows(self, viewers: list[dict]) -> None:
         pop, a = self.population, self.args
@@ -836,6 +837,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="skip the information row of GET member with GUNICORN_MAX_REQUESTS=0")
     p.add_argument("--directory-only", action="store_true",
                    help="only the directory rows (use with --connections 1 for each search's own time)")
+    p.add_argument("--member-only", action="store_true",
+                   help="only the GET member rows and their baselines (/ping, find_one): no directory rows")
     p.add_argument("--p99-target-ms", type=float, default=100.0, help="directory search p99 target (100)")
     p.add_argument("--seed", type=int, default=20261128, help="random seed of the data and requests")
     p.add_argument("--quick", action="store_true", help="a smoke run: 5,000 members, 1 s warm-up + 3 s rows")

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
-from pymongo import ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
@@ -98,9 +97,12 @@ def hold_member(members: Collection, session: ClientSession, member_id: str) -> 
     member (a registration, a volunteer): one write of the view, so that the member's erasure,
     handled meanwhile, conflicts with it (its delete of the view writes the same document)
     and the store orders them; a read alone would let both commit, and what this transaction
-    stores would keep the erased member's id. ``None`` for a member the view does not hold."""
-    return members.find_one_and_update({"_id": member_id}, {"$inc": {"holds": 1}}, session=session,
-                                       return_document=ReturnDocument.AFTER)
+    stores would keep the erased member's id. ``None`` for a member the view does not hold.
+    A write and a read, not one findAndModify: the embedded store (SecantusDB 0.7) answers a
+    findAndModify with a scan of the whole collection, and a view holds every member."""
+    if members.update_one({"_id": member_id}, {"$inc": {"holds": 1}}, session=session).matched_count == 0:
+        return None
+    return members.find_one({"_id": member_id}, session=session)
 
 
 def hold_members(members: Collection, session: ClientSession, member_ids: Iterable[str]) -> set[str]:

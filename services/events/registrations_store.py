@@ -168,20 +168,16 @@ class _Registered(Exception):
 
 
 def _take_place(db: Database, session: ClientSession, event_id: str, party: int) -> dict:
-    """One findAndModify on the event: the party's seats if they fit (``rules.fits``), else a
-    place at the end of the waitlist, decided by the store on the counters as they are (an
-    update pipeline: a filter with ``$expr`` would cost the store a scan of the events).
-    Returns the event as it was before, on which ``rules.fits`` tells which it was. Raises
-    ``NotFound``."""
-    fits = {"$or": [{"$eq": [{"$ifNull": ["$capacity", None]}, None]},
-                    {"$lte": [{"$add": ["$seats_taken", party]}, "$capacity"]}]}
-    event = db[EVENTS].find_one_and_update({"_id": event_id}, [{"$set": {
-        "seats_taken": {"$cond": [fits, {"$add": ["$seats_taken", party]}, "$seats_taken"]},
-        "waitlist_length": {"$cond": [fits, "$waitlist_length", {"$add": ["$waitlist_length", 1]}]},
-        "waitlist_seq": {"$cond": [fits, "$waitlist_seq", {"$add": ["$waitlist_seq", 1]}]},
-    }}], session=session, return_document=ReturnDocument.BEFORE)
-    if event is None:
-        raise NotFound("event")
+    """The party's seats if they fit (``rules.fits``), else a place at the end of the
+    waitlist: the event read in the transaction's snapshot, then its counters moved by an
+    ``$inc``. Another registration committed since the snapshot makes the ``$inc`` a write
+    conflict (retried), so the counters are never decided on stale values. Two commands, not
+    one findAndModify: the embedded store (SecantusDB 0.7) answers a findAndModify with a scan
+    of the whole collection (``_store_registration``). Returns the event as it was before.
+    Raises ``NotFound``."""
+    event = _event(db, event_id, session)
+    change = {"seats_taken": party} if rules.fits(event, party) else {"waitlist_length": 1, "waitlist_seq": 1}
+    db[EVENTS].update_one({"_id": event_id}, {"$inc": change}, session=session)
     return event
 
 
@@ -193,8 +189,10 @@ def register(store, event_id: str, member_id: str, guests: int, now: datetime, a
     place in the queue. A member already registered (confirmed or waitlisted) gets that
     registration back and ``False``; a cancelled registration is made anew.
 
-    Four commands and the commit: the caller's member view is read, the seat or waitlist
-    place taken and the registration written, then the rules decide; a refusal (or an active
+    Six commands and the commit: the caller's member view held and read (two), the event read
+    and the seat or waitlist place taken (two), the registration written, the message, then
+    the rules decide (on MongoDB alone each pair could be one findAndModify; the embedded
+    store scans a collection for each findAndModify); a refusal (or an active
     registration found in its place) raises, which rolls every write back. ``admission``
     (``api.Admission``) sees the event (404) before the registration is looked at, and admits
     the caller (403) after, in the same transaction: an erasure cannot slip between the check
@@ -224,9 +222,7 @@ def register(store, event_id: str, member_id: str, guests: int, now: datetime, a
             registration = rules.waitlisted(registration, event["waitlist_seq"] + 1)
             place = event["waitlist_length"] + 1
             message = _message(REGISTRATION_WAITLISTED, event, registration, now, position=place)
-        existing = db[REGISTRATIONS].find_one_and_replace({"_id": rid}, registration, upsert=True, session=session)
-        if existing is not None and existing["status"] in rules.ACTIVE:
-            raise _Registered(existing)
+        _store_registration(db, session, registration)
         if admission is not None:
             admission.admit(event)
         rules.check_register(event, guests, now)
@@ -238,6 +234,23 @@ def register(store, event_id: str, member_id: str, guests: int, now: datetime, a
             return store.transaction(work)
     except _Registered as already:
         return already.registration, False, None
+
+
+def _store_registration(db: Database, session: ClientSession, registration: dict) -> None:
+    """Store a new registration in its member's place: inserted when the member holds none
+    (one update by ``_id``, an upsert), or replacing a cancelled one (a read and a replace);
+    raises ``_Registered`` when the member holds an active one. Not a findAndModify: the
+    embedded store (SecantusDB 0.7) answers each findAndModify with a scan of the whole
+    collection (it re-asserts the query with an ``$and`` that no index serves), and the
+    registrations grow with every event (bench/README.md, events)."""
+    rid = registration["_id"]
+    if db[REGISTRATIONS].update_one({"_id": rid}, {"$setOnInsert": registration}, upsert=True,
+                                    session=session).upserted_id is not None:
+        return
+    existing = db[REGISTRATIONS].find_one({"_id": rid}, session=session)
+    if existing["status"] in rules.ACTIVE:
+        raise _Registered(existing)
+    db[REGISTRATIONS].replace_one({"_id": rid}, registration, session=session)
 
 
 _event_locks: dict[str, threading.Lock] = {}
