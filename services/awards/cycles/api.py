@@ -88,6 +88,10 @@ def _conflict(kind: str, detail: str, **extra) -> Problem:
     return Problem(409, detail, kind=f"awards-{kind}", **extra)
 
 
+def _erased() -> Problem:
+    return _conflict("erased", "A member this names was erased meanwhile.")
+
+
 def _verified(principal: Principal) -> None:
     """The office, or a verified member (in the service's view of members)."""
     if principal.is_admin:
@@ -332,7 +336,7 @@ class Nominations(MethodView):
             nomination, created = _nominate(cycle, category, body["nominee_id"], g.principal.subject,
                                             body["statement"], nominee)
         except cycles_store.Erased:
-            raise _conflict("erased", "The nominee or the nominator was erased meanwhile.") from None
+            raise _erased() from None
         out = {**_nomination_out(nomination, "nominator", g.principal.subject, cycle), "merged": not created}
         return out, 201 if created else 200
 
@@ -630,6 +634,8 @@ class Ballot(MethodView):
         except cycles_store.Changed:
             raise _conflict(judging.CONFLICT, "You declared a conflict of interest for this ballot.",
                             reason=judging.CONFLICT) from None
+        except cycles_store.Erased:
+            raise _erased() from None
         return _ballot(cycle, nomination, g.principal.subject, score)
 
 
@@ -643,7 +649,11 @@ class BallotConflict(MethodView):
         score of this ballot, if any, is withdrawn and no score is taken."""
         cycle = _judged_cycle(cycle_id, rules.JUDGING)
         nomination = _by_ballot(cycle, ballot_id)
-        score = cycles_store.save_score(_store(), nomination, g.principal.subject, None, None, body["reason"], _now())
+        try:
+            score = cycles_store.save_score(_store(), nomination, g.principal.subject, None, None, body["reason"],
+                                            _now())
+        except cycles_store.Erased:
+            raise _erased() from None
         return _ballot(cycle, nomination, g.principal.subject, score)
 
 

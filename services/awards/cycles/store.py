@@ -71,6 +71,16 @@ class Erased(Exception):
     """A member the write names was erased while the request ran."""
 
 
+def _hold(db: Database, session: ClientSession, member_ids: set[str], required: tuple[str, ...]) -> None:
+    """Hold the members a write names (``readmodel_store.hold_members``: their erasure handled
+    meanwhile is ordered with it); raise ``Erased`` when one of ``required`` is not in the view,
+    or another is erased (an admin acting need not be in the view)."""
+    held = readmodel_store.hold_members(db, session, member_ids)
+    if any(m not in held for m in required) or any(
+            readmodel_store.is_erased(db, session, m) for m in member_ids - held):
+        raise Erased()
+
+
 def _publish(db: Database, session: ClientSession, event_type: str, subject: str, data: dict) -> None:
     outbox.add(db, session, messages.CATALOG.create(event_type, subject, data, current_correlation_id()))
 
@@ -170,9 +180,7 @@ def nominate(store, cycle: Mapping[str, Any], category: Mapping[str, Any], nomin
     key = {"cycle_id": cycle["_id"], "category_id": category["category_id"], "nominee_id": nominee_id}
 
     def work(session: ClientSession) -> tuple[dict, bool]:
-        held = readmodel_store.hold_members(db, session, {nominee_id, nominator_id})
-        if nominee_id not in held or (nominator_id not in held and readmodel_store.is_erased(db, session, nominator_id)):
-            raise Erased()
+        _hold(db, session, {nominee_id, nominator_id}, required=(nominee_id,))
         existing = db[NOMINATIONS].find_one(key, session=session)
         if existing is not None:
             statements = [s for s in existing["statements"] if s["nominator_id"] != nominator_id] + [entry]
@@ -268,13 +276,15 @@ def save_score(store, nomination: Mapping[str, Any], judge_id: str, scores: dict
                conflict: str | None, now: datetime) -> dict:
     """A judge's score of a nomination (replacing their earlier one), or their declared
     conflict (``scores`` None): one document per (nomination, judge). A score after a declared
-    conflict is ``Changed``: the conflict stands."""
+    conflict is ``Changed``: the conflict stands. The judge is held in the view, as a
+    nominator is (``nominate``): ``Erased`` once their erasure came first."""
     document = {"cycle_id": nomination["cycle_id"], "category_id": nomination["category_id"],
                 "nomination_id": nomination["_id"], "judge_id": judge_id, "scores": scores, "weighted": weighted,
                 "conflict": conflict, "at": now}
     key = {"nomination_id": nomination["_id"], "judge_id": judge_id}
 
     def work(session: ClientSession) -> dict:
+        _hold(store.db, session, {judge_id}, required=())
         existing = store.db[SCORES].find_one(key, session=session)
         if existing is not None and existing.get("conflict") and conflict is None:
             raise Changed(nomination["_id"])

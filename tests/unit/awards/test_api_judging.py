@@ -105,6 +105,25 @@ def test_a_declared_conflict_withdraws_the_score(client, judged):
     assert score(client, cycle, first, ballot, status=409)["reason"] == "conflict_of_interest"
 
 
+def test_a_judge_erased_while_scoring_leaves_no_score(client, db, judged, deliver, monkeypatch):
+    """The api reads the cycle (the judge listed), then the judge's erasure is handled, then
+    the score's transaction runs: it holds the judge in the view, finds them erased and stores
+    nothing (409) — never a score with an erased judge's id."""
+    from services.awards.cycles import store as cycles_store
+    cycle, (first, _) = judged["cycle"], judged["judges"]
+    ballot = ballots(client, cycle, first)[0]
+    read = cycles_store.get_cycle
+
+    def read_then_erased(db_, cycle_id, *args, **kwargs):
+        found = read(db_, cycle_id, *args, **kwargs)
+        deliver("members.member.erased", first["id"], {"member_id": first["id"],
+                                                       "erased_at": "2026-01-01T00:00:00+00:00"})
+        return found
+    monkeypatch.setattr(cycles_store, "get_cycle", read_then_erased)
+    assert score(client, cycle, first, ballot, status=409)["type"].endswith("/awards-erased")
+    assert db.award_scores.count_documents({"judge_id": first["id"]}) == 0
+
+
 def test_scores_must_fit_the_rubric(client, judged):
     cycle, (first, _) = judged["cycle"], judged["judges"]
     ballot = ballots(client, cycle, first)[0]
