@@ -581,10 +581,14 @@ class NotificationsStore(ServiceStore):
                 return taken
         return None
 
-    def new_fanouts(self, await_ms: int):
-        """A change stream of the fan-outs stored from now on, by any process (the
-        announcements api, a consumer): ``try_next`` gives one, or None after ``await_ms``."""
-        return self.db[FANOUTS].watch([{"$match": {"operationType": "insert"}}], max_await_time_ms=await_ms)
+    def fanout_waiting(self, now: datetime | None = None) -> bool:
+        """Whether a fan-out waits for a spreader: spreading, due, its lease free or over (what
+        ``claim_fanout`` would take). One indexed read, no write."""
+        now = now or now_utc()
+        return self.db[FANOUTS].find_one({
+            "status": "spreading", "$and": [{"$or": [{"not_before": None}, {"not_before": {"$lte": now}}]},
+                                            {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}]},
+            {"_id": 1}) is not None
 
     def extend_fanout(self, fanout_id: str, worker_id: str, lease: timedelta,
                       session: ClientSession | None = None) -> bool:
