@@ -330,6 +330,11 @@ def queue_delivery(db: Database, session: ClientSession, *, event_id: str, recip
         address=address, context=context, correlation_id=correlation_id, category=category, marketing=False)])
 
 
+def _fanout_due(now: datetime) -> dict:
+    """A fan-out whose ``not_before`` (if any: a survey's opening) has come by ``now``."""
+    return {"$or": [{"not_before": None}, {"not_before": {"$lte": now}}]}
+
+
 class NotificationsStore(ServiceStore):
     indexes = [
         Index(DELIVERIES, asc("batch", "status"), name="by_batch", options={"sparse": True}),
@@ -563,9 +568,8 @@ class NotificationsStore(ServiceStore):
         """One fan-out to spread whose ``not_before`` (if any: a survey's opening) has come by
         ``now``, for this worker alone until the lease ends (a crashed worker's fan-out is
         taken over after it; spreading is idempotent)."""
-        due = {"$or": [{"not_before": None}, {"not_before": {"$lte": now or now_utc()}}]}
-        return self._lease_fanout({"status": "spreading", "$and": [due]}, "lease_until", "leased_by", worker_id,
-                                  lease)
+        return self._lease_fanout({"status": "spreading", "$and": [_fanout_due(now or now_utc())]}, "lease_until",
+                                  "leased_by", worker_id, lease)
 
     def _lease_fanout(self, query: dict, until: str, holder: str, worker_id: str, lease: timedelta) -> dict | None:
         """One fan-out matching ``query`` whose lease (``until``) is free or over, leased to
@@ -586,7 +590,7 @@ class NotificationsStore(ServiceStore):
         ``claim_fanout`` would take). One indexed read, no write."""
         now = now or now_utc()
         return self.db[FANOUTS].find_one({
-            "status": "spreading", "$and": [{"$or": [{"not_before": None}, {"not_before": {"$lte": now}}]},
+            "status": "spreading", "$and": [_fanout_due(now),
                                             {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}]},
             {"_id": 1}) is not None
 
