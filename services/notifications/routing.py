@@ -97,9 +97,11 @@ def _moments(day, at: time, tz: ZoneInfo) -> list[datetime]:
     a, b = instants
     if all(moment.astimezone(tz).time() == at for moment in instants):
         return [a.astimezone(tz), b.astimezone(tz)]  # the hour is repeated: both are "at"
-    # Skipped: find the jump between a and b (to the minute) by bisection.
+    # Skipped: find the jump between a and b by bisection, to the microsecond: an end found
+    # only to the minute fell up to a minute after the jump, so a message sent at the jump
+    # itself was held back to that inexact instant instead of the next window's end.
     low, high = a, b
-    while high - low > timedelta(minutes=1):
+    while high - low > timedelta(microseconds=1):
         middle = low + (high - low) / 2
         if middle.astimezone(tz).time() >= at or middle.astimezone(tz).date() > day:
             high = middle

@@ -398,6 +398,15 @@ def _unambiguous(day: date, at: time, zone: ZoneInfo) -> bool:
 @example(now=sofia(2026, 10, 25, 6, 0), start=time(22), end=time(8), zone=None)
 @example(now=sofia(2026, 11, 26, 14, 0), start=time(13), end=time(15), zone="Europe/Sofia")
 @example(now=sofia(2026, 11, 26, 14, 0), start=time(8), end=time(8), zone=None)
+# Hours before Los Angeles springs forward: 24 hours of its wall clock later are 23 real ones.
+@example(now=datetime(2026, 3, 8, 7, 0, tzinfo=UTC).astimezone(ZoneInfo("America/Los_Angeles")),
+         start=time(9), end=time(8, 15), zone=None)
+# At the instant London springs forward, a window that ends in the skipped hour has ended and
+# the next one (starting in the same gap) has begun: its end is tomorrow's 01:01.
+@example(now=datetime(2026, 3, 29, 1, 0, tzinfo=UTC), start=time(1, 15), end=time(1, 1), zone="Europe/London")
+# New York falls back overnight: a 23 h 45 min window of its clock lasts 24 h 45 min.
+@example(now=datetime(2026, 10, 31, 10, 14, 59, tzinfo=UTC), start=time(5, 30), end=time(5, 15),
+         zone="America/New_York")
 def test_an_sms_is_never_due_before_now_and_inside_the_window_waits_for_its_end(now, start, end, zone):
     quiet = {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
     preferences = choose("events", "sms", quiet_hours=quiet, **({"timezone": zone} if zone else {}))
@@ -414,7 +423,9 @@ def test_an_sms_is_never_due_before_now_and_inside_the_window_waits_for_its_end(
     if not inside:
         assert sms.due_at == now
     else:
-        assert now < sms.due_at <= now + timedelta(hours=24)
+        # In UTC: ``now + timedelta`` on an aware datetime adds wall-clock time in now's own zone.
+        # A window shorter than a day of wall clock lasts up to 25 real hours over a fall-back.
+        assert now < sms.due_at <= now.astimezone(UTC) + timedelta(hours=25)
         due_local = sms.due_at.astimezone(UTC).astimezone(tz)  # the member's real wall clock then
         assert (due_local.hour, due_local.minute, due_local.second, due_local.microsecond) == (
             end.hour, end.minute, 0, 0)
