@@ -291,13 +291,13 @@ class ServiceBench:
             self.store = None
 
     def load(self, child, child_args: tuple, app: Gunicorn | None, connections: int, *, lead_s: float,
-             result_timeout_s: float, seed: int | None = None) -> "Load":
+             result_timeout_s: float, seed: int | None = None, seconds: float | None = None) -> "Load":
         """Run ``child`` in P forked processes (``args.client_processes``, at most one a
-        connection) sharing ``connections`` threads; see ``Load``."""
+        connection) sharing ``connections`` threads for ``seconds`` (``args.seconds``); see ``Load``."""
         return run_load(self.children, child, child_args, app, self.store, connections,
                         procs=max(1, min(self.args.client_processes, connections)), lead_s=lead_s,
-                        warmup=self.args.warmup, seconds=self.args.seconds, result_timeout_s=result_timeout_s,
-                        seed=seed)
+                        warmup=self.args.warmup, seconds=seconds or self.args.seconds,
+                        result_timeout_s=result_timeout_s, seed=seed)
 
 
 # ------------------------------------------------------------------------------------------
