@@ -60,8 +60,9 @@ browser: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest tests/browser
 
 # Every bench in its short mode and the budgets' counts (bench/run.py, under 10 minutes on 2
-# cores): bench/results/latest.{json,md,png}. BENCH_ARGS="--only bus" runs some of them.
-bench: $(STAMP)
+# cores): bench/results/latest.{json,md,png}. BENCH_ARGS="--only bus" runs some of them. Its
+# prerequisites are the tests' (the portal bench runs nginx).
+bench: prerequisites $(STAMP)
 	@$(START_BROKER); \
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
