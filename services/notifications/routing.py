@@ -97,27 +97,31 @@ def _moments(day, at: time, tz: ZoneInfo) -> list[datetime]:
     a, b = instants
     if all(moment.astimezone(tz).time() == at for moment in instants):
         return [a.astimezone(tz), b.astimezone(tz)]  # the hour is repeated: both are "at"
-    # Skipped: find the jump between a and b by bisection, to the microsecond: an end found
-    # only to the minute fell up to a minute after the jump, so a message sent at the jump
-    # itself was held back to that inexact instant instead of the next window's end.
+    # Skipped: the jump is the instant between a and b where the offset changes, found by
+    # bisection to the microsecond (transitions fall on whole seconds, so exactly). Not by
+    # comparing wall times: where the gap starts at midnight (Havana, Cairo, Santiago), the
+    # clock before the jump shows the day before, whose 23:xx is "past" any hour.
+    before = a.astimezone(tz).utcoffset()
     low, high = a, b
     while high - low > timedelta(microseconds=1):
         middle = low + (high - low) / 2
-        if middle.astimezone(tz).time() >= at or middle.astimezone(tz).date() > day:
-            high = middle
-        else:
+        if middle.astimezone(tz).utcoffset() == before:
             low = middle
+        else:
+            high = middle
     return [high.astimezone(tz)]
 
 
 def next_digest_time(now: datetime, hour: int, zone: str) -> datetime:
-    """The next ``hour``:00 in the member's time zone (today's if not passed yet), in UTC."""
+    """The next ``hour``:00 in the member's time zone (today's if not passed yet), in UTC.
+    On the night an hour repeats, only its first pass counts: one digest a day, not a second
+    one an hour after the first."""
     tz = ZoneInfo(zone)
     local = now.astimezone(tz)
     for day in (local.date(), local.date() + timedelta(days=1)):
-        for moment in _moments(day, time(hour), tz):
-            if moment > now:
-                return moment.astimezone(timezone.utc)
+        first = _moments(day, time(hour), tz)[0]
+        if first > now:
+            return first.astimezone(timezone.utc)
     raise AssertionError("unreachable: an hour within two days always exists")
 
 

@@ -284,6 +284,22 @@ def test_digest_uses_the_members_own_hour_and_time_zone():
     assert next_digest_time(NOON, 0, "Europe/Sofia") == sofia(2026, 11, 27, 0)
 
 
+def test_digest_on_the_night_an_hour_repeats_comes_once():
+    # 2026-10-25: Sofia shows 03:00 at 00:00Z (EEST) and again at 01:00Z (EET). What is held
+    # after the first pass waits for tomorrow's 03:00, not for the second pass an hour later.
+    held_before = next_digest_time(datetime(2026, 10, 24, 23, 0, tzinfo=UTC), 3, "Europe/Sofia")
+    held_between = next_digest_time(datetime(2026, 10, 25, 0, 20, tzinfo=UTC), 3, "Europe/Sofia")
+    assert held_before == datetime(2026, 10, 25, 0, 0, tzinfo=UTC)
+    assert held_between == datetime(2026, 10, 26, 1, 0, tzinfo=UTC)
+
+
+def test_digest_hour_in_a_gap_that_starts_at_midnight_is_when_the_clock_jumps():
+    # Cairo, 2026-04-24: at 22:00Z the clock jumps from 00:00 to 01:00 (EET to EEST); its
+    # midnight never shows. Before the jump the clock shows the 23rd's 23:xx.
+    assert next_digest_time(datetime(2026, 4, 23, 20, 0, tzinfo=UTC), 0, "Africa/Cairo") == datetime(
+        2026, 4, 23, 22, 0, tzinfo=UTC)
+
+
 def test_digest_needs_consent_too_and_is_not_bypassed_by_urgency():
     assert summary(route(contact(email_consent=False), choose("news", "digest"), category="news")) == [
         ("email", EMAIL, "skipped", NOON, "no consent to news by email")]
@@ -376,9 +392,18 @@ def test_sms_when_the_window_end_falls_in_the_spring_forward_gap_goes_when_the_g
     assert due == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # currently 01:30Z, which is 04:30 EEST
 
 
+def test_sms_when_the_window_end_falls_in_a_gap_that_starts_at_midnight_goes_when_the_gap_ends():
+    # Havana, 2026-03-08: at 05:00Z the clock jumps from 00:00 to 01:00 (CST to CDT), so 00:30
+    # never shows. At 04:00Z (23:00 on the 7th) a 22:00-00:30 window ends at the jump.
+    due = sms_due(datetime(2026, 3, 8, 4, 0, tzinfo=UTC), quiet_hours={"start": "22:00", "end": "00:30"},
+                  timezone="America/Havana")
+    assert due == datetime(2026, 3, 8, 5, 0, tzinfo=UTC)  # was 04:30Z: 23:30, inside the window
+
+
 # --------------------------------------------------------------------------- property
 
-ZONES = (None, "Europe/Sofia", "Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Lord_Howe")
+ZONES = (None, "Europe/Sofia", "Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Lord_Howe",
+         "America/Havana")  # Havana's gaps start at midnight
 clock = st.builds(time, st.integers(0, 23), st.integers(0, 59))
 
 
@@ -393,12 +418,12 @@ NOW_ZONES = (UTC, SOFIA, ZoneInfo("America/Los_Angeles"))
 
 
 def _transitions(zone: ZoneInfo) -> list[datetime]:
-    """The instants (to the minute) the zone's offset changes in 2026-2027."""
+    """The instants the zone's offset changes in 2026-2027 (exactly: they fall on whole seconds)."""
     out, day = [], datetime(2026, 1, 1, tzinfo=UTC)
     while day.year < 2028:
         low, high = day, day + timedelta(days=1)
         if low.astimezone(zone).utcoffset() != high.astimezone(zone).utcoffset():
-            while high - low > timedelta(minutes=1):
+            while high - low > timedelta(microseconds=1):
                 middle = low + (high - low) / 2
                 same = middle.astimezone(zone).utcoffset() == low.astimezone(zone).utcoffset()
                 low, high = (middle, high) if same else (low, middle)
@@ -413,7 +438,9 @@ any_now = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 
                        timezones=st.sampled_from(NOW_ZONES), allow_imaginary=False)
 now_near_a_transition = st.builds(
     lambda at, ms, zone: (at + timedelta(milliseconds=ms)).astimezone(zone),
-    st.sampled_from(TRANSITIONS), st.integers(-26 * 3600_000, 26 * 3600_000), st.sampled_from(NOW_ZONES))
+    st.sampled_from(TRANSITIONS),
+    st.one_of(st.sampled_from([0, -1, 1]), st.integers(-26 * 3600_000, 26 * 3600_000)),  # at the jump, too
+    st.sampled_from(NOW_ZONES))
 
 
 @settings(max_examples=600, deadline=None, database=None)
