@@ -39,6 +39,16 @@ def club_date(moment: datetime) -> date:
     return moment.astimezone(CLUB_ZONE).date()
 
 
+def calendar_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """``moment`` as a calendar file (iCalendar) should carry it: the wall time in ``zone``, or
+    UTC where that wall time shows twice (the second pass of a repeated hour). RFC 5545
+    (3.3.5) reads a repeated local time as its first pass, an hour early."""
+    local = moment.astimezone(zone)
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return moment.astimezone(timezone.utc)
+    return local
+
+
 class FixedClock:
     """A clock for tests: stands still until moved."""
 

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from shared import clock
+
 PRODID = "-//Alumnet//Events//BG"
 LANGUAGES = ("bg", "en")
 DEFAULT_LANGUAGE = "bg"
@@ -61,8 +63,8 @@ def vevent(event: dict, *, lang: str = DEFAULT_LANGUAGE, stamp: datetime, tentat
     component = Event()
     component.add("uid", uid(event))
     component.add("dtstamp", stamp)
-    component.add("dtstart", event["starts_at"].astimezone(zone))
-    component.add("dtend", event["ends_at"].astimezone(zone))
+    component.add("dtstart", clock.calendar_time(event["starts_at"], zone))
+    component.add("dtend", clock.calendar_time(event["ends_at"], zone))
     component.add("summary", _text(event.get("title"), lang))
     description = _text(event.get("description"), lang)
     if event.get("online_url"):

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from shared import clock
+
 PRODID = "-//Alumnet//Alumni Club MU-Plovdiv//EN"
 
 
@@ -23,8 +25,8 @@ def event_ics(event: Mapping[str, Any], stamp: datetime | None = None) -> bytes:
     vevent = Event()
     vevent.add("uid", f"{event['event_id']}@alumnet")
     vevent.add("dtstamp", stamp or datetime.now(timezone.utc))
-    vevent.add("dtstart", datetime.fromisoformat(event["starts_at"]).astimezone(zone))
-    vevent.add("dtend", datetime.fromisoformat(event["ends_at"]).astimezone(zone))
+    vevent.add("dtstart", clock.calendar_time(datetime.fromisoformat(event["starts_at"]), zone))
+    vevent.add("dtend", clock.calendar_time(datetime.fromisoformat(event["ends_at"]), zone))
     vevent.add("summary", event["title"])
     if event.get("where"):
         vevent.add("location", event["where"])

@@ -10,7 +10,7 @@ mapped template renders in both languages.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -227,6 +227,21 @@ def test_a_confirmation_carries_the_event_as_an_ics_attachment():
     assert vevent["DTSTART"].params["TZID"] == "Europe/Sofia"
     assert vevent.decoded("DTSTART").hour == 18  # 16:00 UTC is 18:00 in Sofia
     assert str(vevent["UID"]) == f"{EVENT['event_id']}@alumnet"
+
+
+def test_an_invite_in_the_repeated_hour_keeps_its_instant():
+    from icalendar import Calendar
+
+    from services.notifications.invites import event_ics
+
+    # 2026-10-25 01:30Z is Sofia's second 03:30 that night; as a Sofia wall time a calendar
+    # would read the first (00:30Z).
+    starts = datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)
+    ics = event_ics({"event_id": "e1", "title": "Night walk", "starts_at": starts.isoformat(),
+                     "ends_at": (starts + timedelta(hours=2)).isoformat(), "timezone": "Europe/Sofia"})
+    [vevent] = Calendar.from_ical(ics).walk("VEVENT")
+    assert vevent.decoded("DTSTART") == starts
+    assert vevent.decoded("DTEND") == starts + timedelta(hours=2)
 
 
 def test_email_change_messages_go_to_the_addresses_they_name_with_their_links(store, deliver):

@@ -100,6 +100,19 @@ def test_an_events_ics_has_its_time_zone_place_and_bulgarian_title(client, admin
     assert "lang" in problem["errors"]
 
 
+def test_an_event_in_the_repeated_hour_keeps_its_instant(client, admin_headers):
+    # 2030-10-27: Sofia's clock shows 03:00-04:00 twice. 01:30Z is the second 03:30 (EET), which
+    # a calendar reads as the first (00:30Z) when written as a Sofia wall time: written in UTC.
+    starts = datetime(2030, 10, 27, 1, 30, tzinfo=timezone.utc)
+    event = make_event(client, admin_headers, starts_at=starts.isoformat(),
+                       ends_at=(starts + timedelta(hours=1)).isoformat())
+    [vevent] = parse(client.get(f"{EVENTS}/{event['id']}.ics")).walk("VEVENT")
+    assert vevent.decoded("DTSTART") == starts
+    assert vevent.decoded("DTEND") == starts + timedelta(hours=1)  # 04:30 EET shows once: Sofia's
+    assert vevent["DTEND"].params["TZID"] == "Europe/Sofia"
+    assert vevent.decoded("DTEND") - vevent.decoded("DTSTART") == timedelta(hours=1)
+
+
 def test_an_online_event_gives_its_link(client, admin_headers):
     event = make_event(client, admin_headers, kind="webinar", place=None, online_url="https://meet.example.bg/x",
                        timezone="America/New_York")
