@@ -23,6 +23,7 @@ from services.events.schemas import (
     EventPageSchema,
     EventSchema,
     EventUpdateSchema,
+    NoSuchTime,
     localise,
 )
 from shared.auth import optional_principal, require_auth
@@ -166,7 +167,16 @@ def audience_view(db, principal, events_query: dict) -> tuple[dict | None, dict[
 
 
 def _localised(data: dict, zone: str) -> dict:
-    return {k: (localise(v, zone) if k in TIMES else v) for k, v in data.items()}
+    """The times of ``data`` in UTC; 422 naming each one the clocks skip in ``zone``."""
+    out, errors = {}, {}
+    for k, v in data.items():
+        try:
+            out[k] = localise(v, zone) if k in TIMES else v
+        except NoSuchTime as error:
+            errors[k] = [str(error)]
+    if errors:
+        raise Problem(422, "A time does not exist in the event's time zone.", kind="validation", errors=errors)
+    return out
 
 
 @blp.route("")

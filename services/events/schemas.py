@@ -71,12 +71,26 @@ class EventFieldsSchema(Schema):
         return data
 
 
+# A wall time in the hour the clocks skip (e.g. 03:30 in Sofia on the last Sunday of March).
+NO_SUCH_TIME = "No such time in this time zone: the clocks go forward past it that night."
+
+
+class NoSuchTime(ValueError):
+    pass
+
+
 def localise(moment: datetime | None, zone: str) -> datetime | None:
-    """An aware UTC datetime (millisecond precision) from one given with or without offset."""
+    """An aware UTC datetime (millisecond precision) from one given with or without offset.
+    A time without offset is read in ``zone``: one the clocks skip raises ``NoSuchTime``
+    (read as it is, it would silently become an hour later); one they show twice is the first
+    pass, as iCalendar reads it (give the offset for the second)."""
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(zone))
+        local = moment.replace(tzinfo=ZoneInfo(zone))
+        if local.astimezone(timezone.utc).astimezone(local.tzinfo).replace(tzinfo=None) != moment:
+            raise NoSuchTime(NO_SUCH_TIME)
+        moment = local
     moment = moment.astimezone(timezone.utc)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 

@@ -7,10 +7,18 @@ from __future__ import annotations
 
 import uuid
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from services.events.causes import rules
-from services.events.schemas import DEFAULT_TIMEZONE, TEXT, BilingualLine, BilingualText, PlaceSchema, localise
+from services.events.schemas import (
+    DEFAULT_TIMEZONE,
+    TEXT,
+    BilingualLine,
+    BilingualText,
+    NoSuchTime,
+    PlaceSchema,
+    localise,
+)
 from shared.memberview import AudienceSchema
 from shared.web.pagination import page_query_schema, page_schema
 
@@ -24,7 +32,10 @@ class SofiaDateTime(fields.DateTime):
     """An ISO 8601 time; without an offset it is Sofia time. Loaded as aware UTC."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return localise(super()._deserialize(value, attr, data, **kwargs), DEFAULT_TIMEZONE)
+        try:
+            return localise(super()._deserialize(value, attr, data, **kwargs), DEFAULT_TIMEZONE)
+        except NoSuchTime as error:
+            raise ValidationError(str(error)) from None
 
 
 class RoleInSchema(Schema):

@@ -44,6 +44,23 @@ def test_a_draft_reads_local_times_in_its_time_zone_and_announces_nothing(client
     assert london["starts_at"] == "2026-07-01T17:00:00+00:00" and london["ends_at"] == "2026-07-01T19:00:00+00:00"
 
 
+def test_a_local_time_the_clocks_skip_is_refused_and_one_they_repeat_is_its_first_pass(client, db, admin):
+    # 2027-03-28: Sofia's clock goes from 03:00 to 04:00. Read as it was, 03:30 became 04:30.
+    problem = assert_problem(client.post(EVENTS, headers=admin, json=reunion(
+        starts_at="2027-03-28T03:30", ends_at="2027-03-28T06:00")), 422)
+    assert problem["errors"] == {"starts_at": ["No such time in this time zone: the clocks go forward past it "
+                                               "that night."]}
+    assert db.events.count_documents({}) == 0
+    event = create(client, admin, starts_at="2027-03-28T02:30", ends_at="2027-03-28T06:00")
+    problem = assert_problem(client.patch(f"{EVENTS}/{event['id']}", headers=admin,
+                                          json={"ends_at": "2027-03-28T03:59"}), 422)
+    assert set(problem["errors"]) == {"ends_at"}
+    assert db.events.find_one({"_id": event["id"]})["ends_at"] == datetime(2027, 3, 28, 3, 0, tzinfo=timezone.utc)
+    # 2027-10-31: 03:30 shows twice; without an offset it is the first (EEST), with one either.
+    night = create(client, admin, starts_at="2027-10-31T03:30", ends_at="2027-10-31T03:30+02:00")
+    assert (night["starts_at"], night["ends_at"]) == ("2027-10-31T00:30:00+00:00", "2027-10-31T01:30:00+00:00")
+
+
 def test_bad_events_are_problems_naming_the_fields(client, db, admin):
     problem = assert_problem(client.post(EVENTS, headers=admin, json=reunion(
         kind="party", timezone="Mars/Olympus", capacity=0, starts_at="soon", title={"bg": "x"},

@@ -62,6 +62,17 @@ FORM = form_of(**{
     "audience.year_to": "2010"})
 
 
+def test_a_start_in_the_hour_the_clocks_skip_is_refused_at_its_field_in_bulgarian(office, events):
+    office.get("/language/bg")
+    # 2031-03-30: Sofia's clocks go from 03:00 to 04:00; 03:30 never shows.
+    response = post(office, "/office/events/new", {**FORM, "starts_at": "2031-03-30T03:30",
+                                                   "ends_at": "2031-03-30T06:00"})
+    page = text(response)
+    assert response.status_code == 422 and 'href="#f-starts_at"' in page
+    assert "Такъв час няма тази нощ: часовниците се преместват напред." in page
+    assert events.extensions["alumnet"].store.db.events.count_documents({}) == 0
+
+
 def test_an_event_from_creation_to_the_door_and_its_cancellation(office, events, clock):
     db = events.extensions["alumnet"].store.db
     # Created as a draft in both languages, at 18:00 Sofia time.
