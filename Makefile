@@ -60,9 +60,10 @@ browser: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest tests/browser
 
 # Every bench in its short mode and the budgets' counts (bench/run.py, under 10 minutes on 2
-# cores): bench/results/latest.{json,md,png}. BENCH_ARGS="--only bus" runs some of them. Its
-# prerequisites are the tests' (the portal bench runs nginx).
-bench: prerequisites $(STAMP)
+# cores): bench/results/latest.{json,md,png}. BENCH_ARGS="--only bus" runs some of them.
+# RabbitMQ and nginx (the portal bench) are installed first when missing and this machine can.
+bench: $(STAMP)
+	@tests/prerequisites.sh bench
 	@$(START_BROKER); \
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
