@@ -158,7 +158,9 @@ ATTENDANCE_CHECKED_IN = CATALOG.register("events.attendance.checked_in", Checked
 
 
 class ReminderDueData(EventSummary):
-    minutes_before = fields.Integer(required=True)
+    minutes_before = fields.Integer(required=True, metadata={
+        "description": "how long before the start the reminder goes: its offset, or the minutes left when "
+                       "it goes later (an event published or moved shortly before its start)"})
     member_ids = fields.List(fields.String(), required=True,
                              metadata={"description": "members with a confirmed registration"})
 

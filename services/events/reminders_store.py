@@ -90,6 +90,14 @@ def void(db, session, event_id: str) -> None:
                               session=session)
 
 
+def minutes_before(offset: int, starts_at: datetime, now: datetime) -> int:
+    """How long before the start a reminder says the event is: its offset, or the time left
+    when it goes later than that (an event published or moved two hours before its start
+    gets its "24 hours before" reminder at once, saying two hours)."""
+    left = round((starts_at - now).total_seconds() / 60)
+    return max(1, min(offset, left))
+
+
 def claim_one(store, now: datetime, worker_id: str) -> str | None:
     """Claim the earliest due reminder and publish it, in one transaction. Returns ``"sent"``,
     ``"void"`` (its event is no longer published or has started) or ``None`` (nothing due)."""
@@ -109,8 +117,8 @@ def claim_one(store, now: datetime, worker_id: str) -> str | None:
             return VOID
         member_ids = registrations_store.member_ids(db, session, event["_id"], ("confirmed",))
         outbox.add(db, session, CATALOG.create(REMINDER_DUE, event["_id"], {
-            **events_store.summary(event), "minutes_before": reminder["minutes"], "member_ids": member_ids},
-            current_correlation_id()))
+            **events_store.summary(event), "minutes_before": minutes_before(reminder["minutes"], event["starts_at"], now),
+            "member_ids": member_ids}, current_correlation_id()))
         return SENT
 
     return store.transaction(work)
