@@ -55,14 +55,16 @@ def where(data: Mapping[str, Any]) -> str:
 
 
 def starts_in(minutes: int, language: str) -> str:
+    """"in 2 hours", "in 1 hour and 40 minutes", "in 1 minute"; in Bulgarian "след 2 часа",
+    "след 1 час и 40 минути", "след 1 минута" (a late reminder says the time left, any number)."""
     hours, rest = divmod(minutes, 60)
     if language == "bg":
-        if rest == 0:
-            return "след 1 час" if hours == 1 else f"след {hours} часа"
-        return f"след {minutes} минути"
-    if rest == 0:
-        return "in 1 hour" if hours == 1 else f"in {hours} hours"
-    return f"in {minutes} minutes"
+        parts = [("1 час" if hours == 1 else f"{hours} часа") if hours else "",
+                 ("1 минута" if rest == 1 else f"{rest} минути") if rest else ""]
+        return "след " + " и ".join(p for p in parts if p)
+    parts = [("1 hour" if hours == 1 else f"{hours} hours") if hours else "",
+             ("1 minute" if rest == 1 else f"{rest} minutes") if rest else ""]
+    return "in " + " and ".join(p for p in parts if p)
 
 
 def event_context(data: Mapping[str, Any], language: str) -> dict[str, Any]:

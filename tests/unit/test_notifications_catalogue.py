@@ -229,6 +229,15 @@ def test_a_confirmation_carries_the_event_as_an_ics_attachment():
     assert str(vevent["UID"]) == f"{EVENT['event_id']}@alumnet"
 
 
+@pytest.mark.parametrize(("minutes", "bg", "en"), [
+    (1440, "след 24 часа", "in 24 hours"), (60, "след 1 час", "in 1 hour"), (15, "след 15 минути", "in 15 minutes"),
+    (100, "след 1 час и 40 минути", "in 1 hour and 40 minutes"), (1, "след 1 минута", "in 1 minute"),
+    (121, "след 2 часа и 1 минута", "in 2 hours and 1 minute"),
+])
+def test_a_reminder_says_how_long_is_left_in_words(minutes, bg, en):
+    assert (catalogue.starts_in(minutes, "bg"), catalogue.starts_in(minutes, "en")) == (bg, en)
+
+
 def test_an_invite_in_the_repeated_hour_keeps_its_instant():
     from icalendar import Calendar
 
