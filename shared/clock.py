@@ -42,7 +42,8 @@ def club_date(moment: datetime) -> date:
 def calendar_time(moment: datetime, zone: ZoneInfo) -> datetime:
     """``moment`` as a calendar file (iCalendar) should carry it: the wall time in ``zone``, or
     UTC where that wall time shows twice (the second pass of a repeated hour). RFC 5545
-    (3.3.5) reads a repeated local time as its first pass, an hour early."""
+    (3.3.5) reads a repeated local time as its first pass: too early by the shift (an hour in
+    most zones, 30 minutes on Lord Howe)."""
     local = moment.astimezone(zone)
     if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
         return moment.astimezone(timezone.utc)

@@ -175,7 +175,7 @@ def _localised(data: dict, zone: str) -> dict:
         except NoSuchTime as error:
             errors[k] = [str(error)]
     if errors:
-        raise Problem(422, "A time does not exist in the event's time zone.", kind="validation", errors=errors)
+        raise Problem(422, "A time cannot be read in the event's time zone.", kind="validation", errors=errors)
     return out
 
 
@@ -187,7 +187,8 @@ class Events(MethodView):
     @blp.response(201, EventSchema)
     def post(self, data: dict):
         """Create an event as a draft (admins). Times without an offset are read in its
-        `timezone` (default Europe/Sofia). Nothing is announced until it is published."""
+        `timezone` (default Europe/Sofia): one its clocks skip is 422, one they show twice is the
+        first pass. Nothing is announced until it is published."""
         zone = data.setdefault("timezone", DEFAULT_TIMEZONE)
         data.setdefault("reminders", list(DEFAULT_REMINDERS))
         try:

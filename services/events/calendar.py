@@ -3,7 +3,8 @@
 - ``UID`` is ``<event_id>@alumnet``: the same event in the single-event file and in a feed is
   one calendar entry, updated in place.
 - ``DTSTART``/``DTEND`` carry ``TZID`` (the event's time zone) and the file holds the matching
-  ``VTIMEZONE`` (icalendar's ``add_missing_timezones``, over the years the events span).
+  ``VTIMEZONE`` (icalendar's ``add_missing_timezones``, over the years the events span); a time
+  in the second pass of a repeated hour is written in UTC instead (``clock.calendar_time``).
 - ``SEQUENCE`` is the whole seconds from the event's creation to its last change
   (``updated_at - created_at``): it grows with every change (publishing, a reschedule, the
   cancellation) without keeping a counter; two changes within one second share a number.

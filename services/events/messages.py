@@ -160,7 +160,8 @@ ATTENDANCE_CHECKED_IN = CATALOG.register("events.attendance.checked_in", Checked
 class ReminderDueData(EventSummary):
     minutes_before = fields.Integer(required=True, metadata={
         "description": "how long before the start the reminder goes: its offset, or the minutes left when "
-                       "it goes later (an event published or moved shortly before its start)"})
+                       "it goes more than 5 minutes late (an event published or moved shortly before its "
+                       "start, workers that were down)"})
     member_ids = fields.List(fields.String(), required=True,
                              metadata={"description": "members with a confirmed registration"})
 

@@ -90,12 +90,19 @@ def void(db, session, event_id: str) -> None:
                               session=session)
 
 
+# A reminder this much late still says its offset ("in 1 hour" a minute late reads better than
+# "in 59 minutes"); later than that it says the time left.
+LATE_AFTER = timedelta(minutes=5)
+
+
 def minutes_before(offset: int, starts_at: datetime, now: datetime) -> int:
     """How long before the start a reminder says the event is: its offset, or the time left
-    when it goes later than that (an event published or moved two hours before its start
-    gets its "24 hours before" reminder at once, saying two hours)."""
-    left = round((starts_at - now).total_seconds() / 60)
-    return max(1, min(offset, left))
+    when it goes later than ``LATE_AFTER`` past its due time (an event published or moved two
+    hours before its start gets its "24 hours before" reminder at once, saying two hours)."""
+    left = starts_at - now
+    if left >= timedelta(minutes=offset) - LATE_AFTER:
+        return offset
+    return max(1, round(left.total_seconds() / 60))
 
 
 def claim_one(store, now: datetime, worker_id: str) -> str | None:

@@ -41,7 +41,9 @@ def _timezone(value: str) -> None:
 
 
 class EventFieldsSchema(Schema):
-    """Times are ISO 8601; without an offset they are read in the event's `timezone`."""
+    """Times are ISO 8601; without an offset they are read in the event's `timezone`. A time
+    its clocks skip (spring forward) is refused (422 naming the field); one they show twice
+    (fall back) is its first pass: give the offset for the second."""
 
     title = fields.Nested(BilingualLine)
     description = fields.Nested(BilingualText)
@@ -73,10 +75,11 @@ class EventFieldsSchema(Schema):
 
 # A wall time in the hour the clocks skip (e.g. 03:30 in Sofia on the last Sunday of March).
 NO_SUCH_TIME = "No such time in this time zone: the clocks go forward past it that night."
+OUT_OF_RANGE = "Not a valid datetime."
 
 
 class NoSuchTime(ValueError):
-    pass
+    """A time that cannot be stored: in the hour the clocks skip, or out of range in UTC."""
 
 
 def localise(moment: datetime | None, zone: str) -> datetime | None:
@@ -86,12 +89,15 @@ def localise(moment: datetime | None, zone: str) -> datetime | None:
     pass, as iCalendar reads it (give the offset for the second)."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        local = moment.replace(tzinfo=ZoneInfo(zone))
-        if local.astimezone(timezone.utc).astimezone(local.tzinfo).replace(tzinfo=None) != moment:
-            raise NoSuchTime(NO_SUCH_TIME)
-        moment = local
-    moment = moment.astimezone(timezone.utc)
+    try:
+        if moment.tzinfo is None:
+            local = moment.replace(tzinfo=ZoneInfo(zone))
+            if local.astimezone(timezone.utc).astimezone(local.tzinfo).replace(tzinfo=None) != moment:
+                raise NoSuchTime(NO_SUCH_TIME)
+            moment = local
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:00 in New York: past year 9999 in UTC
+        raise NoSuchTime(OUT_OF_RANGE) from None
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 

@@ -29,7 +29,8 @@ MEMBER_ID = validate.Regexp(r"^[0-9a-f]{32}\Z", error="Not a member id.")
 
 
 class SofiaDateTime(fields.DateTime):
-    """An ISO 8601 time; without an offset it is Sofia time. Loaded as aware UTC."""
+    """An ISO 8601 time; without an offset it is Sofia time (refused in the hour the clocks
+    skip; the first pass of one they repeat). Loaded as aware UTC."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:

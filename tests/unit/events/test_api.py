@@ -59,6 +59,10 @@ def test_a_local_time_the_clocks_skip_is_refused_and_one_they_repeat_is_its_firs
     # 2027-10-31: 03:30 shows twice; without an offset it is the first (EEST), with one either.
     night = create(client, admin, starts_at="2027-10-31T03:30", ends_at="2027-10-31T03:30+02:00")
     assert (night["starts_at"], night["ends_at"]) == ("2027-10-31T00:30:00+00:00", "2027-10-31T01:30:00+00:00")
+    # Past year 9999 once in UTC: refused, not a 500.
+    problem = assert_problem(client.post(EVENTS, headers=admin, json=reunion(
+        timezone="America/New_York", starts_at="9999-12-31T22:00", ends_at="9999-12-31T23:00")), 422)
+    assert problem["errors"] == {"starts_at": ["Not a valid datetime."], "ends_at": ["Not a valid datetime."]}
 
 
 def test_bad_events_are_problems_naming_the_fields(client, db, admin):

@@ -242,10 +242,17 @@ def test_published_two_hours_before_the_24h_reminder_goes_at_once_and_the_1h_one
     event = events.published(timedelta(hours=2))
     assert {m: s for m, (s, _) in armed(db, event["id"]).items()} == {1440: "pending", 60: "pending"}
     assert run(store, clock) == 1
-    clock.advance(hours=1, seconds=20)  # a worker claims a little after the due time
+    clock.advance(hours=1, minutes=4)  # a worker claims four minutes after the due time
     assert run(store, clock) == 1
-    # The "24 h" one says how long is really left (2 hours); the 1 h one says 1 hour.
+    # The "24 h" one says how long is really left (2 hours); the 1 h one, a little late, 1 hour.
     assert [e["data"]["minutes_before"] for e in outbox_events(db, DUE)] == [120, 60]
+
+
+def test_a_reminder_claimed_well_after_its_due_time_says_the_time_left(events, db, store, clock):
+    events.published(timedelta(hours=3), reminders=[60])
+    clock.advance(hours=2, minutes=20)  # the workers were down: 40 minutes left
+    assert run(store, clock) == 1
+    assert [e["data"]["minutes_before"] for e in outbox_events(db, DUE)] == [40]
 
 
 def test_dropping_the_offset_that_was_sent_does_not_bring_back_an_earlier_one(events, client, admin, db, store,
