@@ -38,6 +38,10 @@ class SignedOut(Exception):
     """The request needs a signed-in member and there is none (any more)."""
 
 
+# The type URI of the services' validation problems (shared/web/problems.py).
+VALIDATION_PROBLEM = "https://alumnet.dev/problems/validation"
+
+
 @dataclass
 class ApiProblem(Exception):
     status: int

@@ -17,7 +17,16 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from frontends.portal.console_events.times import parse, to_input
-from frontends.portal.console_surveys.builder import _at, _bilingual, _dict, _listed, _number, local_to_iso, nested
+from frontends.portal.console_surveys.builder import (
+    _at,
+    _bilingual,
+    _dict,
+    _listed,
+    _number,
+    local_to_iso,
+    nested,
+    refuse_skipped_times,
+)
 from frontends.portal.i18n import DEFAULT_TIMEZONE
 
 PHASES = ("nominations_from", "nominations_until", "confirmation_until", "judging_until", "results_at")
@@ -183,7 +192,7 @@ def body(model: Mapping[str, Any]) -> dict[str, Any]:
         "judges": [j["id"] for j in model["judges"]],
         "categories": [category_body(c) for c in model["categories"]],
     }
-    return {k: v for k, v in sent.items() if v is not None}
+    return refuse_skipped_times({k: v for k, v in sent.items() if v is not None})
 
 
 def _day_of(value: str | None, before: bool = False) -> str:

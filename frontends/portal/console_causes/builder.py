@@ -20,7 +20,7 @@ import re
 from typing import Any, Mapping
 
 from frontends.portal.console_events.times import to_input
-from frontends.portal.console_surveys.builder import local_to_iso, nested
+from frontends.portal.console_surveys.builder import local_to_iso, nested, refuse_skipped_times
 from frontends.portal.i18n import DEFAULT_TIMEZONE
 
 LANGS = ("bg", "en")
@@ -180,7 +180,7 @@ def body(model: Mapping[str, Any]) -> dict[str, Any]:
     if kind == "campaign":
         sent["goal"] = {"target": decimal(model["goal"]["target"]), "unit": dict(model["goal"]["unit"])}
         sent["donation_url"] = _or_none(model["donation_url"])
-    return sent
+    return refuse_skipped_times(sent)
 
 
 def _place_name(place: Any) -> str:

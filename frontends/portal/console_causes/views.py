@@ -133,8 +133,8 @@ def _build(cause: dict | None):
     if action != "save":
         builder.apply(model, action)
         return _builder_page(model, cause=cause, idempotency_key=key)
-    sent = builder.body(model)
     try:
+        sent = builder.body(model)  # a time the clocks skip is refused here, as the API would
         if cause is None:
             saved = api().post(CAUSES, sent, headers={"Idempotency-Key": (key or uuid.uuid4().hex)[:255]})
         else:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from frontends.portal.console_events.times import LOCAL_INPUT, to_input
+from frontends.portal.gateway import VALIDATION_PROBLEM, ApiProblem
 from frontends.portal.i18n import DEFAULT_TIMEZONE
 
 LANGS = ("bg", "en")
@@ -199,16 +200,46 @@ def apply(model: dict[str, Any], action: str) -> bool:
 
 # --- to the API and back -----------------------------------------------------------------
 
+# The services' words for a local time the clocks skip (services/events/schemas.py), which
+# ``problems.field_message`` translates: a form refused here reads as one the API refused.
+NO_SUCH_TIME = "No such time in this time zone: the clocks go forward past it that night."
+
+
+class SkippedTime(str):
+    """A time typed in the hour Sofia's clocks skip, kept as typed: ``refuse_skipped_times``
+    names its field before anything is sent (with an offset it would silently be an hour later)."""
+
+
 def local_to_iso(value: str) -> str | None:
-    """A datetime-local value typed in Sofia as an ISO time with its offset; anything else as
-    typed (the API names the field), blank as None."""
+    """A datetime-local value typed in Sofia as an ISO time with its offset (the first pass of
+    an hour the clocks repeat); one they skip as a ``SkippedTime``; anything else as typed (the
+    API names the field), blank as None."""
     if not value:
         return None
     try:
         moment = datetime.strptime(value, LOCAL_INPUT)
     except ValueError:
         return value
-    return moment.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE)).isoformat()
+    local = moment.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE))
+    if local.astimezone(timezone.utc).astimezone(local.tzinfo).replace(tzinfo=None) != moment:
+        return SkippedTime(value)
+    return local.isoformat()
+
+
+def refuse_skipped_times(sent: dict[str, Any]) -> dict[str, Any]:
+    """``sent`` as it is, or a 422 ``ApiProblem`` naming each field that holds a ``SkippedTime``
+    the way the API names fields (``roles.0.when`` nested as ``{"roles": {"0": {"when": [...]}}}``)."""
+    def skipped(value: Any) -> Any:
+        if isinstance(value, SkippedTime):
+            return [NO_SUCH_TIME]
+        items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
+        found = {str(key): errors for key, item in items if (errors := skipped(item))}
+        return found or None
+
+    errors = skipped(sent)
+    if errors:
+        raise ApiProblem(422, {"type": VALIDATION_PROBLEM, "title": "Invalid input.", "errors": errors})
+    return sent
 
 
 def _number(text: str) -> int | float | str:
@@ -307,7 +338,7 @@ def body(model: Mapping[str, Any]) -> dict[str, Any]:
         if condition is not None:
             shown["show_if"] = condition
         sent["sections"].append(shown)
-    return {k: v for k, v in sent.items() if v is not None}
+    return refuse_skipped_times({k: v for k, v in sent.items() if v is not None})
 
 
 def _condition_of(condition: Mapping[str, Any] | None) -> dict[str, str]:

@@ -104,6 +104,18 @@ def test_editing_a_draft_patches_it(admin, gateway):
     assert reply.headers["Location"] == ONE and gateway.sent("PATCH", f"{API}/cycles/{CYCLE_ID}")[0].json == sent_cycle()
 
 
+def test_a_phase_the_clocks_skip_is_refused_at_its_field_before_anything_is_sent(admin, gateway):
+    gateway.on("GET", f"{API}/cycles/{CYCLE_ID}", 200, a_cycle(status="draft", phase="draft"))
+    gateway.on("GET", "/api/v1/members/" + "j" * 32, 200, {"id": "j" * 32, "given_name": "Иван", "family_name": "Колев"})
+    form = flat(builder.of_cycle(a_cycle()))
+    reply = post(admin, f"{ONE}/edit", {**form, "phases.results_at": "2027-03-28T03:15", "action": "save"})
+    assert reply.status_code == 422
+    page = text(reply)
+    assert "There is no such time that night: the clocks go forward past it." in page
+    assert 'href="#f-phases-results_at"' in page
+    assert gateway.sent("PATCH", f"{API}/cycles/{CYCLE_ID}") == []
+
+
 def nominee(nomination_id: str, name: dict, scores: list[float], rank: int, **figures) -> dict:
     """A results row as the awards API answers it (``ResultNomineeSchema``)."""
     return {"nomination_id": nomination_id, "nominee": {"member_id": "x" * 32, **name}, "rank": rank,

@@ -216,6 +216,17 @@ def test_the_api_s_errors_are_shown_beside_their_fields(admin, gateway, segments
     assert builder_form(page)["idempotency_key"] != ""
 
 
+def test_a_role_time_the_clocks_skip_is_refused_at_its_field_before_anything_is_sent(admin, gateway, segments):
+    # 2031-03-30, 03:30 in Sofia never shows (the clocks go from 03:00 to 04:00).
+    response = post(admin, "/office/causes/new", {**_filled(admin), "roles.0.when": "2031-03-30T03:30",
+                                                  "action": "save"})
+    page = html(response)
+    assert response.status_code == 422
+    field = page.split('id="f-roles-0-when"')[0].rsplit('<div class="field', 1)[1]
+    assert "invalid" in field and "There is no such time that night: the clocks go forward past it." in field
+    assert gateway.sent("POST", CAUSES) == []
+
+
 def test_editing_a_draft_keeps_its_role_ids_and_patches_it(admin, gateway, segments):
     gateway.on("GET", ONE, 200, a_cause(status="draft"))
     gateway.on("PATCH", ONE, 200, a_cause(status="draft"))

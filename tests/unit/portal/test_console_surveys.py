@@ -253,6 +253,19 @@ def test_the_apis_422_errors_are_shown_beside_the_fields_they_name(admin, gatewa
     assert 'href="#f-sections-0-questions-2"' in page  # the summary links to the question
 
 
+def test_a_time_the_clocks_skip_is_refused_at_its_field_before_anything_is_sent(admin, gateway, draft):
+    # 2027-03-28: Sofia's clocks go from 03:00 to 04:00; with an offset, 03:30 would become 04:30.
+    admin.get("/language/bg")
+    form = builder_form(html(admin.get(f"/office/surveys/{SURVEY_ID}/edit")))
+    response = post(admin, f"/office/surveys/{SURVEY_ID}/edit",
+                    {**form, "opens_at": "2027-03-28T03:30", "action": "save"})
+    assert response.status_code == 422
+    page = html(response)
+    assert re.search(r'id="f-opens_at-error-1">Такъв час няма тази нощ: часовниците се преместват напред.', page)
+    assert 'value="2027-03-28T03:30"' in page  # what was typed is kept
+    assert gateway.sent("PUT", ONE) == []
+
+
 def test_the_definition_messages_are_in_bulgarian_too(admin, gateway, draft):
     admin.get("/language/bg")
     gateway.problem("PUT", ONE, 422, "validation", errors={"where": ["interests can only be filled by a multiple_choice question."]})
