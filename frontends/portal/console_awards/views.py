@@ -9,7 +9,7 @@ beside the judges).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -105,7 +105,8 @@ def _build(cycle: dict | None):
 @with_role("admin")
 def create():
     if request.method == "GET":
-        return _builder_page(builder.blank(datetime.now(timezone.utc).year), cycle=None,
+        # The club's year: on 1 January before 02:00 in Sofia it is still last year in UTC.
+        return _builder_page(builder.blank(datetime.now(builder.SOFIA).year), cycle=None,
                              idempotency_key=uuid.uuid4().hex)
     return _build(None)
 
