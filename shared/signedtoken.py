@@ -64,7 +64,8 @@ def sign(key: str | bytes, purpose: bytes, payload: dict[str, Any]) -> str:
 def verify(key: str | bytes, purpose: bytes, token: Any) -> dict[str, Any]:
     """The payload of a genuine token (a dict), or ``BadToken``. Checking what the payload
     says (version, expiry, fields) is the caller's."""
-    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+    if (not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1
+            or not token.isascii()):  # a mangled link's é cannot even be signed over (a 500 before)
         raise BadToken("malformed token")
     payload_part, signature_part = token.split(".")
     if not hmac.compare_digest(_b64decode(signature_part), _signature(key, purpose, payload_part)):

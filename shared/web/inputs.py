@@ -12,6 +12,12 @@ problem and the view never runs, so nothing is stored.
   field ``true`` or ``false`` (not ``"yes"`` or ``1``). The check walks the route's own
   marshmallow schema (the one the document is generated from), because marshmallow alone
   would coerce these values.
+- A JSON body that Python's decoder refuses beyond its syntax (an integer of more than 4,300
+  digits) or that holds text that is not Unicode (a lone surrogate, ``"\\ud800"``, which a
+  client cutting a string inside an emoji sends) is a 400: neither could be stored.
+- Every date and time a route takes lies in the years ``FIRST_YEAR``-``LAST_YEAR`` (in UTC for
+  a time with an offset): a 422 naming the field, where year 1 or 9999 in another zone would
+  overflow when converted, or stored (a 500).
 - Query parameters are text that the schema parses (``?page=2``); a parameter the route
   does not declare is a 422 naming it, so a mistyped or smuggled filter (``kind[$ne]=...``)
   is never silently ignored. A route may opt out with ``unknown=EXCLUDE`` when a third
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import date, datetime, timezone
 from typing import Any
 
 import flask_smorest
@@ -35,6 +42,10 @@ from webargs.flaskparser import FlaskParser
 from shared.web.problems import Problem
 
 JSON = "application/json"
+# The dates a route takes: wide for any alumni record, far from year 1 and 9999, where a
+# conversion to UTC or a day's arithmetic overflows.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Our deepest body (a segment's filter) nests 3 levels; the decoder fails near 1,000.
 MAX_DEPTH = 32
 _OPENERS = b"[{"
@@ -116,6 +127,33 @@ def _each(value: Any, errors_of: Callable[[Any], Any]) -> dict[int, Any] | None:
     return {index: found for index, item in enumerate(value) if (found := errors_of(item))}
 
 
+def has_lone_surrogate(data: Any) -> bool:
+    """Whether decoded JSON holds a string (or a key) with a lone surrogate, which no UTF-8
+    text, and so no stored document or answer, can hold."""
+    if isinstance(data, str):
+        return _SURROGATE.search(data) is not None
+    if isinstance(data, Mapping):
+        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(has_lone_surrogate(item) for item in data)
+    return False
+
+
+def out_of_range(data: Any) -> Any:
+    """Field -> messages for each loaded date or time outside ``FIRST_YEAR``-``LAST_YEAR``,
+    nested the way marshmallow nests its own messages (None: none)."""
+    if isinstance(data, (date, datetime)):
+        try:
+            day = data.astimezone(timezone.utc) if isinstance(data, datetime) and data.tzinfo else data
+        except OverflowError:
+            day = None
+        fits = day is not None and FIRST_YEAR <= day.year <= LAST_YEAR
+        return None if fits else [f"Must be in the years {FIRST_YEAR} to {LAST_YEAR}."]
+    items = data.items() if isinstance(data, Mapping) else enumerate(data) if isinstance(data, list) else ()
+    found = {key: errors for key, item in items if (errors := out_of_range(item))}
+    return found or None
+
+
 class StrictParser(FlaskParser):
     """webargs' Flask parser keeping the rules above."""
 
@@ -126,7 +164,20 @@ class StrictParser(FlaskParser):
             sent = f"as {req.mimetype}" if req.mimetype else "without a Content-Type"
             raise Problem(415, f"Send the body as {JSON} (it was sent {sent}).", kind="unsupported-media-type",
                           expected=JSON)
-        return super().load_json(req, schema)
+        try:
+            data = super().load_json(req, schema)
+        except ValueError as error:  # past the syntax: e.g. Python's limit on an integer's digits
+            raise Problem(400, f"The JSON body cannot be read: {error}", kind="invalid-json") from None
+        if has_lone_surrogate(data):
+            raise Problem(400, "The JSON body holds text that is not valid Unicode (a lone surrogate, "
+                               "\\ud800-\\udfff): send whole characters.", kind="invalid-json")
+        return data
+
+    def parse(self, *args, **kwargs) -> Any:
+        parsed = super().parse(*args, **kwargs)
+        if errors := out_of_range(parsed):
+            raise Problem(422, "A date or time is out of range.", kind="validation", errors=errors)
+        return parsed
 
     def pre_load(self, location_data: Any, *, schema: Schema, req, location: str) -> Any:
         if location == "json" and (errors := type_errors(schema, location_data)):

@@ -105,6 +105,16 @@ def test_malformed_json_is_a_400_problem(client, db):
     assert db.members.count_documents({}) == 0
 
 
+def test_json_the_decoder_or_unicode_cannot_hold_is_a_400_problem(client, db):
+    # An integer of 5,000 digits (past Python's limit), and a lone surrogate in a value and in a
+    # key (a client cutting a string inside an emoji): each was a 500.
+    for raw in ('{"graduation_year": ' + "1" * 5000 + "}",
+                json.dumps(signup(city="\ud800")), json.dumps({**signup(), "\ud800": 1})):
+        problem = assert_problem(client.post(MEMBERS, data=raw, content_type="application/json"), 400)
+        assert problem["type"] == "https://alumnet.dev/problems/invalid-json"
+    assert db.members.count_documents({}) == 0
+
+
 def test_a_json_array_is_not_a_sign_up(client):
     assert_problem(client.post(MEMBERS, json=[signup()]), 422)
 

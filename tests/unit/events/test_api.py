@@ -4,9 +4,13 @@ visibility and listing with audience fit from the read model.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
+import pytest
+
 from services.events import readmodel_store
+from services.events.schemas import NoSuchTime, localise
 from tests.support import assert_problem, bearer, outbox_events
 
 EVENTS = "/api/v1/events"
@@ -59,10 +63,30 @@ def test_a_local_time_the_clocks_skip_is_refused_and_one_they_repeat_is_its_firs
     # 2027-10-31: 03:30 shows twice; without an offset it is the first (EEST), with one either.
     night = create(client, admin, starts_at="2027-10-31T03:30", ends_at="2027-10-31T03:30+02:00")
     assert (night["starts_at"], night["ends_at"]) == ("2027-10-31T00:30:00+00:00", "2027-10-31T01:30:00+00:00")
-    # Past year 9999 once in UTC: refused, not a 500.
+    # Past year 9999 once in UTC: refused, not a 500 (by the input rules' years, before localise).
     problem = assert_problem(client.post(EVENTS, headers=admin, json=reunion(
         timezone="America/New_York", starts_at="9999-12-31T22:00", ends_at="9999-12-31T23:00")), 422)
-    assert problem["errors"] == {"starts_at": ["Not a valid datetime."], "ends_at": ["Not a valid datetime."]}
+    assert set(problem["errors"]) == {"starts_at", "ends_at"}
+    with pytest.raises(NoSuchTime, match="Not a valid datetime"):
+        localise(datetime(9999, 12, 31, 23, 0), "America/New_York")
+
+
+def test_dates_and_times_out_of_the_years_a_route_takes_are_a_422_naming_them(client, db, admin):
+    # Year 1 at midnight in Sofia is year 0 in UTC: each of these was a 500 (OverflowError).
+    for query in ("starts_from=0001-01-01", "starts_from=2200-01-01"):
+        problem = assert_problem(client.get(f"{EVENTS}?{query}"), 422)
+        assert set(problem["errors"]) == {"starts_from"}
+    problem = assert_problem(client.post(EVENTS, headers=admin, json=reunion(
+        starts_at="0001-01-01T00:00:00+01:00", ends_at="1899-12-31T23:59:59+00:00")), 422)
+    assert problem["errors"] == {"starts_at": ["Must be in the years 1900 to 2199."],
+                                 "ends_at": ["Must be in the years 1900 to 2199."]}
+    assert db.events.count_documents({}) == 0
+    assert client.get(f"{EVENTS}?starts_from=1900-01-01").status_code == 200
+    # A lone surrogate on an idempotent route: its fingerprint was a 500 before the body was read.
+    problem = assert_problem(client.post(EVENTS, headers={**admin, "Idempotency-Key": "k-1"},
+                                         data=json.dumps(reunion(title={"bg": "\ud800", "en": "x"})),
+                                         content_type="application/json"), 400)
+    assert problem["type"].endswith("/invalid-json") and db.events.count_documents({}) == 0
 
 
 def test_bad_events_are_problems_naming_the_fields(client, db, admin):
