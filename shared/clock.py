@@ -39,6 +39,13 @@ def club_date(moment: datetime) -> date:
     return moment.astimezone(CLUB_ZONE).date()
 
 
+def wall_time_exists(naive: datetime, zone: ZoneInfo) -> bool:
+    """Whether the wall time ``naive`` shows on ``zone``'s clocks: not in the hour they skip
+    when they go forward (read as it is, such a time silently becomes an hour later)."""
+    local = naive.replace(tzinfo=zone)
+    return local.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) == naive
+
+
 def calendar_time(moment: datetime, zone: ZoneInfo) -> datetime:
     """``moment`` as a calendar file (iCalendar) should carry it: the wall time in ``zone``, or
     UTC where that wall time shows twice (the second pass of a repeated hour). RFC 5545

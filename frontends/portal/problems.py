@@ -34,6 +34,8 @@ _FIELD_MESSAGES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
      lambda m: _("Enter a value from %(a)s to %(b)s.", a=m.group(1), b=m.group(2))),
     (re.compile(r"^Must be one of: .*\.$"), lambda m: _("Choose one of the offered values.")),
     (re.compile(r"^Not a valid phone number.*$", re.I), lambda m: _("Enter a valid phone number, e.g. +359 888 123 456.")),
+    (re.compile(r"^Must be in the years (\d+) to (\d+)\.$"),
+     lambda m: _("Enter a date in the years %(a)s to %(b)s.", a=m.group(1), b=m.group(2))),
     (re.compile(r"^No such time in this time zone: the clocks go forward past it that night\.$"),
      lambda m: _("There is no such time that night: the clocks go forward past it. Choose another time.")),
 ]

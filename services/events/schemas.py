@@ -91,12 +91,13 @@ def localise(moment: datetime | None, zone: str) -> datetime | None:
         return None
     try:
         if moment.tzinfo is None:
-            local = moment.replace(tzinfo=ZoneInfo(zone))
-            if local.astimezone(timezone.utc).astimezone(local.tzinfo).replace(tzinfo=None) != moment:
+            if not clock.wall_time_exists(moment, ZoneInfo(zone)):
                 raise NoSuchTime(NO_SUCH_TIME)
-            moment = local
+            moment = moment.replace(tzinfo=ZoneInfo(zone))
         moment = moment.astimezone(timezone.utc)
-    except OverflowError:  # e.g. 9999-12-31T23:00 in New York: past year 9999 in UTC
+    except OverflowError:
+        # e.g. 0001-01-01T00:30 in a cause's deadline: a SofiaDateTime localises while its schema
+        # loads, before the input rules refuse years out of range (shared/web/inputs.py).
         raise NoSuchTime(OUT_OF_RANGE) from None
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 

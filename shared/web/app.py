@@ -155,7 +155,7 @@ def _install_request_hooks(app: Flask, service: str) -> None:
         g.request_started = time.perf_counter()
         g.request_id = _request_id()
         g.correlation_token = set_correlation_id(g.request_id)
-        inputs.refuse_deep_json()
+        inputs.refuse_unreadable_json()
 
     @app.after_request
     def finish(response: Response):

@@ -199,9 +199,7 @@ def _split(body: bytes) -> tuple[str, dict]:
 
 
 def _canonical(data) -> bytes:
-    # surrogatepass: a body with a lone surrogate still gets a fingerprint (the parser then
-    # refuses it with a 400); valid text gives the same bytes as plain UTF-8.
-    return json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
 
 
 def _scrypt(secrets: dict, salt: bytes) -> bytes:

@@ -24,10 +24,12 @@ problem and the view never runs, so nothing is stored.
   party builds its URLs.
 
 Routes get these rules by being built on :class:`Blueprint`; ``ProblemApi`` registers no
-other kind, and ``create_service_app`` checks the depth of every JSON body.
+other kind, and ``create_service_app`` checks every JSON body's depth and text before any view.
 """
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
@@ -46,6 +48,7 @@ JSON = "application/json"
 # conversion to UTC or a day's arithmetic overflows.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # Our deepest body (a segment's filter) nests 3 levels; the decoder fails near 1,000.
 MAX_DEPTH = 32
 _OPENERS = b"[{"
@@ -66,12 +69,32 @@ def nests_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def refuse_deep_json() -> None:
-    """Before any view: a JSON body nested too deep to decode safely is a 400 problem."""
+def holds_lone_surrogate(body: bytes) -> bool:
+    """Whether a JSON text holds a string (or key) with a lone surrogate (``"\\ud800"``), which
+    no UTF-8 text, and so no stored document or answer, can hold. Decoded only when the text
+    has a surrogate escape at all (an emoji's escaped pair has one too)."""
+    if _SURROGATE_ESCAPE.search(body) is None:
+        return False
+    try:
+        return has_lone_surrogate(json.loads(body))
+    except ValueError:
+        return False  # not JSON: the parser answers that
+
+
+def refuse_unreadable_json() -> None:
+    """Before any view, so that no code reading the body meets it (a rate limit, an
+    idempotency fingerprint, an echoed field name): a JSON body nested too deep to decode
+    safely, or holding a lone surrogate, is a 400 problem."""
     # No Content-Type, no JSON (most requests are GETs): the header is not even parsed then.
-    if request.environ.get("CONTENT_TYPE") and request.is_json and nests_too_deep(request.get_data(cache=True)):
+    if not (request.environ.get("CONTENT_TYPE") and request.is_json):
+        return
+    body = request.get_data(cache=True)
+    if nests_too_deep(body):
         raise Problem(400, f"The JSON body nests arrays or objects deeper than {MAX_DEPTH} levels.",
                       kind="too-deep")
+    if holds_lone_surrogate(body):
+        raise Problem(400, "The JSON body holds text that is not valid Unicode (a lone surrogate, "
+                           "\\ud800-\\udfff): send whole characters.", kind="invalid-json")
 
 
 def _integer(value: Any) -> bool:
@@ -139,9 +162,10 @@ def has_lone_surrogate(data: Any) -> bool:
     return False
 
 
-def out_of_range(data: Any) -> Any:
+def out_of_range(data: Any, schema: Schema | None = None) -> Any:
     """Field -> messages for each loaded date or time outside ``FIRST_YEAR``-``LAST_YEAR``,
-    nested the way marshmallow nests its own messages (None: none)."""
+    named and nested as marshmallow names its own messages (a field's ``data_key``, as the
+    request sent it, when ``schema`` is the one ``data`` was loaded with); None: none."""
     if isinstance(data, (date, datetime)):
         try:
             day = data.astimezone(timezone.utc) if isinstance(data, datetime) and data.tzinfo else data
@@ -149,9 +173,27 @@ def out_of_range(data: Any) -> Any:
             day = None
         fits = day is not None and FIRST_YEAR <= day.year <= LAST_YEAR
         return None if fits else [f"Must be in the years {FIRST_YEAR} to {LAST_YEAR}."]
-    items = data.items() if isinstance(data, Mapping) else enumerate(data) if isinstance(data, list) else ()
-    found = {key: errors for key, item in items if (errors := out_of_range(item))}
+    if isinstance(data, list):
+        found = {index: errors for index, item in enumerate(data) if (errors := out_of_range(item, schema))}
+    elif isinstance(data, Mapping) and schema is not None:
+        found = {}
+        for name, field in schema.load_fields.items():
+            inner = field.inner if isinstance(field, fields.List) else field
+            nested = inner.schema if isinstance(inner, fields.Nested) else None
+            value = data.get(field.attribute or name)
+            if value is not None and (errors := out_of_range(value, nested)):
+                found[field.data_key or name] = errors
+    elif isinstance(data, Mapping):
+        found = {key: errors for key, item in data.items() if (errors := out_of_range(item))}
+    else:
+        return None
     return found or None
+
+
+@functools.lru_cache(maxsize=512)
+def _instance(schema_class: type[Schema]) -> Schema:
+    """One instance of a route's schema class, to read its fields' names from."""
+    return schema_class()
 
 
 class StrictParser(FlaskParser):
@@ -165,17 +207,14 @@ class StrictParser(FlaskParser):
             raise Problem(415, f"Send the body as {JSON} (it was sent {sent}).", kind="unsupported-media-type",
                           expected=JSON)
         try:
-            data = super().load_json(req, schema)
+            return super().load_json(req, schema)
         except ValueError as error:  # past the syntax: e.g. Python's limit on an integer's digits
             raise Problem(400, f"The JSON body cannot be read: {error}", kind="invalid-json") from None
-        if has_lone_surrogate(data):
-            raise Problem(400, "The JSON body holds text that is not valid Unicode (a lone surrogate, "
-                               "\\ud800-\\udfff): send whole characters.", kind="invalid-json")
-        return data
 
-    def parse(self, *args, **kwargs) -> Any:
-        parsed = super().parse(*args, **kwargs)
-        if errors := out_of_range(parsed):
+    def parse(self, argmap, *args, **kwargs) -> Any:
+        parsed = super().parse(argmap, *args, **kwargs)
+        schema = _instance(argmap) if isinstance(argmap, type) and issubclass(argmap, Schema) else argmap
+        if errors := out_of_range(parsed, schema if isinstance(schema, Schema) else None):
             raise Problem(422, "A date or time is out of range.", kind="validation", errors=errors)
         return parsed
 

@@ -48,11 +48,8 @@ def problem_response(status: int, detail: str | None = None, *, kind: str | None
     if request_id:
         body["request_id"] = request_id
     body.update(extra)
-    # backslashreplace: a lone surrogate echoed from a request (a field's name) becomes its
-    # JSON escape (\\ud800) instead of failing to encode.
     response = current_app.response_class(
-        json.dumps(body, ensure_ascii=False).encode("utf-8", "backslashreplace"), status=status,
-        mimetype=PROBLEM_CONTENT_TYPE)
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -109,10 +109,14 @@ def test_json_the_decoder_or_unicode_cannot_hold_is_a_400_problem(client, db):
     # An integer of 5,000 digits (past Python's limit), and a lone surrogate in a value and in a
     # key (a client cutting a string inside an emoji): each was a 500.
     for raw in ('{"graduation_year": ' + "1" * 5000 + "}",
-                json.dumps(signup(city="\ud800")), json.dumps({**signup(), "\ud800": 1})):
+                json.dumps(signup(city="\ud800")), json.dumps({**signup(), "\ud800": 1}),
+                json.dumps(signup(email="\udc00x@example.bg"))):  # the sign-up's rate limit reads the email first
         problem = assert_problem(client.post(MEMBERS, data=raw, content_type="application/json"), 400)
         assert problem["type"] == "https://alumnet.dev/problems/invalid-json"
     assert db.members.count_documents({}) == 0
+    # An emoji's escaped pair is whole text, not a lone surrogate.
+    assert client.post(MEMBERS, data=json.dumps(signup(city="Пловдив \U0001F600")),
+                       content_type="application/json").status_code == 202
 
 
 def test_a_json_array_is_not_a_sign_up(client):

@@ -221,6 +221,7 @@ def local_to_iso(value: str) -> str | None:
     except ValueError:
         return value
     local = moment.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE))
+    # The services' shared.clock.wall_time_exists (the portal imports no server-side code).
     if local.astimezone(timezone.utc).astimezone(local.tzinfo).replace(tzinfo=None) != moment:
         return SkippedTime(value)
     return local.isoformat()

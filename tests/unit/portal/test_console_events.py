@@ -223,10 +223,12 @@ def test_the_api_s_field_errors_are_shown_at_their_fields_and_what_was_typed_is_
 
 def test_field_errors_in_bulgarian(admin, gateway, segments):
     gateway.problem("POST", EVENTS, 422, "validation", "Invalid input.", errors={
-        "capacity": ["Not a valid integer."], "online_url": ["A webinar needs its link."]})
+        "capacity": ["Not a valid integer."], "online_url": ["A webinar needs its link."],
+        "starts_at": ["Must be in the years 1900 to 2199."]})
     admin.get("/language/bg")
     page = post(admin, "/office/events/new", form_of(capacity="many")).get_data(as_text=True)
     assert "Въведете цяло число." in page and "Уебинарът има нужда от онлайн връзка." in page
+    assert "Въведете дата в годините от 1900 до 2199." in page
     assert "A webinar needs its link." not in page
 
 

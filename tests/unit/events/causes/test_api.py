@@ -83,6 +83,14 @@ def test_each_kind_is_checked_and_the_deadline_must_be_ahead(client, admin):
     assert "roles" in assert_problem(response, 422)["errors"]
     made = draft(client, admin, roles=[{k: v for k, v in GUIDE.items() if k != "role_id"}])
     assert len(made["roles"][0]["role_id"]) == 8  # made up when not given
+    # Sofia times without an offset: 03:30 on 2030-03-31 never shows (the clocks go forward),
+    # and year 1 overflows in UTC: both are named, neither is a 500.
+    response = client.post(CAUSES, json={"kind": "volunteering", "title": {"bg": "Б", "en": "B"},
+                                         "deadline": "2030-03-31T03:30",
+                                         "roles": [{**GUIDE, "when": "0001-01-01T00:30"}]}, headers=admin)
+    errors = assert_problem(response, 422)["errors"]
+    assert errors["deadline"] == ["No such time in this time zone: the clocks go forward past it that night."]
+    assert errors["roles"] == {"0": {"when": ["Not a valid datetime."]}}
 
 
 def test_an_erased_or_unknown_member_is_never_named_owner(app, client, db, admin, member):
