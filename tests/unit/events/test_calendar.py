@@ -110,7 +110,6 @@ def test_an_event_in_the_repeated_hour_keeps_its_instant(client, admin_headers):
     assert vevent.decoded("DTSTART") == starts
     assert vevent.decoded("DTEND") == starts + timedelta(hours=1)  # 04:30 EET shows once: Sofia's
     assert vevent["DTEND"].params["TZID"] == "Europe/Sofia"
-    assert vevent.decoded("DTEND") - vevent.decoded("DTSTART") == timedelta(hours=1)
 
 
 def test_an_online_event_gives_its_link(client, admin_headers):
